@@ -1,0 +1,144 @@
+// The span hot path: start+end with and without attributes, unsampled, disabled — through the
+// real BatchSpanProcessor into an exporter that only counts, so the export thread's work runs
+// on the other core exactly as in production. Allocations are counted with glibc malloc.
+//
+//   build/bench/span_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <memory>
+
+#include "alloc_counter.h"
+#include "otlp/trace/batch_processor.h"
+#include "otlp/trace/provider.h"
+
+namespace {
+
+using namespace otlp::trace;
+
+class CountingExporter final : public SpanExporter {
+ public:
+  explicit CountingExporter(std::atomic<uint64_t>* n) : n_(n) {}
+  ExportResult Export(std::span<const SpanData* const> spans) noexcept override {
+    n_->fetch_add(spans.size(), std::memory_order_relaxed);
+    return ExportResult::kSuccess;
+  }
+
+ private:
+  std::atomic<uint64_t>* n_;
+};
+
+struct Pipeline {
+  std::atomic<uint64_t> exported{0};
+  BatchSpanProcessor* bsp = nullptr;
+  std::shared_ptr<TracerProvider> provider;
+  Tracer tracer;
+
+  explicit Pipeline(std::shared_ptr<Sampler> sampler) {
+    auto p = BatchSpanProcessor::Create(std::make_unique<CountingExporter>(&exported),
+                                        {.max_queue_size = 65536,
+                                         .max_export_batch_size = 8192,
+                                         .schedule_delay = std::chrono::milliseconds(200)});
+    bsp = p.get();
+    provider = TracerProvider::Create({.processor = std::move(p),
+                                       .sampler = std::move(sampler),
+                                       .resource = Resource()});
+    tracer = provider->GetTracer("bench", "1.0");
+  }
+};
+
+void Report(benchmark::State& state, Pipeline& p, uint64_t allocs_before) {
+  p.provider->ForceFlush();
+  auto st = p.bsp->stats();
+  state.counters["allocs/span"] = benchmark::Counter(
+      static_cast<double>(otlp::bench::Allocations() - allocs_before) /
+      static_cast<double>(state.iterations()));
+  state.counters["dropped"] = static_cast<double>(st.spans_dropped);
+  state.counters["exported"] = static_cast<double>(st.spans_exported);
+}
+
+void Warm(Pipeline& p, int n) {
+  for (int i = 0; i < n; ++i) p.tracer.StartSpan("warm").End();
+  p.provider->ForceFlush();
+  for (int i = 0; i < n; ++i) p.tracer.StartSpan("warm").End();
+  p.provider->ForceFlush();
+}
+
+void BM_SpanStartEnd(benchmark::State& state) {
+  Pipeline p(Sampler::AlwaysOn());
+  Warm(p, 20000);
+  uint64_t a0 = otlp::bench::Allocations();
+  for (auto _ : state) {
+    Span s = p.tracer.StartSpan("operation");
+    s.End();
+  }
+  Report(state, p, a0);
+}
+BENCHMARK(BM_SpanStartEnd);
+
+void BM_SpanStartEnd5Attributes(benchmark::State& state) {
+  Pipeline p(Sampler::AlwaysOn());
+  Warm(p, 20000);
+  uint64_t a0 = otlp::bench::Allocations();
+  for (auto _ : state) {
+    Span s = p.tracer.StartSpan("GET /users/{id}", {.kind = SpanKind::kServer});
+    s.SetAttribute("http.request.method", "GET");
+    s.SetAttribute("url.path", "/users/42");
+    s.SetAttribute("http.response.status_code", 200);
+    s.SetAttribute("server.port", 8080);
+    s.SetAttribute("user_agent.original", "curl/7.88.1");
+    s.End();
+  }
+  Report(state, p, a0);
+}
+BENCHMARK(BM_SpanStartEnd5Attributes);
+
+void BM_SpanUnsampled(benchmark::State& state) {
+  Pipeline p(Sampler::AlwaysOff());
+  uint64_t a0 = otlp::bench::Allocations();
+  for (auto _ : state) {
+    Span s = p.tracer.StartSpan("operation");
+    s.SetAttribute("http.request.method", "GET");
+    s.End();
+  }
+  Report(state, p, a0);
+}
+BENCHMARK(BM_SpanUnsampled);
+
+void BM_DisabledTracer(benchmark::State& state) {
+  Tracer tracer;  // no-op: what a library sees before the SDK is configured or when disabled
+  uint64_t a0 = otlp::bench::Allocations();
+  for (auto _ : state) {
+    Span s = tracer.StartSpan("operation");
+    s.SetAttribute("http.request.method", "GET");
+    s.End();
+  }
+  state.counters["allocs/span"] = benchmark::Counter(
+      static_cast<double>(otlp::bench::Allocations() - a0) /
+      static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_DisabledTracer);
+
+void BM_DisabledSdk(benchmark::State& state) {
+  auto provider = TracerProvider::Noop();  // OTEL_SDK_DISABLED=true
+  Tracer tracer = provider->GetTracer("bench");
+  for (auto _ : state) {
+    Span s = tracer.StartSpan("operation");
+    s.End();
+  }
+}
+BENCHMARK(BM_DisabledSdk);
+
+// Reference points measured in the same process: the clock the span uses twice.
+void BM_ReferenceClockGettime(benchmark::State& state) {
+  for (auto _ : state) {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    benchmark::DoNotOptimize(ts);
+  }
+}
+BENCHMARK(BM_ReferenceClockGettime);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,30 @@
+# Warnings, sanitizers and the test helper shared by every target.
+add_library(otlp_warnings INTERFACE)
+target_compile_options(otlp_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wnull-dereference
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
+  # g++ 12 warns when a designated initializer leaves fields to their defaults, which is how
+  # every options struct here is meant to be used.
+  -Wno-missing-field-initializers
+  $<$<CXX_COMPILER_ID:Clang>:-Wthread-safety>)
+if(DEFINED ENV{CI} OR OTLP_WERROR)
+  target_compile_options(otlp_warnings INTERFACE -Werror)
+endif()
+
+if(OTLP_SANITIZE)
+  add_compile_options(-fsanitize=${OTLP_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${OTLP_SANITIZE})
+endif()
+
+# otlp_add_test(NAME <name> SOURCES <files...> [LIBS <targets...>] [LABELS <labels...>])
+# One executable per unit; every TEST becomes its own ctest entry.
+function(otlp_add_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gmock GTest::gtest_main otlp_warnings)
+  target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
+  gtest_discover_tests(${T_NAME} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,196 @@
+// otlp/exporter/otlp_http_exporter.h — the OTLP/HTTP span exporter: encodes batches as protobuf
+// or JSON, optionally gzips them, POSTs them to a collector over keep-alive HTTP/1.1 (TLS for
+// https) and retries what the OTLP specification says to retry.
+//
+//   // Everything from OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout, TLS, ...):
+//   otlp::config::Reader env;
+//   auto exporter = otlp::exporter::OtlpHttpExporter::Create({}, &env);
+//   if (!exporter.ok()) { std::cerr << exporter.status().ToString() << "\n"; return 1; }
+//
+//   // Or from code (code wins over the environment, which wins over the defaults):
+//   auto e = otlp::exporter::OtlpHttpExporter::Create({
+//       .endpoint = "https://collector.example:4318/v1/traces",
+//       .headers = otlp::net::Headers{{"authorization", "Bearer abc"}},
+//       .compression = otlp::exporter::Compression::kGzip});
+//
+// Delivery. Export() encodes the batch on the calling thread (the spans are only valid during
+// the call) and hands the request to one of `max_concurrent_requests` sender threads, returning
+// kSuccess once it is accepted; it blocks while that many requests are already in flight, which
+// pushes back on the span processor. So the next batch is encoded while the previous one is on
+// the wire. With `synchronous = true` Export() sends on the calling thread and returns the real
+// outcome. Either way, the outcome of every batch is counted in stats() and failures are logged.
+//
+// Retries: HTTP 429/502/503/504 and connections lost or refused are retried with exponential
+// backoff and jitter (RetryPolicy), honouring Retry-After on 429/503 (capped at 30 s). Every
+// attempt and every wait lies within the export timeout, counted from the start of the first
+// attempt: when the next wait would pass it, the batch is given up and counted as failed. Other
+// statuses (400 ...) are final; the collector's google.rpc.Status message is logged. A 2xx with
+// partial_success logs the rejected count and message, counts the rejected spans, and is not
+// retried.
+//
+// Threading: Export is never called concurrently (SpanExporter contract); ForceFlush, Shutdown
+// and stats() may be called from any thread at any time. Shutdown makes later exports fail
+// fast and wakes any backoff wait (that batch is given up); a request already on the wire ends
+// within its own timeout. The destructor shuts down and joins the sender threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "otlp/core/config.h"
+#include "otlp/core/status.h"
+#include "otlp/exporter/exporter_stats.h"
+#include "otlp/exporter/retry.h"
+#include "otlp/net/http_client.h"
+#include "otlp/trace/exporter.h"
+
+namespace otlp::exporter {
+
+enum class OtlpProtocol : unsigned char {
+  kHttpProtobuf,  // application/x-protobuf (default)
+  kHttpJson,      // application/json (OTLP/JSON)
+  kGrpc,          // not supported yet: Create fails
+};
+enum class Compression : unsigned char { kNone, kGzip };
+
+struct OtlpHttpExporterOptions {
+  // Fields left unset come from OTEL_EXPORTER_OTLP_[TRACES_]* when Create gets a Reader,
+  // otherwise from the defaults noted here.
+
+  // Full URL of the traces endpoint, used as is. Default: http://localhost:4318/v1/traces, or
+  // the environment (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is; OTEL_EXPORTER_OTLP_ENDPOINT with
+  // "v1/traces" appended). Without a scheme ("collector:4318/v1/traces"), `insecure` picks
+  // http (true) or https (false).
+  std::optional<std::string> endpoint{};
+  std::optional<OtlpProtocol> protocol{};  // default http/protobuf
+  // Extra request headers. When given in code they replace the environment's list.
+  std::optional<net::Headers> headers{};
+  // Longest time one batch may take, all attempts and backoff waits included. Zero means no
+  // limit (each attempt then uses 30 s and max_attempts bounds the retries). Default 10 s.
+  std::optional<std::chrono::milliseconds> timeout{};
+  std::optional<Compression> compression{};  // default none
+  // TLS (https endpoints): PEM files. CA bundle default: the system store.
+  std::optional<std::string> certificate_file{};
+  std::optional<std::string> client_key_file{};
+  std::optional<std::string> client_certificate_file{};
+  // Only for an endpoint without a scheme: true = plain http. A scheme in the URL wins.
+  std::optional<bool> insecure{};
+
+  // The I/O runtime to use; one is created (one I/O thread) when null.
+  std::shared_ptr<net::Runtime> runtime{};
+  RetryPolicy retry{};
+  // Requests in flight at once (≥ 1), i.e. sender threads. One already overlaps encoding of the
+  // next batch with sending of the previous one, which keeps a batch processor's single export
+  // thread busy; raise it for high-latency links (throughput ≈ concurrency × batch / latency).
+  size_t max_concurrent_requests = 1;
+  // Send on the calling thread and return the real outcome from Export (no pipelining).
+  bool synchronous = false;
+};
+
+// The options after applying code, environment and defaults; what the exporter runs with.
+struct OtlpHttpExporterConfig {
+  std::string endpoint{};  // absolute http(s) URL
+  OtlpProtocol protocol = OtlpProtocol::kHttpProtobuf;
+  net::Headers headers{};
+  std::chrono::milliseconds timeout{10000};  // zero = no limit
+  Compression compression = Compression::kNone;
+  net::TlsOptions tls;
+  std::string user_agent;
+  RetryPolicy retry;
+  size_t max_concurrent_requests = 1;
+  bool synchronous = false;
+};
+
+class OtlpHttpExporter final : public trace::SpanExporter {
+ public:
+  // Resolves the options (see OtlpHttpExporterOptions) and starts the sender threads. Fails
+  // with kInvalidArgument for a bad endpoint URL, header, protocol (grpc), retry policy or
+  // unreadable TLS file. Problems in the environment do not fail: they are added to
+  // env->warnings() (the caller reports them) and the default applies.
+  static Result<std::unique_ptr<OtlpHttpExporter>> Create(OtlpHttpExporterOptions options,
+                                                          config::Reader* env = nullptr);
+  // Only the resolution step of Create (no threads, no network); for tests and `otlp config`.
+  static Result<OtlpHttpExporterConfig> ResolveOptions(const OtlpHttpExporterOptions& options,
+                                                       config::Reader* env = nullptr);
+
+  ~OtlpHttpExporter() override;
+  OtlpHttpExporter(const OtlpHttpExporter&) = delete;
+  OtlpHttpExporter& operator=(const OtlpHttpExporter&) = delete;
+
+  trace::ExportResult Export(std::span<const trace::SpanData* const> spans) noexcept override;
+  // Waits until every accepted batch has been delivered or given up; false on timeout.
+  bool ForceFlush(std::chrono::microseconds timeout) noexcept override;
+  // Refuses further exports, wakes backoff waits, then waits (up to `timeout`) for requests
+  // already in flight. True when everything finished in time.
+  bool Shutdown(std::chrono::microseconds timeout) noexcept override;
+
+  ExporterStats stats() const noexcept { return counters_.Snapshot(); }
+  const OtlpHttpExporterConfig& config() const noexcept { return config_; }
+
+ private:
+  struct Batch {
+    std::string body;  // encoded, compressed when configured
+    size_t spans = 0;
+  };
+
+  OtlpHttpExporter(OtlpHttpExporterConfig config, std::shared_ptr<net::Runtime> runtime,
+                   std::unique_ptr<net::HttpClient> client);
+  Result<Batch> Encode(std::span<const trace::SpanData* const> spans) const;
+  // Sends with retries; counts and logs the outcome. True when delivered.
+  bool Deliver(const Batch& batch) noexcept;
+  void HandleSuccess(const Batch& batch, const net::HttpResponse& response) noexcept;
+  std::string ErrorDetail(const net::HttpResponse& response) const;
+  // Waits until `until` unless shut down first; false when interrupted.
+  bool SleepUnlessShutdown(std::chrono::steady_clock::time_point until);
+  void SenderLoop();
+  // Waits until nothing is queued or being delivered; false on timeout.
+  bool WaitIdle(std::chrono::microseconds timeout);
+  void JoinSenders();
+
+  const OtlpHttpExporterConfig config_;
+  // Declared before the client so that it outlives it.
+  std::shared_ptr<net::Runtime> runtime_;
+  std::unique_ptr<net::HttpClient> client_;
+  ExporterCounters counters_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // state changes: queue, busy, shutdown
+  std::deque<Batch> queue_;     // accepted, not yet picked by a sender
+  size_t busy_ = 0;             // batches being delivered (senders or a synchronous call)
+  bool shutdown_ = false;       // Shutdown() called: refuse exports, stop waiting
+  bool stop_ = false;           // destructor: senders exit
+  uint64_t seed_ = 0;           // per-batch jitter seeds derive from it
+  std::atomic<uint64_t> batch_seq_{0};
+  std::vector<std::thread> senders_;
+};
+
+namespace internal {
+
+// The traces URL from the endpoint rules (OTLP exporter spec): `code` (as is) wins, then
+// `signal_env` (as is, "/" when it has no path), then `generic_env` ("v1/traces" appended with
+// one slash), then http://localhost:4318/v1/traces. A value without "://" gets http:// when
+// `insecure`, else https://. The result is not validated.
+std::string ResolveTracesEndpoint(const std::optional<std::string>& code,
+                                  const std::optional<std::string>& signal_env,
+                                  const std::optional<std::string>& generic_env, bool insecure);
+
+// Checks a header name (an RFC 9110 token) and value (no control characters but tab).
+Status ValidateHeader(std::string_view name, std::string_view value);
+
+// gzip (RFC 1952) of `in`, as a browser or a collector inflates it.
+Result<std::string> GzipCompress(std::string_view in);
+
+}  // namespace internal
+}  // namespace otlp::exporter

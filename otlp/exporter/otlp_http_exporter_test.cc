@@ -1,0 +1,411 @@
+#include "otlp/exporter/otlp_http_exporter.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "otlp/core/version.h"
+
+namespace otlp::exporter {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using Env = std::map<std::string, std::string, std::less<>>;
+
+std::string Endpoint(std::optional<std::string> code, std::optional<std::string> signal,
+                     std::optional<std::string> generic, bool insecure = false) {
+  return internal::ResolveTracesEndpoint(code, signal, generic, insecure);
+}
+
+// ---- Endpoint rules (exporter spec, "Endpoint URLs for OTLP/HTTP") ----
+
+TEST(ResolveTracesEndpoint, DefaultWhenNothingIsSet) {
+  EXPECT_EQ(Endpoint({}, {}, {}), "http://localhost:4318/v1/traces");
+}
+
+TEST(ResolveTracesEndpoint, GenericGetsSignalPathAppended) {
+  EXPECT_EQ(Endpoint({}, {}, "http://localhost:4318"), "http://localhost:4318/v1/traces");
+  EXPECT_EQ(Endpoint({}, {}, "http://localhost:4318/"), "http://localhost:4318/v1/traces");
+  EXPECT_EQ(Endpoint({}, {}, "https://collector.example:4318/mycollector"),
+            "https://collector.example:4318/mycollector/v1/traces");
+  EXPECT_EQ(Endpoint({}, {}, "https://collector.example:4318/mycollector/"),
+            "https://collector.example:4318/mycollector/v1/traces");
+  EXPECT_EQ(Endpoint({}, {}, "http://[::1]:4318"), "http://[::1]:4318/v1/traces");
+}
+
+TEST(ResolveTracesEndpoint, GenericKeepsQueryAfterTheAppendedPath) {
+  EXPECT_EQ(Endpoint({}, {}, "http://h:4318/p?tenant=a"), "http://h:4318/p/v1/traces?tenant=a");
+  EXPECT_EQ(Endpoint({}, {}, "http://h:4318?tenant=a"), "http://h:4318/v1/traces?tenant=a");
+}
+
+TEST(ResolveTracesEndpoint, SignalSpecificIsUsedAsIs) {
+  EXPECT_EQ(Endpoint({}, "http://localhost:4318/v1/traces", {}), "http://localhost:4318/v1/traces");
+  EXPECT_EQ(Endpoint({}, "https://collector.example:4318/custom/path", {}),
+            "https://collector.example:4318/custom/path");
+  // No path: root, nothing appended.
+  EXPECT_EQ(Endpoint({}, "http://localhost:4318", {}), "http://localhost:4318/");
+  EXPECT_EQ(Endpoint({}, "http://localhost:4318/", {}), "http://localhost:4318/");
+  EXPECT_EQ(Endpoint({}, "http://h:1?x=1", {}), "http://h:1/?x=1");
+}
+
+TEST(ResolveTracesEndpoint, SignalSpecificWinsOverGeneric) {
+  EXPECT_EQ(Endpoint({}, "http://traces:1/t", "http://all:2"), "http://traces:1/t");
+}
+
+TEST(ResolveTracesEndpoint, CodeWinsOverEnvironment) {
+  EXPECT_EQ(Endpoint("http://code:3/v1/traces", "http://traces:1/t", "http://all:2"),
+            "http://code:3/v1/traces");
+}
+
+TEST(ResolveTracesEndpoint, MissingSchemeFollowsInsecure) {
+  EXPECT_EQ(Endpoint({}, {}, "collector:4318", /*insecure=*/true),
+            "http://collector:4318/v1/traces");
+  EXPECT_EQ(Endpoint({}, {}, "collector:4318", /*insecure=*/false),
+            "https://collector:4318/v1/traces");
+  // A scheme always wins over insecure.
+  EXPECT_EQ(Endpoint({}, "https://c:1/x", {}, /*insecure=*/true), "https://c:1/x");
+}
+
+// ---- Headers ----
+
+TEST(ValidateHeader, AcceptsTokensAndPrintableValues) {
+  EXPECT_TRUE(internal::ValidateHeader("api-key", "secret value\twith tab").ok());
+  EXPECT_TRUE(internal::ValidateHeader("X-Scope-OrgID", "tenant=1,2").ok());
+  EXPECT_TRUE(internal::ValidateHeader("a!#$%&'*+-.^_`|~z", "").ok());
+}
+
+TEST(ValidateHeader, RejectsBadNamesAndControlCharacters) {
+  EXPECT_FALSE(internal::ValidateHeader("", "v").ok());
+  EXPECT_FALSE(internal::ValidateHeader("bad name", "v").ok());
+  EXPECT_FALSE(internal::ValidateHeader("bad:name", "v").ok());
+  Status st = internal::ValidateHeader("x", "a\r\nInjected: 1");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("control character"));
+  EXPECT_FALSE(internal::ValidateHeader("x", std::string("a\0b", 3)).ok());
+}
+
+// ---- Option resolution and precedence ----
+
+Result<OtlpHttpExporterConfig> Resolve(const OtlpHttpExporterOptions& o, Env env,
+                                       std::vector<std::string>* warnings = nullptr) {
+  config::Reader reader(std::move(env));
+  auto r = OtlpHttpExporter::ResolveOptions(o, &reader);
+  if (warnings) *warnings = reader.warnings();
+  return r;
+}
+
+TEST(ResolveOptions, DefaultsWithoutEnvironment) {
+  auto c = OtlpHttpExporter::ResolveOptions({});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->endpoint, "http://localhost:4318/v1/traces");
+  EXPECT_EQ(c->protocol, OtlpProtocol::kHttpProtobuf);
+  EXPECT_EQ(c->timeout, milliseconds(10000));
+  EXPECT_EQ(c->compression, Compression::kNone);
+  EXPECT_TRUE(c->headers.empty());
+  EXPECT_EQ(c->user_agent, std::string("otlp-cpp/") + kVersion);
+  EXPECT_TRUE(c->tls.ca_file.empty());
+  EXPECT_EQ(c->max_concurrent_requests, 1u);
+}
+
+TEST(ResolveOptions, EnvironmentIgnoredWithoutReader) {
+  // Create(options) without a Reader never reads OTEL_*: only code and defaults.
+  ::setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1234", 1);
+  auto c = OtlpHttpExporter::ResolveOptions({}, nullptr);
+  ::unsetenv("OTEL_EXPORTER_OTLP_TIMEOUT");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->timeout, milliseconds(10000));
+}
+
+TEST(ResolveOptions, ProcessEnvironmentThroughDefaultReader) {
+  ::setenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "4321", 1);
+  config::Reader reader;
+  auto c = OtlpHttpExporter::ResolveOptions({}, &reader);
+  ::unsetenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->timeout, milliseconds(4321));
+}
+
+TEST(ResolveOptions, EnvironmentFillsUnsetFields) {
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"},
+                        {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+                        {"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
+                        {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"},
+                        {"OTEL_EXPORTER_OTLP_HEADERS", "api-key=abc,tenant=t%201"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->endpoint, "http://collector:4318/v1/traces");
+  EXPECT_EQ(c->protocol, OtlpProtocol::kHttpJson);
+  EXPECT_EQ(c->timeout, milliseconds(2500));
+  EXPECT_EQ(c->compression, Compression::kGzip);
+  EXPECT_EQ(c->headers, (net::Headers{{"api-key", "abc"}, {"tenant", "t 1"}}));
+}
+
+TEST(ResolveOptions, CodeWinsOverEnvironment) {
+  OtlpHttpExporterOptions o{.endpoint = "http://code:1/traces",
+                            .protocol = OtlpProtocol::kHttpProtobuf,
+                            .headers = net::Headers{{"from", "code"}},
+                            .timeout = milliseconds(700),
+                            .compression = Compression::kNone};
+  auto c = Resolve(o, {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://env:2/t"},
+                       {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+                       {"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
+                       {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"},
+                       {"OTEL_EXPORTER_OTLP_HEADERS", "from=env"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->endpoint, "http://code:1/traces");
+  EXPECT_EQ(c->protocol, OtlpProtocol::kHttpProtobuf);
+  EXPECT_EQ(c->timeout, milliseconds(700));
+  EXPECT_EQ(c->compression, Compression::kNone);
+  EXPECT_EQ(c->headers, (net::Headers{{"from", "code"}}));
+}
+
+TEST(ResolveOptions, SignalSpecificVariablesWinOverGeneric) {
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://all:4318"},
+                        {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4318"},
+                        {"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
+                        {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1500"},
+                        {"OTEL_EXPORTER_OTLP_HEADERS", "a=1"},
+                        {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2"},
+                        {"OTEL_EXPORTER_OTLP_COMPRESSION", "none"},
+                        {"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "GZIP"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->endpoint, "http://traces:4318/");
+  EXPECT_EQ(c->timeout, milliseconds(1500));
+  EXPECT_EQ(c->headers, (net::Headers{{"b", "2"}}));
+  EXPECT_EQ(c->compression, Compression::kGzip);
+}
+
+TEST(ResolveOptions, ZeroTimeoutMeansNoLimit) {
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_TIMEOUT", "0"}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->timeout, milliseconds(0));
+}
+
+TEST(ResolveOptions, BadEnvironmentValuesWarnAndUseDefaults) {
+  std::vector<std::string> warnings;
+  auto c = Resolve({},
+                   {{"OTEL_EXPORTER_OTLP_TIMEOUT", "ten seconds"},
+                    {"OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"},
+                    {"OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon"}},
+                   &warnings);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->timeout, milliseconds(10000));
+  EXPECT_EQ(c->compression, Compression::kNone);
+  EXPECT_EQ(c->protocol, OtlpProtocol::kHttpProtobuf);
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_THAT(warnings[0], HasSubstr("OTEL_EXPORTER_OTLP_PROTOCOL"));
+}
+
+TEST(ResolveOptions, GrpcIsRejectedClearly) {
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_PROTOCOL", "GRPC"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr("OTLP/gRPC is not supported yet; use http/protobuf"));
+  EXPECT_THAT(c.status().message(), HasSubstr("OTEL_EXPORTER_OTLP_PROTOCOL"));
+
+  auto d = OtlpHttpExporter::ResolveOptions({.protocol = OtlpProtocol::kGrpc});
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.status().message(), HasSubstr("OTLP/gRPC is not supported yet; use http/protobuf"));
+}
+
+TEST(ResolveOptions, InvalidEndpointFailsNamingTheSource) {
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector:21"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr("OTEL_EXPORTER_OTLP_ENDPOINT"));
+  EXPECT_THAT(c.status().message(), HasSubstr("ftp://collector:21"));
+
+  for (const char* bad : {"http://collector:99999/v1/traces", "http:///v1/traces",
+                          "http://user:pw@collector/v1/traces"}) {
+    auto d = OtlpHttpExporter::ResolveOptions({.endpoint = bad});
+    EXPECT_FALSE(d.ok()) << bad;
+    EXPECT_THAT(d.status().message(), HasSubstr("invalid OTLP endpoint")) << bad;
+  }
+}
+
+TEST(ResolveOptions, InsecureDecidesSchemeOnlyWithoutOne) {
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"},
+                        {"OTEL_EXPORTER_OTLP_INSECURE", "true"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->endpoint, "http://collector:4318/v1/traces");
+  auto d = Resolve({.insecure = false}, {{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"},
+                                         {"OTEL_EXPORTER_OTLP_INSECURE", "true"}});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->endpoint, "https://collector:4318/v1/traces");
+}
+
+TEST(ResolveOptions, BadEnvironmentHeadersAreDroppedWithAWarning) {
+  std::vector<std::string> warnings;
+  auto c = Resolve(
+      {}, {{"OTEL_EXPORTER_OTLP_HEADERS", "ok=1,evil=a%0D%0AX-Injected: 1,bad name=2"}}, &warnings);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->headers, (net::Headers{{"ok", "1"}}));
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_THAT(warnings[0], HasSubstr("OTEL_EXPORTER_OTLP_HEADERS"));
+  EXPECT_THAT(warnings[0], HasSubstr("ignored"));
+}
+
+TEST(ResolveOptions, MalformedHeaderListIsIgnoredWholly) {
+  std::vector<std::string> warnings;
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_HEADERS", "a=1,novalue"}}, &warnings);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->headers.empty());
+  EXPECT_EQ(warnings.size(), 1u);
+}
+
+TEST(ResolveOptions, BadCodeHeadersFailCreate) {
+  auto c = OtlpHttpExporter::ResolveOptions({.headers = net::Headers{{"x", "a\nb"}}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  auto d =
+      OtlpHttpExporter::ResolveOptions({.headers = net::Headers{{"Content-Type", "text/plain"}}});
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.status().message(), HasSubstr("cannot be overridden"));
+}
+
+TEST(ResolveOptions, UserAgentHeaderReplacesTheDefault) {
+  auto c = OtlpHttpExporter::ResolveOptions(
+      {.headers = net::Headers{{"User-Agent", "my-app/2"}, {"a", "b"}}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->user_agent, "my-app/2");
+  EXPECT_EQ(c->headers, (net::Headers{{"a", "b"}}));
+}
+
+class TempFile {
+ public:
+  TempFile() {
+    path_ = (std::filesystem::temp_directory_path() /
+             ("otlp_exporter_test_" + std::to_string(::getpid()) + "_" +
+              std::to_string(counter_++) + ".pem"))
+                .string();
+    std::ofstream(path_) << "-----BEGIN CERTIFICATE-----\n";
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
+TEST(ResolveOptions, TlsFilesFromEnvironmentWithFallback) {
+  TempFile ca, key, cert;
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318"},
+                        {"OTEL_EXPORTER_OTLP_CERTIFICATE", ca.path()},
+                        {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", key.path()},
+                        {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", cert.path()}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tls.ca_file, ca.path());
+  EXPECT_EQ(c->tls.client_key_file, key.path());
+  EXPECT_EQ(c->tls.client_certificate_file, cert.path());
+  EXPECT_TRUE(c->tls.verify_peer);
+}
+
+TEST(ResolveOptions, UnreadableTlsFileFailsNamingTheVariable) {
+  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/nonexistent/ca.pem"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr("/nonexistent/ca.pem"));
+  EXPECT_THAT(c.status().message(), HasSubstr("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE"));
+}
+
+TEST(ResolveOptions, ClientKeyWithoutCertificateFails) {
+  TempFile key;
+  auto c = OtlpHttpExporter::ResolveOptions({.client_key_file = key.path()});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("mutual TLS"));
+}
+
+TEST(ResolveOptions, InvalidRetryPolicyAndConcurrencyFail) {
+  EXPECT_FALSE(OtlpHttpExporter::ResolveOptions({.retry = {.max_attempts = 0}}).ok());
+  EXPECT_FALSE(OtlpHttpExporter::ResolveOptions({.retry = {.multiplier = 0.5}}).ok());
+  EXPECT_FALSE(OtlpHttpExporter::ResolveOptions({.retry = {.jitter = 1.5}}).ok());
+  EXPECT_FALSE(
+      OtlpHttpExporter::ResolveOptions({.retry = {.initial_backoff = milliseconds(-1)}}).ok());
+  EXPECT_FALSE(OtlpHttpExporter::ResolveOptions({.max_concurrent_requests = 0}).ok());
+  EXPECT_FALSE(OtlpHttpExporter::ResolveOptions({.timeout = milliseconds(-5)}).ok());
+  EXPECT_TRUE(OtlpHttpExporter::ResolveOptions({.retry = {.max_attempts = 1}}).ok());
+}
+
+// ---- gzip ----
+
+std::string Gunzip(const std::string& in) {
+  z_stream zs{};
+  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+  std::string out(in.size() * 20 + 1024, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&zs, Z_FINISH);
+  EXPECT_EQ(rc, Z_STREAM_END);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return out;
+}
+
+TEST(GzipCompress, RoundTripsAndHasGzipMagic) {
+  std::string input;
+  for (int i = 0; i < 1000; ++i) input += "span-" + std::to_string(i) + '\0';
+  auto gz = internal::GzipCompress(input);
+  ASSERT_TRUE(gz.ok());
+  ASSERT_GE(gz->size(), 18u);
+  EXPECT_EQ(static_cast<unsigned char>((*gz)[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>((*gz)[1]), 0x8b);
+  EXPECT_LT(gz->size(), input.size());
+  EXPECT_EQ(Gunzip(*gz), input);
+}
+
+TEST(GzipCompress, EmptyInput) {
+  auto gz = internal::GzipCompress("");
+  ASSERT_TRUE(gz.ok());
+  EXPECT_EQ(Gunzip(*gz), "");
+}
+
+// ---- Lifecycle without a receiver ----
+
+TEST(OtlpHttpExporter, CreateRejectsGrpc) {
+  auto e = OtlpHttpExporter::Create({.protocol = OtlpProtocol::kGrpc});
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.status().message(), HasSubstr("OTLP/gRPC is not supported yet"));
+}
+
+TEST(OtlpHttpExporter, ExportAfterShutdownFailsFastWithoutARequest) {
+  auto e = OtlpHttpExporter::Create({.endpoint = "http://127.0.0.1:9/v1/traces"});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE((*e)->Shutdown(std::chrono::seconds(5)));
+  trace::SpanData span;
+  const trace::SpanData* batch[] = {&span, &span};
+  EXPECT_EQ((*e)->Export(batch), trace::ExportResult::kFailure);
+  ExporterStats s = (*e)->stats();
+  EXPECT_EQ(s.requests, 0u);
+  EXPECT_EQ(s.spans_failed, 2u);
+  EXPECT_EQ(s.batches_failed, 1u);
+  EXPECT_TRUE((*e)->ForceFlush(std::chrono::seconds(1)));
+  EXPECT_TRUE((*e)->Shutdown(std::chrono::seconds(1)));  // idempotent
+}
+
+TEST(OtlpHttpExporter, EmptyBatchIsASuccessWithoutARequest) {
+  auto e = OtlpHttpExporter::Create({.endpoint = "http://127.0.0.1:9/v1/traces"});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)->Export({}), trace::ExportResult::kSuccess);
+  EXPECT_EQ((*e)->stats().requests, 0u);
+}
+
+TEST(OtlpHttpExporter, ConfigReflectsResolvedOptions) {
+  Env env{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"}};
+  config::Reader reader(env);
+  auto e = OtlpHttpExporter::Create({.timeout = milliseconds(1234)}, &reader);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)->config().endpoint, "http://127.0.0.1:9/v1/traces");
+  EXPECT_EQ((*e)->config().timeout, milliseconds(1234));
+}
+
+}  // namespace
+}  // namespace otlp::exporter

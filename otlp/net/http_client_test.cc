@@ -1,0 +1,550 @@
+#include "otlp/net/http_client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "otlp/net/http_server.h"
+#include "tests/support/raw_tcp_server.h"
+#include "tests/support/scripted_http_server.h"
+
+namespace otlp::net {
+namespace {
+
+using ::testing::HasSubstr;
+using std::chrono::milliseconds;
+using test::RawTcpServer;
+using test::ScriptedHttpServer;
+using test::ScriptedReply;
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+// Polls a condition that another thread makes true; the timeout only guards against hangs.
+template <typename Pred>
+bool WaitUntil(Pred pred, std::chrono::milliseconds timeout = kWait) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+// Echoes the request: status 200, body = request body, and what the client sent in X- headers.
+void Echo(const ServerRequest& req, ServerResponse& res) {
+  res.status = 200;
+  res.headers = {{"X-Method", req.method},
+                 {"X-Target", req.target},
+                 {"X-Host", std::string(req.Header("Host").value_or("<none>"))},
+                 {"X-User-Agent", std::string(req.Header("User-Agent").value_or("<none>"))},
+                 {"X-Content-Length", std::string(req.Header("Content-Length").value_or("<none>"))},
+                 {"X-Custom", std::string(req.Header("X-Custom").value_or("<none>"))}};
+  res.body = req.body;
+}
+
+class HttpClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_runtime_ = Runtime::Create();
+    client_runtime_ = Runtime::Create();
+  }
+
+  std::unique_ptr<HttpServer> StartServer(HttpServer::Handler handler,
+                                          HttpServer::Options options = {}) {
+    auto server = HttpServer::Start(server_runtime_, std::move(options), std::move(handler));
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    return server.ok() ? std::move(*server) : nullptr;
+  }
+
+  std::unique_ptr<HttpClient> MakeClient(HttpClient::Options options = {}) {
+    auto client = HttpClient::Create(client_runtime_, std::move(options));
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    return client.ok() ? std::move(*client) : nullptr;
+  }
+
+  std::shared_ptr<Runtime> server_runtime_;
+  std::shared_ptr<Runtime> client_runtime_;
+};
+
+TEST_F(HttpClientTest, GetSetsHostAndUserAgent) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/hello?x=1"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->Header("X-Method"), "GET");
+  EXPECT_EQ(resp->Header("X-Target"), "/hello?x=1");
+  EXPECT_EQ(resp->Header("X-Host"), "127.0.0.1:" + std::to_string(server->port()));
+  EXPECT_EQ(resp->Header("X-User-Agent"), kUserAgent);
+  EXPECT_EQ(resp->Header("X-Content-Length"), "<none>");  // GET without a body
+  EXPECT_EQ(resp->Header("content-length"), "0");
+  EXPECT_EQ(resp->body, "");
+}
+
+TEST_F(HttpClientTest, PostSendsBodyWithContentLength) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient({.user_agent = "custom-agent/1"});
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.method = "POST",
+                            .url = server->base_url() + "/v1/traces",
+                            .headers = {{"Content-Type", "application/x-protobuf"},
+                                        {"X-Custom", "yes"},
+                                        {"Content-Length", "999"}},  // ignored: computed
+                            .body = "payload-bytes"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->Header("X-Method"), "POST");
+  EXPECT_EQ(resp->Header("X-Content-Length"), "13");
+  EXPECT_EQ(resp->Header("X-User-Agent"), "custom-agent/1");
+  EXPECT_EQ(resp->Header("X-Custom"), "yes");
+  EXPECT_EQ(resp->body, "payload-bytes");
+}
+
+TEST_F(HttpClientTest, EmptyPostHasContentLengthZero) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.method = "POST", .url = server->base_url() + "/"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->Header("X-Content-Length"), "0");
+}
+
+TEST_F(HttpClientTest, UserHostHeaderWins) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/", .headers = {{"host", "virtual.test"}}});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->Header("X-Host"), "virtual.test");
+}
+
+TEST_F(HttpClientTest, StatusAndHeadersOfErrorResponsesAreReturned) {
+  auto server = StartServer([](const ServerRequest&, ServerResponse& res) {
+    res.status = 503;
+    res.headers = {{"Retry-After", "7"}};
+    res.body = "busy";
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 503);
+  EXPECT_EQ(resp->Header("retry-after"), "7");
+  EXPECT_EQ(resp->body, "busy");
+}
+
+TEST_F(HttpClientTest, HeadRequestReadsNoBody) {
+  auto server = StartServer([](const ServerRequest&, ServerResponse& res) { res.body = "12345"; });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  for (int i = 0; i < 2; ++i) {  // the second one reuses the connection: framing stayed right
+    auto resp = client->Send({.method = "HEAD", .url = server->base_url() + "/"});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->Header("Content-Length"), "5");
+    EXPECT_EQ(resp->body, "");
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+TEST_F(HttpClientTest, KeepAliveReusesOneConnection) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  for (int i = 0; i < 50; ++i) {
+    const std::string body = "request " + std::to_string(i);
+    auto resp = client->Send({.method = "POST", .url = server->base_url() + "/", .body = body});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->body, body);
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+  EXPECT_EQ(server->connections_accepted(), 1u);
+  EXPECT_EQ(client->idle_connections(), 1u);
+}
+
+TEST_F(HttpClientTest, PoolIsPerHostAndPort) {
+  auto a = StartServer(Echo);
+  auto b = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(a && b && client);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client->Send({.url = a->base_url() + "/"}).ok());
+    ASSERT_TRUE(client->Send({.url = b->base_url() + "/"}).ok());
+  }
+  EXPECT_EQ(client->connections_opened(), 2u);
+  EXPECT_EQ(client->idle_connections(), 2u);
+}
+
+TEST_F(HttpClientTest, ConnectionCloseFromServerIsNotPooled) {
+  auto server = StartServer([](const ServerRequest&, ServerResponse& res) {
+    res.headers = {{"Connection", "close"}};
+    res.body = "bye";
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  for (int i = 0; i < 3; ++i) {
+    auto resp = client->Send({.url = server->base_url() + "/"});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->body, "bye");
+  }
+  EXPECT_EQ(client->connections_opened(), 3u);
+  EXPECT_EQ(client->idle_connections(), 0u);
+}
+
+TEST_F(HttpClientTest, ServerClosingIdleConnectionIsTransparent) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  ASSERT_TRUE(client->Send({.url = server->base_url() + "/"}).ok());
+  server->CloseIdleConnections();
+  auto resp = client->Send({.method = "POST", .url = server->base_url() + "/", .body = "again"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->body, "again");
+  EXPECT_EQ(client->connections_opened(), 2u);
+}
+
+TEST_F(HttpClientTest, ReusedConnectionDroppedBeforeResponseIsRetriedOnce) {
+  std::atomic<int> seen{0};
+  auto server = StartServer([&](const ServerRequest& req, ServerResponse& res) {
+    // The 2nd request arrives on the reused connection and is dropped unanswered; the client
+    // must resend it (3rd) on a fresh connection.
+    if (seen.fetch_add(1) + 1 == 2) {
+      res.close_connection = true;
+      return;
+    }
+    res.body = req.body;
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  ASSERT_TRUE(client->Send({.url = server->base_url() + "/"}).ok());
+  auto resp = client->Send({.method = "POST", .url = server->base_url() + "/", .body = "B"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->body, "B");
+  EXPECT_EQ(seen.load(), 3);
+  EXPECT_EQ(client->connections_opened(), 2u);
+}
+
+TEST_F(HttpClientTest, RetryHappensOnlyOnce) {
+  std::atomic<int> seen{0};
+  auto server = StartServer([&](const ServerRequest&, ServerResponse& res) {
+    if (seen.fetch_add(1) > 0) res.close_connection = true;  // all but the first
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  ASSERT_TRUE(client->Send({.url = server->base_url() + "/"}).ok());
+  auto resp = client->Send({.url = server->base_url() + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(resp.status().retryable());
+  EXPECT_THAT(resp.status().message(), HasSubstr("closed by the server"));
+  EXPECT_EQ(seen.load(), 3);  // first, dropped on the reused connection, dropped on the fresh one
+}
+
+TEST_F(HttpClientTest, FreshConnectionDroppedIsNotRetried) {
+  auto server = StartServer([](const ServerRequest&, ServerResponse& res) {
+    res.close_connection = true;
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(resp.status().retryable());
+  EXPECT_EQ(server->requests_received(), 1u);
+}
+
+TEST_F(HttpClientTest, TimeoutWhenServerNeverAnswers) {
+  auto server = ScriptedHttpServer::Start({.default_reply = ScriptedReply::Hang()});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = (*server)->Url("/slow"), .timeout = milliseconds(200)});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(resp.status().retryable());
+  EXPECT_THAT(resp.status().message(), HasSubstr("timed out after 200 ms"));
+  EXPECT_THAT(resp.status().message(), HasSubstr("waiting for the response"));
+  EXPECT_EQ((*server)->request_count(), 1u);
+}
+
+TEST_F(HttpClientTest, ClientDefaultTimeoutApplies) {
+  auto server = ScriptedHttpServer::Start({.default_reply = ScriptedReply::Hang()});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = MakeClient({.default_timeout = milliseconds(150)});
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = (*server)->Url("/")});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(HttpClientTest, ConnectionRefused) {
+  auto port = test::PickUnusedPort();
+  ASSERT_TRUE(port.ok());
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "http://127.0.0.1:" + std::to_string(*port) + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(resp.status().retryable());
+  EXPECT_THAT(resp.status().message(), HasSubstr("connection refused"));
+  EXPECT_EQ(client->connections_opened(), 0u);
+}
+
+TEST_F(HttpClientTest, OversizedResponseBody) {
+  auto server = StartServer([](const ServerRequest& req, ServerResponse& res) {
+    res.body.assign(req.target == "/big" ? 1001 : 1000, 'x');
+  });
+  auto client = MakeClient({.max_response_body = 1000});
+  ASSERT_TRUE(server && client);
+  auto ok = client->Send({.url = server->base_url() + "/exact"});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->body.size(), 1000u);
+  auto big = client->Send({.url = server->base_url() + "/big"});
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_FALSE(big.status().retryable());
+  EXPECT_THAT(big.status().message(), HasSubstr("limit of 1000 bytes"));
+  // The client keeps working afterwards.
+  EXPECT_TRUE(client->Send({.url = server->base_url() + "/exact"}).ok());
+}
+
+TEST_F(HttpClientTest, GarbageResponseIsAClearError) {
+  auto raw = RawTcpServer::Start(RawTcpServer::ReplyAfterRequest("SSH-2.0-OpenSSH_9.2\r\n\r\n"));
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "http://127.0.0.1:" + std::to_string((*raw)->port()) + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kInternal);
+  EXPECT_FALSE(resp.status().retryable());
+  EXPECT_THAT(resp.status().message(), HasSubstr("malformed HTTP response"));
+}
+
+TEST_F(HttpClientTest, BadStatusLineIsAClearError) {
+  auto raw = RawTcpServer::Start(
+      RawTcpServer::ReplyAfterRequest("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n"));
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "http://127.0.0.1:" + std::to_string((*raw)->port()) + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kInternal);
+  EXPECT_THAT(resp.status().message(), HasSubstr("malformed HTTP response"));
+}
+
+TEST_F(HttpClientTest, TruncatedResponseIsUnavailable) {
+  auto raw = RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a few bytes"));
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "http://127.0.0.1:" + std::to_string((*raw)->port()) + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(resp.status().message(), HasSubstr("middle of the response"));
+}
+
+TEST_F(HttpClientTest, BodyDelimitedByCloseAndChunkedBodies) {
+  auto until_close = RawTcpServer::Start(
+      RawTcpServer::ReplyAfterRequest("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil-eof"));
+  auto chunked = RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+  ASSERT_TRUE(until_close.ok() && chunked.ok());
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto a = client->Send({.url = "http://127.0.0.1:" + std::to_string((*until_close)->port())});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->body, "until-eof");
+  auto b = client->Send({.url = "http://127.0.0.1:" + std::to_string((*chunked)->port())});
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->body, "hello world");
+}
+
+TEST_F(HttpClientTest, InvalidRequestsFailWithoutNetworkIo) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto bad_url = client->Send({.url = "localhost:4318/v1/traces"});
+  ASSERT_FALSE(bad_url.ok());
+  EXPECT_EQ(bad_url.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_url.status().message(), HasSubstr("missing scheme"));
+
+  auto bad_method = client->Send({.method = "GET /x", .url = "http://127.0.0.1:1/"});
+  ASSERT_FALSE(bad_method.ok());
+  EXPECT_EQ(bad_method.status().code(), StatusCode::kInvalidArgument);
+
+  auto injection = client->Send(
+      {.url = "http://127.0.0.1:1/", .headers = {{"X-A", "a\r\nX-Injected: 1"}}});
+  ASSERT_FALSE(injection.ok());
+  EXPECT_EQ(injection.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(client->connections_opened(), 0u);
+}
+
+TEST_F(HttpClientTest, LargeBodyRoundTrip) {
+  auto server = StartServer([](const ServerRequest& req, ServerResponse& res) {
+    res.body = std::to_string(req.body.size()) + ":" + req.body.substr(req.body.size() - 8);
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  std::string body(1'500'000, 'a');
+  body.replace(body.size() - 8, 8, "THE-END!");
+  for (int i = 0; i < 3; ++i) {
+    auto resp = client->Send({.method = "POST", .url = server->base_url() + "/", .body = body});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->body, "1500000:THE-END!");
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+TEST_F(HttpClientTest, ConcurrentSendsFromSeveralThreads) {
+  server_runtime_ = Runtime::Create({.threads = 2});
+  client_runtime_ = Runtime::Create({.threads = 2});
+  auto server = StartServer(Echo);
+  auto client = MakeClient({.max_idle_per_host = 8});
+  ASSERT_TRUE(server && client);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string body = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto resp = client->Send({.method = "POST", .url = server->base_url() + "/", .body = body});
+        if (resp.ok() && resp->body == body) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kPerThread);
+  EXPECT_LE(client->connections_opened(), static_cast<uint64_t>(kThreads));
+  EXPECT_GE(client->connections_opened(), 1u);
+}
+
+TEST_F(HttpClientTest, IdlePoolIsCappedPerHost) {
+  std::mutex mu;
+  std::vector<std::shared_ptr<Responder>> parked;
+  // Holds replies until three requests are in flight, forcing three connections.
+  auto server = StartServer([&](const ServerRequest&, ServerResponse& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    parked.push_back(res.Defer());
+    if (parked.size() == 3) {
+      for (auto& r : parked) r->Send(200, {}, "ok");
+      parked.clear();
+    }
+  });
+  auto client = MakeClient({.max_idle_per_host = 1});
+  ASSERT_TRUE(server && client);
+  std::vector<std::future<Result<HttpResponse>>> results;
+  for (int i = 0; i < 3; ++i) {
+    results.push_back(std::async(std::launch::async, [&] {
+      return client->Send({.url = server->base_url() + "/"});
+    }));
+  }
+  for (auto& f : results) {
+    auto resp = f.get();
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->body, "ok");
+  }
+  EXPECT_EQ(client->connections_opened(), 3u);
+  EXPECT_EQ(client->idle_connections(), 1u);
+}
+
+TEST_F(HttpClientTest, IdleConnectionsExpire) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient({.idle_timeout = milliseconds(20)});
+  ASSERT_TRUE(server && client);
+  ASSERT_TRUE(client->Send({.url = server->base_url() + "/"}).ok());
+  EXPECT_TRUE(WaitUntil([&] { return client->idle_connections() == 0; }));
+  ASSERT_TRUE(client->Send({.url = server->base_url() + "/"}).ok());
+  EXPECT_EQ(client->connections_opened(), 2u);
+}
+
+TEST_F(HttpClientTest, SendAsyncCallsBackOnIoThread) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  auto done = std::make_shared<std::promise<std::pair<bool, int>>>();
+  client->SendAsync({.url = server->base_url() + "/"},
+                    [done, rt = client_runtime_.get()](Result<HttpResponse> r) {
+                      done->set_value({rt->InIoThread(), r.ok() ? r->status : -1});
+                    });
+  auto future = done->get_future();
+  ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+  auto [in_io, status] = future.get();
+  EXPECT_TRUE(in_io);
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(HttpClientTest, SendAsyncReportsBadUrlThroughCallback) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto done = std::make_shared<std::promise<StatusCode>>();
+  client->SendAsync({.url = "nonsense"},
+                    [done](Result<HttpResponse> r) { done->set_value(r.status().code()); });
+  auto future = done->get_future();
+  ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(future.get(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(HttpClientTest, SendOnIoThreadFailsInsteadOfDeadlocking) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto done = std::make_shared<std::promise<Status>>();
+  HttpClient* raw = client.get();
+  client_runtime_->Post([raw, done] {
+    done->set_value(raw->Send({.url = "http://127.0.0.1:1/"}).status());
+  });
+  auto future = done->get_future();
+  ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+  Status status = future.get();
+  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("SendAsync"));
+}
+
+TEST_F(HttpClientTest, DestroyingClientCancelsRequestsInFlight) {
+  auto server = ScriptedHttpServer::Start({.default_reply = ScriptedReply::Hang()});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto done = std::make_shared<std::promise<StatusCode>>();
+  client->SendAsync({.url = (*server)->Url("/")},
+                    [done](Result<HttpResponse> r) { done->set_value(r.status().code()); });
+  ASSERT_TRUE((*server)->WaitForRequests(1, kWait));
+  client.reset();
+  auto future = done->get_future();
+  ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(future.get(), StatusCode::kCancelled);
+}
+
+TEST_F(HttpClientTest, Ipv6Loopback) {
+  auto server = HttpServer::Start(server_runtime_, {.host = "::1"}, Echo);
+  if (!server.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << server.status().ToString();
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  const std::string url = "http://[::1]:" + std::to_string((*server)->port()) + "/six";
+  EXPECT_EQ((*server)->base_url(), "http://[::1]:" + std::to_string((*server)->port()));
+  auto resp = client->Send({.url = url});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->Header("X-Host"), "[::1]:" + std::to_string((*server)->port()));
+  EXPECT_EQ(resp->Header("X-Target"), "/six");
+}
+
+TEST_F(HttpClientTest, LocalhostIsResolved) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = "http://localhost:" + std::to_string(server->port()) + "/"});
+  // localhost may resolve to ::1 first; the client must fall back to 127.0.0.1.
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+}
+
+}  // namespace
+}  // namespace otlp::net

@@ -1,0 +1,554 @@
+#include "otlp/net/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <exception>
+#include <latch>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "otlp/core/log.h"
+#include "otlp/net/internal/common.h"
+#include "otlp/net/internal/runtime_impl.h"
+#include "otlp/net/internal/tls.h"
+
+namespace otlp::net {
+
+namespace internal {
+class ServerResponseAccess {
+ public:
+  static void SetDeferHook(ServerResponse& response,
+                           std::function<std::shared_ptr<Responder>()> hook) {
+    response.defer_hook_ = std::move(hook);
+  }
+  static bool Deferred(const ServerResponse& response) { return response.responder_ != nullptr; }
+};
+}  // namespace internal
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+// How long a connection closed after an error response keeps draining what the client still
+// sends, so the client reads our answer instead of a reset.
+constexpr std::chrono::seconds kLingerTimeout{5};
+
+class NullResponder final : public Responder {
+ public:
+  void Send(int, Headers, std::string) override {}
+  void Close() override {}
+};
+
+std::string FormatEndpoint(const tcp::endpoint& endpoint) {
+  const std::string address = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) return "[" + address + "]:" + std::to_string(endpoint.port());
+  return address + ":" + std::to_string(endpoint.port());
+}
+
+}  // namespace
+
+std::shared_ptr<Responder> ServerResponse::Defer() {
+  if (!responder_) {
+    responder_ = defer_hook_ ? defer_hook_() : std::make_shared<NullResponder>();
+  }
+  return responder_;
+}
+
+namespace {
+class Session;
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, Options opts, Handler h, std::shared_ptr<ssl::context> ctx)
+      : ioc(io),
+        options(std::move(opts)),
+        handler(std::move(h)),
+        tls_ctx(std::move(ctx)),
+        acceptor_strand(asio::make_strand(io)),
+        acceptor(acceptor_strand),
+        retry_timer(acceptor_strand) {}
+
+  void Accept();
+  void Unregister(Session* session) {
+    std::lock_guard<std::mutex> lock(mu);
+    sessions.erase(session);
+  }
+  std::vector<std::shared_ptr<Session>> Snapshot() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<std::shared_ptr<Session>> out;
+    out.reserve(sessions.size());
+    for (auto& [ptr, session] : sessions) out.push_back(session);
+    return out;
+  }
+
+  asio::io_context& ioc;
+  const Options options;
+  const Handler handler;
+  const std::shared_ptr<ssl::context> tls_ctx;
+  asio::strand<asio::io_context::executor_type> acceptor_strand;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;
+  uint16_t port = 0;
+  std::string host;
+  std::atomic<bool> stopped{false};
+  std::mutex mu;
+  // Sessions are owned here (and by their pending operations) until closed.
+  std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> requests{0};
+};
+
+namespace {
+
+// One accepted connection; every member function runs on the socket's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
+      : server_(std::move(server)), executor_(socket.get_executor()) {
+    error_code ec;
+    const tcp::endpoint remote = socket.remote_endpoint(ec);
+    if (!ec) remote_ = FormatEndpoint(remote);
+    if (server_->tls_ctx) {
+      tls_.emplace(std::move(socket), *server_->tls_ctx);
+    } else {
+      plain_.emplace(std::move(socket));
+    }
+  }
+
+  const asio::any_io_executor& executor() const { return executor_; }
+
+  void Start() {
+    if (!tls_) return ReadRequest();
+    lowest().expires_after(server_->options.io_timeout);
+    tls_->async_handshake(ssl::stream_base::server,
+                          [self = shared_from_this()](const error_code& ec) {
+                            if (ec) return self->Close();
+                            self->ReadRequest();
+                          });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    awaiting_deferred_ = false;
+    lowest().close();
+    server_->Unregister(this);
+  }
+
+  void CloseIfIdle() {
+    if (idle_ && buffer_.size() == 0 && parser_ && !parser_->got_some()) Close();
+  }
+
+  void SendDeferred(int status, Headers headers, std::string body) {
+    if (closed_ || !awaiting_deferred_) return;
+    awaiting_deferred_ = false;
+    WriteResponse(status, std::move(headers), std::move(body), /*linger=*/false);
+  }
+
+  void CloseDeferred() {
+    if (awaiting_deferred_) Close();
+  }
+
+ private:
+  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(*plain_);
+    }
+  }
+
+  void ReadRequest() {
+    if (closed_ || server_->stopped.load()) return Close();
+    parser_.emplace();
+    parser_->body_limit(server_->options.max_request_body);
+    parser_->header_limit(static_cast<uint32_t>(
+        std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
+    idle_ = true;
+    lowest().expires_after(server_->options.io_timeout);
+    WithStream([&](auto& stream) {
+      http::async_read_header(stream, buffer_, *parser_,
+                              [self = shared_from_this()](const error_code& ec, size_t) {
+                                self->OnHeader(ec);
+                              });
+    });
+  }
+
+  void OnHeader(const error_code& ec) {
+    idle_ = false;
+    if (ec) return HandleReadError(ec);
+    const auto& request = parser_->get();
+    const auto expect = request[http::field::expect];
+    if (request.version() >= 11 && internal::EqualsIgnoreCase(expect, "100-continue") &&
+        !parser_->is_done()) {
+      continue_.emplace(http::status::continue_, request.version());
+      WithStream([&](auto& stream) {
+        http::async_write(stream, *continue_,
+                          [self = shared_from_this()](const error_code& e, size_t) {
+                            if (e) return self->Close();
+                            self->ReadBody();
+                          });
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return OnRequest();
+    WithStream([&](auto& stream) {
+      http::async_read(stream, buffer_, *parser_,
+                       [self = shared_from_this()](const error_code& ec, size_t) {
+                         if (ec) return self->HandleReadError(ec);
+                         self->OnRequest();
+                       });
+    });
+  }
+
+  void HandleReadError(const error_code& ec) {
+    if (ec == http::error::body_limit) {
+      return WriteError(413, "request body exceeds " +
+                                 std::to_string(server_->options.max_request_body) + " bytes\n");
+    }
+    if (ec == http::error::header_limit) {
+      return WriteError(431, "request headers exceed " +
+                                 std::to_string(server_->options.max_header_bytes) + " bytes\n");
+    }
+    const bool parse_error =
+        ec.category() == http::make_error_code(http::error::bad_version).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message;
+    if (parse_error) return WriteError(400, "malformed request: " + ec.message() + "\n");
+    Close();  // the client went away, timed out, or TLS failed
+  }
+
+  void WriteError(int status, std::string text) {
+    keep_alive_ = false;
+    head_request_ = false;
+    WriteResponse(status, {{"Content-Type", "text/plain"}}, std::move(text), /*linger=*/true);
+  }
+
+  void OnRequest() {
+    server_->requests.fetch_add(1, std::memory_order_relaxed);
+    if (server_->stopped.load()) return Close();
+    auto message = parser_->release();
+    keep_alive_ = message.keep_alive();
+    head_request_ = message.method() == http::verb::head;
+
+    ServerRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.headers.reserve(std::distance(message.begin(), message.end()));
+    for (const auto& field : message) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_;
+    request.tls = tls_.has_value();
+
+    ServerResponse response;
+    internal::ServerResponseAccess::SetDeferHook(
+        response, [weak = weak_from_this(), executor = executor_]() -> std::shared_ptr<Responder> {
+          return std::make_shared<DeferredResponder>(weak, executor);
+        });
+    try {
+      server_->handler(request, response);
+    } catch (const std::exception& e) {
+      OTLP_LOG(kWarn, std::string("HTTP server handler threw: ") + e.what());
+      if (!internal::ServerResponseAccess::Deferred(response)) {
+        return WriteError(500, std::string("internal server error: ") + e.what() + "\n");
+      }
+    } catch (...) {
+      OTLP_LOG(kWarn, "HTTP server handler threw a non-standard exception");
+      if (!internal::ServerResponseAccess::Deferred(response)) {
+        return WriteError(500, "internal server error\n");
+      }
+    }
+    if (response.close_connection) return Close();
+    if (internal::ServerResponseAccess::Deferred(response)) {
+      // `response` (and so possibly the last Responder reference) dies after this; its
+      // destructor posts Close, which runs after we set the flag.
+      awaiting_deferred_ = true;
+      return;
+    }
+    WriteResponse(response.status, std::move(response.headers), std::move(response.body),
+                  /*linger=*/false);
+  }
+
+  void WriteResponse(int status, Headers headers, std::string body, bool linger) {
+    if (closed_) return;
+    if (status < 100 || status > 999) status = 500;
+    bool close_after = !keep_alive_ || server_->stopped.load();
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(status));
+    bool has_server = false;
+    for (auto& [name, value] : headers) {
+      if (internal::EqualsIgnoreCase(name, "content-length") ||
+          internal::EqualsIgnoreCase(name, "transfer-encoding")) {
+        continue;
+      }
+      if (internal::EqualsIgnoreCase(name, "connection")) {
+        if (internal::EqualsIgnoreCase(value, "close")) close_after = true;
+        continue;
+      }
+      has_server = has_server || internal::EqualsIgnoreCase(name, "server");
+      response_.insert(name, value);
+    }
+    if (!has_server) response_.set(http::field::server, kUserAgent);
+    response_.keep_alive(!close_after);
+    if (head_request_) {
+      response_.content_length(body.size());
+    } else {
+      response_.body() = std::move(body);
+      response_.prepare_payload();
+    }
+    lowest().expires_after(server_->options.io_timeout);
+    WithStream([&](auto& stream) {
+      http::async_write(
+          stream, response_,
+          [self = shared_from_this(), close_after, linger](const error_code& ec, size_t) {
+            if (ec) return self->Close();
+            if (linger) return self->Linger();
+            if (close_after) {
+              error_code ignored;
+              self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+              return self->Close();
+            }
+            self->ReadRequest();
+          });
+    });
+  }
+
+  // Half-closes, then discards input until the client closes (or a timeout).
+  void Linger() {
+    if (closed_) return;
+    error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(std::min<std::chrono::milliseconds>(
+        kLingerTimeout, server_->options.io_timeout));
+    DrainSome();
+  }
+
+  void DrainSome() {
+    lowest().async_read_some(asio::buffer(drain_),
+                             [self = shared_from_this()](const error_code& ec, size_t) {
+                               if (ec || self->closed_) return self->Close();
+                               self->DrainSome();
+                             });
+  }
+
+  class DeferredResponder final : public Responder {
+   public:
+    DeferredResponder(std::weak_ptr<Session> session, asio::any_io_executor executor)
+        : session_(std::move(session)), executor_(std::move(executor)) {}
+    ~DeferredResponder() override {
+      if (!used_.exchange(true)) PostToSession([](Session& s) { s.CloseDeferred(); });
+    }
+    void Send(int status, Headers headers, std::string body) override {
+      if (used_.exchange(true)) return;
+      PostToSession([status, headers = std::move(headers), body = std::move(body)](
+                        Session& s) mutable {
+        s.SendDeferred(status, std::move(headers), std::move(body));
+      });
+    }
+    void Close() override {
+      if (used_.exchange(true)) return;
+      PostToSession([](Session& s) { s.CloseDeferred(); });
+    }
+
+   private:
+    template <typename F>
+    void PostToSession(F&& f) {
+      std::shared_ptr<Session> session = session_.lock();
+      if (!session) return;
+      asio::post(executor_, [session, f = std::forward<F>(f)]() mutable { f(*session); });
+    }
+
+    std::weak_ptr<Session> session_;
+    asio::any_io_executor executor_;
+    std::atomic<bool> used_{false};
+  };
+
+  const std::shared_ptr<HttpServer::Impl> server_;
+  const asio::any_io_executor executor_;
+  std::string remote_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> response_;
+  std::array<char, 16 * 1024> drain_{};
+  bool keep_alive_ = false;
+  bool head_request_ = false;
+  bool idle_ = false;
+  bool closed_ = false;
+  bool awaiting_deferred_ = false;
+};
+
+// Starts every task (each posts work that counts the latch down once) and waits for all of them
+// unless `wait` is false (on an I/O thread, waiting could deadlock).
+void WaitForAll(std::vector<std::function<void(std::shared_ptr<std::latch>)>> tasks, bool wait) {
+  auto done = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(tasks.size()));
+  for (auto& task : tasks) task(done);
+  if (wait) done->wait();
+}
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(
+      asio::make_strand(ioc), [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || self->stopped.load()) return;
+        if (ec) {
+          // Typically EMFILE: back off briefly instead of spinning.
+          OTLP_LOG(kWarn, "HTTP server: accept failed: " + ec.message());
+          self->retry_timer.expires_after(std::chrono::milliseconds(50));
+          self->retry_timer.async_wait([self](const error_code& e) {
+            if (!e && !self->stopped.load()) self->Accept();
+          });
+          return;
+        }
+        self->accepted.fetch_add(1, std::memory_order_relaxed);
+        error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto session = std::make_shared<Session>(self, std::move(socket));
+        {
+          std::lock_guard<std::mutex> lock(self->mu);
+          if (self->stopped.load()) return;
+          self->sessions.emplace(session.get(), session);
+        }
+        asio::dispatch(session->executor(), [session] { session->Start(); });
+        self->Accept();
+      });
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(std::shared_ptr<Runtime> runtime,
+                                                      Options options, Handler handler) {
+  if (!runtime) return InvalidArgumentError("HttpServer::Start: runtime is null");
+  if (!handler) return InvalidArgumentError("HttpServer::Start: handler is empty");
+  std::string host = options.host.empty() ? "127.0.0.1" : options.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  error_code ec;
+  const asio::ip::address address = asio::ip::make_address(host, ec);
+  if (ec) {
+    return InvalidArgumentError("HttpServer: host '" + options.host +
+                                "' is not an IP address (or \"localhost\")");
+  }
+  std::shared_ptr<ssl::context> tls_ctx;
+  if (options.tls) {
+    OTLP_ASSIGN_OR_RETURN(tls_ctx, internal::MakeServerTlsContext(*options.tls));
+  }
+  const uint16_t requested_port = options.port;
+  auto impl = std::make_shared<Impl>(internal::IoContext(*runtime), std::move(options),
+                                     std::move(handler), std::move(tls_ctx));
+  const tcp::endpoint endpoint(address, requested_port);
+  const std::string where = FormatEndpoint(endpoint);
+  auto fail = [&](std::string_view what) -> Status {
+    return {StatusCode::kUnavailable,
+            "HttpServer: cannot " + std::string(what) + " " + where + ": " + ec.message(), false};
+  };
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("open a socket for");
+  impl->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  impl->acceptor.bind(endpoint, ec);
+  if (ec) return fail("bind to");
+  impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen on");
+  impl->port = impl->acceptor.local_endpoint(ec).port();
+  if (ec) return fail("read the port of");
+  impl->host = address.is_v6() ? "[" + host + "]" : host;
+  asio::post(impl->acceptor_strand, [impl] { impl->Accept(); });
+  auto server = std::unique_ptr<HttpServer>(new HttpServer(impl));
+  server->runtime_ = std::move(runtime);
+  return server;
+}
+
+HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const noexcept { return impl_->port; }
+
+std::string HttpServer::base_url() const {
+  return std::string(impl_->tls_ctx ? "https://" : "http://") + impl_->host + ":" +
+         std::to_string(impl_->port);
+}
+
+void HttpServer::Stop() {
+  std::shared_ptr<Impl> impl = impl_;
+  if (impl->stopped.exchange(true)) return;
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    for (auto& [ptr, session] : impl->sessions) sessions.push_back(session);
+    impl->sessions.clear();
+  }
+  std::vector<std::function<void(std::shared_ptr<std::latch>)>> tasks;
+  tasks.emplace_back([impl](std::shared_ptr<std::latch> done) {
+    asio::post(impl->acceptor_strand, [impl, done] {
+      error_code ignored;
+      impl->acceptor.close(ignored);
+      impl->retry_timer.cancel();
+      done->count_down();
+    });
+  });
+  for (auto& session : sessions) {
+    tasks.emplace_back([session](std::shared_ptr<std::latch> done) {
+      asio::post(session->executor(), [session, done] {
+        session->Close();
+        done->count_down();
+      });
+    });
+  }
+  WaitForAll(std::move(tasks), !runtime_->InIoThread());
+}
+
+void HttpServer::CloseIdleConnections() {
+  std::vector<std::function<void(std::shared_ptr<std::latch>)>> tasks;
+  for (auto& session : impl_->Snapshot()) {
+    tasks.emplace_back([session](std::shared_ptr<std::latch> done) {
+      asio::post(session->executor(), [session, done] {
+        session->CloseIfIdle();
+        done->count_down();
+      });
+    });
+  }
+  WaitForAll(std::move(tasks), !runtime_->InIoThread());
+}
+
+uint64_t HttpServer::connections_accepted() const noexcept {
+  return impl_->accepted.load(std::memory_order_relaxed);
+}
+
+uint64_t HttpServer::requests_received() const noexcept {
+  return impl_->requests.load(std::memory_order_relaxed);
+}
+
+}  // namespace otlp::net

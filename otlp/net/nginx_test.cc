@@ -1,0 +1,256 @@
+// The client against a real server: nginx (Debian package `nginx`) on 127.0.0.1, started by the
+// fixture with a generated configuration in a temporary directory and stopped afterwards.
+// Skipped when nginx is not installed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "otlp/net/http_client.h"
+#include "tests/support/raw_tcp_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
+
+extern char** environ;
+
+namespace otlp::net {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string FindNginx() {
+  std::vector<std::string> candidates = {"/usr/sbin/nginx"};
+  if (const char* path = std::getenv("PATH")) {
+    std::string p = path;
+    size_t start = 0;
+    while (start <= p.size()) {
+      const size_t end = p.find(':', start);
+      const std::string dir = p.substr(start, end == std::string::npos ? end : end - start);
+      if (!dir.empty()) candidates.push_back(dir + "/nginx");
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  for (const auto& candidate : candidates) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+std::string Config(const std::string& dir, uint16_t port, uint16_t tls_port) {
+  return "daemon off;\n"
+         "master_process off;\n"
+         "worker_processes 1;\n"
+         "error_log " + dir + "/error.log warn;\n"
+         "pid " + dir + "/nginx.pid;\n"
+         "events { worker_connections 64; }\n"
+         "http {\n"
+         "  access_log off;\n"
+         "  client_body_temp_path " + dir + "/client_body;\n"
+         "  proxy_temp_path " + dir + "/proxy;\n"
+         "  fastcgi_temp_path " + dir + "/fastcgi;\n"
+         "  uwsgi_temp_path " + dir + "/uwsgi;\n"
+         "  scgi_temp_path " + dir + "/scgi;\n"
+         "  keepalive_requests 1000;\n"
+         "  server {\n"
+         "    listen 127.0.0.1:" + std::to_string(port) + ";\n"
+         "    listen 127.0.0.1:" + std::to_string(tls_port) + " ssl;\n"
+         "    ssl_certificate " + dir + "/server.pem;\n"
+         "    ssl_certificate_key " + dir + "/server.key;\n"
+         "    root " + dir + "/www;\n"
+         "    client_max_body_size 16m;\n"
+         "    location = /hello { default_type text/plain; return 200 \"hello from nginx\\n\"; }\n"
+         "    location = /v1/traces {\n"
+         "      default_type text/plain;\n"
+         "      return 200 \"$request_method len=$content_length type=$content_type\";\n"
+         "    }\n"
+         "    location = /limited { keepalive_requests 5; return 204; }\n"
+         "  }\n"
+         "}\n";
+}
+
+class NginxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nginx_ = FindNginx();
+    if (nginx_.empty()) GTEST_SKIP() << "nginx is not installed (Debian package: nginx)";
+    ASSERT_TRUE(dir_.ok()) << dir_.error();
+    auto pki = test::GenerateTestPki(dir_.path());
+    ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+    pki_ = *pki;
+    ASSERT_EQ(::mkdir(dir_.Join("www").c_str(), 0755), 0);
+    big_file_.resize(3 * 1024 * 1024);
+    for (size_t i = 0; i < big_file_.size(); ++i) big_file_[i] = static_cast<char>('a' + i % 26);
+    ASSERT_TRUE(dir_.WriteFile("www/big.bin", big_file_).ok());
+
+    auto port = test::PickUnusedPort();
+    auto tls_port = test::PickUnusedPort();
+    ASSERT_TRUE(port.ok() && tls_port.ok());
+    port_ = *port;
+    tls_port_ = *tls_port;
+    ASSERT_TRUE(dir_.WriteFile("nginx.conf", Config(dir_.path(), port_, tls_port_)).ok());
+    StartNginx();
+  }
+
+  void TearDown() override {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid_ = -1;
+  }
+
+  void StartNginx() {
+    const std::string conf = dir_.Join("nginx.conf");
+    const std::string error_log = dir_.Join("error.log");
+    const std::string prefix = dir_.path() + "/";
+    std::vector<std::string> args = {nginx_, "-c", conf, "-p", prefix, "-e", error_log};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string out = dir_.Join("stderr.log");
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc = posix_spawn(&pid_, nginx_.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ASSERT_EQ(rc, 0) << "cannot start " << nginx_;
+
+    // Ready once both ports accept connections; fail fast if nginx exits.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (uint16_t p : {port_, tls_port_}) {
+      for (;;) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          FAIL() << "nginx exited during startup:\n"
+                 << dir_.ReadFile("stderr.log") << dir_.ReadFile("error.log");
+        }
+        auto fd = test::RawConnect(p);
+        if (fd.ok()) {
+          ::close(*fd);
+          break;
+        }
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+            << "nginx did not listen on " << p << ":\n" << dir_.ReadFile("error.log");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+
+  std::unique_ptr<HttpClient> MakeClient(HttpClient::Options options = {}) {
+    auto client = HttpClient::Create(runtime_, std::move(options));
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    return client.ok() ? std::move(*client) : nullptr;
+  }
+
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+  std::string nginx_;
+  test::TempDir dir_{"otlp-nginx-test-"};
+  test::TestPki pki_;
+  std::string big_file_;
+  uint16_t port_ = 0;
+  uint16_t tls_port_ = 0;
+  pid_t pid_ = -1;
+  std::shared_ptr<Runtime> runtime_ = Runtime::Create();
+};
+
+TEST_F(NginxTest, GetWithKeepAlive) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  for (int i = 0; i < 20; ++i) {
+    auto resp = client->Send({.url = Url("/hello")});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->status, 200);
+    EXPECT_EQ(resp->body, "hello from nginx\n");
+    EXPECT_THAT(std::string(resp->Header("Server").value_or("")), HasSubstr("nginx"));
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+TEST_F(NginxTest, PostLargeBody) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  for (int i = 0; i < 3; ++i) {
+    auto resp = client->Send({.method = "POST",
+                              .url = Url("/v1/traces"),
+                              .headers = {{"Content-Type", "application/x-protobuf"}},
+                              .body = std::string(1'500'000, 'p')});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->status, 200);
+    EXPECT_EQ(resp->body, "POST len=1500000 type=application/x-protobuf");
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+TEST_F(NginxTest, DownloadStaticFileAndNotFound) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = Url("/big.bin")});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_TRUE(resp->body == big_file_) << "got " << resp->body.size() << " bytes";
+  auto missing = client->Send({.url = Url("/missing")});
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_EQ(missing->status, 404);
+  auto limited = MakeClient({.max_response_body = 1024 * 1024});
+  ASSERT_TRUE(limited);
+  auto too_big = limited->Send({.url = Url("/big.bin")});
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(NginxTest, ServerEndingKeepAliveOpensNewConnections) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  for (int i = 0; i < 12; ++i) {
+    auto resp = client->Send({.url = Url("/limited")});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->status, 204);
+  }
+  // nginx answers the 5th request on each connection with "Connection: close".
+  EXPECT_EQ(client->connections_opened(), 3u);
+}
+
+TEST_F(NginxTest, Https) {
+  auto client = MakeClient({.tls = {.ca_file = pki_.ca_cert_file}});
+  ASSERT_TRUE(client);
+  const std::string url = "https://localhost:" + std::to_string(tls_port_) + "/hello";
+  for (int i = 0; i < 3; ++i) {
+    auto resp = client->Send({.url = url});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->body, "hello from nginx\n");
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+  auto untrusted = MakeClient();
+  ASSERT_TRUE(untrusted);
+  auto rejected = untrusted->Send({.url = url});
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.status().code(), StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace otlp::net

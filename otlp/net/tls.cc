@@ -1,0 +1,174 @@
+#include "otlp/net/internal/tls.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include <boost/asio/ssl/error.hpp>
+
+namespace otlp::net::internal {
+namespace ssl = boost::asio::ssl;
+using boost::system::error_code;
+
+namespace {
+
+// Fails clearly when the file is missing or unreadable, before OpenSSL's terser reasons.
+Status CheckReadable(std::string_view what, const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    const int err = errno;
+    std::string msg = std::string(what) + " '" + path + "' cannot be opened: " + std::strerror(err);
+    if (err == ENOENT) return NotFoundError(std::move(msg));
+    return InvalidArgumentError(std::move(msg));
+  }
+  std::fclose(f);
+  return Status::Ok();
+}
+
+Status LoadError(std::string_view what, const std::string& path, const error_code& ec) {
+  return InvalidArgumentError(std::string(what) + " '" + path + "' could not be loaded: " +
+                              ec.message());
+}
+
+Status LoadCertificateAndKey(ssl::context& ctx, std::string_view role, const std::string& cert,
+                             const std::string& key) {
+  const std::string cert_what = std::string(role) + " certificate file";
+  const std::string key_what = std::string(role) + " key file";
+  OTLP_RETURN_IF_ERROR(CheckReadable(cert_what, cert));
+  OTLP_RETURN_IF_ERROR(CheckReadable(key_what, key));
+  error_code ec;
+  ctx.use_certificate_chain_file(cert, ec);
+  if (ec) return LoadError(cert_what, cert, ec);
+  ctx.use_private_key_file(key, ssl::context::pem, ec);
+  const bool mismatch =
+      ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
+  if (ec && !mismatch) return LoadError(key_what, key, ec);
+  if (mismatch || SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    return InvalidArgumentError(std::string(role) + " key file '" + key +
+                                "' does not match the certificate in '" + cert + "'");
+  }
+  return Status::Ok();
+}
+
+bool IsIpAddress(const std::string& host) {
+  in6_addr a6{};
+  in_addr a4{};
+  return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+Result<std::shared_ptr<ssl::context>> NewContext(ssl::context::method method) {
+  std::shared_ptr<ssl::context> ctx;
+  try {
+    ctx = std::make_shared<ssl::context>(method);
+  } catch (const std::exception& e) {
+    return InternalError(std::string("cannot create an OpenSSL context: ") + e.what());
+  }
+  error_code ec;
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::single_dh_use,
+                   ec);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  return ctx;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<ssl::context>> MakeClientTlsContext(const TlsOptions& options) {
+  OTLP_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> ctx, NewContext(ssl::context::tls_client));
+  error_code ec;
+  if (options.verify_peer) {
+    if (!options.ca_file.empty()) {
+      OTLP_RETURN_IF_ERROR(CheckReadable("TLS CA file", options.ca_file));
+      ctx->load_verify_file(options.ca_file, ec);
+      if (ec) return LoadError("TLS CA file", options.ca_file, ec);
+    } else {
+      ctx->set_default_verify_paths(ec);
+      if (ec) {
+        return InternalError("cannot load the system's trusted CA certificates: " +
+                             ec.message());
+      }
+    }
+    ctx->set_verify_mode(ssl::verify_peer, ec);
+  } else {
+    ctx->set_verify_mode(ssl::verify_none, ec);
+  }
+  const bool has_cert = !options.client_certificate_file.empty();
+  const bool has_key = !options.client_key_file.empty();
+  if (has_cert != has_key) {
+    return InvalidArgumentError(
+        "TLS client certificate and client key must be given together (got only the " +
+        std::string(has_cert ? "certificate" : "key") + ")");
+  }
+  if (has_cert) {
+    OTLP_RETURN_IF_ERROR(LoadCertificateAndKey(*ctx, "TLS client", options.client_certificate_file,
+                                               options.client_key_file));
+  }
+  return ctx;
+}
+
+Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ServerTlsOptions& options) {
+  if (options.certificate_file.empty() || options.key_file.empty()) {
+    return InvalidArgumentError("TLS server needs both certificate_file and key_file");
+  }
+  OTLP_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> ctx, NewContext(ssl::context::tls_server));
+  OTLP_RETURN_IF_ERROR(
+      LoadCertificateAndKey(*ctx, "TLS server", options.certificate_file, options.key_file));
+  if (!options.client_ca_file.empty()) {
+    OTLP_RETURN_IF_ERROR(CheckReadable("TLS client CA file", options.client_ca_file));
+    error_code ec;
+    ctx->load_verify_file(options.client_ca_file, ec);
+    if (ec) return LoadError("TLS client CA file", options.client_ca_file, ec);
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+    // Tells clients which CAs we accept, so they can pick a certificate.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.client_ca_file.c_str());
+    if (names != nullptr) SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
+  }
+  return ctx;
+}
+
+Status PrepareClientSsl(SSL* ssl, const TlsOptions& options, const std::string& url_host) {
+  const std::string& name = options.server_name.empty() ? url_host : options.server_name;
+  const bool is_ip = IsIpAddress(name);
+  // RFC 6066: SNI carries DNS names only.
+  if (!is_ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
+    return InvalidArgumentError("TLS server name '" + name + "' is not usable for SNI");
+  }
+  if (options.verify_peer) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    int ok = 0;
+    if (is_ip) {
+      ok = X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+    } else {
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      ok = X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+    }
+    if (ok != 1) return InvalidArgumentError("TLS server name '" + name + "' is not valid");
+  }
+  return Status::Ok();
+}
+
+Status ClientHandshakeError(SSL* ssl, const error_code& ec, std::string_view peer) {
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK) {
+    return {StatusCode::kPermissionDenied,
+            "TLS certificate verification failed for " + std::string(peer) + ": " +
+                X509_verify_cert_error_string(verify)};
+  }
+  return {StatusCode::kUnavailable,
+          "TLS handshake with " + std::string(peer) + " failed: " + ec.message(),
+          /*retryable=*/false};
+}
+
+bool IsSslError(const error_code& ec) noexcept {
+  return ec.category() == boost::asio::error::get_ssl_category() ||
+         ec.category() == ssl::error::get_stream_category();
+}
+
+}  // namespace otlp::net::internal

@@ -1,0 +1,212 @@
+// TLS for the client and the server: verification, host names, mutual TLS and file errors, with
+// a PKI generated at test time (tests/support/test_certs.h).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "otlp/net/http_client.h"
+#include "otlp/net/http_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
+
+namespace otlp::net {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+class TlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir("otlp-tls-test-");
+    ASSERT_TRUE(dir_->ok()) << dir_->error();
+    auto pki = test::GenerateTestPki(dir_->path());
+    ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+    pki_ = new test::TestPki(*pki);
+  }
+  static void TearDownTestSuite() {
+    delete pki_;
+    pki_ = nullptr;
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(pki_, nullptr);
+    runtime_ = Runtime::Create();
+  }
+
+  std::unique_ptr<HttpServer> StartTlsServer(std::string client_ca_file = "") {
+    auto server = HttpServer::Start(
+        runtime_,
+        {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
+                                 .key_file = pki_->server_key_file,
+                                 .client_ca_file = std::move(client_ca_file)}},
+        [](const ServerRequest& req, ServerResponse& res) {
+          res.body = req.tls ? "secure" : "plain?";
+        });
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    return server.ok() ? std::move(*server) : nullptr;
+  }
+
+  std::unique_ptr<HttpClient> MakeClient(TlsOptions tls) {
+    auto client = HttpClient::Create(runtime_, {.tls = std::move(tls)});
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    return client.ok() ? std::move(*client) : nullptr;
+  }
+
+  static test::TempDir* dir_;
+  static test::TestPki* pki_;
+  std::shared_ptr<Runtime> runtime_;
+};
+
+test::TempDir* TlsTest::dir_ = nullptr;
+test::TestPki* TlsTest::pki_ = nullptr;
+
+TEST_F(TlsTest, VerifiesServerWithCaFileAndReusesConnection) {
+  auto server = StartTlsServer();
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file});
+  ASSERT_TRUE(server && client);
+  EXPECT_EQ(server->base_url().rfind("https://127.0.0.1:", 0), 0u);
+  for (int i = 0; i < 3; ++i) {
+    auto resp = client->Send({.url = server->base_url() + "/"});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(resp->body, "secure");
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+TEST_F(TlsTest, DnsNameIsVerifiedToo) {
+  auto server = StartTlsServer();
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file});
+  ASSERT_TRUE(server && client);
+  // "localhost" is checked against DNS:localhost (and sent as SNI).
+  auto resp = client->Send({.url = "https://localhost:" + std::to_string(server->port()) + "/"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->body, "secure");
+}
+
+TEST_F(TlsTest, UnknownCaFailsVerification) {
+  auto server = StartTlsServer();
+  auto system_store = MakeClient({});
+  auto wrong_ca = MakeClient({.ca_file = pki_->other_ca_cert_file});
+  ASSERT_TRUE(server && system_store && wrong_ca);
+  for (HttpClient* client : {system_store.get(), wrong_ca.get()}) {
+    auto resp = client->Send({.url = server->base_url() + "/"});
+    ASSERT_FALSE(resp.ok());
+    EXPECT_EQ(resp.status().code(), StatusCode::kPermissionDenied);
+    EXPECT_FALSE(resp.status().retryable());
+    EXPECT_THAT(resp.status().message(), HasSubstr("certificate verification failed"));
+    EXPECT_THAT(resp.status().message(), HasSubstr("local issuer certificate"));
+  }
+}
+
+TEST_F(TlsTest, HostNameMismatchFails) {
+  auto server = StartTlsServer();
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file, .server_name = "collector.example"});
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(resp.status().message(), HasSubstr("hostname mismatch"));
+}
+
+TEST_F(TlsTest, IpAddressMismatchFails) {
+  auto server = StartTlsServer();
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file, .server_name = "127.0.0.2"});
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(resp.status().message(), HasSubstr("IP address mismatch"));
+}
+
+TEST_F(TlsTest, VerificationCanBeTurnedOff) {
+  auto server = StartTlsServer();
+  auto client = MakeClient({.verify_peer = false, .server_name = "anything.example"});
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->body, "secure");
+}
+
+TEST_F(TlsTest, MutualTlsWithClientCertificate) {
+  auto server = StartTlsServer(pki_->ca_cert_file);
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file,
+                            .client_certificate_file = pki_->client_cert_file,
+                            .client_key_file = pki_->client_key_file});
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->body, "secure");
+  EXPECT_EQ(server->requests_received(), 1u);
+}
+
+TEST_F(TlsTest, MutualTlsRejectsClientWithoutCertificate) {
+  auto server = StartTlsServer(pki_->ca_cert_file);
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file});
+  ASSERT_TRUE(server && client);
+  auto resp = client->Send({.url = server->base_url() + "/"});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(resp.status().retryable()) << resp.status().ToString();
+  EXPECT_THAT(resp.status().message(), HasSubstr("TLS"));
+  EXPECT_EQ(server->requests_received(), 0u);
+}
+
+TEST_F(TlsTest, PlainClientAgainstTlsServerAndViceVersa) {
+  auto tls_server = StartTlsServer();
+  auto plain_server = HttpServer::Start(runtime_, {}, [](const ServerRequest&, ServerResponse&) {});
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file});
+  ASSERT_TRUE(tls_server && plain_server.ok() && client);
+  auto a = client->Send({.url = "http://127.0.0.1:" + std::to_string(tls_server->port()) + "/"});
+  EXPECT_FALSE(a.ok());
+  auto b = client->Send({.url = "https://127.0.0.1:" + std::to_string((*plain_server)->port())});
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(b.status().message(), HasSubstr("TLS handshake"));
+  // Both servers survive.
+  EXPECT_TRUE(client->Send({.url = tls_server->base_url()}).ok());
+}
+
+TEST_F(TlsTest, FileErrorsAreClear) {
+  auto missing = HttpClient::Create(runtime_, {.tls = {.ca_file = dir_->Join("nope.pem")}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr("nope.pem"));
+  EXPECT_THAT(missing.status().message(), HasSubstr("No such file"));
+
+  ASSERT_TRUE(dir_->WriteFile("garbage.pem", "this is not PEM\n").ok());
+  auto garbage = HttpClient::Create(runtime_, {.tls = {.ca_file = dir_->Join("garbage.pem")}});
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(garbage.status().message(), HasSubstr("garbage.pem"));
+
+  auto half = HttpClient::Create(
+      runtime_, {.tls = {.client_certificate_file = pki_->client_cert_file}});
+  ASSERT_FALSE(half.ok());
+  EXPECT_EQ(half.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(half.status().message(), HasSubstr("together"));
+
+  auto mismatch = HttpClient::Create(runtime_, {.tls = {.client_certificate_file =
+                                                            pki_->client_cert_file,
+                                                        .client_key_file = pki_->server_key_file}});
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(mismatch.status().message(), HasSubstr("does not match"));
+
+  auto bad_server = HttpServer::Start(
+      runtime_,
+      {.tls = ServerTlsOptions{.certificate_file = dir_->Join("garbage.pem"),
+                               .key_file = pki_->server_key_file}},
+      [](const ServerRequest&, ServerResponse&) {});
+  ASSERT_FALSE(bad_server.ok());
+  EXPECT_THAT(bad_server.status().code(),
+              AnyOf(StatusCode::kInvalidArgument, StatusCode::kNotFound));
+  EXPECT_THAT(bad_server.status().message(), HasSubstr("garbage.pem"));
+}
+
+}  // namespace
+}  // namespace otlp::net

@@ -1,0 +1,243 @@
+#include "otlp/trace/batch_processor.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "otlp/core/config.h"
+#include "otlp/trace/in_memory_exporter.h"
+#include "otlp/trace/provider.h"
+
+namespace otlp::trace {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Records batch sizes and span names; can be told to block inside Export until released.
+class ProbeExporter final : public SpanExporter {
+ public:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool block = false;
+    bool blocked_now = false;
+    bool shutdown_called = false;
+    std::vector<size_t> batches;
+    std::multiset<std::string> names;
+    size_t total = 0;
+  };
+  explicit ProbeExporter(std::shared_ptr<State> s) : s_(std::move(s)) {}
+  ExportResult Export(std::span<const SpanData* const> spans) noexcept override {
+    std::unique_lock<std::mutex> lock(s_->mu);
+    s_->blocked_now = s_->block;
+    s_->cv.notify_all();
+    s_->cv.wait(lock, [&] { return !s_->block || s_->shutdown_called; });
+    s_->blocked_now = false;
+    s_->batches.push_back(spans.size());
+    for (const SpanData* d : spans) s_->names.insert(std::string(d->name));
+    s_->total += spans.size();
+    s_->cv.notify_all();
+    return ExportResult::kSuccess;
+  }
+  bool Shutdown(std::chrono::microseconds) noexcept override {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    s_->shutdown_called = true;
+    s_->cv.notify_all();
+    return true;
+  }
+
+ private:
+  std::shared_ptr<State> s_;
+};
+
+struct Rig {
+  std::shared_ptr<ProbeExporter::State> state = std::make_shared<ProbeExporter::State>();
+  BatchSpanProcessor* bsp = nullptr;
+  std::shared_ptr<TracerProvider> provider;
+  Tracer tracer;
+  explicit Rig(BatchSpanProcessorOptions o) {
+    auto p = BatchSpanProcessor::Create(std::make_unique<ProbeExporter>(state), o);
+    bsp = p.get();
+    provider = TracerProvider::Create(
+        {.processor = std::move(p), .sampler = Sampler::AlwaysOn(), .resource = Resource()});
+    tracer = provider->GetTracer("bsp-test");
+  }
+};
+
+TEST(BatchSpanProcessorTest, ManyThreadsEverySpanExportedOnFlush) {
+  Rig rig({.max_queue_size = 100000, .max_export_batch_size = 512,
+           .schedule_delay = milliseconds(60000)});
+  constexpr int kThreads = 4, kPerThread = 5000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        rig.tracer.StartSpan("t" + std::to_string(t)).SetAttribute("i", i).End();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(rig.provider->ForceFlush(std::chrono::seconds(30)));
+  std::lock_guard<std::mutex> lock(rig.state->mu);
+  EXPECT_EQ(rig.state->total, size_t{kThreads * kPerThread});
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(rig.state->names.count("t" + std::to_string(t)), size_t{kPerThread});
+  for (size_t b : rig.state->batches) EXPECT_LE(b, 512u);
+  auto st = rig.bsp->stats();
+  EXPECT_EQ(st.spans_dropped, 0u);
+  EXPECT_EQ(st.spans_exported, uint64_t{kThreads * kPerThread});
+}
+
+TEST(BatchSpanProcessorTest, FullQueueDropsAndCountsWithoutBlocking) {
+  Rig rig({.max_queue_size = 64, .max_export_batch_size = 16,
+           .schedule_delay = milliseconds(60000)});
+  {
+    std::lock_guard<std::mutex> lock(rig.state->mu);
+    rig.state->block = true;
+  }
+  // Fill until the export thread is stuck inside Export with a batch.
+  rig.tracer.StartSpan("first").End();
+  for (int i = 0; i < 15; ++i) rig.tracer.StartSpan("fill").End();
+  {
+    std::unique_lock<std::mutex> lock(rig.state->mu);
+    ASSERT_TRUE(rig.state->cv.wait_for(lock, std::chrono::seconds(30),
+                                       [&] { return rig.state->blocked_now; }));
+  }
+  // The producer keeps going although nothing is drained: 1000 spans, queue of 64.
+  for (int i = 0; i < 1000; ++i) rig.tracer.StartSpan("burst").End();
+  auto st = rig.bsp->stats();
+  EXPECT_GE(st.spans_dropped, 1000u - 64u);
+  {
+    std::lock_guard<std::mutex> lock(rig.state->mu);
+    rig.state->block = false;
+    rig.state->cv.notify_all();
+  }
+  ASSERT_TRUE(rig.provider->ForceFlush(std::chrono::seconds(30)));
+  st = rig.bsp->stats();
+  std::lock_guard<std::mutex> lock(rig.state->mu);
+  EXPECT_EQ(rig.state->total + st.spans_dropped, 1016u);
+}
+
+TEST(BatchSpanProcessorTest, ScheduleDelayExportsWithoutFlush) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(std::make_unique<InMemorySpanExporter>(store),
+                                               {.schedule_delay = milliseconds(20)}),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  provider->GetTracer("t").StartSpan("timed").End();
+  EXPECT_TRUE(store->WaitForSpans(1, milliseconds(30000)));
+}
+
+TEST(BatchSpanProcessorTest, FullBatchWakesTheExportThread) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(
+           std::make_unique<InMemorySpanExporter>(store),
+           {.max_queue_size = 1000, .max_export_batch_size = 10,
+            .schedule_delay = milliseconds(3'600'000)}),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  auto tracer = provider->GetTracer("t");
+  for (int i = 0; i < 10; ++i) tracer.StartSpan("s").End();
+  // No flush and an hour-long delay: only the batch-size wake-up can deliver these.
+  EXPECT_TRUE(store->WaitForSpans(10, milliseconds(30000)));
+}
+
+TEST(BatchSpanProcessorTest, ShutdownExportsWhatIsQueuedAndDropsLaterSpans) {
+  Rig rig({.schedule_delay = milliseconds(60000)});
+  for (int i = 0; i < 100; ++i) rig.tracer.StartSpan("q").End();
+  Span late = rig.tracer.StartSpan("late");  // started before shutdown, ended after
+  EXPECT_TRUE(rig.provider->Shutdown(std::chrono::seconds(30)));
+  late.End();
+  std::lock_guard<std::mutex> lock(rig.state->mu);
+  EXPECT_EQ(rig.state->total, 100u);
+  EXPECT_TRUE(rig.state->shutdown_called);
+  EXPECT_EQ(rig.bsp->stats().spans_dropped, 1u);
+  EXPECT_FALSE(rig.tracer.StartSpan("after").IsRecording());
+}
+
+TEST(BatchSpanProcessorTest, ShutdownIsBoundedWhenTheExporterHangs) {
+  Rig rig({.schedule_delay = milliseconds(60000)});
+  {
+    std::lock_guard<std::mutex> lock(rig.state->mu);
+    rig.state->block = true;  // Export blocks until Shutdown is called on the exporter
+  }
+  rig.tracer.StartSpan("stuck").End();
+  EXPECT_FALSE(rig.bsp->Shutdown(milliseconds(200)));
+  std::lock_guard<std::mutex> lock(rig.state->mu);
+  EXPECT_TRUE(rig.state->shutdown_called);
+}
+
+TEST(BatchSpanProcessorTest, SpansFromExitedThreadsAreExported) {
+  Rig rig({.schedule_delay = milliseconds(60000)});
+  for (int round = 0; round < 20; ++round) {
+    std::thread([&] {
+      for (int i = 0; i < 50; ++i) rig.tracer.StartSpan("short-lived").End();
+    }).join();
+  }
+  ASSERT_TRUE(rig.provider->ForceFlush(std::chrono::seconds(30)));
+  std::lock_guard<std::mutex> lock(rig.state->mu);
+  EXPECT_EQ(rig.state->total, 1000u);
+}
+
+TEST(BatchSpanProcessorTest, UnsampledRecordedSpansAreNotExported) {
+  struct RecordOnly : Sampler {
+    SamplingResult ShouldSample(const SpanContext*, const TraceId&, std::string_view, SpanKind,
+                                std::span<const KeyValue>) const noexcept override {
+      return {SamplingDecision::kRecordOnly, std::nullopt};
+    }
+  };
+  auto state = std::make_shared<ProbeExporter::State>();
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(std::make_unique<ProbeExporter>(state)),
+       .sampler = std::make_shared<RecordOnly>(),
+       .resource = Resource()});
+  Span s = provider->GetTracer("t").StartSpan("r");
+  EXPECT_TRUE(s.IsRecording());
+  EXPECT_FALSE(s.GetContext().IsSampled());
+  s.End();
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  std::lock_guard<std::mutex> lock(state->mu);
+  EXPECT_EQ(state->total, 0u);
+}
+
+TEST(BatchSpanProcessorTest, OptionsFromEnvironmentAndClamping) {
+  config::Reader env({{"OTEL_BSP_MAX_QUEUE_SIZE", "100"},
+                      {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500"},
+                      {"OTEL_BSP_SCHEDULE_DELAY", "abc"}});
+  auto state = std::make_shared<ProbeExporter::State>();
+  auto p = BatchSpanProcessor::Create(std::make_unique<ProbeExporter>(state), {}, &env);
+  EXPECT_EQ(p->max_queue_size(), 100u);
+  EXPECT_EQ(p->max_export_batch_size(), 100u);  // lowered to the queue size
+  EXPECT_FALSE(env.warnings().empty());          // "abc" is not an integer
+  auto q = BatchSpanProcessor::Create(std::make_unique<ProbeExporter>(state),
+                                      {.max_queue_size = 7}, &env);
+  EXPECT_EQ(q->max_queue_size(), 7u);  // code wins over the environment
+}
+
+TEST(BatchSpanProcessorTest, WorksInsideMultiSpanProcessor) {
+  auto store1 = std::make_shared<InMemorySpanStore>();
+  auto store2 = std::make_shared<InMemorySpanStore>();
+  std::vector<std::unique_ptr<SpanProcessor>> ps;
+  ps.push_back(BatchSpanProcessor::Create(std::make_unique<InMemorySpanExporter>(store1)));
+  ps.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store2)));
+  auto provider = TracerProvider::Create({.processor = std::make_unique<MultiSpanProcessor>(std::move(ps)),
+                                          .sampler = Sampler::AlwaysOn(),
+                                          .resource = Resource()});
+  provider->GetTracer("t").StartSpan("both").SetAttribute("k", "v").End();
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  ASSERT_EQ(store1->size(), 1u);
+  ASSERT_EQ(store2->size(), 1u);
+  EXPECT_EQ(store1->Spans()[0].name, "both");
+  EXPECT_EQ(std::get<std::string>(*store1->Spans()[0].Attribute("k")), "v");
+  EXPECT_EQ(store2->Spans()[0].name, "both");
+}
+
+}  // namespace
+}  // namespace otlp::trace

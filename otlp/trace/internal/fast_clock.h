@@ -1,0 +1,65 @@
+// Wall-clock time in Unix nanoseconds at a fraction of clock_gettime's cost.
+//
+// On x86-64 Linux, when the kernel itself trusts the TSC (clocksource "tsc": invariant, synced
+// across cores), the clock reads the TSC and scales it with a factor calibrated against
+// CLOCK_REALTIME. The anchor is refreshed about every 250 ms so NTP adjustments are followed;
+// until the first calibration (10 ms after the first call) and everywhere else it simply calls
+// clock_gettime. Measured here: clock_gettime ~32 ns, this ~13 ns.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <ctime>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <x86intrin.h>
+#define OTLP_FAST_CLOCK_TSC 1
+#else
+#define OTLP_FAST_CLOCK_TSC 0
+#endif
+
+namespace otlp::trace::internal {
+
+inline int64_t SystemNowNanos() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+struct FastClockState {
+  // Seqlock around the anchor: odd while a writer updates it.
+  std::atomic<uint32_t> seq{0};
+  std::atomic<int64_t> base_ns{0};
+  std::atomic<uint64_t> base_tsc{0};
+  std::atomic<uint64_t> mult{0};             // ns per tick, 32.32 fixed point
+  std::atomic<uint64_t> refresh_tsc{0};      // re-anchor when the TSC passes this
+  std::atomic<bool> enabled{false};          // TSC mode on
+};
+extern FastClockState g_fast_clock;
+
+// Slow path: calibrates, re-anchors, or falls back to clock_gettime.
+int64_t FastClockSlow() noexcept;
+
+inline int64_t NowUnixNanos() noexcept {
+#if OTLP_FAST_CLOCK_TSC
+  if (g_fast_clock.enabled.load(std::memory_order_relaxed)) [[likely]] {
+    const uint32_t s1 = g_fast_clock.seq.load(std::memory_order_acquire);
+    const uint64_t tsc = __rdtsc();
+    const int64_t base_ns = g_fast_clock.base_ns.load(std::memory_order_relaxed);
+    const uint64_t base_tsc = g_fast_clock.base_tsc.load(std::memory_order_relaxed);
+    const uint64_t mult = g_fast_clock.mult.load(std::memory_order_relaxed);
+    const uint64_t refresh = g_fast_clock.refresh_tsc.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const uint32_t s2 = g_fast_clock.seq.load(std::memory_order_relaxed);
+    if (s1 == s2 && (s1 & 1) == 0 && tsc >= base_tsc && tsc < refresh) [[likely]] {
+      __extension__ using U128 = unsigned __int128;
+      return base_ns + static_cast<int64_t>((static_cast<U128>(tsc - base_tsc) * mult) >> 32);
+    }
+  }
+  return FastClockSlow();
+#else
+  return SystemNowNanos();
+#endif
+}
+
+}  // namespace otlp::trace::internal

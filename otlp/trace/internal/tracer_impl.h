@@ -1,0 +1,42 @@
+// Provider and tracer internals shared by tracer.cc, span.cc and the processors.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "otlp/trace/processor.h"
+#include "otlp/trace/provider.h"
+#include "otlp/trace/resource.h"
+#include "otlp/trace/sampler.h"
+#include "otlp/trace/span_data.h"
+#include "otlp/trace/tracer.h"
+
+namespace otlp::trace::internal {
+
+struct ProviderState;
+
+struct TracerImpl : TracerHot {
+  InstrumentationScope scope;
+  ProviderState* provider = nullptr;
+};
+
+struct ProviderState {
+  Resource resource;
+  SpanLimits limits;
+  std::shared_ptr<Sampler> sampler;
+  std::unique_ptr<SpanProcessor> processor;
+  bool wants_on_start = false;
+  bool enabled = true;
+  std::atomic<bool> shutdown{false};
+
+  std::mutex mu;
+  std::vector<std::unique_ptr<TracerImpl>> tracers;  // stable addresses
+
+  TracerImpl* FindOrCreateTracer(std::string_view name, std::string_view version,
+                                 std::string_view schema_url);
+};
+
+}  // namespace otlp::trace::internal

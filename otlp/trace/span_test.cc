@@ -1,0 +1,300 @@
+#include "otlp/trace/span.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "otlp/trace/in_memory_exporter.h"
+#include "otlp/trace/processor.h"
+#include "otlp/trace/provider.h"
+
+namespace otlp::trace {
+namespace {
+
+struct Fixture : ::testing::Test {
+  std::shared_ptr<InMemorySpanStore> store = std::make_shared<InMemorySpanStore>();
+  std::shared_ptr<TracerProvider> provider;
+  Tracer tracer;
+
+  void Make(SpanLimits limits = {}, std::shared_ptr<Sampler> sampler = Sampler::AlwaysOn()) {
+    provider = TracerProvider::Create(
+        {.processor = std::make_unique<SimpleSpanProcessor>(
+             std::make_unique<InMemorySpanExporter>(store)),
+         .sampler = std::move(sampler),
+         .resource = Resource(OwnedAttributes{}),
+         .limits = limits});
+    tracer = provider->GetTracer("test-scope", "1.2.3", "https://opentelemetry.io/schemas/1.24.0");
+  }
+  void SetUp() override { Make(); }
+  RecordedSpan Only() {
+    auto spans = store->Spans();
+    EXPECT_EQ(spans.size(), 1u);
+    return spans.empty() ? RecordedSpan{} : spans[0];
+  }
+};
+
+using SpanTest = Fixture;
+
+TEST_F(SpanTest, RecordsNameKindScopeAndTimes) {
+  {
+    Span s = tracer.StartSpan("op", {.kind = SpanKind::kClient});
+    EXPECT_TRUE(s.IsRecording());
+    EXPECT_TRUE(s.GetContext().IsValid());
+    EXPECT_TRUE(s.GetContext().IsSampled());
+  }  // ended by the destructor
+  RecordedSpan r = Only();
+  EXPECT_EQ(r.name, "op");
+  EXPECT_EQ(r.kind, SpanKind::kClient);
+  EXPECT_EQ(r.scope.name, "test-scope");
+  EXPECT_EQ(r.scope.version, "1.2.3");
+  EXPECT_EQ(r.scope.schema_url, "https://opentelemetry.io/schemas/1.24.0");
+  EXPECT_GT(r.start_unix_nano, 1'600'000'000'000'000'000);
+  EXPECT_GE(r.end_unix_nano, r.start_unix_nano);
+  EXPECT_FALSE(r.parent_span_id.IsValid());
+}
+
+TEST_F(SpanTest, AttributesOfEveryTypeAreCopied) {
+  std::string dynamic = "dyn-value";
+  const bool bools[] = {true, false};
+  const int64_t ints[] = {1, -2, 3};
+  const double doubles[] = {1.5, -0.25};
+  const std::string_view strs[] = {"a", "bc"};
+  {
+    Span s = tracer.StartSpan("op");
+    s.SetAttribute("s", dynamic)
+        .SetAttribute("b", true)
+        .SetAttribute("i", 42)
+        .SetAttribute("d", 2.5)
+        .SetAttribute("ba", std::span<const bool>(bools))
+        .SetAttribute("ia", std::span<const int64_t>(ints))
+        .SetAttribute("da", std::span<const double>(doubles))
+        .SetAttribute("sa", std::span<const std::string_view>(strs));
+    dynamic.assign("overwritten!");
+  }
+  RecordedSpan r = Only();
+  EXPECT_EQ(std::get<std::string>(*r.Attribute("s")), "dyn-value");
+  EXPECT_EQ(std::get<bool>(*r.Attribute("b")), true);
+  EXPECT_EQ(std::get<int64_t>(*r.Attribute("i")), 42);
+  EXPECT_EQ(std::get<double>(*r.Attribute("d")), 2.5);
+  EXPECT_EQ(std::get<std::vector<bool>>(*r.Attribute("ba")), (std::vector<bool>{true, false}));
+  EXPECT_EQ(std::get<std::vector<int64_t>>(*r.Attribute("ia")), (std::vector<int64_t>{1, -2, 3}));
+  EXPECT_EQ(std::get<std::vector<double>>(*r.Attribute("da")), (std::vector<double>{1.5, -0.25}));
+  EXPECT_EQ(std::get<std::vector<std::string>>(*r.Attribute("sa")),
+            (std::vector<std::string>{"a", "bc"}));
+}
+
+TEST_F(SpanTest, SettingAnExistingKeyReplacesIt) {
+  tracer.StartSpan("op").SetAttribute("k", 1).SetAttribute("k", "two").End();
+  RecordedSpan r = Only();
+  EXPECT_EQ(r.attributes.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(*r.Attribute("k")), "two");
+}
+
+TEST_F(SpanTest, EmptyKeyIsIgnored) {
+  tracer.StartSpan("op").SetAttribute("", 1).End();
+  EXPECT_EQ(Only().attributes.size(), 0u);
+}
+
+TEST_F(SpanTest, AttributeCountLimitDropsAndCounts) {
+  Make(SpanLimits{.attribute_count = 2});
+  tracer.StartSpan("op").SetAttribute("a", 1).SetAttribute("b", 2).SetAttribute("c", 3)
+      .SetAttribute("a", 10).End();
+  RecordedSpan r = Only();
+  EXPECT_EQ(r.attributes.size(), 2u);
+  EXPECT_EQ(r.dropped_attributes_count, 1u);
+  EXPECT_EQ(std::get<int64_t>(*r.Attribute("a")), 10);  // replacing is not a new attribute
+}
+
+TEST_F(SpanTest, ValueLengthLimitTruncatesByCharacters) {
+  Make(SpanLimits{.attribute_value_length = 3});
+  const std::string_view arr[] = {"abcdef", "xy"};
+  tracer.StartSpan("op")
+      .SetAttribute("ascii", "abcdef")
+      .SetAttribute("utf8", "h\xC3\xA9llo")  // "héllo": é is two bytes
+      .SetAttribute("arr", std::span<const std::string_view>(arr))
+      .SetAttribute("int", 123456)
+      .End();
+  RecordedSpan r = Only();
+  EXPECT_EQ(std::get<std::string>(*r.Attribute("ascii")), "abc");
+  EXPECT_EQ(std::get<std::string>(*r.Attribute("utf8")), "h\xC3\xA9l");
+  EXPECT_EQ(std::get<std::vector<std::string>>(*r.Attribute("arr")),
+            (std::vector<std::string>{"abc", "xy"}));
+  EXPECT_EQ(std::get<int64_t>(*r.Attribute("int")), 123456);
+}
+
+TEST_F(SpanTest, EventsWithAttributesAndLimits) {
+  Make(SpanLimits{.event_count = 2, .event_attribute_count = 1});
+  auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+  tracer.StartSpan("op")
+      .AddEvent("first", {{"x", 1}, {"y", 2}}, t)
+      .AddEvent("second")
+      .AddEvent("third")
+      .End();
+  RecordedSpan r = Only();
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.events[0].name, "first");
+  EXPECT_EQ(r.events[0].time_unix_nano, 1'700'000'000'000'000'000);
+  EXPECT_EQ(r.events[0].attributes.size(), 1u);
+  EXPECT_EQ(r.events[0].dropped_attributes_count, 1u);
+  EXPECT_EQ(r.events[1].name, "second");
+  EXPECT_GT(r.events[1].time_unix_nano, 0);
+  EXPECT_EQ(r.dropped_events_count, 1u);
+}
+
+TEST_F(SpanTest, RecordExceptionAddsTheConventionalEvent) {
+  tracer.StartSpan("op").RecordException(std::runtime_error("boom")).End();
+  RecordedSpan r = Only();
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].name, "exception");
+  EXPECT_EQ(std::get<std::string>(*r.events[0].attributes.Find("exception.type")),
+            "std::runtime_error");
+  EXPECT_EQ(std::get<std::string>(*r.events[0].attributes.Find("exception.message")), "boom");
+}
+
+TEST_F(SpanTest, LinksAtStartAndLater) {
+  Make(SpanLimits{.link_count = 2, .link_attribute_count = 1});
+  SpanContext a(TraceId::FromHex("0af7651916cd43dd8448eb211c80319c").value(),
+                SpanId::FromHex("b7ad6b7169203331").value(), TraceFlags(1), true,
+                TraceState::FromHeader("k=v"));
+  SpanContext b(TraceId::FromHex("1af7651916cd43dd8448eb211c80319c").value(),
+                SpanId::FromHex("c7ad6b7169203331").value(), TraceFlags(0), false);
+  const SpanContext at_start[] = {a};
+  tracer.StartSpan("op", {.links = at_start})
+      .AddLink(b, {{"p", 1}, {"q", 2}})
+      .AddLink(a)
+      .End();
+  RecordedSpan r = Only();
+  ASSERT_EQ(r.links.size(), 2u);
+  EXPECT_EQ(r.links[0].context, a);
+  EXPECT_EQ(r.links[1].context.span_id(), b.span_id());
+  EXPECT_EQ(r.links[1].attributes.size(), 1u);
+  EXPECT_EQ(r.links[1].dropped_attributes_count, 1u);
+  EXPECT_EQ(r.dropped_links_count, 1u);
+}
+
+TEST_F(SpanTest, StatusRules) {
+  tracer.StartSpan("a").SetStatus(SpanStatusCode::kError, "bad").End();
+  tracer.StartSpan("b").SetStatus(SpanStatusCode::kOk, "ignored").SetStatus(
+      SpanStatusCode::kError, "too late").End();
+  tracer.StartSpan("c").SetStatus(SpanStatusCode::kError, "x").SetStatus(SpanStatusCode::kUnset)
+      .End();
+  auto spans = store->Spans();
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[0].status_code, SpanStatusCode::kError);
+  EXPECT_EQ(spans[0].status_message, "bad");
+  EXPECT_EQ(spans[1].status_code, SpanStatusCode::kOk);
+  EXPECT_EQ(spans[1].status_message, "");
+  EXPECT_EQ(spans[2].status_code, SpanStatusCode::kError);
+}
+
+TEST_F(SpanTest, UpdateNameAndExplicitTimes) {
+  auto start = std::chrono::system_clock::time_point(std::chrono::seconds(1'000));
+  auto end = start + std::chrono::milliseconds(5);
+  Span s = tracer.StartSpan("old", {.start_time = start});
+  s.UpdateName("new");
+  s.End(end);
+  s.End();  // second End is ignored
+  s.SetAttribute("after", 1);
+  RecordedSpan r = Only();
+  EXPECT_EQ(r.name, "new");
+  EXPECT_EQ(r.start_unix_nano, 1'000'000'000'000);
+  EXPECT_EQ(r.end_unix_nano, 1'000'005'000'000);
+  EXPECT_EQ(r.attributes.size(), 0u);
+  EXPECT_FALSE(s.IsRecording());
+  EXPECT_TRUE(s.GetContext().IsValid());  // the context outlives End
+}
+
+TEST_F(SpanTest, EndBeforeStartIsClampedToStart) {
+  auto start = std::chrono::system_clock::time_point(std::chrono::seconds(2'000));
+  tracer.StartSpan("op", {.start_time = start}).End(start - std::chrono::seconds(1));
+  RecordedSpan r = Only();
+  EXPECT_EQ(r.end_unix_nano, r.start_unix_nano);
+}
+
+TEST_F(SpanTest, ChildUsesExplicitParentOrCurrentContext) {
+  Span parent = tracer.StartSpan("parent");
+  Span child = tracer.StartSpan("child", {.parent = parent.GetContext()});
+  EXPECT_EQ(child.GetContext().trace_id(), parent.GetContext().trace_id());
+  Span implicit_child;
+  {
+    Scope scope(parent);
+    implicit_child = tracer.StartSpan("implicit");
+    Span root = tracer.StartSpan("root", {.root = true});
+    EXPECT_NE(root.GetContext().trace_id(), parent.GetContext().trace_id());
+  }
+  EXPECT_EQ(implicit_child.GetContext().trace_id(), parent.GetContext().trace_id());
+  child.End();
+  implicit_child.End();
+  parent.End();
+  auto spans = store->Spans();
+  ASSERT_EQ(spans.size(), 4u);
+  for (const auto& s : spans) {
+    if (s.name == "child" || s.name == "implicit") {
+      EXPECT_EQ(s.parent_span_id, parent.GetContext().span_id());
+      EXPECT_FALSE(s.parent_is_remote);
+    }
+  }
+}
+
+TEST_F(SpanTest, RemoteParentKeepsTraceStateAndMarksRemote) {
+  SpanContext remote(TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736").value(),
+                     SpanId::FromHex("00f067aa0ba902b7").value(), TraceFlags(1), true,
+                     TraceState::FromHeader("vendor=value"));
+  tracer.StartSpan("server", {.kind = SpanKind::kServer, .parent = remote}).End();
+  RecordedSpan r = Only();
+  EXPECT_EQ(r.context.trace_id(), remote.trace_id());
+  EXPECT_EQ(r.parent_span_id, remote.span_id());
+  EXPECT_TRUE(r.parent_is_remote);
+  EXPECT_EQ(r.context.trace_state().header(), "vendor=value");
+}
+
+TEST_F(SpanTest, UnsampledSpanIsNotRecordedButHasContext) {
+  Make({}, Sampler::AlwaysOff());
+  Span s = tracer.StartSpan("op");
+  EXPECT_FALSE(s.IsRecording());
+  EXPECT_TRUE(s.GetContext().IsValid());
+  EXPECT_FALSE(s.GetContext().IsSampled());
+  s.SetAttribute("a", 1).AddEvent("e").End();
+  EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(SpanTest, SpanMovedToAnotherThreadEndsThere) {
+  Span s = tracer.StartSpan("moved");
+  std::thread t([s = std::move(s)]() mutable { s.SetAttribute("thread", "other").End(); });
+  t.join();
+  RecordedSpan r = Only();
+  EXPECT_EQ(std::get<std::string>(*r.Attribute("thread")), "other");
+}
+
+TEST_F(SpanTest, DefaultSpanIsInertNoop) {
+  Span s;
+  EXPECT_FALSE(s.IsRecording());
+  EXPECT_FALSE(s.GetContext().IsValid());
+  s.SetAttribute("a", 1).AddEvent("x").SetStatus(SpanStatusCode::kError).UpdateName("n").End();
+  EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(SpanTest, ManySpansReuseRecordsWithoutLeakingData) {
+  for (int i = 0; i < 1000; ++i) {
+    Span s = tracer.StartSpan("s" + std::to_string(i));
+    if (i % 2 == 0) s.SetAttribute("even", i).AddEvent("e");
+  }
+  auto spans = store->Spans();
+  ASSERT_EQ(spans.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(spans[i].name, "s" + std::to_string(i));
+    EXPECT_EQ(spans[i].attributes.size(), i % 2 == 0 ? 1u : 0u);
+    EXPECT_EQ(spans[i].events.size(), i % 2 == 0 ? 1u : 0u);
+  }
+}
+
+TEST_F(SpanTest, LargeValuesUseTheArenaOverflow) {
+  std::string big(10000, 'x');
+  tracer.StartSpan("op").SetAttribute("big", big).End();
+  EXPECT_EQ(std::get<std::string>(*Only().Attribute("big")), big);
+}
+
+}  // namespace
+}  // namespace otlp::trace

@@ -1,0 +1,252 @@
+#include <algorithm>
+#include <mutex>
+
+#include "otlp/core/config.h"
+#include "otlp/core/log.h"
+#include "otlp/trace/internal/fast_clock.h"
+#include "otlp/trace/internal/id_generator.h"
+#include "otlp/trace/internal/span_ops.h"
+#include "otlp/trace/internal/span_record.h"
+#include "otlp/trace/internal/tracer_impl.h"
+#include "otlp/trace/provider.h"
+#include "otlp/trace/tracer.h"
+
+namespace otlp::trace {
+
+namespace internal {
+
+namespace {
+// The tracer of no-op Tracers: never enabled, never freed.
+TracerHot g_noop_tracer;
+}  // namespace
+
+TracerImpl* ProviderState::FindOrCreateTracer(std::string_view name, std::string_view version,
+                                              std::string_view schema_url) {
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& t : tracers) {
+    if (t->scope.name == name && t->scope.version == version && t->scope.schema_url == schema_url)
+      return t.get();
+  }
+  auto t = std::make_unique<TracerImpl>();
+  t->scope.name = std::string(name);
+  t->scope.version = std::string(version);
+  t->scope.schema_url = std::string(schema_url);
+  t->provider = this;
+  t->enabled.store(enabled && !shutdown.load(), std::memory_order_relaxed);
+  tracers.push_back(std::move(t));
+  return tracers.back().get();
+}
+
+}  // namespace internal
+
+using internal::SpanRecord;
+using internal::TracerImpl;
+
+// ---- Tracer ----
+
+Tracer::Tracer() noexcept : hot_(&internal::g_noop_tracer) {}
+
+Span Tracer::StartDisabled(const StartOptions& options) noexcept {
+  // A disabled SDK still propagates: the new span carries its parent's context.
+  if (options.parent) return Span::Wrap(*options.parent);
+  if (options.root) return Span();
+  const SpanContext* current = internal_CurrentSpanContext();
+  return current != nullptr ? Span::Wrap(*current) : Span();
+}
+
+Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view name,
+                                     std::span<const KeyValue> attributes,
+                                     const StartOptions& options) noexcept {
+  auto* tracer = static_cast<TracerImpl*>(hot);
+  internal::ProviderState& ps = *tracer->provider;
+
+  const SpanContext* parent = nullptr;
+  if (options.parent) {
+    parent = &*options.parent;
+  } else if (!options.root) {
+    parent = internal_CurrentSpanContext();
+  }
+  if (parent != nullptr && !parent->IsValid()) parent = nullptr;
+
+  const TraceId trace_id = parent != nullptr ? parent->trace_id() : internal::NewTraceId();
+  SamplingResult sr = ps.sampler->Decide(parent, trace_id, name, options.kind, attributes);
+  const bool sampled = sr.decision == SamplingDecision::kRecordAndSample;
+  SpanContext ctx(trace_id, internal::NewSpanId(), TraceFlags(sampled ? 1 : 0), false,
+                  sr.trace_state ? std::move(*sr.trace_state)
+                                 : (parent != nullptr ? parent->trace_state() : TraceState()));
+  if (sr.decision == SamplingDecision::kDrop) return Span(nullptr, std::move(ctx));
+
+  SpanRecord* rec = internal::AcquireRecord();
+  if (rec == nullptr) return Span(nullptr, std::move(ctx));
+  rec->tracer = tracer;
+  SpanData& d = rec->data;
+  d.context = ctx;
+  if (parent != nullptr) {
+    d.parent_span_id = parent->span_id();
+    d.parent_is_remote = parent->IsRemote();
+  }
+  d.name = rec->arena.Copy(name);
+  d.kind = options.kind;
+  d.scope = &tracer->scope;
+  d.resource = &ps.resource;
+  d.start_unix_nano =
+      options.start_time
+          ? std::chrono::duration_cast<std::chrono::nanoseconds>(
+                options.start_time->time_since_epoch())
+                .count()
+          : internal::NowUnixNanos();
+  const SpanLimits& l = ps.limits;
+  for (const KeyValue& kv : attributes) {
+    internal::SetAttributeIn(rec->arena, d.attributes, 0, d.dropped_attributes_count,
+                             l.attribute_count, l.attribute_value_length, kv.key, kv.value);
+  }
+  for (const SpanContext& link : options.links) internal::AddLinkTo(*rec, l, link, {});
+  if (ps.wants_on_start) ps.processor->OnStart(d);
+  return Span(rec, std::move(ctx));
+}
+
+// ---- SpanLimits ----
+
+SpanLimits SpanLimits::FromEnvironment(config::Reader& env) {
+  SpanLimits l;
+  auto get = [&env](std::string_view name, uint32_t& field) {
+    if (auto v = env.GetInt(name)) field = static_cast<uint32_t>(*v);
+  };
+  get("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", l.attribute_count);
+  get("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", l.attribute_value_length);
+  get("OTEL_SPAN_EVENT_COUNT_LIMIT", l.event_count);
+  get("OTEL_SPAN_LINK_COUNT_LIMIT", l.link_count);
+  get("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", l.event_attribute_count);
+  get("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", l.link_attribute_count);
+  return l;
+}
+
+// ---- TracerProvider ----
+
+TracerProvider::TracerProvider(std::shared_ptr<internal::ProviderState> state) noexcept
+    : state_(std::move(state)) {}
+
+TracerProvider::~TracerProvider() { Shutdown(); }
+
+std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions options,
+                                                       config::Reader* env) {
+  auto state = std::make_shared<internal::ProviderState>();
+  state->processor = std::move(options.processor);
+  state->wants_on_start = state->processor && state->processor->WantsOnStart();
+  if (options.sampler) {
+    state->sampler = std::move(options.sampler);
+  } else if (env != nullptr) {
+    state->sampler = Sampler::FromEnvironment(*env);
+  } else {
+    state->sampler = Sampler::ParentBased(Sampler::AlwaysOn());
+  }
+  if (options.limits) {
+    state->limits = *options.limits;
+  } else if (env != nullptr) {
+    state->limits = SpanLimits::FromEnvironment(*env);
+  }
+  state->resource = options.resource ? std::move(*options.resource)
+                                     : (env != nullptr ? Resource::Default(*env) : Resource::Default());
+  return std::shared_ptr<TracerProvider>(new TracerProvider(std::move(state)));
+}
+
+std::shared_ptr<TracerProvider> TracerProvider::Noop() {
+  auto state = std::make_shared<internal::ProviderState>();
+  state->enabled = false;
+  state->sampler = Sampler::AlwaysOff();
+  return std::shared_ptr<TracerProvider>(new TracerProvider(std::move(state)));
+}
+
+Tracer TracerProvider::GetTracer(std::string_view name, std::string_view version,
+                                 std::string_view schema_url) {
+  TracerImpl* t = state_->FindOrCreateTracer(name, version, schema_url);
+  return Tracer(t, state_);
+}
+
+bool TracerProvider::ForceFlush(std::chrono::microseconds timeout) noexcept {
+  if (!state_->processor || state_->shutdown.load()) return true;
+  return state_->processor->ForceFlush(timeout);
+}
+
+bool TracerProvider::Shutdown(std::chrono::microseconds timeout) noexcept {
+  if (state_->shutdown.exchange(true)) return true;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    for (auto& t : state_->tracers) t->enabled.store(false, std::memory_order_relaxed);
+  }
+  if (!state_->processor) return true;
+  return state_->processor->Shutdown(timeout);
+}
+
+bool TracerProvider::enabled() const noexcept {
+  return state_->enabled && !state_->shutdown.load(std::memory_order_relaxed);
+}
+const Resource& TracerProvider::resource() const noexcept { return state_->resource; }
+const SpanLimits& TracerProvider::limits() const noexcept { return state_->limits; }
+const Sampler& TracerProvider::sampler() const noexcept { return *state_->sampler; }
+
+// ---- Global provider ----
+
+namespace {
+
+struct ProxyTracer : internal::TracerHot {
+  std::string name, version, schema_url;
+};
+
+struct Global {
+  std::mutex mu;
+  std::shared_ptr<TracerProvider> current;
+  std::vector<std::shared_ptr<TracerProvider>> retired;  // kept alive: spans may still end
+  std::vector<std::unique_ptr<ProxyTracer>> proxies;
+};
+
+Global& G() {
+  static auto* g = new Global;  // never destroyed: tracers may be used during static teardown
+  return *g;
+}
+
+}  // namespace
+
+std::shared_ptr<TracerProvider> GetTracerProvider() noexcept {
+  Global& g = G();
+  std::lock_guard<std::mutex> lock(g.mu);
+  if (!g.current) g.current = TracerProvider::Noop();
+  return g.current;
+}
+
+void SetTracerProvider(std::shared_ptr<TracerProvider> provider) {
+  if (!provider) provider = TracerProvider::Noop();
+  Global& g = G();
+  std::lock_guard<std::mutex> lock(g.mu);
+  if (g.current) g.retired.push_back(g.current);
+  g.current = provider;
+  for (auto& p : g.proxies) {
+    TracerImpl* t = provider->state_->FindOrCreateTracer(p->name, p->version, p->schema_url);
+    p->target.store(t, std::memory_order_release);
+    p->enabled.store(true, std::memory_order_relaxed);  // unused: reads go through target
+  }
+}
+
+Tracer GetTracer(std::string_view name, std::string_view version, std::string_view schema_url) {
+  Global& g = G();
+  std::lock_guard<std::mutex> lock(g.mu);
+  for (auto& p : g.proxies) {
+    if (p->name == name && p->version == version && p->schema_url == schema_url) {
+      return Tracer(p.get(), nullptr);
+    }
+  }
+  auto p = std::make_unique<ProxyTracer>();
+  p->name = std::string(name);
+  p->version = std::string(version);
+  p->schema_url = std::string(schema_url);
+  if (g.current) {
+    p->target.store(g.current->state_->FindOrCreateTracer(name, version, schema_url),
+                    std::memory_order_release);
+  } else {
+    p->target.store(&internal::g_noop_tracer, std::memory_order_release);
+  }
+  g.proxies.push_back(std::move(p));
+  return Tracer(g.proxies.back().get(), nullptr);
+}
+
+}  // namespace otlp::trace

@@ -1,0 +1,87 @@
+// otlp/trace/tracer.h — Tracer: starts spans for one instrumentation scope.
+//
+//   otlp::trace::Tracer tracer = otlp::trace::GetTracer("my-lib", "1.2.0");
+//   auto span = tracer.StartSpan("load", {.kind = SpanKind::kClient});
+//   auto child = tracer.StartSpan("parse", {.parent = span.GetContext()});
+//
+// The parent is, in order: StartOptions::parent, else (unless `root`) the thread's current
+// context (Scope). A Tracer is a cheap copyable handle; keep one per library.
+// Threading: thread-safe.
+#pragma once
+
+#include <atomic>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "otlp/core/attributes.h"
+#include "otlp/trace/context.h"
+#include "otlp/trace/span.h"
+
+namespace otlp::trace {
+
+namespace internal {
+struct ProviderState;
+// The part of a tracer every span start reads. TracerImpl (internal) derives from it.
+struct TracerHot {
+  std::atomic<TracerHot*> target{this};  // itself, or (for global proxies) the resolved tracer
+  std::atomic<bool> enabled{false};
+};
+}  // namespace internal
+
+struct StartOptions {
+  SpanKind kind = SpanKind::kInternal;
+  // Explicit parent (wins over the thread's current context). An invalid context means none.
+  std::optional<SpanContext> parent;
+  // Start a new trace even when a current context exists.
+  bool root = false;
+  std::optional<SystemTime> start_time;
+  // Links known at start (samplers do not see them).
+  std::span<const SpanContext> links = {};
+};
+
+class Tracer {
+ public:
+  // A no-op tracer.
+  Tracer() noexcept;
+
+  Span StartSpan(std::string_view name, const StartOptions& options = {}) noexcept {
+    return StartSpan(name, std::span<const KeyValue>{}, options);
+  }
+  // Attributes given here are visible to the sampler.
+  Span StartSpan(std::string_view name, std::initializer_list<KeyValue> attributes,
+                 const StartOptions& options = {}) noexcept {
+    return StartSpan(name, std::span<const KeyValue>(attributes.begin(), attributes.size()),
+                     options);
+  }
+  Span StartSpan(std::string_view name, std::span<const KeyValue> attributes,
+                 const StartOptions& options = {}) noexcept {
+    internal::TracerHot* t = hot_->target.load(std::memory_order_acquire);
+    if (!t->enabled.load(std::memory_order_relaxed)) [[unlikely]] {
+      return StartDisabled(options);
+    }
+    return StartRecordingOrSampled(t, name, attributes, options);
+  }
+
+  // False for a no-op tracer (disabled SDK, no provider configured yet).
+  bool Enabled() const noexcept {
+    return hot_->target.load(std::memory_order_acquire)->enabled.load(std::memory_order_relaxed);
+  }
+
+ private:
+  friend class TracerProvider;
+  friend Tracer GetTracer(std::string_view, std::string_view, std::string_view);
+  Tracer(internal::TracerHot* hot, std::shared_ptr<void> keep_alive) noexcept
+      : hot_(hot), keep_alive_(std::move(keep_alive)) {}
+  static Span StartDisabled(const StartOptions& options) noexcept;
+  static Span StartRecordingOrSampled(internal::TracerHot* t, std::string_view name,
+                                      std::span<const KeyValue> attributes,
+                                      const StartOptions& options) noexcept;
+
+  internal::TracerHot* hot_;
+  std::shared_ptr<void> keep_alive_;
+};
+
+}  // namespace otlp::trace

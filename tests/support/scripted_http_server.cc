@@ -1,0 +1,223 @@
+#include "tests/support/scripted_http_server.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+namespace otlp::test {
+
+Result<std::string> Gunzip(std::string_view data, size_t limit) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return InternalError("inflateInit2 failed");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  char chunk[64 * 1024];
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(chunk);
+    zs.avail_out = sizeof(chunk);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      std::string why = zs.msg != nullptr ? zs.msg : "truncated or corrupt stream";
+      inflateEnd(&zs);
+      return Status(StatusCode::kDataLoss, "gzip body cannot be decoded: " + why);
+    }
+    out.append(chunk, sizeof(chunk) - zs.avail_out);
+    if (out.size() > limit) {
+      inflateEnd(&zs);
+      return Status(StatusCode::kResourceExhausted, "gzip body decodes to more than the limit");
+    }
+    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+      inflateEnd(&zs);
+      return Status(StatusCode::kDataLoss, "gzip body cannot be decoded: truncated stream");
+    }
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+Result<std::unique_ptr<ScriptedHttpServer>> ScriptedHttpServer::Start(Options options) {
+  std::unique_ptr<ScriptedHttpServer> self(new ScriptedHttpServer(std::move(options)));
+  self->runtime_ = self->options_.runtime ? self->options_.runtime : net::Runtime::Create();
+  ScriptedHttpServer* raw = self.get();
+  OTLP_ASSIGN_OR_RETURN(
+      self->server_,
+      net::HttpServer::Start(self->runtime_,
+                             {.host = self->options_.host,
+                              .port = self->options_.port,
+                              .tls = self->options_.tls,
+                              .max_request_body = self->options_.max_request_body},
+                             [raw](const net::ServerRequest& req, net::ServerResponse& res) {
+                               raw->Handle(req, res);
+                             }));
+  self->timer_thread_ = std::thread([raw] { raw->TimerLoop(); });
+  return self;
+}
+
+ScriptedHttpServer::ScriptedHttpServer(Options options) : options_(std::move(options)) {}
+
+ScriptedHttpServer::~ScriptedHttpServer() { Stop(); }
+
+void ScriptedHttpServer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (timer_thread_.joinable()) timer_thread_.join();
+  // After this no handler runs any more, so the vectors below are ours.
+  if (server_) server_->Stop();
+  std::vector<std::shared_ptr<net::Responder>> hanging;
+  std::vector<Delayed> delayed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hanging.swap(hanging_);
+    delayed.swap(delayed_);
+  }
+}
+
+void ScriptedHttpServer::Handle(const net::ServerRequest& request, net::ServerResponse& response) {
+  RecordedRequest record;
+  record.method = request.method;
+  record.target = request.target;
+  record.headers = request.headers;
+  record.wire_body_size = request.body.size();
+  const auto encoding = request.Header("Content-Encoding");
+  if (encoding) {
+    std::string lower(*encoding);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    record.gzip = lower == "gzip" || lower == "x-gzip";
+  }
+  if (record.gzip) {
+    Result<std::string> decoded = Gunzip(request.body);
+    if (decoded.ok()) {
+      record.body = std::move(*decoded);
+    } else {
+      record.decode_error = decoded.status().message();
+    }
+  } else {
+    record.body = request.body;
+  }
+
+  std::optional<ScriptedReply> reply;
+  if (options_.on_request) reply = options_.on_request(record);
+  std::unique_lock<std::mutex> lock(mu_);
+  requests_.push_back(std::move(record));
+  if (!reply) {
+    if (!script_.empty()) {
+      reply = std::move(script_.front());
+      script_.pop_front();
+    } else {
+      reply = options_.default_reply;
+    }
+  }
+  cv_.notify_all();
+  if (stopping_) {
+    response.close_connection = true;
+    return;
+  }
+  switch (reply->action) {
+    case ScriptedReply::Action::kHang:
+      hanging_.push_back(response.Defer());
+      return;
+    case ScriptedReply::Action::kDrop:
+      if (reply->delay.count() <= 0) {
+        response.close_connection = true;
+        return;
+      }
+      break;
+    case ScriptedReply::Action::kReply:
+      if (reply->delay.count() <= 0) {
+        response.status = reply->status;
+        response.headers = std::move(reply->headers);
+        response.body = std::move(reply->body);
+        return;
+      }
+      break;
+  }
+  delayed_.push_back(
+      {std::chrono::steady_clock::now() + reply->delay, response.Defer(), std::move(*reply)});
+}
+
+void ScriptedHttpServer::TimerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (delayed_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    auto earliest = std::min_element(delayed_.begin(), delayed_.end(),
+                                     [](const Delayed& a, const Delayed& b) { return a.when < b.when; });
+    if (std::chrono::steady_clock::now() < earliest->when) {
+      cv_.wait_until(lock, earliest->when);
+      continue;
+    }
+    Delayed due = std::move(*earliest);
+    delayed_.erase(earliest);
+    lock.unlock();
+    if (due.reply.action == ScriptedReply::Action::kDrop) {
+      due.responder->Close();
+    } else {
+      due.responder->Send(due.reply.status, std::move(due.reply.headers),
+                          std::move(due.reply.body));
+    }
+    lock.lock();
+  }
+}
+
+uint16_t ScriptedHttpServer::port() const noexcept { return server_->port(); }
+
+std::string ScriptedHttpServer::base_url() const { return server_->base_url(); }
+
+std::string ScriptedHttpServer::Url(std::string_view path) const {
+  std::string url = base_url();
+  if (path.empty() || path.front() != '/') url += '/';
+  url += path;
+  return url;
+}
+
+void ScriptedHttpServer::Enqueue(ScriptedReply reply) {
+  std::lock_guard<std::mutex> lock(mu_);
+  script_.push_back(std::move(reply));
+}
+
+void ScriptedHttpServer::EnqueueAll(std::vector<ScriptedReply> replies) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& reply : replies) script_.push_back(std::move(reply));
+}
+
+size_t ScriptedHttpServer::pending_replies() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return script_.size();
+}
+
+std::vector<RecordedRequest> ScriptedHttpServer::requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_;
+}
+
+size_t ScriptedHttpServer::request_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_.size();
+}
+
+bool ScriptedHttpServer::WaitForRequests(size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+}
+
+void ScriptedHttpServer::ClearRequests() {
+  std::lock_guard<std::mutex> lock(mu_);
+  requests_.clear();
+}
+
+void ScriptedHttpServer::CloseIdleConnections() { server_->CloseIdleConnections(); }
+
+uint64_t ScriptedHttpServer::connections_accepted() const noexcept {
+  return server_->connections_accepted();
+}
+
+}  // namespace otlp::test

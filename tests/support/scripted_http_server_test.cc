@@ -1,0 +1,177 @@
+#include "tests/support/scripted_http_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <future>
+#include <string>
+
+#include "otlp/net/http_client.h"
+
+namespace otlp::test {
+namespace {
+
+using ::testing::HasSubstr;
+using std::chrono::milliseconds;
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+std::string Gzip(const std::string& data) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                         Z_DEFAULT_STRATEGY),
+            Z_OK);
+  std::string out(deflateBound(&zs, data.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+class ScriptedHttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = ScriptedHttpServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+    auto client = net::HttpClient::Create(runtime_, {});
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(*client);
+  }
+
+  std::shared_ptr<net::Runtime> runtime_ = net::Runtime::Create();
+  std::unique_ptr<ScriptedHttpServer> server_;
+  std::unique_ptr<net::HttpClient> client_;
+};
+
+TEST_F(ScriptedHttpServerTest, RepliesFollowTheScriptThenTheDefault) {
+  server_->Enqueue({.status = 503, .headers = {{"Retry-After", "3"}}, .body = "busy"});
+  server_->Enqueue({.status = 400, .body = "bad"});
+  EXPECT_EQ(server_->pending_replies(), 2u);
+  auto a = client_->Send({.url = server_->Url("/v1/traces")});
+  auto b = client_->Send({.url = server_->Url("v1/traces")});
+  auto c = client_->Send({.url = server_->Url("/v1/traces")});
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->status, 503);
+  EXPECT_EQ(a->Header("Retry-After"), "3");
+  EXPECT_EQ(a->body, "busy");
+  EXPECT_EQ(b->status, 400);
+  EXPECT_EQ(c->status, 200);
+  EXPECT_EQ(server_->pending_replies(), 0u);
+  EXPECT_EQ(server_->request_count(), 3u);
+}
+
+TEST_F(ScriptedHttpServerTest, RecordsRequestsAndDecodesGzip) {
+  const std::string payload(100'000, 'z');
+  auto resp = client_->Send({.method = "POST",
+                             .url = server_->Url("/v1/traces"),
+                             .headers = {{"Content-Type", "application/x-protobuf"},
+                                         {"Content-Encoding", "gzip"}},
+                             .body = Gzip(payload)});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  ASSERT_TRUE(client_->Send({.method = "POST", .url = server_->Url("/plain"), .body = "p"}).ok());
+  auto requests = server_->requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/v1/traces");
+  EXPECT_TRUE(requests[0].gzip);
+  EXPECT_EQ(requests[0].body, payload);
+  EXPECT_LT(requests[0].wire_body_size, payload.size());
+  EXPECT_EQ(requests[0].Header("content-type"), "application/x-protobuf");
+  EXPECT_FALSE(requests[1].gzip);
+  EXPECT_EQ(requests[1].body, "p");
+  server_->ClearRequests();
+  EXPECT_EQ(server_->request_count(), 0u);
+}
+
+TEST_F(ScriptedHttpServerTest, CorruptGzipIsRecordedNotFatal) {
+  ASSERT_TRUE(client_->Send({.method = "POST",
+                             .url = server_->Url("/"),
+                             .headers = {{"Content-Encoding", "gzip"}},
+                             .body = "definitely not gzip"})
+                  .ok());
+  auto requests = server_->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_TRUE(requests[0].gzip);
+  EXPECT_THAT(requests[0].decode_error, HasSubstr("cannot be decoded"));
+}
+
+TEST_F(ScriptedHttpServerTest, DropClosesWithoutAnswer) {
+  server_->Enqueue(ScriptedReply::Drop());
+  auto resp = client_->Send({.url = server_->Url("/")});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(server_->request_count(), 1u);
+}
+
+TEST_F(ScriptedHttpServerTest, DelayedReplyDoesNotBlockOtherConnections) {
+  server_->Enqueue({.status = 202, .delay = milliseconds(200)});
+  auto slow = std::async(std::launch::async, [&] { return client_->Send({.url = server_->Url("/slow")}); });
+  ASSERT_TRUE(server_->WaitForRequests(1, kWait));
+  // Answered while the first one is still waiting for its delayed reply.
+  auto fast = client_->Send({.url = server_->Url("/fast")});
+  ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+  EXPECT_EQ(fast->status, 200);
+  auto slow_resp = slow.get();
+  ASSERT_TRUE(slow_resp.ok()) << slow_resp.status().ToString();
+  EXPECT_EQ(slow_resp->status, 202);
+}
+
+TEST_F(ScriptedHttpServerTest, DelayedDrop) {
+  server_->Enqueue({.delay = milliseconds(50), .action = ScriptedReply::Action::kDrop});
+  auto resp = client_->Send({.url = server_->Url("/")});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ScriptedHttpServerTest, HangIsReleasedByStop) {
+  server_->Enqueue(ScriptedReply::Hang());
+  auto hung = std::async(std::launch::async, [&] { return client_->Send({.url = server_->Url("/")}); });
+  ASSERT_TRUE(server_->WaitForRequests(1, kWait));
+  server_->Stop();
+  auto resp = hung.get();
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ScriptedHttpServerTest, OnRequestHookOverridesScript) {
+  auto server = ScriptedHttpServer::Start(
+      {.on_request = [](const RecordedRequest& r) -> std::optional<ScriptedReply> {
+        if (r.target == "/echo") return ScriptedReply{.status = 200, .body = r.body};
+        return std::nullopt;
+      }});
+  ASSERT_TRUE(server.ok());
+  (*server)->Enqueue({.status = 418});
+  auto echo = client_->Send({.method = "POST", .url = (*server)->Url("/echo"), .body = "abc"});
+  auto scripted = client_->Send({.url = (*server)->Url("/other")});
+  ASSERT_TRUE(echo.ok() && scripted.ok());
+  EXPECT_EQ(echo->body, "abc");
+  EXPECT_EQ(scripted->status, 418);
+}
+
+TEST_F(ScriptedHttpServerTest, WaitForRequestsTimesOut) {
+  EXPECT_FALSE(server_->WaitForRequests(1, milliseconds(10)));
+}
+
+TEST(GunzipTest, RoundTripAndErrors) {
+  auto ok = Gunzip(Gzip("hello hello hello"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(*ok, "hello hello hello");
+  std::string truncated = Gzip(std::string(10000, 'x'));
+  truncated.resize(truncated.size() / 2);
+  auto bad = Gunzip(truncated);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
+  auto bomb = Gunzip(Gzip(std::string(1 << 20, 'x')), 1000);
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_EQ(bomb.status().code(), StatusCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace otlp::test
