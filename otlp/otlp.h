@@ -11,8 +11,11 @@
 //   }  // the Sdk's destructor flushes and shuts down (bounded by the export timeout)
 //
 // Precedence: SetupOptions (code) > OTEL_* environment > defaults. Problems in the environment
-// are warnings (logged, defaults used); problems in SetupOptions are errors.
-// Threading: call Setup once, early, from one thread.
+// are warnings (logged through OTLP_LOG, defaults used); problems in SetupOptions are errors.
+// When the environment makes the OTLP exporter impossible (OTEL_EXPORTER_OTLP_PROTOCOL=grpc, an
+// endpoint that is not a URL) that is a warning too, and spans are then not exported.
+// OTEL_SDK_DISABLED=true gives a no-op provider; the propagator is still installed.
+// Threading: call Setup once, early, from one thread. Sdk methods are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -21,6 +24,7 @@
 #include <string>
 
 #include "otlp/core/attributes.h"
+#include "otlp/core/config.h"
 #include "otlp/core/status.h"
 #include "otlp/exporter/otlp_http_exporter.h"
 #include "otlp/trace/batch_processor.h"
@@ -38,12 +42,19 @@ struct SetupOptions {
   OwnedAttributes resource_attributes;         // merged over the detected resource
   // Set the global TracerProvider and propagator (OTEL_PROPAGATORS).
   bool install_global = true;
+  // Where OTEL_* variables are read from; null: the process environment. Its warnings are
+  // logged by Setup.
+  config::Reader* env = nullptr;
 };
 
 // The configured SDK. Destroying it flushes and shuts the provider down.
 class Sdk {
  public:
-  explicit Sdk(std::shared_ptr<trace::TracerProvider> provider, bool installed_global) noexcept;
+  // `shutdown_timeout` bounds the flush in the destructor.
+  explicit Sdk(std::shared_ptr<trace::TracerProvider> provider, bool installed_global,
+               std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(30)) noexcept;
+  // Shuts down (bounded by shutdown_timeout()) and, when it installed the global provider and
+  // that is still this one, puts the no-op provider back.
   ~Sdk();
   Sdk(const Sdk&) = delete;
   Sdk& operator=(const Sdk&) = delete;
@@ -54,10 +65,24 @@ class Sdk {
   }
   bool ForceFlush(std::chrono::microseconds timeout = std::chrono::seconds(30)) noexcept;
   bool Shutdown(std::chrono::microseconds timeout = std::chrono::seconds(30)) noexcept;
+  // Flush and shutdown with shutdown_timeout() as the bound (what the destructor does).
+  bool Shutdown() noexcept { return Shutdown(shutdown_timeout_); }
+
+  // The OTLP exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT, 10 s by default), else the batch
+  // processor's export timeout; 30 s when neither sets a bound.
+  std::chrono::milliseconds shutdown_timeout() const noexcept { return shutdown_timeout_; }
+  // The pipeline's parts, for self-metrics (`otlp bench`); null when not in use (exporter
+  // "console"/"none", SDK disabled). Owned by the provider: valid while this Sdk lives.
+  const trace::BatchSpanProcessor* batch_processor() const noexcept { return processor_; }
+  const exporter::OtlpHttpExporter* otlp_exporter() const noexcept { return exporter_; }
 
  private:
+  friend Result<std::unique_ptr<Sdk>> Setup(SetupOptions options);
   std::shared_ptr<trace::TracerProvider> provider_;
   bool installed_global_;
+  std::chrono::milliseconds shutdown_timeout_;
+  const trace::BatchSpanProcessor* processor_ = nullptr;
+  const exporter::OtlpHttpExporter* exporter_ = nullptr;
 };
 
 // With OTEL_SDK_DISABLED=true the returned Sdk holds a no-op provider (propagators still work).

@@ -74,7 +74,9 @@ TEST(Result, MovesOutMoveOnlyValues) {
   EXPECT_EQ(s->size(), 3u);
 }
 
-Status FailIf(bool fail) { return fail ? InternalError("failed") : Status::Ok(); }
+Status FailIf(bool fail) {
+  return fail ? InternalError("failed") : Status::Ok();
+}
 
 Status Chain(bool fail, int& reached) {
   OTLP_RETURN_IF_ERROR(FailIf(fail));

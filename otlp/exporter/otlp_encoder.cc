@@ -164,7 +164,6 @@ class Grouping {
     }
   }
 
-  size_t group_count() const noexcept { return groups_.size(); }
   // After Finish(): groups in output order (groups of one resource are adjacent) and span
   // indices in output order.
   const std::vector<ScopeGroup>& groups() const noexcept { return groups_; }
@@ -188,7 +187,9 @@ class Grouping {
       }
     } else {
       if (index_.empty()) {
-        for (const ScopeGroup& g : groups_) index_.emplace(std::make_pair(g.resource, g.scope), g.id);
+        for (const ScopeGroup& g : groups_) {
+          index_.emplace(std::make_pair(g.resource, g.scope), g.id);
+        }
       }
       if (auto it = index_.find({r, sc}); it != index_.end()) return it->second;
     }
@@ -219,12 +220,20 @@ enum : uint8_t {
   kWireLen = 2,
   kWireFixed32 = 5,
 };
-constexpr uint8_t Tag(uint8_t field, uint8_t wire) { return static_cast<uint8_t>(field << 3 | wire); }
+constexpr uint8_t Tag(uint8_t field, uint8_t wire) {
+  return static_cast<uint8_t>(field << 3 | wire);
+}
 
 // Size of a length-delimited field with a one-byte tag and an n-byte body.
-inline size_t LenField(size_t n) noexcept { return 1 + VarintSize(n) + n; }
-inline size_t StrField(std::string_view s) noexcept { return s.empty() ? 0 : LenField(s.size()); }
-inline size_t VarintField(uint64_t v) noexcept { return v == 0 ? 0 : 1 + VarintSize(v); }
+inline size_t LenField(size_t n) noexcept {
+  return 1 + VarintSize(n) + n;
+}
+inline size_t StrField(std::string_view s) noexcept {
+  return s.empty() ? 0 : LenField(s.size());
+}
+inline size_t VarintField(uint64_t v) noexcept {
+  return v == 0 ? 0 : 1 + VarintSize(v);
+}
 
 // --- sizes
 
@@ -618,10 +627,11 @@ namespace {
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 // Maximum sizes of the variable-length primitives.
-constexpr size_t kMaxUint = 20;      // 18446744073709551615
-constexpr size_t kMaxInt = 20;       // -9223372036854775808
-constexpr size_t kMaxDouble = 32;    // to_chars shortest form is at most 24 characters
-inline size_t StringBound(size_t n) noexcept { return 2 + 6 * n; }  // "\u00XX" per byte
+constexpr size_t kMaxUint = 20;    // 18446744073709551615
+constexpr size_t kMaxInt = 20;     // -9223372036854775808
+constexpr size_t kMaxDouble = 32;  // to_chars shortest form is at most 24 characters
+// Quotes plus at most 6 bytes ("\u00XX") per input byte.
+inline size_t StringBound(size_t n) noexcept { return 2 + 6 * n; }
 
 // A literal (without its terminating NUL).
 template <size_t N>
@@ -635,9 +645,13 @@ inline char* JChar(char* p, char c) noexcept {
   return p + 1;
 }
 
-inline char* JUint(char* p, uint64_t v) noexcept { return std::to_chars(p, p + kMaxUint, v).ptr; }
+inline char* JUint(char* p, uint64_t v) noexcept {
+  return std::to_chars(p, p + kMaxUint, v).ptr;
+}
 
-inline char* JInt(char* p, int64_t v) noexcept { return std::to_chars(p, p + kMaxInt, v).ptr; }
+inline char* JInt(char* p, int64_t v) noexcept {
+  return std::to_chars(p, p + kMaxInt, v).ptr;
+}
 
 inline char* JQuotedUint(char* p, uint64_t v) noexcept {
   return JChar(JUint(JChar(p, '"'), v), '"');

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
@@ -84,9 +84,9 @@ std::string Len(size_t n) {
 }
 // ExportTraceServiceRequest around one span body, with no resource and no scope.
 std::string WrapSpan(const std::string& span_body) {
-  const std::string spans = B({0x12}) + Len(span_body.size()) + span_body;      // ScopeSpans
-  const std::string scope_spans = B({0x12}) + Len(spans.size()) + spans;        // ResourceSpans
-  return B({0x0a}) + Len(scope_spans.size()) + scope_spans;                     // request
+  const std::string spans = B({0x12}) + Len(span_body.size()) + span_body;  // ScopeSpans
+  const std::string scope_spans = B({0x12}) + Len(spans.size()) + spans;    // ResourceSpans
+  return B({0x0a}) + Len(scope_spans.size()) + scope_spans;                 // request
 }
 
 std::string EncodeProto(const std::vector<const SpanData*>& spans) {
@@ -94,13 +94,17 @@ std::string EncodeProto(const std::vector<const SpanData*>& spans) {
   EncodeTraceRequestProto(spans, out);
   return out;
 }
-std::string EncodeProto(const SpanData& s) { return EncodeProto(std::vector{&s}); }
+std::string EncodeProto(const SpanData& s) {
+  return EncodeProto(std::vector{&s});
+}
 std::string EncodeJson(const std::vector<const SpanData*>& spans) {
   std::string out;
   EncodeTraceRequestJson(spans, out);
   return out;
 }
-std::string EncodeJson(const SpanData& s) { return EncodeJson(std::vector{&s}); }
+std::string EncodeJson(const SpanData& s) {
+  return EncodeJson(std::vector{&s});
+}
 
 // A test-side protobuf reader: the top-level fields of a message.
 struct Field {
@@ -120,8 +124,14 @@ std::vector<Field> Fields(std::string_view msg) {
     Field f{static_cast<uint32_t>(key >> 3), static_cast<uint32_t>(key & 7), 0, {}};
     switch (f.wire) {
       case 0: EXPECT_TRUE(internal::ReadVarint(msg, f.varint)); break;
-      case 1: f.bytes = msg.substr(0, 8); msg.remove_prefix(std::min<size_t>(8, msg.size())); break;
-      case 5: f.bytes = msg.substr(0, 4); msg.remove_prefix(std::min<size_t>(4, msg.size())); break;
+      case 1:
+        f.bytes = msg.substr(0, 8);
+        msg.remove_prefix(std::min<size_t>(8, msg.size()));
+        break;
+      case 5:
+        f.bytes = msg.substr(0, 4);
+        msg.remove_prefix(std::min<size_t>(4, msg.size()));
+        break;
       case 2: {
         uint64_t n = 0;
         EXPECT_TRUE(internal::ReadVarint(msg, n));
@@ -228,16 +238,17 @@ TEST(EncodeProto, MinimalSpanHandComputed) {
   s.end_unix_nano = 0x0102;
   // Span body: 18 + 10 + 3 (name) + 2 (kind) + 9 + 9 + 6 (flags) = 57 = 0x39.
   const std::string expected =
-      B({0x0a, 0x3d,        // resource_spans, 61 bytes
-         0x12, 0x3b,        // scope_spans, 59 bytes
-         0x12, 0x39,        // spans, 57 bytes
-         0x0a, 0x10}) +     // trace_id
-      kTidBytes + B({0x12, 0x08}) + kSidBytes +  // span_id
-      B({0x2a, 0x01, 'n',                                   // name
-         0x30, 0x02,                                        // kind = SERVER
-         0x39, 0x01, 0, 0, 0, 0, 0, 0, 0,                   // start_time_unix_nano
-         0x41, 0x02, 0x01, 0, 0, 0, 0, 0, 0,                // end_time_unix_nano
-         0x85, 0x01, 0x01, 0x01, 0x00, 0x00});              // flags = 0x101
+      B({0x0a, 0x3d,     // resource_spans, 61 bytes
+         0x12, 0x3b,     // scope_spans, 59 bytes
+         0x12, 0x39,     // spans, 57 bytes
+         0x0a, 0x10}) +  // trace_id
+      kTidBytes +
+      B({0x12, 0x08}) + kSidBytes +                   // span_id
+      B({0x2a, 0x01, 'n',                             // name
+         0x30, 0x02,                                  // kind = SERVER
+         0x39, 0x01, 0,    0,    0,    0,   0, 0, 0,  // start_time_unix_nano
+         0x41, 0x02, 0x01, 0,    0,    0,   0, 0, 0,  // end_time_unix_nano
+         0x85, 0x01, 0x01, 0x01, 0x00, 0x00});        // flags = 0x101
   EXPECT_EQ(Hex(EncodeProto(s)), Hex(expected));
 }
 
@@ -285,13 +296,18 @@ TEST(EncodeProto, AllSpanFieldsInFieldOrder) {
   s.attributes = {{"x", AttributeValue(true)}};
   s.dropped_attributes_count = 3;
   s.event_attributes = {{"e", AttributeValue(false)}};
-  s.events = {EventData{.name = "ev", .time_unix_nano = 15, .attr_begin = 0, .attr_count = 1,
+  s.events = {EventData{.name = "ev",
+                        .time_unix_nano = 15,
+                        .attr_begin = 0,
+                        .attr_count = 1,
                         .dropped_attributes_count = 2}};
   s.dropped_events_count = 4;
   s.link_attributes = {{"l", AttributeValue(int64_t{1})}};
-  s.links = {LinkData{.context = SpanContext(Tid(), Sid(7), TraceFlags(0), true,
-                                             TraceState::FromHeader("c=d")),
-                      .attr_begin = 0, .attr_count = 1, .dropped_attributes_count = 5}};
+  s.links = {LinkData{
+      .context = SpanContext(Tid(), Sid(7), TraceFlags(0), true, TraceState::FromHeader("c=d")),
+      .attr_begin = 0,
+      .attr_count = 1,
+      .dropped_attributes_count = 5}};
   s.dropped_links_count = 6;
   s.status_code = SpanStatusCode::kError;
   s.status_message = "bad";
@@ -307,13 +323,14 @@ TEST(EncodeProto, AllSpanFieldsInFieldOrder) {
       B({0x30, 0x05, 0x39, 10, 0, 0, 0, 0, 0, 0, 0, 0x41, 20, 0, 0, 0, 0, 0, 0, 0}) +
       B({0x4a, 0x07, 0x0a, 0x01, 'x', 0x12, 0x02, 0x10, 0x01}) + B({0x50, 0x03}) +
       // event: time, name, attributes {e: false}, dropped 2
-      B({0x5a, 0x18, 0x09, 15, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x02, 'e', 'v', 0x1a, 0x07, 0x0a, 0x01,
-         'e', 0x12, 0x02, 0x10, 0x00, 0x20, 0x02}) +
+      B({0x5a, 0x18, 0x09, 15,   0,    0,    0,   0,    0,    0,    0,    0x12, 0x02,
+         'e',  'v',  0x1a, 0x07, 0x0a, 0x01, 'e', 0x12, 0x02, 0x10, 0x00, 0x20, 0x02}) +
       B({0x60, 0x04}) +
       // link: trace id, span id, trace state, attributes {l: 1}, dropped 5, flags 0x300
       B({0x6a, 0x31, 0x0a, 0x10}) + kTidBytes +
-      B({0x12, 0x08, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 7, 0x1a, 0x03, 'c', '=', 'd', 0x22,
-         0x07, 0x0a, 0x01, 'l', 0x12, 0x02, 0x18, 0x01, 0x28, 0x05, 0x35, 0x00, 0x03, 0x00, 0x00}) +
+      B({0x12, 0x08, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 7,    0x1a,
+         0x03, 'c',  '=',  'd',  0x22, 0x07, 0x0a, 0x01, 'l',  0x12, 0x02,
+         0x18, 0x01, 0x28, 0x05, 0x35, 0x00, 0x03, 0x00, 0x00}) +
       B({0x70, 0x06}) + B({0x7a, 0x07, 0x12, 0x03, 'b', 'a', 'd', 0x18, 0x02}) +
       B({0x85, 0x01, 0x01, 0x03, 0x00, 0x00});  // flags: sampled | has-remote | remote parent
   EXPECT_EQ(Hex(body), Hex(expected));
@@ -375,8 +392,7 @@ TEST(EncodeProto, EmptyArraysAreEmptyArrayValues) {
   EXPECT_EQ(Hex(AttrField({"k", std::span<const bool>()})), Hex(KvK(B({0x2a, 0x00}))));
   EXPECT_EQ(Hex(AttrField({"k", std::span<const int64_t>()})), Hex(KvK(B({0x2a, 0x00}))));
   EXPECT_EQ(Hex(AttrField({"k", std::span<const double>()})), Hex(KvK(B({0x2a, 0x00}))));
-  EXPECT_EQ(Hex(AttrField({"k", std::span<const std::string_view>()})),
-            Hex(KvK(B({0x2a, 0x00}))));
+  EXPECT_EQ(Hex(AttrField({"k", std::span<const std::string_view>()})), Hex(KvK(B({0x2a, 0x00}))));
 }
 
 TEST(EncodeProto, EmptyKeyIsLeftOut) {
@@ -386,8 +402,9 @@ TEST(EncodeProto, EmptyKeyIsLeftOut) {
 TEST(EncodeProto, LengthPrefixesAcrossVarintBoundaries) {
   // String lengths chosen so that the AnyValue, KeyValue and span lengths cross 127/128 and
   // 16383/16384, where the length prefix grows by one byte.
-  for (size_t n : {0u, 1u, 120u, 121u, 122u, 123u, 124u, 125u, 126u, 127u, 128u, 129u, 16370u,
-                   16377u, 16378u, 16379u, 16380u, 16381u, 16382u, 16383u, 16384u, 100000u}) {
+  for (size_t n :
+       {0u,   1u,     120u,   121u,   122u,   123u,   124u,   125u,   126u,   127u,   128u,
+        129u, 16370u, 16377u, 16378u, 16379u, 16380u, 16381u, 16382u, 16383u, 16384u, 100000u}) {
     const std::string value(n, 'v');
     const std::string any = B({0x0a}) + Len(n) + value;
     EXPECT_EQ(AttrField({"k", value}), KvK(any)) << n;
@@ -433,7 +450,7 @@ TEST(EncodeProto, GroupsByResourceThenScopeInFirstSeenOrder) {
     const InstrumentationScope* s;
     const char* name;
   };
-  const In ins[] = {{&r1, &s1, "A"}, {&r2, &s1, "B"}, {&r1, &s2, "C"}, {&r1, &s1, "D"},
+  const In ins[] = {{&r1, &s1, "A"}, {&r2, &s1, "B"}, {&r1, &s2, "C"},        {&r1, &s1, "D"},
                     {&r2, &s2, "E"}, {&r2, &s1, "F"}, {nullptr, nullptr, "G"}};
   std::vector<SpanData> spans;
   for (const In& in : ins) {
@@ -501,11 +518,11 @@ TEST(EncodeProto, ResourceAndScopeArrayAttributes) {
   const auto attrs = All(One(One(out, 1), 1), 1);
   ASSERT_EQ(attrs.size(), 2u);
   EXPECT_EQ(Hex(attrs[0]), Hex(B({0x0a, 0x05}) + "bools" +
-                               B({0x12, 0x0e, 0x2a, 0x0c, 0x0a, 0x02, 0x10, 0x01, 0x0a, 0x02,
-                                  0x10, 0x00, 0x0a, 0x02, 0x10, 0x01})));
+                               B({0x12, 0x0e, 0x2a, 0x0c, 0x0a, 0x02, 0x10, 0x01, 0x0a, 0x02, 0x10,
+                                  0x00, 0x0a, 0x02, 0x10, 0x01})));
   EXPECT_EQ(Hex(attrs[1]), Hex(B({0x0a, 0x04}) + "strs" +
-                               B({0x12, 0x0d, 0x2a, 0x0b, 0x0a, 0x03, 0x0a, 0x01, 'x', 0x0a,
-                                  0x04, 0x0a, 0x02, 'y', 'z'})));
+                               B({0x12, 0x0d, 0x2a, 0x0b, 0x0a, 0x03, 0x0a, 0x01, 'x', 0x0a, 0x04,
+                                  0x0a, 0x02, 'y', 'z'})));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,12 +551,12 @@ TEST(JsonString, ReplacesInvalidUtf8ByMaximalSubparts) {
   const std::string r = "\xef\xbf\xbd";  // U+FFFD
   EXPECT_EQ(JsonStr("\xff"), "\"" + r + "\"");
   EXPECT_EQ(JsonStr("a\x80z"), "\"a" + r + "z\"");
-  EXPECT_EQ(JsonStr("\xe2\x82"), "\"" + r + "\"");              // truncated: one subpart
+  EXPECT_EQ(JsonStr("\xe2\x82"), "\"" + r + "\"");  // truncated: one subpart
   EXPECT_EQ(JsonStr("\xe2\x82z"), "\"" + r + "z\"");
   EXPECT_EQ(JsonStr("\xf0\x9f\x98"), "\"" + r + "\"");
-  EXPECT_EQ(JsonStr("\xc0\xaf"), "\"" + r + r + "\"");         // overlong
-  EXPECT_EQ(JsonStr("\xe0\x80\x80"), "\"" + r + r + r + "\"");  // overlong 3-byte
-  EXPECT_EQ(JsonStr("\xed\xa0\x80"), "\"" + r + r + r + "\"");  // surrogate
+  EXPECT_EQ(JsonStr("\xc0\xaf"), "\"" + r + r + "\"");                  // overlong
+  EXPECT_EQ(JsonStr("\xe0\x80\x80"), "\"" + r + r + r + "\"");          // overlong 3-byte
+  EXPECT_EQ(JsonStr("\xed\xa0\x80"), "\"" + r + r + r + "\"");          // surrogate
   EXPECT_EQ(JsonStr("\xf4\x90\x80\x80"), "\"" + r + r + r + r + "\"");  // above U+10FFFF
   EXPECT_EQ(JsonStr("\xf5"), "\"" + r + "\"");
   EXPECT_EQ(JsonStr("\"\xff\n"), "\"\\\"" + r + "\\n\"");
@@ -684,13 +701,16 @@ TEST(EncodeJson, AllFieldsExact) {
   s.attributes = {{"x", 1.5}, {"i", int64_t{-9}}};
   s.dropped_attributes_count = 3;
   s.event_attributes = {{"e", "v"}};
-  s.events = {EventData{.name = "ev", .time_unix_nano = 15, .attr_begin = 0, .attr_count = 1,
+  s.events = {EventData{.name = "ev",
+                        .time_unix_nano = 15,
+                        .attr_begin = 0,
+                        .attr_count = 1,
                         .dropped_attributes_count = 2},
               EventData{.name = "", .time_unix_nano = 0}};
   s.dropped_events_count = 4;
-  s.links = {LinkData{.context = SpanContext(Tid(), Sid(7), TraceFlags(0), true,
-                                             TraceState::FromHeader("c=d")),
-                      .dropped_attributes_count = 5}};
+  s.links = {LinkData{
+      .context = SpanContext(Tid(), Sid(7), TraceFlags(0), true, TraceState::FromHeader("c=d")),
+      .dropped_attributes_count = 5}};
   s.dropped_links_count = 6;
   s.status_code = SpanStatusCode::kError;
   s.status_message = "bad";
@@ -710,7 +730,8 @@ TEST(EncodeJson, AllFieldsExact) {
       "\"droppedAttributesCount\":2},{}],\"droppedEventsCount\":4,\"links\":[{\"traceId\":"
       "\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"a1a2a3a4a5a6a707\",\"traceState\":"
       "\"c=d\",\"droppedAttributesCount\":5,\"flags\":768}],\"droppedLinksCount\":6,"
-      "\"status\":{\"message\":\"bad\",\"code\":2}}],\"schemaUrl\":\"https://example.com/schemas/scope/1.0.0\"}],"
+      "\"status\":{\"message\":\"bad\",\"code\":2}}],\"schemaUrl\":\"https://example.com/schemas/"
+      "scope/1.0.0\"}],"
       "\"schemaUrl\":\"https://example.com/schemas/resource/1.0.0\"}]}");
 }
 
@@ -739,8 +760,7 @@ TEST(EncodeJson, EveryAttributeType) {
   EXPECT_EQ(JsonAttr(1e300), "{\"doubleValue\":1e+300}");
   EXPECT_EQ(JsonAttr(std::numeric_limits<double>::quiet_NaN()), "{\"doubleValue\":\"NaN\"}");
   EXPECT_EQ(JsonAttr(std::numeric_limits<double>::infinity()), "{\"doubleValue\":\"Infinity\"}");
-  EXPECT_EQ(JsonAttr(-std::numeric_limits<double>::infinity()),
-            "{\"doubleValue\":\"-Infinity\"}");
+  EXPECT_EQ(JsonAttr(-std::numeric_limits<double>::infinity()), "{\"doubleValue\":\"-Infinity\"}");
   EXPECT_EQ(JsonAttr("a\x01"), "{\"stringValue\":\"a\\u0001\"}");
   const bool bools[] = {true, false};
   EXPECT_EQ(JsonAttr(std::span<const bool>(bools)),
@@ -803,12 +823,12 @@ TEST(DecodeResponseProto, EmptyAndFull) {
 }
 
 TEST(DecodeResponseProto, SkipsUnknownFieldsAndReadsNegativeCounts) {
-  const std::string body = B({0x10, 0x05,                            // unknown varint
-                              0x1d, 1, 2, 3, 4,                      // unknown fixed32
-                              0x21, 1, 2, 3, 4, 5, 6, 7, 8,          // unknown fixed64
-                              0x2a, 0x01, 'z',                       // unknown bytes
-                              0x0a, 0x10, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                              0xff, 0x01, 0x18, 0x01, 0x12, 0x01, 'm'});
+  const std::string body = B({0x10, 0x05,                                         // unknown varint
+                              0x1d, 1,    2,    3,    4,                          // unknown fixed32
+                              0x21, 1,    2,    3,    4,    5,    6,    7,    8,  // unknown fixed64
+                              0x2a, 0x01, 'z',                                    // unknown bytes
+                              0x0a, 0x10, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                              0xff, 0xff, 0xff, 0x01, 0x18, 0x01, 0x12, 0x01, 'm'});
   auto r = DecodeTraceResponseProto(body);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->rejected_spans, -1);
@@ -824,9 +844,9 @@ TEST(DecodeResponseProto, MalformedIsAnErrorNeverACrash) {
       EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     }
   }
-  EXPECT_FALSE(DecodeTraceResponseProto(B({0x0b})).ok());              // group wire type
-  EXPECT_FALSE(DecodeTraceResponseProto(B({0x08, 0x01})).ok());        // field 1 as varint
-  EXPECT_FALSE(DecodeTraceResponseProto(B({0x00, 0x00})).ok());        // field 0
+  EXPECT_FALSE(DecodeTraceResponseProto(B({0x0b})).ok());        // group wire type
+  EXPECT_FALSE(DecodeTraceResponseProto(B({0x08, 0x01})).ok());  // field 1 as varint
+  EXPECT_FALSE(DecodeTraceResponseProto(B({0x00, 0x00})).ok());  // field 0
   EXPECT_FALSE(DecodeTraceResponseProto(B({0x0a, 0x02, 0x12, 0x01})).ok());
   EXPECT_FALSE(DecodeTraceResponseProto(B({0x0a, 0x02, 0x0a, 0x00})).ok());  // wrong wire type
   EXPECT_FALSE(DecodeTraceResponseProto(B({0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f})).ok());
@@ -910,8 +930,8 @@ TEST(DecodeResponseJson, MalformedIsAnError) {
 }
 
 TEST(DecodeRpcStatus, ProtoAndJson) {
-  const std::string proto = B({0x08, 0x03, 0x12, 0x05, 'h', 'e', 'l', 'l', 'o', 0x1a, 0x04, 0x0a,
-                               0x02, 'a', 'b'});
+  const std::string proto =
+      B({0x08, 0x03, 0x12, 0x05, 'h', 'e', 'l', 'l', 'o', 0x1a, 0x04, 0x0a, 0x02, 'a', 'b'});
   EXPECT_EQ(DecodeRpcStatusMessage(proto, false), "hello");
   EXPECT_EQ(DecodeRpcStatusMessage("", false), "");
   EXPECT_EQ(DecodeRpcStatusMessage(proto.substr(0, 6), false), "");  // truncated

@@ -28,7 +28,9 @@ constexpr std::string_view kReservedHeaders[] = {"content-type",   "content-enco
                                                  "content-length", "transfer-encoding",
                                                  "host",           "connection"};
 
-char LowerChar(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char LowerChar(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -6,7 +6,9 @@
 namespace otlp::exporter {
 namespace {
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -120,7 +122,9 @@ bool IsRetryableHttpStatus(int status) noexcept {
   return status == 429 || status == 502 || status == 503 || status == 504;
 }
 
-bool HonoursRetryAfter(int status) noexcept { return status == 429 || status == 503; }
+bool HonoursRetryAfter(int status) noexcept {
+  return status == 429 || status == 503;
+}
 
 std::optional<std::chrono::milliseconds> ParseRetryAfter(
     std::string_view value, std::chrono::system_clock::time_point now) noexcept {

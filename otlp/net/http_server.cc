@@ -155,8 +155,11 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->Unregister(this);
   }
 
+  // A connection still writing a response counts as idle: the client may already have the
+  // whole response, so it is closed as soon as the write completes.
   void CloseIfIdle() {
-    if (idle_ && buffer_.size() == 0 && parser_ && !parser_->got_some()) Close();
+    if (idle_ && buffer_.size() == 0 && parser_ && !parser_->got_some()) return Close();
+    if (writing_) close_after_write_ = true;
   }
 
   void SendDeferred(int status, Headers headers, std::string body) {
@@ -326,13 +329,15 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.prepare_payload();
     }
     lowest().expires_after(server_->options.io_timeout);
+    writing_ = true;
     WithStream([&](auto& stream) {
       http::async_write(
           stream, response_,
           [self = shared_from_this(), close_after, linger](const error_code& ec, size_t) {
+            self->writing_ = false;
             if (ec) return self->Close();
             if (linger) return self->Linger();
-            if (close_after) {
+            if (close_after || self->close_after_write_) {
               error_code ignored;
               self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
               return self->Close();
@@ -405,6 +410,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool head_request_ = false;
   bool idle_ = false;
+  bool writing_ = false;
+  bool close_after_write_ = false;
   bool closed_ = false;
   bool awaiting_deferred_ = false;
 };

@@ -121,7 +121,8 @@ class HttpServer {
   // Closes the listener and every connection. Idempotent.
   void Stop();
   // Closes the keep-alive connections that are waiting for their next request (tests use it to
-  // simulate a server dropping idle connections). Waits until done unless on an I/O thread.
+  // simulate a server dropping idle connections); one still writing a response is closed right
+  // after that write. Requests being handled are left alone. Waits unless on an I/O thread.
   void CloseIdleConnections();
 
   uint64_t connections_accepted() const noexcept;

@@ -3,31 +3,32 @@
 #include "otlp/trace/span.h"
 
 namespace otlp::trace {
-namespace {
-thread_local Scope* t_current = nullptr;
-}  // namespace
+namespace internal {
+thread_local constinit Scope* t_current_scope = nullptr;
+}  // namespace internal
+using internal::t_current_scope;
 
 Context Context::Current() noexcept {
-  return t_current != nullptr ? t_current->context_ : Context();
+  return t_current_scope != nullptr ? t_current_scope->context_ : Context();
 }
 
-Scope::Scope(const Context& context) noexcept : context_(context), prev_(t_current) {
-  t_current = this;
+Scope::Scope(const Context& context) noexcept : context_(context), prev_(t_current_scope) {
+  t_current_scope = this;
 }
 
 Scope::Scope(Span& span) noexcept
-    : context_(span.GetContext(), t_current != nullptr ? t_current->context_.baggage() : Baggage()),
+    : context_(span.GetContext(), t_current_scope != nullptr ? t_current_scope->context_.baggage() : Baggage()),
       span_(&span),
-      prev_(t_current) {
-  t_current = this;
+      prev_(t_current_scope) {
+  t_current_scope = this;
 }
 
-Scope::~Scope() { t_current = prev_; }
+Scope::~Scope() { t_current_scope = prev_; }
 
-Span* CurrentSpan() noexcept { return t_current != nullptr ? t_current->span_ : nullptr; }
+Span* CurrentSpan() noexcept { return t_current_scope != nullptr ? t_current_scope->span_ : nullptr; }
 
 const SpanContext* internal_CurrentSpanContext() noexcept {
-  return t_current != nullptr ? &t_current->context_.span_context() : nullptr;
+  return t_current_scope != nullptr ? &t_current_scope->context_.span_context() : nullptr;
 }
 
 }  // namespace otlp::trace

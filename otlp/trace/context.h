@@ -63,6 +63,11 @@ class Scope {
 // that Scope lives.
 Span* CurrentSpan() noexcept;
 
+namespace internal {
+// The innermost Scope of this thread (nullptr when none). Read inline on the disabled path.
+extern thread_local constinit Scope* t_current_scope;
+}  // namespace internal
+
 // The innermost current span context on this thread, or nullptr (no copy; valid while the
 // Scope lives). Used by Tracer::StartSpan to find the implicit parent.
 const SpanContext* internal_CurrentSpanContext() noexcept;

@@ -140,13 +140,11 @@ const SpanLimits& LimitsOf(const SpanRecord* r) noexcept { return r->tracer->pro
 
 }  // namespace
 
-Span& Span::SetAttribute(std::string_view key, const AttributeValue& value) noexcept {
-  if (rec_ == nullptr) return *this;
+void Span::SetAttributeImpl(std::string_view key, const AttributeValue& value) noexcept {
   const SpanLimits& l = LimitsOf(rec_);
   internal::SetAttributeIn(rec_->arena, rec_->data.attributes, 0,
                            rec_->data.dropped_attributes_count, l.attribute_count,
                            l.attribute_value_length, key, value);
-  return *this;
 }
 
 Span& Span::SetAttributes(std::initializer_list<KeyValue> attributes) noexcept {

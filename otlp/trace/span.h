@@ -71,7 +71,10 @@ class Span {
 
   // Sets (or replaces) an attribute. Past the count limit it is dropped and counted; strings
   // longer than the value-length limit are truncated.
-  Span& SetAttribute(std::string_view key, const AttributeValue& value) noexcept;
+  Span& SetAttribute(std::string_view key, const AttributeValue& value) noexcept {
+    if (rec_ != nullptr) SetAttributeImpl(key, value);
+    return *this;
+  }
   Span& SetAttributes(std::initializer_list<KeyValue> attributes) noexcept;
   Span& SetAttributes(std::span<const KeyValue> attributes) noexcept;
 
@@ -105,6 +108,7 @@ class Span {
   friend class Tracer;
   Span(internal::SpanRecord* rec, SpanContext ctx) noexcept : rec_(rec), ctx_(std::move(ctx)) {}
   void EndImpl(std::optional<SystemTime> end_time) noexcept;
+  void SetAttributeImpl(std::string_view key, const AttributeValue& value) noexcept;
 
   internal::SpanRecord* rec_ = nullptr;
   SpanContext ctx_;

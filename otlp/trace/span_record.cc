@@ -117,26 +117,15 @@ void SetThreadRecordSource(std::shared_ptr<RecordSource> source) noexcept {
 // ---- Ids ----
 
 void IdRng::Seed() noexcept {
-  uint64_t seed[4] = {0, 0, 0, 0};
-  ssize_t got = getrandom(seed, sizeof seed, 0);
-  if (got != static_cast<ssize_t>(sizeof seed)) {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed) || seed == 0) {
     // Fall back to time, thread identity and address entropy.
-    seed[0] = static_cast<uint64_t>(SystemNowNanos());
-    seed[1] = std::hash<std::thread::id>{}(std::this_thread::get_id());
-    seed[2] = reinterpret_cast<uintptr_t>(this);
-    seed[3] = static_cast<uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
+    seed = static_cast<uint64_t>(SystemNowNanos()) ^
+           (std::hash<std::thread::id>{}(std::this_thread::get_id()) << 17) ^
+           reinterpret_cast<uintptr_t>(this) ^
+           static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   }
-  // Spread the seed with splitmix64 so no state word is zero.
-  uint64_t x = seed[0] ^ seed[1] ^ seed[2] ^ seed[3];
-  for (int i = 0; i < 4; ++i) {
-    x += 0x9E3779B97F4A7C15ull + seed[i];
-    uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    s[i] = z ^ (z >> 31);
-    if (s[i] == 0) s[i] = 0x9E3779B97F4A7C15ull;
-  }
+  state = seed;
   seeded = true;
 }
 

@@ -68,10 +68,11 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
   }
   if (parent != nullptr && !parent->IsValid()) parent = nullptr;
 
-  const TraceId trace_id = parent != nullptr ? parent->trace_id() : internal::NewTraceId();
+  internal::IdRng& rng = internal::ThreadRng();
+  const TraceId trace_id = parent != nullptr ? parent->trace_id() : internal::NewTraceId(rng);
   SamplingResult sr = ps.sampler->Decide(parent, trace_id, name, options.kind, attributes);
   const bool sampled = sr.decision == SamplingDecision::kRecordAndSample;
-  SpanContext ctx(trace_id, internal::NewSpanId(), TraceFlags(sampled ? 1 : 0), false,
+  SpanContext ctx(trace_id, internal::NewSpanId(rng), TraceFlags(sampled ? 1 : 0), false,
                   sr.trace_state ? std::move(*sr.trace_state)
                                  : (parent != nullptr ? parent->trace_state() : TraceState()));
   if (sr.decision == SamplingDecision::kDrop) return Span(nullptr, std::move(ctx));

@@ -60,6 +60,8 @@ class Tracer {
                  const StartOptions& options = {}) noexcept {
     internal::TracerHot* t = hot_->target.load(std::memory_order_acquire);
     if (!t->enabled.load(std::memory_order_relaxed)) [[unlikely]] {
+      // Nothing to propagate: the common no-op case stays inline.
+      if (!options.parent && (options.root || internal::t_current_scope == nullptr)) return Span();
       return StartDisabled(options);
     }
     return StartRecordingOrSampled(t, name, attributes, options);

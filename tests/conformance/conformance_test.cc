@@ -49,7 +49,8 @@ namespace fs = std::filesystem;
 const std::string kDir = OTLP_CONFORMANCE_DIR;
 
 std::string SkipReason() {
-  if (!fs::exists(kDir + "/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root.js")) {
+  if (!fs::exists(kDir +
+                  "/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root.js")) {
     return "node_modules missing: run `npm install` in " + kDir;
   }
   if (std::system("node --version >/dev/null 2>&1") != 0) return "node is not installed";
@@ -249,17 +250,21 @@ struct Fixture {
         {"none", std::span<const int64_t>()},
     };
     a.dropped_attributes_count = 3;
-    a.event_attributes = {{"exception.type", "std::runtime_error"},
-                          {"exception.message", "boom"},
-                          {"count", 2}};
-    a.events = {EventData{.name = "exception", .time_unix_nano = kStart + 1000, .attr_begin = 0,
-                          .attr_count = 3, .dropped_attributes_count = 1},
+    a.event_attributes = {
+        {"exception.type", "std::runtime_error"}, {"exception.message", "boom"}, {"count", 2}};
+    a.events = {EventData{.name = "exception",
+                          .time_unix_nano = kStart + 1000,
+                          .attr_begin = 0,
+                          .attr_count = 3,
+                          .dropped_attributes_count = 1},
                 EventData{.name = "mark", .time_unix_nano = kStart + 2}};
     a.dropped_events_count = 4;
     a.link_attributes = {{"link.kind", "follows"}, {"n", 1}};
     a.links = {LinkData{.context = SpanContext(MakeTraceId(0x11), MakeSpanId(0x21), TraceFlags(1),
                                                true, TraceState::FromHeader("k=v")),
-                        .attr_begin = 0, .attr_count = 2, .dropped_attributes_count = 2},
+                        .attr_begin = 0,
+                        .attr_count = 2,
+                        .dropped_attributes_count = 2},
                LinkData{.context = SpanContext(MakeTraceId(0x31), MakeSpanId(0x41), TraceFlags(0),
                                                false)}};
     a.dropped_links_count = 5;
@@ -354,14 +359,15 @@ struct Fixture {
     x.Attr(aa, 11, "empty", "stringValue", "\"\"");
     x.Attr(aa, 12, "unicode", "stringValue", "\"h\xc3\xa9llo \xe2\x82\xac\xf0\x9f\x98\x80\"");
     x.Attr(aa, 13, "escapes", "stringValue", "\"q\\\" b\\\\ n\\n t\\t c\\u0001 /\"");
-    x.ArrayAttr(aa, 14, "strs",
-                {{"stringValue", "\"a\""}, {"stringValue", "\"\""}, {"stringValue", "\"\xc3\xbc\""}});
-    x.ArrayAttr(aa, 15, "ints",
-                {{"intValue", "\"1\""}, {"intValue", "\"-2\""},
-                 {"intValue", "\"9223372036854775807\""}});
-    x.ArrayAttr(aa, 16, "doubles",
-                {{"doubleValue", "1.5"}, {"doubleValue", "\"NaN\""},
-                 {"doubleValue", "\"-Infinity\""}});
+    x.ArrayAttr(
+        aa, 14, "strs",
+        {{"stringValue", "\"a\""}, {"stringValue", "\"\""}, {"stringValue", "\"\xc3\xbc\""}});
+    x.ArrayAttr(
+        aa, 15, "ints",
+        {{"intValue", "\"1\""}, {"intValue", "\"-2\""}, {"intValue", "\"9223372036854775807\""}});
+    x.ArrayAttr(
+        aa, 16, "doubles",
+        {{"doubleValue", "1.5"}, {"doubleValue", "\"NaN\""}, {"doubleValue", "\"-Infinity\""}});
     x.ArrayAttr(aa, 17, "bools", {{"boolValue", "true"}, {"boolValue", "false"}});
     x.ArrayAttr(aa, 18, "none", {});
     x.Add(a + ".droppedAttributesCount", "3");
@@ -496,7 +502,10 @@ TEST_F(Conformance, TheDecoderRejectsBrokenBodies) {
 TEST_F(Conformance, InvalidUtf8AndControlCharactersGiveValidJson) {
   SpanData s;
   s.context = SpanContext(MakeTraceId(9), MakeSpanId(9), TraceFlags(1), false);
-  s.name = "a\xff" "b\x01" "c\xe2\x82";
+  s.name =
+      "a\xff"
+      "b\x01"
+      "c\xe2\x82";
   s.attributes = {{"k\xc0", "\xed\xa0\x80"}};
   std::string json;
   EncodeTraceRequestJson(std::vector<const SpanData*>{&s}, json);
@@ -530,7 +539,8 @@ TEST_F(Conformance, LargeMixedBatch) {
     s.kind = SpanKind::kInternal;
     s.start_unix_nano = kStart + static_cast<int64_t>(i);
     s.end_unix_nano = kStart + static_cast<int64_t>(i) * 2;
-    s.attributes = {{"i", static_cast<int64_t>(i)}, {"name", names[i]}, {"d", 0.5 * static_cast<double>(i)}};
+    s.attributes = {
+        {"i", static_cast<int64_t>(i)}, {"name", names[i]}, {"d", 0.5 * static_cast<double>(i)}};
     s.resource = &resources[i % resources.size()];
     s.scope = &scopes[(i * 7) % scopes.size()];
     ptrs.push_back(&s);

@@ -3,11 +3,9 @@
 // partial success, compression, headers and connection reuse.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,13 +19,19 @@
 #include "otlp/net/http_server.h"
 #include "otlp/trace/resource.h"
 #include "otlp/trace/span_data.h"
+#include "tests/support/scripted_http_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
 
 namespace otlp::exporter {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using test::ScriptedHttpServer;
+using test::ScriptedReply;
 using ::testing::HasSubstr;
+using Env = std::map<std::string, std::string, std::less<>>;
 
 // Generous upper bounds: only there so that a broken build fails instead of hanging.
 constexpr auto kHangGuard = seconds(30);
@@ -39,97 +43,15 @@ constexpr RetryPolicy kFastRetry{.max_attempts = 5,
                                  .max_backoff = milliseconds(200),
                                  .jitter = 0.2};
 
-struct Reply {
-  int status = 200;
-  net::Headers headers{};
-  std::string body{};
-  bool drop_connection = false;  // close without answering
-  bool hang = false;             // never answer (until the receiver stops)
-};
-
-struct Received {
-  std::string method;
-  std::string target;
-  net::Headers headers;
-  std::string body;
-  std::string remote_address;
-  std::optional<std::string> Header(std::string_view name) const {
-    auto h = net::FindHeader(headers, name);
-    return h ? std::optional<std::string>(std::string(*h)) : std::nullopt;
-  }
-};
-
-// An OTLP receiver on 127.0.0.1 that answers requests from a script (then 200 with no body).
-class ScriptedReceiver {
- public:
-  explicit ScriptedReceiver(std::vector<Reply> script = {})
-      : script_(script.begin(), script.end()) {
-    runtime_ = net::Runtime::Create();
-    net::HttpServer::Options options;
-    options.host = "127.0.0.1";
-    options.port = 0;
-    auto server = net::HttpServer::Start(
-        runtime_, std::move(options),
-        [this](const net::ServerRequest& req, net::ServerResponse& res) { Handle(req, res); });
-    if (!server.ok()) {
-      ADD_FAILURE() << "receiver did not start: " << server.status().ToString();
-      return;
-    }
-    server_ = std::move(*server);
-  }
-  ~ScriptedReceiver() { Stop(); }
-
-  void Stop() {
-    if (server_) server_->Stop();
-    std::lock_guard<std::mutex> lock(mu_);
-    hanging_.clear();  // closes the connections of requests never answered
-  }
-
-  std::string url() const { return server_ ? server_->base_url() + "/v1/traces" : ""; }
-  std::string base_url() const { return server_ ? server_->base_url() : ""; }
-  uint64_t connections() const { return server_ ? server_->connections_accepted() : 0; }
-
-  std::vector<Received> requests() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return received_;
-  }
-  // Waits until at least `n` requests arrived.
-  bool WaitForRequests(size_t n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, kHangGuard, [&] { return received_.size() >= n; });
-  }
-
- private:
-  void Handle(const net::ServerRequest& req, net::ServerResponse& res) {
-    Reply reply;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      received_.push_back({req.method, req.target, req.headers, req.body, req.remote_address});
-      if (!script_.empty()) {
-        reply = std::move(script_.front());
-        script_.pop_front();
-      }
-      if (reply.hang) hanging_.push_back(res.Defer());
-    }
-    cv_.notify_all();
-    if (reply.hang) return;
-    if (reply.drop_connection) {
-      res.close_connection = true;
-      return;
-    }
-    res.status = reply.status;
-    res.headers = std::move(reply.headers);
-    res.body = std::move(reply.body);
-  }
-
-  std::shared_ptr<net::Runtime> runtime_;
-  std::unique_ptr<net::HttpServer> server_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Reply> script_;
-  std::vector<Received> received_;
-  std::vector<std::shared_ptr<net::Responder>> hanging_;
-};
+// The receiver, started with a script of replies (then 200 with no body).
+std::unique_ptr<ScriptedHttpServer> StartReceiver(std::vector<ScriptedReply> script = {},
+                                                  ScriptedHttpServer::Options options = {}) {
+  auto server = ScriptedHttpServer::Start(std::move(options));
+  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  if (!server.ok()) return nullptr;
+  (*server)->EnqueueAll(std::move(script));
+  return std::move(*server);
+}
 
 trace::InstrumentationScope MakeScope() {
   trace::InstrumentationScope scope;
@@ -196,8 +118,12 @@ std::unique_ptr<OtlpHttpExporter> MakeExporter(OtlpHttpExporterOptions o,
   return e.ok() ? std::move(*e) : nullptr;
 }
 
-OtlpHttpExporterOptions Sync(const ScriptedReceiver& r, milliseconds timeout = seconds(3)) {
-  return {.endpoint = r.url(), .timeout = timeout, .retry = kFastRetry, .synchronous = true};
+// Synchronous exports: Export() returns the real outcome.
+OtlpHttpExporterOptions Sync(const ScriptedHttpServer& r, milliseconds timeout = seconds(3)) {
+  return {.endpoint = r.Url("/v1/traces"),
+          .timeout = timeout,
+          .retry = kFastRetry,
+          .synchronous = true};
 }
 
 // Protobuf helpers for the collector's answers.
@@ -224,35 +150,22 @@ std::string PartialSuccessBody(int64_t rejected, const std::string& message) {
   return LengthDelimited(1, inner);
 }
 
-std::string Gunzip(const std::string& in) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) return "<inflateInit2 failed>";
-  std::string out;
-  char buf[16384];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof(buf);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - zs.avail_out);
-  }
-  inflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : "<corrupt gzip stream>";
+ScriptedReply Reply(int code, net::Headers headers = {}, std::string body = {}) {
+  return {.status = code, .headers = std::move(headers), .body = std::move(body)};
 }
 
 // ---------------------------------------------------------------------------------------------
 
 TEST(ExporterFault, RetriesServiceUnavailableThenDelivers) {
-  ScriptedReceiver receiver(std::vector<Reply>{{.status = 503}, {.status = 200}});
-  auto exporter = MakeExporter(Sync(receiver));
+  auto receiver = StartReceiver({Reply(503), Reply(200)});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(Sync(*receiver));
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(3);
 
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);
 
-  auto reqs = receiver.requests();
+  auto reqs = receiver->requests();
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[0].body, reqs[1].body);  // the same batch again
   ExporterStats s = exporter->stats();
@@ -260,23 +173,21 @@ TEST(ExporterFault, RetriesServiceUnavailableThenDelivers) {
   EXPECT_EQ(s.retries, 1u);
   EXPECT_EQ(s.spans_exported, 3u);
   EXPECT_EQ(s.spans_failed, 0u);
-  EXPECT_EQ(s.bytes_sent, reqs[0].body.size() * 2);
+  EXPECT_EQ(s.bytes_sent, reqs[0].wire_body_size + reqs[1].wire_body_size);
 }
 
 TEST(ExporterFault, RetriesGatewayErrorsAndLostConnections) {
   // The 502 closes its connection, so the dropped request is the first on a fresh connection
   // (the HTTP client itself retries once when a *reused* connection turns out to be dead).
-  ScriptedReceiver receiver(
-      std::vector<Reply>{{.status = 502, .headers = {{"Connection", "close"}}},
-                         {.drop_connection = true},
-                         {.status = 504},
-                         {.status = 200}});
-  auto exporter = MakeExporter(Sync(receiver));
+  auto receiver = StartReceiver(
+      {Reply(502, {{"Connection", "close"}}), ScriptedReply::Drop(), Reply(504), Reply(200)});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(Sync(*receiver));
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(2);
 
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);
-  EXPECT_EQ(receiver.requests().size(), 4u);
+  EXPECT_EQ(receiver->request_count(), 4u);
   EXPECT_EQ(exporter->stats().requests, 4u);
   EXPECT_EQ(exporter->stats().retries, 3u);
   EXPECT_EQ(exporter->stats().spans_exported, 2u);
@@ -285,9 +196,9 @@ TEST(ExporterFault, RetriesGatewayErrorsAndLostConnections) {
 TEST(ExporterFault, HonoursRetryAfterOnTooManyRequests) {
   // The computed backoff (20 s) would pass the 10 s export timeout, so the export only succeeds
   // if the server's Retry-After: 1 replaces it.
-  ScriptedReceiver receiver(
-      std::vector<Reply>{{.status = 429, .headers = {{"Retry-After", "1"}}}, {.status = 200}});
-  OtlpHttpExporterOptions o = Sync(receiver, seconds(10));
+  auto receiver = StartReceiver({Reply(429, {{"Retry-After", "1"}}), Reply(200)});
+  ASSERT_NE(receiver, nullptr);
+  OtlpHttpExporterOptions o = Sync(*receiver, seconds(10));
   o.retry.initial_backoff = seconds(20);
   o.retry.max_backoff = seconds(20);
   auto exporter = MakeExporter(std::move(o));
@@ -295,7 +206,7 @@ TEST(ExporterFault, HonoursRetryAfterOnTooManyRequests) {
   TestBatch batch(1);
 
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);
-  auto reqs = receiver.requests();
+  auto reqs = receiver->requests();
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[0].body, reqs[1].body);
   EXPECT_EQ(exporter->stats().retries, 1u);
@@ -304,14 +215,14 @@ TEST(ExporterFault, HonoursRetryAfterOnTooManyRequests) {
 
 TEST(ExporterFault, RetryAfterBeyondTheTimeoutGivesUpWithoutWaiting) {
   LogCapture logs;
-  ScriptedReceiver receiver(
-      std::vector<Reply>{{.status = 503, .headers = {{"Retry-After", "25"}}}});
-  auto exporter = MakeExporter(Sync(receiver, seconds(2)));
+  auto receiver = StartReceiver({Reply(503, {{"Retry-After", "25"}})});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(Sync(*receiver, seconds(2)));
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(4);
 
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
-  EXPECT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(receiver->request_count(), 1u);
   ExporterStats s = exporter->stats();
   EXPECT_EQ(s.spans_failed, 4u);
   EXPECT_EQ(s.batches_failed, 1u);
@@ -321,16 +232,15 @@ TEST(ExporterFault, RetryAfterBeyondTheTimeoutGivesUpWithoutWaiting) {
 
 TEST(ExporterFault, BadRequestIsNotRetriedAndItsMessageLogged) {
   LogCapture logs;
-  ScriptedReceiver receiver(
-      std::vector<Reply>{{.status = 400,
-                          .headers = {{"Content-Type", "application/x-protobuf"}},
-                          .body = RpcStatus("span name must not be empty")}});
-  auto exporter = MakeExporter(Sync(receiver));
+  auto receiver = StartReceiver({Reply(400, {{"Content-Type", "application/x-protobuf"}},
+                                       RpcStatus("span name must not be empty"))});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(Sync(*receiver));
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(2);
 
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
-  EXPECT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(receiver->request_count(), 1u);
   ExporterStats s = exporter->stats();
   EXPECT_EQ(s.requests, 1u);
   EXPECT_EQ(s.retries, 0u);
@@ -342,17 +252,20 @@ TEST(ExporterFault, BadRequestIsNotRetriedAndItsMessageLogged) {
 }
 
 TEST(ExporterFault, OtherServerErrorsAreFinal) {
-  ScriptedReceiver receiver(std::vector<Reply>{{.status = 500}, {.status = 200}});
-  auto exporter = MakeExporter(Sync(receiver));
+  auto receiver = StartReceiver({Reply(500), Reply(200)});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(Sync(*receiver));
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(1);
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
-  EXPECT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(receiver->request_count(), 1u);
 }
 
 TEST(ExporterFault, SlowReceiverFailsWithinTheTimeout) {
-  ScriptedReceiver receiver(std::vector<Reply>{{.hang = true}, {.hang = true}, {.hang = true}});
-  auto exporter = MakeExporter(Sync(receiver, milliseconds(1500)));
+  auto receiver = StartReceiver({ScriptedReply::Hang(), ScriptedReply::Hang()},
+                                {.default_reply = ScriptedReply::Hang()});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(Sync(*receiver, milliseconds(1500)));
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(2);
 
@@ -360,16 +273,17 @@ TEST(ExporterFault, SlowReceiverFailsWithinTheTimeout) {
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
   ExporterStats s = exporter->stats();
   EXPECT_EQ(s.spans_failed, 2u);
+  EXPECT_EQ(s.batches_failed, 1u);
   EXPECT_GE(s.requests, 1u);
   EXPECT_EQ(s.spans_exported, 0u);
-  receiver.Stop();
 }
 
 TEST(ExporterFault, AbsentReceiverIsRetriedUntilTheDeadline) {
   std::string url;
   {
-    ScriptedReceiver gone;
-    url = gone.url();
+    auto gone = StartReceiver();
+    ASSERT_NE(gone, nullptr);
+    url = gone->Url("/v1/traces");
   }  // stopped: connections to its port are refused
   auto exporter = MakeExporter({.endpoint = url,
                                 .timeout = seconds(2),
@@ -391,12 +305,12 @@ TEST(ExporterFault, AbsentReceiverIsRetriedUntilTheDeadline) {
 }
 
 TEST(ExporterFault, GzipBodyInflatesToTheUncompressedBody) {
-  ScriptedReceiver receiver;
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
   TestBatch batch(20);
-  OtlpHttpExporterOptions plain = Sync(receiver);
-  OtlpHttpExporterOptions gzip = Sync(receiver);
+  OtlpHttpExporterOptions gzip = Sync(*receiver);
   gzip.compression = Compression::kGzip;
-  auto e1 = MakeExporter(std::move(plain));
+  auto e1 = MakeExporter(Sync(*receiver));
   auto e2 = MakeExporter(std::move(gzip));
   ASSERT_NE(e1, nullptr);
   ASSERT_NE(e2, nullptr);
@@ -404,28 +318,30 @@ TEST(ExporterFault, GzipBodyInflatesToTheUncompressedBody) {
   EXPECT_EQ(e1->Export(batch.span()), trace::ExportResult::kSuccess);
   EXPECT_EQ(e2->Export(batch.span()), trace::ExportResult::kSuccess);
 
-  auto reqs = receiver.requests();
+  auto reqs = receiver->requests();
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[0].Header("Content-Encoding"), std::nullopt);
+  EXPECT_FALSE(reqs[0].gzip);
   EXPECT_EQ(reqs[1].Header("Content-Encoding"), "gzip");
+  ASSERT_TRUE(reqs[1].gzip);
+  EXPECT_EQ(reqs[1].decode_error, "");
   ASSERT_FALSE(reqs[0].body.empty());
-  EXPECT_NE(reqs[1].body, reqs[0].body);
-  EXPECT_EQ(Gunzip(reqs[1].body), reqs[0].body);
-  EXPECT_EQ(e2->stats().bytes_sent, reqs[1].body.size());
+  EXPECT_EQ(reqs[1].body, reqs[0].body);  // decoded gzip == the uncompressed request
+  EXPECT_LT(reqs[1].wire_body_size, reqs[0].wire_body_size);
+  EXPECT_EQ(e2->stats().bytes_sent, reqs[1].wire_body_size);
 }
 
 TEST(ExporterFault, PartialSuccessIsLoggedCountedAndNotRetried) {
   LogCapture logs;
-  ScriptedReceiver receiver(
-      std::vector<Reply>{{.status = 200,
-                          .headers = {{"Content-Type", "application/x-protobuf"}},
-                          .body = PartialSuccessBody(2, "spans too old")}});
-  auto exporter = MakeExporter(Sync(receiver));
+  auto receiver = StartReceiver({Reply(200, {{"Content-Type", "application/x-protobuf"}},
+                                       PartialSuccessBody(2, "spans too old"))});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(Sync(*receiver));
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(5);
 
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);
-  EXPECT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(receiver->request_count(), 1u);
   ExporterStats s = exporter->stats();
   EXPECT_EQ(s.spans_rejected, 2u);
   EXPECT_EQ(s.spans_exported, 3u);
@@ -435,18 +351,18 @@ TEST(ExporterFault, PartialSuccessIsLoggedCountedAndNotRetried) {
 }
 
 TEST(ExporterFault, HeadersFromTheEnvironmentArrive) {
-  ScriptedReceiver receiver;
-  config::Reader env(std::map<std::string, std::string, std::less<>>{
-      {"OTEL_EXPORTER_OTLP_ENDPOINT", receiver.base_url()},
-      {"OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr%3Dt,X-Tenant=acme%20corp"},
-      {"OTEL_EXPORTER_OTLP_TIMEOUT", "3000"}});
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
+  config::Reader env(Env{{"OTEL_EXPORTER_OTLP_ENDPOINT", receiver->base_url()},
+                         {"OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr%3Dt,X-Tenant=acme%20corp"},
+                         {"OTEL_EXPORTER_OTLP_TIMEOUT", "3000"}});
   auto exporter = MakeExporter({.synchronous = true}, &env);
   ASSERT_NE(exporter, nullptr);
   EXPECT_TRUE(env.warnings().empty());
   TestBatch batch(1);
 
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);
-  auto reqs = receiver.requests();
+  auto reqs = receiver->requests();
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].target, "/v1/traces");
   EXPECT_EQ(reqs[0].Header("api-key"), "s3cr=t");
@@ -454,10 +370,11 @@ TEST(ExporterFault, HeadersFromTheEnvironmentArrive) {
 }
 
 TEST(ExporterFault, RequestCarriesUserAgentAndContentType) {
-  ScriptedReceiver receiver;
-  auto proto = MakeExporter(Sync(receiver));
-  OtlpHttpExporterOptions j = Sync(receiver);
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
+  OtlpHttpExporterOptions j = Sync(*receiver);
   j.protocol = OtlpProtocol::kHttpJson;
+  auto proto = MakeExporter(Sync(*receiver));
   auto json = MakeExporter(std::move(j));
   ASSERT_NE(proto, nullptr);
   ASSERT_NE(json, nullptr);
@@ -465,12 +382,12 @@ TEST(ExporterFault, RequestCarriesUserAgentAndContentType) {
 
   EXPECT_EQ(proto->Export(batch.span()), trace::ExportResult::kSuccess);
   EXPECT_EQ(json->Export(batch.span()), trace::ExportResult::kSuccess);
-  auto reqs = receiver.requests();
+  auto reqs = receiver->requests();
   ASSERT_EQ(reqs.size(), 2u);
   for (const auto& r : reqs) {
     EXPECT_EQ(r.method, "POST");
     EXPECT_EQ(r.target, "/v1/traces");
-    EXPECT_EQ(r.Header("User-Agent"), std::string(kUserAgent));
+    EXPECT_EQ(r.Header("User-Agent"), std::string_view(kUserAgent));
   }
   EXPECT_THAT(std::string(kUserAgent), ::testing::StartsWith("otlp-cpp/"));
   EXPECT_EQ(reqs[0].Header("Content-Type"), "application/x-protobuf");
@@ -480,24 +397,24 @@ TEST(ExporterFault, RequestCarriesUserAgentAndContentType) {
 }
 
 TEST(ExporterFault, KeepAliveReusesOneConnection) {
-  ScriptedReceiver receiver;
-  auto exporter = MakeExporter(Sync(receiver));
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(Sync(*receiver));
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(2);
   constexpr int kExports = 25;
   for (int i = 0; i < kExports; ++i) {
     ASSERT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess) << i;
   }
-  auto reqs = receiver.requests();
-  ASSERT_EQ(reqs.size(), static_cast<size_t>(kExports));
-  EXPECT_EQ(receiver.connections(), 1u);
-  for (const auto& r : reqs) EXPECT_EQ(r.remote_address, reqs[0].remote_address);
+  EXPECT_EQ(receiver->request_count(), static_cast<size_t>(kExports));
+  EXPECT_EQ(receiver->connections_accepted(), 1u);
   EXPECT_EQ(exporter->stats().spans_exported, 2u * kExports);
 }
 
 TEST(ExporterFault, PipelinedExportsAllArriveAfterForceFlush) {
-  ScriptedReceiver receiver(std::vector<Reply>{{.status = 503}});  // first batch: a retry
-  auto exporter = MakeExporter({.endpoint = receiver.url(),
+  auto receiver = StartReceiver({Reply(503)});  // the first batch needs a retry
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter({.endpoint = receiver->Url("/v1/traces"),
                                 .timeout = seconds(3),
                                 .retry = kFastRetry,
                                 .max_concurrent_requests = 2});
@@ -515,20 +432,20 @@ TEST(ExporterFault, PipelinedExportsAllArriveAfterForceFlush) {
   EXPECT_EQ(s.spans_exported, 3u * kBatches);
   EXPECT_EQ(s.requests, kBatches + 1u);
   EXPECT_EQ(s.retries, 1u);
-  EXPECT_EQ(receiver.requests().size(), kBatches + 1u);
+  EXPECT_EQ(receiver->request_count(), kBatches + 1u);
   EXPECT_TRUE(exporter->Shutdown(kHangGuard));
 }
 
 TEST(ExporterFault, ShutdownInterruptsABackoffWait) {
   // Retry-After asks for 25 s within a 60 s export timeout; Shutdown must not wait for it.
-  ScriptedReceiver receiver(
-      std::vector<Reply>{{.status = 503, .headers = {{"Retry-After", "25"}}}});
-  auto exporter = MakeExporter({.endpoint = receiver.url(), .timeout = seconds(60)});
+  auto receiver = StartReceiver({Reply(503, {{"Retry-After", "25"}})});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter({.endpoint = receiver->Url("/v1/traces"), .timeout = seconds(60)});
   ASSERT_NE(exporter, nullptr);
   TestBatch batch(2);
 
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);  // accepted
-  ASSERT_TRUE(receiver.WaitForRequests(1));
+  ASSERT_TRUE(receiver->WaitForRequests(1, kHangGuard));
   EXPECT_TRUE(exporter->Shutdown(seconds(10)));
   ExporterStats s = exporter->stats();
   EXPECT_EQ(s.requests, 1u);
@@ -536,7 +453,74 @@ TEST(ExporterFault, ShutdownInterruptsABackoffWait) {
   EXPECT_EQ(s.batches_failed, 1u);
   // Later exports fail fast, without a request.
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
-  EXPECT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(receiver->request_count(), 1u);
+}
+
+// ---- TLS: https endpoints with the certificate options ----
+
+class ExporterTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok()) << dir_.error();
+    auto pki = test::GenerateTestPki(dir_.path());
+    ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+    pki_ = *pki;
+  }
+  std::unique_ptr<ScriptedHttpServer> StartTls(bool require_client_cert) {
+    net::ServerTlsOptions tls{.certificate_file = pki_.server_cert_file,
+                              .key_file = pki_.server_key_file,
+                              .client_ca_file = require_client_cert ? pki_.ca_cert_file : ""};
+    return StartReceiver({}, {.tls = tls});
+  }
+  test::TempDir dir_;
+  test::TestPki pki_;
+};
+
+TEST_F(ExporterTls, HttpsWithCaFromTheEnvironment) {
+  auto receiver = StartTls(false);
+  ASSERT_NE(receiver, nullptr);
+  ASSERT_THAT(receiver->base_url(), ::testing::StartsWith("https://"));
+  config::Reader env(Env{{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", receiver->Url("/v1/traces")},
+                         {"OTEL_EXPORTER_OTLP_CERTIFICATE", pki_.ca_cert_file}});
+  auto exporter = MakeExporter({.timeout = seconds(5), .synchronous = true}, &env);
+  ASSERT_NE(exporter, nullptr);
+  TestBatch batch(2);
+  EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);
+  EXPECT_EQ(receiver->request_count(), 1u);
+  EXPECT_EQ(exporter->stats().spans_exported, 2u);
+}
+
+TEST_F(ExporterTls, MutualTlsWithClientCertificate) {
+  auto receiver = StartTls(true);
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter({.endpoint = receiver->Url("/v1/traces"),
+                                .timeout = seconds(5),
+                                .certificate_file = pki_.ca_cert_file,
+                                .client_key_file = pki_.client_key_file,
+                                .client_certificate_file = pki_.client_cert_file,
+                                .synchronous = true});
+  ASSERT_NE(exporter, nullptr);
+  TestBatch batch(1);
+  EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);
+  EXPECT_EQ(receiver->request_count(), 1u);
+}
+
+TEST_F(ExporterTls, UntrustedServerFailsWithoutRetrying) {
+  auto receiver = StartTls(false);
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter({.endpoint = receiver->Url("/v1/traces"),
+                                .timeout = seconds(5),
+                                .certificate_file = pki_.other_ca_cert_file,
+                                .retry = kFastRetry,
+                                .synchronous = true});
+  ASSERT_NE(exporter, nullptr);
+  TestBatch batch(1);
+  EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
+  EXPECT_EQ(receiver->request_count(), 0u);
+  ExporterStats s = exporter->stats();
+  EXPECT_EQ(s.requests, 1u);  // a verification failure is final
+  EXPECT_EQ(s.retries, 0u);
+  EXPECT_EQ(s.spans_failed, 1u);
 }
 
 }  // namespace

@@ -1,4 +1,7 @@
-// Per-thread random ids: xoshiro256++ seeded from the OS (getrandom), never all-zero.
+// Per-thread random ids: wyrand (64-bit state, one multiply per value) seeded from the OS
+// (getrandom) per thread, never all-zero. Ids need uniqueness and unpredictability across
+// processes, not cryptographic strength; seeding from the OS gives the former, and wyrand's
+// output passes the usual statistical batteries.
 #pragma once
 
 #include <cstdint>
@@ -9,20 +12,14 @@
 namespace otlp::trace::internal {
 
 struct IdRng {
-  uint64_t s[4];
+  uint64_t state = 0;
   bool seeded = false;
   void Seed() noexcept;
-  static uint64_t Rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
   uint64_t Next() noexcept {
-    const uint64_t result = Rotl(s[0] + s[3], 23) + s[0];
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = Rotl(s[3], 45);
-    return result;
+    state += 0xa0761d6478bd642full;
+    __extension__ using U128 = unsigned __int128;
+    U128 t = static_cast<U128>(state) * (state ^ 0xe7037ed1a0b428dbull);
+    return static_cast<uint64_t>(t >> 64) ^ static_cast<uint64_t>(t);
   }
 };
 
@@ -32,8 +29,7 @@ inline IdRng& ThreadRng() noexcept {
   return rng;
 }
 
-inline SpanId NewSpanId() noexcept {
-  IdRng& r = ThreadRng();
+inline SpanId NewSpanId(IdRng& r) noexcept {
   uint64_t v;
   do {
     v = r.Next();
@@ -43,8 +39,7 @@ inline SpanId NewSpanId() noexcept {
   return id;
 }
 
-inline TraceId NewTraceId() noexcept {
-  IdRng& r = ThreadRng();
+inline TraceId NewTraceId(IdRng& r) noexcept {
   uint64_t a, b;
   do {
     a = r.Next();
@@ -55,5 +50,8 @@ inline TraceId NewTraceId() noexcept {
   std::memcpy(id.mutable_bytes().data() + 8, &b, 8);
   return id;
 }
+
+inline SpanId NewSpanId() noexcept { return NewSpanId(ThreadRng()); }
+inline TraceId NewTraceId() noexcept { return NewTraceId(ThreadRng()); }
 
 }  // namespace otlp::trace::internal

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs every otlp-cpp test on a fresh Debian bookworm machine (installs what it needs first):
+#   1. g++ build (warnings are errors): unit, integration, conformance and CLI tests
+#   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same suite
+#   3. clang build with ThreadSanitizer: the concurrency-labelled tests
+#   4. libFuzzer (clang): the header-extraction fuzz target for a fixed number of runs
+# Usage: scripts/test.sh [--quick]   (--quick: step 1 only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+scripts/install-deps.sh
+
+# The official OpenTelemetry JS packages that decode our OTLP in the conformance tests.
+if [ -f tests/conformance/package.json ]; then
+  (cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+summary=()
+total_pass=0
+total_fail=0
+
+run_ctest() {  # name build-dir ctest-args...
+  local name=$1 dir=$2
+  shift 2
+  local log="$dir/ctest.log"
+  set +e
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  local line
+  line=$(grep -E '[0-9]+% tests passed' "$log" | tail -1 || true)
+  local failed passed_total
+  failed=$(sed -nE 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/p' <<<"$line")
+  passed_total=$(sed -nE 's/.* tests failed out of ([0-9]+).*/\1/p' <<<"$line")
+  failed=${failed:-0}
+  passed_total=${passed_total:-0}
+  total_pass=$((total_pass + passed_total - failed))
+  total_fail=$((total_fail + failed))
+  summary+=("$name: $line")
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then total_fail=$((total_fail + 1)); fi
+}
+
+configure_build() {  # dir cmake-args...
+  local dir=$1
+  shift
+  cmake -S "$root" -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+echo "=== [1/4] g++ build + full suite"
+configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ -DOTLP_WERROR=ON
+run_ctest "g++" build
+
+if [ "${1:-}" != "--quick" ]; then
+  echo "=== [2/4] clang + ASan + UBSan"
+  configure_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+    -DOTLP_SANITIZE=address,undefined -DOTLP_WERROR=ON -DOTLP_BUILD_BENCHMARKS=OFF
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_ctest "asan+ubsan" build-asan
+
+  echo "=== [3/4] clang + TSan (concurrency tests)"
+  configure_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+    -DOTLP_SANITIZE=thread -DOTLP_WERROR=ON -DOTLP_BUILD_BENCHMARKS=OFF
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest "tsan" build-tsan -L concurrency
+
+  echo "=== [4/4] libFuzzer: header extraction"
+  configure_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+    -DOTLP_BUILD_FUZZERS=ON -DOTLP_WITH_NET=OFF -DOTLP_BUILD_TESTS=OFF \
+    -DOTLP_BUILD_BENCHMARKS=OFF -DOTLP_BUILD_TOOLS=OFF
+  corpus=$(mktemp -d)
+  cp -r tests/fuzz/corpus/propagation/. "$corpus/"
+  set +e
+  build-fuzz/tests/fuzz/propagation_fuzz -runs=300000 -max_len=4096 -seed=1 "$corpus" \
+    > build-fuzz/fuzz.log 2>&1
+  rc=$?
+  set -e
+  rm -rf "$corpus"
+  tail -3 build-fuzz/fuzz.log
+  if [ "$rc" -eq 0 ]; then
+    total_pass=$((total_pass + 1)); summary+=("fuzz: propagation_fuzz 300000 runs, no crash")
+  else
+    total_fail=$((total_fail + 1)); summary+=("fuzz: propagation_fuzz FAILED (see build-fuzz/fuzz.log)")
+  fi
+fi
+
+echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "${total_pass} passed, ${total_fail} failed"
+[ "$total_fail" -eq 0 ]
