@@ -6,6 +6,8 @@ target_compile_options(otlp_warnings INTERFACE
   # g++ 12 warns when a designated initializer leaves fields to their defaults, which is how
   # every options struct here is meant to be used.
   -Wno-missing-field-initializers
+  # g++ 12 reports -Wrestrict inside libstdc++'s std::string operator+ (GCC bug 105651).
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>
   $<$<CXX_COMPILER_ID:Clang>:-Wthread-safety>)
 if(DEFINED ENV{CI} OR OTLP_WERROR)
   target_compile_options(otlp_warnings INTERFACE -Werror)
