@@ -70,7 +70,13 @@ void InstallPropagator(config::Reader& env) {
   }
 }
 
-Result<std::unique_ptr<Sdk>> SetupWith(SetupOptions& options, config::Reader& env) {
+// The pipeline parts Setup records in the Sdk (it is Sdk's friend, this helper is not).
+struct Parts {
+  const trace::BatchSpanProcessor* processor = nullptr;
+  const exporter::OtlpHttpExporter* exporter = nullptr;
+};
+
+Result<std::unique_ptr<Sdk>> SetupWith(SetupOptions& options, config::Reader& env, Parts& parts) {
   OTLP_RETURN_IF_ERROR(ValidateOptions(options));
 
   if (options.install_global) InstallPropagator(env);
@@ -139,8 +145,8 @@ Result<std::unique_ptr<Sdk>> SetupWith(SetupOptions& options, config::Reader& en
 
   if (options.install_global) trace::SetTracerProvider(provider);
   auto sdk = std::make_unique<Sdk>(std::move(provider), options.install_global, shutdown_timeout);
-  sdk->processor_ = processor_view;
-  sdk->exporter_ = otlp_exporter;
+  parts.processor = processor_view;
+  parts.exporter = otlp_exporter;
   return sdk;
 }
 
@@ -171,8 +177,13 @@ Result<std::unique_ptr<Sdk>> Setup(SetupOptions options) {
   try {
     config::Reader process_env;
     config::Reader& env = options.env != nullptr ? *options.env : process_env;
-    auto result = SetupWith(options, env);
+    Parts parts;
+    auto result = SetupWith(options, env, parts);
     LogWarnings(env);
+    if (result.ok()) {
+      (*result)->processor_ = parts.processor;
+      (*result)->exporter_ = parts.exporter;
+    }
     return result;
   } catch (const std::exception& e) {
     return InternalError(std::string("otlp::Setup failed: ") + e.what());

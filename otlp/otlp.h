@@ -64,8 +64,9 @@ class Sdk {
     return provider_->GetTracer(name, version);
   }
   bool ForceFlush(std::chrono::microseconds timeout = std::chrono::seconds(30)) noexcept;
-  bool Shutdown(std::chrono::microseconds timeout = std::chrono::seconds(30)) noexcept;
-  // Flush and shutdown with shutdown_timeout() as the bound (what the destructor does).
+  // Flushes, then stops the provider; idempotent. Without an argument the bound is
+  // shutdown_timeout() (what the destructor uses).
+  bool Shutdown(std::chrono::microseconds timeout) noexcept;
   bool Shutdown() noexcept { return Shutdown(shutdown_timeout_); }
 
   // The OTLP exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT, 10 s by default), else the batch

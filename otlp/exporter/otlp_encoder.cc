@@ -631,7 +631,9 @@ constexpr size_t kMaxUint = 20;    // 18446744073709551615
 constexpr size_t kMaxInt = 20;     // -9223372036854775808
 constexpr size_t kMaxDouble = 32;  // to_chars shortest form is at most 24 characters
 // Quotes plus at most 6 bytes ("\u00XX") per input byte.
-inline size_t StringBound(size_t n) noexcept { return 2 + 6 * n; }
+inline size_t StringBound(size_t n) noexcept {
+  return 2 + 6 * n;
+}
 
 // A literal (without its terminating NUL).
 template <size_t N>

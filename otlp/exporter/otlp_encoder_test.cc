@@ -55,8 +55,12 @@ SpanId Sid(uint8_t last = 8) {
   const uint8_t b[8] = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, last};
   return SpanId(b);
 }
-const std::string kTidBytes = B({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
-const std::string kSidBytes = B({0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 8});
+std::string TidBytes() {
+  return B({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+}
+std::string SidBytes() {
+  return B({0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 8});
+}
 
 InstrumentationScope Scope(std::string name, std::string version = {}, std::string schema = {}) {
   InstrumentationScope s;
@@ -73,9 +77,12 @@ SpanData MinimalSpan() {
   return s;
 }
 // Its fields before the attributes (1, 2, 6) and after them (16).
-const std::string kMinHead =
-    B({0x0a, 0x10}) + kTidBytes + B({0x12, 0x08}) + kSidBytes + B({0x30, 0x01});
-const std::string kMinTail = B({0x85, 0x01, 0x00, 0x01, 0x00, 0x00});
+std::string MinHead() {
+  return B({0x0a, 0x10}) + TidBytes() + B({0x12, 0x08}) + SidBytes() + B({0x30, 0x01});
+}
+std::string MinTail() {
+  return B({0x85, 0x01, 0x00, 0x01, 0x00, 0x00});
+}
 
 std::string Len(size_t n) {
   std::string s;
@@ -242,8 +249,8 @@ TEST(EncodeProto, MinimalSpanHandComputed) {
          0x12, 0x3b,     // scope_spans, 59 bytes
          0x12, 0x39,     // spans, 57 bytes
          0x0a, 0x10}) +  // trace_id
-      kTidBytes +
-      B({0x12, 0x08}) + kSidBytes +                   // span_id
+      TidBytes() +
+      B({0x12, 0x08}) + SidBytes() +                  // span_id
       B({0x2a, 0x01, 'n',                             // name
          0x30, 0x02,                                  // kind = SERVER
          0x39, 0x01, 0,    0,    0,    0,   0, 0, 0,  // start_time_unix_nano
@@ -256,7 +263,7 @@ TEST(EncodeProto, AppendsWithoutClearing) {
   const SpanData s = MinimalSpan();
   std::string out = "prefix";
   EncodeTraceRequestProto(std::vector{&s}, out);
-  EXPECT_EQ(out, "prefix" + WrapSpan(kMinHead + kMinTail));
+  EXPECT_EQ(out, "prefix" + WrapSpan(MinHead() + MinTail()));
 }
 
 TEST(EncodeProto, ResourceScopeAndSchemaUrlsHandComputed) {
@@ -268,7 +275,7 @@ TEST(EncodeProto, ResourceScopeAndSchemaUrlsHandComputed) {
   SpanData s = MinimalSpan();
   s.resource = &resource;
   s.scope = &scope;
-  const std::string span = kMinHead + kMinTail;  // 18 + 10 + 2 + 6 = 36 = 0x24
+  const std::string span = MinHead() + MinTail();  // 18 + 10 + 2 + 6 = 36 = 0x24
   ASSERT_EQ(span.size(), 0x24u);
   // KeyValue service.name: 0a 0c "service.name" 12 05 (0a 03 "svc") = 21 bytes
   const std::string resource_msg = B({0x0a, 0x15, 0x0a, 0x0c}) + "service.name" +
@@ -318,7 +325,7 @@ TEST(EncodeProto, AllSpanFieldsInFieldOrder) {
   for (const Field& x : f) numbers.push_back(x.number);
   EXPECT_THAT(numbers, testing::ElementsAre(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16));
   const std::string expected =
-      B({0x0a, 0x10}) + kTidBytes + B({0x12, 0x08}) + kSidBytes + B({0x1a, 0x03}) + "a=b" +
+      B({0x0a, 0x10}) + TidBytes() + B({0x12, 0x08}) + SidBytes() + B({0x1a, 0x03}) + "a=b" +
       B({0x22, 0x08, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 9}) + B({0x2a, 0x02}) + "op" +
       B({0x30, 0x05, 0x39, 10, 0, 0, 0, 0, 0, 0, 0, 0x41, 20, 0, 0, 0, 0, 0, 0, 0}) +
       B({0x4a, 0x07, 0x0a, 0x01, 'x', 0x12, 0x02, 0x10, 0x01}) + B({0x50, 0x03}) +
@@ -327,7 +334,7 @@ TEST(EncodeProto, AllSpanFieldsInFieldOrder) {
          'e',  'v',  0x1a, 0x07, 0x0a, 0x01, 'e', 0x12, 0x02, 0x10, 0x00, 0x20, 0x02}) +
       B({0x60, 0x04}) +
       // link: trace id, span id, trace state, attributes {l: 1}, dropped 5, flags 0x300
-      B({0x6a, 0x31, 0x0a, 0x10}) + kTidBytes +
+      B({0x6a, 0x31, 0x0a, 0x10}) + TidBytes() +
       B({0x12, 0x08, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 7,    0x1a,
          0x03, 'c',  '=',  'd',  0x22, 0x07, 0x0a, 0x01, 'l',  0x12, 0x02,
          0x18, 0x01, 0x28, 0x05, 0x35, 0x00, 0x03, 0x00, 0x00}) +
@@ -340,10 +347,11 @@ TEST(EncodeProto, StatusMessageWithoutCodeAndOkWithoutMessage) {
   SpanData s = MinimalSpan();
   s.status_message = "m";
   EXPECT_EQ(Hex(EncodeProto(s)),
-            Hex(WrapSpan(kMinHead + B({0x7a, 0x03, 0x12, 0x01, 'm'}) + kMinTail)));
+            Hex(WrapSpan(MinHead() + B({0x7a, 0x03, 0x12, 0x01, 'm'}) + MinTail())));
   s.status_message = {};
   s.status_code = SpanStatusCode::kOk;
-  EXPECT_EQ(Hex(EncodeProto(s)), Hex(WrapSpan(kMinHead + B({0x7a, 0x02, 0x18, 0x01}) + kMinTail)));
+  EXPECT_EQ(Hex(EncodeProto(s)),
+            Hex(WrapSpan(MinHead() + B({0x7a, 0x02, 0x18, 0x01}) + MinTail())));
 }
 
 // The attributes field of a minimal span holding one attribute.
@@ -352,9 +360,9 @@ std::string AttrField(const KeyValue& kv) {
   s.attributes = {kv};
   const std::string out = EncodeProto(s);
   std::string body(One(One(One(out, 1), 2), 2));
-  EXPECT_EQ(body.substr(0, kMinHead.size()), kMinHead);
-  EXPECT_EQ(body.substr(body.size() - kMinTail.size()), kMinTail);
-  return body.substr(kMinHead.size(), body.size() - kMinHead.size() - kMinTail.size());
+  EXPECT_EQ(body.substr(0, MinHead().size()), MinHead());
+  EXPECT_EQ(body.substr(body.size() - MinTail().size()), MinTail());
+  return body.substr(MinHead().size(), body.size() - MinHead().size() - MinTail().size());
 }
 // 4a <len> 0a 01 'k' 12 <len> <any>
 std::string KvK(const std::string& any) {

@@ -43,6 +43,9 @@ using Clock = std::chrono::steady_clock;
 using Strand = asio::strand<asio::io_context::executor_type>;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
+// Beast reads at most the buffer's free capacity (512 bytes when empty), so large bodies need
+// a roomy buffer to avoid thousands of tiny reads.
+constexpr size_t kReadBufferBytes = 128 * 1024;
 
 bool IsTokenChar(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -73,6 +76,7 @@ struct Connection {
     } else {
       plain.emplace(strand);
     }
+    buffer.reserve(kReadBufferBytes);
   }
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }

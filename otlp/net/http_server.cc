@@ -52,6 +52,9 @@ using boost::system::error_code;
 // How long a connection closed after an error response keeps draining what the client still
 // sends, so the client reads our answer instead of a reset.
 constexpr std::chrono::seconds kLingerTimeout{5};
+// Beast reads at most the buffer's free capacity (512 bytes when empty), so large bodies need
+// a roomy buffer to avoid thousands of tiny reads.
+constexpr size_t kReadBufferBytes = 128 * 1024;
 
 class NullResponder final : public Responder {
  public:
@@ -133,6 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       plain_.emplace(std::move(socket));
     }
+    buffer_.reserve(kReadBufferBytes);
   }
 
   const asio::any_io_executor& executor() const { return executor_; }

@@ -46,12 +46,13 @@ using trace::TraceState;
 
 namespace fs = std::filesystem;
 
-const std::string kDir = OTLP_CONFORMANCE_DIR;
+constexpr const char* kDir = OTLP_CONFORMANCE_DIR;
 
 std::string SkipReason() {
-  if (!fs::exists(kDir +
+  const std::string dir = kDir;
+  if (!fs::exists(dir +
                   "/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root.js")) {
-    return "node_modules missing: run `npm install` in " + kDir;
+    return "node_modules missing: run `npm install` in " + dir;
   }
   if (std::system("node --version >/dev/null 2>&1") != 0) return "node is not installed";
   return {};
@@ -86,7 +87,8 @@ NodeResult Decode(const std::string& body, const std::string& args) {
     std::ofstream f(file, std::ios::binary);
     f.write(body.data(), static_cast<std::streamsize>(body.size()));
   }
-  const std::string cmd = "node '" + kDir + "/decode.js' " + args + " '" + file + "' 2>&1";
+  const std::string cmd =
+      std::string("node '") + kDir + "/decode.js' " + args + " '" + file + "' 2>&1";
   NodeResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) {

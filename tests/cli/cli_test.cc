@@ -1,0 +1,809 @@
+// End-to-end tests of the `otlp` command-line tool: the built binary (OTLP_CLI_PATH) runs as a
+// child process with a controlled environment and exports, as OTLP/JSON, to an in-process
+// otlp::net::HttpServer on 127.0.0.1 that records the request bodies.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "otlp/net/http_server.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Generous bound so that a hung CLI fails the test instead of hanging it (not a timing check).
+constexpr auto kProcessLimit = 120s;
+
+// ---- child processes ----
+
+class Process {
+ public:
+  // Starts OTLP_CLI_PATH with `args`. The environment is the test's, minus OTEL_*,
+  // TRACEPARENT and TRACESTATE, plus `env`.
+  Process(std::vector<std::string> args, const std::map<std::string, std::string>& env) {
+    std::vector<std::string> argv_s{OTLP_CLI_PATH};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string_view entry(*e);
+      if (entry.starts_with("OTEL_") || entry.starts_with("TRACEPARENT=") ||
+          entry.starts_with("TRACESTATE=")) {
+        continue;
+      }
+      env_s.emplace_back(entry);
+    }
+    for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
+    std::vector<char*> argv, envp;
+    for (auto& s : argv_s) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    for (auto& s : env_s) envp.push_back(s.data());
+    envp.push_back(nullptr);
+
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    close(err[1]);
+    out_fd_ = out[0];
+    err_fd_ = err[0];
+    if (rc != 0) pid_ = -1;
+  }
+  ~Process() {
+    if (pid_ > 0 && !waited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0) close(out_fd_);
+    if (err_fd_ >= 0) close(err_fd_);
+  }
+
+  bool started() const { return pid_ > 0; }
+  void Signal(int sig) {
+    if (pid_ > 0 && !waited_) kill(pid_, sig);
+  }
+
+  // Reads until stdout holds a complete line; returns it (without '\n'), or nullopt at EOF or
+  // when `limit` passes.
+  std::optional<std::string> ReadLine(std::chrono::milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (true) {
+      size_t nl = out_.find('\n', consumed_);
+      if (nl != std::string::npos) {
+        std::string line = out_.substr(consumed_, nl - consumed_);
+        consumed_ = nl + 1;
+        return line;
+      }
+      if (out_fd_ < 0 || !Pump(deadline)) return std::nullopt;
+    }
+  }
+
+  // Reads stdout and stderr to EOF and waits for the exit. False when `limit` passed first
+  // (the process is then killed).
+  bool Finish(std::chrono::milliseconds limit = kProcessLimit) {
+    const auto deadline = Clock::now() + limit;
+    while (out_fd_ >= 0 || err_fd_ >= 0) {
+      if (!Pump(deadline)) {
+        Signal(SIGKILL);
+        break;
+      }
+    }
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    waited_ = true;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return Clock::now() < deadline;
+  }
+
+  int exit_code() const { return exit_code_; }
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+
+ private:
+  // Waits for output on the open pipes and appends it; false when the deadline passed.
+  bool Pump(Clock::time_point deadline) {
+    pollfd fds[2];
+    int n = 0;
+    if (out_fd_ >= 0) fds[n++] = {out_fd_, POLLIN, 0};
+    if (err_fd_ >= 0) fds[n++] = {err_fd_, POLLIN, 0};
+    if (n == 0) return true;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    int r = poll(fds, static_cast<nfds_t>(n), static_cast<int>(left.count()));
+    if (r < 0) return errno == EINTR;
+    if (r == 0) return false;
+    for (int i = 0; i < n; ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      int& fd = fds[i].fd == out_fd_ ? out_fd_ : err_fd_;
+      std::string& buf = fds[i].fd == out_fd_ ? out_ : err_;
+      char chunk[4096];
+      ssize_t got = read(fd, chunk, sizeof(chunk));
+      if (got > 0) {
+        buf.append(chunk, static_cast<size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        close(fd);
+        fd = -1;
+      }
+    }
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1, err_fd_ = -1;
+  std::string out_, err_;
+  size_t consumed_ = 0;
+  bool waited_ = false;
+  int exit_code_ = -1;
+};
+
+struct RunResult {
+  bool finished = false;
+  int exit_code = -1;
+  std::string out, err;
+};
+
+RunResult RunCli(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
+  Process p(std::move(args), env);
+  RunResult r;
+  if (!p.started()) return r;
+  r.finished = p.Finish();
+  r.exit_code = p.exit_code();
+  r.out = p.out();
+  r.err = p.err();
+  return r;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+size_t CountLines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+// ---- OTLP/JSON receiver ----
+
+struct JsonSpan {
+  std::string trace_id, span_id, parent_span_id, name;
+  std::string text;  // the span's JSON (attributes, status …) for substring checks
+};
+
+// The value of the first "key":"value" string member in `text`.
+std::string StringField(std::string_view text, std::string_view key) {
+  std::string needle = "\"" + std::string(key) + "\":\"";
+  size_t p = text.find(needle);
+  if (p == std::string_view::npos) return "";
+  p += needle.size();
+  size_t e = text.find('"', p);
+  return std::string(text.substr(p, e - p));
+}
+
+// Splits an OTLP/JSON request into spans. Each span object starts with "traceId" (the encoder
+// writes it first); the spans in these tests have no links, whose objects would start alike.
+std::vector<JsonSpan> ParseSpans(const std::string& body) {
+  std::vector<JsonSpan> spans;
+  const std::string marker = "{\"traceId\":\"";
+  size_t p = body.find(marker);
+  while (p != std::string::npos) {
+    size_t next = body.find(marker, p + 1);
+    JsonSpan s;
+    s.text = body.substr(p, next == std::string::npos ? std::string::npos : next - p);
+    s.trace_id = StringField(s.text, "traceId");
+    s.span_id = StringField(s.text, "spanId");
+    s.parent_span_id = StringField(s.text, "parentSpanId");
+    s.name = StringField(s.text, "name");
+    spans.push_back(std::move(s));
+    p = next;
+  }
+  return spans;
+}
+
+class Receiver {
+ public:
+  Receiver() {
+    runtime_ = otlp::net::Runtime::Create();
+    auto server = otlp::net::HttpServer::Start(
+        runtime_, {.host = "127.0.0.1", .port = 0},
+        [this](const otlp::net::ServerRequest& req, otlp::net::ServerResponse& res) {
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            bodies_.push_back(req.body);
+            content_types_.emplace_back(req.Header("Content-Type").value_or(""));
+            for (JsonSpan& s : ParseSpans(req.body)) spans_.push_back(std::move(s));
+          }
+          cv_.notify_all();
+          res.status = 200;
+          res.headers = {{"Content-Type", "application/json"}};
+          res.body = "{}";
+        });
+    if (server.ok()) server_ = std::move(*server);
+  }
+  ~Receiver() {
+    if (server_) server_->Stop();
+  }
+  bool ok() const { return server_ != nullptr; }
+  std::string endpoint() const { return server_->base_url() + "/v1/traces"; }
+
+  // The environment that sends a CLI's spans here, as JSON.
+  std::map<std::string, std::string> Env() const {
+    return {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint()},
+            {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}};
+  }
+
+  std::vector<JsonSpan> spans() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return spans_;
+  }
+  size_t request_count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_.size();
+  }
+  std::vector<std::string> content_types() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return content_types_;
+  }
+  // The span with that span id, once it arrived (the CLI flushes before it exits, so callers
+  // normally find it at once; the wait is a bound, not a synchronisation).
+  std::optional<JsonSpan> WaitForSpan(const std::string& span_id,
+                                      std::chrono::milliseconds limit = 30s) const {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::optional<JsonSpan> found;
+    cv_.wait_for(lock, limit, [&] {
+      for (const JsonSpan& s : spans_) {
+        if (s.span_id == span_id) {
+          found = s;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+  std::optional<JsonSpan> WaitForName(const std::string& name,
+                                      std::chrono::milliseconds limit = 30s) const {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::optional<JsonSpan> found;
+    cv_.wait_for(lock, limit, [&] {
+      for (const JsonSpan& s : spans_) {
+        if (s.name == name) {
+          found = s;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+
+ private:
+  std::shared_ptr<otlp::net::Runtime> runtime_;
+  std::unique_ptr<otlp::net::HttpServer> server_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::vector<std::string> bodies_, content_types_;
+  std::vector<JsonSpan> spans_;
+};
+
+struct Traceparent {
+  std::string trace_id, span_id, flags;
+};
+std::optional<Traceparent> ParseTp(const std::string& s) {
+  std::string t = Trim(s);
+  if (t.size() != 55 || t.substr(0, 3) != "00-" || t[35] != '-' || t[52] != '-') return std::nullopt;
+  return Traceparent{t.substr(3, 32), t.substr(36, 16), t.substr(53, 2)};
+}
+
+std::map<std::string, std::string> Merge(std::map<std::string, std::string> a,
+                                         const std::map<std::string, std::string>& b) {
+  for (const auto& [k, v] : b) a[k] = v;
+  return a;
+}
+
+// A loopback port nothing listens on (bound, then closed).
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return 9;  // discard port; nothing listens there on a test machine
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+constexpr const char* kParentTp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+// ---- general ----
+
+TEST(CliTest, HelpAndVersion) {
+  RunResult help = RunCli({"--help"});
+  ASSERT_TRUE(help.finished);
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* cmd : {"span", "exec", "bench", "config"}) {
+    EXPECT_NE(help.out.find(std::string("  ") + cmd), std::string::npos) << cmd;
+  }
+  RunResult version = RunCli({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("otlp ", 0), 0u) << version.out;
+  RunResult none = RunCli({});
+  EXPECT_EQ(none.exit_code, 2);
+}
+
+TEST(CliTest, CommandHelpListsEveryFlagAndExamples) {
+  const std::map<std::vector<std::string>, std::vector<std::string>> cases = {
+      {{"span", "--help"},
+       {"--name", "--kind", "--attr", "--status", "--status-message", "--start", "--end",
+        "--traceparent", "--tracestate", "--service", "--endpoint", "--protocol", "k:int=5"}},
+      {{"exec", "--help"}, {"--name", "--kind", "--attr", "--traceparent", "--endpoint", "127"}},
+      {{"bench", "trace", "--help"},
+       {"--seconds", "--attrs", "--rate", "--threads", "--queue", "--batch", "--endpoint"}},
+      {{"bench", "sink", "--help"}, {"--port", "--host", "--seconds"}},
+      {{"config", "--help"}, {"--markdown", "--service"}},
+      {{"help", "span"}, {"--name"}},
+  };
+  for (const auto& [args, needles] : cases) {
+    RunResult r = RunCli(args);
+    ASSERT_TRUE(r.finished);
+    EXPECT_EQ(r.exit_code, 0) << args[0];
+    EXPECT_NE(r.out.find("Usage: otlp"), std::string::npos) << args[0];
+    EXPECT_NE(r.out.find("Examples:"), std::string::npos) << args[0];
+    for (const std::string& n : needles) EXPECT_NE(r.out.find(n), std::string::npos) << n;
+  }
+}
+
+TEST(CliTest, BadUsageExitsTwoWithOneLine) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"span", "--foo"}, "otlp span: unknown flag --foo (see otlp span --help)\n"},
+      {{"span", "--name", "x", "--foo=1"}, "otlp span: unknown flag --foo (see otlp span --help)\n"},
+      {{"span"}, "otlp span: --name is required (see otlp span --help)\n"},
+      {{"span", "--name"}, "otlp span: flag --name needs a value (NAME) (see otlp span --help)\n"},
+      {{"span", "--name", "x", "--kind", "weird"}, "otlp span: invalid --kind 'weird'"},
+      {{"span", "--name", "x", "--attr", "n:int=abc"}, "otlp span: --attr 'n:int=abc': not a"},
+      {{"span", "--name", "x", "--start", "yesterday"}, "otlp span: --start: invalid time"},
+      {{"span", "--name", "x", "--status", "fine"}, "otlp span: invalid --status 'fine'"},
+      {{"span", "--name", "x", "--protocol", "grpc"}, "otlp span: invalid --protocol 'grpc'"},
+      {{"span", "--name", "x", "--endpoint", "ftp://h"}, "otlp span: invalid --endpoint"},
+      {{"span", "--name", "x", "--name", "y"}, "otlp span: flag --name given more than once"},
+      {{"span", "--name", "x", "stray"}, "otlp span: unexpected argument 'stray'"},
+      {{"exec"}, "otlp exec: missing command to run"},
+      {{"exec", "--bogus", "--", "true"}, "otlp exec: unknown flag --bogus"},
+      {{"bench", "trace", "--threads", "0"}, "otlp bench trace: invalid --threads '0'"},
+      {{"bench", "sink", "--port", "70000"}, "otlp bench sink: invalid --port '70000'"},
+      {{"bench", "nope"}, "otlp bench: unknown subcommand 'nope'"},
+      {{"config", "--markdown=yes"}, "otlp config: flag --markdown takes no value"},
+      {{"frobnicate"}, "otlp: unknown command 'frobnicate' (see otlp --help)\n"},
+  };
+  for (const auto& [args, expected] : cases) {
+    RunResult r = RunCli(args);
+    ASSERT_TRUE(r.finished) << args[0];
+    EXPECT_EQ(r.exit_code, 2) << expected;
+    EXPECT_EQ(r.err.rfind(expected, 0), 0u) << "got: " << r.err;
+    EXPECT_EQ(CountLines(r.err), 1u) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+// ---- span ----
+
+TEST(SpanTest, ExportsTypedAttributesAndPrintsTraceparent) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"span", "--name", "deploy", "--kind", "server", "--attr", "env=prod",
+                     "--attr", "count:int=5", "--attr", "ratio:double=1.5", "--attr",
+                     "dry:bool=true", "--attr", "tags:string[]=a,b", "--status", "error",
+                     "--status-message", "rollout timed out", "--service", "pipeline"},
+                    rx.Env());
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto tp = ParseTp(r.out);
+  ASSERT_TRUE(tp) << r.out;
+  EXPECT_EQ(tp->flags, "01");
+  auto span = rx.WaitForSpan(tp->span_id);
+  ASSERT_TRUE(span);
+  EXPECT_EQ(span->trace_id, tp->trace_id);
+  EXPECT_EQ(span->name, "deploy");
+  EXPECT_EQ(span->parent_span_id, "");
+  const std::string& t = span->text;
+  EXPECT_NE(t.find(R"("kind":2)"), std::string::npos) << t;
+  EXPECT_NE(t.find(R"({"key":"env","value":{"stringValue":"prod"}})"), std::string::npos) << t;
+  EXPECT_NE(t.find(R"({"key":"count","value":{"intValue":"5"}})"), std::string::npos) << t;
+  EXPECT_NE(t.find(R"({"key":"ratio","value":{"doubleValue":1.5}})"), std::string::npos) << t;
+  EXPECT_NE(t.find(R"({"key":"dry","value":{"boolValue":true}})"), std::string::npos) << t;
+  EXPECT_NE(t.find(R"("arrayValue":{"values":[{"stringValue":"a"},{"stringValue":"b"}]})"),
+            std::string::npos) << t;
+  EXPECT_NE(t.find(R"("message":"rollout timed out")"), std::string::npos) << t;
+  EXPECT_NE(t.find(R"("code":2)"), std::string::npos) << t;
+  auto types = rx.content_types();
+  ASSERT_FALSE(types.empty());
+  EXPECT_EQ(types[0], "application/json");
+}
+
+TEST(SpanTest, ProtocolFlagOverridesEnvironment) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  // The environment says JSON; the flag says protobuf and wins.
+  RunResult r = RunCli({"span", "--name", "p", "--protocol", "http/protobuf"}, rx.Env());
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto types = rx.content_types();
+  ASSERT_EQ(types.size(), 1u);
+  EXPECT_EQ(types[0], "application/x-protobuf");
+}
+
+TEST(SpanTest, EndpointFlagWithoutPathGetsV1Traces) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  std::string base = rx.endpoint().substr(0, rx.endpoint().size() - std::strlen("/v1/traces"));
+  RunResult r = RunCli({"span", "--name", "e", "--endpoint", base, "--protocol", "http/json"},
+                    {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:9/elsewhere"}});
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto tp = ParseTp(r.out);
+  ASSERT_TRUE(tp);
+  EXPECT_TRUE(rx.WaitForSpan(tp->span_id));
+}
+
+TEST(SpanTest, ChainingGivesSameTraceAndCorrectParent) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult first = RunCli({"span", "--name", "step1"}, rx.Env());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto tp1 = ParseTp(first.out);
+  ASSERT_TRUE(tp1);
+  // As --traceparent …
+  RunResult second = RunCli({"span", "--name", "step2", "--traceparent", Trim(first.out)}, rx.Env());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  auto tp2 = ParseTp(second.out);
+  ASSERT_TRUE(tp2);
+  // … and as TRACEPARENT in the environment (TRACEPARENT=$(otlp span …)).
+  RunResult third =
+      RunCli({"span", "--name", "step3"}, Merge(rx.Env(), {{"TRACEPARENT", Trim(second.out)}}));
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  auto tp3 = ParseTp(third.out);
+  ASSERT_TRUE(tp3);
+
+  EXPECT_EQ(tp2->trace_id, tp1->trace_id);
+  EXPECT_EQ(tp3->trace_id, tp1->trace_id);
+  EXPECT_NE(tp2->span_id, tp1->span_id);
+  auto s2 = rx.WaitForSpan(tp2->span_id);
+  auto s3 = rx.WaitForSpan(tp3->span_id);
+  ASSERT_TRUE(s2 && s3);
+  EXPECT_EQ(s2->parent_span_id, tp1->span_id);
+  EXPECT_EQ(s3->parent_span_id, tp2->span_id);
+  EXPECT_EQ(s3->trace_id, tp1->trace_id);
+}
+
+TEST(SpanTest, UnsampledParentIsPropagatedNotExported) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"span", "--name", "quiet", "--traceparent",
+                     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"},
+                    rx.Env());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto tp = ParseTp(r.out);
+  ASSERT_TRUE(tp) << r.out;
+  EXPECT_EQ(tp->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(tp->flags, "00");
+  EXPECT_EQ(rx.request_count(), 0u);  // the CLI has exited: anything it sends has arrived
+}
+
+TEST(SpanTest, InvalidTraceparentStartsNewTraceWithWarning) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"span", "--name", "orphan"}, Merge(rx.Env(), {{"TRACEPARENT", "garbage"}}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto tp = ParseTp(r.out);
+  ASSERT_TRUE(tp) << r.out;
+  EXPECT_NE(r.err.find("otlp span: warning: invalid traceparent 'garbage' (from TRACEPARENT)"),
+            std::string::npos)
+      << r.err;
+  auto s = rx.WaitForSpan(tp->span_id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->parent_span_id, "");
+}
+
+TEST(SpanTest, ExplicitStartAndEndTimes) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"span", "--name", "timed", "--start", "1714564800.25", "--end",
+                     "2024-05-01T12:00:01.5Z"},
+                    rx.Env());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto tp = ParseTp(r.out);
+  ASSERT_TRUE(tp);
+  auto s = rx.WaitForSpan(tp->span_id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(StringField(s->text, "startTimeUnixNano"), "1714564800250000000");
+  EXPECT_EQ(StringField(s->text, "endTimeUnixNano"), "1714564801500000000");
+
+  RunResult backwards = RunCli({"span", "--name", "t", "--start", "1714564801", "--end", "1714564800"});
+  EXPECT_EQ(backwards.exit_code, 2);
+  EXPECT_EQ(CountLines(backwards.err), 1u);
+}
+
+TEST(SpanTest, ConsoleExporterPrintsLineOnStderr) {
+  RunResult r = RunCli({"span", "--name", "hello-console", "--attr", "n:int=7"},
+                    {{"OTEL_TRACES_EXPORTER", "console"}});
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto tp = ParseTp(r.out);
+  ASSERT_TRUE(tp);
+  EXPECT_NE(r.err.find("span \"hello-console\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("span=" + tp->span_id), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("n=7"), std::string::npos) << r.err;
+}
+
+TEST(SpanTest, EnvironmentWarningsArePrinted) {
+  RunResult r = RunCli({"span", "--name", "w"},
+                    {{"OTEL_TRACES_EXPORTER", "none"}, {"OTEL_TRACES_SAMPLER", "sometimes"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ParseTp(r.out));
+  EXPECT_NE(r.err.find("OTEL_TRACES_SAMPLER=sometimes"), std::string::npos) << r.err;
+}
+
+// ---- exec ----
+
+TEST(ExecTest, PassesTraceparentToChild) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"exec", "--attr", "job=nightly", "--", "sh", "-c",
+                     "echo $TRACEPARENT; echo \"state=$TRACESTATE\""},
+                    Merge(rx.Env(), {{"TRACEPARENT", kParentTp}, {"TRACESTATE", "vendor=abc"}}));
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t nl = r.out.find('\n');
+  ASSERT_NE(nl, std::string::npos) << r.out;
+  auto child_tp = ParseTp(r.out.substr(0, nl));
+  ASSERT_TRUE(child_tp) << r.out;
+  EXPECT_NE(r.out.find("state=vendor=abc"), std::string::npos) << r.out;
+  EXPECT_EQ(child_tp->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+
+  // The child's parent is the exported span.
+  auto s = rx.WaitForSpan(child_tp->span_id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->name, "sh");
+  EXPECT_EQ(s->trace_id, child_tp->trace_id);
+  EXPECT_EQ(s->parent_span_id, "00f067aa0ba902b7");
+  const std::string& t = s->text;
+  EXPECT_NE(t.find(R"({"key":"process.exit.code","value":{"intValue":"0"}})"), std::string::npos)
+      << t;
+  EXPECT_NE(t.find(R"({"key":"process.command","value":{"stringValue":"sh"}})"), std::string::npos)
+      << t;
+  EXPECT_NE(t.find(R"({"key":"process.command_args","value":{"arrayValue":{"values":[)"
+                   R"({"stringValue":"sh"},{"stringValue":"-c"},)"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find(R"("key":"process.pid")"), std::string::npos) << t;
+  EXPECT_NE(t.find(R"({"key":"job","value":{"stringValue":"nightly"}})"), std::string::npos) << t;
+  EXPECT_EQ(t.find(R"("status":{"code":2)"), std::string::npos) << t;
+}
+
+TEST(ExecTest, ReturnsExitCodeAndMarksErrors) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult ok = RunCli({"exec", "--name", "ok-cmd", "true"}, rx.Env());
+  ASSERT_TRUE(ok.finished);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  RunResult three = RunCli({"exec", "--name", "three", "--", "sh", "-c", "exit 3"}, rx.Env());
+  ASSERT_TRUE(three.finished);
+  EXPECT_EQ(three.exit_code, 3) << three.err;
+
+  auto s_ok = rx.WaitForName("ok-cmd");
+  auto s3 = rx.WaitForName("three");
+  ASSERT_TRUE(s_ok && s3);
+  EXPECT_EQ(s_ok->text.find(R"("code":2)"), std::string::npos) << s_ok->text;
+  EXPECT_NE(s3->text.find(R"({"key":"process.exit.code","value":{"intValue":"3"}})"),
+            std::string::npos)
+      << s3->text;
+  EXPECT_NE(s3->text.find(R"("status":{"message":"exit code 3","code":2})"), std::string::npos)
+      << s3->text;
+}
+
+TEST(ExecTest, CommandNotFoundIs127WithErrorSpan) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"exec", "--", "otlp-test-no-such-command-xyz", "arg"}, rx.Env());
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_EQ(r.err.rfind("otlp exec: otlp-test-no-such-command-xyz: command not found\n", 0), 0u)
+      << r.err;
+  auto s = rx.WaitForName("otlp-test-no-such-command-xyz");
+  ASSERT_TRUE(s);
+  EXPECT_NE(s->text.find(R"("code":2)"), std::string::npos) << s->text;
+  EXPECT_NE(s->text.find(R"({"key":"process.exit.code","value":{"intValue":"127"}})"),
+            std::string::npos);
+}
+
+TEST(ExecTest, NotExecutableIs126WithErrorSpan) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  char dir_template[] = "/tmp/otlp-cli-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  std::string file = std::string(dir_template) + "/not-executable";
+  { std::ofstream(file) << "#!/bin/sh\nexit 0\n"; }
+  ASSERT_EQ(chmod(file.c_str(), 0644), 0);  // no x bit: even root may not execute it
+
+  RunResult r = RunCli({"exec", "--", file}, rx.Env());
+  unlink(file.c_str());
+  rmdir(dir_template);
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.exit_code, 126);
+  EXPECT_EQ(r.err.rfind("otlp exec: " + file + ": Permission denied\n", 0), 0u) << r.err;
+  auto s = rx.WaitForName("not-executable");
+  ASSERT_TRUE(s);
+  EXPECT_NE(s->text.find(R"({"key":"process.exit.code","value":{"intValue":"126"}})"),
+            std::string::npos);
+}
+
+TEST(ExecTest, KilledBySignalIs128PlusSignal) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"exec", "--name", "killed", "--", "sh", "-c", "kill -TERM $$"}, rx.Env());
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM);
+  auto s = rx.WaitForName("killed");
+  ASSERT_TRUE(s);
+  EXPECT_NE(s->text.find(R"("message":"killed by SIGTERM")"), std::string::npos) << s->text;
+  EXPECT_NE(s->text.find(R"({"key":"process.exit.signal","value":{"intValue":"15"}})"),
+            std::string::npos)
+      << s->text;
+}
+
+TEST(ExecTest, ForwardsSigtermToChild) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  // The child announces itself, then waits; SIGTERM sent to otlp must reach it.
+  Process p({"exec", "--name", "forwarded", "--", "sh", "-c", "echo ready; exec sleep 60"},
+            rx.Env());
+  ASSERT_TRUE(p.started());
+  auto line = p.ReadLine(std::chrono::duration_cast<std::chrono::milliseconds>(kProcessLimit));
+  ASSERT_EQ(line, "ready");
+  p.Signal(SIGTERM);
+  ASSERT_TRUE(p.Finish());
+  EXPECT_EQ(p.exit_code(), 128 + SIGTERM) << p.err();
+  auto s = rx.WaitForName("forwarded");
+  ASSERT_TRUE(s);
+  EXPECT_NE(s->text.find("killed by SIGTERM"), std::string::npos) << s->text;
+}
+
+TEST(ExecTest, CollectorDownStillReturnsChildCodeAndFinishes) {
+  std::string endpoint = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/v1/traces";
+  RunResult r = RunCli({"exec", "--", "sh", "-c", "exit 3"},
+                    {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint},
+                     {"OTEL_EXPORTER_OTLP_TIMEOUT", "1000"}});
+  ASSERT_TRUE(r.finished) << "otlp exec did not finish with the collector down";
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+TEST(ExecTest, SdkDisabledStillPassesTraceparentThrough) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"exec", "--", "sh", "-c", "echo $TRACEPARENT"},
+                    Merge(rx.Env(), {{"OTEL_SDK_DISABLED", "true"}, {"TRACEPARENT", kParentTp}}));
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Trim(r.out), kParentTp);
+  EXPECT_EQ(rx.request_count(), 0u);  // nothing exported by a disabled SDK
+}
+
+// ---- bench ----
+
+// Reads the number after `key` in `text` ("exported/s: 123 (456 spans …" → key "(" …).
+std::optional<uint64_t> NumberAfter(const std::string& text, const std::string& key) {
+  size_t p = text.find(key);
+  if (p == std::string::npos) return std::nullopt;
+  p += key.size();
+  size_t e = p;
+  while (e < text.size() && text[e] >= '0' && text[e] <= '9') ++e;
+  if (e == p) return std::nullopt;
+  return std::stoull(text.substr(p, e - p));
+}
+
+TEST(BenchTest, TraceIntoSinkCountsAgree) {
+  Process sink({"bench", "sink", "--port", "0", "--quiet"}, {});
+  ASSERT_TRUE(sink.started());
+  auto port = sink.ReadLine(std::chrono::duration_cast<std::chrono::milliseconds>(kProcessLimit));
+  ASSERT_TRUE(port) << sink.err();
+  RunResult bench = RunCli({"bench", "trace", "--seconds", "0.3", "--attrs", "5", "--queue", "65536",
+                         "--batch", "8192", "--endpoint", "http://127.0.0.1:" + *port});
+  sink.Signal(SIGTERM);
+  ASSERT_TRUE(sink.Finish());
+  ASSERT_TRUE(bench.finished);
+  ASSERT_EQ(bench.exit_code, 0) << bench.out << bench.err;
+
+  const std::string lines = "\n" + bench.out;
+  for (const char* metric : {"created/s: ", "exported/s: ", "dropped: ", "producer ns/span: "}) {
+    EXPECT_NE(lines.find(std::string("\n") + metric), std::string::npos) << metric;
+  }
+  // "created/s: R (N spans in T s)", "exported/s: R (N spans accepted in …"
+  size_t created_line = bench.out.find("created/s: ");
+  size_t exported_line = bench.out.find("exported/s: ");
+  ASSERT_NE(created_line, std::string::npos) << bench.out;
+  ASSERT_NE(exported_line, std::string::npos) << bench.out;
+  auto created = NumberAfter(bench.out.substr(created_line), "(");
+  auto exported = NumberAfter(bench.out.substr(exported_line), "(");
+  auto dropped = NumberAfter(bench.out, "dropped: ");
+  auto received = NumberAfter(sink.out(), "total: ");
+  ASSERT_TRUE(created && exported && dropped && received) << bench.out << sink.out();
+  EXPECT_GT(*exported, 0u);
+  EXPECT_EQ(*created, *exported + *dropped) << bench.out;
+  EXPECT_EQ(*received, *exported) << bench.out << sink.out();
+}
+
+// ---- config ----
+
+TEST(ConfigTest, ShowsValuesAndSources) {
+  RunResult r = RunCli({"config", "--endpoint", "http://127.0.0.1:4999"},
+                    {{"OTEL_SERVICE_NAME", "checkout"},
+                     {"OTEL_ATTRIBUTE_COUNT_LIMIT", "64"},
+                     {"OTEL_BSP_MAX_QUEUE_SIZE", "abc"}});
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto line_of = [&](const std::string& name) {
+    size_t p = r.out.find(name + " ");
+    if (p == std::string::npos) return std::string();
+    return r.out.substr(p, r.out.find('\n', p) - p);
+  };
+  EXPECT_NE(line_of("OTEL_SERVICE_NAME").find("checkout"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("OTEL_SERVICE_NAME").find("(environment)"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT").find("from OTEL_ATTRIBUTE_COUNT_LIMIT"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(line_of("OTEL_BSP_SCHEDULE_DELAY").find("(default)"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("OTEL_BSP_MAX_QUEUE_SIZE").find("INVALID"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").find("flag --endpoint"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("endpoint:         http://127.0.0.1:4999/v1/traces"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("service.name:     checkout"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("OTEL_BSP_MAX_QUEUE_SIZE=abc"), std::string::npos) << r.err;
+}
+
+TEST(ConfigTest, MarkdownReference) {
+  RunResult r = RunCli({"config", "--markdown"});
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("# Configuration", 0), 0u);
+  EXPECT_NE(r.out.find("| `OTEL_EXPORTER_OTLP_ENDPOINT` |"), std::string::npos);
+}
+
+}  // namespace

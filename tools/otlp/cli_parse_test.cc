@@ -1,0 +1,317 @@
+// Unit tests of the CLI's parsers: flags, attributes, timestamps, --endpoint, span counting.
+#include <zlib.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common.h"
+#include "flags.h"
+#include "span_count.h"
+
+namespace otlp::cli {
+namespace {
+
+const Command& TestCommand() {
+  static const Command cmd{.name = "test",
+                           .summary = "a test command",
+                           .usage = "otlp test [flags]",
+                           .flags = {{.name = "name", .value = "N", .help = "a name"},
+                                     {.name = "attr", .value = "K=V", .help = "x", .repeated = true},
+                                     {.name = "verbose", .help = "a boolean"}},
+                           .examples = "  otlp test --name x\n"};
+  return cmd;
+}
+
+const Command& PositionalCommand() {
+  static const Command cmd{.name = "run",
+                           .summary = "runs",
+                           .usage = "otlp run [flags] CMD",
+                           .flags = {{.name = "name", .value = "N", .help = "a name"}},
+                           .positional = true};
+  return cmd;
+}
+
+bool Parse(const Command& c, std::vector<std::string> args, ParsedFlags& f, std::string& err) {
+  return ParseFlags(c, args, f, err);
+}
+
+TEST(FlagsTest, SpaceAndEqualsForms) {
+  ParsedFlags f;
+  std::string err;
+  ASSERT_TRUE(Parse(TestCommand(), {"--name", "a b", "--attr=k=v", "--attr", "x=-1"}, f, err)) << err;
+  EXPECT_EQ(f.Get("name"), "a b");
+  EXPECT_EQ(f.GetAll("attr"), (std::vector<std::string>{"k=v", "x=-1"}));
+  EXPECT_FALSE(f.Has("verbose"));
+  EXPECT_FALSE(f.help);
+}
+
+TEST(FlagsTest, EmptyValueWithEquals) {
+  ParsedFlags f;
+  std::string err;
+  ASSERT_TRUE(Parse(TestCommand(), {"--name="}, f, err)) << err;
+  EXPECT_EQ(f.Get("name"), "");
+}
+
+TEST(FlagsTest, BooleanFlag) {
+  ParsedFlags f;
+  std::string err;
+  ASSERT_TRUE(Parse(TestCommand(), {"--verbose"}, f, err)) << err;
+  EXPECT_EQ(f.Get("verbose"), "true");
+  ParsedFlags g;
+  EXPECT_FALSE(Parse(TestCommand(), {"--verbose=yes"}, g, err));
+  EXPECT_EQ(err, "flag --verbose takes no value");
+}
+
+TEST(FlagsTest, UnknownFlag) {
+  ParsedFlags f;
+  std::string err;
+  EXPECT_FALSE(Parse(TestCommand(), {"--foo=1"}, f, err));
+  EXPECT_EQ(err, "unknown flag --foo");
+  EXPECT_FALSE(Parse(TestCommand(), {"-x"}, f, err));
+  EXPECT_EQ(err, "unknown flag -x");
+}
+
+TEST(FlagsTest, MissingValue) {
+  ParsedFlags f;
+  std::string err;
+  EXPECT_FALSE(Parse(TestCommand(), {"--name"}, f, err));
+  EXPECT_EQ(err, "flag --name needs a value (N)");
+  // The next argument is a known flag: the value was forgotten.
+  EXPECT_FALSE(Parse(TestCommand(), {"--name", "--verbose"}, f, err));
+  EXPECT_EQ(err, "flag --name needs a value (N)");
+}
+
+TEST(FlagsTest, NonRepeatedFlagTwice) {
+  ParsedFlags f;
+  std::string err;
+  EXPECT_FALSE(Parse(TestCommand(), {"--name", "a", "--name", "b"}, f, err));
+  EXPECT_EQ(err, "flag --name given more than once");
+}
+
+TEST(FlagsTest, PositionalRejectedUnlessAllowed) {
+  ParsedFlags f;
+  std::string err;
+  EXPECT_FALSE(Parse(TestCommand(), {"--name", "a", "stray"}, f, err));
+  EXPECT_EQ(err, "unexpected argument 'stray'");
+  ParsedFlags g;
+  EXPECT_FALSE(Parse(TestCommand(), {"--", "stray"}, g, err));
+  ParsedFlags h;
+  EXPECT_TRUE(Parse(TestCommand(), {"--name", "a", "--"}, h, err)) << err;
+}
+
+TEST(FlagsTest, DashDashAndFirstPositionalEndFlags) {
+  ParsedFlags f;
+  std::string err;
+  ASSERT_TRUE(Parse(PositionalCommand(), {"--name", "n", "--", "ls", "--name", "-l"}, f, err));
+  EXPECT_EQ(f.positional, (std::vector<std::string>{"ls", "--name", "-l"}));
+  ParsedFlags g;
+  ASSERT_TRUE(Parse(PositionalCommand(), {"sh", "-c", "--help"}, g, err));
+  EXPECT_EQ(g.positional, (std::vector<std::string>{"sh", "-c", "--help"}));
+  EXPECT_FALSE(g.help);
+}
+
+TEST(FlagsTest, Help) {
+  ParsedFlags f;
+  std::string err;
+  ASSERT_TRUE(Parse(TestCommand(), {"-h"}, f, err));
+  EXPECT_TRUE(f.help);
+  std::string text = HelpText(TestCommand());
+  EXPECT_NE(text.find("Usage: otlp test [flags]"), std::string::npos);
+  EXPECT_NE(text.find("--name N"), std::string::npos);
+  EXPECT_NE(text.find("--attr K=V"), std::string::npos);
+  EXPECT_NE(text.find("(may be repeated)"), std::string::npos);
+  EXPECT_NE(text.find("--verbose"), std::string::npos);
+  EXPECT_NE(text.find("Examples:"), std::string::npos);
+}
+
+TEST(AttributesTest, TypedForms) {
+  AttributeList a;
+  std::string err;
+  for (const char* s : {"s=hello", "n:int=-5", "d:double=1.5", "b:bool=true", "url:x=y",
+                        "x:string=a=b", "ia:int[]=1,2,3", "sa:string[]=a,b", "ba:bool[]=true,false",
+                        "da:double[]=0.5"}) {
+    ASSERT_TRUE(a.Add(s, err)) << s << ": " << err;
+  }
+  const auto& kv = a.view();
+  ASSERT_EQ(kv.size(), 10u);
+  EXPECT_EQ(kv[0].key, "s");
+  EXPECT_EQ(kv[0].value.as_string(), "hello");
+  EXPECT_EQ(kv[1].value.type(), AttributeType::kInt);
+  EXPECT_EQ(kv[1].value.as_int(), -5);
+  EXPECT_EQ(kv[2].value.as_double(), 1.5);
+  EXPECT_TRUE(kv[3].value.as_bool());
+  EXPECT_EQ(kv[4].key, "url:x");  // not a type suffix: part of the key
+  EXPECT_EQ(kv[4].value.as_string(), "y");
+  EXPECT_EQ(kv[5].key, "x");
+  EXPECT_EQ(kv[5].value.as_string(), "a=b");
+  ASSERT_EQ(kv[6].value.type(), AttributeType::kIntArray);
+  EXPECT_EQ(kv[6].value.as_int_array()[2], 3);
+  ASSERT_EQ(kv[7].value.type(), AttributeType::kStringArray);
+  EXPECT_EQ(kv[7].value.as_string_array()[1], "b");
+  ASSERT_EQ(kv[8].value.type(), AttributeType::kBoolArray);
+  EXPECT_FALSE(kv[8].value.as_bool_array()[1]);
+  EXPECT_EQ(kv[9].value.as_double_array()[0], 0.5);
+}
+
+TEST(AttributesTest, Errors) {
+  AttributeList a;
+  std::string err;
+  EXPECT_FALSE(a.Add("novalue", err));
+  EXPECT_NE(err.find("expected KEY=VALUE"), std::string::npos);
+  EXPECT_FALSE(a.Add("=v", err));
+  EXPECT_FALSE(a.Add(":int=5", err));
+  EXPECT_FALSE(a.Add("n:int=abc", err));
+  EXPECT_NE(err.find("not a 64-bit integer"), std::string::npos);
+  EXPECT_FALSE(a.Add("n:int=99999999999999999999", err));
+  EXPECT_FALSE(a.Add("d:double=nan", err));
+  EXPECT_FALSE(a.Add("d:double=", err));
+  EXPECT_FALSE(a.Add("b:bool=yes", err));
+  EXPECT_FALSE(a.Add("ia:int[]=1,x", err));
+  EXPECT_TRUE(a.view().empty());
+}
+
+int64_t Nanos(const trace::SystemTime& t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+TEST(TimestampTest, Forms) {
+  trace::SystemTime t;
+  std::string err;
+  ASSERT_TRUE(ParseTimestamp("1714564800", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800000000000);
+  ASSERT_TRUE(ParseTimestamp("1714564800.123456789", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800123456789);
+  ASSERT_TRUE(ParseTimestamp("1714564800.5", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800500000000);
+  ASSERT_TRUE(ParseTimestamp("1714564800123ms", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800123000000);
+  ASSERT_TRUE(ParseTimestamp("1714564800123456us", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800123456000);
+  ASSERT_TRUE(ParseTimestamp("1714564800123456789ns", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800123456789);
+  ASSERT_TRUE(ParseTimestamp("1714564800s", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800000000000);
+  // 2024-05-01T12:00:00Z is 1714564800.
+  ASSERT_TRUE(ParseTimestamp("2024-05-01T12:00:00.5Z", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800500000000);
+  ASSERT_TRUE(ParseTimestamp("2024-05-01t14:00:00+02:00", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800000000000);
+  ASSERT_TRUE(ParseTimestamp("2024-05-01 11:30:00-00:30", t, err)) << err;
+  EXPECT_EQ(Nanos(t), 1714564800000000000);
+}
+
+TEST(TimestampTest, Errors) {
+  trace::SystemTime t;
+  std::string err;
+  for (const char* bad : {"", "abc", "1.2.3", "-5", "12h", "1714564800.", "ms",
+                          "2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z", "2024-05-01T12:00:00",
+                          "2024-05-01T25:00:00Z", "2024-05-01T12:00:00.Z", "99999999999999999999",
+                          "2024-05-01T12:00:00Zjunk"}) {
+    EXPECT_FALSE(ParseTimestamp(bad, t, err)) << bad;
+  }
+  EXPECT_NE(err.find("RFC 3339"), std::string::npos);
+}
+
+TEST(EndpointTest, PathAppendedOnlyWhenMissing) {
+  EXPECT_EQ(EndpointFromFlag("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/traces");
+  EXPECT_EQ(EndpointFromFlag("http://127.0.0.1:4318/"), "http://127.0.0.1:4318/v1/traces");
+  EXPECT_EQ(EndpointFromFlag("localhost:4318"), "http://localhost:4318/v1/traces");
+  EXPECT_EQ(EndpointFromFlag("https://c.example/otlp/v1/traces"), "https://c.example/otlp/v1/traces");
+  EXPECT_EQ(EndpointFromFlag("http://h:1?x=1"), "http://h:1/v1/traces?x=1");
+}
+
+TEST(EndpointTest, ApplyExportFlags) {
+  ParsedFlags f;
+  f.values["endpoint"] = {"127.0.0.1:9"};
+  f.values["protocol"] = {"HTTP/JSON"};
+  f.values["service"] = {"svc"};
+  SetupOptions o;
+  std::string err;
+  ASSERT_TRUE(ApplyExportFlags(f, o, err)) << err;
+  EXPECT_EQ(o.otlp.endpoint, "http://127.0.0.1:9/v1/traces");
+  EXPECT_EQ(o.otlp.protocol, exporter::OtlpProtocol::kHttpJson);
+  EXPECT_EQ(o.service_name, "svc");
+
+  ParsedFlags bad;
+  bad.values["protocol"] = {"grpc"};
+  EXPECT_FALSE(ApplyExportFlags(bad, o, err));
+  EXPECT_EQ(err, "invalid --protocol 'grpc' (expected http/protobuf or http/json)");
+  ParsedFlags bad2;
+  bad2.values["endpoint"] = {"ftp://x"};
+  EXPECT_FALSE(ApplyExportFlags(bad2, o, err));
+  EXPECT_NE(err.find("invalid --endpoint 'ftp://x'"), std::string::npos);
+}
+
+// Protobuf helpers for the span counter.
+void Varint(uint64_t v, std::string& out) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+std::string Len(uint32_t field, const std::string& payload) {
+  std::string out;
+  Varint(field << 3 | 2, out);
+  Varint(payload.size(), out);
+  return out + payload;
+}
+
+TEST(SpanCountTest, Protobuf) {
+  std::string span = Len(5, "name");  // Span.name
+  std::string scope_spans = Len(1, Len(1, "scope")) + Len(2, span) + Len(2, span) + Len(3, "url");
+  std::string resource;
+  Varint(2 << 3 | 0, resource);  // a varint field to skip
+  Varint(300, resource);
+  resource += Len(1, "resource");
+  std::string resource_spans = Len(1, resource) + Len(2, scope_spans) + Len(2, Len(2, span));
+  std::string request = Len(1, resource_spans) + Len(1, Len(2, scope_spans));
+  auto n = CountSpansProtobuf(request);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 5u);
+  EXPECT_EQ(*CountSpansProtobuf(""), 0u);
+  EXPECT_FALSE(CountSpansProtobuf(request.substr(0, request.size() - 1)).ok());
+  EXPECT_FALSE(CountSpansProtobuf(std::string("\x0b", 1)).ok());  // group start
+  EXPECT_FALSE(CountSpansProtobuf(std::string("\x0a\x80", 2)).ok());
+}
+
+TEST(SpanCountTest, Json) {
+  std::string body = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"spans","value":)"
+                     R"({"stringValue":"[{not counted}]"}}]},"scopeSpans":[{"scope":{},"spans":[)"
+                     R"({"name":"a \"]}\\","links":[{"spanId":"x"}]},{"name":"b"}]},)"
+                     R"({"spans" : [ {"name":"c"} ]}]}]})";
+  auto n = CountSpansJson(body);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(*CountSpansJson("{}"), 0u);
+  EXPECT_FALSE(CountSpansJson(R"({"spans":[{})").ok());
+  EXPECT_FALSE(CountSpansJson(R"({"spans":[}])").ok());
+  EXPECT_FALSE(CountSpansJson(R"({"a":"unterminated)").ok());
+}
+
+TEST(SpanCountTest, Gunzip) {
+  std::string input(100000, 'x');
+  z_stream zs{};
+  ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string gz(deflateBound(&zs, input.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(input.data());
+  zs.avail_in = static_cast<uInt>(input.size());
+  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_out = static_cast<uInt>(gz.size());
+  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  gz.resize(zs.total_out);
+  deflateEnd(&zs);
+
+  auto out = Gunzip(gz, 1 << 20);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, input);
+  EXPECT_EQ(Gunzip(gz, 1000).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_FALSE(Gunzip(gz.substr(0, gz.size() / 2), 1 << 20).ok());
+  EXPECT_FALSE(Gunzip("not gzip at all", 1 << 20).ok());
+}
+
+}  // namespace
+}  // namespace otlp::cli

@@ -1,0 +1,441 @@
+// otlp bench — `trace`: drives the real export pipeline (BatchSpanProcessor → OtlpHttpExporter)
+// at full speed or a given rate and reports throughput; `sink`: a local OTLP/HTTP receiver that
+// counts spans, to measure against.
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "commands.h"
+#include "common.h"
+#include "otlp/core/version.h"
+#include "otlp/net/http_server.h"
+#include "span_count.h"
+
+namespace otlp::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const Command& BenchCommand() {
+  static const Command cmd{
+      .name = "bench",
+      .summary = "measure the export pipeline",
+      .usage = "otlp bench trace [flags] | otlp bench sink [flags]",
+      .description =
+          "Subcommands:\n"
+          "  trace   generate spans through BatchSpanProcessor + OTLP/HTTP and report rates\n"
+          "  sink    receive OTLP/HTTP exports and count spans\n"
+          "Run `otlp bench trace --help` or `otlp bench sink --help` for their flags.",
+      .examples =
+          "  otlp bench sink --port 4318 &\n"
+          "  otlp bench trace --seconds 5 --endpoint http://127.0.0.1:4318\n",
+      .positional = true};
+  return cmd;
+}
+
+const Command& TraceCommand() {
+  static const Command cmd = [] {
+    Command c{
+        .name = "bench trace",
+        .summary = "generate spans through the real export pipeline",
+        .usage = "otlp bench trace [flags]",
+        .description =
+            "Producer threads start and end spans (each with --attrs attributes) for --seconds,\n"
+            "at full speed or paced to --rate spans/s in total; the spans go through a\n"
+            "BatchSpanProcessor and the OTLP/HTTP exporter to the configured endpoint\n"
+            "(OTEL_EXPORTER_OTLP_* or --endpoint; always_on sampling). Then everything is\n"
+            "flushed (bounded by the export timeout) and one line per metric is printed:\n"
+            "  created/s         spans started and ended per second by the producers\n"
+            "  exported/s        spans the collector accepted, over the whole run incl. flush\n"
+            "  dropped           processor drops (queue full) + exporter failures + rejections\n"
+            "  producer ns/span  median over chunks of the producer's time per span\n"
+            "Exit status: 0; 1 when nothing was exported; 2 for bad usage.",
+        .flags =
+            {
+                {.name = "seconds", .value = "S", .help = "How long to generate (default 5)"},
+                {.name = "attrs", .value = "N", .help = "Attributes per span (default 5)"},
+                {.name = "rate",
+                 .value = "R",
+                 .help = "Total spans per second (default 0: as fast as possible)"},
+                {.name = "threads", .value = "T", .help = "Producer threads (default 1)"},
+                {.name = "queue",
+                 .value = "Q",
+                 .help = "Processor queue size per thread (default 65536)"},
+                {.name = "batch", .value = "B", .help = "Spans per export request (default 8192)"},
+                {.name = "concurrency",
+                 .value = "C",
+                 .help = "Export requests in flight (default 1)"},
+            },
+        .examples =
+            "  otlp bench trace --endpoint http://127.0.0.1:4318\n"
+            "  otlp bench trace --seconds 10 --rate 200000 --threads 2 --protocol http/json\n"};
+    for (FlagSpec& f : ExportFlags()) c.flags.push_back(f);
+    return c;
+  }();
+  return cmd;
+}
+
+const Command& SinkCommand() {
+  static const Command cmd{
+      .name = "bench sink",
+      .summary = "receive OTLP/HTTP exports and count spans",
+      .usage = "otlp bench sink [flags]",
+      .description =
+          "Accepts POST /v1/traces (protobuf or JSON, gzip or not), counts the spans without\n"
+          "decoding them and answers 200 with an empty body (400 for a malformed body).\n"
+          "Prints the spans received and the rate once per second, and a final total when\n"
+          "--seconds have passed or on SIGINT/SIGTERM. With --port 0 the first line of\n"
+          "output is the port the system chose.",
+      .flags =
+          {
+              {.name = "port", .value = "P", .help = "Port to listen on (default 4318; 0: any)"},
+              {.name = "host", .value = "ADDR", .help = "Address to listen on (default 127.0.0.1)"},
+              {.name = "seconds",
+               .value = "S",
+               .help = "Stop after S seconds (default 0: until SIGINT/SIGTERM)"},
+              {.name = "threads", .value = "N", .help = "I/O threads (default 1)"},
+              {.name = "quiet", .help = "Print only the port (with --port 0) and the total"},
+          },
+      .examples = "  otlp bench sink\n  otlp bench sink --port 0 --seconds 30\n"};
+  return cmd;
+}
+
+bool ParseUnsigned(const std::string& s, uint64_t min, uint64_t max, uint64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && out >= min && out <= max;
+}
+
+bool ParseSeconds(const std::string& s, double& out) {
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out) && out >= 0 &&
+         out <= 1e7;
+}
+
+// Reads an unsigned flag into `out`; false (with `error`) for a bad value.
+bool UnsignedFlag(const ParsedFlags& flags, std::string_view name, uint64_t min, uint64_t max,
+                  uint64_t& out, std::string& error) {
+  auto v = flags.Get(name);
+  if (!v) return true;
+  if (!ParseUnsigned(*v, min, max, out)) {
+    error = "invalid --" + std::string(name) + " '" + *v + "' (expected an integer in [" +
+            std::to_string(min) + ", " + std::to_string(max) + "])";
+    return false;
+  }
+  return true;
+}
+
+bool SecondsFlag(const ParsedFlags& flags, std::string_view name, double& out,
+                 std::string& error) {
+  auto v = flags.Get(name);
+  if (!v) return true;
+  if (!ParseSeconds(*v, out)) {
+    error = "invalid --" + std::string(name) + " '" + *v + "' (expected seconds >= 0)";
+    return false;
+  }
+  return true;
+}
+
+std::string Rate(double count, double seconds) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.0f", seconds > 0 ? count / seconds : 0.0);
+  return buf;
+}
+
+// ---- bench trace ----
+
+int RunTrace(std::span<const std::string> args) {
+  const Command& cmd = TraceCommand();
+  ParsedFlags flags;
+  std::string error;
+  if (!ParseFlags(cmd, args, flags, error)) return UsageError(cmd, error);
+  if (flags.help) {
+    std::fputs(HelpText(cmd).c_str(), stdout);
+    return 0;
+  }
+  double seconds = 5, rate = 0;
+  uint64_t attrs = 5, threads = 1, queue = 65536, batch = 8192, concurrency = 1;
+  if (!SecondsFlag(flags, "seconds", seconds, error) ||
+      !UnsignedFlag(flags, "attrs", 0, 128, attrs, error) ||
+      !UnsignedFlag(flags, "threads", 1, 256, threads, error) ||
+      !UnsignedFlag(flags, "queue", 1, 1u << 24, queue, error) ||
+      !UnsignedFlag(flags, "batch", 1, 1u << 24, batch, error) ||
+      !UnsignedFlag(flags, "concurrency", 1, 64, concurrency, error)) {
+    return UsageError(cmd, error);
+  }
+  if (auto r = flags.Get("rate")) {
+    char* end = nullptr;
+    rate = std::strtod(r->c_str(), &end);
+    if (r->empty() || end != r->c_str() + r->size() || !std::isfinite(rate) || rate < 0) {
+      return UsageError(cmd, "invalid --rate '" + *r + "' (expected spans per second >= 0)");
+    }
+  }
+
+  SetupOptions setup;
+  if (!ApplyExportFlags(flags, setup, error)) return UsageError(cmd, error);
+  setup.traces_exporter = "otlp";
+  setup.install_global = false;
+  setup.sampler = trace::Sampler::AlwaysOn();
+  setup.batch.max_queue_size = queue;
+  setup.batch.max_export_batch_size = batch;
+  setup.otlp.max_concurrent_requests = concurrency;
+  if (!setup.service_name) setup.service_name = "otlp-bench";
+  std::unique_ptr<Sdk> sdk = SetupOrReport(cmd, std::move(setup));
+  if (!sdk) return 2;
+  if (sdk->otlp_exporter() == nullptr || sdk->batch_processor() == nullptr) {
+    PrintError(cmd, "no OTLP pipeline (is OTEL_SDK_DISABLED set, or the exporter misconfigured?)");
+    return 1;
+  }
+  std::fprintf(stderr, "otlp bench trace: %s, %.3g s, %" PRIu64 " thread(s), %" PRIu64
+               " attributes, queue %zu, batch %zu\n",
+               sdk->otlp_exporter()->config().endpoint.c_str(), seconds, threads, attrs,
+               sdk->batch_processor()->max_queue_size(),
+               sdk->batch_processor()->max_export_batch_size());
+
+  // Attributes: a mix of strings, ints, doubles and bools, as instrumentation sets them.
+  std::vector<std::string> keys, strings;
+  for (uint64_t i = 0; i < attrs; ++i) {
+    keys.push_back("bench.attr." + std::to_string(i));
+    strings.push_back("value-" + std::to_string(i));
+  }
+  std::vector<KeyValue> kvs;
+  for (uint64_t i = 0; i < attrs; ++i) {
+    switch (i % 4) {
+      case 0: kvs.push_back({keys[i], AttributeValue(std::string_view(strings[i]))}); break;
+      case 1: kvs.push_back({keys[i], AttributeValue(static_cast<int64_t>(i * 1000))}); break;
+      case 2: kvs.push_back({keys[i], AttributeValue(static_cast<double>(i) + 0.5)}); break;
+      default: kvs.push_back({keys[i], AttributeValue(true)}); break;
+    }
+  }
+
+  trace::Tracer tracer = sdk->GetTracer("otlp-bench", kVersion);
+  const double per_thread_rate = rate / static_cast<double>(threads);
+  const size_t chunk =
+      rate > 0 ? static_cast<size_t>(std::clamp(per_thread_rate / 200.0, 1.0, 1024.0)) : 1024;
+  std::vector<uint64_t> created(threads, 0);
+  std::vector<std::vector<uint32_t>> chunk_ns(threads);
+
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::vector<std::thread> workers;
+  for (uint64_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::vector<uint32_t>& timings = chunk_ns[t];
+      timings.reserve(1 << 16);
+      uint64_t n = 0;
+      while (true) {
+        Clock::time_point t0 = Clock::now();
+        if (t0 >= deadline) break;
+        for (size_t i = 0; i < chunk; ++i) {
+          trace::Span span = tracer.StartSpan("bench", std::span<const KeyValue>(kvs));
+          span.End();
+        }
+        Clock::time_point t1 = Clock::now();
+        n += chunk;
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+        timings.push_back(static_cast<uint32_t>(std::min<int64_t>(ns / static_cast<int64_t>(chunk),
+                                                                   UINT32_MAX)));
+        if (rate > 0) {
+          auto due = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(static_cast<double>(n) /
+                                                               per_thread_rate));
+          std::this_thread::sleep_until(std::min(due, deadline));
+        }
+      }
+      created[t] = n;
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  const double gen_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  sdk->Shutdown();  // flushes, bounded by the export timeout
+  const double total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  uint64_t total_created = 0;
+  std::vector<uint32_t> all;
+  for (uint64_t t = 0; t < threads; ++t) {
+    total_created += created[t];
+    all.insert(all.end(), chunk_ns[t].begin(), chunk_ns[t].end());
+  }
+  uint32_t median = 0;
+  if (!all.empty()) {
+    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2),
+                     all.end());
+    median = all[all.size() / 2];
+  }
+  const exporter::ExporterStats es = sdk->otlp_exporter()->stats();
+  const trace::BatchSpanProcessorStats ps = sdk->batch_processor()->stats();
+  const uint64_t dropped = ps.spans_dropped + es.spans_failed + es.spans_rejected;
+
+  std::printf("created/s: %s (%" PRIu64 " spans in %.2f s)\n",
+              Rate(static_cast<double>(total_created), gen_seconds).c_str(), total_created,
+              gen_seconds);
+  std::printf("exported/s: %s (%" PRIu64 " spans accepted in %.2f s incl. flush, %" PRIu64
+              " requests)\n",
+              Rate(static_cast<double>(es.spans_exported), total_seconds).c_str(),
+              es.spans_exported, total_seconds, es.requests);
+  std::printf("dropped: %" PRIu64 " (processor %" PRIu64 ", export failures %" PRIu64
+              ", rejected %" PRIu64 ")\n",
+              dropped, ps.spans_dropped, es.spans_failed, es.spans_rejected);
+  std::printf("producer ns/span: %" PRIu32 " (median of %zu chunks of %zu spans)\n", median,
+              all.size(), chunk);
+  std::fflush(stdout);
+  return total_created > 0 && es.spans_exported == 0 ? 1 : 0;
+}
+
+// ---- bench sink ----
+
+struct SinkCounters {
+  std::atomic<uint64_t> spans{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> bad_requests{0};
+};
+
+void HandleExport(SinkCounters& counters, const net::ServerRequest& req,
+                  net::ServerResponse& res) {
+  std::string_view path = req.target;
+  path = path.substr(0, path.find('?'));
+  if (path != "/v1/traces") {
+    res.status = 404;
+    res.headers = {{"Content-Type", "text/plain"}};
+    res.body = "only /v1/traces is served here\n";
+    return;
+  }
+  if (req.method != "POST") {
+    res.status = 405;
+    res.headers = {{"Allow", "POST"}, {"Content-Type", "text/plain"}};
+    res.body = "use POST\n";
+    return;
+  }
+  auto bad = [&](const std::string& message) {
+    counters.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    res.status = 400;
+    res.headers = {{"Content-Type", "text/plain"}};
+    res.body = message + "\n";
+  };
+  std::string_view body = req.body;
+  std::string inflated;
+  if (auto enc = req.Header("Content-Encoding"); enc && *enc != "identity") {
+    if (*enc != "gzip") return bad("unsupported Content-Encoding");
+    auto r = Gunzip(body, 512u << 20);
+    if (!r.ok()) return bad(r.status().message());
+    inflated = std::move(*r);
+    body = inflated;
+  }
+  auto type = req.Header("Content-Type");
+  const bool json = type && type->starts_with("application/json");
+  auto n = json ? CountSpansJson(body) : CountSpansProtobuf(body);
+  if (!n.ok()) return bad(n.status().message());
+  counters.spans.fetch_add(*n, std::memory_order_relaxed);
+  counters.requests.fetch_add(1, std::memory_order_relaxed);
+  res.status = 200;
+  res.headers = {{"Content-Type", json ? "application/json" : "application/x-protobuf"}};
+}
+
+int RunSink(std::span<const std::string> args) {
+  const Command& cmd = SinkCommand();
+  ParsedFlags flags;
+  std::string error;
+  if (!ParseFlags(cmd, args, flags, error)) return UsageError(cmd, error);
+  if (flags.help) {
+    std::fputs(HelpText(cmd).c_str(), stdout);
+    return 0;
+  }
+  uint64_t port = 4318, threads = 1;
+  double seconds = 0;
+  if (!UnsignedFlag(flags, "port", 0, 65535, port, error) ||
+      !UnsignedFlag(flags, "threads", 1, 64, threads, error) ||
+      !SecondsFlag(flags, "seconds", seconds, error)) {
+    return UsageError(cmd, error);
+  }
+  std::string host = flags.Get("host").value_or("127.0.0.1");
+  const bool quiet = flags.Has("quiet");
+
+  // SIGINT/SIGTERM end the run; blocked before the I/O threads exist so that only the
+  // sigtimedwait below takes them.
+  sigset_t stop_set;
+  sigemptyset(&stop_set);
+  sigaddset(&stop_set, SIGINT);
+  sigaddset(&stop_set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
+
+  auto counters = std::make_shared<SinkCounters>();
+  auto runtime = net::Runtime::Create({.threads = static_cast<int>(threads)});
+  auto server = net::HttpServer::Start(
+      runtime, {.host = host, .port = static_cast<uint16_t>(port)},
+      [counters](const net::ServerRequest& req, net::ServerResponse& res) {
+        HandleExport(*counters, req, res);
+      });
+  if (!server.ok()) {
+    PrintError(cmd, "cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                        server.status().message());
+    return 1;
+  }
+  if (port == 0) std::printf("%u\n", static_cast<unsigned>((*server)->port()));
+  if (!quiet) std::printf("listening on %s/v1/traces\n", (*server)->base_url().c_str());
+  std::fflush(stdout);
+
+  const Clock::time_point start = Clock::now();
+  const bool bounded = seconds > 0;
+  const Clock::time_point end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  Clock::time_point next_tick = start + std::chrono::seconds(1);
+  uint64_t last_spans = 0;
+  while (true) {
+    Clock::time_point wake = bounded ? std::min(next_tick, end) : next_tick;
+    auto wait = std::max(wake - Clock::now(), Clock::duration::zero());
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    int sig = sigtimedwait(&stop_set, nullptr, &ts);
+    if (sig > 0) break;
+    Clock::time_point now = Clock::now();
+    if (bounded && now >= end) break;
+    if (now >= next_tick) {
+      uint64_t spans = counters->spans.load(std::memory_order_relaxed);
+      if (!quiet) {
+        std::printf("%.0f s: %" PRIu64 " spans/s, %" PRIu64 " spans received\n",
+                    std::chrono::duration<double>(next_tick - start).count(), spans - last_spans,
+                    spans);
+        std::fflush(stdout);
+      }
+      last_spans = spans;
+      next_tick += std::chrono::seconds(1);
+    }
+  }
+  (*server)->Stop();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  const uint64_t spans = counters->spans.load();
+  std::printf("total: %" PRIu64 " spans in %" PRIu64 " requests (%" PRIu64
+              " rejected as malformed), %.2f s, %s spans/s\n",
+              spans, counters->requests.load(), counters->bad_requests.load(), elapsed,
+              Rate(static_cast<double>(spans), elapsed).c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+int RunBench(std::span<const std::string> args) {
+  const Command& cmd = BenchCommand();
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    if (args.empty()) return UsageError(cmd, "missing subcommand (trace or sink)");
+    std::fputs(HelpText(cmd).c_str(), stdout);
+    return 0;
+  }
+  if (args[0] == "trace") return RunTrace(args.subspan(1));
+  if (args[0] == "sink") return RunSink(args.subspan(1));
+  return UsageError(cmd, "unknown subcommand '" + args[0] + "' (expected trace or sink)");
+}
+
+}  // namespace otlp::cli
