@@ -64,8 +64,7 @@ void InstallPropagator(config::Reader& env) {
   if (propagator.ok()) {
     propagation::SetGlobalPropagator(std::move(*propagator));
   } else {
-    env.Warn("OTEL_PROPAGATORS: " + propagator.status().message() +
-             "; using tracecontext,baggage");
+    env.Warn("OTEL_PROPAGATORS: " + propagator.status().message() + "; using tracecontext,baggage");
     propagation::SetGlobalPropagator(propagation::DefaultPropagator());
   }
 }
@@ -87,9 +86,8 @@ Result<std::unique_ptr<Sdk>> SetupWith(SetupOptions& options, config::Reader& en
     return std::make_unique<Sdk>(std::move(provider), options.install_global);
   }
 
-  std::string kind = options.traces_exporter
-                         ? Lower(*options.traces_exporter)
-                         : env.GetEnum("OTEL_TRACES_EXPORTER").value_or("otlp");
+  std::string kind = options.traces_exporter ? Lower(*options.traces_exporter)
+                                             : env.GetEnum("OTEL_TRACES_EXPORTER").value_or("otlp");
 
   std::unique_ptr<trace::SpanExporter> exporter;
   exporter::OtlpHttpExporter* otlp_exporter = nullptr;

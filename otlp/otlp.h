@@ -38,8 +38,8 @@ struct SetupOptions {
   std::optional<std::string> traces_exporter;  // "otlp" | "console" | "none"
   exporter::OtlpHttpExporterOptions otlp;      // endpoint, protocol, headers, timeout, TLS …
   trace::BatchSpanProcessorOptions batch;
-  std::shared_ptr<trace::Sampler> sampler;     // null: OTEL_TRACES_SAMPLER
-  OwnedAttributes resource_attributes;         // merged over the detected resource
+  std::shared_ptr<trace::Sampler> sampler;  // null: OTEL_TRACES_SAMPLER
+  OwnedAttributes resource_attributes;      // merged over the detected resource
   // Set the global TracerProvider and propagator (OTEL_PROPAGATORS).
   bool install_global = true;
   // Where OTEL_* variables are read from; null: the process environment. Its warnings are

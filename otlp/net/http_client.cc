@@ -4,6 +4,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cctype>
 #include <cerrno>
 #include <deque>
 #include <future>
@@ -15,16 +25,6 @@
 #include <unordered_set>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include "otlp/net/internal/common.h"
 #include "otlp/net/internal/runtime_impl.h"
@@ -178,15 +178,14 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
     }
     if (options_.idle_timeout.count() <= 0) return;
     conn->idle_timer.expires_after(options_.idle_timeout);
-    conn->idle_timer.async_wait(
-        [weak = weak_from_this(), conn, generation](const error_code& ec) {
-          if (ec) return;
-          if (auto self = weak.lock()) {
-            self->ExpireIdle(conn, generation);
-          } else {
-            conn->Close();
-          }
-        });
+    conn->idle_timer.async_wait([weak = weak_from_this(), conn, generation](const error_code& ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) {
+        self->ExpireIdle(conn, generation);
+      } else {
+        conn->Close();
+      }
+    });
   }
 
   // On the connection's strand: forgets a connection that failed or is not reusable.
@@ -270,13 +269,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     std::shared_ptr<Connection> conn = client_->Acquire(key_, url_.is_tls(), allow_reuse, reused);
     if (!conn) {
       asio::post(client_->ioc(), [self = shared_from_this()] {
-        self->Finish(Status(StatusCode::kCancelled, "request cancelled: the HTTP client is shut down"));
+        self->Finish(
+            Status(StatusCode::kCancelled, "request cancelled: the HTTP client is shut down"));
       });
       return;
     }
-    asio::dispatch(conn->strand, [self = shared_from_this(), conn, reused] {
-      self->Begin(conn, reused);
-    });
+    asio::dispatch(conn->strand,
+                   [self = shared_from_this(), conn, reused] { self->Begin(conn, reused); });
   }
 
  private:
@@ -365,10 +364,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       return Finish(std::move(prepared));
     }
     SetExpiry(deadline_);
-    conn_->tls->async_handshake(ssl::stream_base::client,
-                                [self = shared_from_this()](const error_code& ec) {
-                                  self->OnHandshake(ec);
-                                });
+    conn_->tls->async_handshake(
+        ssl::stream_base::client,
+        [self = shared_from_this()](const error_code& ec) { self->OnHandshake(ec); });
   }
 
   void OnHandshake(const error_code& ec) {
@@ -399,10 +397,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     parser_->body_limit(limit == 0 ? std::numeric_limits<uint64_t>::max() : limit);
     if (request_.method() == http::verb::head) parser_->skip(true);
     conn_->WithStream([&](auto& stream) {
-      http::async_read(stream, conn_->buffer, *parser_,
-                       [self = shared_from_this()](const error_code& ec, size_t) {
-                         self->OnRead(ec);
-                       });
+      http::async_read(
+          stream, conn_->buffer, *parser_,
+          [self = shared_from_this()](const error_code& ec, size_t) { self->OnRead(ec); });
     });
   }
 
@@ -488,9 +485,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                   std::to_string(client_->options().max_response_body) + " bytes" + where};
     }
     if (ec == http::error::header_limit) {
-      return {StatusCode::kResourceExhausted,
-              "response headers exceed " + std::to_string(kMaxResponseHeaderBytes) + " bytes" +
-                  where};
+      return {
+          StatusCode::kResourceExhausted,
+          "response headers exceed " + std::to_string(kMaxResponseHeaderBytes) + " bytes" + where};
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof) {
       return UnavailableError("connection closed by the server before a response" + where);
@@ -560,7 +557,9 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(std::shared_ptr<Runtime> 
 
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpClient::~HttpClient() { impl_->state->Shutdown(); }
+HttpClient::~HttpClient() {
+  impl_->state->Shutdown();
+}
 
 Result<HttpResponse> HttpClient::Send(HttpRequest request) {
   if (impl_->runtime->InIoThread()) {
@@ -577,11 +576,11 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
 }
 
 void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpResponse>)> done) {
+  if (!done) done = [](Result<HttpResponse>) {};
   auto& state = impl_->state;
   auto fail = [&](Status status) {
-    asio::post(state->ioc(), [done = std::move(done), status = std::move(status)] {
-      done(status);
-    });
+    asio::post(state->ioc(),
+               [done = std::move(done), status = std::move(status)] { done(status); });
   };
   Result<Url> url = Url::Parse(request.url);
   if (!url.ok()) return fail(url.status());
@@ -622,8 +621,12 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   exchange->Start(/*allow_reuse=*/true);
 }
 
-uint64_t HttpClient::connections_opened() const noexcept { return impl_->state->opened(); }
+uint64_t HttpClient::connections_opened() const noexcept {
+  return impl_->state->opened();
+}
 
-size_t HttpClient::idle_connections() const noexcept { return impl_->state->idle_count(); }
+size_t HttpClient::idle_connections() const noexcept {
+  return impl_->state->idle_count();
+}
 
 }  // namespace otlp::net

@@ -67,7 +67,7 @@ class Runtime {
 };
 
 struct TlsOptions {
-  bool verify_peer = true;              // verify the server certificate and host name
+  bool verify_peer = true;                // verify the server certificate and host name
   std::string ca_file{};                  // PEM CA bundle; the system store when empty
   std::string client_certificate_file{};  // PEM chain for mutual TLS
   std::string client_key_file{};          // PEM private key for mutual TLS
@@ -83,7 +83,7 @@ struct TlsOptions {
 struct Url {
   std::string scheme{};  // "http" or "https"
   std::string host{};    // without brackets for IPv6
-  uint16_t port = 0;   // explicit or the scheme default
+  uint16_t port = 0;     // explicit or the scheme default
   std::string target{};  // path and query, "/" when empty
   static Result<Url> Parse(std::string_view text);
   // "scheme://authority/target", the default port omitted.
@@ -96,8 +96,7 @@ struct Url {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // First header with that name (case-insensitive), or nullopt.
-std::optional<std::string_view> FindHeader(const Headers& headers,
-                                           std::string_view name) noexcept;
+std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) noexcept;
 
 struct HttpRequest {
   std::string method = "GET";

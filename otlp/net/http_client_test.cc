@@ -19,11 +19,11 @@
 namespace otlp::net {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
 using test::RawTcpServer;
 using test::ScriptedHttpServer;
 using test::ScriptedReply;
+using ::testing::HasSubstr;
 
 constexpr auto kWait = std::chrono::seconds(20);
 
@@ -121,7 +121,8 @@ TEST_F(HttpClientTest, UserHostHeaderWins) {
   auto server = StartServer(Echo);
   auto client = MakeClient();
   ASSERT_TRUE(server && client);
-  auto resp = client->Send({.url = server->base_url() + "/", .headers = {{"host", "virtual.test"}}});
+  auto resp =
+      client->Send({.url = server->base_url() + "/", .headers = {{"host", "virtual.test"}}});
   ASSERT_TRUE(resp.ok()) << resp.status().ToString();
   EXPECT_EQ(resp->Header("X-Host"), "virtual.test");
 }
@@ -248,9 +249,8 @@ TEST_F(HttpClientTest, RetryHappensOnlyOnce) {
 }
 
 TEST_F(HttpClientTest, FreshConnectionDroppedIsNotRetried) {
-  auto server = StartServer([](const ServerRequest&, ServerResponse& res) {
-    res.close_connection = true;
-  });
+  auto server =
+      StartServer([](const ServerRequest&, ServerResponse& res) { res.close_connection = true; });
   auto client = MakeClient();
   ASSERT_TRUE(server && client);
   auto resp = client->Send({.url = server->base_url() + "/"});
@@ -354,8 +354,9 @@ TEST_F(HttpClientTest, TruncatedResponseIsUnavailable) {
 TEST_F(HttpClientTest, BodyDelimitedByCloseAndChunkedBodies) {
   auto until_close = RawTcpServer::Start(
       RawTcpServer::ReplyAfterRequest("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil-eof"));
-  auto chunked = RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+  auto chunked = RawTcpServer::Start(
+      RawTcpServer::ReplyAfterRequest("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+                                      "chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
   ASSERT_TRUE(until_close.ok() && chunked.ok());
   auto client = MakeClient();
   ASSERT_TRUE(client);
@@ -379,8 +380,8 @@ TEST_F(HttpClientTest, InvalidRequestsFailWithoutNetworkIo) {
   ASSERT_FALSE(bad_method.ok());
   EXPECT_EQ(bad_method.status().code(), StatusCode::kInvalidArgument);
 
-  auto injection = client->Send(
-      {.url = "http://127.0.0.1:1/", .headers = {{"X-A", "a\r\nX-Injected: 1"}}});
+  auto injection =
+      client->Send({.url = "http://127.0.0.1:1/", .headers = {{"X-A", "a\r\nX-Injected: 1"}}});
   ASSERT_FALSE(injection.ok());
   EXPECT_EQ(injection.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(client->connections_opened(), 0u);
@@ -443,9 +444,8 @@ TEST_F(HttpClientTest, IdlePoolIsCappedPerHost) {
   ASSERT_TRUE(server && client);
   std::vector<std::future<Result<HttpResponse>>> results;
   for (int i = 0; i < 3; ++i) {
-    results.push_back(std::async(std::launch::async, [&] {
-      return client->Send({.url = server->base_url() + "/"});
-    }));
+    results.push_back(std::async(std::launch::async,
+                                 [&] { return client->Send({.url = server->base_url() + "/"}); }));
   }
   for (auto& f : results) {
     auto resp = f.get();
@@ -498,9 +498,8 @@ TEST_F(HttpClientTest, SendOnIoThreadFailsInsteadOfDeadlocking) {
   ASSERT_TRUE(client);
   auto done = std::make_shared<std::promise<Status>>();
   HttpClient* raw = client.get();
-  client_runtime_->Post([raw, done] {
-    done->set_value(raw->Send({.url = "http://127.0.0.1:1/"}).status());
-  });
+  client_runtime_->Post(
+      [raw, done] { done->set_value(raw->Send({.url = "http://127.0.0.1:1/"}).status()); });
   auto future = done->get_future();
   ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
   Status status = future.get();

@@ -3,15 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <exception>
-#include <latch>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <unordered_map>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -21,6 +12,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <exception>
+#include <latch>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "otlp/core/log.h"
 #include "otlp/net/internal/common.h"
@@ -192,15 +191,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_ || server_->stopped.load()) return Close();
     parser_.emplace();
     parser_->body_limit(server_->options.max_request_body);
-    parser_->header_limit(static_cast<uint32_t>(
-        std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(
+        static_cast<uint32_t>(std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
     idle_ = true;
     lowest().expires_after(server_->options.io_timeout);
     WithStream([&](auto& stream) {
-      http::async_read_header(stream, buffer_, *parser_,
-                              [self = shared_from_this()](const error_code& ec, size_t) {
-                                self->OnHeader(ec);
-                              });
+      http::async_read_header(
+          stream, buffer_, *parser_,
+          [self = shared_from_this()](const error_code& ec, size_t) { self->OnHeader(ec); });
     });
   }
 
@@ -356,8 +354,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    lowest().expires_after(std::min<std::chrono::milliseconds>(
-        kLingerTimeout, server_->options.io_timeout));
+    lowest().expires_after(
+        std::min<std::chrono::milliseconds>(kLingerTimeout, server_->options.io_timeout));
     DrainSome();
   }
 
@@ -378,10 +376,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     void Send(int status, Headers headers, std::string body) override {
       if (used_.exchange(true)) return;
-      PostToSession([status, headers = std::move(headers), body = std::move(body)](
-                        Session& s) mutable {
-        s.SendDeferred(status, std::move(headers), std::move(body));
-      });
+      PostToSession(
+          [status, headers = std::move(headers), body = std::move(body)](Session& s) mutable {
+            s.SendDeferred(status, std::move(headers), std::move(body));
+          });
     }
     void Close() override {
       if (used_.exchange(true)) return;
@@ -431,30 +429,30 @@ void WaitForAll(std::vector<std::function<void(std::shared_ptr<std::latch>)>> ta
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(
-      asio::make_strand(ioc), [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || self->stopped.load()) return;
-        if (ec) {
-          // Typically EMFILE: back off briefly instead of spinning.
-          OTLP_LOG(kWarn, "HTTP server: accept failed: " + ec.message());
-          self->retry_timer.expires_after(std::chrono::milliseconds(50));
-          self->retry_timer.async_wait([self](const error_code& e) {
-            if (!e && !self->stopped.load()) self->Accept();
-          });
-          return;
-        }
-        self->accepted.fetch_add(1, std::memory_order_relaxed);
-        error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        auto session = std::make_shared<Session>(self, std::move(socket));
-        {
-          std::lock_guard<std::mutex> lock(self->mu);
-          if (self->stopped.load()) return;
-          self->sessions.emplace(session.get(), session);
-        }
-        asio::dispatch(session->executor(), [session] { session->Start(); });
-        self->Accept();
-      });
+  acceptor.async_accept(asio::make_strand(ioc),
+                        [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+                          if (ec == asio::error::operation_aborted || self->stopped.load()) return;
+                          if (ec) {
+                            // Typically EMFILE: back off briefly instead of spinning.
+                            OTLP_LOG(kWarn, "HTTP server: accept failed: " + ec.message());
+                            self->retry_timer.expires_after(std::chrono::milliseconds(50));
+                            self->retry_timer.async_wait([self](const error_code& e) {
+                              if (!e && !self->stopped.load()) self->Accept();
+                            });
+                            return;
+                          }
+                          self->accepted.fetch_add(1, std::memory_order_relaxed);
+                          error_code ignored;
+                          socket.set_option(tcp::no_delay(true), ignored);
+                          auto session = std::make_shared<Session>(self, std::move(socket));
+                          {
+                            std::lock_guard<std::mutex> lock(self->mu);
+                            if (self->stopped.load()) return;
+                            self->sessions.emplace(session.get(), session);
+                          }
+                          asio::dispatch(session->executor(), [session] { session->Start(); });
+                          self->Accept();
+                        });
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(std::shared_ptr<Runtime> runtime,
@@ -503,9 +501,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(std::shared_ptr<Runtime> r
 
 HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
 
-uint16_t HttpServer::port() const noexcept { return impl_->port; }
+uint16_t HttpServer::port() const noexcept {
+  return impl_->port;
+}
 
 std::string HttpServer::base_url() const {
   return std::string(impl_->tls_ctx ? "https://" : "http://") + impl_->host + ":" +

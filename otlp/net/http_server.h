@@ -55,7 +55,7 @@ struct ServerRequest {
   std::string method{};  // as sent, e.g. "POST"
   std::string target{};  // path and query, e.g. "/v1/traces?x=1"
   Headers headers{};
-  std::string body{};  // Content-Encoding is not decoded
+  std::string body{};            // Content-Encoding is not decoded
   std::string remote_address{};  // "127.0.0.1:53122"
   bool tls = false;
   // First header with that name (case-insensitive), or nullopt.

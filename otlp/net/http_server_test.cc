@@ -96,7 +96,8 @@ TEST_F(HttpServerTest, ConnectionCloseAndHttp10AreHonoured) {
   auto server = StartServer(Hello);
   ASSERT_TRUE(server);
   // RawExchange reads until the server closes: it returns only because the server does.
-  auto a = test::RawExchange(server->port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto a =
+      test::RawExchange(server->port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_THAT(*a, StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(*a, HasSubstr("Connection: close\r\n"));
@@ -144,12 +145,12 @@ TEST_F(HttpServerTest, ClientVanishingMidRequestIsHarmless) {
 TEST_F(HttpServerTest, OversizedBodyGets413) {
   auto server = StartServer(Hello, {.max_request_body = 1000});
   ASSERT_TRUE(server);
-  auto ok = client_->Send({.method = "POST", .url = server->base_url() + "/",
-                           .body = std::string(1000, 'a')});
+  auto ok = client_->Send(
+      {.method = "POST", .url = server->base_url() + "/", .body = std::string(1000, 'a')});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->status, 200);
-  auto big = client_->Send({.method = "POST", .url = server->base_url() + "/",
-                            .body = std::string(200'000, 'a')});
+  auto big = client_->Send(
+      {.method = "POST", .url = server->base_url() + "/", .body = std::string(200'000, 'a')});
   ASSERT_TRUE(big.ok()) << big.status().ToString();
   EXPECT_EQ(big->status, 413);
   EXPECT_THAT(big->body, HasSubstr("exceeds 1000 bytes"));
@@ -192,7 +193,8 @@ TEST_F(HttpServerTest, ExpectContinueIsAnswered) {
 TEST_F(HttpServerTest, HeadResponseHasLengthButNoBody) {
   auto server = StartServer(Hello);
   ASSERT_TRUE(server);
-  auto out = test::RawExchange(server->port(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto out =
+      test::RawExchange(server->port(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   ASSERT_TRUE(out.ok());
   EXPECT_THAT(*out, HasSubstr("Content-Length: 5\r\n"));
   EXPECT_THAT(*out, ::testing::EndsWith("\r\n\r\n"));
@@ -205,9 +207,8 @@ TEST_F(HttpServerTest, DeferredResponseFromAnotherThread) {
     handed_over->set_value(res.Defer());
   });
   ASSERT_TRUE(server);
-  auto reply = std::async(std::launch::async, [&] {
-    return client_->Send({.url = server->base_url() + "/later"});
-  });
+  auto reply = std::async(std::launch::async,
+                          [&] { return client_->Send({.url = server->base_url() + "/later"}); });
   auto future = handed_over->get_future();
   ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
   std::shared_ptr<Responder> responder = future.get();
@@ -236,9 +237,8 @@ TEST_F(HttpServerTest, AbandonedResponderClosesConnection) {
 }
 
 TEST_F(HttpServerTest, CloseConnectionWithoutAnswer) {
-  auto server = StartServer([](const ServerRequest&, ServerResponse& res) {
-    res.close_connection = true;
-  });
+  auto server =
+      StartServer([](const ServerRequest&, ServerResponse& res) { res.close_connection = true; });
   ASSERT_TRUE(server);
   auto out = test::RawExchange(server->port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(out.ok());
@@ -247,9 +247,8 @@ TEST_F(HttpServerTest, CloseConnectionWithoutAnswer) {
 
 TEST_F(HttpServerTest, HandlerExceptionGives500) {
   SetLogLevel(LogLevel::kNone);
-  auto server = StartServer([](const ServerRequest&, ServerResponse&) {
-    throw std::runtime_error("handler bug");
-  });
+  auto server = StartServer(
+      [](const ServerRequest&, ServerResponse&) { throw std::runtime_error("handler bug"); });
   ASSERT_TRUE(server);
   auto resp = client_->Send({.url = server->base_url() + "/"});
   SetLogLevel(LogLevel::kInfo);
@@ -268,9 +267,8 @@ TEST_F(HttpServerTest, InvalidStatusBecomes500) {
 
 TEST_F(HttpServerTest, StopClosesListenerAndParkedRequests) {
   auto parked = std::make_shared<std::promise<std::shared_ptr<Responder>>>();
-  auto server = StartServer([parked](const ServerRequest&, ServerResponse& res) {
-    parked->set_value(res.Defer());
-  });
+  auto server = StartServer(
+      [parked](const ServerRequest&, ServerResponse& res) { parked->set_value(res.Defer()); });
   ASSERT_TRUE(server);
   const std::string url = server->base_url() + "/";
   auto pending = std::async(std::launch::async, [&] { return client_->Send({.url = url}); });
@@ -298,9 +296,8 @@ TEST_F(HttpServerTest, CloseIdleConnectionsLeavesBusyOnesAlone) {
     }
   });
   ASSERT_TRUE(server);
-  auto pending = std::async(std::launch::async, [&] {
-    return client_->Send({.url = server->base_url() + "/park"});
-  });
+  auto pending = std::async(std::launch::async,
+                            [&] { return client_->Send({.url = server->base_url() + "/park"}); });
   auto future = parked->get_future();
   ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
   std::shared_ptr<Responder> responder = future.get();

@@ -1,9 +1,9 @@
 // The client against a real server: nginx (Debian package `nginx`) on 127.0.0.1, started by the
 // fixture with a generated configuration in a temporary directory and stopped afterwards.
 // Skipped when nginx is not installed.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -52,23 +52,47 @@ std::string Config(const std::string& dir, uint16_t port, uint16_t tls_port) {
   return "daemon off;\n"
          "master_process off;\n"
          "worker_processes 1;\n"
-         "error_log " + dir + "/error.log warn;\n"
-         "pid " + dir + "/nginx.pid;\n"
+         "error_log " +
+         dir +
+         "/error.log warn;\n"
+         "pid " +
+         dir +
+         "/nginx.pid;\n"
          "events { worker_connections 64; }\n"
          "http {\n"
          "  access_log off;\n"
-         "  client_body_temp_path " + dir + "/client_body;\n"
-         "  proxy_temp_path " + dir + "/proxy;\n"
-         "  fastcgi_temp_path " + dir + "/fastcgi;\n"
-         "  uwsgi_temp_path " + dir + "/uwsgi;\n"
-         "  scgi_temp_path " + dir + "/scgi;\n"
+         "  client_body_temp_path " +
+         dir +
+         "/client_body;\n"
+         "  proxy_temp_path " +
+         dir +
+         "/proxy;\n"
+         "  fastcgi_temp_path " +
+         dir +
+         "/fastcgi;\n"
+         "  uwsgi_temp_path " +
+         dir +
+         "/uwsgi;\n"
+         "  scgi_temp_path " +
+         dir +
+         "/scgi;\n"
          "  keepalive_requests 1000;\n"
          "  server {\n"
-         "    listen 127.0.0.1:" + std::to_string(port) + ";\n"
-         "    listen 127.0.0.1:" + std::to_string(tls_port) + " ssl;\n"
-         "    ssl_certificate " + dir + "/server.pem;\n"
-         "    ssl_certificate_key " + dir + "/server.key;\n"
-         "    root " + dir + "/www;\n"
+         "    listen 127.0.0.1:" +
+         std::to_string(port) +
+         ";\n"
+         "    listen 127.0.0.1:" +
+         std::to_string(tls_port) +
+         " ssl;\n"
+         "    ssl_certificate " +
+         dir +
+         "/server.pem;\n"
+         "    ssl_certificate_key " +
+         dir +
+         "/server.key;\n"
+         "    root " +
+         dir +
+         "/www;\n"
          "    client_max_body_size 16m;\n"
          "    location = /hello { default_type text/plain; return 200 \"hello from nginx\\n\"; }\n"
          "    location = /v1/traces {\n"
@@ -152,7 +176,8 @@ class NginxTest : public ::testing::Test {
           break;
         }
         ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-            << "nginx did not listen on " << p << ":\n" << dir_.ReadFile("error.log");
+            << "nginx did not listen on " << p << ":\n"
+            << dir_.ReadFile("error.log");
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
     }

@@ -1,12 +1,11 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <exception>
 #include <string>
 #include <utility>
-
-#include <boost/asio/post.hpp>
 
 #include "otlp/core/log.h"
 #include "otlp/net/http_client.h"
@@ -80,10 +79,16 @@ Runtime::~Runtime() {
   }
 }
 
-bool Runtime::InIoThread() const noexcept { return t_current_runtime == impl_.get(); }
+bool Runtime::InIoThread() const noexcept {
+  return t_current_runtime == impl_.get();
+}
 
-void Runtime::Post(std::function<void()> f) { boost::asio::post(impl_->ioc, std::move(f)); }
+void Runtime::Post(std::function<void()> f) {
+  boost::asio::post(impl_->ioc, std::move(f));
+}
 
-int Runtime::thread_count() const noexcept { return static_cast<int>(impl_->threads.size()); }
+int Runtime::thread_count() const noexcept {
+  return static_cast<int>(impl_->threads.size());
+}
 
 }  // namespace otlp::net

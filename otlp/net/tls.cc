@@ -6,12 +6,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <boost/asio/ssl/error.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <utility>
-
-#include <boost/asio/ssl/error.hpp>
 
 namespace otlp::net::internal {
 namespace ssl = boost::asio::ssl;
@@ -33,8 +32,8 @@ Status CheckReadable(std::string_view what, const std::string& path) {
 }
 
 Status LoadError(std::string_view what, const std::string& path, const error_code& ec) {
-  return InvalidArgumentError(std::string(what) + " '" + path + "' could not be loaded: " +
-                              ec.message());
+  return InvalidArgumentError(std::string(what) + " '" + path +
+                              "' could not be loaded: " + ec.message());
 }
 
 Status LoadCertificateAndKey(ssl::context& ctx, std::string_view role, const std::string& cert,
@@ -91,8 +90,7 @@ Result<std::shared_ptr<ssl::context>> MakeClientTlsContext(const TlsOptions& opt
     } else {
       ctx->set_default_verify_paths(ec);
       if (ec) {
-        return InternalError("cannot load the system's trusted CA certificates: " +
-                             ec.message());
+        return InternalError("cannot load the system's trusted CA certificates: " + ec.message());
       }
     }
     ctx->set_verify_mode(ssl::verify_peer, ec);
@@ -157,9 +155,9 @@ Status PrepareClientSsl(SSL* ssl, const TlsOptions& options, const std::string& 
 Status ClientHandshakeError(SSL* ssl, const error_code& ec, std::string_view peer) {
   const long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) {
-    return {StatusCode::kPermissionDenied,
-            "TLS certificate verification failed for " + std::string(peer) + ": " +
-                X509_verify_cert_error_string(verify)};
+    return {StatusCode::kPermissionDenied, "TLS certificate verification failed for " +
+                                               std::string(peer) + ": " +
+                                               X509_verify_cert_error_string(verify)};
   }
   return {StatusCode::kUnavailable,
           "TLS handshake with " + std::string(peer) + " failed: " + ec.message(),

@@ -39,14 +39,14 @@ class TlsTest : public ::testing::Test {
   }
 
   std::unique_ptr<HttpServer> StartTlsServer(std::string client_ca_file = "") {
-    auto server = HttpServer::Start(
-        runtime_,
-        {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
-                                 .key_file = pki_->server_key_file,
-                                 .client_ca_file = std::move(client_ca_file)}},
-        [](const ServerRequest& req, ServerResponse& res) {
-          res.body = req.tls ? "secure" : "plain?";
-        });
+    auto server =
+        HttpServer::Start(runtime_,
+                          {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
+                                                   .key_file = pki_->server_key_file,
+                                                   .client_ca_file = std::move(client_ca_file)}},
+                          [](const ServerRequest& req, ServerResponse& res) {
+                            res.body = req.tls ? "secure" : "plain?";
+                          });
     EXPECT_TRUE(server.ok()) << server.status().ToString();
     return server.ok() ? std::move(*server) : nullptr;
   }
@@ -184,24 +184,24 @@ TEST_F(TlsTest, FileErrorsAreClear) {
   EXPECT_EQ(garbage.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(garbage.status().message(), HasSubstr("garbage.pem"));
 
-  auto half = HttpClient::Create(
-      runtime_, {.tls = {.client_certificate_file = pki_->client_cert_file}});
+  auto half =
+      HttpClient::Create(runtime_, {.tls = {.client_certificate_file = pki_->client_cert_file}});
   ASSERT_FALSE(half.ok());
   EXPECT_EQ(half.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(half.status().message(), HasSubstr("together"));
 
-  auto mismatch = HttpClient::Create(runtime_, {.tls = {.client_certificate_file =
-                                                            pki_->client_cert_file,
-                                                        .client_key_file = pki_->server_key_file}});
+  auto mismatch =
+      HttpClient::Create(runtime_, {.tls = {.client_certificate_file = pki_->client_cert_file,
+                                            .client_key_file = pki_->server_key_file}});
   ASSERT_FALSE(mismatch.ok());
   EXPECT_EQ(mismatch.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(mismatch.status().message(), HasSubstr("does not match"));
 
-  auto bad_server = HttpServer::Start(
-      runtime_,
-      {.tls = ServerTlsOptions{.certificate_file = dir_->Join("garbage.pem"),
-                               .key_file = pki_->server_key_file}},
-      [](const ServerRequest&, ServerResponse&) {});
+  auto bad_server =
+      HttpServer::Start(runtime_,
+                        {.tls = ServerTlsOptions{.certificate_file = dir_->Join("garbage.pem"),
+                                                 .key_file = pki_->server_key_file}},
+                        [](const ServerRequest&, ServerResponse&) {});
   ASSERT_FALSE(bad_server.ok());
   EXPECT_THAT(bad_server.status().code(),
               AnyOf(StatusCode::kInvalidArgument, StatusCode::kNotFound));

@@ -45,8 +45,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
 }
 }  // namespace internal
 
-std::optional<std::string_view> FindHeader(const Headers& headers,
-                                           std::string_view name) noexcept {
+std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) noexcept {
   for (const auto& [key, value] : headers) {
     if (internal::EqualsIgnoreCase(key, name)) return std::string_view(value);
   }

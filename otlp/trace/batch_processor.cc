@@ -285,9 +285,9 @@ void BatchSpanProcessor::Impl::ExportAndRecycle(std::vector<SpanRecord*>& batch,
   batches.fetch_add(1, std::memory_order_relaxed);
   (result == ExportResult::kSuccess ? exported : failed)
       .fetch_add(batch.size(), std::memory_order_relaxed);
+  // Records go back unreset: only the producing thread writes to them (see AcquireRecord).
   for (size_t i = 0; i < batch.size(); ++i) {
     SpanRecord* r = batch[i];
-    r->Reset();
     ThreadQueue* q = origin[i];
     if (q->orphaned.load(std::memory_order_acquire) || !q->recycled.Push(r)) delete r;
   }

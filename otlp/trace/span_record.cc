@@ -40,7 +40,7 @@ void Arena::Reset() noexcept {
   cap_ = kInline;
   used_ = 0;
   block_index_ = 0;
-  large_.clear();
+  if (!large_.empty()) [[unlikely]] large_.clear();
 }
 
 size_t Arena::capacity() const noexcept { return kInline + blocks_.size() * kBlock; }
@@ -72,27 +72,29 @@ ThreadCache::~ThreadCache() {
 SpanRecord* AcquireRecord() noexcept {
   if (t_cache_dead) [[unlikely]] return new (std::nothrow) SpanRecord;
   ThreadCache& c = t_cache;
+  SpanRecord* r = nullptr;
   if (!c.pool.empty()) [[likely]] {
-    SpanRecord* r = c.pool.back();
+    r = c.pool.back();
     c.pool.pop_back();
-    return r;
-  }
-  if (c.source) {
+    if (!c.pool.empty()) c.pool.back()->Prefetch();
+  } else if (c.source) {
     SpanRecord* buf[kRefill];
     size_t n = c.source->TakeRecycled(buf, kRefill);
     if (n > 0) {
+      r = buf[0];
       try {
         c.pool.insert(c.pool.end(), buf + 1, buf + n);
       } catch (...) {
         for (size_t i = 1; i < n; ++i) delete buf[i];
       }
-      return buf[0];
     }
   }
-  return new (std::nothrow) SpanRecord;
+  if (r == nullptr) return new (std::nothrow) SpanRecord;
+  r->Reset();
+  return r;
 }
 
-void ReleaseCleanRecord(SpanRecord* rec) noexcept {
+void ReleaseRecord(SpanRecord* rec) noexcept {
   if (t_cache_dead || t_cache.pool.size() >= kMaxPooled) {
     delete rec;
     return;
@@ -102,11 +104,6 @@ void ReleaseCleanRecord(SpanRecord* rec) noexcept {
   } catch (...) {
     delete rec;
   }
-}
-
-void ReleaseRecord(SpanRecord* rec) noexcept {
-  rec->Reset();
-  ReleaseCleanRecord(rec);
 }
 
 void SetThreadRecordSource(std::shared_ptr<RecordSource> source) noexcept {

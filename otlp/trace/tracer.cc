@@ -62,7 +62,7 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
 
   const SpanContext* parent = nullptr;
   if (options.parent) {
-    parent = &*options.parent;
+    parent = options.parent.get();
   } else if (!options.root) {
     parent = internal_CurrentSpanContext();
   }
@@ -82,10 +82,8 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
   rec->tracer = tracer;
   SpanData& d = rec->data;
   d.context = ctx;
-  if (parent != nullptr) {
-    d.parent_span_id = parent->span_id();
-    d.parent_is_remote = parent->IsRemote();
-  }
+  d.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
+  d.parent_is_remote = parent != nullptr && parent->IsRemote();
   d.name = rec->arena.Copy(name);
   d.kind = options.kind;
   d.scope = &tracer->scope;

@@ -31,10 +31,26 @@ struct TracerHot {
 };
 }  // namespace internal
 
+// A reference to an explicit parent: a SpanContext or a Context (by reference, like
+// std::string_view — it must outlive the StartSpan call, which temporaries do).
+class ParentRef {
+ public:
+  constexpr ParentRef() noexcept = default;
+  ParentRef(const SpanContext& context) noexcept : ptr_(&context) {}  // NOLINT
+  ParentRef(const Context& context) noexcept : ptr_(&context.span_context()) {}  // NOLINT
+  explicit operator bool() const noexcept { return ptr_ != nullptr; }
+  const SpanContext& operator*() const noexcept { return *ptr_; }
+  const SpanContext* get() const noexcept { return ptr_; }
+
+ private:
+  const SpanContext* ptr_ = nullptr;
+};
+
+// Kept under 64 bytes so building one at a call site is a few stores, not a memset.
 struct StartOptions {
   SpanKind kind = SpanKind::kInternal;
   // Explicit parent (wins over the thread's current context). An invalid context means none.
-  std::optional<SpanContext> parent;
+  ParentRef parent;
   // Start a new trace even when a current context exists.
   bool root = false;
   std::optional<SystemTime> start_time;
@@ -42,22 +58,33 @@ struct StartOptions {
   std::span<const SpanContext> links = {};
 };
 
+// Shared default options: spares building (and zeroing) a StartOptions per call.
+inline const StartOptions& DefaultStartOptions() noexcept {
+  static const StartOptions kDefault{};
+  return kDefault;
+}
+
+static_assert(sizeof(StartOptions) <= 64, "StartOptions must stay cheap to build");
+
 class Tracer {
  public:
   // A no-op tracer.
   Tracer() noexcept;
 
-  Span StartSpan(std::string_view name, const StartOptions& options = {}) noexcept {
+  Span StartSpan(std::string_view name) noexcept {
+    return StartSpan(name, std::span<const KeyValue>{}, DefaultStartOptions());
+  }
+  Span StartSpan(std::string_view name, const StartOptions& options) noexcept {
     return StartSpan(name, std::span<const KeyValue>{}, options);
   }
   // Attributes given here are visible to the sampler.
   Span StartSpan(std::string_view name, std::initializer_list<KeyValue> attributes,
-                 const StartOptions& options = {}) noexcept {
+                 const StartOptions& options = DefaultStartOptions()) noexcept {
     return StartSpan(name, std::span<const KeyValue>(attributes.begin(), attributes.size()),
                      options);
   }
   Span StartSpan(std::string_view name, std::span<const KeyValue> attributes,
-                 const StartOptions& options = {}) noexcept {
+                 const StartOptions& options = DefaultStartOptions()) noexcept {
     internal::TracerHot* t = hot_->target.load(std::memory_order_acquire);
     if (!t->enabled.load(std::memory_order_relaxed)) [[unlikely]] {
       // Nothing to propagate: the common no-op case stays inline.

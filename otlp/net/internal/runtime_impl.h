@@ -2,15 +2,14 @@
 // Not installed; never include it from a public header.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "otlp/net/http_client.h"
 
@@ -27,7 +26,9 @@ struct Runtime::Impl {
 
 namespace internal {
 
-inline boost::asio::io_context& IoContext(Runtime& runtime) { return runtime.impl().ioc; }
+inline boost::asio::io_context& IoContext(Runtime& runtime) {
+  return runtime.impl().ioc;
+}
 
 }  // namespace internal
 }  // namespace otlp::net

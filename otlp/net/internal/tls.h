@@ -2,12 +2,11 @@
 // Status. Not installed; never include it from a public header.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
+#include <boost/system/error_code.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/ssl/context.hpp>
-#include <boost/system/error_code.hpp>
 
 #include "otlp/core/status.h"
 #include "otlp/net/http_client.h"
