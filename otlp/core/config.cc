@@ -200,7 +200,7 @@ std::string RenderMarkdown() {
       md += o.default_text;
       md += "`";
     } else if (!o.fallback.empty()) {
-      md += "`";
+      md += "same as `";
       md += o.fallback;
       md += "`";
     } else {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <exception>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "otlp/core/log.h"
@@ -43,16 +44,26 @@ std::shared_ptr<Runtime> Runtime::Create(Options options) {
   auto impl = std::make_shared<Impl>();
   impl->work.emplace(impl->ioc.get_executor());
   const int n = std::max(1, options.threads);
-  impl->running = n;
   for (int i = 0; i < n; ++i) {
-    // Each thread shares ownership of Impl: a Runtime destroyed on its own I/O thread detaches
-    // that thread, which must still find the io_context alive when run() returns.
-    impl->threads.emplace_back([impl, name = options.thread_name, i, n] {
-      std::string thread_name = n == 1 ? name : name + "-" + std::to_string(i);
-      thread_name.resize(std::min<size_t>(thread_name.size(), 15));  // Linux limit
-      pthread_setname_np(pthread_self(), thread_name.c_str());
-      RunLoop(impl);
-    });
+    {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      ++impl->running;
+    }
+    try {
+      // Each thread shares ownership of Impl: a Runtime destroyed on its own I/O thread detaches
+      // that thread, which must still find the io_context alive when run() returns.
+      impl->threads.emplace_back([impl, name = options.thread_name, i, n] {
+        std::string thread_name = n == 1 ? name : name + "-" + std::to_string(i);
+        thread_name.resize(std::min<size_t>(thread_name.size(), 15));  // Linux limit
+        pthread_setname_np(pthread_self(), thread_name.c_str());
+        RunLoop(impl);
+      });
+    } catch (const std::system_error& e) {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      --impl->running;
+      OTLP_LOG(kError, std::string("I/O runtime: cannot start a thread: ") + e.what());
+      break;
+    }
   }
   return std::shared_ptr<Runtime>(new Runtime(std::move(impl)));
 }

@@ -3,6 +3,7 @@
 // otlp::net::HttpServer on 127.0.0.1 that records the request bodies.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,8 +25,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "otlp/net/http_server.h"
 
@@ -173,7 +172,8 @@ struct RunResult {
   std::string out, err;
 };
 
-RunResult RunCli(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
+RunResult RunCli(std::vector<std::string> args,
+                 const std::map<std::string, std::string>& env = {}) {
   Process p(std::move(args), env);
   RunResult r;
   if (!p.started()) return r;
@@ -323,7 +323,8 @@ struct Traceparent {
 };
 std::optional<Traceparent> ParseTp(const std::string& s) {
   std::string t = Trim(s);
-  if (t.size() != 55 || t.substr(0, 3) != "00-" || t[35] != '-' || t[52] != '-') return std::nullopt;
+  if (t.size() != 55 || t.substr(0, 3) != "00-" || t[35] != '-' || t[52] != '-')
+    return std::nullopt;
   return Traceparent{t.substr(3, 32), t.substr(36, 16), t.substr(53, 2)};
 }
 
@@ -392,7 +393,8 @@ TEST(CliTest, CommandHelpListsEveryFlagAndExamples) {
 TEST(CliTest, BadUsageExitsTwoWithOneLine) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"span", "--foo"}, "otlp span: unknown flag --foo (see otlp span --help)\n"},
-      {{"span", "--name", "x", "--foo=1"}, "otlp span: unknown flag --foo (see otlp span --help)\n"},
+      {{"span", "--name", "x", "--foo=1"},
+       "otlp span: unknown flag --foo (see otlp span --help)\n"},
       {{"span"}, "otlp span: --name is required (see otlp span --help)\n"},
       {{"span", "--name"}, "otlp span: flag --name needs a value (NAME) (see otlp span --help)\n"},
       {{"span", "--name", "x", "--kind", "weird"}, "otlp span: invalid --kind 'weird'"},
@@ -426,11 +428,28 @@ TEST(CliTest, BadUsageExitsTwoWithOneLine) {
 TEST(SpanTest, ExportsTypedAttributesAndPrintsTraceparent) {
   Receiver rx;
   ASSERT_TRUE(rx.ok());
-  RunResult r = RunCli({"span", "--name", "deploy", "--kind", "server", "--attr", "env=prod",
-                     "--attr", "count:int=5", "--attr", "ratio:double=1.5", "--attr",
-                     "dry:bool=true", "--attr", "tags:string[]=a,b", "--status", "error",
-                     "--status-message", "rollout timed out", "--service", "pipeline"},
-                    rx.Env());
+  RunResult r = RunCli({"span",
+                        "--name",
+                        "deploy",
+                        "--kind",
+                        "server",
+                        "--attr",
+                        "env=prod",
+                        "--attr",
+                        "count:int=5",
+                        "--attr",
+                        "ratio:double=1.5",
+                        "--attr",
+                        "dry:bool=true",
+                        "--attr",
+                        "tags:string[]=a,b",
+                        "--status",
+                        "error",
+                        "--status-message",
+                        "rollout timed out",
+                        "--service",
+                        "pipeline"},
+                       rx.Env());
   ASSERT_TRUE(r.finished);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto tp = ParseTp(r.out);
@@ -448,7 +467,8 @@ TEST(SpanTest, ExportsTypedAttributesAndPrintsTraceparent) {
   EXPECT_NE(t.find(R"({"key":"ratio","value":{"doubleValue":1.5}})"), std::string::npos) << t;
   EXPECT_NE(t.find(R"({"key":"dry","value":{"boolValue":true}})"), std::string::npos) << t;
   EXPECT_NE(t.find(R"("arrayValue":{"values":[{"stringValue":"a"},{"stringValue":"b"}]})"),
-            std::string::npos) << t;
+            std::string::npos)
+      << t;
   EXPECT_NE(t.find(R"("message":"rollout timed out")"), std::string::npos) << t;
   EXPECT_NE(t.find(R"("code":2)"), std::string::npos) << t;
   auto types = rx.content_types();
@@ -473,7 +493,7 @@ TEST(SpanTest, EndpointFlagWithoutPathGetsV1Traces) {
   ASSERT_TRUE(rx.ok());
   std::string base = rx.endpoint().substr(0, rx.endpoint().size() - std::strlen("/v1/traces"));
   RunResult r = RunCli({"span", "--name", "e", "--endpoint", base, "--protocol", "http/json"},
-                    {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:9/elsewhere"}});
+                       {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:9/elsewhere"}});
   ASSERT_TRUE(r.finished);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto tp = ParseTp(r.out);
@@ -489,7 +509,8 @@ TEST(SpanTest, ChainingGivesSameTraceAndCorrectParent) {
   auto tp1 = ParseTp(first.out);
   ASSERT_TRUE(tp1);
   // As --traceparent …
-  RunResult second = RunCli({"span", "--name", "step2", "--traceparent", Trim(first.out)}, rx.Env());
+  RunResult second =
+      RunCli({"span", "--name", "step2", "--traceparent", Trim(first.out)}, rx.Env());
   ASSERT_EQ(second.exit_code, 0) << second.err;
   auto tp2 = ParseTp(second.out);
   ASSERT_TRUE(tp2);
@@ -515,8 +536,8 @@ TEST(SpanTest, UnsampledParentIsPropagatedNotExported) {
   Receiver rx;
   ASSERT_TRUE(rx.ok());
   RunResult r = RunCli({"span", "--name", "quiet", "--traceparent",
-                     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"},
-                    rx.Env());
+                        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"},
+                       rx.Env());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto tp = ParseTp(r.out);
   ASSERT_TRUE(tp) << r.out;
@@ -543,9 +564,9 @@ TEST(SpanTest, InvalidTraceparentStartsNewTraceWithWarning) {
 TEST(SpanTest, ExplicitStartAndEndTimes) {
   Receiver rx;
   ASSERT_TRUE(rx.ok());
-  RunResult r = RunCli({"span", "--name", "timed", "--start", "1714564800.25", "--end",
-                     "2024-05-01T12:00:01.5Z"},
-                    rx.Env());
+  RunResult r = RunCli(
+      {"span", "--name", "timed", "--start", "1714564800.25", "--end", "2024-05-01T12:00:01.5Z"},
+      rx.Env());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto tp = ParseTp(r.out);
   ASSERT_TRUE(tp);
@@ -554,14 +575,15 @@ TEST(SpanTest, ExplicitStartAndEndTimes) {
   EXPECT_EQ(StringField(s->text, "startTimeUnixNano"), "1714564800250000000");
   EXPECT_EQ(StringField(s->text, "endTimeUnixNano"), "1714564801500000000");
 
-  RunResult backwards = RunCli({"span", "--name", "t", "--start", "1714564801", "--end", "1714564800"});
+  RunResult backwards =
+      RunCli({"span", "--name", "t", "--start", "1714564801", "--end", "1714564800"});
   EXPECT_EQ(backwards.exit_code, 2);
   EXPECT_EQ(CountLines(backwards.err), 1u);
 }
 
 TEST(SpanTest, ConsoleExporterPrintsLineOnStderr) {
   RunResult r = RunCli({"span", "--name", "hello-console", "--attr", "n:int=7"},
-                    {{"OTEL_TRACES_EXPORTER", "console"}});
+                       {{"OTEL_TRACES_EXPORTER", "console"}});
   ASSERT_TRUE(r.finished);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto tp = ParseTp(r.out);
@@ -573,7 +595,7 @@ TEST(SpanTest, ConsoleExporterPrintsLineOnStderr) {
 
 TEST(SpanTest, EnvironmentWarningsArePrinted) {
   RunResult r = RunCli({"span", "--name", "w"},
-                    {{"OTEL_TRACES_EXPORTER", "none"}, {"OTEL_TRACES_SAMPLER", "sometimes"}});
+                       {{"OTEL_TRACES_EXPORTER", "none"}, {"OTEL_TRACES_SAMPLER", "sometimes"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(ParseTp(r.out));
   EXPECT_NE(r.err.find("OTEL_TRACES_SAMPLER=sometimes"), std::string::npos) << r.err;
@@ -585,8 +607,8 @@ TEST(ExecTest, PassesTraceparentToChild) {
   Receiver rx;
   ASSERT_TRUE(rx.ok());
   RunResult r = RunCli({"exec", "--attr", "job=nightly", "--", "sh", "-c",
-                     "echo $TRACEPARENT; echo \"state=$TRACESTATE\""},
-                    Merge(rx.Env(), {{"TRACEPARENT", kParentTp}, {"TRACESTATE", "vendor=abc"}}));
+                        "echo $TRACEPARENT; echo \"state=$TRACESTATE\""},
+                       Merge(rx.Env(), {{"TRACEPARENT", kParentTp}, {"TRACESTATE", "vendor=abc"}}));
   ASSERT_TRUE(r.finished);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   size_t nl = r.out.find('\n');
@@ -706,9 +728,9 @@ TEST(ExecTest, ForwardsSigtermToChild) {
 
 TEST(ExecTest, CollectorDownStillReturnsChildCodeAndFinishes) {
   std::string endpoint = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/v1/traces";
-  RunResult r = RunCli({"exec", "--", "sh", "-c", "exit 3"},
-                    {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint},
-                     {"OTEL_EXPORTER_OTLP_TIMEOUT", "1000"}});
+  RunResult r = RunCli(
+      {"exec", "--", "sh", "-c", "exit 3"},
+      {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint}, {"OTEL_EXPORTER_OTLP_TIMEOUT", "1000"}});
   ASSERT_TRUE(r.finished) << "otlp exec did not finish with the collector down";
   EXPECT_EQ(r.exit_code, 3) << r.err;
 }
@@ -716,12 +738,21 @@ TEST(ExecTest, CollectorDownStillReturnsChildCodeAndFinishes) {
 TEST(ExecTest, SdkDisabledStillPassesTraceparentThrough) {
   Receiver rx;
   ASSERT_TRUE(rx.ok());
-  RunResult r = RunCli({"exec", "--", "sh", "-c", "echo $TRACEPARENT"},
-                    Merge(rx.Env(), {{"OTEL_SDK_DISABLED", "true"}, {"TRACEPARENT", kParentTp}}));
+  RunResult r =
+      RunCli({"exec", "--", "sh", "-c", "echo $TRACEPARENT"},
+             Merge(rx.Env(), {{"OTEL_SDK_DISABLED", "true"}, {"TRACEPARENT", kParentTp}}));
   ASSERT_TRUE(r.finished);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Trim(r.out), kParentTp);
   EXPECT_EQ(rx.request_count(), 0u);  // nothing exported by a disabled SDK
+}
+
+TEST(SpanTest, SdkDisabledPrintsTheParentsTraceparent) {
+  RunResult r = RunCli({"span", "--name", "off", "--traceparent", kParentTp},
+                       {{"OTEL_SDK_DISABLED", "true"}});
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Trim(r.out), kParentTp);
 }
 
 // ---- bench ----
@@ -742,8 +773,8 @@ TEST(BenchTest, TraceIntoSinkCountsAgree) {
   ASSERT_TRUE(sink.started());
   auto port = sink.ReadLine(std::chrono::duration_cast<std::chrono::milliseconds>(kProcessLimit));
   ASSERT_TRUE(port) << sink.err();
-  RunResult bench = RunCli({"bench", "trace", "--seconds", "0.3", "--attrs", "5", "--queue", "65536",
-                         "--batch", "8192", "--endpoint", "http://127.0.0.1:" + *port});
+  RunResult bench = RunCli({"bench", "trace", "--seconds", "0.3", "--attrs", "5", "--queue",
+                            "65536", "--batch", "8192", "--endpoint", "http://127.0.0.1:" + *port});
   sink.Signal(SIGTERM);
   ASSERT_TRUE(sink.Finish());
   ASSERT_TRUE(bench.finished);
@@ -772,9 +803,9 @@ TEST(BenchTest, TraceIntoSinkCountsAgree) {
 
 TEST(ConfigTest, ShowsValuesAndSources) {
   RunResult r = RunCli({"config", "--endpoint", "http://127.0.0.1:4999"},
-                    {{"OTEL_SERVICE_NAME", "checkout"},
-                     {"OTEL_ATTRIBUTE_COUNT_LIMIT", "64"},
-                     {"OTEL_BSP_MAX_QUEUE_SIZE", "abc"}});
+                       {{"OTEL_SERVICE_NAME", "checkout"},
+                        {"OTEL_ATTRIBUTE_COUNT_LIMIT", "64"},
+                        {"OTEL_BSP_MAX_QUEUE_SIZE", "abc"}});
   ASSERT_TRUE(r.finished);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto line_of = [&](const std::string& name) {

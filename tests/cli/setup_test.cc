@@ -1,16 +1,15 @@
 // Tests of otlp::Setup(): environment and code options, precedence, warnings and errors, the
 // disabled SDK, global installation. The environment comes from a map (SetupOptions::env); no
 // span is exported (no network).
-#include "otlp/otlp.h"
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "otlp/core/log.h"
+#include "otlp/otlp.h"
 #include "otlp/propagation/carriers.h"
 #include "otlp/propagation/global_propagator.h"
 #include "otlp/trace/resource.h"
@@ -80,12 +79,12 @@ TEST(SetupTest, CodeWinsOverEnvironment) {
   OwnedAttributes extra;
   extra.Set("team", "code");
   auto sdk = otlp::Setup({.service_name = "from-code",
-                    .otlp = {.endpoint = "http://127.0.0.1:4999/v1/traces"},
-                    .batch = {.max_queue_size = 4096},
-                    .sampler = trace::Sampler::AlwaysOn(),
-                    .resource_attributes = std::move(extra),
-                    .install_global = false,
-                    .env = &env});
+                          .otlp = {.endpoint = "http://127.0.0.1:4999/v1/traces"},
+                          .batch = {.max_queue_size = 4096},
+                          .sampler = trace::Sampler::AlwaysOn(),
+                          .resource_attributes = std::move(extra),
+                          .install_global = false,
+                          .env = &env});
   ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
   const Sdk& s = **sdk;
   EXPECT_EQ(ServiceName(s), "from-code");
@@ -133,8 +132,10 @@ TEST(SetupTest, BadCodeOptionsAreErrors) {
   EXPECT_FALSE(
       otlp::Setup({.batch = {.max_queue_size = 0}, .install_global = false, .env = &env}).ok());
   EXPECT_FALSE(
-      otlp::Setup({.batch = {.max_export_batch_size = 0}, .install_global = false, .env = &env}).ok());
-  auto bad_url = otlp::Setup({.otlp = {.endpoint = "ftp://nope"}, .install_global = false, .env = &env});
+      otlp::Setup({.batch = {.max_export_batch_size = 0}, .install_global = false, .env = &env})
+          .ok());
+  auto bad_url =
+      otlp::Setup({.otlp = {.endpoint = "ftp://nope"}, .install_global = false, .env = &env});
   EXPECT_EQ(bad_url.status().code(), StatusCode::kInvalidArgument);
   auto grpc = otlp::Setup(
       {.otlp = {.protocol = exporter::OtlpProtocol::kGrpc}, .install_global = false, .env = &env});

@@ -1,8 +1,8 @@
 #include "tests/support/raw_tcp_server.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -153,7 +153,9 @@ RawTcpServer::RawTcpServer(int listen_fd, int wake_read, int wake_write, uint16_
       port_(port),
       behavior_(std::move(behavior)) {}
 
-RawTcpServer::~RawTcpServer() { Stop(); }
+RawTcpServer::~RawTcpServer() {
+  Stop();
+}
 
 void RawTcpServer::Stop() {
   if (!thread_.joinable()) return;

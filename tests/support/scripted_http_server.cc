@@ -59,7 +59,9 @@ Result<std::unique_ptr<ScriptedHttpServer>> ScriptedHttpServer::Start(Options op
 
 ScriptedHttpServer::ScriptedHttpServer(Options options) : options_(std::move(options)) {}
 
-ScriptedHttpServer::~ScriptedHttpServer() { Stop(); }
+ScriptedHttpServer::~ScriptedHttpServer() {
+  Stop();
+}
 
 void ScriptedHttpServer::Stop() {
   {
@@ -120,9 +122,7 @@ void ScriptedHttpServer::Handle(const net::ServerRequest& request, net::ServerRe
     return;
   }
   switch (reply->action) {
-    case ScriptedReply::Action::kHang:
-      hanging_.push_back(response.Defer());
-      return;
+    case ScriptedReply::Action::kHang: hanging_.push_back(response.Defer()); return;
     case ScriptedReply::Action::kDrop:
       if (reply->delay.count() <= 0) {
         response.close_connection = true;
@@ -149,8 +149,9 @@ void ScriptedHttpServer::TimerLoop() {
       cv_.wait(lock);
       continue;
     }
-    auto earliest = std::min_element(delayed_.begin(), delayed_.end(),
-                                     [](const Delayed& a, const Delayed& b) { return a.when < b.when; });
+    auto earliest =
+        std::min_element(delayed_.begin(), delayed_.end(),
+                         [](const Delayed& a, const Delayed& b) { return a.when < b.when; });
     if (std::chrono::steady_clock::now() < earliest->when) {
       cv_.wait_until(lock, earliest->when);
       continue;
@@ -168,9 +169,13 @@ void ScriptedHttpServer::TimerLoop() {
   }
 }
 
-uint16_t ScriptedHttpServer::port() const noexcept { return server_->port(); }
+uint16_t ScriptedHttpServer::port() const noexcept {
+  return server_->port();
+}
 
-std::string ScriptedHttpServer::base_url() const { return server_->base_url(); }
+std::string ScriptedHttpServer::base_url() const {
+  return server_->base_url();
+}
 
 std::string ScriptedHttpServer::Url(std::string_view path) const {
   std::string url = base_url();
@@ -214,7 +219,9 @@ void ScriptedHttpServer::ClearRequests() {
   requests_.clear();
 }
 
-void ScriptedHttpServer::CloseIdleConnections() { server_->CloseIdleConnections(); }
+void ScriptedHttpServer::CloseIdleConnections() {
+  server_->CloseIdleConnections();
+}
 
 uint64_t ScriptedHttpServer::connections_accepted() const noexcept {
   return server_->connections_accepted();

@@ -58,10 +58,10 @@ struct RecordedRequest {
   std::string method{};
   std::string target{};
   net::Headers headers{};
-  std::string body{};         // decoded when Content-Encoding: gzip
-  size_t wire_body_size = 0;  // bytes as received
-  bool gzip = false;          // Content-Encoding was gzip
-  std::string decode_error{};   // non-empty when the gzip body could not be decoded
+  std::string body{};          // decoded when Content-Encoding: gzip
+  size_t wire_body_size = 0;   // bytes as received
+  bool gzip = false;           // Content-Encoding was gzip
+  std::string decode_error{};  // non-empty when the gzip body could not be decoded
   std::optional<std::string_view> Header(std::string_view name) const noexcept {
     return net::FindHeader(headers, name);
   }

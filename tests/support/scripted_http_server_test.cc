@@ -13,16 +13,16 @@
 namespace otlp::test {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
 
 constexpr auto kWait = std::chrono::seconds(20);
 
 std::string Gzip(const std::string& data) {
   z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
+  EXPECT_EQ(
+      deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+      Z_OK);
   std::string out(deflateBound(&zs, data.size()), '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
@@ -69,11 +69,11 @@ TEST_F(ScriptedHttpServerTest, RepliesFollowTheScriptThenTheDefault) {
 
 TEST_F(ScriptedHttpServerTest, RecordsRequestsAndDecodesGzip) {
   const std::string payload(100'000, 'z');
-  auto resp = client_->Send({.method = "POST",
-                             .url = server_->Url("/v1/traces"),
-                             .headers = {{"Content-Type", "application/x-protobuf"},
-                                         {"Content-Encoding", "gzip"}},
-                             .body = Gzip(payload)});
+  auto resp = client_->Send(
+      {.method = "POST",
+       .url = server_->Url("/v1/traces"),
+       .headers = {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}},
+       .body = Gzip(payload)});
   ASSERT_TRUE(resp.ok()) << resp.status().ToString();
   ASSERT_TRUE(client_->Send({.method = "POST", .url = server_->Url("/plain"), .body = "p"}).ok());
   auto requests = server_->requests();
@@ -91,10 +91,11 @@ TEST_F(ScriptedHttpServerTest, RecordsRequestsAndDecodesGzip) {
 }
 
 TEST_F(ScriptedHttpServerTest, CorruptGzipIsRecordedNotFatal) {
-  ASSERT_TRUE(client_->Send({.method = "POST",
-                             .url = server_->Url("/"),
-                             .headers = {{"Content-Encoding", "gzip"}},
-                             .body = "definitely not gzip"})
+  ASSERT_TRUE(client_
+                  ->Send({.method = "POST",
+                          .url = server_->Url("/"),
+                          .headers = {{"Content-Encoding", "gzip"}},
+                          .body = "definitely not gzip"})
                   .ok());
   auto requests = server_->requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -112,7 +113,8 @@ TEST_F(ScriptedHttpServerTest, DropClosesWithoutAnswer) {
 
 TEST_F(ScriptedHttpServerTest, DelayedReplyDoesNotBlockOtherConnections) {
   server_->Enqueue({.status = 202, .delay = milliseconds(200)});
-  auto slow = std::async(std::launch::async, [&] { return client_->Send({.url = server_->Url("/slow")}); });
+  auto slow =
+      std::async(std::launch::async, [&] { return client_->Send({.url = server_->Url("/slow")}); });
   ASSERT_TRUE(server_->WaitForRequests(1, kWait));
   // Answered while the first one is still waiting for its delayed reply.
   auto fast = client_->Send({.url = server_->Url("/fast")});
@@ -132,7 +134,8 @@ TEST_F(ScriptedHttpServerTest, DelayedDrop) {
 
 TEST_F(ScriptedHttpServerTest, HangIsReleasedByStop) {
   server_->Enqueue(ScriptedReply::Hang());
-  auto hung = std::async(std::launch::async, [&] { return client_->Send({.url = server_->Url("/")}); });
+  auto hung =
+      std::async(std::launch::async, [&] { return client_->Send({.url = server_->Url("/")}); });
   ASSERT_TRUE(server_->WaitForRequests(1, kWait));
   server_->Stop();
   auto resp = hung.get();

@@ -33,7 +33,9 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::string TempDir::Join(std::string_view name) const { return path_ + "/" + std::string(name); }
+std::string TempDir::Join(std::string_view name) const {
+  return path_ + "/" + std::string(name);
+}
 
 Status TempDir::WriteFile(std::string_view name, std::string_view contents) const {
   const std::string file = Join(name);

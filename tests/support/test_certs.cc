@@ -125,9 +125,9 @@ Result<TestPki> GenerateTestPki(const std::string& dir) {
               .client_key_file = dir + "/client.key",
               .other_ca_cert_file = dir + "/other-ca.pem"};
   OTLP_ASSIGN_OR_RETURN(KeyPtr ca_key, NewKey());
-  OTLP_ASSIGN_OR_RETURN(
-      CertPtr ca, NewCert({.common_name = "otlp-cpp test CA", .is_ca = true, .serial = 1},
-                          ca_key.get(), nullptr, nullptr));
+  OTLP_ASSIGN_OR_RETURN(CertPtr ca,
+                        NewCert({.common_name = "otlp-cpp test CA", .is_ca = true, .serial = 1},
+                                ca_key.get(), nullptr, nullptr));
   OTLP_ASSIGN_OR_RETURN(KeyPtr server_key, NewKey());
   OTLP_ASSIGN_OR_RETURN(CertPtr server,
                         NewCert({.common_name = "localhost",

@@ -18,11 +18,10 @@ TEST(TestCertsTest, GeneratesLoadableFiles) {
   EXPECT_NE(dir.ReadFile("server.key").find("PRIVATE KEY"), std::string::npos);
   auto runtime = net::Runtime::Create();
   // The client context accepts the CA and the client pair; the server accepts its pair.
-  auto client = net::HttpClient::Create(runtime, {.tls = {.ca_file = pki->ca_cert_file,
-                                                          .client_certificate_file =
-                                                              pki->client_cert_file,
-                                                          .client_key_file =
-                                                              pki->client_key_file}});
+  auto client =
+      net::HttpClient::Create(runtime, {.tls = {.ca_file = pki->ca_cert_file,
+                                                .client_certificate_file = pki->client_cert_file,
+                                                .client_key_file = pki->client_key_file}});
   EXPECT_TRUE(client.ok()) << client.status().ToString();
   auto server = net::HttpServer::Start(
       runtime,

@@ -1,11 +1,10 @@
 // Unit tests of the CLI's parsers: flags, attributes, timestamps, --endpoint, span counting.
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common.h"
 #include "flags.h"
@@ -15,13 +14,14 @@ namespace otlp::cli {
 namespace {
 
 const Command& TestCommand() {
-  static const Command cmd{.name = "test",
-                           .summary = "a test command",
-                           .usage = "otlp test [flags]",
-                           .flags = {{.name = "name", .value = "N", .help = "a name"},
-                                     {.name = "attr", .value = "K=V", .help = "x", .repeated = true},
-                                     {.name = "verbose", .help = "a boolean"}},
-                           .examples = "  otlp test --name x\n"};
+  static const Command cmd{
+      .name = "test",
+      .summary = "a test command",
+      .usage = "otlp test [flags]",
+      .flags = {{.name = "name", .value = "N", .help = "a name"},
+                {.name = "attr", .value = "K=V", .help = "x", .repeated = true},
+                {.name = "verbose", .help = "a boolean"}},
+      .examples = "  otlp test --name x\n"};
   return cmd;
 }
 
@@ -41,7 +41,8 @@ bool Parse(const Command& c, std::vector<std::string> args, ParsedFlags& f, std:
 TEST(FlagsTest, SpaceAndEqualsForms) {
   ParsedFlags f;
   std::string err;
-  ASSERT_TRUE(Parse(TestCommand(), {"--name", "a b", "--attr=k=v", "--attr", "x=-1"}, f, err)) << err;
+  ASSERT_TRUE(Parse(TestCommand(), {"--name", "a b", "--attr=k=v", "--attr", "x=-1"}, f, err))
+      << err;
   EXPECT_EQ(f.Get("name"), "a b");
   EXPECT_EQ(f.GetAll("attr"), (std::vector<std::string>{"k=v", "x=-1"}));
   EXPECT_FALSE(f.Has("verbose"));
@@ -130,9 +131,9 @@ TEST(FlagsTest, Help) {
 TEST(AttributesTest, TypedForms) {
   AttributeList a;
   std::string err;
-  for (const char* s : {"s=hello", "n:int=-5", "d:double=1.5", "b:bool=true", "url:x=y",
-                        "x:string=a=b", "ia:int[]=1,2,3", "sa:string[]=a,b", "ba:bool[]=true,false",
-                        "da:double[]=0.5"}) {
+  for (const char* s :
+       {"s=hello", "n:int=-5", "d:double=1.5", "b:bool=true", "url:x=y", "x:string=a=b",
+        "ia:int[]=1,2,3", "sa:string[]=a,b", "ba:bool[]=true,false", "da:double[]=0.5"}) {
     ASSERT_TRUE(a.Add(s, err)) << s << ": " << err;
   }
   const auto& kv = a.view();
@@ -206,10 +207,10 @@ TEST(TimestampTest, Forms) {
 TEST(TimestampTest, Errors) {
   trace::SystemTime t;
   std::string err;
-  for (const char* bad : {"", "abc", "1.2.3", "-5", "12h", "1714564800.", "ms",
-                          "2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z", "2024-05-01T12:00:00",
-                          "2024-05-01T25:00:00Z", "2024-05-01T12:00:00.Z", "99999999999999999999",
-                          "2024-05-01T12:00:00Zjunk"}) {
+  for (const char* bad :
+       {"", "abc", "1.2.3", "-5", "12h", "1714564800.", "ms", "2024-13-01T00:00:00Z",
+        "2024-02-30T00:00:00Z", "2024-05-01T12:00:00", "2024-05-01T25:00:00Z",
+        "2024-05-01T12:00:00.Z", "99999999999999999999", "2024-05-01T12:00:00Zjunk"}) {
     EXPECT_FALSE(ParseTimestamp(bad, t, err)) << bad;
   }
   EXPECT_NE(err.find("RFC 3339"), std::string::npos);
@@ -219,7 +220,8 @@ TEST(EndpointTest, PathAppendedOnlyWhenMissing) {
   EXPECT_EQ(EndpointFromFlag("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/traces");
   EXPECT_EQ(EndpointFromFlag("http://127.0.0.1:4318/"), "http://127.0.0.1:4318/v1/traces");
   EXPECT_EQ(EndpointFromFlag("localhost:4318"), "http://localhost:4318/v1/traces");
-  EXPECT_EQ(EndpointFromFlag("https://c.example/otlp/v1/traces"), "https://c.example/otlp/v1/traces");
+  EXPECT_EQ(EndpointFromFlag("https://c.example/otlp/v1/traces"),
+            "https://c.example/otlp/v1/traces");
   EXPECT_EQ(EndpointFromFlag("http://h:1?x=1"), "http://h:1/v1/traces?x=1");
 }
 

@@ -118,8 +118,7 @@ bool ParseUnsigned(const std::string& s, uint64_t min, uint64_t max, uint64_t& o
 bool ParseSeconds(const std::string& s, double& out) {
   char* end = nullptr;
   out = std::strtod(s.c_str(), &end);
-  return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out) && out >= 0 &&
-         out <= 1e7;
+  return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out) && out >= 0 && out <= 1e7;
 }
 
 // Reads an unsigned flag into `out`; false (with `error`) for a bad value.
@@ -135,8 +134,7 @@ bool UnsignedFlag(const ParsedFlags& flags, std::string_view name, uint64_t min,
   return true;
 }
 
-bool SecondsFlag(const ParsedFlags& flags, std::string_view name, double& out,
-                 std::string& error) {
+bool SecondsFlag(const ParsedFlags& flags, std::string_view name, double& out, std::string& error) {
   auto v = flags.Get(name);
   if (!v) return true;
   if (!ParseSeconds(*v, out)) {
@@ -196,7 +194,8 @@ int RunTrace(std::span<const std::string> args) {
     PrintError(cmd, "no OTLP pipeline (is OTEL_SDK_DISABLED set, or the exporter misconfigured?)");
     return 1;
   }
-  std::fprintf(stderr, "otlp bench trace: %s, %.3g s, %" PRIu64 " thread(s), %" PRIu64
+  std::fprintf(stderr,
+               "otlp bench trace: %s, %.3g s, %" PRIu64 " thread(s), %" PRIu64
                " attributes, queue %zu, batch %zu\n",
                sdk->otlp_exporter()->config().endpoint.c_str(), seconds, threads, attrs,
                sdk->batch_processor()->max_queue_size(),
@@ -244,12 +243,12 @@ int RunTrace(std::span<const std::string> args) {
         Clock::time_point t1 = Clock::now();
         n += chunk;
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
-        timings.push_back(static_cast<uint32_t>(std::min<int64_t>(ns / static_cast<int64_t>(chunk),
-                                                                   UINT32_MAX)));
+        timings.push_back(
+            static_cast<uint32_t>(std::min<int64_t>(ns / static_cast<int64_t>(chunk), UINT32_MAX)));
         if (rate > 0) {
-          auto due = start + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(static_cast<double>(n) /
-                                                               per_thread_rate));
+          auto due =
+              start + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(static_cast<double>(n) / per_thread_rate));
           std::this_thread::sleep_until(std::min(due, deadline));
         }
       }
@@ -302,8 +301,7 @@ struct SinkCounters {
   std::atomic<uint64_t> bad_requests{0};
 };
 
-void HandleExport(SinkCounters& counters, const net::ServerRequest& req,
-                  net::ServerResponse& res) {
+void HandleExport(SinkCounters& counters, const net::ServerRequest& req, net::ServerResponse& res) {
   std::string_view path = req.target;
   path = path.substr(0, path.find('?'));
   if (path != "/v1/traces") {
@@ -372,11 +370,11 @@ int RunSink(std::span<const std::string> args) {
 
   auto counters = std::make_shared<SinkCounters>();
   auto runtime = net::Runtime::Create({.threads = static_cast<int>(threads)});
-  auto server = net::HttpServer::Start(
-      runtime, {.host = host, .port = static_cast<uint16_t>(port)},
-      [counters](const net::ServerRequest& req, net::ServerResponse& res) {
-        HandleExport(*counters, req, res);
-      });
+  auto server =
+      net::HttpServer::Start(runtime, {.host = host, .port = static_cast<uint16_t>(port)},
+                             [counters](const net::ServerRequest& req, net::ServerResponse& res) {
+                               HandleExport(*counters, req, res);
+                             });
   if (!server.ok()) {
     PrintError(cmd, "cannot listen on " + host + ":" + std::to_string(port) + ": " +
                         server.status().message());

@@ -26,9 +26,10 @@ const Command& ConfigCommand() {
             "sampler). Invalid values are flagged and explained on stderr.\n"
             "With --markdown, prints the configuration reference (docs/CONFIGURATION.md).",
         .flags = {{.name = "markdown", .help = "Print the Markdown reference instead"}},
-        .examples = "  otlp config\n"
-                    "  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 otlp config\n"
-                    "  otlp config --markdown > docs/CONFIGURATION.md\n"};
+        .examples =
+            "  otlp config\n"
+            "  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 otlp config\n"
+            "  otlp config --markdown > docs/CONFIGURATION.md\n"};
     for (FlagSpec& f : ExportFlags()) c.flags.push_back(f);
     return c;
   }();
@@ -49,7 +50,9 @@ void Validate(config::Reader& env, const config::OptionSpec& spec) {
   }
 }
 
-bool IsSecretHeaderList(std::string_view name) { return name.find("HEADERS") != std::string::npos; }
+bool IsSecretHeaderList(std::string_view name) {
+  return name.find("HEADERS") != std::string::npos;
+}
 
 }  // namespace
 
@@ -122,17 +125,17 @@ int RunConfig(std::span<const std::string> args) {
   out += "\nResolved:\n";
   config::Reader env2;
   bool disabled = env2.GetBool("OTEL_SDK_DISABLED").value_or(false);
-  out += "  sdk:              " + std::string(disabled ? "disabled (no-op tracers)" : "enabled") + "\n";
+  out += "  sdk:              " + std::string(disabled ? "disabled (no-op tracers)" : "enabled") +
+         "\n";
   std::string exporter = env2.GetEnum("OTEL_TRACES_EXPORTER").value_or("otlp");
   out += "  traces exporter:  " + exporter + "\n";
   if (exporter == "otlp") {
     auto resolved = exporter::OtlpHttpExporter::ResolveOptions(setup.otlp, &env2);
     if (resolved.ok()) {
-      const char* protocol = resolved->protocol == exporter::OtlpProtocol::kHttpJson
-                                 ? "http/json"
-                                 : resolved->protocol == exporter::OtlpProtocol::kGrpc
-                                       ? "grpc"
-                                       : "http/protobuf";
+      const char* protocol = resolved->protocol == exporter::OtlpProtocol::kHttpJson ? "http/json"
+                             : resolved->protocol == exporter::OtlpProtocol::kGrpc
+                                 ? "grpc"
+                                 : "http/protobuf";
       out += "  endpoint:         " + resolved->endpoint + "\n";
       out += "  protocol:         " + std::string(protocol) + "\n";
       out += "  timeout:          " + std::to_string(resolved->timeout.count()) + " ms\n";

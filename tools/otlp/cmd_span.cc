@@ -20,7 +20,8 @@ const Command& SpanCommand() {
             "prints it on stderr). Its parent is --traceparent, else the TRACEPARENT\n"
             "environment variable (with --tracestate / TRACESTATE); an invalid one starts a new\n"
             "trace with a warning. The new span's traceparent (00-<trace>-<span>-<flags>) is\n"
-            "printed on stdout. The export is flushed before exit, bounded by the export\n"
+            "printed on stdout (with OTEL_SDK_DISABLED=true: the parent's, or nothing).\n"
+            "The export is flushed before exit, bounded by the export\n"
             "timeout (OTEL_EXPORTER_OTLP_TIMEOUT); an export failure is a warning, not an\n"
             "error. Exit status: 0, or 2 for bad usage.\n"
             "\n"
@@ -36,7 +37,9 @@ const Command& SpanCommand() {
                 {.name = "kind",
                  .value = "KIND",
                  .help = "internal (default), server, client, producer or consumer"},
-                {.name = "attr", .value = "K=V", .help = "Attribute (typed forms above)",
+                {.name = "attr",
+                 .value = "K=V",
+                 .help = "Attribute (typed forms above)",
                  .repeated = true},
                 {.name = "status", .value = "S", .help = "ok, error or unset (default)"},
                 {.name = "status-message",
@@ -92,10 +95,14 @@ int RunSpan(std::span<const std::string> args) {
 
   std::optional<trace::SpanStatusCode> status;
   if (auto s = flags.Get("status")) {
-    if (*s == "ok") status = trace::SpanStatusCode::kOk;
-    else if (*s == "error") status = trace::SpanStatusCode::kError;
-    else if (*s == "unset") status = trace::SpanStatusCode::kUnset;
-    else return UsageError(cmd, "invalid --status '" + *s + "' (expected ok, error or unset)");
+    if (*s == "ok")
+      status = trace::SpanStatusCode::kOk;
+    else if (*s == "error")
+      status = trace::SpanStatusCode::kError;
+    else if (*s == "unset")
+      status = trace::SpanStatusCode::kUnset;
+    else
+      return UsageError(cmd, "invalid --status '" + *s + "' (expected ok, error or unset)");
   }
   std::optional<std::string> status_message = flags.Get("status-message");
   if (status_message) {
@@ -109,7 +116,8 @@ int RunSpan(std::span<const std::string> args) {
   for (auto [flag, slot] : {std::pair{"start", &start}, std::pair{"end", &end}}) {
     if (auto t = flags.Get(flag)) {
       trace::SystemTime tp;
-      if (!ParseTimestamp(*t, tp, error)) return UsageError(cmd, "--" + std::string(flag) + ": " + error);
+      if (!ParseTimestamp(*t, tp, error))
+        return UsageError(cmd, "--" + std::string(flag) + ": " + error);
       *slot = tp;
     }
   }
@@ -131,7 +139,8 @@ int RunSpan(std::span<const std::string> args) {
   start_options.root = true;  // only the explicit parent counts
   if (parent.IsValid()) start_options.parent = parent;
   start_options.start_time = start;
-  trace::Span span = sdk->GetTracer("otlp-cli", kVersion).StartSpan(name, attrs.view(), start_options);
+  trace::Span span =
+      sdk->GetTracer("otlp-cli", kVersion).StartSpan(name, attrs.view(), start_options);
   if (status) span.SetStatus(*status, status_message.value_or(""));
   span.End(end);
 

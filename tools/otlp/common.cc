@@ -119,8 +119,7 @@ bool ParseRfc3339(std::string_view s, trace::SystemTime& out) {
     int sign = s.front() == '-' ? -1 : 1;
     s.remove_prefix(1);
     int oh, om;
-    if (!TakeDigits(s, 2, oh) || !TakeChar(s, ":") || !TakeDigits(s, 2, om) || oh > 23 ||
-        om > 59) {
+    if (!TakeDigits(s, 2, oh) || !TakeChar(s, ":") || !TakeDigits(s, 2, om) || oh > 23 || om > 59) {
       return false;
     }
     offset_minutes = sign * (oh * 60 + om);
@@ -208,12 +207,18 @@ bool ApplyExportFlags(const ParsedFlags& flags, SetupOptions& options, std::stri
 
 bool ParseSpanKind(std::string_view text, trace::SpanKind& out) {
   std::string l = Lower(text);
-  if (l == "internal") out = trace::SpanKind::kInternal;
-  else if (l == "server") out = trace::SpanKind::kServer;
-  else if (l == "client") out = trace::SpanKind::kClient;
-  else if (l == "producer") out = trace::SpanKind::kProducer;
-  else if (l == "consumer") out = trace::SpanKind::kConsumer;
-  else return false;
+  if (l == "internal")
+    out = trace::SpanKind::kInternal;
+  else if (l == "server")
+    out = trace::SpanKind::kServer;
+  else if (l == "client")
+    out = trace::SpanKind::kClient;
+  else if (l == "producer")
+    out = trace::SpanKind::kProducer;
+  else if (l == "consumer")
+    out = trace::SpanKind::kConsumer;
+  else
+    return false;
   return true;
 }
 
@@ -248,7 +253,7 @@ bool AttributeList::Add(std::string_view text, std::string& error) {
   std::string type = "string";
   if (size_t colon = key.rfind(':'); colon != std::string_view::npos) {
     std::string t = Lower(key.substr(colon + 1));
-    static constexpr std::string_view kTypes[] = {"string", "int",     "double",   "bool",
+    static constexpr std::string_view kTypes[] = {"string",   "int",   "double",   "bool",
                                                   "string[]", "int[]", "double[]", "bool[]"};
     for (std::string_view k : kTypes) {
       if (t == k) {
@@ -325,7 +330,8 @@ bool ParseTimestamp(std::string_view text, trace::SystemTime& out, std::string& 
     return false;
   };
   if (text.empty()) return fail();
-  if (text.find('-') != std::string_view::npos && text.size() >= 10 && AllDigits(text.substr(0, 4))) {
+  if (text.find('-') != std::string_view::npos && text.size() >= 10 &&
+      AllDigits(text.substr(0, 4))) {
     return ParseRfc3339(text, out) ? true : fail();
   }
   static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
@@ -376,7 +382,8 @@ trace::SpanContext ParentContext(const Command& command, const ParsedFlags& flag
   }
   propagation::MapCarrier carrier;
   carrier.Set(propagation::TraceContextPropagator::kTraceparent, traceparent);
-  if (!tracestate.empty()) carrier.Set(propagation::TraceContextPropagator::kTracestate, tracestate);
+  if (!tracestate.empty())
+    carrier.Set(propagation::TraceContextPropagator::kTracestate, tracestate);
   trace::SpanContext parent = propagation::TraceContextPropagator().Extract(carrier).span_context();
   if (!parent.IsValid()) {
     PrintError(command, "warning: invalid traceparent '" + Printable(traceparent) + "' (from " +

@@ -38,9 +38,9 @@ struct FlagSpec {
 };
 
 struct Command {
-  std::string_view name;     // "span", "bench trace"
-  std::string_view summary;  // one line
-  std::string_view usage;    // "otlp span --name N [flags]"
+  std::string_view name;              // "span", "bench trace"
+  std::string_view summary;           // one line
+  std::string_view usage;             // "otlp span --name N [flags]"
   std::string_view description = {};  // paragraphs printed after the usage line (may be empty)
   std::vector<FlagSpec> flags = {};
   std::string_view examples = {};

@@ -11,7 +11,8 @@
 namespace {
 
 constexpr const char* kHelp =
-    "otlp — OpenTelemetry tracing from the command line (otlp-cpp " OTLP_VERSION_STRING ")\n"
+    "otlp — OpenTelemetry tracing from the command line (otlp-cpp " OTLP_VERSION_STRING
+    ")\n"
     "\n"
     "Usage: otlp <command> [flags]\n"
     "\n"

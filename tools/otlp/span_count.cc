@@ -49,8 +49,7 @@ bool ForEachLenField(std::string_view msg, F&& f) {
         msg.remove_prefix(len);
         break;
       }
-      default:
-        return false;  // groups (3, 4) are not used by OTLP; 6 and 7 do not exist
+      default: return false;  // groups (3, 4) are not used by OTLP; 6 and 7 do not exist
     }
   }
   return true;
@@ -98,8 +97,8 @@ Result<uint64_t> CountSpansJson(std::string_view body) {
       if (i >= body.size()) return fail();
       ++i;
       size_t j = i;
-      while (j < body.size() && (body[j] == ' ' || body[j] == '\t' || body[j] == '\n' ||
-                                 body[j] == '\r')) {
+      while (j < body.size() &&
+             (body[j] == ' ' || body[j] == '\t' || body[j] == '\n' || body[j] == '\r')) {
         ++j;
       }
       if (j < body.size() && body[j] == ':') key = std::move(s);
