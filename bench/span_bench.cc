@@ -35,9 +35,9 @@ struct Pipeline {
   Tracer tracer;
 
   explicit Pipeline(std::shared_ptr<Sampler> sampler) {
+    // Batches of 512 (the default) in a queue deep enough that a busy machine does not drop.
     auto p = BatchSpanProcessor::Create(std::make_unique<CountingExporter>(&exported),
                                         {.max_queue_size = 65536,
-                                         .max_export_batch_size = 8192,
                                          .schedule_delay = std::chrono::milliseconds(200)});
     bsp = p.get();
     provider = TracerProvider::Create({.processor = std::move(p),

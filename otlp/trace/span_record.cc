@@ -35,13 +35,6 @@ void* Arena::AllocateSlow(size_t n, size_t align) noexcept {
   return Allocate(n, align);
 }
 
-void Arena::Reset() noexcept {
-  cur_ = inline_;
-  cap_ = kInline;
-  used_ = 0;
-  block_index_ = 0;
-  if (!large_.empty()) [[unlikely]] large_.clear();
-}
 
 size_t Arena::capacity() const noexcept { return kInline + blocks_.size() * kBlock; }
 

@@ -38,7 +38,13 @@ class Arena {
     std::memcpy(p, s.data(), s.size());
     return {p, s.size()};
   }
-  void Reset() noexcept;
+  void Reset() noexcept {
+    cur_ = inline_;
+    cap_ = kInline;
+    used_ = 0;
+    block_index_ = 0;
+    if (!large_.empty()) [[unlikely]] large_.clear();
+  }
   void Prefetch() const noexcept {
     __builtin_prefetch(inline_, 1, 3);
     __builtin_prefetch(&cur_, 1, 3);
