@@ -53,6 +53,18 @@ echo "=== [1/4] g++ build + full suite"
 configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ -DOTLP_WERROR=ON
 run_ctest "g++" build
 
+echo "=== install, then build a program with find_package(otlp)"
+prefix=$(mktemp -d)
+if cmake --install build --prefix "$prefix" >/dev/null &&
+   cmake -S tests/install -B "$prefix/check" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
+   cmake --build "$prefix/check" >/dev/null &&
+   "$prefix/check/app" 2>&1 | grep -q 'span "installed"'; then
+  total_pass=$((total_pass + 1)); summary+=("install: find_package(otlp) consumer builds and exports")
+else
+  total_fail=$((total_fail + 1)); summary+=("install: find_package(otlp) consumer FAILED")
+fi
+rm -rf "$prefix"
+
 if [ "${1:-}" != "--quick" ]; then
   echo "=== [2/4] clang + ASan + UBSan"
   configure_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
@@ -72,14 +84,14 @@ if [ "${1:-}" != "--quick" ]; then
   corpus=$(mktemp -d)
   cp -r tests/fuzz/corpus/propagation/. "$corpus/"
   set +e
-  build-fuzz/tests/fuzz/propagation_fuzz -runs=300000 -max_len=4096 -seed=1 "$corpus" \
+  build-fuzz/tests/fuzz/propagation_fuzz -runs=50000 -max_len=4096 -seed=1 "$corpus" \
     > build-fuzz/fuzz.log 2>&1
   rc=$?
   set -e
   rm -rf "$corpus"
   tail -3 build-fuzz/fuzz.log
   if [ "$rc" -eq 0 ]; then
-    total_pass=$((total_pass + 1)); summary+=("fuzz: propagation_fuzz 300000 runs, no crash")
+    total_pass=$((total_pass + 1)); summary+=("fuzz: propagation_fuzz 50000 runs, no crash")
   else
     total_fail=$((total_fail + 1)); summary+=("fuzz: propagation_fuzz FAILED (see build-fuzz/fuzz.log)")
   fi

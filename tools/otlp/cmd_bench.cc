@@ -243,8 +243,8 @@ int RunTrace(std::span<const std::string> args) {
         Clock::time_point t1 = Clock::now();
         n += chunk;
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
-        timings.push_back(
-            static_cast<uint32_t>(std::min<int64_t>(ns / static_cast<int64_t>(chunk), UINT32_MAX)));
+        timings.push_back(static_cast<uint32_t>(
+            std::min<int64_t>(ns / static_cast<int64_t>(std::max<size_t>(chunk, 1)), UINT32_MAX)));
         if (rate > 0) {
           auto due =
               start + std::chrono::duration_cast<Clock::duration>(
@@ -394,7 +394,8 @@ int RunSink(std::span<const std::string> args) {
     Clock::time_point wake = bounded ? std::min(next_tick, end) : next_tick;
     auto wait = std::max(wake - Clock::now(), Clock::duration::zero());
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
-    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    timespec ts{static_cast<time_t>(ns / 1000000000),
+                static_cast<decltype(timespec::tv_nsec)>(ns % 1000000000)};
     int sig = sigtimedwait(&stop_set, nullptr, &ts);
     if (sig > 0) break;
     Clock::time_point now = Clock::now();

@@ -182,7 +182,7 @@ int RunExec(std::span<const std::string> args) {
     exit_code = not_found ? 127 : 126;
     std::string what = not_found && command[0].find('/') == std::string::npos
                            ? std::string("command not found")
-                           : std::string(std::strerror(rc));
+                           : std::string(strerrordesc_np(rc));
     PrintError(cmd, command[0] + ": " + what);
     span.SetAttribute("process.exit.code", exit_code);
     span.SetStatus(trace::SpanStatusCode::kError, what);

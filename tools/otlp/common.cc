@@ -132,7 +132,8 @@ bool ParseRfc3339(std::string_view s, trace::SystemTime& out) {
   // Second 60 is a leap second; it is folded into the next minute's first second.
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return false;
   int64_t days = sys_days(ymd).time_since_epoch().count();
-  int64_t seconds = days * 86400 + h * 3600 + mi * 60 + sec - int64_t{offset_minutes} * 60;
+  int64_t seconds =
+      days * 86400 + int64_t{h} * 3600 + int64_t{mi} * 60 + sec - int64_t{offset_minutes} * 60;
   return FromUnixNanos(seconds, nanos, out);
 }
 
@@ -235,8 +236,9 @@ void AttributeList::AddInt(std::string_view key, int64_t value) {
   kvs_.push_back({Keep(key), AttributeValue(value)});
 }
 
-void AttributeList::AddStringArray(std::string_view key, std::vector<std::string> values) {
+void AttributeList::AddStringArray(std::string_view key, const std::vector<std::string>& values) {
   std::vector<std::string_view> v;
+  v.reserve(values.size());
   for (const std::string& s : values) v.push_back(Keep(s));
   views_.push_back(std::move(v));
   kvs_.push_back({Keep(key), AttributeValue(std::span<const std::string_view>(views_.back()))});
@@ -288,7 +290,7 @@ bool AttributeList::Add(std::string_view text, std::string& error) {
   } else if (type == "string[]") {
     std::vector<std::string> items;
     for (std::string_view part : SplitCommas(value)) items.emplace_back(part);
-    AddStringArray(key, std::move(items));
+    AddStringArray(key, items);
   } else if (type == "int[]") {
     std::vector<int64_t> items;
     for (std::string_view part : SplitCommas(value)) {
@@ -309,7 +311,7 @@ bool AttributeList::Add(std::string_view text, std::string& error) {
     kvs_.push_back({Keep(key), AttributeValue(std::span<const double>(doubles_.back()))});
   } else {  // bool[]
     std::vector<std::string_view> parts = SplitCommas(value);
-    auto items = std::make_unique<bool[]>(parts.size() == 0 ? 1 : parts.size());
+    auto items = std::make_unique<bool[]>(parts.empty() ? 1 : parts.size());
     for (size_t i = 0; i < parts.size(); ++i) {
       if (!ParseBool(parts[i], items[i])) {
         return bad("'" + std::string(parts[i]) + "' is not a boolean (true or false)");

@@ -55,7 +55,7 @@ class AttributeList {
   bool Add(std::string_view text, std::string& error);
   void AddString(std::string_view key, std::string_view value);
   void AddInt(std::string_view key, int64_t value);
-  void AddStringArray(std::string_view key, std::vector<std::string> values);
+  void AddStringArray(std::string_view key, const std::vector<std::string>& values);
   const std::vector<KeyValue>& view() const noexcept { return kvs_; }
 
  private:
