@@ -168,7 +168,15 @@ bool Sdk::ForceFlush(std::chrono::microseconds timeout) noexcept {
 }
 
 bool Sdk::Shutdown(std::chrono::microseconds timeout) noexcept {
-  return provider_->Shutdown(timeout);
+  // Flush first: a flush lets the exporter retry (a collector answering 503 once still gets
+  // the spans), whereas Shutdown makes it give up at once. Both share the one bound.
+  if (!provider_->enabled()) return provider_->Shutdown(timeout);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool flushed = provider_->ForceFlush(timeout);
+  auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+      deadline - std::chrono::steady_clock::now());
+  bool shut = provider_->Shutdown(std::max(left, std::chrono::microseconds(0)));
+  return flushed && shut;
 }
 
 Result<std::unique_ptr<Sdk>> Setup(SetupOptions options) {

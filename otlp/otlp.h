@@ -64,8 +64,8 @@ class Sdk {
     return provider_->GetTracer(name, version);
   }
   bool ForceFlush(std::chrono::microseconds timeout = std::chrono::seconds(30)) noexcept;
-  // Flushes, then stops the provider; idempotent. Without an argument the bound is
-  // shutdown_timeout() (what the destructor uses).
+  // Flushes (letting the exporter retry), then stops the provider, all within `timeout`;
+  // idempotent. Without an argument the bound is shutdown_timeout() (what the destructor uses).
   bool Shutdown(std::chrono::microseconds timeout) noexcept;
   bool Shutdown() noexcept { return Shutdown(shutdown_timeout_); }
 

@@ -2,7 +2,7 @@
 # Runs every otlp-cpp test on a fresh Debian bookworm machine (installs what it needs first):
 #   1. g++ build (warnings are errors): unit, integration, conformance and CLI tests
 #   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same suite
-#   3. clang build with ThreadSanitizer: the concurrency-labelled tests
+#   3. clang build with ThreadSanitizer: the same suite
 #   4. libFuzzer (clang): the header-extraction fuzz target for a fixed number of runs
 # Usage: scripts/test.sh [--quick]   (--quick: step 1 only)
 set -euo pipefail
@@ -72,10 +72,10 @@ if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     run_ctest "asan+ubsan" build-asan
 
-  echo "=== [3/4] clang + TSan (concurrency tests)"
+  echo "=== [3/4] clang + TSan: the same suite"
   configure_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
     -DOTLP_SANITIZE=thread -DOTLP_WERROR=ON -DOTLP_BUILD_BENCHMARKS=OFF
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest "tsan" build-tsan -L concurrency
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest "tsan" build-tsan
 
   echo "=== [4/4] libFuzzer: header extraction"
   configure_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \

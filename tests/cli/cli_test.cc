@@ -234,13 +234,20 @@ std::vector<JsonSpan> ParseSpans(const std::string& body) {
 
 class Receiver {
  public:
-  Receiver() {
+  // The first `fail_first` requests are answered 503 (retryable) and not recorded.
+  explicit Receiver(int fail_first = 0) : fail_left_(fail_first) {
     runtime_ = otlp::net::Runtime::Create();
     auto server = otlp::net::HttpServer::Start(
         runtime_, {.host = "127.0.0.1", .port = 0},
         [this](const otlp::net::ServerRequest& req, otlp::net::ServerResponse& res) {
           {
             std::lock_guard<std::mutex> lock(mu_);
+            if (fail_left_ > 0) {
+              --fail_left_;
+              ++failed_;
+              res.status = 503;
+              return;
+            }
             bodies_.push_back(req.body);
             content_types_.emplace_back(req.Header("Content-Type").value_or(""));
             for (JsonSpan& s : ParseSpans(req.body)) spans_.push_back(std::move(s));
@@ -267,6 +274,10 @@ class Receiver {
   std::vector<JsonSpan> spans() const {
     std::lock_guard<std::mutex> lock(mu_);
     return spans_;
+  }
+  int failed_count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failed_;
   }
   size_t request_count() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -314,6 +325,8 @@ class Receiver {
   std::unique_ptr<otlp::net::HttpServer> server_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
+  int fail_left_ = 0;
+  int failed_ = 0;
   std::vector<std::string> bodies_, content_types_;
   std::vector<JsonSpan> spans_;
 };
@@ -530,6 +543,19 @@ TEST(SpanTest, ChainingGivesSameTraceAndCorrectParent) {
   EXPECT_EQ(s2->parent_span_id, tp1->span_id);
   EXPECT_EQ(s3->parent_span_id, tp2->span_id);
   EXPECT_EQ(s3->trace_id, tp1->trace_id);
+}
+
+TEST(SpanTest, TransientCollectorErrorIsRetriedBeforeExit) {
+  Receiver rx(/*fail_first=*/1);
+  ASSERT_TRUE(rx.ok());
+  RunResult r = RunCli({"span", "--name", "retried"}, rx.Env());
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto tp = ParseTp(r.out);
+  ASSERT_TRUE(tp);
+  // The CLI has exited, so the retry (if any) has already arrived.
+  EXPECT_EQ(rx.failed_count(), 1);
+  EXPECT_TRUE(rx.WaitForSpan(tp->span_id, 0ms)) << r.err;
 }
 
 TEST(SpanTest, UnsampledParentIsPropagatedNotExported) {
