@@ -10,7 +10,9 @@ root=$(pwd)
 scripts/install-deps.sh
 (cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target otlp -j "$(nproc)"
+echo "building otlp (log: build/demo-build.log)"
+cmake --build build --target otlp -j "$(nproc)" >build/demo-build.log 2>&1 ||
+  { tail -40 build/demo-build.log; exit 1; }
 otlp="$root/build/tools/otlp/otlp"
 
 work=$(mktemp -d)
