@@ -32,7 +32,7 @@ namespace otlp::cli {
 
 struct FlagSpec {
   std::string_view name;   // without the leading "--"
-  std::string_view value;  // placeholder shown in help ("N", "URL"); empty: a boolean flag
+  std::string_view value;  // metavariable shown in help ("N", "URL"); empty: a boolean flag
   std::string_view help;
   bool repeated = false;
 };
