@@ -155,12 +155,8 @@ std::string Rate(double count, double seconds) {
 int RunTrace(std::span<const std::string> args) {
   const Command& cmd = TraceCommand();
   ParsedFlags flags;
+  if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
   std::string error;
-  if (!ParseFlags(cmd, args, flags, error)) return UsageError(cmd, error);
-  if (flags.help) {
-    std::fputs(HelpText(cmd).c_str(), stdout);
-    return 0;
-  }
   double seconds = 5, rate = 0;
   uint64_t attrs = 5, threads = 1, queue = 65536, batch = 8192, concurrency = 1;
   if (!SecondsFlag(flags, "seconds", seconds, error) ||
@@ -344,12 +340,8 @@ void HandleExport(SinkCounters& counters, const net::ServerRequest& req, net::Se
 int RunSink(std::span<const std::string> args) {
   const Command& cmd = SinkCommand();
   ParsedFlags flags;
+  if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
   std::string error;
-  if (!ParseFlags(cmd, args, flags, error)) return UsageError(cmd, error);
-  if (flags.help) {
-    std::fputs(HelpText(cmd).c_str(), stdout);
-    return 0;
-  }
   uint64_t port = 4318, threads = 1;
   double seconds = 0;
   if (!UnsignedFlag(flags, "port", 0, 65535, port, error) ||

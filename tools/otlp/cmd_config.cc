@@ -59,12 +59,8 @@ bool IsSecretHeaderList(std::string_view name) {
 int RunConfig(std::span<const std::string> args) {
   const Command& cmd = ConfigCommand();
   ParsedFlags flags;
+  if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
   std::string error;
-  if (!ParseFlags(cmd, args, flags, error)) return UsageError(cmd, error);
-  if (flags.help) {
-    std::fputs(HelpText(cmd).c_str(), stdout);
-    return 0;
-  }
   if (flags.Has("markdown")) {
     std::fputs(config::RenderMarkdown().c_str(), stdout);
     return std::fflush(stdout) == 0 ? 0 : 1;

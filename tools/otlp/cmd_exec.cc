@@ -36,7 +36,7 @@ const Command& ExecCommand() {
             "Recorded: process.command (argv[0]), process.command_args (string array),\n"
             "process.pid and process.exit.code (int). A non-zero exit sets status error\n"
             "\"exit code N\"; a command killed by a signal counts as exit code 128+N, with\n"
-            "process.exit.signal (int) and status \"killed by SIGxxx\".\n"
+            "process.exit.signal (int) and status \"killed by SIG<name>\" (e.g. SIGTERM).\n"
             "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to otlp are forwarded to\n"
             "the command (keyboard signals already reach it through the terminal and are not\n"
             "sent twice).\n"
@@ -120,12 +120,8 @@ std::vector<char*> CStrings(std::vector<std::string>& v) {
 int RunExec(std::span<const std::string> args) {
   const Command& cmd = ExecCommand();
   ParsedFlags flags;
+  if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
   std::string error;
-  if (!ParseFlags(cmd, args, flags, error)) return UsageError(cmd, error);
-  if (flags.help) {
-    std::fputs(HelpText(cmd).c_str(), stdout);
-    return 0;
-  }
   if (flags.positional.empty()) return UsageError(cmd, "missing command to run");
   std::vector<std::string> command = flags.positional;
 

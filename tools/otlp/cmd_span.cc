@@ -72,12 +72,8 @@ const Command& SpanCommand() {
 int RunSpan(std::span<const std::string> args) {
   const Command& cmd = SpanCommand();
   ParsedFlags flags;
+  if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
   std::string error;
-  if (!ParseFlags(cmd, args, flags, error)) return UsageError(cmd, error);
-  if (flags.help) {
-    std::fputs(HelpText(cmd).c_str(), stdout);
-    return 0;
-  }
 
   std::string name = flags.Get("name").value_or("");
   if (name.empty()) return UsageError(cmd, "--name is required");

@@ -163,4 +163,15 @@ int UsageError(const Command& command, std::string_view message) {
   return 2;
 }
 
+std::optional<int> ParseOrExit(const Command& command, std::span<const std::string> args,
+                               ParsedFlags& out) {
+  std::string error;
+  if (!ParseFlags(command, args, out, error)) return UsageError(command, error);
+  if (out.help) {
+    std::fputs(HelpText(command).c_str(), stdout);
+    return 0;
+  }
+  return std::nullopt;
+}
+
 }  // namespace otlp::cli

@@ -70,4 +70,9 @@ std::string HelpText(const Command& command);
 // "otlp span: <message> (see otlp span --help)" on stderr; returns the exit code 2.
 int UsageError(const Command& command, std::string_view message);
 
+// The common start of every command: parses `args` into `out`; on a usage error prints it and
+// returns 2, on --help prints the help and returns 0; returns nullopt when the command should run.
+std::optional<int> ParseOrExit(const Command& command, std::span<const std::string> args,
+                               ParsedFlags& out);
+
 }  // namespace otlp::cli
