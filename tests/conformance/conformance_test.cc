@@ -3,30 +3,24 @@
 // Every field of a hand-built batch is encoded as protobuf and as OTLP/JSON (plain and gzip),
 // decoded by decode.js, and compared field by field with values written out here by hand.
 //
-// Needs node and `npm install` in tests/conformance; skipped with a message otherwise.
+// Needs node and `npm ci` in tests/conformance; skipped with a message otherwise.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "otlp/exporter/otlp_encoder.h"
 #include "otlp/trace/resource.h"
-
-#ifndef OTLP_CONFORMANCE_DIR
-#error "OTLP_CONFORMANCE_DIR must name the tests/conformance source directory"
-#endif
+#include "tests/conformance/conformance_support.h"
 
 namespace otlp::exporter {
 namespace {
@@ -44,19 +38,11 @@ using trace::TraceFlags;
 using trace::TraceId;
 using trace::TraceState;
 
+using test::ExpectedFields;
+using test::NodeResult;
+using test::Q;
+
 namespace fs = std::filesystem;
-
-constexpr const char* kDir = OTLP_CONFORMANCE_DIR;
-
-std::string SkipReason() {
-  const std::string dir = kDir;
-  if (!fs::exists(dir +
-                  "/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root.js")) {
-    return "node_modules missing: run `npm install` in " + dir;
-  }
-  if (std::system("node --version >/dev/null 2>&1") != 0) return "node is not installed";
-  return {};
-}
 
 std::string Gzip(const std::string& in) {
   z_stream zs{};
@@ -73,11 +59,6 @@ std::string Gzip(const std::string& in) {
   return out;
 }
 
-struct NodeResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
 // Runs decode.js on `body` (written to a temporary file).
 NodeResult Decode(const std::string& body, const std::string& args) {
   static int counter = 0;
@@ -87,88 +68,15 @@ NodeResult Decode(const std::string& body, const std::string& args) {
     std::ofstream f(file, std::ios::binary);
     f.write(body.data(), static_cast<std::streamsize>(body.size()));
   }
-  const std::string cmd =
-      std::string("node '") + kDir + "/decode.js' " + args + " '" + file + "' 2>&1";
-  NodeResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    ADD_FAILURE() << "popen failed: " << cmd;
-    return r;
-  }
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  NodeResult r = test::RunNodeScript("decode.js", args + " '" + file + "'");
   fs::remove(file);
   return r;
 }
 
 // decode.js --flat output as path -> value.
 std::map<std::string, std::string> Flat(const std::string& body, const std::string& args) {
-  const NodeResult r = Decode(body, args + " --flat");
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  std::map<std::string, std::string> m;
-  std::istringstream in(r.output);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    if (eq == std::string::npos) {
-      ADD_FAILURE() << "bad line: " << line;
-      continue;
-    }
-    EXPECT_TRUE(m.emplace(line.substr(0, eq), line.substr(eq + 1)).second) << line;
-  }
-  return m;
+  return test::ParseFlatOutput(Decode(body, args + " --flat"), "decode.js");
 }
-
-// Expected decoded fields, written out by hand.
-class Expect {
- public:
-  // `value` is the JSON form decode.js prints: strings quoted, numbers bare.
-  void Add(const std::string& path, const std::string& value) {
-    EXPECT_TRUE(fields_.emplace(path, value).second) << "duplicate " << path;
-  }
-  static std::string Q(const std::string& s) { return "\"" + s + "\""; }
-  void Str(const std::string& path, const std::string& s) { Add(path, Q(s)); }
-  // KeyValue at `prefix`[i]: value member `member` (stringValue, intValue…) = `value`.
-  void Attr(const std::string& prefix, int i, const std::string& key, const std::string& member,
-            const std::string& value) {
-    const std::string p = prefix + "[" + std::to_string(i) + "]";
-    Str(p + ".key", key);
-    Add(p + ".value." + member, value);
-  }
-  // Array attribute: elements given as (member, value).
-  void ArrayAttr(const std::string& prefix, int i, const std::string& key,
-                 const std::vector<std::pair<std::string, std::string>>& elems) {
-    const std::string p = prefix + "[" + std::to_string(i) + "]";
-    Str(p + ".key", key);
-    if (elems.empty()) Add(p + ".value.arrayValue", "{}");
-    for (size_t j = 0; j < elems.size(); ++j) {
-      Add(p + ".value.arrayValue.values[" + std::to_string(j) + "]." + elems[j].first,
-          elems[j].second);
-    }
-  }
-
-  // Every expected field decoded with that value, and nothing else decoded.
-  void Check(const std::map<std::string, std::string>& got) const {
-    for (const auto& [path, value] : fields_) {
-      auto it = got.find(path);
-      if (it == got.end()) {
-        ADD_FAILURE() << "missing " << path << " (expected " << value << ")";
-      } else {
-        EXPECT_EQ(it->second, value) << path;
-      }
-    }
-    for (const auto& [path, value] : got) {
-      EXPECT_TRUE(fields_.count(path)) << "unexpected " << path << "=" << value;
-    }
-    EXPECT_EQ(got.size(), fields_.size());
-  }
-
- private:
-  std::map<std::string, std::string> fields_;
-};
 
 TraceId MakeTraceId(uint8_t first) {
   uint8_t b[16];
@@ -314,13 +222,13 @@ struct Fixture {
     return p;
   }
 
-  static Expect Expected() {
-    Expect x;
+  static ExpectedFields Expected() {
+    ExpectedFields x;
     // resourceSpans[0]: r1 with scope s1 (A, D) then s2 (B).
     const std::string r0 = "resourceSpans[0]";
     const std::string ra = r0 + ".resource.attributes";
-    x.Attr(ra, 0, "service.name", "stringValue", Expect::Q("conf-svc"));
-    x.Attr(ra, 1, "res.int", "intValue", Expect::Q("42"));
+    x.Attr(ra, 0, "service.name", "stringValue", Q("conf-svc"));
+    x.Attr(ra, 1, "res.int", "intValue", Q("42"));
     x.Attr(ra, 2, "res.bool", "boolValue", "true");
     x.Attr(ra, 3, "res.double", "doubleValue", "2.5");
     x.ArrayAttr(ra, 4, "res.strs", {{"stringValue", "\"a\""}, {"stringValue", "\"b\""}});
@@ -450,7 +358,7 @@ struct Fixture {
 class Conformance : public testing::Test {
  protected:
   void SetUp() override {
-    if (const std::string why = SkipReason(); !why.empty()) GTEST_SKIP() << why;
+    if (const std::string why = test::NodeSkipReason(); !why.empty()) GTEST_SKIP() << why;
   }
   std::string Proto() const {
     std::string out;

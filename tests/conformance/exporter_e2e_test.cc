@@ -8,29 +8,16 @@
 // User-Agent) are checked too.
 //
 // Needs node and `npm ci` in tests/conformance; skipped with a message otherwise.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
-#include <memory>
-#include <optional>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,18 +35,15 @@
 #include "otlp/trace/sampler.h"
 #include "otlp/trace/span.h"
 #include "otlp/trace/tracer.h"
-
-#ifndef OTLP_CONFORMANCE_DIR
-#error "OTLP_CONFORMANCE_DIR must name the tests/conformance source directory"
-#endif
-
-extern char** environ;
+#include "tests/conformance/conformance_support.h"
 
 namespace otlp::exporter {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using test::ExpectedFields;
+using test::Q;
+using test::ReadAll;
 using trace::SpanContext;
 using trace::SpanKind;
 using trace::SpanStatusCode;
@@ -67,225 +51,15 @@ using trace::SystemTime;
 
 namespace fs = std::filesystem;
 
-constexpr const char* kDir = OTLP_CONFORMANCE_DIR;
-// Generous upper bounds so that a stuck child or exporter fails the test instead of hanging it.
-constexpr auto kStartLimit = 60s;
-constexpr auto kStopLimit = 30s;
+// A generous upper bound so that a stuck exporter fails the test instead of hanging it.
 constexpr auto kFlushLimit = 60s;
 
-std::string SkipReason() {
-  const std::string dir = kDir;
-  if (!fs::exists(dir +
-                  "/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root.js")) {
-    return "node_modules missing: run `npm ci` in " + dir;
-  }
-  if (std::system("node --version >/dev/null 2>&1") != 0) return "node is not installed";
-  return {};
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// ---- receiver.js as a child process ----
-
-// Runs `node receiver.js --out=<file> --exit-on-stdin-eof`: its stdin is a pipe we hold (closing
-// it stops the receiver), its stdout a pipe that first carries the port, then closes at exit.
-class Receiver {
- public:
-  Receiver() = default;
-  Receiver(const Receiver&) = delete;
-  Receiver& operator=(const Receiver&) = delete;
-  ~Receiver() { Stop(); }
-
-  // Starts the receiver; an empty string on success, else what went wrong.
-  std::string Start(const std::string& out_file, const std::string& err_file) {
-    err_file_ = err_file;
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0) return "pipe2 failed";
-    if (pipe2(out, O_CLOEXEC) != 0) {
-      close(in[0]);
-      close(in[1]);
-      return "pipe2 failed";
-    }
-    std::vector<std::string> args = {"node", std::string(kDir) + "/receiver.js",
-                                     "--out=" + out_file, "--exit-on-stdin-eof"};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);  // dup2 clears O_CLOEXEC on 0 and 1
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int rc = posix_spawnp(&pid_, "node", &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    stdin_fd_ = in[1];
-    stdout_fd_ = out[0];
-    if (rc != 0) {
-      pid_ = -1;
-      return std::string("cannot start node: ") + std::strerror(rc);
-    }
-
-    // The first line of stdout is the port.
-    const auto deadline = Clock::now() + kStartLimit;
-    std::string line;
-    while (line.find('\n') == std::string::npos) {
-      if (!ReadSome(deadline, line)) {
-        return "receiver.js printed no port (" + line + "); stderr: " + ReadAll(err_file_);
-      }
-    }
-    const int port = std::atoi(line.c_str());
-    if (port <= 0 || port > 65535) return "receiver.js printed a bad port: " + line;
-    port_ = port;
-    return {};
-  }
-
-  int port() const { return port_; }
-  std::string stderr_text() const { return ReadAll(err_file_); }
-
-  // Closes the receiver's stdin, which makes it exit; waits for that (its stdout reaching EOF),
-  // killing it only if it does not exit within kStopLimit. Idempotent.
-  void Stop() {
-    if (stdin_fd_ >= 0) {
-      close(stdin_fd_);
-      stdin_fd_ = -1;
-    }
-    if (pid_ > 0) {
-      const auto deadline = Clock::now() + kStopLimit;
-      std::string ignored;
-      while (stdout_fd_ >= 0 && ReadSome(deadline, ignored)) {
-      }
-      if (stdout_fd_ >= 0) {  // still open: the deadline passed
-        ADD_FAILURE() << "receiver.js did not exit when its stdin closed; killing it";
-        kill(pid_, SIGKILL);
-      }
-      int status = 0;
-      while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      pid_ = -1;
-    }
-    if (stdout_fd_ >= 0) {
-      close(stdout_fd_);
-      stdout_fd_ = -1;
-    }
-  }
-
- private:
-  // Appends what stdout has to `out`. False at EOF (stdout is then closed) or at the deadline.
-  bool ReadSome(Clock::time_point deadline, std::string& out) {
-    while (true) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left <= 0ms) return false;
-      pollfd p{stdout_fd_, POLLIN, 0};
-      const int r = poll(&p, 1, static_cast<int>(left.count()));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      char buf[512];
-      const ssize_t n = read(stdout_fd_, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        close(stdout_fd_);
-        stdout_fd_ = -1;
-        return false;
-      }
-      out.append(buf, static_cast<size_t>(n));
-      return true;
-    }
-  }
-
-  pid_t pid_ = -1;
-  int stdin_fd_ = -1;
-  int stdout_fd_ = -1;
-  int port_ = 0;
-  std::string err_file_;
-};
-
-// ---- decoding the receiver's log ----
-
-// Runs e2e_spans.js on the receiver's output: "path=value" lines keyed by span name.
+// Runs e2e_spans.js on the receiver's output: "path=value" lines keyed by span name. A repeated
+// path means two spans of the same name: each span must arrive exactly once.
 std::map<std::string, std::string> FlatSpans(const std::string& receiver_out) {
-  std::map<std::string, std::string> m;
-  const std::string cmd =
-      std::string("node '") + kDir + "/e2e_spans.js' '" + receiver_out + "' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    ADD_FAILURE() << "popen failed: " << cmd;
-    return m;
-  }
-  std::string text;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
-  const int status = pclose(p);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    if (eq == std::string::npos) {
-      ADD_FAILURE() << "bad line from e2e_spans.js: " << line;
-      continue;
-    }
-    // A repeated path means two spans of the same name: each span must arrive exactly once.
-    EXPECT_TRUE(m.emplace(line.substr(0, eq), line.substr(eq + 1)).second) << "repeated " << line;
-  }
-  return m;
+  return test::ParseFlatOutput(test::RunNodeScript("e2e_spans.js", "'" + receiver_out + "'"),
+                               "e2e_spans.js");
 }
-
-std::string Q(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
-
-// The fields the receiver must have decoded, with their canonical values ("path" -> JSON text).
-class Expected {
- public:
-  void Add(const std::string& path, const std::string& value) {
-    EXPECT_TRUE(fields_.emplace(path, value).second) << "test bug: duplicate " << path;
-  }
-  // Attribute `i` of the list at `list`: `member` is stringValue, intValue, boolValue, …
-  void Attr(const std::string& list, int i, std::string_view key, const std::string& member,
-            const std::string& value) {
-    const std::string p = list + "[" + std::to_string(i) + "]";
-    Add(p + ".key", Q(key));
-    Add(p + ".value." + member, value);
-  }
-  void ArrayAttr(const std::string& list, int i, std::string_view key, const std::string& member,
-                 const std::vector<std::string>& values) {
-    const std::string p = list + "[" + std::to_string(i) + "]";
-    Add(p + ".key", Q(key));
-    if (values.empty()) Add(p + ".value.arrayValue", "{}");
-    for (size_t j = 0; j < values.size(); ++j) {
-      Add(p + ".value.arrayValue.values[" + std::to_string(j) + "]." + member, values[j]);
-    }
-  }
-
-  // Every expected span field arrived with its value, and no span field arrived that the test
-  // did not expect. Lines about requests (request[…]) are checked separately.
-  void CheckSpans(const std::map<std::string, std::string>& got) const {
-    for (const auto& [path, value] : fields_) {
-      auto it = got.find(path);
-      if (it == got.end()) {
-        ADD_FAILURE() << "missing " << path << " (expected " << value << ")";
-      } else {
-        EXPECT_EQ(it->second, value) << path;
-      }
-    }
-    for (const auto& [path, value] : got) {
-      if (path.starts_with("request[")) continue;
-      EXPECT_TRUE(fields_.count(path)) << "unexpected " << path << "=" << value;
-    }
-  }
-
- private:
-  std::map<std::string, std::string> fields_;
-};
 
 // ---- the scenario ----
 
@@ -422,7 +196,7 @@ Ids MakeSpans(trace::TracerProvider& provider) {
   return ids;
 }
 
-void AddResourceAndScope(Expected& x, const std::string& span, bool lib_scope) {
+void AddResourceAndScope(ExpectedFields& x, const std::string& span, bool lib_scope) {
   const std::string r = span + ".resource.attributes";
   x.Attr(r, 0, "service.name", "stringValue", Q("e2e-service"));
   x.Attr(r, 1, "deployment.environment.name", "stringValue", Q("test"));
@@ -440,8 +214,8 @@ void AddResourceAndScope(Expected& x, const std::string& span, bool lib_scope) {
   }
 }
 
-Expected Expect(const Ids& ids) {
-  Expected x;
+ExpectedFields Expect(const Ids& ids) {
+  ExpectedFields x;
   const std::string sampled_local = "257";  // sampled | 0x100 (is-remote known), local parent
 
   // server: remote parent from traceparent/tracestate; everything set.
@@ -576,7 +350,7 @@ void PrintTo(const Combination& c, std::ostream* os) {
 class ExporterE2e : public testing::TestWithParam<Combination> {
  protected:
   void SetUp() override {
-    if (const std::string why = SkipReason(); !why.empty()) GTEST_SKIP() << why;
+    if (const std::string why = test::NodeSkipReason(); !why.empty()) GTEST_SKIP() << why;
     const std::string base =
         testing::TempDir() + "otlp_e2e_" + std::to_string(getpid()) + "_" + GetParam().name;
     out_file_ = base + ".jsonl";
@@ -596,7 +370,7 @@ class ExporterE2e : public testing::TestWithParam<Combination> {
     if (!err_file_.empty()) fs::remove(err_file_);
   }
 
-  Receiver receiver_;
+  test::ReceiverProcess receiver_;
   std::string out_file_;
   std::string err_file_;
 };
@@ -629,7 +403,8 @@ TEST_P(ExporterE2e, EveryFieldRoundTrips) {
   EXPECT_EQ(stats.retries, 0u);
 
   const auto got = FlatSpans(out_file_);
-  Expect(ids).CheckSpans(got);
+  // Lines about requests (request[…]) are checked below.
+  Expect(ids).Check(got, "request[");
 
   // Every request the exporter sent was decoded and logged, with the right headers.
   size_t requests = 0, spans = 0;
