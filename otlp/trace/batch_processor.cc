@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "otlp/core/config.h"
 #include "otlp/core/log.h"
+#include "otlp/trace/internal/packed_span.h"
 #include "otlp/trace/internal/span_record.h"
 
 #if defined(__linux__)
@@ -22,7 +24,6 @@
 
 namespace otlp::trace {
 
-using internal::SpanRecord;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -38,19 +39,24 @@ size_t RoundUpPow2(size_t n) {
   return p;
 }
 
-// Single-producer single-consumer ring of record pointers.
+// Single-producer single-consumer ring of pointers.
 class Ring {
  public:
   explicit Ring(size_t capacity)
-      : mask_(RoundUpPow2(capacity) - 1), limit_(capacity), slots_(new SpanRecord*[mask_ + 1]) {}
+      : mask_(RoundUpPow2(capacity) - 1), limit_(capacity), slots_(new char*[mask_ + 1]) {}
 
   // Producer side.
-  bool Push(SpanRecord* r) noexcept {
+  bool HasSpace() noexcept {
     uint64_t h = head_.load(std::memory_order_relaxed);
     if (h - cached_tail_ >= limit_) {
       cached_tail_ = tail_.load(std::memory_order_acquire);
       if (h - cached_tail_ >= limit_) return false;
     }
+    return true;
+  }
+  bool Push(char* r) noexcept {
+    if (!HasSpace()) return false;
+    uint64_t h = head_.load(std::memory_order_relaxed);
     slots_[h & mask_] = r;
     head_.store(h + 1, std::memory_order_release);
     return true;
@@ -64,7 +70,7 @@ class Ring {
   uint64_t Pending() const noexcept {
     return head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_relaxed);
   }
-  size_t Pop(SpanRecord** out, size_t max) noexcept {
+  size_t Pop(char** out, size_t max) noexcept {
     uint64_t t = tail_.load(std::memory_order_relaxed);
     uint64_t h = head_.load(std::memory_order_acquire);
     size_t n = static_cast<size_t>(std::min<uint64_t>(h - t, max));
@@ -76,48 +82,139 @@ class Ring {
  private:
   const uint64_t mask_;
   const uint64_t limit_;
-  std::unique_ptr<SpanRecord*[]> slots_;
+  std::unique_ptr<char*[]> slots_;
   alignas(64) std::atomic<uint64_t> head_{0};
   uint64_t cached_tail_ = 0;
   alignas(64) std::atomic<uint64_t> tail_{0};
 };
 
-// One producing thread's queues: ended spans to the export thread, and exported records back
-// to the producer for reuse.
-struct ThreadQueue final : internal::RecordSource {
-  explicit ThreadQueue(size_t capacity, size_t recycle_capacity)
-      : spans(capacity), recycled(recycle_capacity) {}
-  ~ThreadQueue() override {
-    SpanRecord* buf[256];
-    size_t n;
-    while ((n = spans.Pop(buf, 256)) > 0)
-      for (size_t i = 0; i < n; ++i) delete buf[i];
-    while ((n = recycled.Pop(buf, 256)) > 0)
-      for (size_t i = 0; i < n; ++i) delete buf[i];
-  }
-  size_t TakeRecycled(SpanRecord** out, size_t max) noexcept override {
-    return recycled.Pop(out, max);
+// Packed spans live in chunks of kChunkSize bytes, aligned to their size so the chunk of a block
+// is its address rounded down. A span too large for a chunk gets a chunk of its own (a multiple
+// of kChunkSize; its one block starts within the first kChunkSize bytes). The first
+// kChunkHeader bytes of a chunk hold its capacity.
+constexpr size_t kChunkSize = 64 * 1024;
+constexpr size_t kChunkHeader = 64;
+constexpr size_t kFreeChunks = 256;  // exported chunks waiting to be reused, per thread
+
+char* NewChunk(size_t size) noexcept {
+  auto* c = static_cast<char*>(std::aligned_alloc(kChunkSize, size));
+  if (c != nullptr) *reinterpret_cast<size_t*>(c) = size;
+  return c;
+}
+size_t ChunkCapacity(const char* c) noexcept { return *reinterpret_cast<const size_t*>(c); }
+char* ChunkOf(char* block) noexcept {
+  return reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(block) & ~uintptr_t{kChunkSize - 1});
+}
+
+// One producing thread's queue: packed spans in chunks the thread writes sequentially, their
+// addresses in a ring to the export thread, and exported chunks back to the thread for reuse.
+//
+// A chunk is done when the export thread has exported its last block: it knows that when it
+// meets a block of a later chunk (the producer never returns to a chunk it left).
+struct ThreadQueue {
+  explicit ThreadQueue(size_t capacity) : spans(capacity), free_chunks(kFreeChunks) {}
+  ThreadQueue(const ThreadQueue&) = delete;
+  ThreadQueue& operator=(const ThreadQueue&) = delete;
+  // Runs when neither side uses the queue any more.
+  ~ThreadQueue() {
+    std::vector<char*> chunks;
+    try {
+      chunks.reserve(16);
+      char* buf[256];
+      size_t n;
+      while ((n = spans.Pop(buf, 256)) > 0) {
+        for (size_t i = 0; i < n; ++i) {
+          internal::DestroyPacked(buf[i]);
+          chunks.push_back(ChunkOf(buf[i]));
+        }
+      }
+      while ((n = free_chunks.Pop(buf, 256)) > 0) chunks.insert(chunks.end(), buf, buf + n);
+      chunks.push_back(chunk);
+      chunks.push_back(spare);
+      chunks.push_back(consumer_chunk);
+    } catch (...) {
+      // Out of memory while cleaning up: leak rather than crash.
+    }
+    std::sort(chunks.begin(), chunks.end());
+    chunks.erase(std::unique(chunks.begin(), chunks.end()), chunks.end());
+    for (char* c : chunks) std::free(c);
   }
 
-  Ring spans;     // producer: app thread; consumer: export thread
-  Ring recycled;  // producer: export thread; consumer: app thread
+  // Producer: room for a block of `n` bytes (a multiple of 8), or null when out of memory.
+  // Commit() makes it part of the chunk.
+  char* Reserve(size_t n) noexcept {
+    if (used + n <= cap) [[likely]] return chunk + used;
+    return NextChunk(n);
+  }
+  void Commit(size_t n) noexcept { used += n; }
+
+  Ring spans;        // producer: app thread; consumer: export thread
+  Ring free_chunks;  // producer: export thread; consumer: app thread
   std::atomic<bool> orphaned{false};
+
+  // Producer state.
+  char* chunk = nullptr;  // being written
+  size_t used = 0;
+  size_t cap = 0;
+  char* spare = nullptr;  // an empty chunk kept for the next switch
+
+  // Consumer state: the chunk of the last block taken.
+  char* consumer_chunk = nullptr;
+
+ private:
+  char* NextChunk(size_t n) noexcept {
+    size_t need = kChunkHeader + n;
+    char* c = nullptr;
+    if (need <= kChunkSize) {
+      c = std::exchange(spare, nullptr);
+      if (c == nullptr) {
+        char* got[1];
+        if (free_chunks.Pop(got, 1) == 1) c = got[0];
+      }
+      if (c == nullptr) c = NewChunk(kChunkSize);
+    } else {
+      c = NewChunk((need + kChunkSize - 1) & ~(kChunkSize - 1));
+    }
+    if (c == nullptr) return nullptr;
+    if (chunk != nullptr && used == kChunkHeader) {
+      // The chunk being left holds no block, so the export thread will never release it.
+      if (spare == nullptr && ChunkCapacity(chunk) == kChunkSize) {
+        spare = chunk;
+      } else {
+        std::free(chunk);
+      }
+    }
+    chunk = c;
+    used = kChunkHeader;
+    cap = ChunkCapacity(c);
+    return chunk + used;
+  }
 };
 
 std::atomic<uint64_t> g_next_processor_id{1};
 
-// This thread's queue for one processor (the most recently used one).
-struct ThreadBinding {
-  uint64_t processor_id = 0;
-  std::shared_ptr<ThreadQueue> queue;
-  ~ThreadBinding() {
-    if (queue) queue->orphaned.store(true, std::memory_order_release);
-  }
+// The queue of the processor this thread used last: plain data, so the hot path reads it
+// without the guard of a thread_local that has a destructor.
+struct FastBinding {
+  uint64_t processor_id;
+  ThreadQueue* queue;
+  bool dead;  // the thread is exiting
 };
-thread_local ThreadBinding t_binding;
-thread_local bool t_binding_dead = false;
-struct BindingGuard {
-  ~BindingGuard() { t_binding_dead = true; }
+thread_local constinit FastBinding t_fast{0, nullptr, false};
+
+// This thread's queues for the processors it used most recently (usually one), owned.
+struct ThreadBindings {
+  static constexpr size_t kSlots = 4;
+  struct Slot {
+    uint64_t processor_id = 0;
+    std::shared_ptr<ThreadQueue> queue;
+  };
+  Slot slots[kSlots];
+  ~ThreadBindings() {
+    t_fast = {0, nullptr, true};
+    for (Slot& s : slots)
+      if (s.queue) s.queue->orphaned.store(true, std::memory_order_release);
+  }
 };
 
 }  // namespace
@@ -159,34 +256,64 @@ struct BatchSpanProcessor::Impl {
   std::thread worker;
 
   ThreadQueue* Bind() noexcept;
+  ThreadQueue* BindSlow() noexcept;
+  template <typename Slots>
+  ThreadQueue* BindSlot(Slots& slots) noexcept;
   void Wake() noexcept;
   void Sleep(Clock::time_point until) noexcept;
   void Run() noexcept;
-  size_t Collect(std::vector<std::shared_ptr<ThreadQueue>>& local, size_t& rr,
-                 std::vector<SpanRecord*>& batch, std::vector<ThreadQueue*>& origin) noexcept;
   uint64_t TotalPending(const std::vector<std::shared_ptr<ThreadQueue>>& local) const noexcept;
-  void ExportAndRecycle(std::vector<SpanRecord*>& batch, std::vector<ThreadQueue*>& origin,
-                        std::vector<const SpanData*>& views) noexcept;
+
+  // Export-thread state.
+  struct Released {
+    ThreadQueue* queue;
+    char* chunk;
+  };
+  std::vector<SpanData> slots;          // reused for every batch
+  std::vector<const SpanData*> views;   // into slots
+  std::vector<Released> released;       // chunks to recycle once the batch is exported
+  size_t Collect(std::vector<std::shared_ptr<ThreadQueue>>& local, size_t& rr) noexcept;
+  void ExportAndRecycle() noexcept;
   void RefreshQueues(std::vector<std::shared_ptr<ThreadQueue>>& local, uint64_t& version) noexcept;
 };
 
 ThreadQueue* BatchSpanProcessor::Impl::Bind() noexcept {
-  if (t_binding_dead) return nullptr;
-  if (t_binding.processor_id == id) [[likely]] return t_binding.queue.get();
-  static thread_local BindingGuard guard;
-  (void)guard;
+  const FastBinding& f = t_fast;
+  if (f.processor_id == id) [[likely]] return f.queue;
+  if (f.dead) return nullptr;
+  return BindSlow();
+}
+
+ThreadQueue* BatchSpanProcessor::Impl::BindSlow() noexcept {
+  static thread_local ThreadBindings bindings;
+  auto& slots_ = bindings.slots;
+  ThreadQueue* q = BindSlot(slots_);
+  if (q != nullptr) t_fast = {id, q, false};
+  return q;
+}
+
+template <typename Slots>
+ThreadQueue* BatchSpanProcessor::Impl::BindSlot(Slots& slots_) noexcept {
+  // A recent processor: move it to the front.
+  for (size_t i = 0; i < ThreadBindings::kSlots; ++i) {
+    if (slots_[i].processor_id == id) {
+      std::rotate(slots_, slots_ + i, slots_ + i + 1);
+      return slots_[0].queue.get();
+    }
+  }
   try {
-    auto q = std::make_shared<ThreadQueue>(max_queue, max_queue + max_batch);
+    auto q = std::make_shared<ThreadQueue>(max_queue);
     {
       std::lock_guard<std::mutex> lock(queues_mu);
       queues.push_back(q);
     }
     queues_version.fetch_add(1, std::memory_order_release);
-    if (t_binding.queue) t_binding.queue->orphaned.store(true, std::memory_order_release);
-    t_binding.processor_id = id;
-    t_binding.queue = q;
-    internal::SetThreadRecordSource(q);
-    return q.get();
+    // The least recently used binding makes room.
+    auto& last = slots_[ThreadBindings::kSlots - 1];
+    if (last.queue) last.queue->orphaned.store(true, std::memory_order_release);
+    last = {id, std::move(q)};
+    std::rotate(slots_, slots_ + ThreadBindings::kSlots - 1, slots_ + ThreadBindings::kSlots);
+    return slots_[0].queue.get();
   } catch (...) {
     return nullptr;
   }
@@ -258,56 +385,71 @@ uint64_t BatchSpanProcessor::Impl::TotalPending(
 }
 
 size_t BatchSpanProcessor::Impl::Collect(std::vector<std::shared_ptr<ThreadQueue>>& local,
-                                         size_t& rr, std::vector<SpanRecord*>& batch,
-                                         std::vector<ThreadQueue*>& origin) noexcept {
-  batch.clear();
-  origin.clear();
+                                         size_t& rr) noexcept {
+  views.clear();
+  released.clear();
   if (local.empty()) return 0;
+  if (slots.size() < max_batch) {
+    try {
+      views.reserve(max_batch);
+      released.reserve(max_batch);  // at most one chunk per block
+      slots.resize(max_batch);
+    } catch (...) {
+      return 0;  // out of memory: spans stay queued
+    }
+  }
+  const size_t limit = max_batch;
+  char* blocks[256];
   // Round-robin over producer queues so one busy thread cannot starve the others.
-  for (size_t k = 0; k < local.size() && batch.size() < max_batch; ++k) {
+  for (size_t k = 0; k < local.size() && views.size() < limit; ++k) {
     ThreadQueue* q = local[(rr + k) % local.size()].get();
-    size_t before = batch.size();
-    batch.resize(max_batch);
-    size_t n = q->spans.Pop(batch.data() + before, max_batch - before);
-    batch.resize(before + n);
-    origin.insert(origin.end(), n, q);
+    size_t n;
+    while (views.size() < limit &&
+           (n = q->spans.Pop(blocks, std::min<size_t>(256, limit - views.size()))) > 0) {
+      for (size_t i = 0; i < n; ++i) {
+        char* chunk = ChunkOf(blocks[i]);
+        if (chunk != q->consumer_chunk) {
+          // The producer has left the previous chunk: it is free once this batch is exported.
+          if (q->consumer_chunk != nullptr) released.push_back({q, q->consumer_chunk});
+          q->consumer_chunk = chunk;
+        }
+        SpanData& d = slots[views.size()];
+        try {
+          internal::Unpack(blocks[i], d);
+          views.push_back(&d);
+        } catch (...) {
+          internal::DestroyPacked(blocks[i]);
+          dropped.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    }
   }
   rr = (rr + 1) % local.size();
-  return batch.size();
+  return views.size() + released.size();
 }
 
-void BatchSpanProcessor::Impl::ExportAndRecycle(std::vector<SpanRecord*>& batch,
-                                                std::vector<ThreadQueue*>& origin,
-                                                std::vector<const SpanData*>& views) noexcept {
-  views.clear();
-  for (SpanRecord* r : batch) views.push_back(&r->data);
-  ExportResult result = exporter->Export(std::span<const SpanData* const>(views));
-  batches.fetch_add(1, std::memory_order_relaxed);
-  (result == ExportResult::kSuccess ? exported : failed)
-      .fetch_add(batch.size(), std::memory_order_relaxed);
-  // Records go back unreset: only the producing thread writes to them (see AcquireRecord).
-  for (size_t i = 0; i < batch.size(); ++i) {
-    SpanRecord* r = batch[i];
-    ThreadQueue* q = origin[i];
-    if (q->orphaned.load(std::memory_order_acquire) || !q->recycled.Push(r)) delete r;
+void BatchSpanProcessor::Impl::ExportAndRecycle() noexcept {
+  if (!views.empty()) {
+    ExportResult result = exporter->Export(std::span<const SpanData* const>(views));
+    batches.fetch_add(1, std::memory_order_relaxed);
+    (result == ExportResult::kSuccess ? exported : failed)
+        .fetch_add(views.size(), std::memory_order_relaxed);
   }
-  batch.clear();
-  origin.clear();
+  // The exporter is done with the blocks: their chunks go back to the threads that wrote them.
+  for (const Released& r : released) {
+    if (r.queue->orphaned.load(std::memory_order_acquire) ||
+        ChunkCapacity(r.chunk) != kChunkSize || !r.queue->free_chunks.Push(r.chunk)) {
+      std::free(r.chunk);
+    }
+  }
+  views.clear();
+  released.clear();
 }
 
 void BatchSpanProcessor::Impl::Run() noexcept {
   std::vector<std::shared_ptr<ThreadQueue>> local;
   uint64_t version = 0;
   size_t rr = 0;
-  std::vector<SpanRecord*> batch;
-  std::vector<ThreadQueue*> origin;
-  std::vector<const SpanData*> views;
-  try {
-    batch.reserve(max_batch);
-    origin.reserve(max_batch);
-    views.reserve(max_batch);
-  } catch (...) {
-  }
   auto next_export = Clock::now() + delay;
 
   while (true) {
@@ -329,9 +471,9 @@ void BatchSpanProcessor::Impl::Run() noexcept {
     bool drain_all = stopping || flushing || timer;
     while (true) {
       if (stopping && Clock::now() >= stop_deadline) break;
-      size_t n = Collect(local, rr, batch, origin);
+      size_t n = Collect(local, rr);
       if (n == 0) break;
-      ExportAndRecycle(batch, origin, views);
+      ExportAndRecycle();
       if (!drain_all && TotalPending(local) < max_batch) break;
       RefreshQueues(local, version);
     }
@@ -433,31 +575,26 @@ BatchSpanProcessor::~BatchSpanProcessor() { Shutdown(impl_->export_timeout); }
 
 void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
   Impl& m = *impl_;
-  SpanRecord*& r = span.record();
-  if (!r->data.context.IsSampled()) return;
+  if (!span.IsSampled()) return;
+  const internal::SpanRecord& rec = span.record();
   if (m.stop.load(std::memory_order_relaxed) || !m.exporter) [[unlikely]] {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   ThreadQueue* q = m.Bind();
-  if (q == nullptr) [[unlikely]] {
+  if (q == nullptr || !q->spans.HasSpace()) [[unlikely]] {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  SpanRecord* item = r;
-  if (!span.may_take()) {
-    item = internal::CloneRecord(*r);
-    if (item == nullptr) {
-      m.dropped.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-  }
-  if (!q->spans.Push(item)) [[unlikely]] {
+  const size_t n = rec.PackedSize();
+  char* block = q->Reserve(n);
+  if (block == nullptr) [[unlikely]] {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
-    if (item != r) internal::ReleaseRecord(item);
-  } else if (item == r) {
-    r = nullptr;  // taken
+    return;
   }
+  rec.Pack(block);
+  q->Commit(n);
+  q->spans.Push(block);  // cannot fail: only this thread adds, and there was space
   if (q->spans.ProducerPending() >= m.max_batch) [[unlikely]] {
     // Pairs with the fence in Sleep(): either we see `sleeping`, or the export thread sees our
     // spans before it sleeps.

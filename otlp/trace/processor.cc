@@ -4,14 +4,66 @@
 
 namespace otlp::trace {
 
-const SpanData& EndedSpan::data() const noexcept { return record_->data; }
+namespace {
+
+// Views of ended spans for processors that read SpanData: the record packed into a scratch
+// block and unpacked from it. One scratch per nesting level (an exporter may end spans of its
+// own while it handles one), reused, so steady state allocates nothing.
+struct Scratch {
+  std::unique_ptr<uint64_t[]> block;  // 8-byte aligned
+  size_t capacity = 0;
+  SpanData data;
+};
+thread_local std::vector<std::unique_ptr<Scratch>> t_scratch;
+thread_local size_t t_scratch_depth = 0;
+
+const SpanData& EmptySpanData() {
+  static const SpanData kEmpty;
+  return kEmpty;
+}
+
+}  // namespace
+
+const SpanData& EndedSpan::data() const noexcept {
+  if (view_ != nullptr) return *view_;
+  try {
+    if (t_scratch.size() <= t_scratch_depth) t_scratch.push_back(std::make_unique<Scratch>());
+    Scratch& s = *t_scratch[t_scratch_depth];
+    size_t n = record_.PackedSize();
+    if (s.capacity < n) {
+      s.block.reset(new uint64_t[(n + 7) / 8]);
+      s.capacity = (n + 7) / 8 * 8;
+    }
+    char* block = reinterpret_cast<char*>(s.block.get());
+    record_.Pack(block);
+    try {
+      internal::Unpack(block, s.data);
+    } catch (...) {
+      internal::DestroyPacked(block);
+      throw;
+    }
+    ++t_scratch_depth;
+    view_ = &s.data;
+    return s.data;
+  } catch (...) {
+    return EmptySpanData();
+  }
+}
+
+EndedSpan::~EndedSpan() {
+  if (view_ != nullptr) --t_scratch_depth;
+}
+
+bool EndedSpan::IsSampled() const noexcept {
+  return (record_.h.trace_flags & TraceFlags::kSampled) != 0;
+}
 
 SimpleSpanProcessor::SimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) noexcept
     : exporter_(std::move(exporter)) {}
 
 void SimpleSpanProcessor::OnEnd(EndedSpan& span) noexcept {
+  if (!span.IsSampled()) return;
   const SpanData& d = span.data();
-  if (!d.context.IsSampled()) return;
   const SpanData* one[1] = {&d};
   std::lock_guard<std::mutex> lock(mu_);
   if (shutdown_ || !exporter_) return;
@@ -36,22 +88,13 @@ MultiSpanProcessor::MultiSpanProcessor(
   for (auto& p : processors_) wants_on_start_ = wants_on_start_ || p->WantsOnStart();
 }
 
-void MultiSpanProcessor::OnStart(SpanData& span) noexcept {
+void MultiSpanProcessor::OnStart(Span& span) noexcept {
   for (auto& p : processors_)
     if (p->WantsOnStart()) p->OnStart(span);
 }
 
 void MultiSpanProcessor::OnEnd(EndedSpan& span) noexcept {
-  // Every processor but the last sees the span without the right to take it.
-  for (size_t i = 0; i < processors_.size(); ++i) {
-    if (span.record() == nullptr) return;
-    if (i + 1 < processors_.size()) {
-      EndedSpan shared(span.record(), false);
-      processors_[i]->OnEnd(shared);
-    } else {
-      processors_[i]->OnEnd(span);
-    }
-  }
+  for (auto& p : processors_) p->OnEnd(span);
 }
 
 bool MultiSpanProcessor::ForceFlush(std::chrono::microseconds timeout) noexcept {

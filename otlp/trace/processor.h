@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "otlp/trace/exporter.h"
+#include "otlp/trace/span.h"
 #include "otlp/trace/span_data.h"
 
 namespace otlp::trace {
@@ -25,29 +26,33 @@ namespace internal {
 struct SpanRecord;
 }
 
-// An ended span handed to SpanProcessor::OnEnd. Read it with data() during the call; the SDK's
-// batch processor may also take the record itself (no copy) through internal access.
+// An ended span handed to SpanProcessor::OnEnd. Read it with data() during the call only: the
+// record is reused as soon as OnEnd returns (a processor that keeps spans copies what it needs,
+// as the batch processor does).
 class EndedSpan {
  public:
-  explicit EndedSpan(internal::SpanRecord*& record, bool may_take = true) noexcept
-      : record_(record), may_take_(may_take) {}
+  explicit EndedSpan(const internal::SpanRecord& record) noexcept : record_(record) {}
+  ~EndedSpan();
+  EndedSpan(const EndedSpan&) = delete;
+  EndedSpan& operator=(const EndedSpan&) = delete;
+
+  // The span as SpanData (built on first use, valid until OnEnd returns).
   const SpanData& data() const noexcept;
-  // SDK internal: the record slot. A processor that takes the record sets it to nullptr; it may
-  // do so only when may_take() (otherwise it copies).
-  internal::SpanRecord*& record() noexcept { return record_; }
-  bool may_take() const noexcept { return may_take_; }
+  bool IsSampled() const noexcept;
+  // SDK internal: the record itself.
+  const internal::SpanRecord& record() const noexcept { return record_; }
 
  private:
-  internal::SpanRecord*& record_;
-  bool may_take_;
+  const internal::SpanRecord& record_;
+  mutable const SpanData* view_ = nullptr;
 };
 
 class SpanProcessor {
  public:
   virtual ~SpanProcessor() = default;
-  // Called when a recording span starts (attributes given at start are set). Rarely needed: the
-  // SDK skips the call entirely unless WantsOnStart() is true.
-  virtual void OnStart(SpanData& span) noexcept { (void)span; }
+  // Called when a recording span starts (attributes given at start are set); the processor may
+  // add attributes to it. Rarely needed: the SDK skips the call unless WantsOnStart() is true.
+  virtual void OnStart(Span& span) noexcept { (void)span; }
   virtual bool WantsOnStart() const noexcept { return false; }
   virtual void OnEnd(EndedSpan& span) noexcept = 0;
   virtual bool ForceFlush(std::chrono::microseconds timeout) noexcept = 0;
@@ -73,7 +78,7 @@ class SimpleSpanProcessor final : public SpanProcessor {
 class MultiSpanProcessor final : public SpanProcessor {
  public:
   explicit MultiSpanProcessor(std::vector<std::unique_ptr<SpanProcessor>> processors) noexcept;
-  void OnStart(SpanData& span) noexcept override;
+  void OnStart(Span& span) noexcept override;
   bool WantsOnStart() const noexcept override { return wants_on_start_; }
   void OnEnd(EndedSpan& span) noexcept override;
   bool ForceFlush(std::chrono::microseconds timeout) noexcept override;

@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <new>
 #include <string>
@@ -10,98 +11,306 @@
 
 #include "otlp/trace/internal/fast_clock.h"
 #include "otlp/trace/internal/id_generator.h"
+#include "otlp/trace/provider.h"
 
 namespace otlp::trace::internal {
 
-// ---- Arena ----
+// ---- ByteBuffer ----
 
-void* Arena::AllocateSlow(size_t n, size_t align) noexcept {
-  if (n + align > kBlock) {
-    // Oversized: its own block, freed at Reset.
-    auto* p = new (std::nothrow) char[n + align];
-    if (p == nullptr) return nullptr;
-    large_.emplace_back(p);
-    auto addr = reinterpret_cast<uintptr_t>(p);
-    return p + (((addr + align - 1) & ~(uintptr_t{align} - 1)) - addr);
-  }
-  if (block_index_ == blocks_.size()) {
-    auto* p = new (std::nothrow) char[kBlock];
-    if (p == nullptr) return nullptr;
-    blocks_.emplace_back(p);
-  }
-  cur_ = blocks_[block_index_++].get();
-  cap_ = kBlock;
-  used_ = 0;
-  return Allocate(n, align);
+char* ByteBuffer::ExtendSlow(size_t n) noexcept {
+  size_t need = size_t{size_} + n;
+  if (need > UINT32_MAX) return nullptr;
+  size_t cap = cap_ == 0 ? 256 : size_t{cap_} * 2;
+  while (cap < need) cap *= 2;
+  if (cap > UINT32_MAX) cap = UINT32_MAX;
+  auto* p = static_cast<char*>(std::realloc(data_, cap));
+  if (p == nullptr) return nullptr;
+  data_ = p;
+  cap_ = static_cast<uint32_t>(cap);
+  char* out = data_ + size_;
+  size_ = static_cast<uint32_t>(need);
+  return out;
 }
 
+void ByteBuffer::Erase(size_t off, size_t n) noexcept {
+  std::memmove(data_ + off, data_ + off + n, size_ - off - n);
+  size_ -= static_cast<uint32_t>(n);
+}
 
-size_t Arena::capacity() const noexcept { return kInline + blocks_.size() * kBlock; }
+// ---- SpanRecord ----
+
+namespace {
+
+// Sets key=value among the `n` packed attributes that start at `begin` in `buf` (they run to
+// the end of the buffer): replaces an existing key, else appends unless `count_limit` is
+// reached (then counts it in `dropped`). Empty keys are ignored.
+void SetPackedAttr(ByteBuffer& buf, size_t begin, uint32_t& n, uint32_t& dropped,
+                   uint32_t count_limit, uint32_t length_limit, std::string_view key,
+                   const AttributeValue& value) noexcept {
+  if (key.empty()) [[unlikely]] return;
+  const size_t size = PackedAttrSize(key, value, length_limit);
+  if (n != 0) {
+    char* b = buf.data() + begin;
+    PackedAttr* old = FindPackedAttr(b, buf.data() + buf.size(), key);
+    if (old != nullptr) {
+      if (old->size() == size) {
+        WritePackedAttr(reinterpret_cast<char*>(old), key, value, length_limit);
+        return;
+      }
+      buf.Erase(static_cast<size_t>(reinterpret_cast<char*>(old) - buf.data()), old->size());
+      --n;
+    } else if (n >= count_limit) {
+      ++dropped;
+      return;
+    }
+  } else if (count_limit == 0) {
+    ++dropped;
+    return;
+  }
+  char* dst = buf.Extend(size);
+  if (dst == nullptr) [[unlikely]] {
+    ++dropped;
+    return;
+  }
+  WritePackedAttr(dst, key, value, length_limit);
+  ++n;
+}
+
+char* CopyInto(char* p, std::string_view s) noexcept {
+  CopyBytes(p, s.data(), s.size());
+  return p + Pad8(s.size());
+}
+
+}  // namespace
+
+bool SpanRecord::SetName(std::string_view name) noexcept {
+  char* p = strings.Extend(Pad8(name.size()));
+  if (p == nullptr) [[unlikely]] return false;
+  CopyBytes(p, name.data(), name.size());
+  name_off = static_cast<uint32_t>(p - strings.data());
+  h.name_len = static_cast<uint32_t>(name.size());
+  return true;
+}
+
+void SpanRecord::SetStatusMessage(std::string_view message) noexcept {
+  if (message.empty()) {
+    h.status_len = 0;
+    return;
+  }
+  char* p = strings.Extend(Pad8(message.size()));
+  if (p == nullptr) [[unlikely]] {
+    h.status_len = 0;
+    return;
+  }
+  CopyBytes(p, message.data(), message.size());
+  status_off = static_cast<uint32_t>(p - strings.data());
+  h.status_len = static_cast<uint32_t>(message.size());
+}
+
+void SpanRecord::SetAttribute(std::string_view key, const AttributeValue& v) noexcept {
+  const SpanLimits& l = *limits;
+  const AttributeType type = v.type();
+  // Fast path: a new key with a scalar or string value and no length limit, appended in one go.
+  if (type <= AttributeType::kString && !key.empty() && h.n_attrs < l.attribute_count &&
+      l.attribute_value_length == SpanLimits::kNoLimit &&
+      (h.n_attrs == 0 || FindPackedAttr(attrs.data(), attrs.data() + attrs.size(), key) == nullptr))
+      [[likely]] {
+    const size_t key_pad = Pad8(key.size());
+    const std::string_view s = type == AttributeType::kString ? v.as_string() : std::string_view();
+    const size_t size = sizeof(PackedAttr) + key_pad + Pad8(s.size());
+    char* dst = attrs.Extend(size);
+    if (dst == nullptr) [[unlikely]] {
+      ++h.dropped_attrs;
+      return;
+    }
+    auto* a = reinterpret_cast<PackedAttr*>(dst);
+    a->key_len = static_cast<uint32_t>(key.size());
+    a->size_type = static_cast<uint32_t>(size) | static_cast<uint32_t>(type);
+    CopyBytes(dst + sizeof(PackedAttr), key.data(), key.size());
+    switch (type) {
+      case AttributeType::kBool: a->value = v.as_bool() ? 1 : 0; break;
+      case AttributeType::kInt: a->value = static_cast<uint64_t>(v.as_int()); break;
+      case AttributeType::kDouble: {
+        double d = v.as_double();
+        std::memcpy(&a->value, &d, 8);
+        break;
+      }
+      default:
+        a->value = s.size();
+        CopyBytes(dst + sizeof(PackedAttr) + key_pad, s.data(), s.size());
+        break;
+    }
+    ++h.n_attrs;
+    return;
+  }
+  SetPackedAttr(attrs, 0, h.n_attrs, h.dropped_attrs, l.attribute_count, l.attribute_value_length,
+                key, v);
+}
+
+void SpanRecord::AddEvent(const SpanLimits& l, std::string_view name, int64_t time_unix_nano,
+                          std::span<const KeyValue> attributes) noexcept {
+  if (h.n_events >= l.event_count) {
+    ++h.dropped_events;
+    return;
+  }
+  const size_t begin = events.size();
+  char* p = events.Extend(sizeof(PackedEvent) + Pad8(name.size()));
+  if (p == nullptr) {
+    ++h.dropped_events;
+    return;
+  }
+  auto* e = reinterpret_cast<PackedEvent*>(p);
+  e->name_len = static_cast<uint32_t>(name.size());
+  e->time = time_unix_nano;
+  CopyInto(p + sizeof(PackedEvent), name);
+  uint32_t n = 0, dropped = 0;
+  const size_t attrs_begin = events.size();
+  for (const KeyValue& kv : attributes) {
+    SetPackedAttr(events, attrs_begin, n, dropped, l.event_attribute_count,
+                  l.attribute_value_length, kv.key, kv.value);
+  }
+  e = reinterpret_cast<PackedEvent*>(events.data() + begin);  // the buffer may have moved
+  e->n_attrs = n;
+  e->dropped = dropped;
+  e->size = static_cast<uint32_t>(events.size() - begin);
+  ++h.n_events;
+  h.n_event_attrs += n;
+}
+
+void SpanRecord::AddLink(const SpanLimits& l, const SpanContext& ctx,
+                         std::span<const KeyValue> attributes) noexcept {
+  if (!ctx.IsValid() && ctx.trace_state().empty()) return;
+  if (h.n_links >= l.link_count) {
+    ++h.dropped_links;
+    return;
+  }
+  const bool has_state = !ctx.trace_state().empty();
+  if (has_state) {
+    try {
+      link_states.push_back(ctx.trace_state());
+    } catch (...) {
+      ++h.dropped_links;
+      return;
+    }
+  }
+  const size_t begin = links.size();
+  char* p = links.Extend(sizeof(PackedLink));
+  if (p == nullptr) {
+    if (has_state) link_states.pop_back();
+    ++h.dropped_links;
+    return;
+  }
+  auto* k = reinterpret_cast<PackedLink*>(p);
+  k->trace_id = ctx.trace_id();
+  k->span_id = ctx.span_id();
+  k->flags = ctx.trace_flags().value();
+  k->bits = static_cast<uint8_t>((ctx.IsRemote() ? kLinkRemote : 0) |
+                                 (has_state ? kLinkHasTraceState : 0));
+  k->pad = 0;
+  uint32_t n = 0, dropped = 0;
+  for (const KeyValue& kv : attributes) {
+    SetPackedAttr(links, begin + sizeof(PackedLink), n, dropped, l.link_attribute_count,
+                  l.attribute_value_length, kv.key, kv.value);
+  }
+  k = reinterpret_cast<PackedLink*>(links.data() + begin);
+  k->n_attrs = n;
+  k->dropped = dropped;
+  k->size = static_cast<uint32_t>(links.size() - begin);
+  ++h.n_links;
+  h.n_link_attrs += n;
+}
+
+void SpanRecord::Pack(char* dst) const noexcept {
+  auto* out = reinterpret_cast<PackedHeader*>(dst);
+  std::memcpy(static_cast<void*>(out), &h, sizeof(PackedHeader));
+  out->attrs_bytes = static_cast<uint32_t>(attrs.size());
+  out->events_bytes = static_cast<uint32_t>(events.size());
+  out->links_bytes = static_cast<uint32_t>(links.size());
+  char* p = dst + sizeof(PackedHeader);
+  p = CopyInto(p, name());
+  if (h.status_len != 0) p = CopyInto(p, status_message());
+  if (attrs.size() != 0) {
+    std::memcpy(p, attrs.data(), attrs.size());
+    p += attrs.size();
+  }
+  if (events.size() != 0) [[unlikely]] {
+    std::memcpy(p, events.data(), events.size());
+    p += events.size();
+  }
+  uint32_t states = 0;
+  if (links.size() != 0) [[unlikely]] {
+    std::memcpy(p, links.data(), links.size());
+    p += links.size();
+  }
+  if ((h.bits & kHasTraceState) != 0) [[unlikely]] {
+    new (p) TraceState(trace_state);
+    p += sizeof(TraceState);
+    ++states;
+  }
+  for (const TraceState& ts : link_states) {
+    new (p) TraceState(ts);
+    p += sizeof(TraceState);
+    ++states;
+  }
+  out->n_states = states;
+  out->size = static_cast<uint32_t>(p - dst);
+}
 
 // ---- Per-thread record pool ----
 
 namespace {
 
+// Records beyond this many idle ones are freed (a burst of nested or concurrent spans on one
+// thread can need many; steady state needs as many as are open at once).
 constexpr size_t kMaxPooled = 4096;
-constexpr size_t kRefill = 64;
 
+// LIFO free list: the most recently used record is the hottest. Plain data, so the hot path
+// reads it without the guard a thread_local with a destructor needs; the cleanup at thread
+// exit lives in a separate object registered the first time the pool is empty.
 struct ThreadCache {
-  std::vector<SpanRecord*> pool;
-  std::shared_ptr<RecordSource> source;
-  ~ThreadCache();
+  SpanRecord* head;
+  size_t count;
+  bool dead;  // the thread is exiting: pooling is over
 };
+thread_local constinit ThreadCache t_cache{nullptr, 0, false};
 
-thread_local bool t_cache_dead = false;
-thread_local ThreadCache t_cache;
-
-ThreadCache::~ThreadCache() {
-  t_cache_dead = true;
-  for (SpanRecord* r : pool) delete r;
-  pool.clear();
+struct CacheCleanup {
+  ~CacheCleanup() {
+    t_cache.dead = true;
+    while (t_cache.head != nullptr) delete std::exchange(t_cache.head, t_cache.head->next_free);
+    t_cache.count = 0;
+  }
+};
+void EnsureCleanup() noexcept {
+  static thread_local CacheCleanup cleanup;
+  (void)cleanup;
 }
 
 }  // namespace
 
 SpanRecord* AcquireRecord() noexcept {
-  if (t_cache_dead) [[unlikely]] return new (std::nothrow) SpanRecord;
   ThreadCache& c = t_cache;
-  SpanRecord* r = nullptr;
-  if (!c.pool.empty()) [[likely]] {
-    r = c.pool.back();
-    c.pool.pop_back();
-    if (!c.pool.empty()) c.pool.back()->Prefetch();
-  } else if (c.source) {
-    SpanRecord* buf[kRefill];
-    size_t n = c.source->TakeRecycled(buf, kRefill);
-    if (n > 0) {
-      r = buf[0];
-      try {
-        c.pool.insert(c.pool.end(), buf + 1, buf + n);
-      } catch (...) {
-        for (size_t i = 1; i < n; ++i) delete buf[i];
-      }
-    }
+  SpanRecord* r = c.head;
+  if (r == nullptr) [[unlikely]] {
+    if (!c.dead) EnsureCleanup();
+    return new (std::nothrow) SpanRecord;
   }
-  if (r == nullptr) return new (std::nothrow) SpanRecord;
+  c.head = r->next_free;
+  --c.count;
   r->Reset();
   return r;
 }
 
 void ReleaseRecord(SpanRecord* rec) noexcept {
-  if (t_cache_dead || t_cache.pool.size() >= kMaxPooled) {
+  ThreadCache& c = t_cache;
+  if (c.dead || c.count >= kMaxPooled) [[unlikely]] {
     delete rec;
     return;
   }
-  try {
-    t_cache.pool.push_back(rec);
-  } catch (...) {
-    delete rec;
-  }
-}
-
-void SetThreadRecordSource(std::shared_ptr<RecordSource> source) noexcept {
-  if (t_cache_dead) return;
-  t_cache.source = std::move(source);
+  if (c.head == nullptr) [[unlikely]] EnsureCleanup();
+  rec->next_free = c.head;
+  c.head = rec;
+  ++c.count;
 }
 
 // ---- Ids ----

@@ -290,7 +290,7 @@ TEST_F(SpanTest, ManySpansReuseRecordsWithoutLeakingData) {
   }
 }
 
-TEST_F(SpanTest, LargeValuesUseTheArenaOverflow) {
+TEST_F(SpanTest, LargeValuesGrowTheRecordBuffers) {
   std::string big(10000, 'x');
   tracer.StartSpan("op").SetAttribute("big", big).End();
   EXPECT_EQ(std::get<std::string>(*Only().Attribute("big")), big);

@@ -5,7 +5,6 @@
 #include "otlp/core/log.h"
 #include "otlp/trace/internal/fast_clock.h"
 #include "otlp/trace/internal/id_generator.h"
-#include "otlp/trace/internal/span_ops.h"
 #include "otlp/trace/internal/span_record.h"
 #include "otlp/trace/internal/tracer_impl.h"
 #include "otlp/trace/provider.h"
@@ -40,6 +39,7 @@ TracerImpl* ProviderState::FindOrCreateTracer(std::string_view name, std::string
 }  // namespace internal
 
 using internal::SpanRecord;
+using internal::PackedHeader;
 using internal::TracerImpl;
 
 // ---- Tracer ----
@@ -78,30 +78,39 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
   if (sr.decision == SamplingDecision::kDrop) return Span(nullptr, std::move(ctx));
 
   SpanRecord* rec = internal::AcquireRecord();
-  if (rec == nullptr) return Span(nullptr, std::move(ctx));
+  if (rec == nullptr) [[unlikely]] return Span(nullptr, std::move(ctx));
   rec->tracer = tracer;
-  SpanData& d = rec->data;
-  d.context = ctx;
-  d.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
-  d.parent_is_remote = parent != nullptr && parent->IsRemote();
-  d.name = rec->arena.Copy(name);
-  d.kind = options.kind;
-  d.scope = &tracer->scope;
-  d.resource = &ps.resource;
-  d.start_unix_nano =
-      options.start_time
-          ? std::chrono::duration_cast<std::chrono::nanoseconds>(
-                options.start_time->time_since_epoch())
-                .count()
-          : internal::NowUnixNanos();
-  const SpanLimits& l = ps.limits;
-  for (const KeyValue& kv : attributes) {
-    internal::SetAttributeIn(rec->arena, d.attributes, 0, d.dropped_attributes_count,
-                             l.attribute_count, l.attribute_value_length, kv.key, kv.value);
+  rec->limits = &ps.limits;
+  PackedHeader& h = rec->h;
+  h.trace_id = trace_id;
+  h.span_id = ctx.span_id();
+  h.trace_flags = ctx.trace_flags().value();
+  h.kind = static_cast<uint8_t>(options.kind);
+  h.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
+  uint8_t bits = parent != nullptr && parent->IsRemote() ? internal::kParentRemote : 0;
+  if (!ctx.trace_state().empty()) [[unlikely]] {
+    rec->trace_state = ctx.trace_state();
+    bits |= internal::kHasTraceState;
   }
-  for (const SpanContext& link : options.links) internal::AddLinkTo(*rec, l, link, {});
-  if (ps.wants_on_start) ps.processor->OnStart(d);
-  return Span(rec, std::move(ctx));
+  h.bits = bits;
+  h.scope = &tracer->scope;
+  h.resource = &ps.resource;
+  h.start = options.start_time ? std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     options.start_time->time_since_epoch())
+                                     .count()
+                               : internal::NowUnixNanos();
+  if (!rec->SetName(name)) [[unlikely]] {
+    internal::ReleaseRecord(rec);
+    return Span(nullptr, std::move(ctx));
+  }
+  if (!attributes.empty() || !options.links.empty()) [[unlikely]] {
+    const SpanLimits& l = ps.limits;
+    for (const KeyValue& kv : attributes) rec->SetAttribute(kv.key, kv.value);
+    for (const SpanContext& link : options.links) rec->AddLink(l, link, {});
+  }
+  Span span(rec, std::move(ctx));
+  if (ps.wants_on_start) [[unlikely]] ps.processor->OnStart(span);
+  return span;
 }
 
 // ---- SpanLimits ----

@@ -1,125 +1,123 @@
-// The SDK's mutable span: SpanData plus the arena its strings live in. Records are pooled per
-// thread and reused with their capacity, so a steady-state span allocates nothing.
+// The SDK's mutable span. It keeps its attributes, events and links in the packed form of
+// packed_span.h from the start, so ending a span is a few bulk copies. Records are pooled per
+// thread and reused with their buffers' capacity, so a steady-state span allocates nothing; a
+// record never leaves its thread's pool for long (processors copy what they keep when the span
+// ends), so a thread cycles through as many records as it has spans open at once, and they stay
+// in its cache.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <memory>
+#include <cstdlib>
+#include <span>
 #include <string_view>
 #include <vector>
 
+#include "otlp/trace/internal/packed_span.h"
 #include "otlp/trace/span_data.h"
+
+namespace otlp::trace {
+struct SpanLimits;
+}
 
 namespace otlp::trace::internal {
 
 struct TracerImpl;
 
-// Bump allocator with stable addresses: blocks are kept across Reset(), so a reused record
-// copies strings without touching malloc.
-class Arena {
+// Growable byte buffer that keeps its capacity when cleared. Contents are position-independent
+// (offsets, never pointers), so growing may move them.
+class ByteBuffer {
  public:
-  Arena() noexcept = default;
-  Arena(const Arena&) = delete;
-  Arena& operator=(const Arena&) = delete;
+  ByteBuffer() noexcept = default;
+  ByteBuffer(const ByteBuffer&) = delete;
+  ByteBuffer& operator=(const ByteBuffer&) = delete;
+  ~ByteBuffer() { std::free(data_); }
 
-  void* Allocate(size_t n, size_t align) noexcept {
-    size_t off = (used_ + align - 1) & ~(align - 1);
-    if (off + n <= cap_) [[likely]] {
-      used_ = off + n;
-      return cur_ + off;
+  char* data() const noexcept { return data_; }
+  size_t size() const noexcept { return size_; }
+  void clear() noexcept { size_ = 0; }
+  void resize_down(size_t n) noexcept { size_ = static_cast<uint32_t>(n); }
+  // Appends n uninitialized bytes and returns them; null (nothing appended) when out of memory.
+  char* Extend(size_t n) noexcept {
+    if (size_ + n <= cap_) [[likely]] {
+      char* p = data_ + size_;
+      size_ += static_cast<uint32_t>(n);
+      return p;
     }
-    return AllocateSlow(n, align);
+    return ExtendSlow(n);
   }
-  std::string_view Copy(std::string_view s) noexcept {
-    if (s.empty()) return {};
-    char* p = static_cast<char*>(Allocate(s.size(), 1));
-    if (p == nullptr) return {};
-    std::memcpy(p, s.data(), s.size());
-    return {p, s.size()};
-  }
-  void Reset() noexcept {
-    cur_ = inline_;
-    cap_ = kInline;
-    used_ = 0;
-    block_index_ = 0;
-    if (!large_.empty()) [[unlikely]] large_.clear();
-  }
-  void Prefetch() const noexcept {
-    __builtin_prefetch(inline_, 1, 3);
-    __builtin_prefetch(&cur_, 1, 3);
-  }
-  // Bytes held in blocks (for tests).
-  size_t capacity() const noexcept;
+  // Removes [off, off + n).
+  void Erase(size_t off, size_t n) noexcept;
 
  private:
-  static constexpr size_t kInline = 384;
-  static constexpr size_t kBlock = 4096;
-  void* AllocateSlow(size_t n, size_t align) noexcept;
-
-  alignas(16) char inline_[kInline];
-  char* cur_ = inline_;
-  size_t used_ = 0;
-  size_t cap_ = kInline;
-  size_t block_index_ = 0;  // blocks_[block_index_ - 1] is current when > 0
-  std::vector<std::unique_ptr<char[]>> blocks_;   // kBlock each, reused
-  std::vector<std::unique_ptr<char[]>> large_;    // oversized, freed at Reset
+  char* ExtendSlow(size_t n) noexcept;
+  char* data_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t cap_ = 0;
 };
 
 struct SpanRecord {
-  SpanData data;
-  Arena arena;
+  // Identity, times and counts, in the form they are packed in. `size` and the *_bytes fields
+  // are filled in by Pack().
+  PackedHeader h{};
   TracerImpl* tracer = nullptr;
-  bool status_final = false;  // Ok was set
+  const SpanLimits* limits = nullptr;  // the provider's
+  SpanRecord* next_free = nullptr;     // in the thread's pool
+  bool status_final = false;           // Ok was set
+  TraceState trace_state;
+  // The name at [name_off, +h.name_len) and the status message at [status_off,
+  // +h.status_len); UpdateName and SetStatus append.
+  ByteBuffer strings;
+  uint32_t name_off = 0;
+  uint32_t status_off = 0;
+  ByteBuffer attrs;   // packed attributes
+  ByteBuffer events;  // packed events, each followed by its attributes
+  ByteBuffer links;   // packed links, each followed by its attributes
+  std::vector<TraceState> link_states;  // of the links flagged kLinkHasTraceState, in order
 
-  // Hints the cache lines a span start will write, so the next record of a deep pool (the
-  // batch processor keeps thousands in circulation) is in L1 by the time it is used.
-  void Prefetch() const noexcept {
-    const char* p = reinterpret_cast<const char*>(&data);
-    for (size_t off = 0; off < sizeof(SpanData); off += 64) __builtin_prefetch(p + off, 1, 3);
-    arena.Prefetch();
-  }
-
-  // Clears for reuse, keeping capacity. Identity fields (context, parent, name, kind, times,
-  // scope, resource) are not cleared: every start writes them.
+  // Clears for reuse, keeping capacity. Identity fields are written by every start.
   void Reset() noexcept {
-    data.attributes.clear();
-    data.dropped_attributes_count = 0;
-    data.events.clear();
-    data.event_attributes.clear();
-    data.dropped_events_count = 0;
-    data.links.clear();
-    data.link_attributes.clear();
-    data.dropped_links_count = 0;
-    data.status_code = SpanStatusCode::kUnset;
-    data.status_message = {};
+    h.n_attrs = h.n_events = h.n_event_attrs = h.n_links = h.n_link_attrs = 0;
+    h.dropped_attrs = h.dropped_events = h.dropped_links = 0;
+    h.status = static_cast<uint8_t>(SpanStatusCode::kUnset);
+    h.status_len = 0;
     status_final = false;
-    arena.Reset();
+    if (!trace_state.empty()) [[unlikely]] trace_state = TraceState();
+    strings.clear();
+    attrs.clear();
+    if (events.size() != 0) [[unlikely]] events.clear();
+    if (links.size() != 0) [[unlikely]] {
+      links.clear();
+      link_states.clear();
+    }
   }
+
+  std::string_view name() const noexcept { return {strings.data() + name_off, h.name_len}; }
+  std::string_view status_message() const noexcept {
+    return {strings.data() + status_off, h.status_len};
+  }
+  bool SetName(std::string_view name) noexcept;
+  void SetStatusMessage(std::string_view message) noexcept;
+  void SetAttribute(std::string_view key, const AttributeValue& v) noexcept;
+  void AddEvent(const SpanLimits& l, std::string_view name, int64_t time_unix_nano,
+                std::span<const KeyValue> attributes) noexcept;
+  void AddLink(const SpanLimits& l, const SpanContext& ctx,
+               std::span<const KeyValue> attributes) noexcept;
+
+  // Bytes Pack() writes (a multiple of 8).
+  size_t PackedSize() const noexcept {
+    return sizeof(PackedHeader) + Pad8(h.name_len) + Pad8(h.status_len) + attrs.size() +
+           events.size() + links.size() +
+           ((h.bits & kHasTraceState) != 0 ? 1 + link_states.size() : link_states.size()) *
+               sizeof(TraceState);
+  }
+  // Writes the span as a block at `dst` (8-byte aligned, PackedSize() bytes).
+  void Pack(char* dst) const noexcept;
 };
 
 // A reset record from this thread's pool (or a new one); null only when out of memory.
-//
-// Records are reset here, by the thread that reuses them, never by the export thread: the
-// export thread only reads a record, so its cache lines stay owned by the producing thread and
-// refilling a record does not pull lines back across cores.
 SpanRecord* AcquireRecord() noexcept;
 // Returns a record (in any state) to this thread's pool, or frees it when the pool is full.
 void ReleaseRecord(SpanRecord* rec) noexcept;
 
-// Hook so a processor can supply spare records to the pool of the calling thread (the batch
-// processor returns exported records to the producing thread this way).
-struct RecordSource {
-  virtual ~RecordSource() = default;
-  // Moves up to `max` used records (not reset) into `out`; returns how many.
-  virtual size_t TakeRecycled(SpanRecord** out, size_t max) noexcept = 0;
-};
-// The calling thread's current recycled-record source (set by the batch processor).
-void SetThreadRecordSource(std::shared_ptr<RecordSource> source) noexcept;
-
-}  // namespace otlp::trace::internal
-
-namespace otlp::trace::internal {
-// A deep copy of `src` in a record from this thread's pool (null when out of memory).
-SpanRecord* CloneRecord(const SpanRecord& src) noexcept;
 }  // namespace otlp::trace::internal
