@@ -54,16 +54,25 @@ class Ring {
     }
     return true;
   }
-  bool Push(char* r) noexcept {
-    if (!HasSpace()) return false;
+  // After HasSpace() returned true.
+  void PushUnchecked(char* r) noexcept {
     uint64_t h = head_.load(std::memory_order_relaxed);
     slots_[h & mask_] = r;
     head_.store(h + 1, std::memory_order_release);
+  }
+  bool Push(char* r) noexcept {
+    if (!HasSpace()) return false;
+    PushUnchecked(r);
     return true;
   }
-  // Items pending as the producer sees them (may overestimate).
-  uint64_t ProducerPending() const noexcept {
-    return head_.load(std::memory_order_relaxed) - tail_.load(std::memory_order_relaxed);
+  // Items pending as the producer last saw the consumer (an overestimate; no shared read).
+  uint64_t ProducerPendingCached() const noexcept {
+    return head_.load(std::memory_order_relaxed) - cached_tail_;
+  }
+  // Items pending now (reads the consumer's position).
+  uint64_t ProducerPending() noexcept {
+    cached_tail_ = tail_.load(std::memory_order_acquire);
+    return head_.load(std::memory_order_relaxed) - cached_tail_;
   }
 
   // Consumer side.
@@ -186,7 +195,9 @@ struct ThreadQueue {
     }
     chunk = c;
     used = kChunkHeader;
-    cap = ChunkCapacity(c);
+    // An oversized chunk holds its one block only: a block starting past its first kChunkSize
+    // bytes would not map back to it.
+    cap = need <= kChunkSize ? ChunkCapacity(c) : need;
     return chunk + used;
   }
 };
@@ -470,7 +481,8 @@ void BatchSpanProcessor::Impl::Run() noexcept {
     // Export full batches; on timer, flush or stop, everything that is queued.
     bool drain_all = stopping || flushing || timer;
     while (true) {
-      if (stopping && Clock::now() >= stop_deadline) break;
+      // Shutdown may have begun during an export: its deadline bounds the drain.
+      if (stop.load(std::memory_order_acquire) && Clock::now() >= stop_deadline) break;
       size_t n = Collect(local, rr);
       if (n == 0) break;
       ExportAndRecycle();
@@ -594,8 +606,9 @@ void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
   }
   rec.Pack(block);
   q->Commit(n);
-  q->spans.Push(block);  // cannot fail: only this thread adds, and there was space
-  if (q->spans.ProducerPending() >= m.max_batch) [[unlikely]] {
+  q->spans.PushUnchecked(block);  // only this thread adds, and there was space
+  if (q->spans.ProducerPendingCached() >= m.max_batch &&
+      q->spans.ProducerPending() >= m.max_batch) [[unlikely]] {
     // Pairs with the fence in Sleep(): either we see `sleeping`, or the export thread sees our
     // spans before it sleeps.
     std::atomic_thread_fence(std::memory_order_seq_cst);

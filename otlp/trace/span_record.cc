@@ -143,8 +143,12 @@ void SpanRecord::SetAttribute(std::string_view key, const AttributeValue& v) noe
     ++h.n_attrs;
     return;
   }
-  SetPackedAttr(attrs, 0, h.n_attrs, h.dropped_attrs, l.attribute_count, l.attribute_value_length,
-                key, v);
+  SetAttributeSlow(key, v);
+}
+
+void SpanRecord::SetAttributeSlow(std::string_view key, const AttributeValue& v) noexcept {
+  SetPackedAttr(attrs, 0, h.n_attrs, h.dropped_attrs, limits->attribute_count,
+                limits->attribute_value_length, key, v);
 }
 
 void SpanRecord::AddEvent(const SpanLimits& l, std::string_view name, int64_t time_unix_nano,

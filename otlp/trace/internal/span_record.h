@@ -99,6 +99,8 @@ struct SpanRecord {
   bool SetName(std::string_view name) noexcept;
   void SetStatusMessage(std::string_view message) noexcept;
   void SetAttribute(std::string_view key, const AttributeValue& v) noexcept;
+  // Replacement, limits, arrays: kept out of line so the common append stays lean.
+  [[gnu::noinline]] void SetAttributeSlow(std::string_view key, const AttributeValue& v) noexcept;
   void AddEvent(const SpanLimits& l, std::string_view name, int64_t time_unix_nano,
                 std::span<const KeyValue> attributes) noexcept;
   void AddLink(const SpanLimits& l, const SpanContext& ctx,
