@@ -106,10 +106,10 @@ Span& Span::UpdateName(std::string_view name) noexcept {
   return *this;
 }
 
-void Span::EndImpl(std::optional<SystemTime> end_time) noexcept {
+void Span::EndImpl(int64_t end_unix_nano) noexcept {
   SpanRecord* r = rec_;
   rec_ = nullptr;
-  int64_t end = end_time ? ToNanos(*end_time) : internal::NowUnixNanos();
+  int64_t end = end_unix_nano != kNow ? end_unix_nano : internal::NowUnixNanos();
   if (end < r->h.start) end = r->h.start;
   r->h.end = end;
   SpanProcessor* p = r->tracer->provider->processor.get();

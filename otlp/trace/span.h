@@ -99,15 +99,27 @@ class Span {
   Span& SetStatus(SpanStatusCode code, std::string_view description = {}) noexcept;
   Span& UpdateName(std::string_view name) noexcept;
 
-  // Ends the span now or at `end_time`. Later calls do nothing.
-  void End(std::optional<SystemTime> end_time = std::nullopt) noexcept {
-    if (rec_ != nullptr) EndImpl(end_time);
+  // Ends the span now, or at `end_time`. Later calls do nothing.
+  void End() noexcept {
+    if (rec_ != nullptr) EndImpl(kNow);
+  }
+  void End(SystemTime end_time) noexcept {
+    if (rec_ != nullptr) EndImpl(ToUnixNanos(end_time));
+  }
+  void End(std::optional<SystemTime> end_time) noexcept {
+    if (rec_ != nullptr) EndImpl(end_time ? ToUnixNanos(*end_time) : kNow);
   }
 
  private:
   friend class Tracer;
   Span(internal::SpanRecord* rec, SpanContext ctx) noexcept : rec_(rec), ctx_(std::move(ctx)) {}
-  void EndImpl(std::optional<SystemTime> end_time) noexcept;
+  // A time as nanoseconds since the epoch; INT64_MIN (kNow) reads the clock. (Scalars, not an
+  // optional: a one-byte "engaged" flag read back as part of a wider load stalls the CPU.)
+  static constexpr int64_t kNow = INT64_MIN;
+  static int64_t ToUnixNanos(SystemTime t) noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  }
+  void EndImpl(int64_t end_unix_nano) noexcept;
   void SetAttributeImpl(std::string_view key, const AttributeValue& value) noexcept;
 
   internal::SpanRecord* rec_ = nullptr;
