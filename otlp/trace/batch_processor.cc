@@ -69,10 +69,10 @@ class Ring {
   uint64_t ProducerPendingCached() const noexcept {
     return head_.load(std::memory_order_relaxed) - cached_tail_;
   }
-  // Items pending now (reads the consumer's position).
-  uint64_t ProducerPending() noexcept {
-    cached_tail_ = tail_.load(std::memory_order_acquire);
-    return head_.load(std::memory_order_relaxed) - cached_tail_;
+  // Items pending now (reads the consumer's position, returned in `tail`).
+  uint64_t ProducerPending(uint64_t& tail) noexcept {
+    tail = cached_tail_ = tail_.load(std::memory_order_acquire);
+    return head_.load(std::memory_order_relaxed) - tail;
   }
 
   // Consumer side.
@@ -162,14 +162,16 @@ struct ThreadQueue {
   Ring free_chunks;  // producer: export thread; consumer: app thread
   std::atomic<bool> orphaned{false};
 
-  // Producer state.
-  char* chunk = nullptr;  // being written
+  // Producer state, on cache lines of its own (the export thread writes its state often).
+  alignas(64) char* chunk = nullptr;  // being written
   size_t used = 0;
   size_t cap = 0;
   char* spare = nullptr;  // an empty chunk kept for the next switch
 
+  uint64_t wake_checked_tail = UINT64_MAX;  // see OnEnd
+
   // Consumer state: the chunk of the last block taken.
-  char* consumer_chunk = nullptr;
+  alignas(64) char* consumer_chunk = nullptr;
 
  private:
   char* NextChunk(size_t n) noexcept {
@@ -608,8 +610,14 @@ void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
   rec.Pack(block);
   q->Commit(n);
   q->spans.PushUnchecked(block);  // only this thread adds, and there was space
+  uint64_t tail;
   if (q->spans.ProducerPendingCached() >= m.max_batch &&
-      q->spans.ProducerPending() >= m.max_batch) [[unlikely]] {
+      q->spans.ProducerPending(tail) >= m.max_batch && tail != q->wake_checked_tail)
+      [[unlikely]] {
+    // A full batch waits. Once we have checked (below) that the export thread is awake or
+    // woken it, it cannot fall asleep before taking spans from this queue (Sleep() re-checks
+    // every queue), so there is nothing more to check until the tail moves.
+    q->wake_checked_tail = tail;
     // Pairs with the fence in Sleep(): either we see `sleeping`, or the export thread sees our
     // spans before it sleeps.
     std::atomic_thread_fence(std::memory_order_seq_cst);

@@ -50,13 +50,7 @@ const SpanData& EndedSpan::data() const noexcept {
   }
 }
 
-EndedSpan::~EndedSpan() {
-  if (view_ != nullptr) --t_scratch_depth;
-}
-
-bool EndedSpan::IsSampled() const noexcept {
-  return (record_.h.trace_flags & TraceFlags::kSampled) != 0;
-}
+void EndedSpan::ReleaseView() noexcept { --t_scratch_depth; }
 
 SimpleSpanProcessor::SimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) noexcept
     : exporter_(std::move(exporter)) {}

@@ -31,19 +31,24 @@ struct SpanRecord;
 // as the batch processor does).
 class EndedSpan {
  public:
-  explicit EndedSpan(const internal::SpanRecord& record) noexcept : record_(record) {}
-  ~EndedSpan();
+  EndedSpan(const internal::SpanRecord& record, bool sampled) noexcept
+      : record_(record), sampled_(sampled) {}
+  ~EndedSpan() {
+    if (view_ != nullptr) ReleaseView();
+  }
   EndedSpan(const EndedSpan&) = delete;
   EndedSpan& operator=(const EndedSpan&) = delete;
 
   // The span as SpanData (built on first use, valid until OnEnd returns).
   const SpanData& data() const noexcept;
-  bool IsSampled() const noexcept;
+  bool IsSampled() const noexcept { return sampled_; }
   // SDK internal: the record itself.
   const internal::SpanRecord& record() const noexcept { return record_; }
 
  private:
+  void ReleaseView() noexcept;
   const internal::SpanRecord& record_;
+  bool sampled_;
   mutable const SpanData* view_ = nullptr;
 };
 

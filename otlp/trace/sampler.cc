@@ -13,6 +13,7 @@ struct SamplerAccess {
     struct Builtin : Sampler {};
     auto s = std::make_shared<Builtin>();
     s->kind_ = kind;
+    s->builtin_chain_ = kind != Sampler::Kind::kParentBased;  // ParentBased: once delegates are known
     return s;
   }
   static Sampler& Mut(Sampler& s) { return s; }
@@ -56,6 +57,9 @@ std::shared_ptr<Sampler> Sampler::ParentBased(std::shared_ptr<Sampler> root,
   s->local_sampled_ = local_parent_sampled ? std::move(local_parent_sampled) : AlwaysOn();
   s->local_not_sampled_ =
       local_parent_not_sampled ? std::move(local_parent_not_sampled) : AlwaysOff();
+  s->builtin_chain_ = s->root_->builtin_chain_ && s->remote_sampled_->builtin_chain_ &&
+                      s->remote_not_sampled_->builtin_chain_ &&
+                      s->local_sampled_->builtin_chain_ && s->local_not_sampled_->builtin_chain_;
   return s;
 }
 
@@ -81,6 +85,31 @@ SamplingResult Sampler::DecideBuiltin(const SpanContext* parent,
     case Kind::kCustom: break;
   }
   return Decision(SamplingDecision::kDrop);
+}
+
+SamplingDecision Sampler::DecideFast(const SpanContext* parent,
+                                     const TraceId& trace_id) const noexcept {
+  const Sampler* s = this;
+  while (true) {
+    switch (s->kind_) {
+      case Kind::kAlwaysOn: return SamplingDecision::kRecordAndSample;
+      case Kind::kAlwaysOff: return SamplingDecision::kDrop;
+      case Kind::kRatio:
+        return (trace_id.Low64() >> 1) < s->ratio_bound_ ? SamplingDecision::kRecordAndSample
+                                                         : SamplingDecision::kDrop;
+      case Kind::kParentBased:
+        if (parent == nullptr) {
+          s = s->root_.get();
+        } else if (parent->IsRemote()) {
+          s = parent->IsSampled() ? s->remote_sampled_.get() : s->remote_not_sampled_.get();
+        } else {
+          s = parent->IsSampled() ? s->local_sampled_.get() : s->local_not_sampled_.get();
+        }
+        continue;
+      case Kind::kCustom: return SamplingDecision::kDrop;  // not a built-in chain
+    }
+    return SamplingDecision::kDrop;
+  }
 }
 
 SamplingResult Sampler::ShouldSample(const SpanContext* parent, const TraceId& trace_id,

@@ -71,6 +71,10 @@ class Sampler {
     if (kind_ == Kind::kCustom) return ShouldSample(parent, trace_id, name, kind, attributes);
     return DecideBuiltin(parent, trace_id);
   }
+  // SDK internal: true when this sampler and every delegate are built-ins, which never change
+  // the tracestate nor look at the name or attributes; DecideFast() then gives the decision.
+  bool IsBuiltinChain() const noexcept { return builtin_chain_; }
+  SamplingDecision DecideFast(const SpanContext* parent, const TraceId& trace_id) const noexcept;
 
  protected:
   Sampler() = default;
@@ -81,6 +85,7 @@ class Sampler {
   friend struct SamplerAccess;
 
   Kind kind_ = Kind::kCustom;
+  bool builtin_chain_ = false;
   uint64_t ratio_bound_ = 0;  // kRatio: sample when (trace id low 64 bits >> 1) < bound
   double ratio_ = 0;
   std::shared_ptr<Sampler> root_, remote_sampled_, remote_not_sampled_, local_sampled_,

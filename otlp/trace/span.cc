@@ -114,7 +114,7 @@ void Span::EndImpl(int64_t end_unix_nano) noexcept {
   r->h.end = end;
   SpanProcessor* p = r->tracer->provider->processor.get();
   if (p != nullptr) {
-    EndedSpan ended(*r);
+    EndedSpan ended(*r, (r->h.trace_flags & TraceFlags::kSampled) != 0);
     p->OnEnd(ended);
   }
   internal::ReleaseRecord(r);

@@ -83,15 +83,6 @@ char* CopyInto(char* p, std::string_view s) noexcept {
 
 }  // namespace
 
-bool SpanRecord::SetName(std::string_view name) noexcept {
-  char* p = strings.Extend(Pad8(name.size()));
-  if (p == nullptr) [[unlikely]] return false;
-  CopyBytes(p, name.data(), name.size());
-  name_off = static_cast<uint32_t>(p - strings.data());
-  h.name_len = static_cast<uint32_t>(name.size());
-  return true;
-}
-
 void SpanRecord::SetStatusMessage(std::string_view message) noexcept {
   if (message.empty()) {
     h.status_len = 0;
@@ -271,16 +262,17 @@ constexpr size_t kMaxPooled = 4096;
 // LIFO free list: the most recently used record is the hottest. Plain data, so the hot path
 // reads it without the guard a thread_local with a destructor needs; the cleanup at thread
 // exit lives in a separate object registered the first time the pool is empty.
+enum CacheState : uint8_t { kUnregistered, kActive, kDead };
 struct ThreadCache {
   SpanRecord* head;
   size_t count;
-  bool dead;  // the thread is exiting: pooling is over
+  CacheState state;  // kDead: the thread is exiting, pooling is over
 };
-thread_local constinit ThreadCache t_cache{nullptr, 0, false};
+thread_local constinit ThreadCache t_cache{nullptr, 0, kUnregistered};
 
 struct CacheCleanup {
   ~CacheCleanup() {
-    t_cache.dead = true;
+    t_cache.state = kDead;
     while (t_cache.head != nullptr) delete std::exchange(t_cache.head, t_cache.head->next_free);
     t_cache.count = 0;
   }
@@ -288,6 +280,22 @@ struct CacheCleanup {
 void EnsureCleanup() noexcept {
   static thread_local CacheCleanup cleanup;
   (void)cleanup;
+  t_cache.state = kActive;
+}
+
+[[gnu::noinline]] SpanRecord* NewRecord() noexcept {
+  if (t_cache.state == kUnregistered) EnsureCleanup();
+  return new (std::nothrow) SpanRecord;
+}
+
+// Frees `rec` when pooling is over or the pool is full; else registers the pool's cleanup.
+[[gnu::noinline]] bool ReleaseSlow(SpanRecord* rec) noexcept {
+  if (t_cache.state == kDead || t_cache.count >= kMaxPooled) {
+    delete rec;
+    return true;
+  }
+  EnsureCleanup();
+  return false;
 }
 
 }  // namespace
@@ -295,10 +303,7 @@ void EnsureCleanup() noexcept {
 SpanRecord* AcquireRecord() noexcept {
   ThreadCache& c = t_cache;
   SpanRecord* r = c.head;
-  if (r == nullptr) [[unlikely]] {
-    if (!c.dead) EnsureCleanup();
-    return new (std::nothrow) SpanRecord;
-  }
+  if (r == nullptr) [[unlikely]] return NewRecord();
   c.head = r->next_free;
   --c.count;
   r->Reset();
@@ -307,11 +312,9 @@ SpanRecord* AcquireRecord() noexcept {
 
 void ReleaseRecord(SpanRecord* rec) noexcept {
   ThreadCache& c = t_cache;
-  if (c.dead || c.count >= kMaxPooled) [[unlikely]] {
-    delete rec;
-    return;
+  if (c.state != kActive || c.count >= kMaxPooled) [[unlikely]] {
+    if (ReleaseSlow(rec)) return;
   }
-  if (c.head == nullptr) [[unlikely]] EnsureCleanup();
   rec->next_free = c.head;
   c.head = rec;
   ++c.count;

@@ -70,12 +70,19 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
 
   internal::IdRng& rng = internal::ThreadRng();
   const TraceId trace_id = parent != nullptr ? parent->trace_id() : internal::NewTraceId(rng);
-  SamplingResult sr = ps.sampler->Decide(parent, trace_id, name, options.kind, attributes);
-  const bool sampled = sr.decision == SamplingDecision::kRecordAndSample;
+  SamplingDecision decision;
+  TraceState state = parent != nullptr ? parent->trace_state() : TraceState();
+  if (ps.sampler->IsBuiltinChain()) [[likely]] {
+    decision = ps.sampler->DecideFast(parent, trace_id);
+  } else {
+    SamplingResult sr = ps.sampler->ShouldSample(parent, trace_id, name, options.kind, attributes);
+    decision = sr.decision;
+    if (sr.trace_state) state = std::move(*sr.trace_state);
+  }
+  const bool sampled = decision == SamplingDecision::kRecordAndSample;
   SpanContext ctx(trace_id, internal::NewSpanId(rng), TraceFlags(sampled ? 1 : 0), false,
-                  sr.trace_state ? std::move(*sr.trace_state)
-                                 : (parent != nullptr ? parent->trace_state() : TraceState()));
-  if (sr.decision == SamplingDecision::kDrop) return Span(nullptr, std::move(ctx));
+                  std::move(state));
+  if (decision == SamplingDecision::kDrop) return Span(nullptr, std::move(ctx));
 
   SpanRecord* rec = internal::AcquireRecord();
   if (rec == nullptr) [[unlikely]] return Span(nullptr, std::move(ctx));

@@ -96,7 +96,14 @@ struct SpanRecord {
   std::string_view status_message() const noexcept {
     return {strings.data() + status_off, h.status_len};
   }
-  bool SetName(std::string_view name) noexcept;
+  bool SetName(std::string_view name) noexcept {
+    char* p = strings.Extend(Pad8(name.size()));
+    if (p == nullptr) [[unlikely]] return false;
+    CopyBytes(p, name.data(), name.size());
+    name_off = static_cast<uint32_t>(p - strings.data());
+    h.name_len = static_cast<uint32_t>(name.size());
+    return true;
+  }
   void SetStatusMessage(std::string_view message) noexcept;
   void SetAttribute(std::string_view key, const AttributeValue& v) noexcept;
   // Replacement, limits, arrays: kept out of line so the common append stays lean.
