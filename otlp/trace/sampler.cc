@@ -63,8 +63,9 @@ std::shared_ptr<Sampler> Sampler::ParentBased(std::shared_ptr<Sampler> root,
   return s;
 }
 
-SamplingResult Sampler::DecideBuiltin(const SpanContext* parent,
-                                      const TraceId& trace_id) const noexcept {
+SamplingResult Sampler::DecideBuiltin(const SpanContext* parent, const TraceId& trace_id,
+                                      std::string_view name, SpanKind kind,
+                                      std::span<const KeyValue> attributes) const noexcept {
   switch (kind_) {
     case Kind::kAlwaysOn: return Decision(SamplingDecision::kRecordAndSample);
     case Kind::kAlwaysOff: return Decision(SamplingDecision::kDrop);
@@ -80,7 +81,8 @@ SamplingResult Sampler::DecideBuiltin(const SpanContext* parent,
       } else {
         next = parent->IsSampled() ? local_sampled_.get() : local_not_sampled_.get();
       }
-      return next->Decide(parent, trace_id, {}, SpanKind::kInternal, {});
+      // The delegate sees everything the span start saw (a custom one may look at it).
+      return next->Decide(parent, trace_id, name, kind, attributes);
     }
     case Kind::kCustom: break;
   }
@@ -115,10 +117,7 @@ SamplingDecision Sampler::DecideFast(const SpanContext* parent,
 SamplingResult Sampler::ShouldSample(const SpanContext* parent, const TraceId& trace_id,
                                      std::string_view name, SpanKind kind,
                                      std::span<const KeyValue> attributes) const noexcept {
-  (void)name;
-  (void)kind;
-  (void)attributes;
-  return DecideBuiltin(parent, trace_id);
+  return DecideBuiltin(parent, trace_id, name, kind, attributes);
 }
 
 std::string Sampler::Description() const {

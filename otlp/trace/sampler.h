@@ -69,7 +69,7 @@ class Sampler {
   SamplingResult Decide(const SpanContext* parent, const TraceId& trace_id, std::string_view name,
                         SpanKind kind, std::span<const KeyValue> attributes) const noexcept {
     if (kind_ == Kind::kCustom) return ShouldSample(parent, trace_id, name, kind, attributes);
-    return DecideBuiltin(parent, trace_id);
+    return DecideBuiltin(parent, trace_id, name, kind, attributes);
   }
   // SDK internal: true when this sampler and every delegate are built-ins, which never change
   // the tracestate nor look at the name or attributes; DecideFast() then gives the decision.
@@ -81,7 +81,9 @@ class Sampler {
 
  private:
   enum class Kind : unsigned char { kCustom, kAlwaysOn, kAlwaysOff, kRatio, kParentBased };
-  SamplingResult DecideBuiltin(const SpanContext* parent, const TraceId& trace_id) const noexcept;
+  SamplingResult DecideBuiltin(const SpanContext* parent, const TraceId& trace_id,
+                               std::string_view name, SpanKind kind,
+                               std::span<const KeyValue> attributes) const noexcept;
   friend struct SamplerAccess;
 
   Kind kind_ = Kind::kCustom;

@@ -112,6 +112,42 @@ TEST(SamplerTest, FromEnvironment) {
   EXPECT_FALSE(unknown.warnings().empty());
 }
 
+// The SDK's fast path (DecideFast) must agree with ShouldSample for every built-in chain, and
+// must not be taken when any delegate is custom.
+TEST(SamplerTest, FastPathAgreesWithShouldSample) {
+  struct Custom : Sampler {
+    SamplingResult ShouldSample(const SpanContext*, const TraceId&, std::string_view, SpanKind,
+                                std::span<const KeyValue>) const noexcept override {
+      return {SamplingDecision::kRecordAndSample, TraceState::FromHeader("custom=1")};
+    }
+  };
+  std::shared_ptr<Sampler> builtins[] = {
+      Sampler::AlwaysOn(), Sampler::AlwaysOff(), Sampler::TraceIdRatio(0.5),
+      Sampler::ParentBased(Sampler::AlwaysOn()), Sampler::ParentBased(Sampler::TraceIdRatio(0.25)),
+      Sampler::ParentBased(Sampler::AlwaysOff(), Sampler::AlwaysOff(), Sampler::AlwaysOn(),
+                           Sampler::TraceIdRatio(0.5), Sampler::AlwaysOn())};
+  const TraceId tid = IdWithLow(0x1234);
+  SpanContext parents[] = {
+      SpanContext(tid, SpanId::FromHex("00f067aa0ba902b7").value(), TraceFlags(1), true),
+      SpanContext(tid, SpanId::FromHex("00f067aa0ba902b7").value(), TraceFlags(0), true),
+      SpanContext(tid, SpanId::FromHex("00f067aa0ba902b7").value(), TraceFlags(1), false),
+      SpanContext(tid, SpanId::FromHex("00f067aa0ba902b7").value(), TraceFlags(0), false)};
+  for (const auto& s : builtins) {
+    EXPECT_TRUE(s->IsBuiltinChain()) << s->Description();
+    for (uint64_t low : {uint64_t{0}, uint64_t{1} << 61, ~uint64_t{0}}) {
+      TraceId id = IdWithLow(low);
+      EXPECT_EQ(s->DecideFast(nullptr, id), D(*s, nullptr, id)) << s->Description();
+      for (const SpanContext& p : parents) {
+        EXPECT_EQ(s->DecideFast(&p, id), D(*s, &p, id)) << s->Description();
+      }
+    }
+  }
+  auto custom = std::make_shared<Custom>();
+  EXPECT_FALSE(custom->IsBuiltinChain());
+  EXPECT_FALSE(Sampler::ParentBased(custom)->IsBuiltinChain());
+  EXPECT_FALSE(Sampler::ParentBased(Sampler::AlwaysOn(), custom)->IsBuiltinChain());
+}
+
 TEST(SamplerTest, FromNameRejectsBadInput) {
   EXPECT_FALSE(Sampler::FromName("nope").ok());
   EXPECT_FALSE(Sampler::FromName("traceidratio", -0.1).ok());

@@ -250,6 +250,22 @@ TEST_F(SpanTest, RemoteParentKeepsTraceStateAndMarksRemote) {
   EXPECT_EQ(r.context.trace_state().header(), "vendor=value");
 }
 
+TEST_F(SpanTest, CustomSamplerSetsTheTraceState) {
+  struct Stamping : Sampler {
+    SamplingResult ShouldSample(const SpanContext*, const TraceId&, std::string_view name,
+                                SpanKind, std::span<const KeyValue>) const noexcept override {
+      return {name == "drop" ? SamplingDecision::kDrop : SamplingDecision::kRecordAndSample,
+              TraceState::FromHeader("sampler=stamped")};
+    }
+  };
+  Make({}, Sampler::ParentBased(std::make_shared<Stamping>()));  // custom root delegate
+  Span s = tracer.StartSpan("keep");
+  EXPECT_EQ(s.GetContext().trace_state().header(), "sampler=stamped");
+  s.End();
+  EXPECT_FALSE(tracer.StartSpan("drop").IsRecording());
+  EXPECT_EQ(Only().context.trace_state().header(), "sampler=stamped");
+}
+
 TEST_F(SpanTest, UnsampledSpanIsNotRecordedButHasContext) {
   Make({}, Sampler::AlwaysOff());
   Span s = tracer.StartSpan("op");
