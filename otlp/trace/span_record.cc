@@ -98,45 +98,6 @@ void SpanRecord::SetStatusMessage(std::string_view message) noexcept {
   h.status_len = static_cast<uint32_t>(message.size());
 }
 
-void SpanRecord::SetAttribute(std::string_view key, const AttributeValue& v) noexcept {
-  const SpanLimits& l = *limits;
-  const AttributeType type = v.type();
-  // Fast path: a new key with a scalar or string value and no length limit, appended in one go.
-  if (type <= AttributeType::kString && !key.empty() && h.n_attrs < l.attribute_count &&
-      l.attribute_value_length == SpanLimits::kNoLimit &&
-      (h.n_attrs == 0 || FindPackedAttr(attrs.data(), attrs.data() + attrs.size(), key) == nullptr))
-      [[likely]] {
-    const size_t key_pad = Pad8(key.size());
-    const std::string_view s = type == AttributeType::kString ? v.as_string() : std::string_view();
-    const size_t size = sizeof(PackedAttr) + key_pad + Pad8(s.size());
-    char* dst = attrs.Extend(size);
-    if (dst == nullptr) [[unlikely]] {
-      ++h.dropped_attrs;
-      return;
-    }
-    auto* a = reinterpret_cast<PackedAttr*>(dst);
-    a->key_len = static_cast<uint32_t>(key.size());
-    a->size_type = static_cast<uint32_t>(size) | static_cast<uint32_t>(type);
-    CopyBytes(dst + sizeof(PackedAttr), key.data(), key.size());
-    switch (type) {
-      case AttributeType::kBool: a->value = v.as_bool() ? 1 : 0; break;
-      case AttributeType::kInt: a->value = static_cast<uint64_t>(v.as_int()); break;
-      case AttributeType::kDouble: {
-        double d = v.as_double();
-        std::memcpy(&a->value, &d, 8);
-        break;
-      }
-      default:
-        a->value = s.size();
-        CopyBytes(dst + sizeof(PackedAttr) + key_pad, s.data(), s.size());
-        break;
-    }
-    ++h.n_attrs;
-    return;
-  }
-  SetAttributeSlow(key, v);
-}
-
 void SpanRecord::SetAttributeSlow(std::string_view key, const AttributeValue& v) noexcept {
   SetPackedAttr(attrs, 0, h.n_attrs, h.dropped_attrs, limits->attribute_count,
                 limits->attribute_value_length, key, v);

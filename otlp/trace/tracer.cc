@@ -88,6 +88,7 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
   if (rec == nullptr) [[unlikely]] return Span(nullptr, std::move(ctx));
   rec->tracer = tracer;
   rec->limits = &ps.limits;
+  rec->fast_attr_limit = ps.fast_attr_limit;
   PackedHeader& h = rec->h;
   h.trace_id = trace_id;
   h.span_id = ctx.span_id();
@@ -160,6 +161,9 @@ std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions opt
   } else if (env != nullptr) {
     state->limits = SpanLimits::FromEnvironment(*env);
   }
+  state->fast_attr_limit = state->limits.attribute_value_length == SpanLimits::kNoLimit
+                                ? state->limits.attribute_count
+                                : 0;
   state->resource = options.resource ? std::move(*options.resource)
                                      : (env != nullptr ? Resource::Default(*env) : Resource::Default());
   return std::shared_ptr<TracerProvider>(new TracerProvider(std::move(state)));

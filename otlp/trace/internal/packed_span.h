@@ -125,6 +125,19 @@ inline void CopyBytes(char* dst, const char* src, size_t n) noexcept {
   std::memcpy(dst, src, n);
 }
 
+// a[0..n) == b[0..n); inline for short keys.
+inline bool BytesEqual(const char* a, const char* b, size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 // Byte length of the first `max_chars` UTF-8 characters of s (s.size() when shorter).
 size_t Utf8Prefix(std::string_view s, uint32_t max_chars) noexcept;
 
@@ -139,8 +152,7 @@ void WritePackedAttr(char* dst, std::string_view key, const AttributeValue& v,
 inline PackedAttr* FindPackedAttr(char* begin, char* end, std::string_view key) noexcept {
   for (char* p = begin; p < end;) {
     auto* a = reinterpret_cast<PackedAttr*>(p);
-    if (a->key_len == key.size() && std::memcmp(a->key_data(), key.data(), key.size()) == 0)
-      return a;
+    if (a->key_len == key.size() && BytesEqual(a->key_data(), key.data(), key.size())) return a;
     p += a->size();
   }
   return nullptr;

@@ -62,6 +62,9 @@ struct SpanRecord {
   PackedHeader h{};
   TracerImpl* tracer = nullptr;
   const SpanLimits* limits = nullptr;  // the provider's
+  // The attribute count limit when no value-length limit applies, else 0: the one number the
+  // common SetAttribute needs.
+  uint32_t fast_attr_limit = 0;
   SpanRecord* next_free = nullptr;     // in the thread's pool
   bool status_final = false;           // Ok was set
   TraceState trace_state;
@@ -123,6 +126,43 @@ struct SpanRecord {
   // Writes the span as a block at `dst` (8-byte aligned, PackedSize() bytes).
   void Pack(char* dst) const noexcept;
 };
+
+inline void SpanRecord::SetAttribute(std::string_view key, const AttributeValue& v) noexcept {
+  const AttributeType type = v.type();
+  // Fast path: a new key with a scalar or string value and no length limit, appended in one go.
+  if (type <= AttributeType::kString && !key.empty() && h.n_attrs < fast_attr_limit &&
+      (h.n_attrs == 0 || FindPackedAttr(attrs.data(), attrs.data() + attrs.size(), key) == nullptr))
+      [[likely]] {
+    const size_t key_pad = Pad8(key.size());
+    const std::string_view s = type == AttributeType::kString ? v.as_string() : std::string_view();
+    const size_t size = sizeof(PackedAttr) + key_pad + Pad8(s.size());
+    char* dst = attrs.Extend(size);
+    if (dst == nullptr) [[unlikely]] {
+      ++h.dropped_attrs;
+      return;
+    }
+    auto* a = reinterpret_cast<PackedAttr*>(dst);
+    a->key_len = static_cast<uint32_t>(key.size());
+    a->size_type = static_cast<uint32_t>(size) | static_cast<uint32_t>(type);
+    CopyBytes(dst + sizeof(PackedAttr), key.data(), key.size());
+    switch (type) {
+      case AttributeType::kBool: a->value = v.as_bool() ? 1 : 0; break;
+      case AttributeType::kInt: a->value = static_cast<uint64_t>(v.as_int()); break;
+      case AttributeType::kDouble: {
+        double d = v.as_double();
+        std::memcpy(&a->value, &d, 8);
+        break;
+      }
+      default:
+        a->value = s.size();
+        CopyBytes(dst + sizeof(PackedAttr) + key_pad, s.data(), s.size());
+        break;
+    }
+    ++h.n_attrs;
+    return;
+  }
+  SetAttributeSlow(key, v);
+}
 
 // A reset record from this thread's pool (or a new one); null only when out of memory.
 SpanRecord* AcquireRecord() noexcept;

@@ -26,6 +26,7 @@ struct TracerImpl : TracerHot {
 struct ProviderState {
   Resource resource;
   SpanLimits limits;
+  uint32_t fast_attr_limit = 0;  // see SpanRecord::fast_attr_limit
   std::shared_ptr<Sampler> sampler;
   std::unique_ptr<SpanProcessor> processor;
   bool wants_on_start = false;
