@@ -92,6 +92,29 @@ TEST_F(SpanTest, SettingAnExistingKeyReplacesIt) {
   EXPECT_EQ(std::get<std::string>(*r.Attribute("k")), "two");
 }
 
+TEST_F(SpanTest, KeysOfEqualLengthAreToldApartByEveryByte) {
+  // Lengths 1..30, each pair differing in one position (first, middle, last byte).
+  Span s = tracer.StartSpan("op");
+  size_t expected = 0;
+  for (size_t len = 1; len <= 30; ++len) {
+    for (size_t pos : {size_t{0}, len / 2, len - 1}) {
+      std::string a(len, 'k'), b(len, 'k');
+      b[pos] = 'X';
+      s.SetAttribute(a, 1).SetAttribute(b, 2).SetAttribute(a, 3);
+    }
+    expected += len == 1 ? 2 : (len == 2 ? 3 : 4);  // "kk…k" plus the distinct variants
+  }
+  s.End();
+  RecordedSpan r = Only();
+  EXPECT_EQ(r.dropped_attributes_count, 0u);
+  EXPECT_EQ(expected, 117u);
+  EXPECT_EQ(r.attributes.size(), expected);
+  EXPECT_EQ(std::get<int64_t>(*r.Attribute(std::string(12, 'k'))), 3);
+  std::string mid(12, 'k');
+  mid[6] = 'X';
+  EXPECT_EQ(std::get<int64_t>(*r.Attribute(mid)), 2);
+}
+
 TEST_F(SpanTest, EmptyKeyIsIgnored) {
   tracer.StartSpan("op").SetAttribute("", 1).End();
   EXPECT_EQ(Only().attributes.size(), 0u);
