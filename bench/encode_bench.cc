@@ -2,12 +2,17 @@
 // and 8192 spans with 5 attributes (3 strings, 2 integers), one resource and one scope.
 // Items processed = spans, so the report reads as spans/s; allocs_per_batch (glibc malloc,
 // counted by alloc_counter) stays the same for 512 and 8192 spans: nothing is allocated per span.
+// The *Rich variants add what the common shape lacks, to keep the less travelled paths honest:
+// a trace state, an error status, a double, a bool and an array attribute, two events with
+// attributes and a link.
 //
 //   build/bench/encode_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alloc_counter.h"
@@ -34,7 +39,10 @@ struct Batch {
   std::vector<SpanData> spans;
   std::vector<const SpanData*> ptrs;
 
-  explicit Batch(size_t n) {
+  // The value of the rich spans' string-array attribute.
+  std::vector<std::string_view> tags = {"alpha", "beta", "gamma"};
+
+  explicit Batch(size_t n, bool rich = false) {
     otlp::OwnedAttributes ra;
     ra.Set("service.name", otlp::AttributeValue("checkout"));
     ra.Set("telemetry.sdk.language", otlp::AttributeValue("cpp"));
@@ -68,18 +76,39 @@ struct Batch {
       };
       s.resource = &resource;
       s.scope = &scope;
+      if (rich) AddRichFields(s, SpanId(sid));
     }
     for (const SpanData& s : spans) ptrs.push_back(&s);
   }
+
+  void AddRichFields(SpanData& s, SpanId link_id) {
+    s.context = SpanContext(s.context.trace_id(), s.context.span_id(), s.context.trace_flags(),
+                            false, otlp::trace::TraceState::FromHeader("vendor=abc123,other=x"));
+    s.attributes.push_back({"sampling.ratio", 0.25});
+    s.attributes.push_back({"cache.hit", false});
+    s.attributes.push_back({"tags", std::span<const std::string_view>(tags)});
+    s.event_attributes = {{"exception.type", "std::runtime_error"},
+                          {"exception.message", "connection reset by peer"},
+                          {"retry", 1}};
+    s.events = {{"exception", s.start_unix_nano + 1000, 0, 2, 0},
+                {"retry", s.start_unix_nano + 2000, 2, 1, 0}};
+    s.link_attributes = {{"link.kind", "follows_from"}};
+    s.links = {{SpanContext(s.context.trace_id(), link_id, TraceFlags(1), true), 0, 1, 0}};
+    s.status_code = otlp::trace::SpanStatusCode::kError;
+    s.status_message = "upstream failed";
+  }
 };
 
-void BM_EncodeProto(benchmark::State& state) {
-  const Batch batch(static_cast<size_t>(state.range(0)));
+using EncodeFn = void (*)(std::span<const SpanData* const>, std::string&);
+
+// Encodes the batch over and over into one reused string.
+void Encode(benchmark::State& state, EncodeFn encode, bool rich) {
+  const Batch batch(static_cast<size_t>(state.range(0)), rich);
   std::string out;
   const uint64_t allocs_before = otlp::bench::Allocations();
   for (auto _ : state) {
     out.clear();
-    EncodeTraceRequestProto(batch.ptrs, out);
+    encode(batch.ptrs, out);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -90,28 +119,24 @@ void BM_EncodeProto(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(out.size()));
   state.counters["bytes_per_span"] =
       static_cast<double>(out.size()) / static_cast<double>(state.range(0));
+}
+
+void BM_EncodeProto(benchmark::State& state) {
+  Encode(state, EncodeTraceRequestProto, false);
 }
 BENCHMARK(BM_EncodeProto)->Arg(512)->Arg(8192);
-
 void BM_EncodeJson(benchmark::State& state) {
-  const Batch batch(static_cast<size_t>(state.range(0)));
-  std::string out;
-  const uint64_t allocs_before = otlp::bench::Allocations();
-  for (auto _ : state) {
-    out.clear();
-    EncodeTraceRequestJson(batch.ptrs, out);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.counters["allocs_per_batch"] =
-      static_cast<double>(otlp::bench::Allocations() - allocs_before) /
-      static_cast<double>(state.iterations());
-  state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(out.size()));
-  state.counters["bytes_per_span"] =
-      static_cast<double>(out.size()) / static_cast<double>(state.range(0));
+  Encode(state, EncodeTraceRequestJson, false);
 }
 BENCHMARK(BM_EncodeJson)->Arg(512)->Arg(8192);
+void BM_EncodeProtoRich(benchmark::State& state) {
+  Encode(state, EncodeTraceRequestProto, true);
+}
+BENCHMARK(BM_EncodeProtoRich)->Arg(512)->Arg(8192);
+void BM_EncodeJsonRich(benchmark::State& state) {
+  Encode(state, EncodeTraceRequestJson, true);
+}
+BENCHMARK(BM_EncodeJsonRich)->Arg(512)->Arg(8192);
 
 // Baseline: a fresh std::string per request (the caller not reusing capacity).
 void BM_EncodeProtoFreshBuffer(benchmark::State& state) {

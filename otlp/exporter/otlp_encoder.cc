@@ -57,8 +57,6 @@ bool ReadVarint(std::string_view& in, uint64_t& v) noexcept {
 
 namespace {
 
-using internal::VarintSize;
-
 // ---------------------------------------------------------------------------------------------
 // Shared helpers.
 
@@ -134,11 +132,13 @@ class Grouping {
  public:
   explicit Grouping(size_t n) : group_of_(n, kNone) {}
 
-  // Returns the group (creation index) of spans[i].
+  // Returns the group (creation index) of spans[i]. The common case, a span in the same group
+  // as the previous one, stays inline.
   uint32_t Add(size_t i, const SpanData& s) {
-    if (last_ == kNone || groups_[last_].resource != s.resource ||
-        groups_[last_].scope != s.scope) {
+    if (s.resource != last_resource_ || s.scope != last_scope_ || last_ == kNone) [[unlikely]] {
       last_ = Find(s.resource, s.scope);
+      last_resource_ = s.resource;
+      last_scope_ = s.scope;
     }
     group_of_[i] = last_;
     ++groups_[last_].count;
@@ -180,7 +180,7 @@ class Grouping {
     }
   };
 
-  uint32_t Find(const Resource* r, const InstrumentationScope* sc) {
+  [[gnu::noinline]] uint32_t Find(const Resource* r, const InstrumentationScope* sc) {
     if (groups_.size() <= kLinearLimit) {
       for (const ScopeGroup& g : groups_) {
         if (g.resource == r && g.scope == sc) return g.id;
@@ -207,12 +207,31 @@ class Grouping {
   std::vector<const Resource*> resources_;
   std::vector<uint32_t> order_;
   std::unordered_map<std::pair<const void*, const void*>, uint32_t, PairHash> index_;
+  const Resource* last_resource_ = nullptr;
+  const InstrumentationScope* last_scope_ = nullptr;
   uint32_t last_ = kNone;
   uint32_t total_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
-// Protobuf. Tags are single bytes except Span.flags (field 16).
+// Protobuf.
+//
+// Two passes. The first walks the batch once: it groups the spans and computes every span's
+// body size into a per-span cache, summed per scope group; the ResourceSpans and ScopeSpans
+// sizes follow from those sums. The second pass writes forward, so every length prefix is
+// written before its body: no backpatching, no memmove, and no bounds check per field (one
+// check per span makes sure the output has room for the whole span; see ProtoOut).
+// Sizes below the span (attributes, events, links) are recomputed just before they are written:
+// that is a few additions on data the writer reads anyway, cheaper than storing them.
+//
+// Every helper here is internal and inline. An exported function such as internal::VarintSize
+// is not inlined under -fPIC (it could be interposed), and on this path a call costs more than
+// the work it does; for the same reason the small helpers on the per-span path are forced
+// inline (OTLP_INLINE), which GCC's size heuristics would otherwise not always do.
+//
+// Tags are single bytes except Span.flags (field 16).
+
+#define OTLP_INLINE [[gnu::always_inline]] inline
 
 enum : uint8_t {
   kWireVarint = 0,
@@ -224,18 +243,32 @@ constexpr uint8_t Tag(uint8_t field, uint8_t wire) {
   return static_cast<uint8_t>(field << 3 | wire);
 }
 
-// Size of a length-delimited field with a one-byte tag and an n-byte body.
-inline size_t LenField(size_t n) noexcept {
-  return 1 + VarintSize(n) + n;
+// --- sizes
+
+OTLP_INLINE size_t VarSize(uint64_t v) noexcept {
+  const int bits = 64 - std::countl_zero(v | 1);
+  return static_cast<size_t>((bits * 9 + 64) / 64);  // ceil(bits / 7) for 1..64
 }
-inline size_t StrField(std::string_view s) noexcept {
+// Length prefixes are nearly always below 128: a well-predicted branch beats the bit count.
+OTLP_INLINE size_t LenSize(size_t n) noexcept {
+  return n < 0x80 ? 1 : VarSize(n);
+}
+// Size of a length-delimited field with a one-byte tag and an n-byte body.
+OTLP_INLINE size_t LenField(size_t n) noexcept {
+  return 1 + LenSize(n) + n;
+}
+OTLP_INLINE size_t StrField(std::string_view s) noexcept {
   return s.empty() ? 0 : LenField(s.size());
 }
-inline size_t VarintField(uint64_t v) noexcept {
-  return v == 0 ? 0 : 1 + VarintSize(v);
+OTLP_INLINE size_t VarintField(uint64_t v) noexcept {
+  return v == 0 ? 0 : 1 + VarSize(v);
 }
 
-// --- sizes
+// TraceState::header() is compiled elsewhere; most spans have no trace state, which empty()
+// tells inline.
+inline std::string_view TraceStateOf(const trace::SpanContext& c) noexcept {
+  return c.trace_state().empty() ? std::string_view() : c.trace_state().header();
+}
 
 // ArrayValue body of an array attribute: one AnyValue per element.
 size_t ArrayBodySize(const AttributeValue& v) noexcept {
@@ -243,7 +276,7 @@ size_t ArrayBodySize(const AttributeValue& v) noexcept {
     case AttributeType::kBoolArray: return v.array_size() * LenField(2);
     case AttributeType::kIntArray: {
       size_t n = 0;
-      for (int64_t x : v.as_int_array()) n += LenField(1 + VarintSize(static_cast<uint64_t>(x)));
+      for (int64_t x : v.as_int_array()) n += LenField(1 + VarSize(static_cast<uint64_t>(x)));
       return n;
     }
     case AttributeType::kDoubleArray: return v.array_size() * LenField(9);
@@ -256,23 +289,45 @@ size_t ArrayBodySize(const AttributeValue& v) noexcept {
   }
 }
 
-inline size_t AnyValueSize(const AttributeValue& v) noexcept {
+OTLP_INLINE size_t AnyValueSize(const AttributeValue& v) noexcept {
   switch (v.type()) {
     case AttributeType::kBool: return 2;
-    case AttributeType::kInt: return 1 + VarintSize(static_cast<uint64_t>(v.as_int()));
+    case AttributeType::kInt: return 1 + VarSize(static_cast<uint64_t>(v.as_int()));
     case AttributeType::kDouble: return 9;
     case AttributeType::kString: return LenField(v.as_string().size());
     default: return LenField(ArrayBodySize(v));
   }
 }
 
-inline size_t KeyValueSize(const KeyValue& kv) noexcept {
-  return StrField(kv.key) + LenField(AnyValueSize(kv.value));
+OTLP_INLINE size_t KeyValueSize(std::string_view key, size_t any_size) noexcept {
+  return StrField(key) + LenField(any_size);
 }
 
-inline size_t AttributesSize(std::span<const KeyValue> kvs) noexcept {
+// Most attributes have a non-empty key and a string or integer value, with a KeyValue body
+// under 128 bytes, so that every length prefix inside is one byte:
+//   tag, body length, 0x0A, key length, key, 0x12, AnyValue length, then
+//   0x0A, value length, value          (string: body = key + value + 6 < 128)
+//   0x18, varint                       (integer: body = key + varint + 5 < 128)
+// Both passes take a shortcut for these.
+OTLP_INLINE bool IsShortStringAttribute(const KeyValue& kv) noexcept {
+  return kv.value.type() == AttributeType::kString && !kv.key.empty() &&
+         kv.key.size() + kv.value.as_string().size() < 122;
+}
+OTLP_INLINE bool IsShortIntAttribute(const KeyValue& kv) noexcept {
+  return kv.value.type() == AttributeType::kInt && !kv.key.empty() && kv.key.size() < 113;
+}
+
+OTLP_INLINE size_t AttributesSize(std::span<const KeyValue> kvs) noexcept {
   size_t n = 0;
-  for (const KeyValue& kv : kvs) n += LenField(KeyValueSize(kv));
+  for (const KeyValue& kv : kvs) {
+    if (IsShortStringAttribute(kv)) {
+      n += kv.key.size() + kv.value.as_string().size() + 8;
+    } else if (IsShortIntAttribute(kv)) {
+      n += kv.key.size() + VarSize(static_cast<uint64_t>(kv.value.as_int())) + 7;
+    } else {
+      n += LenField(KeyValueSize(kv.key, AnyValueSize(kv.value)));
+    }
+  }
   return n;
 }
 
@@ -283,17 +338,18 @@ size_t EventSize(const SpanData& s, const EventData& e) noexcept {
 
 size_t LinkSize(const SpanData& s, const LinkData& l) noexcept {
   const uint32_t flags = SpanData::OtlpLinkFlags(l.context);
-  return 18 + 10 + StrField(l.context.trace_state().header()) + AttributesSize(LinkAttrs(s, l)) +
+  return 18 + 10 + StrField(TraceStateOf(l.context)) + AttributesSize(LinkAttrs(s, l)) +
          VarintField(l.dropped_attributes_count) + (flags != 0 ? 5 : 0);
 }
 
-size_t StatusSize(const SpanData& s) noexcept {
+OTLP_INLINE size_t StatusSize(const SpanData& s) noexcept {
   return StrField(s.status_message) + VarintField(static_cast<uint64_t>(s.status_code));
 }
 
-size_t SpanSize(const SpanData& s) noexcept {
+// Body size of a Span message. Events and links are rare, so they are sized out of line.
+OTLP_INLINE size_t SpanSize(const SpanData& s) noexcept {
   size_t n = 18 + 10;  // trace_id, span_id
-  n += StrField(s.context.trace_state().header());
+  n += StrField(TraceStateOf(s.context));
   if (s.HasParent()) n += 10;
   n += StrField(s.name);
   n += VarintField(static_cast<uint64_t>(s.kind));
@@ -318,18 +374,18 @@ size_t ScopeSize(const InstrumentationScope& sc, std::span<const KeyValue> attrs
   return StrField(sc.name) + StrField(sc.version) + AttributesSize(attrs);
 }
 
-// --- writing into a buffer of exactly the computed size
+// --- writing
 //
 // Free functions taking and returning the write position: a position kept in a local variable
 // stays in a register, where a member would be reloaded after every byte store (char stores
 // may alias it).
 
-inline char* PutByte(char* p, uint8_t b) noexcept {
+OTLP_INLINE char* PutByte(char* p, uint8_t b) noexcept {
   *p = static_cast<char>(b);
   return p + 1;
 }
 
-inline char* PutVarint(char* p, uint64_t v) noexcept {
+OTLP_INLINE char* PutVarint(char* p, uint64_t v) noexcept {
   while (v >= 0x80) {
     *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
@@ -338,31 +394,38 @@ inline char* PutVarint(char* p, uint64_t v) noexcept {
   return p;
 }
 
-inline char* PutRaw(char* p, const void* data, size_t n) noexcept {
-  // Most strings here are short: copy them with two overlapping fixed-size moves instead of a
-  // call to memcpy.
+// Copies n bytes. Most strings here are short: they are copied with two fixed-size moves that
+// overlap in the middle (n = 11: bytes 0-7 and 3-10), which compile to a few register moves
+// where a call to memcpy would cost more than the copy.
+OTLP_INLINE char* PutRaw(char* p, const void* data, size_t n) noexcept {
   const auto* src = static_cast<const char*>(data);
-  if (n >= 8 && n <= 16) {
+  if (n > 32) {
+    std::memcpy(p, src, n);
+  } else if (n >= 16) {
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(p, a, 16);
+    std::memcpy(p + n - 16, b, 16);
+  } else if (n >= 8) {
     uint64_t a, b;
     std::memcpy(&a, src, 8);
     std::memcpy(&b, src + n - 8, 8);
     std::memcpy(p, &a, 8);
     std::memcpy(p + n - 8, &b, 8);
-  } else if (n >= 4 && n < 8) {
+  } else if (n >= 4) {
     uint32_t a, b;
     std::memcpy(&a, src, 4);
     std::memcpy(&b, src + n - 4, 4);
     std::memcpy(p, &a, 4);
     std::memcpy(p + n - 4, &b, 4);
-  } else if (n < 4) {
-    for (size_t i = 0; i < n; ++i) p[i] = src[i];
   } else {
-    std::memcpy(p, src, n);
+    for (size_t i = 0; i < n; ++i) p[i] = src[i];
   }
   return p + n;
 }
 
-inline char* PutFixed64(char* p, uint64_t v) noexcept {
+OTLP_INLINE char* PutFixed64(char* p, uint64_t v) noexcept {
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(p, &v, 8);
     return p + 8;
@@ -372,7 +435,7 @@ inline char* PutFixed64(char* p, uint64_t v) noexcept {
   }
 }
 
-inline char* PutFixed32(char* p, uint32_t v) noexcept {
+OTLP_INLINE char* PutFixed32(char* p, uint32_t v) noexcept {
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(p, &v, 4);
     return p + 4;
@@ -382,7 +445,7 @@ inline char* PutFixed32(char* p, uint32_t v) noexcept {
   }
 }
 
-inline char* PutLenHeader(char* p, uint8_t tag, size_t n) noexcept {
+OTLP_INLINE char* PutLenHeader(char* p, uint8_t tag, size_t n) noexcept {
   *p++ = static_cast<char>(tag);
   if (n < 0x80) {
     *p++ = static_cast<char>(n);
@@ -391,37 +454,22 @@ inline char* PutLenHeader(char* p, uint8_t tag, size_t n) noexcept {
   return PutVarint(p, n);
 }
 
-inline char* PutBytes(char* p, uint8_t tag, const void* data, size_t n) noexcept {
+OTLP_INLINE char* PutBytes(char* p, uint8_t tag, const void* data, size_t n) noexcept {
   return PutRaw(PutLenHeader(p, tag, n), data, n);
 }
 
 // Optional string: left out when empty.
-inline char* PutStr(char* p, uint8_t tag, std::string_view s) noexcept {
+OTLP_INLINE char* PutStr(char* p, uint8_t tag, std::string_view s) noexcept {
   return s.empty() ? p : PutBytes(p, tag, s.data(), s.size());
 }
 
 // Optional varint: left out when zero.
-inline char* PutVarintField(char* p, uint8_t tag, uint64_t v) noexcept {
+OTLP_INLINE char* PutVarintField(char* p, uint8_t tag, uint64_t v) noexcept {
   return v == 0 ? p : PutVarint(PutByte(p, tag), v);
 }
 
-// AnyValue { string 1; bool 2; int64 3; double 4; ArrayValue 5 }, body only.
-char* PutAnyValue(char* p, const AttributeValue& v) noexcept {
-  switch (v.type()) {
-    case AttributeType::kBool:
-      p = PutByte(p, Tag(2, kWireVarint));
-      return PutByte(p, v.as_bool() ? 1 : 0);
-    case AttributeType::kInt:
-      return PutVarint(PutByte(p, Tag(3, kWireVarint)), static_cast<uint64_t>(v.as_int()));
-    case AttributeType::kDouble:
-      return PutFixed64(PutByte(p, Tag(4, kWireFixed64)), std::bit_cast<uint64_t>(v.as_double()));
-    case AttributeType::kString: {
-      const std::string_view s = v.as_string();
-      return PutBytes(p, Tag(1, kWireLen), s.data(), s.size());
-    }
-    default: break;
-  }
-  // ArrayValue { repeated AnyValue values = 1 }
+// AnyValue.array_value (field 5) of an array attribute: ArrayValue { repeated AnyValue 1 }.
+char* PutArrayValue(char* p, const AttributeValue& v) noexcept {
   p = PutLenHeader(p, Tag(5, kWireLen), ArrayBodySize(v));
   switch (v.type()) {
     case AttributeType::kBoolArray:
@@ -434,7 +482,7 @@ char* PutAnyValue(char* p, const AttributeValue& v) noexcept {
     case AttributeType::kIntArray:
       for (int64_t x : v.as_int_array()) {
         const auto u = static_cast<uint64_t>(x);
-        p = PutLenHeader(p, Tag(1, kWireLen), 1 + VarintSize(u));
+        p = PutLenHeader(p, Tag(1, kWireLen), 1 + VarSize(u));
         p = PutVarint(PutByte(p, Tag(3, kWireVarint)), u);
       }
       break;
@@ -454,14 +502,81 @@ char* PutAnyValue(char* p, const AttributeValue& v) noexcept {
   return p;
 }
 
-// Repeated KeyValue field `tag`.
+// Repeated KeyValue field `tag`: KeyValue { string key = 1; AnyValue value = 2 } with
+// AnyValue { string 1; bool 2; int64 3; double 4; ArrayValue 5 }. Each case computes the sizes
+// of the two nested messages from what it is about to write.
 char* PutAttributes(char* p, uint8_t tag, std::span<const KeyValue> kvs) noexcept {
   for (const KeyValue& kv : kvs) {
-    const size_t any = AnyValueSize(kv.value);
-    p = PutLenHeader(p, tag, StrField(kv.key) + LenField(any));
-    p = PutStr(p, Tag(1, kWireLen), kv.key);
-    p = PutLenHeader(p, Tag(2, kWireLen), any);
-    p = PutAnyValue(p, kv.value);
+    const AttributeValue& v = kv.value;
+    if (IsShortStringAttribute(kv)) {
+      const std::string_view s = v.as_string();
+      p[0] = static_cast<char>(tag);
+      p[1] = static_cast<char>(kv.key.size() + s.size() + 6);
+      p[2] = Tag(1, kWireLen);
+      p[3] = static_cast<char>(kv.key.size());
+      p = PutRaw(p + 4, kv.key.data(), kv.key.size());
+      p[0] = Tag(2, kWireLen);
+      p[1] = static_cast<char>(s.size() + 2);
+      p[2] = Tag(1, kWireLen);
+      p[3] = static_cast<char>(s.size());
+      p = PutRaw(p + 4, s.data(), s.size());
+      continue;
+    }
+    if (IsShortIntAttribute(kv)) {
+      const auto u = static_cast<uint64_t>(v.as_int());
+      const size_t vs = VarSize(u);
+      p[0] = static_cast<char>(tag);
+      p[1] = static_cast<char>(kv.key.size() + vs + 5);
+      p[2] = Tag(1, kWireLen);
+      p[3] = static_cast<char>(kv.key.size());
+      p = PutRaw(p + 4, kv.key.data(), kv.key.size());
+      p[0] = Tag(2, kWireLen);
+      p[1] = static_cast<char>(vs + 1);
+      p[2] = Tag(3, kWireVarint);
+      p = PutVarint(p + 3, u);
+      continue;
+    }
+    switch (v.type()) {
+      case AttributeType::kString: {
+        const std::string_view s = v.as_string();
+        const size_t any = LenField(s.size());
+        p = PutLenHeader(p, tag, KeyValueSize(kv.key, any));
+        p = PutStr(p, Tag(1, kWireLen), kv.key);
+        p = PutLenHeader(p, Tag(2, kWireLen), any);
+        p = PutBytes(p, Tag(1, kWireLen), s.data(), s.size());
+        break;
+      }
+      case AttributeType::kInt: {
+        const auto u = static_cast<uint64_t>(v.as_int());
+        const size_t any = 1 + VarSize(u);
+        p = PutLenHeader(p, tag, KeyValueSize(kv.key, any));
+        p = PutStr(p, Tag(1, kWireLen), kv.key);
+        p = PutLenHeader(p, Tag(2, kWireLen), any);
+        p = PutVarint(PutByte(p, Tag(3, kWireVarint)), u);
+        break;
+      }
+      case AttributeType::kBool:
+        p = PutLenHeader(p, tag, KeyValueSize(kv.key, 2));
+        p = PutStr(p, Tag(1, kWireLen), kv.key);
+        p = PutLenHeader(p, Tag(2, kWireLen), 2);
+        p = PutByte(p, Tag(2, kWireVarint));
+        p = PutByte(p, v.as_bool() ? 1 : 0);
+        break;
+      case AttributeType::kDouble:
+        p = PutLenHeader(p, tag, KeyValueSize(kv.key, 9));
+        p = PutStr(p, Tag(1, kWireLen), kv.key);
+        p = PutLenHeader(p, Tag(2, kWireLen), 9);
+        p = PutFixed64(PutByte(p, Tag(4, kWireFixed64)), std::bit_cast<uint64_t>(v.as_double()));
+        break;
+      default: {
+        const size_t any = AnyValueSize(v);
+        p = PutLenHeader(p, tag, KeyValueSize(kv.key, any));
+        p = PutStr(p, Tag(1, kWireLen), kv.key);
+        p = PutLenHeader(p, Tag(2, kWireLen), any);
+        p = PutArrayValue(p, v);
+        break;
+      }
+    }
   }
   return p;
 }
@@ -480,7 +595,7 @@ char* PutLink(char* p, const SpanData& s, const LinkData& l) noexcept {
   p = PutLenHeader(p, Tag(13, kWireLen), LinkSize(s, l));
   p = PutBytes(p, Tag(1, kWireLen), l.context.trace_id().bytes().data(), 16);
   p = PutBytes(p, Tag(2, kWireLen), l.context.span_id().bytes().data(), 8);
-  p = PutStr(p, Tag(3, kWireLen), l.context.trace_state().header());
+  p = PutStr(p, Tag(3, kWireLen), TraceStateOf(l.context));
   p = PutAttributes(p, Tag(4, kWireLen), LinkAttrs(s, l));
   p = PutVarintField(p, Tag(5, kWireVarint), l.dropped_attributes_count);
   if (const uint32_t flags = SpanData::OtlpLinkFlags(l.context); flags != 0) {
@@ -490,11 +605,11 @@ char* PutLink(char* p, const SpanData& s, const LinkData& l) noexcept {
 }
 
 // ScopeSpans.spans entry of `size` body bytes.
-char* PutSpan(char* p, const SpanData& s, size_t size) noexcept {
+OTLP_INLINE char* PutSpan(char* p, const SpanData& s, size_t size) noexcept {
   p = PutLenHeader(p, Tag(2, kWireLen), size);
   p = PutBytes(p, Tag(1, kWireLen), s.context.trace_id().bytes().data(), 16);
   p = PutBytes(p, Tag(2, kWireLen), s.context.span_id().bytes().data(), 8);
-  p = PutStr(p, Tag(3, kWireLen), s.context.trace_state().header());
+  p = PutStr(p, Tag(3, kWireLen), TraceStateOf(s.context));
   if (s.HasParent()) p = PutBytes(p, Tag(4, kWireLen), s.parent_span_id.bytes().data(), 8);
   p = PutStr(p, Tag(5, kWireLen), s.name);
   p = PutVarintField(p, Tag(6, kWireVarint), static_cast<uint64_t>(s.kind));
@@ -529,6 +644,42 @@ struct GroupHeader {
   std::unique_ptr<OwnedAttributeViews> scope_attrs;     // null when scope is null
 };
 
+// The output string, grown just ahead of the writer. A std::string can only be grown by
+// resize(), which zero-fills: growing it to the whole request at once (2 MB for 8192 spans)
+// would stream every byte through the caches twice, while a step of kStep bytes is zero-filled
+// in L1 right before it is overwritten. The capacity is reserved once, so the data pointer
+// does not move.
+class ProtoOut {
+ public:
+  ProtoOut(std::string& out, size_t total) : out_(out), end_(out.size() + total) {
+    out_.reserve(end_);
+    limit_ = out_.data() + out_.size();
+  }
+  char* start() noexcept { return limit_; }
+
+  // Makes [p, p + n) writable; returns p (which stays valid).
+  char* Ensure(char* p, size_t n) {
+    if (static_cast<size_t>(limit_ - p) >= n) [[likely]]
+      return p;
+    const auto pos = static_cast<size_t>(p - out_.data());
+    assert(pos + n <= end_ && "protobuf size pass and write pass disagree");
+    out_.resize(std::min(end_, pos + std::max(n, kStep)));
+    limit_ = out_.data() + out_.size();
+    return out_.data() + pos;
+  }
+
+  // Checks that everything computed was written.
+  void Finish([[maybe_unused]] char* p) const noexcept {
+    assert(p == limit_ && out_.size() == end_ && "protobuf size pass and write pass disagree");
+  }
+
+ private:
+  static constexpr size_t kStep = 16 * 1024;
+  std::string& out_;
+  size_t end_;
+  char* limit_;
+};
+
 }  // namespace
 
 void EncodeTraceRequestProto(std::span<const SpanData* const> spans, std::string& out) {
@@ -540,7 +691,8 @@ void EncodeTraceRequestProto(std::span<const SpanData* const> spans, std::string
   for (size_t i = 0; i < spans.size(); ++i) {
     if (spans[i] == nullptr) continue;
     const uint32_t g = grouping.Add(i, *spans[i]);
-    if (g >= scope_sizes.size()) scope_sizes.resize(g + 1, 0);
+    if (g >= scope_sizes.size()) [[unlikely]]
+      scope_sizes.resize(g + 1, 0);
     const size_t n = SpanSize(*spans[i]);
     span_sizes[i] = static_cast<uint32_t>(n);
     scope_sizes[g] += LenField(n);
@@ -577,43 +729,62 @@ void EncodeTraceRequestProto(std::span<const SpanData* const> spans, std::string
     g = h;
   }
 
-  // Pass 2: write into exactly `total` bytes.
-  const size_t base = out.size();
-  out.resize(base + total);
-  char* p = out.data() + base;
+  // Pass 2: write exactly `total` bytes, each piece after an Ensure() of its exact size.
+  ProtoOut w(out, total);
+  char* p = w.start();
   size_t run = 0;
   for (size_t g = 0; g < groups.size(); ++run) {
     const Resource* r = groups[g].resource;
-    p = PutLenHeader(p, Tag(1, kWireLen), resource_sizes[run]);  // request.resource_spans
+    const size_t rs = resource_sizes[run];
     if (r != nullptr) {
       const auto kvs = headers[g].resource_attrs->kvs();
-      p = PutLenHeader(p, Tag(1, kWireLen), ResourceSize(kvs, r->dropped_attributes_count()));
+      const size_t body = ResourceSize(kvs, r->dropped_attributes_count());
+      p = w.Ensure(p, 1 + LenSize(rs) + LenField(body));
+      p = PutLenHeader(p, Tag(1, kWireLen), rs);  // request.resource_spans
+      p = PutLenHeader(p, Tag(1, kWireLen), body);
       p = PutAttributes(p, Tag(1, kWireLen), kvs);
       p = PutVarintField(p, Tag(2, kWireVarint), r->dropped_attributes_count());
+    } else {
+      p = w.Ensure(p, 1 + LenSize(rs));
+      p = PutLenHeader(p, Tag(1, kWireLen), rs);
     }
     size_t h = g;
     for (; h < groups.size() && groups[h].resource == r; ++h) {
       const ScopeGroup& sg = groups[h];
-      p = PutLenHeader(p, Tag(2, kWireLen), scope_sizes[sg.id]);  // ResourceSpans.scope_spans
+      const size_t ss = scope_sizes[sg.id];
       if (sg.scope != nullptr) {
         const auto kvs = headers[h].scope_attrs->kvs();
-        p = PutLenHeader(p, Tag(1, kWireLen), ScopeSize(*sg.scope, kvs));
+        const size_t body = ScopeSize(*sg.scope, kvs);
+        p = w.Ensure(p, 1 + LenSize(ss) + LenField(body));
+        p = PutLenHeader(p, Tag(2, kWireLen), ss);  // ResourceSpans.scope_spans
+        p = PutLenHeader(p, Tag(1, kWireLen), body);
         p = PutStr(p, Tag(1, kWireLen), sg.scope->name);
         p = PutStr(p, Tag(2, kWireLen), sg.scope->version);
         p = PutAttributes(p, Tag(3, kWireLen), kvs);
+      } else {
+        p = w.Ensure(p, 1 + LenSize(ss));
+        p = PutLenHeader(p, Tag(2, kWireLen), ss);
       }
       for (uint32_t k = sg.begin; k < sg.begin + sg.count; ++k) {
         const uint32_t i = order[k];
+        p = w.Ensure(p, LenField(span_sizes[i]));
         p = PutSpan(p, *spans[i], span_sizes[i]);
       }
-      if (sg.scope != nullptr) p = PutStr(p, Tag(3, kWireLen), sg.scope->schema_url);
+      if (sg.scope != nullptr) {
+        p = w.Ensure(p, StrField(sg.scope->schema_url));
+        p = PutStr(p, Tag(3, kWireLen), sg.scope->schema_url);
+      }
     }
-    if (r != nullptr) p = PutStr(p, Tag(3, kWireLen), r->schema_url());
+    if (r != nullptr) {
+      p = w.Ensure(p, StrField(r->schema_url()));
+      p = PutStr(p, Tag(3, kWireLen), r->schema_url());
+    }
     g = h;
   }
-  assert(p == out.data() + out.size() && "protobuf size pass and write pass disagree");
-  (void)p;
+  w.Finish(p);
 }
+
+#undef OTLP_INLINE
 
 // ---------------------------------------------------------------------------------------------
 // JSON.
@@ -627,8 +798,7 @@ namespace {
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 // Maximum sizes of the variable-length primitives.
-constexpr size_t kMaxUint = 20;    // 18446744073709551615
-constexpr size_t kMaxInt = 20;     // -9223372036854775808
+constexpr size_t kMaxUint = 20;    // 18446744073709551615 (and -9223372036854775808)
 constexpr size_t kMaxDouble = 32;  // to_chars shortest form is at most 24 characters
 // Quotes plus at most 6 bytes ("\u00XX") per input byte.
 inline size_t StringBound(size_t n) noexcept {
@@ -647,12 +817,47 @@ inline char* JChar(char* p, char c) noexcept {
   return p + 1;
 }
 
+// "00" to "99".
+constexpr std::array<char, 200> kDigitPairs = [] {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) {
+    t[2 * i] = static_cast<char>('0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}();
+
+// Exactly 8 decimal digits of v < 10^8, zero-padded. The four pairs do not depend on each other,
+// unlike the digit-by-digit division chain of a general conversion.
+inline char* JEightDigits(char* p, uint32_t v) noexcept {
+  const uint32_t hi = v / 10000, lo = v % 10000;
+  std::memcpy(p, &kDigitPairs[2 * (hi / 100)], 2);
+  std::memcpy(p + 2, &kDigitPairs[2 * (hi % 100)], 2);
+  std::memcpy(p + 4, &kDigitPairs[2 * (lo / 100)], 2);
+  std::memcpy(p + 6, &kDigitPairs[2 * (lo % 100)], 2);
+  return p + 8;
+}
+
+// Decimal. Timestamps (19 digits) are the common large numbers: their leading digits are
+// followed by 8-digit blocks.
 inline char* JUint(char* p, uint64_t v) noexcept {
-  return std::to_chars(p, p + kMaxUint, v).ptr;
+  constexpr uint64_t k1e8 = 100000000;
+  if (v < k1e8) return std::to_chars(p, p + kMaxUint, v).ptr;
+  const auto low = static_cast<uint32_t>(v % k1e8);
+  v /= k1e8;
+  if (v < k1e8) {
+    p = std::to_chars(p, p + kMaxUint, v).ptr;
+  } else {
+    p = std::to_chars(p, p + kMaxUint, v / k1e8).ptr;
+    p = JEightDigits(p, static_cast<uint32_t>(v % k1e8));
+  }
+  return JEightDigits(p, low);
 }
 
 inline char* JInt(char* p, int64_t v) noexcept {
-  return std::to_chars(p, p + kMaxInt, v).ptr;
+  if (v >= 0) return JUint(p, static_cast<uint64_t>(v));
+  *p++ = '-';
+  return JUint(p, ~static_cast<uint64_t>(v) + 1);  // also right for INT64_MIN
 }
 
 inline char* JQuotedUint(char* p, uint64_t v) noexcept {
@@ -666,12 +871,20 @@ char* JDouble(char* p, double d) noexcept {
   return std::to_chars(p, p + kMaxDouble, d).ptr;  // shortest round-trip form
 }
 
+// Byte b as two lowercase hex digits at kHexPairs[2 * b].
+constexpr std::array<char, 512> kHexPairs = [] {
+  std::array<char, 512> t{};
+  for (int i = 0; i < 256; ++i) {
+    t[2 * i] = kHexDigits[i >> 4];
+    t[2 * i + 1] = kHexDigits[i & 0xF];
+  }
+  return t;
+}();
+
 inline char* JHex(char* p, const uint8_t* bytes, size_t n) noexcept {
   *p++ = '"';
-  for (size_t i = 0; i < n; ++i) {
-    *p++ = kHexDigits[bytes[i] >> 4];
-    *p++ = kHexDigits[bytes[i] & 0xF];
-  }
+  for (size_t i = 0; i < n; ++i) std::memcpy(p + 2 * i, &kHexPairs[2 * bytes[i]], 2);
+  p += 2 * n;
   *p++ = '"';
   return p;
 }
@@ -716,26 +929,61 @@ constexpr std::array<bool, 256> kJsonSpecial = [] {
   return t;
 }();
 
-// A quoted, escaped string; at most StringBound(s.size()) bytes (an ill-formed byte becomes the
-// 3-byte U+FFFD, a control character the 6-byte \u00XX).
-char* JStr(char* p, std::string_view s) noexcept {
+// Whether some byte of the word is special (as kJsonSpecial says): a byte below 0x20, a byte
+// equal to '"' or '\\', or a byte with the high bit set. The hasless / haszero bit tricks can
+// flag a byte above a special one by mistake, never a word without one, so the answer for the
+// whole word is exact.
+inline bool HasSpecialByte(uint64_t x) noexcept {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const uint64_t quote = x ^ (kOnes * '"'), backslash = x ^ (kOnes * '\\');
+  const uint64_t special = ((x - kOnes * 0x20) & ~x) | ((quote - kOnes) & ~quote) |
+                           ((backslash - kOnes) & ~backslash) | x;
+  return (special & kHigh) != 0;
+}
+
+// True when no byte of b[0, n) is special: the string is copied as it is. The bytes are read as
+// 8-byte words, the last one overlapping its predecessor, and a string under 8 bytes as a word
+// made of its first, middle and last bytes (or of two overlapping 4-byte halves), so that no
+// byte loop, with its hard-to-predict exit, runs on the common path.
+inline bool IsPlainJson(const unsigned char* b, size_t n) noexcept {
+  uint64_t x;
+  if (n >= 8) {
+    size_t i = 0;
+    for (; n - i > 8; i += 8) {
+      std::memcpy(&x, b + i, 8);
+      if (HasSpecialByte(x)) return false;
+    }
+    std::memcpy(&x, b + n - 8, 8);
+    return !HasSpecialByte(x);
+  }
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, b, 4);
+    std::memcpy(&hi, b + n - 4, 4);
+    x = uint64_t{lo} | uint64_t{hi} << 32;
+  } else if (n > 0) {
+    x = uint64_t{b[0]} | uint64_t{b[n / 2]} << 8 | uint64_t{b[n - 1]} << 16 |
+        0x6161616161000000ull;  // padded with 'a'
+  } else {
+    return true;
+  }
+  return !HasSpecialByte(x);
+}
+
+// A string with special bytes: quoted, escaped; at most StringBound(s.size()) bytes (an
+// ill-formed byte becomes the 3-byte U+FFFD, a control character the 6-byte \u00XX).
+char* JStrEscaped(char* p, std::string_view s) noexcept {
   const auto* b = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
   *p++ = '"';
   size_t run = 0;  // start of the bytes not yet copied
   size_t i = 0;
   while (i < n) {
-    // Skip 8 plain ASCII bytes at a time (no control, '"', '\\' or high-bit byte in the word).
+    // Skip 8 plain ASCII bytes at a time.
     while (n - i >= 8) {
-      constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
       uint64_t x;
       std::memcpy(&x, b + i, 8);
-      const uint64_t quote = x ^ (kOnes * '"'), backslash = x ^ (kOnes * '\\');
-      // Exact "some byte is special" tests (hasless / haszero bit tricks): a byte below 0x20,
-      // a byte equal to '"' or '\\', or a byte with the high bit set.
-      const uint64_t special = ((x - kOnes * 0x20) & ~x) | ((quote - kOnes) & ~quote) |
-                               ((backslash - kOnes) & ~backslash) | x;
-      if ((special & kHigh) != 0) break;
+      if (HasSpecialByte(x)) break;
       i += 8;
     }
     if (i >= n) break;
@@ -775,6 +1023,17 @@ char* JStr(char* p, std::string_view s) noexcept {
     run = i;
   }
   p = PutRaw(p, b + run, n - run);
+  *p++ = '"';
+  return p;
+}
+
+// A quoted JSON string; at most StringBound(s.size()) bytes.
+inline char* JStr(char* p, std::string_view s) noexcept {
+  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  if (!IsPlainJson(b, s.size())) [[unlikely]]
+    return JStrEscaped(p, s);
+  *p++ = '"';
+  p = PutRaw(p, b, s.size());
   *p++ = '"';
   return p;
 }
@@ -936,13 +1195,20 @@ char* JSpan(char* p, const SpanData& s) noexcept {
 }
 
 // The output string used as a growable buffer: Reserve() makes room for `n` more bytes after
-// the write position (amortized doubling), Finish() trims to what was written.
+// the write position, Finish() trims to what was written. As in ProtoOut, the capacity grows
+// geometrically (reserve) but the size, which std::string zero-fills, only a step ahead of the
+// writer, so that the zero-filling happens in L1 just before the bytes are overwritten.
 class JsonBuffer {
  public:
-  explicit JsonBuffer(std::string& out) : out_(out), pos_(out.size()) {}
+  // `expected`: an estimate of the size to be written.
+  explicit JsonBuffer(std::string& out, size_t expected = 0)
+      : out_(out), pos_(out.size()), step_(std::min(expected, kStep)) {
+    out_.reserve(pos_ + expected);
+  }
   char* Reserve(char* p, size_t n) {
     pos_ = static_cast<size_t>(p - out_.data());
-    if (out_.size() - pos_ < n) out_.resize(std::max(out_.size() * 2, pos_ + n));
+    if (out_.size() - pos_ < n) [[unlikely]]
+      Grow(n);
     end_ = out_.data() + pos_ + n;
     return out_.data() + pos_;
   }
@@ -954,8 +1220,15 @@ class JsonBuffer {
   void Finish(char* p) { out_.resize(static_cast<size_t>(p - out_.data())); }
 
  private:
+  static constexpr size_t kStep = 16 * 1024;
+  void Grow(size_t n) {
+    if (out_.capacity() - pos_ < n) out_.reserve(std::max(out_.capacity() * 2, pos_ + n));
+    out_.resize(std::min(out_.capacity(), pos_ + std::max(n, step_)));
+  }
+
   std::string& out_;
   size_t pos_;
+  size_t step_;  // zero-filled ahead at most this much more than asked
   char* end_ = nullptr;
 };
 
@@ -982,8 +1255,8 @@ void EncodeTraceRequestJson(std::span<const SpanData* const> spans, std::string&
   const auto& groups = grouping.groups();
   const auto& order = grouping.order();
 
-  JsonBuffer buf(out);
-  char* p = buf.Reserve(buf.start(), 64 + spans.size() * 400);
+  JsonBuffer buf(out, 64 + spans.size() * 600);  // a typical span takes 400 to 700 bytes
+  char* p = buf.Reserve(buf.start(), 64);
   p = JLit(p, "{\"resourceSpans\":[");
   for (size_t g = 0; g < groups.size();) {
     const Resource* r = groups[g].resource;

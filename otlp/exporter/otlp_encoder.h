@@ -32,7 +32,8 @@ namespace otlp::exporter {
 
 // Appends the encoded request to `out` (which is not cleared, so callers can reuse capacity).
 // Null pointers in `spans` are skipped. No allocation per span: the protobuf encoder sizes the
-// whole request first, grows `out` once and writes into it.
+// whole request first, reserves it in `out` once and writes it forward; the JSON encoder grows
+// `out` geometrically from an estimate.
 void EncodeTraceRequestProto(std::span<const trace::SpanData* const> spans, std::string& out);
 void EncodeTraceRequestJson(std::span<const trace::SpanData* const> spans, std::string& out);
 
