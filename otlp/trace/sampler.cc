@@ -89,8 +89,8 @@ SamplingResult Sampler::DecideBuiltin(const SpanContext* parent, const TraceId& 
   return Decision(SamplingDecision::kDrop);
 }
 
-SamplingDecision Sampler::DecideFast(const SpanContext* parent,
-                                     const TraceId& trace_id) const noexcept {
+SamplingDecision Sampler::DecideChain(const SpanContext* parent,
+                                      const TraceId& trace_id) const noexcept {
   const Sampler* s = this;
   while (true) {
     switch (s->kind_) {

@@ -74,13 +74,18 @@ class Sampler {
   // SDK internal: true when this sampler and every delegate are built-ins, which never change
   // the tracestate nor look at the name or attributes; DecideFast() then gives the decision.
   bool IsBuiltinChain() const noexcept { return builtin_chain_; }
-  SamplingDecision DecideFast(const SpanContext* parent, const TraceId& trace_id) const noexcept;
+  SamplingDecision DecideFast(const SpanContext* parent, const TraceId& trace_id) const noexcept {
+    if (kind_ == Kind::kAlwaysOn) return SamplingDecision::kRecordAndSample;
+    if (kind_ == Kind::kAlwaysOff) return SamplingDecision::kDrop;
+    return DecideChain(parent, trace_id);
+  }
 
  protected:
   Sampler() = default;
 
  private:
   enum class Kind : unsigned char { kCustom, kAlwaysOn, kAlwaysOff, kRatio, kParentBased };
+  SamplingDecision DecideChain(const SpanContext* parent, const TraceId& trace_id) const noexcept;
   SamplingResult DecideBuiltin(const SpanContext* parent, const TraceId& trace_id,
                                std::string_view name, SpanKind kind,
                                std::span<const KeyValue> attributes) const noexcept;
