@@ -591,9 +591,11 @@ std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
 BatchSpanProcessor::~BatchSpanProcessor() { Shutdown(impl_->export_timeout); }
 
 void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
+  if (span.IsSampled()) Enqueue(span.record());
+}
+
+void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec) noexcept {
   Impl& m = *impl_;
-  if (!span.IsSampled()) return;
-  const internal::SpanRecord& rec = span.record();
   if (m.stop.load(std::memory_order_relaxed) || !m.exporter) [[unlikely]] {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;

@@ -55,6 +55,8 @@ class BatchSpanProcessor final : public SpanProcessor {
   ~BatchSpanProcessor() override;
 
   void OnEnd(EndedSpan& span) noexcept override;
+  // SDK internal: OnEnd for a sampled span, called directly by Span::End.
+  void Enqueue(const internal::SpanRecord& record) noexcept;
   bool ForceFlush(std::chrono::microseconds timeout) noexcept override;
   bool Shutdown(std::chrono::microseconds timeout) noexcept override;
 

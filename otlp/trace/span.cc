@@ -6,6 +6,7 @@
 #include <cstring>
 #include <typeinfo>
 
+#include "otlp/trace/batch_processor.h"
 #include "otlp/trace/internal/fast_clock.h"
 #include "otlp/trace/internal/span_record.h"
 #include "otlp/trace/internal/tracer_impl.h"
@@ -112,9 +113,12 @@ void Span::EndImpl(int64_t end_unix_nano) noexcept {
   int64_t end = end_unix_nano != kNow ? end_unix_nano : internal::NowUnixNanos();
   if (end < r->h.start) end = r->h.start;
   r->h.end = end;
-  SpanProcessor* p = r->tracer->provider->processor.get();
-  if (p != nullptr) {
-    EndedSpan ended(*r, (r->h.trace_flags & TraceFlags::kSampled) != 0);
+  internal::ProviderState* ps = r->provider;
+  const bool sampled = (r->h.trace_flags & TraceFlags::kSampled) != 0;
+  if (ps->batch != nullptr) [[likely]] {
+    if (sampled) ps->batch->Enqueue(*r);  // the common case, without a virtual call
+  } else if (SpanProcessor* p = ps->processor.get(); p != nullptr) {
+    EndedSpan ended(*r, sampled);
     p->OnEnd(ended);
   }
   internal::ReleaseRecord(r);

@@ -7,6 +7,7 @@
 #include "otlp/trace/internal/id_generator.h"
 #include "otlp/trace/internal/span_record.h"
 #include "otlp/trace/internal/tracer_impl.h"
+#include "otlp/trace/batch_processor.h"
 #include "otlp/trace/provider.h"
 #include "otlp/trace/tracer.h"
 
@@ -86,7 +87,7 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
 
   SpanRecord* rec = internal::AcquireRecord();
   if (rec == nullptr) [[unlikely]] return Span(nullptr, std::move(ctx));
-  rec->tracer = tracer;
+  rec->provider = &ps;
   rec->limits = &ps.limits;
   rec->fast_attr_limit = ps.fast_attr_limit;
   PackedHeader& h = rec->h;
@@ -149,6 +150,7 @@ std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions opt
   auto state = std::make_shared<internal::ProviderState>();
   state->processor = std::move(options.processor);
   state->wants_on_start = state->processor && state->processor->WantsOnStart();
+  state->batch = dynamic_cast<BatchSpanProcessor*>(state->processor.get());
   if (options.sampler) {
     state->sampler = std::move(options.sampler);
   } else if (env != nullptr) {

@@ -23,6 +23,7 @@ struct SpanLimits;
 namespace otlp::trace::internal {
 
 struct TracerImpl;
+struct ProviderState;
 
 // Growable byte buffer that keeps its capacity when cleared. Contents are position-independent
 // (offsets, never pointers), so growing may move them.
@@ -60,7 +61,7 @@ struct SpanRecord {
   // Identity, times and counts, in the form they are packed in. `size` and the *_bytes fields
   // are filled in by Pack().
   PackedHeader h{};
-  TracerImpl* tracer = nullptr;
+  ProviderState* provider = nullptr;
   const SpanLimits* limits = nullptr;  // the provider's
   // The attribute count limit when no value-length limit applies, else 0: the one number the
   // common SetAttribute needs.

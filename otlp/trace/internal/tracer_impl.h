@@ -14,6 +14,10 @@
 #include "otlp/trace/span_data.h"
 #include "otlp/trace/tracer.h"
 
+namespace otlp::trace {
+class BatchSpanProcessor;
+}
+
 namespace otlp::trace::internal {
 
 struct ProviderState;
@@ -29,6 +33,8 @@ struct ProviderState {
   uint32_t fast_attr_limit = 0;  // see SpanRecord::fast_attr_limit
   std::shared_ptr<Sampler> sampler;
   std::unique_ptr<SpanProcessor> processor;
+  // The processor when it is a BatchSpanProcessor: Span::End calls it directly.
+  BatchSpanProcessor* batch = nullptr;
   bool wants_on_start = false;
   bool enabled = true;
   std::atomic<bool> shutdown{false};
