@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 
 #include "alloc_counter.h"
@@ -150,6 +151,18 @@ void BM_ReferenceClockGettime(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ReferenceClockGettime);
+
+// A CPU-bound reference that tracks the host's speed (clock_gettime mostly waits on the TSC and
+// barely moves when the VM's neighbours slow the core down): one malloc+free of 64 bytes, the
+// operation other SDKs do 8-21 times per span.
+void BM_ReferenceMallocFree(benchmark::State& state) {
+  for (auto _ : state) {
+    void* p = std::malloc(64);
+    benchmark::DoNotOptimize(p);
+    std::free(p);
+  }
+}
+BENCHMARK(BM_ReferenceMallocFree);
 
 }  // namespace
 
