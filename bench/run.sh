@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every benchmark the project reports and prints results beside their references.
 #   bench/run.sh [build-dir]      (default: build-bench, configured Release)
-# Spans: Google Benchmark medians of 15 randomly interleaved repetitions, through the real BatchSpanProcessor, with
-# an in-process reference (clock_gettime) so runs on noisy machines can be compared as ratios.
+# Spans: Google Benchmark medians of 15 randomly interleaved repetitions, through the real
+# BatchSpanProcessor, with in-process references (clock_gettime, malloc+free) so runs on noisy
+# machines can be compared as ratios.
 # Encoding: spans/s serialized on one core. Pipeline: one thread → batch processor →
 # OTLP/HTTP → `otlp bench sink` on loopback, paced at 1 M spans/s and at full speed.
 set -euo pipefail
