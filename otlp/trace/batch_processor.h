@@ -4,11 +4,12 @@
 //   auto bsp = BatchSpanProcessor::Create(std::move(exporter),
 //                                         {.max_queue_size = 65536, .max_export_batch_size = 8192});
 //
-// Hot path (OnEnd): one thread-local lookup and a single-producer ring push — no lock, no
-// allocation, no syscall except a rare wake-up of the export thread. When a thread's queue is
-// full the span is dropped and counted; the application never waits. Span records travel back
-// to the thread that ended them for reuse, so memory is never freed across threads on the hot
-// path (glibc's malloc lock stays out of the profile).
+// Hot path (OnEnd): one thread-local compare, a copy of the packed span into the thread's
+// current queue chunk and a single-producer ring push — no lock, no allocation in steady state,
+// no syscall except a rare wake-up of the export thread. When a thread's queue is full the span
+// is dropped and counted; the application never waits. Exported chunks travel back to the
+// thread that wrote them for reuse, so memory is never freed across threads on the hot path
+// (glibc's malloc lock stays out of the profile).
 //
 // Bounds: each producing thread has its own queue of max_queue_size spans (a thread's bound, not
 // a global one). Options left unset come from OTEL_BSP_* (when an env Reader is given) or the
