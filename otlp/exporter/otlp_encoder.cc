@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/internal/bytes.h"
 #include "otlp/trace/resource.h"
 
 namespace otlp::exporter {
@@ -394,34 +395,9 @@ OTLP_INLINE char* PutVarint(char* p, uint64_t v) noexcept {
   return p;
 }
 
-// Copies n bytes. Most strings here are short: they are copied with two fixed-size moves that
-// overlap in the middle (n = 11: bytes 0-7 and 3-10), which compile to a few register moves
-// where a call to memcpy would cost more than the copy.
+// Copies n bytes (short strings without a call to memcpy: core/internal/bytes.h).
 OTLP_INLINE char* PutRaw(char* p, const void* data, size_t n) noexcept {
-  const auto* src = static_cast<const char*>(data);
-  if (n > 32) {
-    std::memcpy(p, src, n);
-  } else if (n >= 16) {
-    char a[16], b[16];
-    std::memcpy(a, src, 16);
-    std::memcpy(b, src + n - 16, 16);
-    std::memcpy(p, a, 16);
-    std::memcpy(p + n - 16, b, 16);
-  } else if (n >= 8) {
-    uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(p, &a, 8);
-    std::memcpy(p + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(p, &a, 4);
-    std::memcpy(p + n - 4, &b, 4);
-  } else {
-    for (size_t i = 0; i < n; ++i) p[i] = src[i];
-  }
+  otlp::internal::CopyShortBytes(p, static_cast<const char*>(data), n);
   return p + n;
 }
 

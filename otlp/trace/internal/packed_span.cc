@@ -123,13 +123,9 @@ void WritePackedAttr(char* dst, std::string_view key, const AttributeValue& v,
   CopyBytes(p, key.data(), key.size());
   p += Pad8(key.size());
   switch (v.type()) {
-    case AttributeType::kBool: a->value = v.as_bool() ? 1 : 0; break;
-    case AttributeType::kInt: a->value = static_cast<uint64_t>(v.as_int()); break;
-    case AttributeType::kDouble: {
-      double d = v.as_double();
-      std::memcpy(&a->value, &d, 8);
-      break;
-    }
+    case AttributeType::kBool:
+    case AttributeType::kInt:
+    case AttributeType::kDouble: a->value = ScalarBits(v); break;
     case AttributeType::kString: {
       std::string_view s = Cut(v.as_string(), limit);
       a->value = s.size();

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "otlp/core/internal/bytes.h"
 #include "otlp/trace/span_data.h"
 
 namespace otlp::trace::internal {
@@ -104,38 +105,22 @@ static_assert(sizeof(TraceState) % 8 == 0 && alignof(TraceState) <= 8);
 
 // Copies n bytes; inline for the short strings spans are made of.
 inline void CopyBytes(char* dst, const char* src, size_t n) noexcept {
-  if (n <= 16) {
-    if (n >= 8) {
-      uint64_t a, b;
-      std::memcpy(&a, src, 8);
-      std::memcpy(&b, src + n - 8, 8);
-      std::memcpy(dst, &a, 8);
-      std::memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4) {
-      uint32_t a, b;
-      std::memcpy(&a, src, 4);
-      std::memcpy(&b, src + n - 4, 4);
-      std::memcpy(dst, &a, 4);
-      std::memcpy(dst + n - 4, &b, 4);
-    } else {
-      for (size_t i = 0; i < n; ++i) dst[i] = src[i];
-    }
-    return;
-  }
-  std::memcpy(dst, src, n);
+  otlp::internal::CopyShortBytes(dst, src, n);
 }
 
-// a[0..n) == b[0..n); inline for short keys.
-inline bool BytesEqual(const char* a, const char* b, size_t n) noexcept {
-  if (n >= 8 && n <= 16) {
-    uint64_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 8);
-    std::memcpy(&b0, b, 8);
-    std::memcpy(&a1, a + n - 8, 8);
-    std::memcpy(&b1, b + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+// A scalar attribute value as the 64 bits PackedAttr::value holds.
+inline uint64_t ScalarBits(const AttributeValue& v) noexcept {
+  switch (v.type()) {
+    case AttributeType::kBool: return v.as_bool() ? 1 : 0;
+    case AttributeType::kInt: return static_cast<uint64_t>(v.as_int());
+    case AttributeType::kDouble: {
+      double d = v.as_double();
+      uint64_t bits;
+      std::memcpy(&bits, &d, 8);
+      return bits;
+    }
+    default: return 0;
   }
-  return std::memcmp(a, b, n) == 0;
 }
 
 // Byte length of the first `max_chars` UTF-8 characters of s (s.size() when shorter).
@@ -152,7 +137,10 @@ void WritePackedAttr(char* dst, std::string_view key, const AttributeValue& v,
 inline PackedAttr* FindPackedAttr(char* begin, char* end, std::string_view key) noexcept {
   for (char* p = begin; p < end;) {
     auto* a = reinterpret_cast<PackedAttr*>(p);
-    if (a->key_len == key.size() && BytesEqual(a->key_data(), key.data(), key.size())) return a;
+    if (a->key_len == key.size() &&
+        otlp::internal::ShortBytesEqual(a->key_data(), key.data(), key.size())) {
+      return a;
+    }
     p += a->size();
   }
   return nullptr;

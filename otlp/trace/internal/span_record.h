@@ -146,18 +146,11 @@ inline void SpanRecord::SetAttribute(std::string_view key, const AttributeValue&
     a->key_len = static_cast<uint32_t>(key.size());
     a->size_type = static_cast<uint32_t>(size) | static_cast<uint32_t>(type);
     CopyBytes(dst + sizeof(PackedAttr), key.data(), key.size());
-    switch (type) {
-      case AttributeType::kBool: a->value = v.as_bool() ? 1 : 0; break;
-      case AttributeType::kInt: a->value = static_cast<uint64_t>(v.as_int()); break;
-      case AttributeType::kDouble: {
-        double d = v.as_double();
-        std::memcpy(&a->value, &d, 8);
-        break;
-      }
-      default:
-        a->value = s.size();
-        CopyBytes(dst + sizeof(PackedAttr) + key_pad, s.data(), s.size());
-        break;
+    if (type == AttributeType::kString) {
+      a->value = s.size();
+      CopyBytes(dst + sizeof(PackedAttr) + key_pad, s.data(), s.size());
+    } else {
+      a->value = ScalarBits(v);
     }
     ++h.n_attrs;
     return;
