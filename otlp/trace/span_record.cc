@@ -101,6 +101,7 @@ void SpanRecord::SetStatusMessage(std::string_view message) noexcept {
 void SpanRecord::SetAttributeSlow(std::string_view key, const AttributeValue& v) noexcept {
   SetPackedAttr(attrs, 0, h.n_attrs, h.dropped_attrs, limits->attribute_count,
                 limits->attribute_value_length, key, v);
+  key_lengths |= uint64_t{1} << (key.size() & 63);
 }
 
 void SpanRecord::AddEvent(const SpanLimits& l, std::string_view name, int64_t time_unix_nano,

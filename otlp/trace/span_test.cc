@@ -115,6 +115,25 @@ TEST_F(SpanTest, KeysOfEqualLengthAreToldApartByEveryByte) {
   EXPECT_EQ(std::get<int64_t>(*r.Attribute(mid)), 2);
 }
 
+TEST_F(SpanTest, ReplacingWorksWhateverTheKeyLength) {
+  // Lengths that share a bit of the key-length filter (3 and 67, 0 mod 64 and 64), values that
+  // change size (the entry moves) and values that keep it (rewritten in place).
+  const std::string k3 = "abc", k67(67, 'z'), k64(64, 'y');
+  tracer.StartSpan("op")
+      .SetAttribute(k3, 1)
+      .SetAttribute(k67, "short")
+      .SetAttribute(k64, true)
+      .SetAttribute(k67, "a value long enough to need a bigger entry")
+      .SetAttribute(k3, 2)
+      .SetAttribute(k64, false)
+      .End();
+  RecordedSpan r = Only();
+  EXPECT_EQ(r.attributes.size(), 3u);
+  EXPECT_EQ(std::get<int64_t>(*r.Attribute(k3)), 2);
+  EXPECT_EQ(std::get<std::string>(*r.Attribute(k67)), "a value long enough to need a bigger entry");
+  EXPECT_EQ(std::get<bool>(*r.Attribute(k64)), false);
+}
+
 TEST_F(SpanTest, EmptyKeyIsIgnored) {
   tracer.StartSpan("op").SetAttribute("", 1).End();
   EXPECT_EQ(Only().attributes.size(), 0u);

@@ -66,6 +66,9 @@ struct SpanRecord {
   // The attribute count limit when no value-length limit applies, else 0: the one number the
   // common SetAttribute needs.
   uint32_t fast_attr_limit = 0;
+  // Bit (length % 64) is set for every key length among the span's attributes (a superset):
+  // a key whose bit is clear cannot be present, and the duplicate scan is skipped.
+  uint64_t key_lengths = 0;
   SpanRecord* next_free = nullptr;     // in the thread's pool
   bool status_final = false;           // Ok was set
   TraceState trace_state;
@@ -83,6 +86,7 @@ struct SpanRecord {
   void Reset() noexcept {
     h.n_attrs = h.n_events = h.n_event_attrs = h.n_links = h.n_link_attrs = 0;
     h.dropped_attrs = h.dropped_events = h.dropped_links = 0;
+    key_lengths = 0;
     h.status = static_cast<uint8_t>(SpanStatusCode::kUnset);
     h.status_len = 0;
     status_final = false;
@@ -131,9 +135,10 @@ struct SpanRecord {
 inline void SpanRecord::SetAttribute(std::string_view key, const AttributeValue& v) noexcept {
   const AttributeType type = v.type();
   // Fast path: a new key with a scalar or string value and no length limit, appended in one go.
+  const uint64_t length_bit = uint64_t{1} << (key.size() & 63);
   if (type <= AttributeType::kString && !key.empty() && h.n_attrs < fast_attr_limit &&
-      (h.n_attrs == 0 || FindPackedAttr(attrs.data(), attrs.data() + attrs.size(), key) == nullptr))
-      [[likely]] {
+      ((key_lengths & length_bit) == 0 ||
+       FindPackedAttr(attrs.data(), attrs.data() + attrs.size(), key) == nullptr)) [[likely]] {
     const size_t key_pad = Pad8(key.size());
     const std::string_view s = type == AttributeType::kString ? v.as_string() : std::string_view();
     const size_t size = sizeof(PackedAttr) + key_pad + Pad8(s.size());
@@ -153,6 +158,7 @@ inline void SpanRecord::SetAttribute(std::string_view key, const AttributeValue&
       a->value = ScalarBits(v);
     }
     ++h.n_attrs;
+    key_lengths |= length_bit;
     return;
   }
   SetAttributeSlow(key, v);
