@@ -180,9 +180,6 @@ void SpanRecord::AddLink(const SpanLimits& l, const SpanContext& ctx,
 void SpanRecord::Pack(char* dst) const noexcept {
   auto* out = reinterpret_cast<PackedHeader*>(dst);
   std::memcpy(static_cast<void*>(out), &h, sizeof(PackedHeader));
-  out->attrs_bytes = static_cast<uint32_t>(attrs.size());
-  out->events_bytes = static_cast<uint32_t>(events.size());
-  out->links_bytes = static_cast<uint32_t>(links.size());
   char* p = dst + sizeof(PackedHeader);
   p = CopyInto(p, name());
   if (h.status_len != 0) p = CopyInto(p, status_message());

@@ -39,9 +39,6 @@ struct PackedHeader {
   uint32_t size;  // of the whole block
   uint32_t name_len;
   uint32_t status_len;
-  uint32_t attrs_bytes;
-  uint32_t events_bytes;
-  uint32_t links_bytes;
   uint32_t n_attrs;
   uint32_t n_events;
   uint32_t n_event_attrs;

@@ -37,7 +37,6 @@ class ByteBuffer {
   char* data() const noexcept { return data_; }
   size_t size() const noexcept { return size_; }
   void clear() noexcept { size_ = 0; }
-  void resize_down(size_t n) noexcept { size_ = static_cast<uint32_t>(n); }
   // Appends n uninitialized bytes and returns them; null (nothing appended) when out of memory.
   char* Extend(size_t n) noexcept {
     if (size_ + n <= cap_) [[likely]] {
@@ -58,8 +57,8 @@ class ByteBuffer {
 };
 
 struct SpanRecord {
-  // Identity, times and counts, in the form they are packed in. `size` and the *_bytes fields
-  // are filled in by Pack().
+  // Identity, times and counts, in the form they are packed in. `size` and `n_states` are
+  // filled in by Pack().
   PackedHeader h{};
   ProviderState* provider = nullptr;
   const SpanLimits* limits = nullptr;  // the provider's
