@@ -611,7 +611,7 @@ void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec) noexcept {
     m.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  rec.Pack(block);
+  rec.Pack(block, n);
   q->Commit(n);
   q->spans.PushUnchecked(block);  // only this thread adds, and there was space
   uint64_t tail;

@@ -35,7 +35,7 @@ const SpanData& EndedSpan::data() const noexcept {
       s.capacity = (n + 7) / 8 * 8;
     }
     char* block = reinterpret_cast<char*>(s.block.get());
-    record_.Pack(block);
+    record_.Pack(block, n);
     try {
       internal::Unpack(block, s.data);
     } catch (...) {

@@ -25,10 +25,6 @@ const SpanLimits& LimitsOf(const SpanRecord* r) noexcept { return *r->limits; }
 
 }  // namespace
 
-void Span::SetAttributeImpl(std::string_view key, const AttributeValue& value) noexcept {
-  rec_->SetAttribute(key, value);
-}
-
 Span& Span::SetAttributes(std::initializer_list<KeyValue> attributes) noexcept {
   return SetAttributes(std::span<const KeyValue>(attributes.begin(), attributes.size()));
 }

@@ -26,14 +26,11 @@
 #include <utility>
 
 #include "otlp/core/attributes.h"
+#include "otlp/trace/internal/span_record.h"
 #include "otlp/trace/span_context.h"
 #include "otlp/trace/span_data.h"
 
 namespace otlp::trace {
-
-namespace internal {
-struct SpanRecord;
-}  // namespace internal
 
 // Wall-clock timestamp for explicit start/end/event times.
 using SystemTime = std::chrono::system_clock::time_point;
@@ -71,8 +68,11 @@ class Span {
 
   // Sets (or replaces) an attribute. Past the count limit it is dropped and counted; strings
   // longer than the value-length limit are truncated.
-  Span& SetAttribute(std::string_view key, const AttributeValue& value) noexcept {
-    if (rec_ != nullptr) SetAttributeImpl(key, value);
+  // Inline: with a literal key and a value of known type, the common append compiles down to a
+  // few fixed-size stores at the call site.
+  [[gnu::always_inline]] Span& SetAttribute(std::string_view key,
+                                            const AttributeValue& value) noexcept {
+    if (rec_ != nullptr) rec_->SetAttribute(key, value);
     return *this;
   }
   Span& SetAttributes(std::initializer_list<KeyValue> attributes) noexcept;
@@ -113,6 +113,9 @@ class Span {
  private:
   friend class Tracer;
   Span(internal::SpanRecord* rec, SpanContext ctx) noexcept : rec_(rec), ctx_(std::move(ctx)) {}
+  Span(internal::SpanRecord* rec, const TraceId& trace_id, const SpanId& span_id, TraceFlags flags,
+       TraceState&& state) noexcept
+      : rec_(rec), ctx_(trace_id, span_id, flags, false, std::move(state)) {}
   // A time as nanoseconds since the epoch; INT64_MIN (kNow) reads the clock. (Scalars, not an
   // optional: a one-byte "engaged" flag read back as part of a wider load stalls the CPU.)
   static constexpr int64_t kNow = INT64_MIN;
@@ -120,7 +123,6 @@ class Span {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   }
   void EndImpl(int64_t end_unix_nano) noexcept;
-  void SetAttributeImpl(std::string_view key, const AttributeValue& value) noexcept;
 
   internal::SpanRecord* rec_ = nullptr;
   SpanContext ctx_;

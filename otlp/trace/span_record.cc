@@ -37,6 +37,21 @@ void ByteBuffer::Erase(size_t off, size_t n) noexcept {
   size_ -= static_cast<uint32_t>(n);
 }
 
+char* ByteBuffer::Insert(size_t off, size_t n) noexcept {
+  const size_t tail = size_ - off;
+  if (Extend(n) == nullptr) return nullptr;
+  std::memmove(data_ + off + n, data_ + off, tail);
+  return data_ + off;
+}
+
+bool ByteBuffer::Reserve(size_t n) noexcept {
+  if (n <= cap_) return true;
+  const uint32_t size = size_;
+  if (Extend(n - size_) == nullptr) return false;
+  size_ = size;
+  return true;
+}
+
 // ---- SpanRecord ----
 
 namespace {
@@ -83,29 +98,39 @@ char* CopyInto(char* p, std::string_view s) noexcept {
 
 }  // namespace
 
+void SpanRecord::SetName(std::string_view name) noexcept {
+  const size_t old_pad = Pad8(h.name_len);
+  const size_t new_pad = Pad8(name.size());
+  if (new_pad > old_pad) {
+    if (body.Insert(old_pad, new_pad - old_pad) == nullptr) [[unlikely]] return;
+  } else if (new_pad < old_pad) {
+    body.Erase(new_pad, old_pad - new_pad);
+  }
+  CopyBytes(body.data(), name.data(), name.size());
+  h.name_len = static_cast<uint32_t>(name.size());
+}
+
 void SpanRecord::SetStatusMessage(std::string_view message) noexcept {
-  if (message.empty()) {
-    h.status_len = 0;
-    return;
-  }
-  char* p = strings.Extend(Pad8(message.size()));
-  if (p == nullptr) [[unlikely]] {
-    h.status_len = 0;
-    return;
-  }
+  status.clear();
+  h.status_len = 0;
+  if (message.empty()) return;
+  char* p = status.Extend(Pad8(message.size()));
+  if (p == nullptr) [[unlikely]] return;
   CopyBytes(p, message.data(), message.size());
-  status_off = static_cast<uint32_t>(p - strings.data());
   h.status_len = static_cast<uint32_t>(message.size());
+  extras = true;
 }
 
 void SpanRecord::SetAttributeSlow(std::string_view key, const AttributeValue& v) noexcept {
-  SetPackedAttr(attrs, 0, h.n_attrs, h.dropped_attrs, limits->attribute_count,
+  if (key.empty()) [[unlikely]] return;
+  SetPackedAttr(body, Pad8(h.name_len), h.n_attrs, h.dropped_attrs, limits->attribute_count,
                 limits->attribute_value_length, key, v);
-  key_lengths |= uint64_t{1} << (key.size() & 63);
+  key_filter |= KeyFilterBit(key);
 }
 
 void SpanRecord::AddEvent(const SpanLimits& l, std::string_view name, int64_t time_unix_nano,
                           std::span<const KeyValue> attributes) noexcept {
+  extras = true;
   if (h.n_events >= l.event_count) {
     ++h.dropped_events;
     return;
@@ -137,6 +162,7 @@ void SpanRecord::AddEvent(const SpanLimits& l, std::string_view name, int64_t ti
 void SpanRecord::AddLink(const SpanLimits& l, const SpanContext& ctx,
                          std::span<const KeyValue> attributes) noexcept {
   if (!ctx.IsValid() && ctx.trace_state().empty()) return;
+  extras = true;
   if (h.n_links >= l.link_count) {
     ++h.dropped_links;
     return;
@@ -177,26 +203,32 @@ void SpanRecord::AddLink(const SpanLimits& l, const SpanContext& ctx,
   h.n_link_attrs += n;
 }
 
-void SpanRecord::Pack(char* dst) const noexcept {
-  auto* out = reinterpret_cast<PackedHeader*>(dst);
-  std::memcpy(static_cast<void*>(out), &h, sizeof(PackedHeader));
-  char* p = dst + sizeof(PackedHeader);
-  p = CopyInto(p, name());
-  if (h.status_len != 0) p = CopyInto(p, status_message());
-  if (attrs.size() != 0) {
-    std::memcpy(p, attrs.data(), attrs.size());
-    p += attrs.size();
-  }
-  if (events.size() != 0) [[unlikely]] {
+void SpanRecord::ClearExtras() noexcept {
+  if (!trace_state.empty()) trace_state = TraceState();
+  status.clear();
+  events.clear();
+  links.clear();
+  link_states.clear();
+  extras = false;
+}
+
+size_t SpanRecord::ExtrasSize() const noexcept {
+  const size_t states = ((h.bits & kHasTraceState) != 0 ? 1 : 0) + link_states.size();
+  return Pad8(h.status_len) + events.size() + links.size() + states * sizeof(TraceState);
+}
+
+void SpanRecord::PackExtras(char* p, PackedHeader& out) const noexcept {
+  p = CopyInto(p, status_message());
+  if (events.size() != 0) {
     std::memcpy(p, events.data(), events.size());
     p += events.size();
   }
-  uint32_t states = 0;
-  if (links.size() != 0) [[unlikely]] {
+  if (links.size() != 0) {
     std::memcpy(p, links.data(), links.size());
     p += links.size();
   }
-  if ((h.bits & kHasTraceState) != 0) [[unlikely]] {
+  uint32_t states = 0;
+  if ((h.bits & kHasTraceState) != 0) {
     new (p) TraceState(trace_state);
     p += sizeof(TraceState);
     ++states;
@@ -206,77 +238,53 @@ void SpanRecord::Pack(char* dst) const noexcept {
     p += sizeof(TraceState);
     ++states;
   }
-  out->n_states = states;
-  out->size = static_cast<uint32_t>(p - dst);
+  out.n_states = states;
 }
 
 // ---- Per-thread record pool ----
 
+thread_local constinit RecordPool t_record_pool{nullptr, 0, kPoolUnregistered};
+
 namespace {
 
-// Records beyond this many idle ones are freed (a burst of nested or concurrent spans on one
-// thread can need many; steady state needs as many as are open at once).
-constexpr size_t kMaxPooled = 4096;
-
-// LIFO free list: the most recently used record is the hottest. Plain data, so the hot path
-// reads it without the guard a thread_local with a destructor needs; the cleanup at thread
-// exit lives in a separate object registered the first time the pool is empty.
-enum CacheState : uint8_t { kUnregistered, kActive, kDead };
-struct ThreadCache {
-  SpanRecord* head;
-  size_t count;
-  CacheState state;  // kDead: the thread is exiting, pooling is over
-};
-thread_local constinit ThreadCache t_cache{nullptr, 0, kUnregistered};
-
-struct CacheCleanup {
-  ~CacheCleanup() {
-    t_cache.state = kDead;
-    while (t_cache.head != nullptr) delete std::exchange(t_cache.head, t_cache.head->next_free);
-    t_cache.count = 0;
+struct PoolCleanup {
+  ~PoolCleanup() {
+    t_record_pool.state = kPoolDead;
+    while (t_record_pool.head != nullptr) {
+      delete std::exchange(t_record_pool.head, t_record_pool.head->next_free);
+    }
+    t_record_pool.count = 0;
   }
 };
 void EnsureCleanup() noexcept {
-  static thread_local CacheCleanup cleanup;
+  static thread_local PoolCleanup cleanup;
   (void)cleanup;
-  t_cache.state = kActive;
+  t_record_pool.state = kPoolActive;
 }
 
-[[gnu::noinline]] SpanRecord* NewRecord() noexcept {
-  if (t_cache.state == kUnregistered) EnsureCleanup();
-  return new (std::nothrow) SpanRecord;
+// What a new record's body can hold before it first grows: the name and a handful of
+// attributes.
+constexpr size_t kInitialBody = 512;
+
+}  // namespace
+
+SpanRecord* NewRecord() noexcept {
+  if (t_record_pool.state == kPoolUnregistered) EnsureCleanup();
+  auto* r = new (std::nothrow) SpanRecord;
+  if (r != nullptr && !r->body.Reserve(kInitialBody)) {
+    delete r;
+    return nullptr;
+  }
+  return r;
 }
 
-// Frees `rec` when pooling is over or the pool is full; else registers the pool's cleanup.
-[[gnu::noinline]] bool ReleaseSlow(SpanRecord* rec) noexcept {
-  if (t_cache.state == kDead || t_cache.count >= kMaxPooled) {
+bool ReleaseRecordSlow(SpanRecord* rec) noexcept {
+  if (t_record_pool.state == kPoolDead || t_record_pool.count >= kMaxPooledRecords) {
     delete rec;
     return true;
   }
   EnsureCleanup();
   return false;
-}
-
-}  // namespace
-
-SpanRecord* AcquireRecord() noexcept {
-  ThreadCache& c = t_cache;
-  SpanRecord* r = c.head;
-  if (r == nullptr) [[unlikely]] return NewRecord();
-  c.head = r->next_free;
-  --c.count;
-  r->Reset();
-  return r;
-}
-
-void ReleaseRecord(SpanRecord* rec) noexcept {
-  ThreadCache& c = t_cache;
-  if (c.state != kActive || c.count >= kMaxPooled) [[unlikely]] {
-    if (ReleaseSlow(rec)) return;
-  }
-  rec->next_free = c.head;
-  c.head = rec;
-  ++c.count;
 }
 
 // ---- Ids ----

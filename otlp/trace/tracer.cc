@@ -55,6 +55,28 @@ Span Tracer::StartDisabled(const StartOptions& options) noexcept {
   return current != nullptr ? Span::Wrap(*current) : Span();
 }
 
+namespace {
+
+// A custom sampler's decision; out of the common path (its SamplingResult is large).
+[[gnu::noinline]] SamplingDecision SampleCustom(const Sampler& sampler, const SpanContext* parent,
+                                                const TraceId& trace_id, std::string_view name,
+                                                SpanKind kind,
+                                                std::span<const KeyValue> attributes,
+                                                TraceState& state) noexcept {
+  SamplingResult sr = sampler.ShouldSample(parent, trace_id, name, kind, attributes);
+  if (sr.trace_state) state = std::move(*sr.trace_state);
+  return sr.decision;
+}
+
+[[gnu::noinline]] void AddStartAttributesAndLinks(SpanRecord* rec, const SpanLimits& l,
+                                                  std::span<const KeyValue> attributes,
+                                                  std::span<const SpanContext> links) noexcept {
+  for (const KeyValue& kv : attributes) rec->SetAttribute(kv.key, kv.value);
+  for (const SpanContext& link : links) rec->AddLink(l, link, {});
+}
+
+}  // namespace
+
 Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view name,
                                      std::span<const KeyValue> attributes,
                                      const StartOptions& options) noexcept {
@@ -71,55 +93,57 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
 
   internal::IdRng& rng = internal::ThreadRng();
   const TraceId trace_id = parent != nullptr ? parent->trace_id() : internal::NewTraceId(rng);
-  SamplingDecision decision;
+  const SpanId span_id = internal::NewSpanId(rng);
   TraceState state = parent != nullptr ? parent->trace_state() : TraceState();
-  if (ps.sampler->IsBuiltinChain()) [[likely]] {
-    decision = ps.sampler->DecideFast(parent, trace_id);
-  } else {
-    SamplingResult sr = ps.sampler->ShouldSample(parent, trace_id, name, options.kind, attributes);
-    decision = sr.decision;
-    if (sr.trace_state) state = std::move(*sr.trace_state);
+  const Sampler& sampler = *ps.sampler;
+  const SamplingDecision decision =
+      sampler.IsBuiltinChain()
+          ? sampler.DecideFast(parent, trace_id)
+          : SampleCustom(sampler, parent, trace_id, name, options.kind, attributes, state);
+  const uint8_t flags = decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0;
+  if (decision == SamplingDecision::kDrop) {
+    return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
   }
-  const bool sampled = decision == SamplingDecision::kRecordAndSample;
-  SpanContext ctx(trace_id, internal::NewSpanId(rng), TraceFlags(sampled ? 1 : 0), false,
-                  std::move(state));
-  if (decision == SamplingDecision::kDrop) return Span(nullptr, std::move(ctx));
 
   SpanRecord* rec = internal::AcquireRecord();
-  if (rec == nullptr) [[unlikely]] return Span(nullptr, std::move(ctx));
+  if (rec == nullptr) [[unlikely]] {
+    return Span(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
+  }
   rec->provider = &ps;
   rec->limits = &ps.limits;
   rec->fast_attr_limit = ps.fast_attr_limit;
   PackedHeader& h = rec->h;
-  h.trace_id = trace_id;
-  h.span_id = ctx.span_id();
-  h.trace_flags = ctx.trace_flags().value();
+  h.trace_flags = flags;
   h.kind = static_cast<uint8_t>(options.kind);
-  h.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
   uint8_t bits = parent != nullptr && parent->IsRemote() ? internal::kParentRemote : 0;
-  if (!ctx.trace_state().empty()) [[unlikely]] {
-    rec->trace_state = ctx.trace_state();
+  if (!state.empty()) [[unlikely]] {
+    rec->trace_state = state;
+    rec->extras = true;
     bits |= internal::kHasTraceState;
   }
   h.bits = bits;
-  h.scope = &tracer->scope;
-  h.resource = &ps.resource;
+  h.trace_id = trace_id;
+  h.span_id = span_id;
+  h.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
   h.start = options.start_time ? std::chrono::duration_cast<std::chrono::nanoseconds>(
                                      options.start_time->time_since_epoch())
                                      .count()
                                : internal::NowUnixNanos();
-  if (!rec->SetName(name)) [[unlikely]] {
+  h.scope = &tracer->scope;
+  h.resource = &ps.resource;
+  if (!rec->SetFirstName(name)) [[unlikely]] {
     internal::ReleaseRecord(rec);
-    return Span(nullptr, std::move(ctx));
+    return Span(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
   }
   if (!attributes.empty() || !options.links.empty()) [[unlikely]] {
-    const SpanLimits& l = ps.limits;
-    for (const KeyValue& kv : attributes) rec->SetAttribute(kv.key, kv.value);
-    for (const SpanContext& link : options.links) rec->AddLink(l, link, {});
+    AddStartAttributesAndLinks(rec, ps.limits, attributes, options.links);
   }
-  Span span(rec, std::move(ctx));
-  if (ps.wants_on_start) [[unlikely]] ps.processor->OnStart(span);
-  return span;
+  if (ps.wants_on_start) [[unlikely]] {
+    Span span(rec, trace_id, span_id, TraceFlags(flags), std::move(state));
+    ps.processor->OnStart(span);
+    return span;
+  }
+  return Span(rec, trace_id, span_id, TraceFlags(flags), std::move(state));
 }
 
 // ---- SpanLimits ----

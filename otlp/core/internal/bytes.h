@@ -37,6 +37,54 @@ inline void CopyShortBytes(char* dst, const char* src, size_t n) noexcept {
   }
 }
 
+// n <= 32, without a library call.
+inline void CopyUpTo32(char* dst, const char* src, size_t n) noexcept {
+  if (n >= 16) {
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n != 0) {
+    // 1-3 bytes: first, middle, last (some the same byte).
+    const char a = src[0], b = src[n / 2], c = src[n - 1];
+    dst[0] = a;
+    dst[n / 2] = b;
+    dst[n - 1] = c;
+  }
+}
+
+// n a multiple of 8: a span's packed parts. Up to 64 bytes inline, longer ones by the library.
+inline void CopyWords(char* dst, const char* src, size_t n) noexcept {
+  if (n > 64) {
+    std::memcpy(dst, src, n);
+  } else if (n > 32) {
+    char a[16], b[16], c[16], d[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + 16, 16);
+    std::memcpy(c, src + n - 32, 16);
+    std::memcpy(d, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + 16, b, 16);
+    std::memcpy(dst + n - 32, c, 16);
+    std::memcpy(dst + n - 16, d, 16);
+  } else {
+    CopyUpTo32(dst, src, n);
+  }
+}
+
 // a[0..n) == b[0..n).
 inline bool ShortBytesEqual(const char* a, const char* b, size_t n) noexcept {
   if (n >= 8 && n <= 16) {
@@ -46,6 +94,18 @@ inline bool ShortBytesEqual(const char* a, const char* b, size_t n) noexcept {
     std::memcpy(&a1, a + n - 8, 8);
     std::memcpy(&b1, b + n - 8, 8);
     return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n > 16 && n <= 32) {
+    uint64_t a0, a1, a2, a3, b0, b1, b2, b3;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&a1, a + 8, 8);
+    std::memcpy(&a2, a + n - 16, 8);
+    std::memcpy(&a3, a + n - 8, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&b1, b + 8, 8);
+    std::memcpy(&b2, b + n - 16, 8);
+    std::memcpy(&b3, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3)) == 0;
   }
   return std::memcmp(a, b, n) == 0;
 }

@@ -197,8 +197,6 @@ void Unpack(char* src, SpanData& out) {
   out.parent_is_remote = (h->bits & kParentRemote) != 0;
   out.name = std::string_view(p, h->name_len);
   p += Pad8(h->name_len);
-  out.status_message = std::string_view(p, h->status_len);
-  p += Pad8(h->status_len);
   out.kind = static_cast<SpanKind>(h->kind);
   out.status_code = static_cast<SpanStatusCode>(h->status);
   out.start_unix_nano = h->start;
@@ -209,6 +207,8 @@ void Unpack(char* src, SpanData& out) {
   out.dropped_events_count = h->dropped_events;
   out.dropped_links_count = h->dropped_links;
   p = UnpackAttrs(p, h->n_attrs, out.attributes);
+  out.status_message = std::string_view(p, h->status_len);
+  p += Pad8(h->status_len);
   for (uint32_t i = 0; i < h->n_events; ++i) {
     const auto* pe = reinterpret_cast<const PackedEvent*>(p);
     p += sizeof(PackedEvent);

@@ -8,7 +8,8 @@
 // sequentially, and read once: the pattern caches and hardware prefetchers handle best.
 //
 // Block layout (every part 8-byte aligned):
-//   PackedHeader | name | status message | attributes | events | links | TraceState objects
+//   PackedHeader | name | attributes | status message | events | links | TraceState objects
+// (the record keeps name and attributes in one buffer, so the common span is two copies).
 // An attribute is a PackedAttr followed by its key and its value's bytes (a string array also
 // holds its string_view table, rewritten to point into the block when unpacked). An event is a
 // PackedEvent, its name and its attributes; a link a PackedLink and its attributes. Tracestates
@@ -36,21 +37,22 @@ enum PackedBits : uint8_t {
 };
 
 struct PackedHeader {
-  uint32_t size;  // of the whole block
+  uint32_t size;      // of the whole block
+  uint32_t n_states;  // TraceState objects at the end of the block
   uint32_t name_len;
+  // From here to `trace_flags`: what every start sets to zero, in one run of bytes.
   uint32_t status_len;
   uint32_t n_attrs;
+  uint32_t dropped_attrs;
   uint32_t n_events;
   uint32_t n_event_attrs;
   uint32_t n_links;
   uint32_t n_link_attrs;
-  uint32_t n_states;  // TraceState objects at the end of the block
-  uint32_t dropped_attrs;
   uint32_t dropped_events;
   uint32_t dropped_links;
+  uint8_t status;
   uint8_t trace_flags;
   uint8_t kind;
-  uint8_t status;
   uint8_t bits;
   TraceId trace_id;
   SpanId span_id;
@@ -60,6 +62,9 @@ struct PackedHeader {
   const InstrumentationScope* scope;
   const Resource* resource;
 };
+// The zeroed run: status_len .. status.
+constexpr size_t kHeaderZeroBegin = offsetof(PackedHeader, status_len);
+constexpr size_t kHeaderZeroEnd = offsetof(PackedHeader, trace_flags);
 static_assert(sizeof(PackedHeader) % 8 == 0);
 
 struct PackedAttr {
