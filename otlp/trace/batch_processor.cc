@@ -12,6 +12,7 @@
 #include "otlp/core/config.h"
 #include "otlp/core/log.h"
 #include "otlp/trace/internal/packed_span.h"
+#include "otlp/core/internal/bytes.h"
 #include "otlp/trace/internal/span_record.h"
 
 #if defined(__linux__)
@@ -235,13 +236,17 @@ struct ThreadBindings {
 
 }  // namespace
 
-struct BatchSpanProcessor::Impl {
+struct alignas(64) BatchSpanProcessor::Impl {
+  // What every Enqueue reads, on a line nothing writes while spans flow.
+  const uint64_t id = g_next_processor_id.fetch_add(1);
+  size_t max_batch = kDefaultBatch;
+  // Spans are dropped: no exporter, or Shutdown has begun (set with `stop`).
+  std::atomic<bool> refusing{false};
+
   std::unique_ptr<SpanExporter> exporter;
   size_t max_queue = kDefaultQueue;
-  size_t max_batch = kDefaultBatch;
   std::chrono::milliseconds delay = kDefaultDelay;
   std::chrono::milliseconds export_timeout = kDefaultExportTimeout;
-  const uint64_t id = g_next_processor_id.fetch_add(1);
 
   // Registry of producer queues.
   std::mutex queues_mu;
@@ -273,6 +278,8 @@ struct BatchSpanProcessor::Impl {
 
   ThreadQueue* Bind() noexcept;
   ThreadQueue* BindSlow() noexcept;
+  [[gnu::noinline]] void Drop() noexcept { dropped.fetch_add(1, std::memory_order_relaxed); }
+  [[gnu::noinline]] void WakeIfFull(ThreadQueue* q) noexcept;
   template <typename Slots>
   ThreadQueue* BindSlot(Slots& slots) noexcept;
   void Wake() noexcept;
@@ -574,6 +581,7 @@ std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
   }
   if (!impl->exporter) {
     OTLP_LOG(kWarn, "batch span processor created without an exporter: spans are discarded");
+    impl->refusing.store(true, std::memory_order_relaxed);
   }
   auto p = std::unique_ptr<BatchSpanProcessor>(new BatchSpanProcessor(std::move(impl)));
   Impl* raw = p->impl_.get();
@@ -594,41 +602,61 @@ void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
   if (span.IsSampled()) Enqueue(span.record());
 }
 
+// The common span (no extras, a body of at most 64 bytes) is copied inline and everything else
+// is a tail call, so this path needs no stack frame; larger spans take EnqueueLarge.
 void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec) noexcept {
   Impl& m = *impl_;
-  if (m.stop.load(std::memory_order_relaxed) || !m.exporter) [[unlikely]] {
-    m.dropped.fetch_add(1, std::memory_order_relaxed);
-    return;
+  const FastBinding& f = t_fast;
+  if (f.processor_id != m.id || rec.extras || rec.body.size() > 64) [[unlikely]] {
+    return EnqueueLarge(rec);
   }
+  ThreadQueue* q = f.queue;
+  if (m.refusing.load(std::memory_order_relaxed) || !q->spans.HasSpace()) [[unlikely]] {
+    return m.Drop();
+  }
+  const size_t n = sizeof(internal::PackedHeader) + rec.body.size();
+  char* block = q->Reserve(n);
+  if (block == nullptr) [[unlikely]] return m.Drop();
+  auto* out = reinterpret_cast<internal::PackedHeader*>(block);
+  std::memcpy(static_cast<void*>(out), &rec.h, sizeof(internal::PackedHeader));
+  out->size = static_cast<uint32_t>(n);
+  out->n_states = 0;
+  otlp::internal::CopyUpTo64(block + sizeof(internal::PackedHeader), rec.body.data(),
+                             rec.body.size());
+  q->Commit(n);
+  q->spans.PushUnchecked(block);  // only this thread adds, and there was space
+  if (q->spans.ProducerPendingCached() >= m.max_batch) [[unlikely]] return m.WakeIfFull(q);
+}
+
+void BatchSpanProcessor::EnqueueLarge(const internal::SpanRecord& rec) noexcept {
+  Impl& m = *impl_;
   ThreadQueue* q = m.Bind();
-  if (q == nullptr || !q->spans.HasSpace()) [[unlikely]] {
-    m.dropped.fetch_add(1, std::memory_order_relaxed);
-    return;
+  if (m.refusing.load(std::memory_order_relaxed) || q == nullptr || !q->spans.HasSpace())
+      [[unlikely]] {
+    return m.Drop();
   }
   const size_t n = rec.PackedSize();
   char* block = q->Reserve(n);
-  if (block == nullptr) [[unlikely]] {
-    m.dropped.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (block == nullptr) [[unlikely]] return m.Drop();
   rec.Pack(block, n);
   q->Commit(n);
-  q->spans.PushUnchecked(block);  // only this thread adds, and there was space
+  q->spans.PushUnchecked(block);
+  if (q->spans.ProducerPendingCached() >= m.max_batch) [[unlikely]] return m.WakeIfFull(q);
+}
+
+void BatchSpanProcessor::Impl::WakeIfFull(ThreadQueue* q) noexcept {
   uint64_t tail;
-  if (q->spans.ProducerPendingCached() >= m.max_batch &&
-      q->spans.ProducerPending(tail) >= m.max_batch && tail != q->wake_checked_tail)
-      [[unlikely]] {
-    // A full batch waits. Once we have checked (below) that the export thread is awake or
-    // woken it, it cannot fall asleep before taking spans from this queue (Sleep() re-checks
-    // every queue), so there is nothing more to check until the tail moves.
-    q->wake_checked_tail = tail;
-    // Pairs with the fence in Sleep(): either we see `sleeping`, or the export thread sees our
-    // spans before it sleeps.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (m.sleeping.load(std::memory_order_relaxed) &&
-        m.sleeping.exchange(false, std::memory_order_relaxed)) {
-      m.Wake();
-    }
+  if (q->spans.ProducerPending(tail) < max_batch || tail == q->wake_checked_tail) return;
+  // A full batch waits. Once we have checked (below) that the export thread is awake or
+  // woken it, it cannot fall asleep before taking spans from this queue (Sleep() re-checks
+  // every queue), so there is nothing more to check until the tail moves.
+  q->wake_checked_tail = tail;
+  // Pairs with the fence in Sleep(): either we see `sleeping`, or the export thread sees our
+  // spans before it sleeps.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping.load(std::memory_order_relaxed) &&
+      sleeping.exchange(false, std::memory_order_relaxed)) {
+    Wake();
   }
 }
 
@@ -654,6 +682,7 @@ bool BatchSpanProcessor::Shutdown(std::chrono::microseconds timeout) noexcept {
     return true;
   }
   m.stop_deadline = Clock::now() + timeout;
+  m.refusing.store(true, std::memory_order_relaxed);
   m.stop.store(true, std::memory_order_release);
   m.Wake();
   bool in_time;

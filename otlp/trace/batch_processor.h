@@ -69,6 +69,8 @@ class BatchSpanProcessor final : public SpanProcessor {
 
  private:
   explicit BatchSpanProcessor(std::unique_ptr<Impl> impl) noexcept;
+  // Enqueue for spans with extras or a body over 64 bytes, and the first span of a thread.
+  void EnqueueLarge(const internal::SpanRecord& record) noexcept;
   std::unique_ptr<Impl> impl_;
 };
 

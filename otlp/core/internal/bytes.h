@@ -66,11 +66,9 @@ inline void CopyUpTo32(char* dst, const char* src, size_t n) noexcept {
   }
 }
 
-// n a multiple of 8: a span's packed parts. Up to 64 bytes inline, longer ones by the library.
-inline void CopyWords(char* dst, const char* src, size_t n) noexcept {
-  if (n > 64) {
-    std::memcpy(dst, src, n);
-  } else if (n > 32) {
+// n <= 64, without a library call.
+inline void CopyUpTo64(char* dst, const char* src, size_t n) noexcept {
+  if (n > 32) {
     char a[16], b[16], c[16], d[16];
     std::memcpy(a, src, 16);
     std::memcpy(b, src + 16, 16);
@@ -82,6 +80,15 @@ inline void CopyWords(char* dst, const char* src, size_t n) noexcept {
     std::memcpy(dst + n - 16, d, 16);
   } else {
     CopyUpTo32(dst, src, n);
+  }
+}
+
+// Up to 64 bytes inline, longer copies by the library.
+inline void CopyBytesInline64(char* dst, const char* src, size_t n) noexcept {
+  if (n > 64) {
+    std::memcpy(dst, src, n);
+  } else {
+    CopyUpTo64(dst, src, n);
   }
 }
 

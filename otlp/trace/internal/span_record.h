@@ -149,7 +149,7 @@ struct SpanRecord {
     std::memcpy(static_cast<void*>(out), &h, sizeof(PackedHeader));
     out->size = static_cast<uint32_t>(size);
     out->n_states = 0;
-    otlp::internal::CopyWords(dst + sizeof(PackedHeader), body.data(), body.size());
+    otlp::internal::CopyBytesInline64(dst + sizeof(PackedHeader), body.data(), body.size());
     if (extras) [[unlikely]] PackExtras(dst + sizeof(PackedHeader) + body.size(), *out);
   }
 
