@@ -346,15 +346,22 @@ void ReadPair(int64_t& ns, uint64_t& tsc) {
 void Publish(int64_t ns, uint64_t tsc, uint64_t mult) {
   uint64_t refresh_ticks = static_cast<uint64_t>(
       (static_cast<long double>(kRefreshEveryNs) * 4294967296.0L) / static_cast<long double>(mult));
-  uint32_t s = g_fast_clock.seq.load(std::memory_order_relaxed);
-  g_fast_clock.seq.store(s + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  g_fast_clock.base_ns.store(ns, std::memory_order_relaxed);
-  g_fast_clock.base_tsc.store(tsc, std::memory_order_relaxed);
-  g_fast_clock.mult.store(mult, std::memory_order_relaxed);
-  g_fast_clock.refresh_tsc.store(tsc + refresh_ticks, std::memory_order_relaxed);
-  g_fast_clock.seq.store(s + 2, std::memory_order_release);
+  const uint32_t s = g_fast_clock.seq.load(std::memory_order_relaxed);
+  FastClockAnchor& a = g_fast_clock.anchors[(s + 1) & 1];
+  a.base_ns.store(ns, std::memory_order_relaxed);
+  a.base_tsc.store(tsc, std::memory_order_relaxed);
+  a.mult.store(mult, std::memory_order_relaxed);
+  a.window.store(refresh_ticks, std::memory_order_relaxed);
+  g_fast_clock.seq.store(s + 1, std::memory_order_release);
   g_fast_clock.enabled.store(true, std::memory_order_relaxed);
+}
+
+// Sends every read to the slow path (which then calls clock_gettime).
+void Unpublish() {
+  const uint32_t s = g_fast_clock.seq.load(std::memory_order_relaxed);
+  g_fast_clock.anchors[(s + 1) & 1].window.store(0, std::memory_order_relaxed);
+  g_fast_clock.seq.store(s + 1, std::memory_order_release);
+  g_fast_clock.enabled.store(false, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -377,12 +384,14 @@ int64_t FastClockSlow() noexcept {
   } else {
     int64_t dn = ns - g_cal.first_ns.load(std::memory_order_relaxed);
     uint64_t dt = tsc - g_cal.first_tsc.load(std::memory_order_relaxed);
-    uint64_t old_mult = g_fast_clock.mult.load(std::memory_order_relaxed);
+    const FastClockAnchor& cur =
+        g_fast_clock.anchors[g_fast_clock.seq.load(std::memory_order_relaxed) & 1];
+    uint64_t old_mult = cur.mult.load(std::memory_order_relaxed);
     bool stepped = false;
     if (g_fast_clock.enabled.load(std::memory_order_relaxed) && old_mult != 0) {
       __extension__ using U128 = unsigned __int128;
-      uint64_t base_tsc = g_fast_clock.base_tsc.load(std::memory_order_relaxed);
-      int64_t predicted = g_fast_clock.base_ns.load(std::memory_order_relaxed) +
+      uint64_t base_tsc = cur.base_tsc.load(std::memory_order_relaxed);
+      int64_t predicted = cur.base_ns.load(std::memory_order_relaxed) +
                           static_cast<int64_t>((static_cast<U128>(tsc - base_tsc) * old_mult) >> 32);
       int64_t diff = ns - predicted;
       // The wall clock was stepped (settimeofday, NTP step): restart the long baseline.
@@ -397,7 +406,7 @@ int64_t FastClockSlow() noexcept {
                                         static_cast<long double>(dt));
       if (mult == 0) {
         g_cal.state.store(2, std::memory_order_release);
-        g_fast_clock.enabled.store(false, std::memory_order_relaxed);
+        Unpublish();
       } else {
         Publish(ns, tsc, mult);
       }

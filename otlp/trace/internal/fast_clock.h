@@ -26,14 +26,22 @@ inline int64_t SystemNowNanos() noexcept {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-struct FastClockState {
-  // Seqlock around the anchor: odd while a writer updates it.
-  std::atomic<uint32_t> seq{0};
+// One calibration: wall time = base_ns + ((tsc - base_tsc) * mult >> 32) while
+// tsc - base_tsc < window (a window of 0 sends every read to the slow path).
+struct FastClockAnchor {
   std::atomic<int64_t> base_ns{0};
   std::atomic<uint64_t> base_tsc{0};
-  std::atomic<uint64_t> mult{0};             // ns per tick, 32.32 fixed point
-  std::atomic<uint64_t> refresh_tsc{0};      // re-anchor when the TSC passes this
-  std::atomic<bool> enabled{false};          // TSC mode on
+  std::atomic<uint64_t> mult{0};    // ns per tick, 32.32 fixed point
+  std::atomic<uint64_t> window{0};  // ticks until the anchor must be refreshed
+};
+
+// Two anchors and a sequence number that selects one (seq & 1). The one writer (the slow path)
+// fills the other anchor, then bumps seq; a reader that sees seq unchanged after reading its
+// anchor read a complete one (a second update, which would reuse it, changes seq).
+struct FastClockState {
+  std::atomic<uint32_t> seq{0};
+  FastClockAnchor anchors[2];
+  std::atomic<bool> enabled{false};  // TSC mode on (bookkeeping of the slow path)
 };
 extern FastClockState g_fast_clock;
 
@@ -42,19 +50,19 @@ int64_t FastClockSlow() noexcept;
 
 inline int64_t NowUnixNanos() noexcept {
 #if OTLP_FAST_CLOCK_TSC
-  if (g_fast_clock.enabled.load(std::memory_order_relaxed)) [[likely]] {
-    const uint32_t s1 = g_fast_clock.seq.load(std::memory_order_acquire);
-    const uint64_t tsc = __rdtsc();
-    const int64_t base_ns = g_fast_clock.base_ns.load(std::memory_order_relaxed);
-    const uint64_t base_tsc = g_fast_clock.base_tsc.load(std::memory_order_relaxed);
-    const uint64_t mult = g_fast_clock.mult.load(std::memory_order_relaxed);
-    const uint64_t refresh = g_fast_clock.refresh_tsc.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    const uint32_t s2 = g_fast_clock.seq.load(std::memory_order_relaxed);
-    if (s1 == s2 && (s1 & 1) == 0 && tsc >= base_tsc && tsc < refresh) [[likely]] {
-      __extension__ using U128 = unsigned __int128;
-      return base_ns + static_cast<int64_t>((static_cast<U128>(tsc - base_tsc) * mult) >> 32);
-    }
+  const uint32_t s1 = g_fast_clock.seq.load(std::memory_order_acquire);
+  const FastClockAnchor& a = g_fast_clock.anchors[s1 & 1];
+  const uint64_t tsc = __rdtsc();
+  const uint64_t base_tsc = a.base_tsc.load(std::memory_order_relaxed);
+  const uint64_t window = a.window.load(std::memory_order_relaxed);
+  const uint64_t mult = a.mult.load(std::memory_order_relaxed);
+  const int64_t base_ns = a.base_ns.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  const uint32_t s2 = g_fast_clock.seq.load(std::memory_order_relaxed);
+  const uint64_t ticks = tsc - base_tsc;
+  if (s1 == s2 && ticks < window) [[likely]] {
+    __extension__ using U128 = unsigned __int128;
+    return base_ns + static_cast<int64_t>((static_cast<U128>(ticks) * mult) >> 32);
   }
   return FastClockSlow();
 #else
