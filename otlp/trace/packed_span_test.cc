@@ -235,6 +235,122 @@ TEST(PackedSpanTest, SpansFromManyThreadsKeepTheirContent) {
   }
 }
 
+// The inline attribute path (keys of 1-32 bytes, strings of up to 32) and the general one
+// must produce the same spans; lengths straddle every copy width and both limits, keys are
+// literals and run-time strings, and the span bodies straddle the 64 bytes Enqueue copies
+// inline.
+TEST(PackedSpanTest, InlineAndGeneralAttributePathsAgree) {
+  Twin twin;
+  const size_t lengths[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 200};
+  std::vector<std::string> expected_keys;
+  for (size_t kl : lengths) {
+    if (kl == 0) continue;
+    for (size_t vl : lengths) {
+      const std::string key = std::string(kl - 1, 'k') + static_cast<char>('a' + vl % 26);
+      const std::string value(vl, static_cast<char>('0' + vl % 10));
+      Span s = twin.tracer.StartSpan(std::string(vl % 40, 'n'));
+      s.SetAttribute(key, value).SetAttribute("num", static_cast<int64_t>(vl));
+      s.SetAttribute("flag", vl % 2 == 0).SetAttribute("ratio", 0.5 * static_cast<double>(vl));
+      s.End();
+      expected_keys.push_back(key);
+    }
+  }
+  auto spans = twin.Compare(expected_keys.size());
+  ASSERT_EQ(spans.size(), expected_keys.size());
+  size_t i = 0;
+  for (size_t kl : lengths) {
+    if (kl == 0) continue;
+    for (size_t vl : lengths) {
+      const RecordedSpan& r = spans[i];
+      ASSERT_NE(r.Attribute(expected_keys[i]), nullptr) << expected_keys[i];
+      EXPECT_EQ(std::get<std::string>(*r.Attribute(expected_keys[i])),
+                std::string(vl, static_cast<char>('0' + vl % 10)));
+      EXPECT_EQ(std::get<int64_t>(*r.Attribute("num")), static_cast<int64_t>(vl));
+      EXPECT_EQ(std::get<bool>(*r.Attribute("flag")), vl % 2 == 0);
+      EXPECT_EQ(r.attributes.size(), 4u);
+      ++i;
+    }
+  }
+}
+
+// Keys that share the filter bit (same length, first and last byte) are told apart by the
+// duplicate scan; replacing one leaves the other.
+TEST(PackedSpanTest, KeysSharingAFilterBitStayDistinct) {
+  Twin twin;
+  Span s = twin.tracer.StartSpan("op");
+  s.SetAttribute("axb", 1).SetAttribute("ayb", 2).SetAttribute("azb", "three");
+  s.SetAttribute("ayb", "two").SetAttribute("axb", 10);
+  s.End();
+  auto spans = twin.Compare(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].attributes.size(), 3u);
+  EXPECT_EQ(std::get<int64_t>(*spans[0].Attribute("axb")), 10);
+  EXPECT_EQ(std::get<std::string>(*spans[0].Attribute("ayb")), "two");
+  EXPECT_EQ(std::get<std::string>(*spans[0].Attribute("azb")), "three");
+}
+
+// The name shares the record's buffer with the attributes: renaming to a longer or shorter
+// name moves them, and nothing is lost either way.
+TEST(PackedSpanTest, UpdateNameMovesTheAttributes) {
+  Twin twin;
+  const char* names[] = {"a", "eight ch", "nine char", "a name well past sixteen bytes", "x", ""};
+  for (const char* first : names) {
+    for (const char* second : names) {
+      Span s = twin.tracer.StartSpan(first);
+      s.SetAttribute("before", "rename").SetAttribute("i", 1);
+      s.UpdateName(second);
+      s.SetAttribute("after", "rename").SetAttribute("i", 2);
+      s.SetStatus(SpanStatusCode::kError, "status after the attributes");
+      s.End();
+    }
+  }
+  auto spans = twin.Compare(std::size(names) * std::size(names));
+  size_t i = 0;
+  for (const char* first : names) {
+    for (const char* second : names) {
+      (void)first;
+      ASSERT_LT(i, spans.size());
+      EXPECT_EQ(spans[i].name, second);
+      EXPECT_EQ(std::get<std::string>(*spans[i].Attribute("before")), "rename");
+      EXPECT_EQ(std::get<std::string>(*spans[i].Attribute("after")), "rename");
+      EXPECT_EQ(std::get<int64_t>(*spans[i].Attribute("i")), 2);
+      EXPECT_EQ(spans[i].status_message, "status after the attributes");
+      ++i;
+    }
+  }
+}
+
+// With a BatchSpanProcessor as the provider's only processor, Span::End enqueues directly;
+// small spans take the inline copy, larger ones and spans with extras the general one.
+TEST(PackedSpanTest, DirectEnqueueOfSmallAndLargeSpans) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(std::make_unique<InMemorySpanExporter>(store)),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  Tracer tracer = provider->GetTracer("t");
+  for (int i = 0; i < 200; ++i) {
+    Span s = tracer.StartSpan("op" + std::to_string(i));
+    if (i % 3 == 1) s.SetAttribute("payload", std::string(static_cast<size_t>(i), 'p'));
+    if (i % 5 == 2) s.SetStatus(SpanStatusCode::kError, "e" + std::to_string(i));
+    s.End();
+  }
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  auto spans = store->Spans();
+  ASSERT_EQ(spans.size(), 200u);
+  for (int i = 0; i < 200; ++i) {
+    const RecordedSpan& r = spans[static_cast<size_t>(i)];
+    EXPECT_EQ(r.name, "op" + std::to_string(i));
+    if (i % 3 == 1) {
+      EXPECT_EQ(std::get<std::string>(*r.Attribute("payload")),
+                std::string(static_cast<size_t>(i), 'p'));
+    } else {
+      EXPECT_TRUE(r.attributes.empty());
+    }
+    EXPECT_EQ(r.status_message, i % 5 == 2 ? "e" + std::to_string(i) : "");
+  }
+}
+
 // Spans still queued when Shutdown gives up are dropped; the tracestates their blocks hold are
 // released (LeakSanitizer checks that under the sanitizer run).
 TEST(PackedSpanTest, SpansDroppedAtShutdownReleaseWhatTheyHold) {
