@@ -101,3 +101,50 @@ TEST(ProviderTest, SpansWithoutProcessorAreRecordedThenDiscarded) {
 
 }  // namespace
 }  // namespace otlp::trace
+
+namespace otlp::trace {
+namespace {
+
+// The provider decides AlwaysOn and the default ParentBased(AlwaysOn) without asking the
+// sampler; every shape of sampler must still decide exactly as its ShouldSample does.
+TEST(ProviderTest, StartSpanDecidesAsTheSamplerDoes) {
+  const TraceId id = TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736").value();
+  const SpanId sid = SpanId::FromHex("00f067aa0ba902b7").value();
+  const SpanContext parents[] = {
+      SpanContext(id, sid, TraceFlags(1), true), SpanContext(id, sid, TraceFlags(0), true),
+      SpanContext(id, sid, TraceFlags(1), false), SpanContext(id, sid, TraceFlags(0), false)};
+  const std::shared_ptr<Sampler> samplers[] = {
+      Sampler::AlwaysOn(),
+      Sampler::AlwaysOff(),
+      Sampler::ParentBased(Sampler::AlwaysOn()),
+      Sampler::ParentBased(Sampler::AlwaysOff()),
+      Sampler::ParentBased(Sampler::AlwaysOn(), Sampler::AlwaysOff()),
+      Sampler::ParentBased(Sampler::AlwaysOn(), nullptr, nullptr, nullptr, Sampler::AlwaysOn()),
+      Sampler::TraceIdRatio(0.5)};
+  EXPECT_TRUE(samplers[2]->IsDefaultParentBased());
+  EXPECT_FALSE(samplers[3]->IsDefaultParentBased());
+  EXPECT_FALSE(samplers[4]->IsDefaultParentBased());
+  EXPECT_FALSE(samplers[5]->IsDefaultParentBased());
+  for (const auto& sampler : samplers) {
+    auto provider = TracerProvider::Create({.sampler = sampler, .resource = Resource()});
+    Tracer tracer = provider->GetTracer("t");
+    for (const SpanContext& parent : parents) {
+      Span s = tracer.StartSpan("child", {.parent = parent});
+      const bool want = sampler->ShouldSample(&parent, id, "child", SpanKind::kInternal, {})
+                            .decision == SamplingDecision::kRecordAndSample;
+      EXPECT_EQ(s.IsRecording(), want) << sampler->Description() << " parent flags "
+                                       << int(parent.trace_flags().value()) << " remote "
+                                       << parent.IsRemote();
+      EXPECT_EQ(s.GetContext().IsSampled(), want);
+    }
+    Span root = tracer.StartSpan("root", {.root = true});
+    const bool want_root =
+        sampler->ShouldSample(nullptr, root.GetContext().trace_id(), "root", SpanKind::kInternal,
+                              {})
+            .decision == SamplingDecision::kRecordAndSample;
+    EXPECT_EQ(root.IsRecording(), want_root) << sampler->Description();
+  }
+}
+
+}  // namespace
+}  // namespace otlp::trace

@@ -89,6 +89,13 @@ SamplingResult Sampler::DecideBuiltin(const SpanContext* parent, const TraceId& 
   return Decision(SamplingDecision::kDrop);
 }
 
+bool Sampler::IsDefaultParentBased() const noexcept {
+  return kind_ == Kind::kParentBased && root_->kind_ == Kind::kAlwaysOn &&
+         remote_sampled_->kind_ == Kind::kAlwaysOn && local_sampled_->kind_ == Kind::kAlwaysOn &&
+         remote_not_sampled_->kind_ == Kind::kAlwaysOff &&
+         local_not_sampled_->kind_ == Kind::kAlwaysOff;
+}
+
 SamplingDecision Sampler::DecideChain(const SpanContext* parent,
                                       const TraceId& trace_id) const noexcept {
   const Sampler* s = this;

@@ -74,6 +74,10 @@ class Sampler {
   // SDK internal: true when this sampler and every delegate are built-ins, which never change
   // the tracestate nor look at the name or attributes; DecideFast() then gives the decision.
   bool IsBuiltinChain() const noexcept { return builtin_chain_; }
+  bool IsAlwaysOn() const noexcept { return kind_ == Kind::kAlwaysOn; }
+  // ParentBased(AlwaysOn) with the default delegates (the SDK's default sampler): a span is
+  // sampled exactly when it has no parent or a sampled one.
+  bool IsDefaultParentBased() const noexcept;
   SamplingDecision DecideFast(const SpanContext* parent, const TraceId& trace_id) const noexcept {
     if (kind_ == Kind::kAlwaysOn) return SamplingDecision::kRecordAndSample;
     if (kind_ == Kind::kAlwaysOff) return SamplingDecision::kDrop;

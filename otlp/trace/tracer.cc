@@ -92,14 +92,28 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
   if (parent != nullptr && !parent->IsValid()) parent = nullptr;
 
   internal::IdRng& rng = internal::ThreadRng();
-  const TraceId trace_id = parent != nullptr ? parent->trace_id() : internal::NewTraceId(rng);
-  const SpanId span_id = internal::NewSpanId(rng);
-  TraceState state = parent != nullptr ? parent->trace_state() : TraceState();
-  const Sampler& sampler = *ps.sampler;
-  const SamplingDecision decision =
-      sampler.IsBuiltinChain()
-          ? sampler.DecideFast(parent, trace_id)
-          : SampleCustom(sampler, parent, trace_id, name, options.kind, attributes, state);
+  TraceId trace_id;
+  SpanId span_id;
+  TraceState state;
+  if (parent == nullptr) {
+    internal::NewTraceAndSpanId(rng, trace_id, span_id);
+  } else {
+    trace_id = parent->trace_id();
+    span_id = internal::NewSpanId(rng);
+    state = parent->trace_state();
+  }
+  using SampleMode = internal::ProviderState::SampleMode;
+  SamplingDecision decision;
+  if (ps.sample_mode == SampleMode::kAll) [[likely]] {
+    decision = SamplingDecision::kRecordAndSample;
+  } else if (ps.sample_mode == SampleMode::kByParent) {
+    decision = parent == nullptr || parent->IsSampled() ? SamplingDecision::kRecordAndSample
+                                                       : SamplingDecision::kDrop;
+  } else if (ps.sampler->IsBuiltinChain()) {
+    decision = ps.sampler->DecideFast(parent, trace_id);
+  } else {
+    decision = SampleCustom(*ps.sampler, parent, trace_id, name, options.kind, attributes, state);
+  }
   const uint8_t flags = decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0;
   if (decision == SamplingDecision::kDrop) {
     return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
@@ -182,6 +196,10 @@ std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions opt
   } else {
     state->sampler = Sampler::ParentBased(Sampler::AlwaysOn());
   }
+  state->sample_mode = state->sampler->IsAlwaysOn() ? internal::ProviderState::SampleMode::kAll
+                      : state->sampler->IsDefaultParentBased()
+                          ? internal::ProviderState::SampleMode::kByParent
+                          : internal::ProviderState::SampleMode::kGeneral;
   if (options.limits) {
     state->limits = *options.limits;
   } else if (env != nullptr) {

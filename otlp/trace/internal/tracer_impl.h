@@ -36,6 +36,10 @@ struct ProviderState {
   // The processor when it is a BatchSpanProcessor: Span::End calls it directly.
   BatchSpanProcessor* batch = nullptr;
   bool wants_on_start = false;
+  // The sampler's decision when it needs nothing but the parent: AlwaysOn, or the default
+  // ParentBased(AlwaysOn). kGeneral asks the sampler.
+  enum class SampleMode : uint8_t { kGeneral, kAll, kByParent };
+  SampleMode sample_mode = SampleMode::kGeneral;
   bool enabled = true;
   std::atomic<bool> shutdown{false};
 
