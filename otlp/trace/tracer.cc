@@ -77,9 +77,71 @@ namespace {
 
 }  // namespace
 
+// The common start: no attributes or links at start, no explicit start time, a sampler decided
+// by the parent alone, no OnStart. Everything else goes to StartGeneral.
 Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view name,
                                      std::span<const KeyValue> attributes,
                                      const StartOptions& options) noexcept {
+  auto* tracer = static_cast<TracerImpl*>(hot);
+  internal::ProviderState& ps = *tracer->provider;
+  if (!ps.fast_start || !attributes.empty() || !options.links.empty() || options.start_time)
+      [[unlikely]] {
+    return StartGeneral(hot, name, attributes, options);
+  }
+  const SpanContext* parent = options.parent ? options.parent.get()
+                              : options.root ? nullptr
+                                             : internal_CurrentSpanContext();
+  if (parent != nullptr && !parent->IsValid()) parent = nullptr;
+
+  internal::IdRng& rng = internal::ThreadRng();
+  TraceId trace_id;
+  SpanId span_id;
+  TraceState state;
+  uint8_t bits = 0;
+  if (parent == nullptr) {
+    internal::NewTraceAndSpanId(rng, trace_id, span_id);
+  } else {
+    trace_id = parent->trace_id();
+    span_id = internal::NewSpanId(rng);
+    state = parent->trace_state();
+    if (ps.sample_mode == internal::ProviderState::SampleMode::kByParent &&
+        !parent->IsSampled()) {
+      return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
+    }
+    if (parent->IsRemote()) bits = internal::kParentRemote;
+  }
+  SpanRecord* rec = internal::AcquireRecord();
+  if (rec == nullptr) [[unlikely]] {
+    return Span(nullptr, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
+  }
+  rec->provider = &ps;
+  rec->limits = &ps.limits;
+  rec->fast_attr_limit = ps.fast_attr_limit;
+  PackedHeader& h = rec->h;
+  h.trace_flags = TraceFlags::kSampled;
+  h.kind = static_cast<uint8_t>(options.kind);
+  if (!state.empty()) [[unlikely]] {
+    rec->trace_state = state;
+    rec->extras = true;
+    bits |= internal::kHasTraceState;
+  }
+  h.bits = bits;
+  h.trace_id = trace_id;
+  h.span_id = span_id;
+  h.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
+  h.start = internal::NowUnixNanos();
+  h.scope = &tracer->scope;
+  h.resource = &ps.resource;
+  if (!rec->SetFirstName(name)) [[unlikely]] {
+    internal::ReleaseRecord(rec);
+    return Span(nullptr, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
+  }
+  return Span(rec, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
+}
+
+Span Tracer::StartGeneral(internal::TracerHot* hot, std::string_view name,
+                          std::span<const KeyValue> attributes,
+                          const StartOptions& options) noexcept {
   auto* tracer = static_cast<TracerImpl*>(hot);
   internal::ProviderState& ps = *tracer->provider;
 
@@ -200,6 +262,8 @@ std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions opt
                       : state->sampler->IsDefaultParentBased()
                           ? internal::ProviderState::SampleMode::kByParent
                           : internal::ProviderState::SampleMode::kGeneral;
+  state->fast_start = state->sample_mode != internal::ProviderState::SampleMode::kGeneral &&
+                      !state->wants_on_start;
   if (options.limits) {
     state->limits = *options.limits;
   } else if (env != nullptr) {

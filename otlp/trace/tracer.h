@@ -108,6 +108,9 @@ class Tracer {
   static Span StartRecordingOrSampled(internal::TracerHot* t, std::string_view name,
                                       std::span<const KeyValue> attributes,
                                       const StartOptions& options) noexcept;
+  [[gnu::noinline]] static Span StartGeneral(internal::TracerHot* t, std::string_view name,
+                                             std::span<const KeyValue> attributes,
+                                             const StartOptions& options) noexcept;
 
   internal::TracerHot* hot_;
   std::shared_ptr<void> keep_alive_;

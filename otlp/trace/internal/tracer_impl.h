@@ -40,6 +40,7 @@ struct ProviderState {
   // ParentBased(AlwaysOn). kGeneral asks the sampler.
   enum class SampleMode : uint8_t { kGeneral, kAll, kByParent };
   SampleMode sample_mode = SampleMode::kGeneral;
+  bool fast_start = false;  // sample_mode is not kGeneral and no processor wants OnStart
   bool enabled = true;
   std::atomic<bool> shutdown{false};
 
