@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -104,9 +105,10 @@ class Ring {
 // kChunkHeader bytes of a chunk hold its capacity.
 constexpr size_t kChunkSize = 64 * 1024;
 constexpr size_t kChunkHeader = 64;
-// Exported chunks kept for reuse per thread: 4 MiB, enough for the chunks of a full batch of
-// 8192 typical spans in flight; a burst beyond that is freed once exported.
-constexpr size_t kFreeChunks = 64;
+// Exported chunks kept for reuse per thread: up to this many on their way back (free_chunks)
+// and as many idle ones, 4 MiB in all, enough for the chunks of a full batch of 8192 typical
+// spans in flight; a burst beyond that is freed once exported.
+constexpr size_t kFreeChunks = 32;
 
 char* NewChunk(size_t size) noexcept {
   auto* c = static_cast<char*>(std::aligned_alloc(kChunkSize, size));
@@ -141,6 +143,7 @@ struct ThreadQueue {
         }
       }
       while ((n = free_chunks.Pop(buf, 256)) > 0) chunks.insert(chunks.end(), buf, buf + n);
+      chunks.insert(chunks.end(), idle, idle + idle_n);
       chunks.push_back(chunk);
       chunks.push_back(spare);
       chunks.push_back(consumer_chunk);
@@ -172,20 +175,35 @@ struct ThreadQueue {
   char* spare = nullptr;  // an empty chunk kept for the next switch
 
   uint64_t wake_checked_tail = UINT64_MAX;  // see OnEnd
+  // Exported chunks taken back from free_chunks, the most recently exported on top: reusing
+  // that one first keeps the chunks a thread writes few and warm in cache.
+  char* idle[kFreeChunks] = {};
+  size_t idle_n = 0;
 
   // Consumer state: the chunk of the last block taken.
   alignas(64) char* consumer_chunk = nullptr;
 
  private:
+  char* TakeIdleChunk() noexcept {
+    char* got[kFreeChunks];
+    const size_t n = free_chunks.Pop(got, kFreeChunks);
+    for (size_t i = 0; i < n; ++i) {
+      if (idle_n == kFreeChunks) {  // full: the oldest goes
+        std::free(idle[0]);
+        std::memmove(idle, idle + 1, (kFreeChunks - 1) * sizeof(char*));
+        --idle_n;
+      }
+      idle[idle_n++] = got[i];
+    }
+    return idle_n > 0 ? idle[--idle_n] : nullptr;
+  }
+
   char* NextChunk(size_t n) noexcept {
     size_t need = kChunkHeader + n;
     char* c = nullptr;
     if (need <= kChunkSize) {
       c = std::exchange(spare, nullptr);
-      if (c == nullptr) {
-        char* got[1];
-        if (free_chunks.Pop(got, 1) == 1) c = got[0];
-      }
+      if (c == nullptr) c = TakeIdleChunk();
       if (c == nullptr) c = NewChunk(kChunkSize);
     } else {
       c = NewChunk((need + kChunkSize - 1) & ~(kChunkSize - 1));
