@@ -622,11 +622,11 @@ void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
 
 // The common span (no extras, a body of at most 64 bytes) is copied inline and everything else
 // is a tail call, so this path needs no stack frame; larger spans take EnqueueLarge.
-void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec) noexcept {
+void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec, int64_t end) noexcept {
   Impl& m = *impl_;
   const FastBinding& f = t_fast;
   if (f.processor_id != m.id || rec.extras || rec.body.size() > 64) [[unlikely]] {
-    return EnqueueLarge(rec);
+    return EnqueueLarge(rec, end);
   }
   ThreadQueue* q = f.queue;
   if (m.refusing.load(std::memory_order_relaxed) || !q->spans.HasSpace()) [[unlikely]] {
@@ -639,6 +639,7 @@ void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec) noexcept {
   std::memcpy(static_cast<void*>(out), &rec.h, sizeof(internal::PackedHeader));
   out->size = static_cast<uint32_t>(n);
   out->n_states = 0;
+  out->end = end;
   otlp::internal::CopyUpTo64(block + sizeof(internal::PackedHeader), rec.body.data(),
                              rec.body.size());
   q->Commit(n);
@@ -646,7 +647,7 @@ void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec) noexcept {
   if (q->spans.ProducerPendingCached() >= m.max_batch) [[unlikely]] return m.WakeIfFull(q);
 }
 
-void BatchSpanProcessor::EnqueueLarge(const internal::SpanRecord& rec) noexcept {
+void BatchSpanProcessor::EnqueueLarge(const internal::SpanRecord& rec, int64_t end) noexcept {
   Impl& m = *impl_;
   ThreadQueue* q = m.Bind();
   if (m.refusing.load(std::memory_order_relaxed) || q == nullptr || !q->spans.HasSpace())
@@ -657,6 +658,7 @@ void BatchSpanProcessor::EnqueueLarge(const internal::SpanRecord& rec) noexcept 
   char* block = q->Reserve(n);
   if (block == nullptr) [[unlikely]] return m.Drop();
   rec.Pack(block, n);
+  reinterpret_cast<internal::PackedHeader*>(block)->end = end;
   q->Commit(n);
   q->spans.PushUnchecked(block);
   if (q->spans.ProducerPendingCached() >= m.max_batch) [[unlikely]] return m.WakeIfFull(q);

@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 
+#include "otlp/trace/internal/span_record.h"
 #include "otlp/trace/processor.h"
 
 namespace otlp::config {
@@ -57,7 +58,9 @@ class BatchSpanProcessor final : public SpanProcessor {
 
   void OnEnd(EndedSpan& span) noexcept override;
   // SDK internal: OnEnd for a sampled span, called directly by Span::End.
-  void Enqueue(const internal::SpanRecord& record) noexcept;
+  void Enqueue(const internal::SpanRecord& record) noexcept { Enqueue(record, record.h.end); }
+  // The same with the span's end time given apart from the record (Span::End's fast path).
+  void Enqueue(const internal::SpanRecord& record, int64_t end) noexcept;
   bool ForceFlush(std::chrono::microseconds timeout) noexcept override;
   bool Shutdown(std::chrono::microseconds timeout) noexcept override;
 
@@ -70,7 +73,7 @@ class BatchSpanProcessor final : public SpanProcessor {
  private:
   explicit BatchSpanProcessor(std::unique_ptr<Impl> impl) noexcept;
   // Enqueue for spans with extras or a body over 64 bytes, and the first span of a thread.
-  void EnqueueLarge(const internal::SpanRecord& record) noexcept;
+  void EnqueueLarge(const internal::SpanRecord& record, int64_t end) noexcept;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -108,14 +108,19 @@ void Span::EndImpl(int64_t end_unix_nano) noexcept {
   rec_ = nullptr;
   int64_t end = end_unix_nano != kNow ? end_unix_nano : internal::NowUnixNanos();
   if (end < r->h.start) end = r->h.start;
-  r->h.end = end;
   internal::ProviderState* ps = r->provider;
   const bool sampled = (r->h.trace_flags & TraceFlags::kSampled) != 0;
-  if (ps->batch != nullptr) [[likely]] {
-    if (sampled) ps->batch->Enqueue(*r);  // the common case, without a virtual call
-  } else if (SpanProcessor* p = ps->processor.get(); p != nullptr) {
-    EndedSpan ended(*r, sampled);
-    p->OnEnd(ended);
+  if (ps->batch != nullptr && sampled) [[likely]] {
+    // The common case, without a virtual call. The end time travels in a register: stored
+    // here and read back at once as part of a wider copy, it would stall the load.
+    ps->batch->Enqueue(*r, end);
+  } else {
+    r->h.end = end;
+    SpanProcessor* p = ps->processor.get();
+    if (ps->batch == nullptr && p != nullptr) {  // (a batch processor exports sampled spans only)
+      EndedSpan ended(*r, sampled);
+      p->OnEnd(ended);
+    }
   }
   internal::ReleaseRecord(r);
 }
