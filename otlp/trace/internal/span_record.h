@@ -113,7 +113,6 @@ struct SpanRecord {
   }
 
   std::string_view name() const noexcept { return {body.data(), h.name_len}; }
-  char* attrs_begin() const noexcept { return body.data() + Pad8(h.name_len); }
   std::string_view status_message() const noexcept { return {status.data(), h.status_len}; }
 
   // The name of a span being started (the body is empty). False when out of memory.
