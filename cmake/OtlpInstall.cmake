@@ -12,6 +12,11 @@ install(TARGETS ${_otlp_targets} EXPORT otlpTargets
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY otlp/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp
   FILES_MATCHING PATTERN "*.h" PATTERN "internal" EXCLUDE)
+# The internal headers that public ones include: the span record, so that Span::SetAttribute
+# is inlined at the caller. Not an API: they change with the library.
+install(FILES otlp/trace/internal/span_record.h otlp/trace/internal/packed_span.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp/trace/internal)
+install(FILES otlp/core/internal/bytes.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp/core/internal)
 install(EXPORT otlpTargets NAMESPACE otlp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/otlp)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/otlpConfig.cmake.in
   ${PROJECT_BINARY_DIR}/otlpConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/otlp)
