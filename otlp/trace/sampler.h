@@ -75,6 +75,7 @@ class Sampler {
   // the tracestate nor look at the name or attributes; DecideFast() then gives the decision.
   bool IsBuiltinChain() const noexcept { return builtin_chain_; }
   bool IsAlwaysOn() const noexcept { return kind_ == Kind::kAlwaysOn; }
+  bool IsAlwaysOff() const noexcept { return kind_ == Kind::kAlwaysOff; }
   // ParentBased(AlwaysOn) with the default delegates (the SDK's default sampler): a span is
   // sampled exactly when it has no parent or a sampled one.
   bool IsDefaultParentBased() const noexcept;

@@ -98,17 +98,20 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
   SpanId span_id;
   TraceState state;
   uint8_t bits = 0;
+  using SampleMode = internal::ProviderState::SampleMode;
   if (parent == nullptr) {
     internal::NewTraceAndSpanId(rng, trace_id, span_id);
   } else {
     trace_id = parent->trace_id();
     span_id = internal::NewSpanId(rng);
     state = parent->trace_state();
-    if (ps.sample_mode == internal::ProviderState::SampleMode::kByParent &&
-        !parent->IsSampled()) {
+    if (ps.sample_mode == SampleMode::kByParent && !parent->IsSampled()) {
       return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
     }
     if (parent->IsRemote()) bits = internal::kParentRemote;
+  }
+  if (ps.sample_mode == SampleMode::kNone) {
+    return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
   }
   SpanRecord* rec = internal::AcquireRecord();
   if (rec == nullptr) [[unlikely]] {
@@ -259,6 +262,7 @@ std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions opt
     state->sampler = Sampler::ParentBased(Sampler::AlwaysOn());
   }
   state->sample_mode = state->sampler->IsAlwaysOn() ? internal::ProviderState::SampleMode::kAll
+                      : state->sampler->IsAlwaysOff() ? internal::ProviderState::SampleMode::kNone
                       : state->sampler->IsDefaultParentBased()
                           ? internal::ProviderState::SampleMode::kByParent
                           : internal::ProviderState::SampleMode::kGeneral;

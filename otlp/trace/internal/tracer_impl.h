@@ -36,9 +36,9 @@ struct ProviderState {
   // The processor when it is a BatchSpanProcessor: Span::End calls it directly.
   BatchSpanProcessor* batch = nullptr;
   bool wants_on_start = false;
-  // The sampler's decision when it needs nothing but the parent: AlwaysOn, or the default
-  // ParentBased(AlwaysOn). kGeneral asks the sampler.
-  enum class SampleMode : uint8_t { kGeneral, kAll, kByParent };
+  // The sampler's decision when it needs nothing but the parent: AlwaysOn, AlwaysOff, or the
+  // default ParentBased(AlwaysOn). kGeneral asks the sampler.
+  enum class SampleMode : uint8_t { kGeneral, kAll, kNone, kByParent };
   SampleMode sample_mode = SampleMode::kGeneral;
   bool fast_start = false;  // sample_mode is not kGeneral and no processor wants OnStart
   bool enabled = true;
