@@ -68,6 +68,38 @@ namespace {
   return sr.decision;
 }
 
+// Fills a record just taken from the pool; false (and the record released) when out of memory.
+[[gnu::always_inline]] inline bool InitRecord(SpanRecord* rec, internal::ProviderState& ps,
+                                              TracerImpl& tracer, std::string_view name,
+                                              SpanKind kind, uint8_t flags, uint8_t bits,
+                                              const SpanContext* parent, const TraceId& trace_id,
+                                              const SpanId& span_id, const TraceState& state,
+                                              int64_t start) noexcept {
+  rec->provider = &ps;
+  rec->limits = &ps.limits;
+  rec->fast_attr_limit = ps.fast_attr_limit;
+  PackedHeader& h = rec->h;
+  h.trace_flags = flags;
+  h.kind = static_cast<uint8_t>(kind);
+  if (!state.empty()) [[unlikely]] {
+    rec->trace_state = state;
+    rec->extras = true;
+    bits |= internal::kHasTraceState;
+  }
+  h.bits = bits;
+  h.trace_id = trace_id;
+  h.span_id = span_id;
+  h.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
+  h.start = start;
+  h.scope = &tracer.scope;
+  h.resource = &ps.resource;
+  if (!rec->SetFirstName(name)) [[unlikely]] {
+    internal::ReleaseRecord(rec);
+    return false;
+  }
+  return true;
+}
+
 [[gnu::noinline]] void AddStartAttributesAndLinks(SpanRecord* rec, const SpanLimits& l,
                                                   std::span<const KeyValue> attributes,
                                                   std::span<const SpanContext> links) noexcept {
@@ -117,26 +149,8 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
   if (rec == nullptr) [[unlikely]] {
     return Span(nullptr, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
   }
-  rec->provider = &ps;
-  rec->limits = &ps.limits;
-  rec->fast_attr_limit = ps.fast_attr_limit;
-  PackedHeader& h = rec->h;
-  h.trace_flags = TraceFlags::kSampled;
-  h.kind = static_cast<uint8_t>(options.kind);
-  if (!state.empty()) [[unlikely]] {
-    rec->trace_state = state;
-    rec->extras = true;
-    bits |= internal::kHasTraceState;
-  }
-  h.bits = bits;
-  h.trace_id = trace_id;
-  h.span_id = span_id;
-  h.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
-  h.start = internal::NowUnixNanos();
-  h.scope = &tracer->scope;
-  h.resource = &ps.resource;
-  if (!rec->SetFirstName(name)) [[unlikely]] {
-    internal::ReleaseRecord(rec);
+  if (!InitRecord(rec, ps, *tracer, name, options.kind, TraceFlags::kSampled, bits, parent,
+                  trace_id, span_id, state, internal::NowUnixNanos())) [[unlikely]] {
     return Span(nullptr, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
   }
   return Span(rec, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
@@ -188,30 +202,14 @@ Span Tracer::StartGeneral(internal::TracerHot* hot, std::string_view name,
   if (rec == nullptr) [[unlikely]] {
     return Span(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
   }
-  rec->provider = &ps;
-  rec->limits = &ps.limits;
-  rec->fast_attr_limit = ps.fast_attr_limit;
-  PackedHeader& h = rec->h;
-  h.trace_flags = flags;
-  h.kind = static_cast<uint8_t>(options.kind);
-  uint8_t bits = parent != nullptr && parent->IsRemote() ? internal::kParentRemote : 0;
-  if (!state.empty()) [[unlikely]] {
-    rec->trace_state = state;
-    rec->extras = true;
-    bits |= internal::kHasTraceState;
-  }
-  h.bits = bits;
-  h.trace_id = trace_id;
-  h.span_id = span_id;
-  h.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
-  h.start = options.start_time ? std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     options.start_time->time_since_epoch())
-                                     .count()
-                               : internal::NowUnixNanos();
-  h.scope = &tracer->scope;
-  h.resource = &ps.resource;
-  if (!rec->SetFirstName(name)) [[unlikely]] {
-    internal::ReleaseRecord(rec);
+  const uint8_t bits = parent != nullptr && parent->IsRemote() ? internal::kParentRemote : 0;
+  const int64_t start = options.start_time
+                            ? std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  options.start_time->time_since_epoch())
+                                  .count()
+                            : internal::NowUnixNanos();
+  if (!InitRecord(rec, ps, *tracer, name, options.kind, flags, bits, parent, trace_id, span_id,
+                  state, start)) [[unlikely]] {
     return Span(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
   }
   if (!attributes.empty() || !options.links.empty()) [[unlikely]] {

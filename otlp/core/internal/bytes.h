@@ -11,32 +11,6 @@
 
 namespace otlp::internal {
 
-inline void CopyShortBytes(char* dst, const char* src, size_t n) noexcept {
-  if (n > 32) {
-    std::memcpy(dst, src, n);
-  } else if (n >= 16) {
-    char a[16], b[16];
-    std::memcpy(a, src, 16);
-    std::memcpy(b, src + n - 16, 16);
-    std::memcpy(dst, a, 16);
-    std::memcpy(dst + n - 16, b, 16);
-  } else if (n >= 8) {
-    uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
-  } else {
-    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
-  }
-}
-
 // n <= 32, without a library call.
 inline void CopyUpTo32(char* dst, const char* src, size_t n) noexcept {
   if (n >= 16) {
@@ -63,6 +37,14 @@ inline void CopyUpTo32(char* dst, const char* src, size_t n) noexcept {
     dst[0] = a;
     dst[n / 2] = b;
     dst[n - 1] = c;
+  }
+}
+
+inline void CopyShortBytes(char* dst, const char* src, size_t n) noexcept {
+  if (n > 32) {
+    std::memcpy(dst, src, n);
+  } else {
+    CopyUpTo32(dst, src, n);
   }
 }
 
