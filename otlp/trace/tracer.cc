@@ -68,10 +68,30 @@ namespace {
   return sr.decision;
 }
 
+// The parent (explicit, else the thread's current one unless a root is asked for; invalid means
+// none) and the new span's ids and inherited tracestate.
+[[gnu::always_inline]] inline const SpanContext* NewIdentity(const StartOptions& options,
+                                                             TraceId& trace_id, SpanId& span_id,
+                                                             TraceState& state) noexcept {
+  const SpanContext* parent = options.parent ? options.parent.get()
+                              : options.root ? nullptr
+                                             : internal_CurrentSpanContext();
+  if (parent != nullptr && !parent->IsValid()) parent = nullptr;
+  internal::IdRng& rng = internal::ThreadRng();
+  if (parent == nullptr) {
+    internal::NewTraceAndSpanId(rng, trace_id, span_id);
+  } else {
+    trace_id = parent->trace_id();
+    span_id = internal::NewSpanId(rng);
+    state = parent->trace_state();
+  }
+  return parent;
+}
+
 // Fills a record just taken from the pool; false (and the record released) when out of memory.
 [[gnu::always_inline]] inline bool InitRecord(SpanRecord* rec, internal::ProviderState& ps,
                                               TracerImpl& tracer, std::string_view name,
-                                              SpanKind kind, uint8_t flags, uint8_t bits,
+                                              SpanKind kind, uint8_t flags,
                                               const SpanContext* parent, const TraceId& trace_id,
                                               const SpanId& span_id, const TraceState& state,
                                               int64_t start) noexcept {
@@ -81,6 +101,7 @@ namespace {
   PackedHeader& h = rec->h;
   h.trace_flags = flags;
   h.kind = static_cast<uint8_t>(kind);
+  uint8_t bits = parent != nullptr && parent->IsRemote() ? internal::kParentRemote : 0;
   if (!state.empty()) [[unlikely]] {
     rec->trace_state = state;
     rec->extras = true;
@@ -120,36 +141,18 @@ Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view 
       [[unlikely]] {
     return StartGeneral(hot, name, attributes, options);
   }
-  const SpanContext* parent = options.parent ? options.parent.get()
-                              : options.root ? nullptr
-                                             : internal_CurrentSpanContext();
-  if (parent != nullptr && !parent->IsValid()) parent = nullptr;
-
-  internal::IdRng& rng = internal::ThreadRng();
   TraceId trace_id;
   SpanId span_id;
   TraceState state;
-  uint8_t bits = 0;
+  const SpanContext* parent = NewIdentity(options, trace_id, span_id, state);
   using SampleMode = internal::ProviderState::SampleMode;
-  if (parent == nullptr) {
-    internal::NewTraceAndSpanId(rng, trace_id, span_id);
-  } else {
-    trace_id = parent->trace_id();
-    span_id = internal::NewSpanId(rng);
-    state = parent->trace_state();
-    if (ps.sample_mode == SampleMode::kByParent && !parent->IsSampled()) {
-      return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
-    }
-    if (parent->IsRemote()) bits = internal::kParentRemote;
-  }
-  if (ps.sample_mode == SampleMode::kNone) {
+  if (ps.sample_mode != SampleMode::kAll &&
+      (ps.sample_mode == SampleMode::kNone || (parent != nullptr && !parent->IsSampled()))) {
     return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
   }
   SpanRecord* rec = internal::AcquireRecord();
-  if (rec == nullptr) [[unlikely]] {
-    return Span(nullptr, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
-  }
-  if (!InitRecord(rec, ps, *tracer, name, options.kind, TraceFlags::kSampled, bits, parent,
+  if (rec == nullptr ||
+      !InitRecord(rec, ps, *tracer, name, options.kind, TraceFlags::kSampled, parent,
                   trace_id, span_id, state, internal::NowUnixNanos())) [[unlikely]] {
     return Span(nullptr, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
   }
@@ -162,25 +165,10 @@ Span Tracer::StartGeneral(internal::TracerHot* hot, std::string_view name,
   auto* tracer = static_cast<TracerImpl*>(hot);
   internal::ProviderState& ps = *tracer->provider;
 
-  const SpanContext* parent = nullptr;
-  if (options.parent) {
-    parent = options.parent.get();
-  } else if (!options.root) {
-    parent = internal_CurrentSpanContext();
-  }
-  if (parent != nullptr && !parent->IsValid()) parent = nullptr;
-
-  internal::IdRng& rng = internal::ThreadRng();
   TraceId trace_id;
   SpanId span_id;
   TraceState state;
-  if (parent == nullptr) {
-    internal::NewTraceAndSpanId(rng, trace_id, span_id);
-  } else {
-    trace_id = parent->trace_id();
-    span_id = internal::NewSpanId(rng);
-    state = parent->trace_state();
-  }
+  const SpanContext* parent = NewIdentity(options, trace_id, span_id, state);
   using SampleMode = internal::ProviderState::SampleMode;
   SamplingDecision decision;
   if (ps.sample_mode == SampleMode::kAll) [[likely]] {
@@ -198,18 +186,14 @@ Span Tracer::StartGeneral(internal::TracerHot* hot, std::string_view name,
     return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
   }
 
-  SpanRecord* rec = internal::AcquireRecord();
-  if (rec == nullptr) [[unlikely]] {
-    return Span(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
-  }
-  const uint8_t bits = parent != nullptr && parent->IsRemote() ? internal::kParentRemote : 0;
   const int64_t start = options.start_time
                             ? std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   options.start_time->time_since_epoch())
                                   .count()
                             : internal::NowUnixNanos();
-  if (!InitRecord(rec, ps, *tracer, name, options.kind, flags, bits, parent, trace_id, span_id,
-                  state, start)) [[unlikely]] {
+  SpanRecord* rec = internal::AcquireRecord();
+  if (rec == nullptr || !InitRecord(rec, ps, *tracer, name, options.kind, flags, parent,
+                                    trace_id, span_id, state, start)) [[unlikely]] {
     return Span(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
   }
   if (!attributes.empty() || !options.links.empty()) [[unlikely]] {
