@@ -5,6 +5,7 @@
 //   build/bench/span_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <memory>
@@ -52,11 +53,15 @@ void Report(benchmark::State& state, Pipeline& p, uint64_t allocs_before) {
   // Allocations are read before the flush: the flush itself (a condition-variable wait) is not
   // part of the span's cost.
   uint64_t allocs = otlp::bench::Allocations() - allocs_before;
+  auto before = p.bsp->stats();
   p.provider->ForceFlush();
   auto st = p.bsp->stats();
   state.counters["allocs/span"] =
       benchmark::Counter(static_cast<double>(allocs) / static_cast<double>(state.iterations()));
   state.counters["dropped"] = static_cast<double>(st.spans_dropped);
+  // How often this thread paid a futex syscall to wake the export thread, per exported batch.
+  state.counters["wakeups/batch"] = static_cast<double>(before.wakeups) /
+                                    static_cast<double>(std::max<uint64_t>(1, before.batches));
 }
 
 inline void OneSpan(Tracer& t) {

@@ -34,6 +34,9 @@ constexpr size_t kDefaultQueue = 2048;
 constexpr size_t kDefaultBatch = 512;
 constexpr auto kDefaultDelay = std::chrono::milliseconds(5000);
 constexpr auto kDefaultExportTimeout = std::chrono::milliseconds(30000);
+// Bounds of the export thread's polling interval while spans arrive fast (see Run).
+constexpr auto kMinPoll = std::chrono::microseconds(100);
+constexpr auto kMaxPoll = std::chrono::milliseconds(10);
 
 size_t RoundUpPow2(size_t n) {
   size_t p = 1;
@@ -126,7 +129,8 @@ char* ChunkOf(char* block) noexcept {
 // A chunk is done when the export thread has exported its last block: it knows that when it
 // meets a block of a later chunk (the producer never returns to a chunk it left).
 struct ThreadQueue {
-  explicit ThreadQueue(size_t capacity) : spans(capacity), free_chunks(kFreeChunks) {}
+  ThreadQueue(size_t capacity, size_t batch)
+      : spans(capacity), free_chunks(kFreeChunks), check_at(batch) {}
   ThreadQueue(const ThreadQueue&) = delete;
   ThreadQueue& operator=(const ThreadQueue&) = delete;
   // Runs when neither side uses the queue any more.
@@ -174,7 +178,9 @@ struct ThreadQueue {
   size_t cap = 0;
   char* spare = nullptr;  // an empty chunk kept for the next switch
 
-  uint64_t wake_checked_tail = UINT64_MAX;  // see OnEnd
+  // The producer looks at the export thread (WakeIfFull) when this many spans are pending as
+  // far as it knows: a full batch, or a little later while the export thread is known awake.
+  uint64_t check_at;
   // Exported chunks taken back from free_chunks, the most recently exported on top: reusing
   // that one first keeps the chunks a thread writes few and warm in cache.
   char* idle[kFreeChunks] = {};
@@ -260,6 +266,8 @@ struct alignas(64) BatchSpanProcessor::Impl {
   size_t max_batch = kDefaultBatch;
   // Spans are dropped: no exporter, or Shutdown has begun (set with `stop`).
   std::atomic<bool> refusing{false};
+  // A queue this full wakes an export thread that is polling (see Run).
+  size_t high_water = kDefaultQueue / 2;
 
   std::unique_ptr<SpanExporter> exporter;
   size_t max_queue = kDefaultQueue;
@@ -273,7 +281,9 @@ struct alignas(64) BatchSpanProcessor::Impl {
 
   // Wake-up of the export thread.
   std::atomic<uint32_t> wake_seq{0};
-  std::atomic<bool> sleeping{false};
+  // What the export thread is doing, for producers deciding whether to wake it.
+  enum : uint8_t { kAwake, kIdle, kPolling };
+  std::atomic<uint8_t> sleeping{kAwake};
 #if !defined(__linux__)
   std::mutex wake_mu;
   std::condition_variable wake_cv;
@@ -291,17 +301,24 @@ struct alignas(64) BatchSpanProcessor::Impl {
   Clock::time_point stop_deadline;  // written before `stop` is set
   std::atomic<bool> shut{false};
 
-  std::atomic<uint64_t> dropped{0}, exported{0}, failed{0}, batches{0};
+  std::atomic<uint64_t> dropped{0}, exported{0}, failed{0}, batches{0}, wakeups{0};
   std::thread worker;
 
   ThreadQueue* Bind() noexcept;
   ThreadQueue* BindSlow() noexcept;
   [[gnu::noinline]] void Drop() noexcept { dropped.fetch_add(1, std::memory_order_relaxed); }
+  // A span found its queue full: counted, and the export thread woken if it sleeps.
+  [[gnu::noinline]] void DropFull(ThreadQueue* q) noexcept {
+    dropped.fetch_add(1, std::memory_order_relaxed);
+    WakeIfFull(q);
+  }
   [[gnu::noinline]] void WakeIfFull(ThreadQueue* q) noexcept;
   template <typename Slots>
   ThreadQueue* BindSlot(Slots& slots) noexcept;
   void Wake() noexcept;
-  void Sleep(Clock::time_point until) noexcept;
+  // Sleeps until `until` or a wake-up. kIdle: producers wake us at a full batch; kPolling: only
+  // at the high-water mark (we look again at `until` anyway).
+  void Sleep(Clock::time_point until, uint8_t mode) noexcept;
   void Run() noexcept;
   uint64_t TotalPending(const std::vector<std::shared_ptr<ThreadQueue>>& local) const noexcept;
 
@@ -343,7 +360,7 @@ ThreadQueue* BatchSpanProcessor::Impl::BindSlot(Slots& slots_) noexcept {
     }
   }
   try {
-    auto q = std::make_shared<ThreadQueue>(max_queue);
+    auto q = std::make_shared<ThreadQueue>(max_queue, max_batch);
     {
       std::lock_guard<std::mutex> lock(queues_mu);
       queues.push_back(q);
@@ -371,20 +388,21 @@ void BatchSpanProcessor::Impl::Wake() noexcept {
 #endif
 }
 
-void BatchSpanProcessor::Impl::Sleep(Clock::time_point until) noexcept {
+void BatchSpanProcessor::Impl::Sleep(Clock::time_point until, uint8_t mode) noexcept {
   auto now = Clock::now();
   if (now >= until) return;
   uint32_t seq = wake_seq.load(std::memory_order_acquire);
-  sleeping.store(true, std::memory_order_relaxed);
+  sleeping.store(mode, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   // Re-check after announcing that we sleep: a producer that crossed the threshold before it
   // saw `sleeping` has published its spans by now.
   bool work = stop.load(std::memory_order_relaxed) ||
               flush_pending.load(std::memory_order_relaxed);
+  const uint64_t threshold = mode == kIdle ? max_batch : high_water;
   if (!work) {
     std::lock_guard<std::mutex> lock(queues_mu);
     for (auto& q : queues) {
-      if (q->spans.Pending() >= max_batch) {
+      if (q->spans.Pending() >= threshold) {
         work = true;
         break;
       }
@@ -402,7 +420,7 @@ void BatchSpanProcessor::Impl::Sleep(Clock::time_point until) noexcept {
                      [&] { return wake_seq.load() != seq; });
 #endif
   }
-  sleeping.store(false, std::memory_order_relaxed);
+  sleeping.store(kAwake, std::memory_order_relaxed);
 }
 
 void BatchSpanProcessor::Impl::RefreshQueues(std::vector<std::shared_ptr<ThreadQueue>>& local,
@@ -492,14 +510,50 @@ void BatchSpanProcessor::Impl::Run() noexcept {
   uint64_t version = 0;
   size_t rr = 0;
   auto next_export = Clock::now() + delay;
+  // While spans arrive fast, this thread looks at the queues every `poll` instead of sleeping
+  // until a producer wakes it: a wake-up is a futex syscall (and on a VM an inter-processor
+  // interrupt), some microseconds of the application thread's time per batch. `poll` aims at
+  // two batches per look, from the rate seen over the last sleep; producers still wake a
+  // polling thread at the high-water mark, so a burst cannot overrun the queue.
+  Clock::duration poll{0};
+  bool slept = false;
+  uint64_t pending_seen = 0;  // pending when this thread last went to sleep
+  auto seen_at = Clock::now();
+  const Clock::duration max_poll = std::min<Clock::duration>(kMaxPoll, delay);
+  const uint64_t per_look = std::clamp<uint64_t>(high_water / 2, 1, 2 * max_batch);
+  auto sleep = [&](Clock::time_point now) {
+    pending_seen = TotalPending(local);
+    seen_at = now;
+    slept = true;
+    if (poll > Clock::duration::zero()) {
+      Sleep(std::min(now + poll, next_export), kPolling);
+    } else {
+      Sleep(next_export, kIdle);
+    }
+  };
 
   while (true) {
     RefreshQueues(local, version);
     bool stopping = stop.load(std::memory_order_acquire);
     bool flushing = flush_pending.load(std::memory_order_acquire);
-    bool timer = Clock::now() >= next_export;
-    if (!stopping && !flushing && !timer && TotalPending(local) < max_batch) {
-      Sleep(next_export);
+    auto now = Clock::now();
+    bool timer = now >= next_export;
+    uint64_t pending = TotalPending(local);
+    if (std::exchange(slept, false)) {
+      // Spans that arrived during the sleep (none were taken meanwhile; a queue that came or
+      // went only skews one estimate).
+      const uint64_t arrived = pending > pending_seen ? pending - pending_seen : 0;
+      if (arrived == 0 || arrived * 2 < max_batch) {
+        poll = Clock::duration::zero();  // slow: producers wake us at a full batch
+      } else {
+        const auto took = std::max<Clock::duration>(now - seen_at, std::chrono::microseconds(1));
+        poll = std::clamp<Clock::duration>(
+            took * static_cast<int64_t>(per_look) / static_cast<int64_t>(arrived), kMinPoll,
+            max_poll);
+      }
+    }
+    if (!stopping && !flushing && !timer && pending < max_batch) {
+      sleep(now);
       continue;
     }
     uint64_t flush_target = 0;
@@ -541,6 +595,9 @@ void BatchSpanProcessor::Impl::Run() noexcept {
       queues.erase(it, queues.end());
     }
     if (removed) queues_version.fetch_add(1, std::memory_order_release);
+    // Spans flow fast: the next look after `poll` (the loop's top would only find less than a
+    // batch and sleep the same way, without the measurement).
+    if (!drain_all && poll > Clock::duration::zero()) sleep(Clock::now());
   }
 
   // Whatever could not be exported before the deadline is dropped and counted.
@@ -597,6 +654,7 @@ std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
                         std::to_string(impl->max_queue));
     impl->max_batch = impl->max_queue;
   }
+  impl->high_water = std::max(impl->max_batch, impl->max_queue / 2);
   if (!impl->exporter) {
     OTLP_LOG(kWarn, "batch span processor created without an exporter: spans are discarded");
     impl->refusing.store(true, std::memory_order_relaxed);
@@ -629,9 +687,8 @@ void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec, int64_t end) n
     return EnqueueLarge(rec, end);
   }
   ThreadQueue* q = f.queue;
-  if (m.refusing.load(std::memory_order_relaxed) || !q->spans.HasSpace()) [[unlikely]] {
-    return m.Drop();
-  }
+  if (m.refusing.load(std::memory_order_relaxed)) [[unlikely]] return m.Drop();
+  if (!q->spans.HasSpace()) [[unlikely]] return m.DropFull(q);
   const size_t n = sizeof(internal::PackedHeader) + rec.body.size();
   char* block = q->Reserve(n);
   if (block == nullptr) [[unlikely]] return m.Drop();
@@ -644,16 +701,14 @@ void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec, int64_t end) n
                              rec.body.size());
   q->Commit(n);
   q->spans.PushUnchecked(block);  // only this thread adds, and there was space
-  if (q->spans.ProducerPendingCached() >= m.max_batch) [[unlikely]] return m.WakeIfFull(q);
+  if (q->spans.ProducerPendingCached() >= q->check_at) [[unlikely]] return m.WakeIfFull(q);
 }
 
 void BatchSpanProcessor::EnqueueLarge(const internal::SpanRecord& rec, int64_t end) noexcept {
   Impl& m = *impl_;
   ThreadQueue* q = m.Bind();
-  if (m.refusing.load(std::memory_order_relaxed) || q == nullptr || !q->spans.HasSpace())
-      [[unlikely]] {
-    return m.Drop();
-  }
+  if (m.refusing.load(std::memory_order_relaxed) || q == nullptr) [[unlikely]] return m.Drop();
+  if (!q->spans.HasSpace()) [[unlikely]] return m.DropFull(q);
   const size_t n = rec.PackedSize();
   char* block = q->Reserve(n);
   if (block == nullptr) [[unlikely]] return m.Drop();
@@ -661,23 +716,31 @@ void BatchSpanProcessor::EnqueueLarge(const internal::SpanRecord& rec, int64_t e
   reinterpret_cast<internal::PackedHeader*>(block)->end = end;
   q->Commit(n);
   q->spans.PushUnchecked(block);
-  if (q->spans.ProducerPendingCached() >= m.max_batch) [[unlikely]] return m.WakeIfFull(q);
+  if (q->spans.ProducerPendingCached() >= q->check_at) [[unlikely]] return m.WakeIfFull(q);
 }
 
 void BatchSpanProcessor::Impl::WakeIfFull(ThreadQueue* q) noexcept {
   uint64_t tail;
-  if (q->spans.ProducerPending(tail) < max_batch || tail == q->wake_checked_tail) return;
-  // A full batch waits. Once we have checked (below) that the export thread is awake or
-  // woken it, it cannot fall asleep before taking spans from this queue (Sleep() re-checks
-  // every queue), so there is nothing more to check until the tail moves.
-  q->wake_checked_tail = tail;
-  // Pairs with the fence in Sleep(): either we see `sleeping`, or the export thread sees our
-  // spans before it sleeps.
+  const uint64_t pending = q->spans.ProducerPending(tail);
+  if (pending < max_batch) {
+    q->check_at = max_batch;  // the export thread keeps up
+    return;
+  }
+  // A full batch waits. Pairs with the fence in Sleep(): either we see that the export thread
+  // sleeps, or it sees our spans before it sleeps.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (sleeping.load(std::memory_order_relaxed) &&
-      sleeping.exchange(false, std::memory_order_relaxed)) {
+  const uint8_t s = sleeping.load(std::memory_order_relaxed);
+  if ((s == kIdle || (s == kPolling && pending >= high_water)) &&
+      sleeping.exchange(kAwake, std::memory_order_relaxed) != kAwake) {
+    wakeups.fetch_add(1, std::memory_order_relaxed);
     Wake();
   }
+  // It is awake, polling or woken now: look again a quarter batch later. Should it fall
+  // asleep meanwhile (Sleep() re-checks every queue), it does so with less than a batch
+  // pending, so at most 1.25 batches wait before we wake it; a full queue checks at once.
+  // (Never past the last slot, so a look always comes before the queue is full.)
+  q->check_at = std::min<uint64_t>(pending + std::max<uint64_t>(1, max_batch / 4),
+                                   std::max<uint64_t>(1, max_queue - 1));
 }
 
 bool BatchSpanProcessor::ForceFlush(std::chrono::microseconds timeout) noexcept {
@@ -721,7 +784,8 @@ bool BatchSpanProcessor::Shutdown(std::chrono::microseconds timeout) noexcept {
 BatchSpanProcessorStats BatchSpanProcessor::stats() const noexcept {
   const Impl& m = *impl_;
   return {m.dropped.load(std::memory_order_relaxed), m.exported.load(std::memory_order_relaxed),
-          m.failed.load(std::memory_order_relaxed), m.batches.load(std::memory_order_relaxed)};
+          m.failed.load(std::memory_order_relaxed), m.batches.load(std::memory_order_relaxed),
+          m.wakeups.load(std::memory_order_relaxed)};
 }
 
 size_t BatchSpanProcessor::max_queue_size() const noexcept { return impl_->max_queue; }

@@ -6,10 +6,11 @@
 //
 // Hot path (OnEnd): one thread-local compare, a copy of the packed span into the thread's
 // current queue chunk and a single-producer ring push — no lock, no allocation in steady state,
-// no syscall except a rare wake-up of the export thread. When a thread's queue is full the span
-// is dropped and counted; the application never waits. Exported chunks travel back to the
-// thread that wrote them for reuse, so memory is never freed across threads on the hot path
-// (glibc's malloc lock stays out of the profile).
+// no syscall except a rare wake-up of the export thread (at a full batch while spans trickle;
+// while they flow fast the export thread polls instead, see stats().wakeups). When a thread's
+// queue is full the span is dropped and counted; the application never waits. Exported chunks
+// travel back to the thread that wrote them for reuse, so memory is never freed across threads
+// on the hot path (glibc's malloc lock stays out of the profile).
 //
 // Bounds: each producing thread has its own queue of max_queue_size spans (a thread's bound, not
 // a global one). Options left unset come from OTEL_BSP_* (when an env Reader is given) or the
@@ -45,6 +46,9 @@ struct BatchSpanProcessorStats {
   uint64_t spans_exported = 0;  // handed to the exporter, which reported success
   uint64_t spans_failed = 0;    // handed to the exporter, which reported failure
   uint64_t batches = 0;
+  // Times an application thread woke the export thread (a futex syscall on that thread). Low
+  // while spans flow fast: the export thread then polls instead.
+  uint64_t wakeups = 0;
 };
 
 class BatchSpanProcessor final : public SpanProcessor {

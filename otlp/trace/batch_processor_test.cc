@@ -149,6 +149,47 @@ TEST(BatchSpanProcessorTest, FullBatchWakesTheExportThread) {
   EXPECT_TRUE(store->WaitForSpans(10, milliseconds(30000)));
 }
 
+class CountingExporter final : public SpanExporter {
+ public:
+  explicit CountingExporter(std::atomic<uint64_t>* n) : n_(n) {}
+  ExportResult Export(std::span<const SpanData* const> spans) noexcept override {
+    n_->fetch_add(spans.size(), std::memory_order_release);
+    return ExportResult::kSuccess;
+  }
+
+ private:
+  std::atomic<uint64_t>* n_;
+};
+
+// A steady flow of spans is exported batch by batch without flushes or timer, while the
+// producing thread rarely pays for waking the export thread: that polls while spans flow.
+TEST(BatchSpanProcessorTest, SteadyFlowIsExportedWithFewWakeups) {
+  std::atomic<uint64_t> exported{0};
+  auto p = BatchSpanProcessor::Create(std::make_unique<CountingExporter>(&exported),
+                                      {.max_queue_size = 65536, .max_export_batch_size = 256,
+                                       .schedule_delay = milliseconds(3'600'000)});
+  BatchSpanProcessor* bsp = p.get();
+  auto provider = TracerProvider::Create(
+      {.processor = std::move(p), .sampler = Sampler::AlwaysOn(), .resource = Resource()});
+  auto tracer = provider->GetTracer("t");
+  constexpr uint64_t kSpans = 200'000;
+  for (uint64_t i = 0; i < kSpans; ++i) tracer.StartSpan("flow").End();
+  // Everything but the last partial batch goes out on its own (the timer is an hour away).
+  const uint64_t dropped = bsp->stats().spans_dropped;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (exported.load(std::memory_order_acquire) + dropped + 255 < kSpans &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  auto st = bsp->stats();
+  EXPECT_GE(st.spans_exported + st.spans_dropped + 255, kSpans);
+  EXPECT_GE(st.batches, (kSpans - st.spans_dropped) / 256 - 1);
+  // Waking on every full batch would be ~780 wakeups.
+  EXPECT_LT(st.wakeups * 4, st.batches) << "wakeups " << st.wakeups;
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  EXPECT_EQ(bsp->stats().spans_exported + bsp->stats().spans_dropped, kSpans);
+}
+
 TEST(BatchSpanProcessorTest, ShutdownExportsWhatIsQueuedAndDropsLaterSpans) {
   Rig rig({.schedule_delay = milliseconds(60000)});
   for (int i = 0; i < 100; ++i) rig.tracer.StartSpan("q").End();
