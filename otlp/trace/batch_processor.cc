@@ -59,20 +59,18 @@ class Ring {
     }
     return true;
   }
-  // After HasSpace() returned true.
-  void PushUnchecked(char* r) noexcept {
+  // After HasSpace() returned true. Returns the items pending as the producer last saw the
+  // consumer (an overestimate; no shared read).
+  uint64_t PushUnchecked(char* r) noexcept {
     uint64_t h = head_.load(std::memory_order_relaxed);
     slots_[h & mask_] = r;
     head_.store(h + 1, std::memory_order_release);
+    return h + 1 - cached_tail_;
   }
   bool Push(char* r) noexcept {
     if (!HasSpace()) return false;
     PushUnchecked(r);
     return true;
-  }
-  // Items pending as the producer last saw the consumer (an overestimate; no shared read).
-  uint64_t ProducerPendingCached() const noexcept {
-    return head_.load(std::memory_order_relaxed) - cached_tail_;
   }
   // Items pending now (reads the consumer's position, returned in `tail`).
   uint64_t ProducerPending(uint64_t& tail) noexcept {
@@ -679,7 +677,8 @@ void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
 }
 
 // The common span (no extras, a body of at most 64 bytes) is copied inline and everything else
-// is a tail call, so this path needs no stack frame; larger spans take EnqueueLarge.
+// is a tail call, so this path needs no stack frame; larger spans, a thread's first span and
+// the span that opens a new chunk take EnqueueLarge.
 void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec, int64_t end) noexcept {
   Impl& m = *impl_;
   const FastBinding& f = t_fast;
@@ -690,8 +689,10 @@ void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec, int64_t end) n
   if (m.refusing.load(std::memory_order_relaxed)) [[unlikely]] return m.Drop();
   if (!q->spans.HasSpace()) [[unlikely]] return m.DropFull(q);
   const size_t n = sizeof(internal::PackedHeader) + rec.body.size();
-  char* block = q->Reserve(n);
-  if (block == nullptr) [[unlikely]] return m.Drop();
+  // A full chunk goes the general way too: every call here is then a tail call, and this path
+  // needs no saved registers.
+  if (q->used + n > q->cap) [[unlikely]] return EnqueueLarge(rec, end);
+  char* block = q->chunk + q->used;
   auto* out = reinterpret_cast<internal::PackedHeader*>(block);
   std::memcpy(static_cast<void*>(out), &rec.h, sizeof(internal::PackedHeader));
   out->size = static_cast<uint32_t>(n);
@@ -700,8 +701,8 @@ void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec, int64_t end) n
   otlp::internal::CopyUpTo64(block + sizeof(internal::PackedHeader), rec.body.data(),
                              rec.body.size());
   q->Commit(n);
-  q->spans.PushUnchecked(block);  // only this thread adds, and there was space
-  if (q->spans.ProducerPendingCached() >= q->check_at) [[unlikely]] return m.WakeIfFull(q);
+  // Only this thread adds, and there was space.
+  if (q->spans.PushUnchecked(block) >= q->check_at) [[unlikely]] return m.WakeIfFull(q);
 }
 
 void BatchSpanProcessor::EnqueueLarge(const internal::SpanRecord& rec, int64_t end) noexcept {
@@ -715,8 +716,7 @@ void BatchSpanProcessor::EnqueueLarge(const internal::SpanRecord& rec, int64_t e
   rec.Pack(block, n);
   reinterpret_cast<internal::PackedHeader*>(block)->end = end;
   q->Commit(n);
-  q->spans.PushUnchecked(block);
-  if (q->spans.ProducerPendingCached() >= q->check_at) [[unlikely]] return m.WakeIfFull(q);
+  if (q->spans.PushUnchecked(block) >= q->check_at) [[unlikely]] return m.WakeIfFull(q);
 }
 
 void BatchSpanProcessor::Impl::WakeIfFull(ThreadQueue* q) noexcept {

@@ -27,8 +27,5 @@ Scope::~Scope() { t_current_scope = prev_; }
 
 Span* CurrentSpan() noexcept { return t_current_scope != nullptr ? t_current_scope->span_ : nullptr; }
 
-const SpanContext* internal_CurrentSpanContext() noexcept {
-  return t_current_scope != nullptr ? &t_current_scope->context_.span_context() : nullptr;
-}
 
 }  // namespace otlp::trace

@@ -70,6 +70,9 @@ extern thread_local constinit Scope* t_current_scope;
 
 // The innermost current span context on this thread, or nullptr (no copy; valid while the
 // Scope lives). Used by Tracer::StartSpan to find the implicit parent.
-const SpanContext* internal_CurrentSpanContext() noexcept;
+inline const SpanContext* internal_CurrentSpanContext() noexcept {
+  Scope* s = internal::t_current_scope;
+  return s != nullptr ? &s->context_.span_context() : nullptr;
+}
 
 }  // namespace otlp::trace

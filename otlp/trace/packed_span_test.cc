@@ -351,6 +351,92 @@ TEST(PackedSpanTest, DirectEnqueueOfSmallAndLargeSpans) {
   }
 }
 
+// A provider whose processor is the batch processor itself takes the lean start and end
+// (a name of at most 64 bytes, no start attributes, links, time or inherited tracestate, a
+// pooled record) and falls back to the general ones for everything else: both must record the
+// same span.
+TEST(PackedSpanTest, LeanAndGeneralStartAndEndAgree) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(std::make_unique<InMemorySpanExporter>(store),
+                                               {.max_queue_size = 16384}),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  Tracer tracer = provider->GetTracer("t");
+  TraceId remote_trace = TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736").value();
+  SpanId remote_span = SpanId::FromHex("00f067aa0ba902b7").value();
+  SpanContext plain_parent(remote_trace, remote_span, TraceFlags(TraceFlags::kSampled), true);
+  SpanContext stated_parent(remote_trace, remote_span, TraceFlags(TraceFlags::kSampled), true,
+                            TraceState::FromHeader("vendor=abc"));
+
+  struct Want {
+    std::string name;
+    SpanKind kind;
+    const SpanContext* parent;
+  };
+  std::vector<Want> wants;
+  for (size_t len : {0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 200}) {
+    const SpanContext* parents[] = {nullptr, &plain_parent, &stated_parent};
+    for (const SpanContext* parent : parents) {
+      std::string name(len, static_cast<char>('a' + len % 26));
+      SpanKind kind = len % 2 == 0 ? SpanKind::kServer : SpanKind::kClient;
+      if (parent != nullptr) {
+        tracer.StartSpan(name, {.kind = kind, .parent = *parent}).End();
+      } else {
+        tracer.StartSpan(name, {.kind = kind}).End();
+      }
+      wants.push_back({name, kind, parent});
+    }
+  }
+  // The implicit parent, with an explicit end time on the child.
+  Span outer = tracer.StartSpan("outer");
+  {
+    Scope scope(outer);
+    tracer.StartSpan("inner").End(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  outer.End();
+  // More spans open at once than the record pool keeps: the last ones end the general way.
+  std::vector<Span> open;
+  for (int i = 0; i < 5000; ++i) open.push_back(tracer.StartSpan("burst" + std::to_string(i)));
+  for (Span& s : open) s.End();
+
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  auto spans = store->Spans();
+  ASSERT_EQ(spans.size(), wants.size() + 2 + 5000);
+  for (size_t i = 0; i < wants.size(); ++i) {
+    const RecordedSpan& r = spans[i];
+    const Want& w = wants[i];
+    SCOPED_TRACE("span " + std::to_string(i) + " name length " + std::to_string(w.name.size()));
+    EXPECT_EQ(r.name, w.name);
+    EXPECT_EQ(r.kind, w.kind);
+    EXPECT_TRUE(r.context.IsValid());
+    EXPECT_TRUE(r.context.IsSampled());
+    EXPECT_LE(r.start_unix_nano, r.end_unix_nano);
+    EXPECT_GT(r.start_unix_nano, 0);
+    if (w.parent == nullptr) {
+      EXPECT_FALSE(r.parent_span_id.IsValid());
+      EXPECT_FALSE(r.parent_is_remote);
+      EXPECT_TRUE(r.context.trace_state().empty());
+    } else {
+      EXPECT_EQ(r.context.trace_id(), remote_trace);
+      EXPECT_EQ(r.parent_span_id, remote_span);
+      EXPECT_TRUE(r.parent_is_remote);
+      EXPECT_EQ(r.context.trace_state().header(), w.parent->trace_state().header());
+    }
+  }
+  const RecordedSpan& inner = spans[wants.size()];
+  const RecordedSpan& outer_r = spans[wants.size() + 1];
+  EXPECT_EQ(inner.name, "inner");
+  EXPECT_EQ(inner.parent_span_id, outer_r.context.span_id());
+  EXPECT_EQ(inner.context.trace_id(), outer_r.context.trace_id());
+  EXPECT_FALSE(inner.parent_is_remote);
+  EXPECT_GT(inner.end_unix_nano, outer_r.end_unix_nano);
+  for (int i = 0; i < 5000; ++i) {
+    EXPECT_EQ(spans[wants.size() + 2 + static_cast<size_t>(i)].name, "burst" + std::to_string(i));
+  }
+  EXPECT_EQ(provider->GetTracer("t").StartSpan("after").IsRecording(), true);
+}
+
 // Spans still queued when Shutdown gives up are dropped; the tracestates their blocks hold are
 // released (LeakSanitizer checks that under the sanitizer run).
 TEST(PackedSpanTest, SpansDroppedAtShutdownReleaseWhatTheyHold) {

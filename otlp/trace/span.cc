@@ -21,7 +21,7 @@ int64_t ToNanos(SystemTime t) noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-const SpanLimits& LimitsOf(const SpanRecord* r) noexcept { return *r->limits; }
+const SpanLimits& LimitsOf(const SpanRecord* r) noexcept { return r->provider->limits; }
 
 }  // namespace
 
@@ -106,14 +106,32 @@ Span& Span::UpdateName(std::string_view name) noexcept {
 void Span::EndImpl(int64_t end_unix_nano) noexcept {
   SpanRecord* r = rec_;
   rec_ = nullptr;
+  internal::ProviderState* ps = r->provider;
+  internal::RecordPool& pool = internal::t_record_pool;
+  int64_t end = end_unix_nano;
+  if (ps->batch != nullptr && (r->h.trace_flags & TraceFlags::kSampled) != 0 &&
+      pool.state == internal::kPoolActive && pool.count < internal::kMaxPooledRecords &&
+      (end != kNow || internal::TryNowUnixNanos(end))) [[likely]] {
+    if (end < r->h.start) end = r->h.start;
+    // The common case: no virtual call, and every call a tail call (no stack frame). So the
+    // record goes back to the pool first; it stays untouched until this thread starts its next
+    // span, after the enqueue has copied it. The end time travels in a register: stored here
+    // and read back at once as part of a wider copy, it would stall the load.
+    r->next_free = pool.head;
+    pool.head = r;
+    ++pool.count;
+    return ps->batch->Enqueue(*r, end);
+  }
+  return EndGeneral(r, end_unix_nano);
+}
+
+void Span::EndGeneral(SpanRecord* r, int64_t end_unix_nano) noexcept {
   int64_t end = end_unix_nano != kNow ? end_unix_nano : internal::NowUnixNanos();
   if (end < r->h.start) end = r->h.start;
   internal::ProviderState* ps = r->provider;
   const bool sampled = (r->h.trace_flags & TraceFlags::kSampled) != 0;
-  if (ps->batch != nullptr && sampled) [[likely]] {
-    // The common case, without a virtual call. The end time travels in a register: stored
-    // here and read back at once as part of a wider copy, it would stall the load.
-    ps->batch->Enqueue(*r, end);
+  if (ps->batch != nullptr && sampled) {
+    ps->batch->Enqueue(*r, end);  // (the clock's slow path, or the pool full or closing)
   } else {
     r->h.end = end;
     SpanProcessor* p = ps->processor.get();

@@ -112,10 +112,18 @@ class Span {
 
  private:
   friend class Tracer;
-  Span(internal::SpanRecord* rec, SpanContext ctx) noexcept : rec_(rec), ctx_(std::move(ctx)) {}
-  Span(internal::SpanRecord* rec, const TraceId& trace_id, const SpanId& span_id, TraceFlags flags,
-       TraceState&& state) noexcept
-      : rec_(rec), ctx_(trace_id, span_id, flags, false, std::move(state)) {}
+  // The tracer's start paths fill the caller's default-constructed Span (so they return
+  // nothing, and their uncommon cases can be tail calls).
+  void Fill(internal::SpanRecord* rec, const TraceId& trace_id, const SpanId& span_id,
+            TraceFlags flags) noexcept {
+    rec_ = rec;
+    ctx_.SetLocal(trace_id, span_id, flags);
+  }
+  void Fill(internal::SpanRecord* rec, const TraceId& trace_id, const SpanId& span_id,
+            TraceFlags flags, TraceState&& state) noexcept {
+    rec_ = rec;
+    ctx_ = SpanContext(trace_id, span_id, flags, false, std::move(state));
+  }
   // A time as nanoseconds since the epoch; INT64_MIN (kNow) reads the clock. (Scalars, not an
   // optional: a one-byte "engaged" flag read back as part of a wider load stalls the CPU.)
   static constexpr int64_t kNow = INT64_MIN;
@@ -123,6 +131,8 @@ class Span {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   }
   void EndImpl(int64_t end_unix_nano) noexcept;
+  // Everything but a sampled span of a batch processor ending with the clock's fast path.
+  [[gnu::noinline]] static void EndGeneral(internal::SpanRecord* r, int64_t end_unix_nano) noexcept;
 
   internal::SpanRecord* rec_ = nullptr;
   SpanContext ctx_;

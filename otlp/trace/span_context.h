@@ -176,6 +176,14 @@ class SpanContext {
   }
 
  private:
+  friend class Span;
+  // A new local span's identity, written over a default-constructed context.
+  void SetLocal(const TraceId& trace_id, const SpanId& span_id, TraceFlags flags) noexcept {
+    trace_id_ = trace_id;
+    span_id_ = span_id;
+    flags_ = flags;
+  }
+
   TraceId trace_id_;
   SpanId span_id_;
   TraceFlags flags_;

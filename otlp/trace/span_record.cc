@@ -11,6 +11,7 @@
 
 #include "otlp/trace/internal/fast_clock.h"
 #include "otlp/trace/internal/id_generator.h"
+#include "otlp/trace/internal/tracer_impl.h"
 #include "otlp/trace/provider.h"
 
 namespace otlp::trace::internal {
@@ -123,8 +124,9 @@ void SpanRecord::SetStatusMessage(std::string_view message) noexcept {
 
 void SpanRecord::SetAttributeSlow(std::string_view key, const AttributeValue& v) noexcept {
   if (key.empty()) [[unlikely]] return;
-  SetPackedAttr(body, Pad8(h.name_len), h.n_attrs, h.dropped_attrs, limits->attribute_count,
-                limits->attribute_value_length, key, v);
+  const SpanLimits& limits = provider->limits;
+  SetPackedAttr(body, Pad8(h.name_len), h.n_attrs, h.dropped_attrs, limits.attribute_count,
+                limits.attribute_value_length, key, v);
   key_filter |= KeyFilterBit(key);
 }
 
@@ -288,6 +290,8 @@ bool ReleaseRecordSlow(SpanRecord* rec) noexcept {
 }
 
 // ---- Ids ----
+
+thread_local constinit IdRng t_id_rng;
 
 void IdRng::Seed() noexcept {
   uint64_t seed = 0;

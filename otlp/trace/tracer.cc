@@ -47,12 +47,12 @@ using internal::TracerImpl;
 
 Tracer::Tracer() noexcept : hot_(&internal::g_noop_tracer) {}
 
-Span Tracer::StartDisabled(const StartOptions& options) noexcept {
+void Tracer::StartDisabled(Span* out, const StartOptions& options) noexcept {
   // A disabled SDK still propagates: the new span carries its parent's context.
-  if (options.parent) return Span::Wrap(*options.parent);
-  if (options.root) return Span();
-  const SpanContext* current = internal_CurrentSpanContext();
-  return current != nullptr ? Span::Wrap(*current) : Span();
+  const SpanContext* parent = options.parent ? options.parent.get()
+                              : options.root ? nullptr
+                                             : internal_CurrentSpanContext();
+  if (parent != nullptr) out->ctx_ = *parent;
 }
 
 namespace {
@@ -68,24 +68,24 @@ namespace {
   return sr.decision;
 }
 
-// The parent (explicit, else the thread's current one unless a root is asked for; invalid means
-// none) and the new span's ids and inherited tracestate.
-[[gnu::always_inline]] inline const SpanContext* NewIdentity(const StartOptions& options,
-                                                             TraceId& trace_id, SpanId& span_id,
-                                                             TraceState& state) noexcept {
+// The parent: explicit, else the thread's current one unless a root is asked for; an invalid
+// one means none.
+[[gnu::always_inline]] inline const SpanContext* ParentOf(const StartOptions& options) noexcept {
   const SpanContext* parent = options.parent ? options.parent.get()
                               : options.root ? nullptr
                                              : internal_CurrentSpanContext();
-  if (parent != nullptr && !parent->IsValid()) parent = nullptr;
-  internal::IdRng& rng = internal::ThreadRng();
+  return parent != nullptr && parent->IsValid() ? parent : nullptr;
+}
+
+// The new span's ids: a new trace's, or a new span in the parent's trace.
+[[gnu::always_inline]] inline void NewIds(internal::IdRng& rng, const SpanContext* parent,
+                                          TraceId& trace_id, SpanId& span_id) noexcept {
   if (parent == nullptr) {
     internal::NewTraceAndSpanId(rng, trace_id, span_id);
   } else {
     trace_id = parent->trace_id();
     span_id = internal::NewSpanId(rng);
-    state = parent->trace_state();
   }
-  return parent;
 }
 
 // Fills a record just taken from the pool; false (and the record released) when out of memory.
@@ -96,7 +96,6 @@ namespace {
                                               const SpanId& span_id, const TraceState& state,
                                               int64_t start) noexcept {
   rec->provider = &ps;
-  rec->limits = &ps.limits;
   rec->fast_attr_limit = ps.fast_attr_limit;
   PackedHeader& h = rec->h;
   h.trace_flags = flags;
@@ -131,44 +130,75 @@ namespace {
 }  // namespace
 
 // The common start: no attributes or links at start, no explicit start time, a sampler decided
-// by the parent alone, no OnStart. Everything else goes to StartGeneral.
-Span Tracer::StartRecordingOrSampled(internal::TracerHot* hot, std::string_view name,
-                                     std::span<const KeyValue> attributes,
+// by the parent alone, no OnStart, no inherited tracestate, a name of at most 64 bytes, a
+// record in the pool and the clock's fast path. Everything else goes to StartGeneral as a tail
+// call, so this path needs no stack frame.
+void Tracer::StartRecordingOrSampled(Span* out, internal::TracerHot* hot, std::string_view name,
                                      const StartOptions& options) noexcept {
   auto* tracer = static_cast<TracerImpl*>(hot);
   internal::ProviderState& ps = *tracer->provider;
-  if (!ps.fast_start || !attributes.empty() || !options.links.empty() || options.start_time)
-      [[unlikely]] {
-    return StartGeneral(hot, name, attributes, options);
+  const SpanContext* parent = ParentOf(options);
+  internal::IdRng& rng = internal::t_id_rng;
+  if (!ps.fast_start || !options.links.empty() || options.start_time || name.size() > 64 ||
+      (parent != nullptr && !parent->trace_state().empty()) || !rng.seeded) [[unlikely]] {
+    return StartGeneral(out, hot, name, options, nullptr);
   }
   TraceId trace_id;
   SpanId span_id;
-  TraceState state;
-  const SpanContext* parent = NewIdentity(options, trace_id, span_id, state);
+  NewIds(rng, parent, trace_id, span_id);
   using SampleMode = internal::ProviderState::SampleMode;
   if (ps.sample_mode != SampleMode::kAll &&
       (ps.sample_mode == SampleMode::kNone || (parent != nullptr && !parent->IsSampled()))) {
-    return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
+    return out->Fill(nullptr, trace_id, span_id, TraceFlags(0));
   }
-  SpanRecord* rec = internal::AcquireRecord();
-  if (rec == nullptr ||
-      !InitRecord(rec, ps, *tracer, name, options.kind, TraceFlags::kSampled, parent,
-                  trace_id, span_id, state, internal::NowUnixNanos())) [[unlikely]] {
-    return Span(nullptr, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
+  internal::RecordPool& pool = internal::t_record_pool;
+  SpanRecord* rec = pool.head;
+  int64_t start;
+  if (rec == nullptr || rec->extras || !internal::TryNowUnixNanos(start)) [[unlikely]] {
+    return StartGeneral(out, hot, name, options, nullptr);
   }
-  return Span(rec, trace_id, span_id, TraceFlags(TraceFlags::kSampled), std::move(state));
+  // The body is empty after the reset and holds 512 bytes (NewRecord): the name fits.
+  rec->ResetPlain();
+  char* name_dst = rec->body.TryExtend(internal::Pad8(name.size()));
+  if (name_dst == nullptr) [[unlikely]] return StartGeneral(out, hot, name, options, nullptr);
+  pool.head = rec->next_free;
+  --pool.count;
+  otlp::internal::CopyUpTo64(name_dst, name.data(), name.size());
+  rec->provider = &ps;
+  rec->fast_attr_limit = ps.fast_attr_limit;
+  PackedHeader& h = rec->h;
+  h.name_len = static_cast<uint32_t>(name.size());
+  h.trace_flags = TraceFlags::kSampled;
+  h.kind = static_cast<uint8_t>(options.kind);
+  h.bits = parent != nullptr && parent->IsRemote() ? internal::kParentRemote : 0;
+  h.trace_id = trace_id;
+  h.span_id = span_id;
+  h.parent_span_id = parent != nullptr ? parent->span_id() : SpanId();
+  h.start = start;
+  h.scope = &tracer->scope;
+  h.resource = &ps.resource;
+  out->Fill(rec, trace_id, span_id, TraceFlags(TraceFlags::kSampled));
 }
 
-Span Tracer::StartGeneral(internal::TracerHot* hot, std::string_view name,
-                          std::span<const KeyValue> attributes,
-                          const StartOptions& options) noexcept {
+void Tracer::StartWithAttributes(Span* out, internal::TracerHot* hot, std::string_view name,
+                                 std::span<const KeyValue> attributes,
+                                 const StartOptions& options) noexcept {
+  StartGeneral(out, hot, name, options, &attributes);
+}
+
+void Tracer::StartGeneral(Span* out, internal::TracerHot* hot, std::string_view name,
+                          const StartOptions& options,
+                          const std::span<const KeyValue>* attributes_or_null) noexcept {
+  const std::span<const KeyValue> attributes =
+      attributes_or_null != nullptr ? *attributes_or_null : std::span<const KeyValue>();
   auto* tracer = static_cast<TracerImpl*>(hot);
   internal::ProviderState& ps = *tracer->provider;
 
   TraceId trace_id;
   SpanId span_id;
-  TraceState state;
-  const SpanContext* parent = NewIdentity(options, trace_id, span_id, state);
+  const SpanContext* parent = ParentOf(options);
+  NewIds(internal::ThreadRng(), parent, trace_id, span_id);
+  TraceState state = parent != nullptr ? parent->trace_state() : TraceState();
   using SampleMode = internal::ProviderState::SampleMode;
   SamplingDecision decision;
   if (ps.sample_mode == SampleMode::kAll) [[likely]] {
@@ -183,7 +213,7 @@ Span Tracer::StartGeneral(internal::TracerHot* hot, std::string_view name,
   }
   const uint8_t flags = decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0;
   if (decision == SamplingDecision::kDrop) {
-    return Span(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
+    return out->Fill(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
   }
 
   const int64_t start = options.start_time
@@ -194,17 +224,13 @@ Span Tracer::StartGeneral(internal::TracerHot* hot, std::string_view name,
   SpanRecord* rec = internal::AcquireRecord();
   if (rec == nullptr || !InitRecord(rec, ps, *tracer, name, options.kind, flags, parent,
                                     trace_id, span_id, state, start)) [[unlikely]] {
-    return Span(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
+    return out->Fill(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
   }
   if (!attributes.empty() || !options.links.empty()) [[unlikely]] {
     AddStartAttributesAndLinks(rec, ps.limits, attributes, options.links);
   }
-  if (ps.wants_on_start) [[unlikely]] {
-    Span span(rec, trace_id, span_id, TraceFlags(flags), std::move(state));
-    ps.processor->OnStart(span);
-    return span;
-  }
-  return Span(rec, trace_id, span_id, TraceFlags(flags), std::move(state));
+  out->Fill(rec, trace_id, span_id, TraceFlags(flags), std::move(state));
+  if (ps.wants_on_start) [[unlikely]] ps.processor->OnStart(*out);
 }
 
 // ---- SpanLimits ----

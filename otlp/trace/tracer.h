@@ -86,12 +86,18 @@ class Tracer {
   Span StartSpan(std::string_view name, std::span<const KeyValue> attributes,
                  const StartOptions& options = DefaultStartOptions()) noexcept {
     internal::TracerHot* t = hot_->target.load(std::memory_order_acquire);
+    Span s;  // the one return value, filled by the start functions
     if (!t->enabled.load(std::memory_order_relaxed)) [[unlikely]] {
-      // Nothing to propagate: the common no-op case stays inline.
-      if (!options.parent && (options.root || internal::t_current_scope == nullptr)) return Span();
-      return StartDisabled(options);
+      // Nothing to propagate (the common no-op case) stays inline.
+      if (options.parent || (!options.root && internal::t_current_scope != nullptr)) {
+        StartDisabled(&s, options);
+      }
+    } else if (!attributes.empty()) {
+      StartWithAttributes(&s, t, name, attributes, options);
+    } else {
+      StartRecordingOrSampled(&s, t, name, options);
     }
-    return StartRecordingOrSampled(t, name, attributes, options);
+    return s;
   }
 
   // False for a no-op tracer (disabled SDK, no provider configured yet).
@@ -104,13 +110,21 @@ class Tracer {
   friend Tracer GetTracer(std::string_view, std::string_view, std::string_view);
   Tracer(internal::TracerHot* hot, std::shared_ptr<void> keep_alive) noexcept
       : hot_(hot), keep_alive_(std::move(keep_alive)) {}
-  static Span StartDisabled(const StartOptions& options) noexcept;
-  static Span StartRecordingOrSampled(internal::TracerHot* t, std::string_view name,
-                                      std::span<const KeyValue> attributes,
+  // Each fills `out`, a default-constructed Span.
+  static void StartDisabled(Span* out, const StartOptions& options) noexcept;
+  // An enabled tracer's span without start attributes. (No return value and parameters that
+  // fit in registers: its uncommon cases are tail calls to StartGeneral.)
+  static void StartRecordingOrSampled(Span* out, internal::TracerHot* t, std::string_view name,
                                       const StartOptions& options) noexcept;
-  [[gnu::noinline]] static Span StartGeneral(internal::TracerHot* t, std::string_view name,
-                                             std::span<const KeyValue> attributes,
-                                             const StartOptions& options) noexcept;
+  // With start attributes (by value: an empty span at the call site folds away).
+  [[gnu::noinline]] static void StartWithAttributes(Span* out, internal::TracerHot* t,
+                                                    std::string_view name,
+                                                    std::span<const KeyValue> attributes,
+                                                    const StartOptions& options) noexcept;
+  // Every case; `attributes` may be null (none).
+  [[gnu::noinline]] static void StartGeneral(Span* out, internal::TracerHot* t,
+                                             std::string_view name, const StartOptions& options,
+                                             const std::span<const KeyValue>* attributes) noexcept;
 
   internal::TracerHot* hot_;
   std::shared_ptr<void> keep_alive_;

@@ -48,7 +48,10 @@ extern FastClockState g_fast_clock;
 // Slow path: calibrates, re-anchors, or falls back to clock_gettime.
 int64_t FastClockSlow() noexcept;
 
-inline int64_t NowUnixNanos() noexcept {
+// The clock without its slow path: false when FastClockSlow() must be asked instead (before
+// the first calibration, when the anchor is due for a refresh, away from the TSC). Lets hot
+// paths keep every call a tail call.
+inline bool TryNowUnixNanos(int64_t& out) noexcept {
 #if OTLP_FAST_CLOCK_TSC
   const uint32_t s1 = g_fast_clock.seq.load(std::memory_order_acquire);
   const FastClockAnchor& a = g_fast_clock.anchors[s1 & 1];
@@ -62,12 +65,19 @@ inline int64_t NowUnixNanos() noexcept {
   const uint64_t ticks = tsc - base_tsc;
   if (s1 == s2 && ticks < window) [[likely]] {
     __extension__ using U128 = unsigned __int128;
-    return base_ns + static_cast<int64_t>((static_cast<U128>(ticks) * mult) >> 32);
+    out = base_ns + static_cast<int64_t>((static_cast<U128>(ticks) * mult) >> 32);
+    return true;
   }
-  return FastClockSlow();
+  return false;
 #else
-  return SystemNowNanos();
+  out = SystemNowNanos();
+  return true;
 #endif
+}
+
+inline int64_t NowUnixNanos() noexcept {
+  int64_t t;
+  return TryNowUnixNanos(t) ? t : FastClockSlow();
 }
 
 }  // namespace otlp::trace::internal

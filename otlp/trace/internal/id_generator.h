@@ -28,8 +28,12 @@ struct IdRng {
   }
 };
 
+// This thread's generator (plain data: no thread_local guard on the hot path).
+extern thread_local constinit IdRng t_id_rng;
+
+// This thread's generator, seeded.
 inline IdRng& ThreadRng() noexcept {
-  thread_local IdRng rng;
+  IdRng& rng = t_id_rng;
   if (!rng.seeded) [[unlikely]] rng.Seed();
   return rng;
 }

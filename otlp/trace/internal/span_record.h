@@ -83,8 +83,7 @@ struct SpanRecord {
   // The name (padded to 8) and then the packed attributes: the part of the block after the
   // header, as Pack() copies it. Never null once the record exists (NewRecord reserves it).
   ByteBuffer body;
-  ProviderState* provider = nullptr;
-  const SpanLimits* limits = nullptr;  // the provider's
+  ProviderState* provider = nullptr;  // its limits apply
   // The attribute count limit when no value-length limit applies, else 0: the one number the
   // common SetAttribute needs.
   uint32_t fast_attr_limit = 0;
@@ -104,12 +103,16 @@ struct SpanRecord {
 
   // Clears for reuse, keeping capacity. Identity fields are written by every start.
   void Reset() noexcept {
+    if (extras) [[unlikely]] ClearExtras();
+    ResetPlain();
+  }
+  // Reset of a record known to have no extras.
+  void ResetPlain() noexcept {
     std::memset(reinterpret_cast<char*>(&h) + kHeaderZeroBegin, 0,
                 kHeaderZeroEnd - kHeaderZeroBegin);
     key_filter = 0;
     status_final = false;
     body.clear();
-    if (extras) [[unlikely]] ClearExtras();
   }
 
   std::string_view name() const noexcept { return {body.data(), h.name_len}; }
