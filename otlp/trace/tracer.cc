@@ -47,12 +47,12 @@ using internal::TracerImpl;
 
 Tracer::Tracer() noexcept : hot_(&internal::g_noop_tracer) {}
 
-void Tracer::StartDisabled(Span* out, const StartOptions& options) noexcept {
+Span Tracer::StartDisabled(const StartOptions& options) noexcept {
   // A disabled SDK still propagates: the new span carries its parent's context.
-  const SpanContext* parent = options.parent ? options.parent.get()
-                              : options.root ? nullptr
-                                             : internal_CurrentSpanContext();
-  if (parent != nullptr) out->ctx_ = *parent;
+  if (options.parent) return Span::Wrap(*options.parent);
+  if (options.root) return Span();
+  const SpanContext* current = internal_CurrentSpanContext();
+  return current != nullptr ? Span::Wrap(*current) : Span();
 }
 
 namespace {

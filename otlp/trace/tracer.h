@@ -86,18 +86,10 @@ class Tracer {
   Span StartSpan(std::string_view name, std::span<const KeyValue> attributes,
                  const StartOptions& options = DefaultStartOptions()) noexcept {
     internal::TracerHot* t = hot_->target.load(std::memory_order_acquire);
-    Span s;  // the one return value, filled by the start functions
-    if (!t->enabled.load(std::memory_order_relaxed)) [[unlikely]] {
-      // Nothing to propagate (the common no-op case) stays inline.
-      if (options.parent || (!options.root && internal::t_current_scope != nullptr)) {
-        StartDisabled(&s, options);
-      }
-    } else if (!attributes.empty()) {
-      StartWithAttributes(&s, t, name, attributes, options);
-    } else {
-      StartRecordingOrSampled(&s, t, name, options);
-    }
-    return s;
+    // (Two helpers, each returning its own value: the compiler then builds the result in place
+    // on both paths.)
+    if (!t->enabled.load(std::memory_order_relaxed)) [[unlikely]] return NoopSpan(options);
+    return EnabledSpan(t, name, attributes, options);
   }
 
   // False for a no-op tracer (disabled SDK, no provider configured yet).
@@ -110,8 +102,24 @@ class Tracer {
   friend Tracer GetTracer(std::string_view, std::string_view, std::string_view);
   Tracer(internal::TracerHot* hot, std::shared_ptr<void> keep_alive) noexcept
       : hot_(hot), keep_alive_(std::move(keep_alive)) {}
+  static Span NoopSpan(const StartOptions& options) noexcept {
+    // Nothing to propagate: the common no-op case stays inline.
+    if (!options.parent && (options.root || internal::t_current_scope == nullptr)) return Span();
+    return StartDisabled(options);
+  }
+  static Span EnabledSpan(internal::TracerHot* t, std::string_view name,
+                          std::span<const KeyValue> attributes,
+                          const StartOptions& options) noexcept {
+    Span s;  // filled by the start functions
+    if (!attributes.empty()) {
+      StartWithAttributes(&s, t, name, attributes, options);
+    } else {
+      StartRecordingOrSampled(&s, t, name, options);
+    }
+    return s;
+  }
+  static Span StartDisabled(const StartOptions& options) noexcept;
   // Each fills `out`, a default-constructed Span.
-  static void StartDisabled(Span* out, const StartOptions& options) noexcept;
   // An enabled tracer's span without start attributes. (No return value and parameters that
   // fit in registers: its uncommon cases are tail calls to StartGeneral.)
   static void StartRecordingOrSampled(Span* out, internal::TracerHot* t, std::string_view name,
