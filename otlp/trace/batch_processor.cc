@@ -676,13 +676,13 @@ void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
   if (span.IsSampled()) Enqueue(span.record());
 }
 
-// The common span (no extras, a body of at most 64 bytes) is copied inline and everything else
+// The common span (no extras, a body of at most 256 bytes) is copied inline and everything else
 // is a tail call, so this path needs no stack frame; larger spans, a thread's first span and
 // the span that opens a new chunk take EnqueueLarge.
 void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec, int64_t end) noexcept {
   Impl& m = *impl_;
   const FastBinding& f = t_fast;
-  if (f.processor_id != m.id || rec.extras || rec.body.size() > 64) [[unlikely]] {
+  if (f.processor_id != m.id || rec.extras || rec.body.size() > 256) [[unlikely]] {
     return EnqueueLarge(rec, end);
   }
   ThreadQueue* q = f.queue;
@@ -698,8 +698,8 @@ void BatchSpanProcessor::Enqueue(const internal::SpanRecord& rec, int64_t end) n
   out->size = static_cast<uint32_t>(n);
   out->n_states = 0;
   out->end = end;
-  otlp::internal::CopyUpTo64(block + sizeof(internal::PackedHeader), rec.body.data(),
-                             rec.body.size());
+  otlp::internal::CopyUpTo256(block + sizeof(internal::PackedHeader), rec.body.data(),
+                              rec.body.size());
   q->Commit(n);
   // Only this thread adds, and there was space.
   if (q->spans.PushUnchecked(block) >= q->check_at) [[unlikely]] return m.WakeIfFull(q);

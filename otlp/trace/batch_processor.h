@@ -76,7 +76,8 @@ class BatchSpanProcessor final : public SpanProcessor {
 
  private:
   explicit BatchSpanProcessor(std::unique_ptr<Impl> impl) noexcept;
-  // Enqueue for spans with extras or a body over 64 bytes, and the first span of a thread.
+  // Enqueue for spans with extras or a body over 256 bytes, a thread's first span and the span
+  // that opens a new chunk.
   void EnqueueLarge(const internal::SpanRecord& record, int64_t end) noexcept;
   std::unique_ptr<Impl> impl_;
 };

@@ -65,6 +65,19 @@ inline void CopyUpTo64(char* dst, const char* src, size_t n) noexcept {
   }
 }
 
+// n <= 256, without a library call: 32-byte steps, then the last 32 bytes (overlapping).
+inline void CopyUpTo256(char* dst, const char* src, size_t n) noexcept {
+  if (n <= 64) return CopyUpTo64(dst, src, n);
+  for (size_t i = 0; i + 32 < n; i += 32) {
+    char a[32];
+    std::memcpy(a, src + i, 32);
+    std::memcpy(dst + i, a, 32);
+  }
+  char t[32];
+  std::memcpy(t, src + n - 32, 32);
+  std::memcpy(dst + n - 32, t, 32);
+}
+
 // Up to 64 bytes inline, longer copies by the library.
 inline void CopyBytesInline64(char* dst, const char* src, size_t n) noexcept {
   if (n > 64) {
@@ -96,7 +109,7 @@ inline bool ShortBytesEqual(const char* a, const char* b, size_t n) noexcept {
     std::memcpy(&b3, b + n - 8, 8);
     return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3)) == 0;
   }
-  return std::memcmp(a, b, n) == 0;
+  return n == 0 || std::memcmp(a, b, n) == 0;  // (empty views may carry null pointers)
 }
 
 }  // namespace otlp::internal
