@@ -36,7 +36,9 @@ constexpr auto kDefaultDelay = std::chrono::milliseconds(5000);
 constexpr auto kDefaultExportTimeout = std::chrono::milliseconds(30000);
 // Bounds of the export thread's polling interval while spans arrive fast (see Run).
 constexpr auto kMinPoll = std::chrono::microseconds(100);
-constexpr auto kMaxPoll = std::chrono::milliseconds(10);
+// (The upper bound also bounds the queue a flow that restarts after a pause fills before the
+// first look: the rate measured over the pause is too low.)
+constexpr auto kMaxPoll = std::chrono::milliseconds(2);
 
 size_t RoundUpPow2(size_t n) {
   size_t p = 1;
