@@ -181,8 +181,10 @@ struct ThreadQueue {
   // The producer looks at the export thread (WakeIfFull) when this many spans are pending as
   // far as it knows: a full batch, or a little later while the export thread is known awake.
   uint64_t check_at;
-  // Exported chunks taken back from free_chunks, the most recently exported on top: reusing
-  // that one first keeps the chunks a thread writes few and warm in cache.
+  // Exported chunks taken back from free_chunks, in the order they were exported. The one
+  // exported longest ago is written first: the export thread's core has read every chunk, and
+  // rewriting lines that core still holds costs the producer a cross-core transfer per line
+  // (reusing the most recent one first measured up to 40 % slower spans; bench/RESULTS.md).
   char* idle[kFreeChunks] = {};
   size_t idle_n = 0;
 
@@ -201,7 +203,11 @@ struct ThreadQueue {
       }
       idle[idle_n++] = got[i];
     }
-    return idle_n > 0 ? idle[--idle_n] : nullptr;
+    if (idle_n == 0) return nullptr;
+    char* c = idle[0];  // the longest exported
+    std::memmove(idle, idle + 1, (idle_n - 1) * sizeof(char*));
+    --idle_n;
+    return c;
   }
 
   char* NextChunk(size_t n) noexcept {
