@@ -107,19 +107,15 @@ void Span::EndImpl(int64_t end_unix_nano) noexcept {
   SpanRecord* r = rec_;
   rec_ = nullptr;
   internal::ProviderState* ps = r->provider;
-  internal::RecordPool& pool = internal::t_record_pool;
   int64_t end = end_unix_nano;
   if (ps->batch != nullptr && (r->h.trace_flags & TraceFlags::kSampled) != 0 &&
-      pool.state == internal::kPoolActive && pool.count < internal::kMaxPooledRecords &&
-      (end != kNow || internal::TryNowUnixNanos(end))) [[likely]] {
+      internal::PoolTakesRecord() && (end != kNow || internal::TryNowUnixNanos(end))) [[likely]] {
     if (end < r->h.start) end = r->h.start;
     // The common case: no virtual call, and every call a tail call (no stack frame). So the
     // record goes back to the pool first; it stays untouched until this thread starts its next
     // span, after the enqueue has copied it. The end time travels in a register: stored here
     // and read back at once as part of a wider copy, it would stall the load.
-    r->next_free = pool.head;
-    pool.head = r;
-    ++pool.count;
+    internal::PushRecord(r);
     return ps->batch->Enqueue(*r, end);
   }
   return EndGeneral(r, end_unix_nano);

@@ -228,15 +228,24 @@ inline SpanRecord* AcquireRecord() noexcept {
   return r;
 }
 
-// Returns a record (in any state) to this thread's pool, or frees it when the pool is full.
-inline void ReleaseRecord(SpanRecord* rec) noexcept {
+// True when PushRecord may be used: the pool is registered and not full.
+inline bool PoolTakesRecord() noexcept {
+  const RecordPool& c = t_record_pool;
+  return c.state == kPoolActive && c.count < kMaxPooledRecords;
+}
+inline void PushRecord(SpanRecord* rec) noexcept {
   RecordPool& c = t_record_pool;
-  if (c.state != kPoolActive || c.count >= kMaxPooledRecords) [[unlikely]] {
-    if (ReleaseRecordSlow(rec)) return;
-  }
   rec->next_free = c.head;
   c.head = rec;
   ++c.count;
+}
+
+// Returns a record (in any state) to this thread's pool, or frees it when the pool is full.
+inline void ReleaseRecord(SpanRecord* rec) noexcept {
+  if (!PoolTakesRecord()) [[unlikely]] {
+    if (ReleaseRecordSlow(rec)) return;
+  }
+  PushRecord(rec);
 }
 
 }  // namespace otlp::trace::internal
