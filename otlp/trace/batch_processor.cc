@@ -12,6 +12,7 @@
 
 #include "otlp/core/config.h"
 #include "otlp/core/log.h"
+#include "otlp/trace/internal/fast_clock.h"
 #include "otlp/trace/internal/packed_span.h"
 #include "otlp/core/internal/bytes.h"
 #include "otlp/trace/internal/span_record.h"
@@ -112,12 +113,21 @@ constexpr size_t kChunkHeader = 64;
 // and as many idle ones, 4 MiB in all, enough for the chunks of a full batch of 8192 typical
 // spans in flight; a burst beyond that is freed once exported.
 constexpr size_t kFreeChunks = 32;
+// A thread that fills chunks quickly writes a chunk again only once this many others were
+// exported after it: 1 MiB, the size of a core's L2 here, so the export thread's core has
+// dropped its copies of the lines by then and the producer's stores need no cross-core
+// invalidation. Measured with one thread writing 128-byte records into chunks another thread
+// reads: reuse 1-4 chunks later cost ~3 ns more per record than 16 later, and no difference
+// when the other thread does not read them (bench/RESULTS.md).
+constexpr size_t kFastIdleDepth = 16;
+// "Quickly": kFastIdleDepth chunk switches in a row, each within kFastSwitchNanos of the last
+// (about 50 000 spans/s and up). A burst shorter than that keeps reusing what it has.
+constexpr int64_t kFastSwitchNanos = 10'000'000;
+// A switch this long after the previous one finds the thread quiet: it keeps kSlowIdle idle
+// chunks and frees the rest, so a thread that was busy once does not keep its megabyte.
+constexpr int64_t kQuietSwitchNanos = 1'000'000'000;
+constexpr size_t kSlowIdle = 2;
 
-char* NewChunk(size_t size) noexcept {
-  auto* c = static_cast<char*>(std::aligned_alloc(kChunkSize, size));
-  if (c != nullptr) *reinterpret_cast<size_t*>(c) = size;
-  return c;
-}
 size_t ChunkCapacity(const char* c) noexcept { return *reinterpret_cast<const size_t*>(c); }
 char* ChunkOf(char* block) noexcept {
   return reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(block) & ~uintptr_t{kChunkSize - 1});
@@ -171,6 +181,14 @@ struct ThreadQueue {
   Ring spans;        // producer: app thread; consumer: export thread
   Ring free_chunks;  // producer: export thread; consumer: app thread
   std::atomic<bool> orphaned{false};
+  // Bytes of the chunks this queue holds (being written, queued, on their way back, idle):
+  // changed once per chunk allocated or freed, by whichever thread does it.
+  std::atomic<int64_t> bytes{0};
+
+  void FreeChunk(char* c) noexcept {
+    bytes.fetch_sub(static_cast<int64_t>(ChunkCapacity(c)), std::memory_order_relaxed);
+    std::free(c);
+  }
 
   // Producer state, on cache lines of its own (the export thread writes its state often).
   alignas(64) char* chunk = nullptr;  // being written
@@ -184,26 +202,38 @@ struct ThreadQueue {
   // Exported chunks taken back from free_chunks, in the order they were exported. The one
   // exported longest ago is written first: the export thread's core has read every chunk, and
   // rewriting lines that core still holds costs the producer a cross-core transfer per line
-  // (reusing the most recent one first measured up to 40 % slower spans; bench/RESULTS.md).
+  // (reusing the most recent one first measured up to 40 % slower spans; bench/RESULTS.md),
+  // and a fast thread keeps kFastIdleDepth of them idle so that core has dropped them.
   char* idle[kFreeChunks] = {};
   size_t idle_n = 0;
+  int64_t last_switch = 0;    // when the producer last moved to a new chunk
+  size_t fast_switches = 0;  // switches in a row within kFastSwitchNanos of the previous
 
   // Consumer state: the chunk of the last block taken.
   alignas(64) char* consumer_chunk = nullptr;
 
  private:
-  char* TakeIdleChunk() noexcept {
+  // Moves the chunks the export thread gave back to the end of `idle`, then frees the oldest
+  // idle ones beyond `keep`.
+  void CollectIdle(size_t keep) noexcept {
     char* got[kFreeChunks];
     const size_t n = free_chunks.Pop(got, kFreeChunks);
     for (size_t i = 0; i < n; ++i) {
-      if (idle_n == kFreeChunks) {  // full: the oldest goes
-        std::free(idle[0]);
-        std::memmove(idle, idle + 1, (kFreeChunks - 1) * sizeof(char*));
-        --idle_n;
-      }
+      if (idle_n == kFreeChunks) DropOldestIdle();
       idle[idle_n++] = got[i];
     }
-    if (idle_n == 0) return nullptr;
+    while (idle_n > keep) DropOldestIdle();
+  }
+  void DropOldestIdle() noexcept {
+    FreeChunk(idle[0]);
+    std::memmove(idle, idle + 1, (idle_n - 1) * sizeof(char*));
+    --idle_n;
+  }
+
+  // The idle chunk exported longest ago, when more than `depth` are idle.
+  char* TakeIdleChunk(size_t depth) noexcept {
+    CollectIdle(kFreeChunks);
+    if (idle_n <= depth) return nullptr;
     char* c = idle[0];  // the longest exported
     std::memmove(idle, idle + 1, (idle_n - 1) * sizeof(char*));
     --idle_n;
@@ -214,8 +244,14 @@ struct ThreadQueue {
     size_t need = kChunkHeader + n;
     char* c = nullptr;
     if (need <= kChunkSize) {
+      // Once per chunk (~500 spans): the clock says how fast this thread fills chunks.
+      const int64_t now = internal::NowUnixNanos();
+      const int64_t since = now - last_switch;
+      last_switch = now;
+      fast_switches = since < kFastSwitchNanos ? std::min(fast_switches + 1, kFastIdleDepth) : 0;
+      if (since >= kQuietSwitchNanos) CollectIdle(kSlowIdle);
       c = std::exchange(spare, nullptr);
-      if (c == nullptr) c = TakeIdleChunk();
+      if (c == nullptr) c = TakeIdleChunk(fast_switches >= kFastIdleDepth ? kFastIdleDepth : 0);
       if (c == nullptr) c = NewChunk(kChunkSize);
     } else {
       c = NewChunk((need + kChunkSize - 1) & ~(kChunkSize - 1));
@@ -226,7 +262,7 @@ struct ThreadQueue {
       if (spare == nullptr && ChunkCapacity(chunk) == kChunkSize) {
         spare = chunk;
       } else {
-        std::free(chunk);
+        FreeChunk(chunk);
       }
     }
     chunk = c;
@@ -235,6 +271,14 @@ struct ThreadQueue {
     // bytes would not map back to it.
     cap = need <= kChunkSize ? ChunkCapacity(c) : need;
     return chunk + used;
+  }
+
+  char* NewChunk(size_t size) noexcept {
+    auto* c = static_cast<char*>(std::aligned_alloc(kChunkSize, size));
+    if (c == nullptr) return nullptr;
+    *reinterpret_cast<size_t*>(c) = size;
+    bytes.fetch_add(static_cast<int64_t>(size), std::memory_order_relaxed);
+    return c;
   }
 };
 
@@ -281,7 +325,7 @@ struct alignas(64) BatchSpanProcessor::Impl {
   std::chrono::milliseconds export_timeout = kDefaultExportTimeout;
 
   // Registry of producer queues.
-  std::mutex queues_mu;
+  mutable std::mutex queues_mu;
   std::vector<std::shared_ptr<ThreadQueue>> queues;
   std::atomic<uint64_t> queues_version{0};
 
@@ -504,7 +548,7 @@ void BatchSpanProcessor::Impl::ExportAndRecycle() noexcept {
   for (const Released& r : released) {
     if (r.queue->orphaned.load(std::memory_order_acquire) ||
         ChunkCapacity(r.chunk) != kChunkSize || !r.queue->free_chunks.Push(r.chunk)) {
-      std::free(r.chunk);
+      r.queue->FreeChunk(r.chunk);
     }
   }
   views.clear();
@@ -791,9 +835,14 @@ bool BatchSpanProcessor::Shutdown(std::chrono::microseconds timeout) noexcept {
 
 BatchSpanProcessorStats BatchSpanProcessor::stats() const noexcept {
   const Impl& m = *impl_;
+  int64_t bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(m.queues_mu);
+    for (const auto& q : m.queues) bytes += q->bytes.load(std::memory_order_relaxed);
+  }
   return {m.dropped.load(std::memory_order_relaxed), m.exported.load(std::memory_order_relaxed),
           m.failed.load(std::memory_order_relaxed), m.batches.load(std::memory_order_relaxed),
-          m.wakeups.load(std::memory_order_relaxed)};
+          m.wakeups.load(std::memory_order_relaxed), static_cast<uint64_t>(std::max<int64_t>(0, bytes))};
 }
 
 size_t BatchSpanProcessor::max_queue_size() const noexcept { return impl_->max_queue; }

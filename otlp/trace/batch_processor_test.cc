@@ -198,6 +198,38 @@ TEST(BatchSpanProcessorTest, SteadyFlowIsExportedWithFewWakeups) {
   EXPECT_EQ(bsp->stats().spans_exported + bsp->stats().spans_dropped, kSpans);
 }
 
+// A thread ending spans fast writes each chunk again only after 16 others were exported (so
+// the export thread's core no longer holds its lines); quiet for a second, it gives them back.
+TEST(BatchSpanProcessorTest, FastThreadKeepsADeepChunkRingAndAQuietOneGivesItBack) {
+  auto counted = std::make_shared<CountingExporter::State>();
+  auto p = BatchSpanProcessor::Create(std::make_unique<CountingExporter>(counted),
+                                      {.max_queue_size = 65536, .max_export_batch_size = 512,
+                                       .schedule_delay = milliseconds(5)});
+  BatchSpanProcessor* bsp = p.get();
+  auto provider = TracerProvider::Create(
+      {.processor = std::move(p), .sampler = Sampler::AlwaysOn(), .resource = Resource()});
+  auto tracer = provider->GetTracer("t");
+  constexpr uint64_t kChunk = 64 * 1024;
+  EXPECT_EQ(bsp->stats().buffer_bytes, 0u);
+  // ~100 bytes a span: 300 000 spans fill ~450 chunks.
+  for (int i = 0; i < 300'000; ++i) tracer.StartSpan("fast").End();
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  const uint64_t busy = bsp->stats().buffer_bytes;
+  EXPECT_GT(busy, 16 * kChunk);
+  EXPECT_LE(busy, 80 * kChunk);  // 32 idle + 32 on their way back + a few being written
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // A few chunks' worth, slowly enough that no streak builds up again.
+  for (int i = 0; i < 3000; ++i) {
+    tracer.StartSpan("quiet").End();
+    if (i % 200 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(11));
+  }
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  const BatchSpanProcessorStats st = bsp->stats();
+  EXPECT_LE(st.buffer_bytes, 8 * kChunk) << "busy " << busy;
+  EXPECT_GT(st.buffer_bytes, 0u);
+  EXPECT_EQ(st.spans_exported + st.spans_dropped, 303'000u);
+}
+
 TEST(BatchSpanProcessorTest, ShutdownExportsWhatIsQueuedAndDropsLaterSpans) {
   Rig rig({.schedule_delay = milliseconds(60000)});
   for (int i = 0; i < 100; ++i) rig.tracer.StartSpan("q").End();
