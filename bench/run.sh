@@ -6,12 +6,13 @@
 # machines can be compared as ratios.
 # Encoding: spans/s serialized on one core. Pipeline: one thread → batch processor →
 # OTLP/HTTP → `otlp bench sink` on loopback, paced at 1 M spans/s and at full speed.
+# Chunk reuse: what a thread pays to write memory another core has just read, by reuse depth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build-bench}
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOTLP_BUILD_BENCHMARKS=ON \
   -DOTLP_BUILD_TESTS=OFF >/dev/null
-cmake --build "$dir" --target span_bench encode_bench otlp >/dev/null
+cmake --build "$dir" --target span_bench encode_bench chunk_reuse_bench otlp >/dev/null
 
 echo "== span hot path (median and coefficient of variation of 15 runs, interleaved at random so"
 echo "   every row sees the same host; allocs/span counted with glibc malloc; the clock_gettime"
@@ -44,3 +45,7 @@ for rate in 1000000 0; do
   "$otlp" bench trace "${args[@]}" 2>&1 | sed 's/^/   /'
 done
 echo "   reference (opentelemetry-cpp): 52 k spans/s exported, 86 % dropped"
+
+echo
+echo "== writing memory another core has read (why chunks are reused 16 deep; bench/RESULTS.md)"
+"$dir/bench/chunk_reuse_bench" | sed 's/^/   /'
