@@ -116,9 +116,10 @@ constexpr size_t kFreeChunks = 32;
 // A thread that fills chunks quickly writes a chunk again only once this many others were
 // exported after it: 1 MiB, the size of a core's L2 here, so the export thread's core has
 // dropped its copies of the lines by then and the producer's stores need no cross-core
-// invalidation. Measured with one thread writing 128-byte records into chunks another thread
-// reads: reuse 1-4 chunks later cost ~3 ns more per record than 16 later, and no difference
-// when the other thread does not read them (bench/RESULTS.md).
+// invalidation. bench/chunk_reuse_bench (one thread writing 128-byte records into chunks
+// another thread reads): with the two threads on different cores, reusing a chunk 1-2 chunks
+// after the reader finished it cost up to 1.45x the writer's time with a reader that does not
+// read, 16 chunks later 1.0x (bench/RESULTS.md).
 constexpr size_t kFastIdleDepth = 16;
 // "Quickly": kFastIdleDepth chunk switches in a row, each within kFastSwitchNanos of the last
 // (about 50 000 spans/s and up). A burst shorter than that keeps reusing what it has.
@@ -206,7 +207,7 @@ struct ThreadQueue {
   // and a fast thread keeps kFastIdleDepth of them idle so that core has dropped them.
   char* idle[kFreeChunks] = {};
   size_t idle_n = 0;
-  int64_t last_switch = 0;    // when the producer last moved to a new chunk
+  int64_t last_switch = 0;   // when the producer last moved to a new chunk
   size_t fast_switches = 0;  // switches in a row within kFastSwitchNanos of the previous
 
   // Consumer state: the chunk of the last block taken.
@@ -842,7 +843,8 @@ BatchSpanProcessorStats BatchSpanProcessor::stats() const noexcept {
   }
   return {m.dropped.load(std::memory_order_relaxed), m.exported.load(std::memory_order_relaxed),
           m.failed.load(std::memory_order_relaxed), m.batches.load(std::memory_order_relaxed),
-          m.wakeups.load(std::memory_order_relaxed), static_cast<uint64_t>(std::max<int64_t>(0, bytes))};
+          m.wakeups.load(std::memory_order_relaxed),
+          static_cast<uint64_t>(std::max<int64_t>(0, bytes))};
 }
 
 size_t BatchSpanProcessor::max_queue_size() const noexcept { return impl_->max_queue; }
