@@ -128,6 +128,7 @@ constexpr int64_t kFastSwitchNanos = 10'000'000;
 // chunks and frees the rest, so a thread that was busy once does not keep its megabyte.
 constexpr int64_t kQuietSwitchNanos = 1'000'000'000;
 constexpr size_t kSlowIdle = 2;
+std::atomic<internal::ChunkSwitchClock> g_chunk_switch_clock{nullptr};
 
 size_t ChunkCapacity(const char* c) noexcept { return *reinterpret_cast<const size_t*>(c); }
 char* ChunkOf(char* block) noexcept {
@@ -246,7 +247,9 @@ struct ThreadQueue {
     char* c = nullptr;
     if (need <= kChunkSize) {
       // Once per chunk (~500 spans): the clock says how fast this thread fills chunks.
-      const int64_t now = internal::NowUnixNanos();
+      const internal::ChunkSwitchClock clock =
+          g_chunk_switch_clock.load(std::memory_order_relaxed);
+      const int64_t now = clock != nullptr ? clock() : internal::NowUnixNanos();
       const int64_t since = now - last_switch;
       last_switch = now;
       fast_switches = since < kFastSwitchNanos ? std::min(fast_switches + 1, kFastIdleDepth) : 0;
@@ -849,5 +852,11 @@ BatchSpanProcessorStats BatchSpanProcessor::stats() const noexcept {
 
 size_t BatchSpanProcessor::max_queue_size() const noexcept { return impl_->max_queue; }
 size_t BatchSpanProcessor::max_export_batch_size() const noexcept { return impl_->max_batch; }
+
+namespace internal {
+void SetChunkSwitchClock(ChunkSwitchClock now) noexcept {
+  g_chunk_switch_clock.store(now, std::memory_order_relaxed);
+}
+}  // namespace internal
 
 }  // namespace otlp::trace

@@ -87,4 +87,12 @@ class BatchSpanProcessor final : public SpanProcessor {
   std::unique_ptr<Impl> impl_;
 };
 
+namespace internal {
+// The clock (Unix ns) a producing thread reads when it moves to a new chunk, to tell a thread
+// that fills chunks fast from a quiet one. Tests step it instead of sleeping; null restores the
+// real clock.
+using ChunkSwitchClock = int64_t (*)() noexcept;
+void SetChunkSwitchClock(ChunkSwitchClock now) noexcept;
+}  // namespace internal
+
 }  // namespace otlp::trace

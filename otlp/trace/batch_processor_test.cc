@@ -198,9 +198,16 @@ TEST(BatchSpanProcessorTest, SteadyFlowIsExportedWithFewWakeups) {
   EXPECT_EQ(bsp->stats().spans_exported + bsp->stats().spans_dropped, kSpans);
 }
 
+// A stepped clock for the chunk switches: each read advances it by `step`.
+std::atomic<int64_t> g_fake_now{1'000'000'000'000};
+std::atomic<int64_t> g_fake_step{0};
+int64_t FakeChunkClock() noexcept { return g_fake_now.fetch_add(g_fake_step.load()); }
+
 // A thread ending spans fast writes each chunk again only after 16 others were exported (so
 // the export thread's core no longer holds its lines); quiet for a second, it gives them back.
 TEST(BatchSpanProcessorTest, FastThreadKeepsADeepChunkRingAndAQuietOneGivesItBack) {
+  internal::SetChunkSwitchClock(&FakeChunkClock);
+  g_fake_step = 1'000'000;  // a new chunk every millisecond: fast
   auto counted = std::make_shared<CountingExporter::State>();
   auto p = BatchSpanProcessor::Create(std::make_unique<CountingExporter>(counted),
                                       {.max_queue_size = 65536, .max_export_batch_size = 512,
@@ -211,19 +218,18 @@ TEST(BatchSpanProcessorTest, FastThreadKeepsADeepChunkRingAndAQuietOneGivesItBac
   auto tracer = provider->GetTracer("t");
   constexpr uint64_t kChunk = 64 * 1024;
   EXPECT_EQ(bsp->stats().buffer_bytes, 0u);
-  // ~100 bytes a span: 300 000 spans fill ~450 chunks.
+  // ~130 bytes a span: 300 000 spans fill ~600 chunks.
   for (int i = 0; i < 300'000; ++i) tracer.StartSpan("fast").End();
   ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
   const uint64_t busy = bsp->stats().buffer_bytes;
   EXPECT_GT(busy, 16 * kChunk);
   EXPECT_LE(busy, 80 * kChunk);  // 32 idle + 32 on their way back + a few being written
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  // A few chunks' worth, slowly enough that no streak builds up again.
-  for (int i = 0; i < 3000; ++i) {
-    tracer.StartSpan("quiet").End();
-    if (i % 200 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(11));
-  }
+  // Two seconds pass before the next switch, then a new chunk only every 20 ms: quiet.
+  g_fake_now += 2'000'000'000;
+  g_fake_step = 20'000'000;
+  for (int i = 0; i < 3000; ++i) tracer.StartSpan("quiet").End();
   ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  internal::SetChunkSwitchClock(nullptr);
   const BatchSpanProcessorStats st = bsp->stats();
   EXPECT_LE(st.buffer_bytes, 8 * kChunk) << "busy " << busy;
   EXPECT_GT(st.buffer_bytes, 0u);
