@@ -226,20 +226,19 @@ struct ThreadQueue {
     }
     while (idle_n > keep) DropOldestIdle();
   }
-  void DropOldestIdle() noexcept {
-    FreeChunk(idle[0]);
+  // Removes the idle chunk exported longest ago (idle_n > 0).
+  char* PopOldestIdle() noexcept {
+    char* c = idle[0];
     std::memmove(idle, idle + 1, (idle_n - 1) * sizeof(char*));
     --idle_n;
+    return c;
   }
+  void DropOldestIdle() noexcept { FreeChunk(PopOldestIdle()); }
 
   // The idle chunk exported longest ago, when more than `depth` are idle.
   char* TakeIdleChunk(size_t depth) noexcept {
     CollectIdle(kFreeChunks);
-    if (idle_n <= depth) return nullptr;
-    char* c = idle[0];  // the longest exported
-    std::memmove(idle, idle + 1, (idle_n - 1) * sizeof(char*));
-    --idle_n;
-    return c;
+    return idle_n > depth ? PopOldestIdle() : nullptr;
   }
 
   char* NextChunk(size_t n) noexcept {

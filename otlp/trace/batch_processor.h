@@ -50,7 +50,7 @@ struct BatchSpanProcessorStats {
   // while spans flow fast: the export thread then polls instead.
   uint64_t wakeups = 0;
   // Memory the producing threads' span buffers hold now: 64 KiB chunks being written, queued
-  // or idle for reuse. A thread ending spans fast keeps about 1.2 MiB (see ARCHITECTURE.md);
+  // or idle for reuse. A thread ending spans fast keeps 1.2-1.6 MiB (see ARCHITECTURE.md);
   // after a second without filling a chunk, a thread frees its idle chunks beyond two when it
   // next fills one.
   uint64_t buffer_bytes = 0;
