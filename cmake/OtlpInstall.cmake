@@ -1,22 +1,34 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_otlp_targets otlp_core)
-if(OTLP_WITH_NET)
-  list(APPEND _otlp_targets otlp_net otlp_exporter)
-endif()
-install(TARGETS ${_otlp_targets} EXPORT otlpTargets
+# Every module declared with otlp_add_module, with the headers it declared: a build without the
+# network layer installs neither its libraries nor its headers.
+get_property(_otlp_modules GLOBAL PROPERTY OTLP_MODULES)
+install(TARGETS ${_otlp_modules} EXPORT otlpTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY otlp/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp
-  FILES_MATCHING PATTERN "*.h" PATTERN "internal" EXCLUDE)
-# The internal headers that public ones include: the span record, so that Span::SetAttribute
-# is inlined at the caller. Not an API: they change with the library.
-install(FILES otlp/trace/internal/span_record.h otlp/trace/internal/packed_span.h
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp/trace/internal)
-install(FILES otlp/core/internal/bytes.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp/core/internal)
+set(_otlp_pc_libs "")
+foreach(_module IN LISTS _otlp_modules)
+  get_property(_dirs TARGET ${_module} PROPERTY OTLP_HEADER_DIRS)
+  foreach(_dir IN LISTS _dirs)
+    install(DIRECTORY otlp/${_dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp/${_dir}
+      FILES_MATCHING PATTERN "*.h" PATTERN "internal" EXCLUDE)
+  endforeach()
+  get_property(_files TARGET ${_module} PROPERTY OTLP_HEADERS)
+  foreach(_file IN LISTS _files)
+    get_filename_component(_subdir ${_file} DIRECTORY)
+    install(FILES otlp/${_file} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp/${_subdir})
+  endforeach()
+  string(PREPEND _otlp_pc_libs "-l${_module} ")  # dependents first for static linking
+endforeach()
+
+set(_otlp_pc_requires "")
+if(TARGET otlp_net)
+  set(_otlp_pc_requires "Requires.private: openssl zlib")
+endif()
+
 install(EXPORT otlpTargets NAMESPACE otlp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/otlp)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/otlpConfig.cmake.in
   ${PROJECT_BINARY_DIR}/otlpConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/otlp)

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "otlp/core/internal/bytes.h"
+#include "otlp/core/internal/varint.h"
 #include "otlp/trace/resource.h"
 
 namespace otlp::exporter {
@@ -22,39 +23,6 @@ using trace::InstrumentationScope;
 using trace::LinkData;
 using trace::Resource;
 using trace::SpanData;
-
-namespace internal {
-
-size_t VarintSize(uint64_t v) noexcept {
-  // Bits needed (at least 1), 7 per byte: (bits * 9 + 64) / 64 == ceil(bits / 7) for 1..64.
-  const int bits = 64 - std::countl_zero(v | 1);
-  return static_cast<size_t>((bits * 9 + 64) / 64);
-}
-
-void AppendVarint(uint64_t v, std::string& out) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-bool ReadVarint(std::string_view& in, uint64_t& v) noexcept {
-  uint64_t result = 0;
-  for (size_t i = 0; i < in.size() && i < 10; ++i) {
-    const auto byte = static_cast<uint8_t>(in[i]);
-    if (i == 9 && byte > 1) return false;  // more than 64 bits
-    result |= uint64_t{byte & 0x7Fu} << (7 * i);
-    if ((byte & 0x80) == 0) {
-      v = result;
-      in.remove_prefix(i + 1);
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace internal
 
 namespace {
 
@@ -1319,15 +1287,15 @@ class ProtoReader {
   // Reads the next field header; false on malformed input.
   bool Next(uint32_t& field, uint32_t& wire) noexcept {
     uint64_t key;
-    if (!internal::ReadVarint(in_, key)) return false;
+    if (!otlp::internal::ReadVarint(in_, key)) return false;
     field = static_cast<uint32_t>(key >> 3);
     wire = static_cast<uint32_t>(key & 7);
     return field != 0 && (key >> 3) <= 0x1FFFFFFF;
   }
-  bool Varint(uint64_t& v) noexcept { return internal::ReadVarint(in_, v); }
+  bool Varint(uint64_t& v) noexcept { return otlp::internal::ReadVarint(in_, v); }
   bool Len(std::string_view& v) noexcept {
     uint64_t n;
-    if (!internal::ReadVarint(in_, n) || n > in_.size()) return false;
+    if (!otlp::internal::ReadVarint(in_, n) || n > in_.size()) return false;
     v = in_.substr(0, static_cast<size_t>(n));
     in_.remove_prefix(static_cast<size_t>(n));
     return true;

@@ -53,12 +53,6 @@ Result<PartialSuccess> DecodeTraceResponseJson(std::string_view body);
 std::string DecodeRpcStatusMessage(std::string_view body, bool json);
 
 namespace internal {
-// Protobuf base-128 varints.
-size_t VarintSize(uint64_t v) noexcept;
-void AppendVarint(uint64_t v, std::string& out);
-// Reads one varint from the front of `in` and advances it; false (and `in` unchanged) when `in`
-// ends inside the varint or the varint is longer than 10 bytes or overflows 64 bits.
-bool ReadVarint(std::string_view& in, uint64_t& v) noexcept;
 // Appends `s` as a quoted JSON string: `"` `\` and control characters escaped, invalid UTF-8
 // sequences replaced by U+FFFD (one per maximal ill-formed subpart, as WHATWG decoders do).
 void AppendJsonString(std::string_view s, std::string& out);

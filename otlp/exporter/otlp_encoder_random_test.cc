@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/internal/varint.h"
 #include "otlp/exporter/otlp_encoder.h"
 #include "otlp/trace/resource.h"
 
@@ -245,7 +246,7 @@ std::vector<Field> Parse(std::string_view msg) {
   std::vector<Field> out;
   while (!msg.empty()) {
     uint64_t key;
-    if (!internal::ReadVarint(msg, key)) {
+    if (!otlp::internal::ReadVarint(msg, key)) {
       ADD_FAILURE() << "bad field key";
       return out;
     }
@@ -254,7 +255,7 @@ std::vector<Field> Parse(std::string_view msg) {
     f.wire = static_cast<uint32_t>(key & 7);
     bool ok = true;
     if (f.wire == 0) {
-      ok = internal::ReadVarint(msg, f.value);
+      ok = otlp::internal::ReadVarint(msg, f.value);
     } else if (f.wire == 1 || f.wire == 5) {
       const size_t n = f.wire == 1 ? 8 : 4;
       ok = msg.size() >= n;
@@ -264,7 +265,7 @@ std::vector<Field> Parse(std::string_view msg) {
       if (ok) msg.remove_prefix(n);
     } else if (f.wire == 2) {
       uint64_t n = 0;
-      ok = internal::ReadVarint(msg, n) && n <= msg.size();
+      ok = otlp::internal::ReadVarint(msg, n) && n <= msg.size();
       if (ok) {
         f.body = msg.substr(0, n);
         msg.remove_prefix(n);

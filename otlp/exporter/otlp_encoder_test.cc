@@ -1,3 +1,4 @@
+#include "otlp/core/internal/varint.h"
 #include "otlp/exporter/otlp_encoder.h"
 
 #include <gmock/gmock.h>
@@ -86,7 +87,7 @@ std::string MinTail() {
 
 std::string Len(size_t n) {
   std::string s;
-  internal::AppendVarint(n, s);
+  otlp::internal::AppendVarint(n, s);
   return s;
 }
 // ExportTraceServiceRequest around one span body, with no resource and no scope.
@@ -124,13 +125,13 @@ std::vector<Field> Fields(std::string_view msg) {
   std::vector<Field> out;
   while (!msg.empty()) {
     uint64_t key;
-    if (!internal::ReadVarint(msg, key)) {
+    if (!otlp::internal::ReadVarint(msg, key)) {
       ADD_FAILURE() << "bad key";
       return out;
     }
     Field f{static_cast<uint32_t>(key >> 3), static_cast<uint32_t>(key & 7), 0, {}};
     switch (f.wire) {
-      case 0: EXPECT_TRUE(internal::ReadVarint(msg, f.varint)); break;
+      case 0: EXPECT_TRUE(otlp::internal::ReadVarint(msg, f.varint)); break;
       case 1:
         f.bytes = msg.substr(0, 8);
         msg.remove_prefix(std::min<size_t>(8, msg.size()));
@@ -141,7 +142,7 @@ std::vector<Field> Fields(std::string_view msg) {
         break;
       case 2: {
         uint64_t n = 0;
-        EXPECT_TRUE(internal::ReadVarint(msg, n));
+        EXPECT_TRUE(otlp::internal::ReadVarint(msg, n));
         if (n > msg.size()) {
           ADD_FAILURE() << "length " << n << " beyond end";
           return out;
@@ -167,64 +168,6 @@ std::string_view One(std::string_view msg, uint32_t number) {
   auto v = All(msg, number);
   EXPECT_EQ(v.size(), 1u) << "field " << number;
   return v.empty() ? std::string_view() : v[0];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Varints.
-
-TEST(Varint, SizesAtEveryBoundary) {
-  EXPECT_EQ(internal::VarintSize(0), 1u);
-  for (int k = 1; k <= 9; ++k) {
-    const uint64_t edge = uint64_t{1} << (7 * k);
-    EXPECT_EQ(internal::VarintSize(edge - 1), static_cast<size_t>(k)) << k;
-    EXPECT_EQ(internal::VarintSize(edge), static_cast<size_t>(k + 1)) << k;
-  }
-  EXPECT_EQ(internal::VarintSize(UINT64_MAX), 10u);
-}
-
-TEST(Varint, KnownEncodings) {
-  auto enc = [](uint64_t v) {
-    std::string s;
-    internal::AppendVarint(v, s);
-    return s;
-  };
-  EXPECT_EQ(enc(0), B({0}));
-  EXPECT_EQ(enc(1), B({1}));
-  EXPECT_EQ(enc(127), B({0x7f}));
-  EXPECT_EQ(enc(128), B({0x80, 0x01}));
-  EXPECT_EQ(enc(300), B({0xac, 0x02}));
-  EXPECT_EQ(enc(16383), B({0xff, 0x7f}));
-  EXPECT_EQ(enc(16384), B({0x80, 0x80, 0x01}));
-  EXPECT_EQ(enc(UINT64_MAX), B({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}));
-}
-
-TEST(Varint, ReadRoundTripsAndRejectsBadInput) {
-  for (int k = 0; k <= 64; ++k) {
-    for (uint64_t v : {k == 64 ? UINT64_MAX : (uint64_t{1} << k), (uint64_t{1} << (k % 64)) - 1}) {
-      std::string s;
-      internal::AppendVarint(v, s);
-      EXPECT_EQ(s.size(), internal::VarintSize(v));
-      s += "x";
-      std::string_view in = s;
-      uint64_t got = 0;
-      ASSERT_TRUE(internal::ReadVarint(in, got)) << v;
-      EXPECT_EQ(got, v);
-      EXPECT_EQ(in, "x");
-    }
-  }
-  uint64_t v = 42;
-  std::string_view truncated("\x80\x80", 2);
-  EXPECT_FALSE(internal::ReadVarint(truncated, v));
-  EXPECT_EQ(truncated.size(), 2u);  // unchanged on failure
-  std::string_view empty;
-  EXPECT_FALSE(internal::ReadVarint(empty, v));
-  const std::string eleven = std::string(10, '\x80') + "\x01";
-  std::string_view too_long = eleven;
-  EXPECT_FALSE(internal::ReadVarint(too_long, v));
-  const std::string overflow = std::string(9, '\xff') + "\x02";  // 65 bits
-  std::string_view of = overflow;
-  EXPECT_FALSE(internal::ReadVarint(of, v));
-  EXPECT_EQ(v, 42u);
 }
 
 // ---------------------------------------------------------------------------------------------

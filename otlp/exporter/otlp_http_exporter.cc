@@ -1,12 +1,12 @@
 #include "otlp/exporter/otlp_http_exporter.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <fstream>
 #include <random>
 #include <utility>
 
+#include "otlp/core/internal/ascii.h"
+#include "otlp/core/internal/gzip.h"
 #include "otlp/core/log.h"
 #include "otlp/core/version.h"
 #include "otlp/exporter/otlp_encoder.h"
@@ -28,23 +28,8 @@ constexpr std::string_view kReservedHeaders[] = {"content-type",   "content-enco
                                                  "content-length", "transfer-encoding",
                                                  "host",           "connection"};
 
-char LowerChar(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (LowerChar(a[i]) != LowerChar(b[i])) return false;
-  return true;
-}
-
-bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  if (needle.size() > haystack.size()) return false;
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i)
-    if (EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
-  return false;
-}
+using otlp::internal::ContainsIgnoreCase;
+using otlp::internal::EqualsIgnoreCase;
 
 // Where the authority of "scheme://authority/path?query" ends.
 size_t AuthorityEnd(std::string_view url) {
@@ -145,27 +130,6 @@ Status ValidateHeader(std::string_view name, std::string_view value) {
     }
   }
   return Status::Ok();
-}
-
-Result<std::string> GzipCompress(std::string_view in) {
-  z_stream zs{};
-  // windowBits 15 + 16 selects the gzip wrapper.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return InternalError("zlib: deflateInit2 failed");
-  }
-  std::string out;
-  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  size_t produced = zs.total_out;
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return InternalError("zlib: deflate failed (" + std::to_string(rc) + ")");
-  out.resize(produced);
-  return out;
 }
 
 }  // namespace internal
@@ -399,7 +363,9 @@ Result<OtlpHttpExporter::Batch> OtlpHttpExporter::Encode(
     EncodeTraceRequestProto(spans, b.body);
   }
   if (config_.compression == Compression::kGzip) {
-    OTLP_ASSIGN_OR_RETURN(b.body, internal::GzipCompress(b.body));
+    std::string compressed;
+    OTLP_RETURN_IF_ERROR(otlp::internal::GzipCompress(b.body, compressed));
+    b.body = std::move(compressed);
   }
   return b;
 }

@@ -189,8 +189,5 @@ std::string ResolveTracesEndpoint(const std::optional<std::string>& code,
 // Checks a header name (an RFC 9110 token) and value (no control characters but tab).
 Status ValidateHeader(std::string_view name, std::string_view value);
 
-// gzip (RFC 1952) of `in`, as a browser or a collector inflates it.
-Result<std::string> GzipCompress(std::string_view in);
-
 }  // namespace internal
 }  // namespace otlp::exporter

@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -331,41 +330,6 @@ TEST(ResolveOptions, InvalidRetryPolicyAndConcurrencyFail) {
   EXPECT_FALSE(OtlpHttpExporter::ResolveOptions({.max_concurrent_requests = 0}).ok());
   EXPECT_FALSE(OtlpHttpExporter::ResolveOptions({.timeout = milliseconds(-5)}).ok());
   EXPECT_TRUE(OtlpHttpExporter::ResolveOptions({.retry = {.max_attempts = 1}}).ok());
-}
-
-// ---- gzip ----
-
-std::string Gunzip(const std::string& in) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-  std::string out(in.size() * 20 + 1024, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = inflate(&zs, Z_FINISH);
-  EXPECT_EQ(rc, Z_STREAM_END);
-  out.resize(zs.total_out);
-  inflateEnd(&zs);
-  return out;
-}
-
-TEST(GzipCompress, RoundTripsAndHasGzipMagic) {
-  std::string input;
-  for (int i = 0; i < 1000; ++i) input += "span-" + std::to_string(i) + '\0';
-  auto gz = internal::GzipCompress(input);
-  ASSERT_TRUE(gz.ok());
-  ASSERT_GE(gz->size(), 18u);
-  EXPECT_EQ(static_cast<unsigned char>((*gz)[0]), 0x1f);
-  EXPECT_EQ(static_cast<unsigned char>((*gz)[1]), 0x8b);
-  EXPECT_LT(gz->size(), input.size());
-  EXPECT_EQ(Gunzip(*gz), input);
-}
-
-TEST(GzipCompress, EmptyInput) {
-  auto gz = internal::GzipCompress("");
-  ASSERT_TRUE(gz.ok());
-  EXPECT_EQ(Gunzip(*gz), "");
 }
 
 // ---- Lifecycle without a receiver ----

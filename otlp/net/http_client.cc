@@ -13,7 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <cctype>
 #include <cerrno>
 #include <deque>
 #include <future>
@@ -26,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "otlp/net/internal/common.h"
+#include "otlp/core/internal/ascii.h"
 #include "otlp/net/internal/runtime_impl.h"
 #include "otlp/net/internal/tls.h"
 
@@ -46,16 +45,6 @@ constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
 // Beast reads at most the buffer's free capacity (512 bytes when empty), so large bodies need
 // a roomy buffer to avoid thousands of tiny reads.
 constexpr size_t kReadBufferBytes = 128 * 1024;
-
-bool IsTokenChar(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (std::isalnum(u) != 0) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
 
 bool IsValidHeaderValue(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == 0; });
@@ -255,12 +244,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   enum class Phase { kResolve, kConnect, kHandshake, kWrite, kRead };
 
   Exchange(std::shared_ptr<ClientState> client, Url url, http::request<http::string_body> request,
-           std::chrono::milliseconds timeout, Callback done)
+           std::chrono::milliseconds timeout, bool accept_truncated_body, Callback done)
       : client_(std::move(client)),
         url_(std::move(url)),
         key_(url_.scheme + "://" + url_.Authority()),
         request_(std::move(request)),
         timeout_(timeout),
+        accept_truncated_body_(accept_truncated_body),
         deadline_(timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max()),
         done_(std::move(done)) {}
 
@@ -404,10 +394,36 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void OnRead(const error_code& ec) {
-    if (ec) return Fail(ec);
+    if (ec) {
+      if (accept_truncated_body_ && parser_->is_header_done() && IsConnectionEnd(ec)) {
+        // The answer arrived; only the body was cut short.
+        HttpResponse response = TakeResponse();
+        response.body_truncated = true;
+        client_->Discard(conn_);
+        conn_.reset();
+        return Finish(std::move(response));
+      }
+      return Fail(ec);
+    }
+    const int status = static_cast<int>(parser_->get().result_int());
+    if (status >= 100 && status < 200 && status != 101) return Read();  // interim response
+    HttpResponse response = TakeResponse();
+    const bool keep_alive = parser_->keep_alive() && request_.keep_alive();
+    conn_->lowest().expires_never();
+    client_->Release(conn_, keep_alive);
+    conn_.reset();
+    Finish(std::move(response));
+  }
+
+  static bool IsConnectionEnd(const error_code& ec) {
+    return ec == http::error::partial_message || ec == http::error::end_of_stream ||
+           ec == asio::error::eof || ec == asio::error::connection_reset ||
+           ec == ssl::error::stream_truncated;
+  }
+
+  HttpResponse TakeResponse() {
     auto& message = parser_->get();
     const int status = static_cast<int>(message.result_int());
-    if (status >= 100 && status < 200 && status != 101) return Read();  // interim response
     HttpResponse response;
     response.status = status;
     response.headers.reserve(std::distance(message.begin(), message.end()));
@@ -415,11 +431,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     response.body = std::move(message.body());
-    const bool keep_alive = parser_->keep_alive() && request_.keep_alive();
-    conn_->lowest().expires_never();
-    client_->Release(conn_, keep_alive);
-    conn_.reset();
-    Finish(std::move(response));
+    return response;
   }
 
   void Fail(const error_code& ec) {
@@ -525,6 +537,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const std::string key_;
   http::request<http::string_body> request_;  // kept whole so a retry can resend it
   const std::chrono::milliseconds timeout_;
+  const bool accept_truncated_body_;
   const Clock::time_point deadline_;
   Callback done_;
   std::shared_ptr<Connection> conn_;
@@ -557,9 +570,9 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(std::shared_ptr<Runtime> 
 
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpClient::~HttpClient() {
-  impl_->state->Shutdown();
-}
+HttpClient::~HttpClient() { Shutdown(); }
+
+void HttpClient::Shutdown() noexcept { impl_->state->Shutdown(); }
 
 Result<HttpResponse> HttpClient::Send(HttpRequest request) {
   if (impl_->runtime->InIoThread()) {
@@ -584,7 +597,7 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   };
   Result<Url> url = Url::Parse(request.url);
   if (!url.ok()) return fail(url.status());
-  if (!IsToken(request.method)) {
+  if (!otlp::internal::IsToken(request.method)) {
     return fail(InvalidArgumentError("invalid HTTP method '" + request.method + "'"));
   }
   http::request<http::string_body> message;
@@ -594,17 +607,17 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   bool has_host = false;
   bool has_user_agent = false;
   for (const auto& [name, value] : request.headers) {
-    if (!IsToken(name)) return fail(InvalidArgumentError("invalid header name '" + name + "'"));
+    if (!otlp::internal::IsToken(name)) return fail(InvalidArgumentError("invalid header name '" + name + "'"));
     if (!IsValidHeaderValue(value)) {
       return fail(InvalidArgumentError("header '" + name + "' has CR, LF or NUL in its value"));
     }
-    has_host = has_host || internal::EqualsIgnoreCase(name, "host");
-    has_user_agent = has_user_agent || internal::EqualsIgnoreCase(name, "user-agent");
+    has_host = has_host || otlp::internal::EqualsIgnoreCase(name, "host");
+    has_user_agent = has_user_agent || otlp::internal::EqualsIgnoreCase(name, "user-agent");
   }
   if (!has_host) message.set(http::field::host, url->Authority());
   for (const auto& [name, value] : request.headers) {
-    if (internal::EqualsIgnoreCase(name, "content-length") ||
-        internal::EqualsIgnoreCase(name, "transfer-encoding")) {
+    if (otlp::internal::EqualsIgnoreCase(name, "content-length") ||
+        otlp::internal::EqualsIgnoreCase(name, "transfer-encoding")) {
       continue;
     }
     message.insert(name, value);
@@ -617,7 +630,7 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   message.prepare_payload();
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options.default_timeout;
   auto exchange = std::make_shared<Exchange>(state, std::move(*url), std::move(message), timeout,
-                                             std::move(done));
+                                             request.accept_truncated_body, std::move(done));
   exchange->Start(/*allow_reuse=*/true);
 }
 

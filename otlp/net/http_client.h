@@ -107,12 +107,19 @@ struct HttpRequest {
   std::string body{};
   // Whole-request deadline (connect, send, receive); zero means the client's default.
   std::chrono::milliseconds timeout{0};
+  // When the connection ends after the status line and headers arrived but before the body is
+  // complete, return that response with `body_truncated` set (and the part of the body that
+  // arrived) instead of failing with kUnavailable. For callers to whom the status is the answer
+  // (an OTLP exporter must not resend a batch the collector acknowledged with 2xx).
+  bool accept_truncated_body = false;
 };
 
 struct HttpResponse {
   int status = 0;
   Headers headers{};
   std::string body{};
+  // Only with HttpRequest::accept_truncated_body: the connection ended inside the body.
+  bool body_truncated = false;
   // First header with that name (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const noexcept {
     return FindHeader(headers, name);
@@ -150,6 +157,10 @@ class HttpClient {
   Result<HttpResponse> Send(HttpRequest request);
   // Calls `done` on the I/O thread.
   void SendAsync(HttpRequest request, std::function<void(Result<HttpResponse>)> done);
+
+  // Cancels every request in flight (each completes with kCancelled), closes pooled connections
+  // and makes later requests fail with kCancelled. Idempotent; the destructor calls it.
+  void Shutdown() noexcept;
 
   // Counters for tests and diagnostics: TCP connections established, and connections idle in
   // the pool right now.

@@ -351,6 +351,38 @@ TEST_F(HttpClientTest, TruncatedResponseIsUnavailable) {
   EXPECT_THAT(resp.status().message(), HasSubstr("middle of the response"));
 }
 
+TEST_F(HttpClientTest, TruncatedBodyIsReturnedWhenTheCallerAcceptsIt) {
+  auto raw = RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nX-Seen: yes\r\n\r\nonly a few bytes"));
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "http://127.0.0.1:" + std::to_string((*raw)->port()) + "/",
+                            .accept_truncated_body = true});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_TRUE(resp->body_truncated);
+  EXPECT_EQ(resp->body, "only a few bytes");
+  EXPECT_EQ(resp->Header("x-seen"), "yes");
+  // A connection that ends before the headers are complete is still an error.
+  auto headless = RawTcpServer::Start(
+      RawTcpServer::ReplyAfterRequest("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"));
+  ASSERT_TRUE(headless.ok()) << headless.status().ToString();
+  auto failed = client->Send(
+      {.url = "http://127.0.0.1:" + std::to_string((*headless)->port()) + "/",
+       .accept_truncated_body = true});
+  EXPECT_FALSE(failed.ok());
+  // A complete body is not marked.
+  auto whole = RawTcpServer::Start(
+      RawTcpServer::ReplyAfterRequest("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  auto complete = client->Send({.url = "http://127.0.0.1:" + std::to_string((*whole)->port()) + "/",
+                                .accept_truncated_body = true});
+  ASSERT_TRUE(complete.ok()) << complete.status().ToString();
+  EXPECT_FALSE(complete->body_truncated);
+  EXPECT_EQ(complete->body, "ok");
+}
+
 TEST_F(HttpClientTest, BodyDelimitedByCloseAndChunkedBodies) {
   auto until_close = RawTcpServer::Start(
       RawTcpServer::ReplyAfterRequest("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil-eof"));
@@ -520,6 +552,24 @@ TEST_F(HttpClientTest, DestroyingClientCancelsRequestsInFlight) {
   auto future = done->get_future();
   ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
   EXPECT_EQ(future.get(), StatusCode::kCancelled);
+}
+
+TEST_F(HttpClientTest, ShutdownCancelsRequestsInFlightAndRefusesNewOnes) {
+  auto server = ScriptedHttpServer::Start({.default_reply = ScriptedReply::Hang()});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto done = std::make_shared<std::promise<StatusCode>>();
+  client->SendAsync({.url = (*server)->Url("/")},
+                    [done](Result<HttpResponse> r) { done->set_value(r.status().code()); });
+  ASSERT_TRUE((*server)->WaitForRequests(1, kWait));
+  client->Shutdown();
+  auto future = done->get_future();
+  ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(future.get(), StatusCode::kCancelled);
+  auto later = client->Send({.url = (*server)->Url("/")});
+  EXPECT_EQ(later.status().code(), StatusCode::kCancelled);
+  client->Shutdown();  // idempotent
 }
 
 TEST_F(HttpClientTest, Ipv6Loopback) {

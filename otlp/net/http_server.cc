@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "otlp/core/log.h"
-#include "otlp/net/internal/common.h"
+#include "otlp/core/internal/ascii.h"
 #include "otlp/net/internal/runtime_impl.h"
 #include "otlp/net/internal/tls.h"
 
@@ -207,7 +207,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return HandleReadError(ec);
     const auto& request = parser_->get();
     const auto expect = request[http::field::expect];
-    if (request.version() >= 11 && internal::EqualsIgnoreCase(expect, "100-continue") &&
+    if (request.version() >= 11 && otlp::internal::EqualsIgnoreCase(expect, "100-continue") &&
         !parser_->is_done()) {
       continue_.emplace(http::status::continue_, request.version());
       WithStream([&](auto& stream) {
@@ -311,15 +311,15 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.result(static_cast<unsigned>(status));
     bool has_server = false;
     for (auto& [name, value] : headers) {
-      if (internal::EqualsIgnoreCase(name, "content-length") ||
-          internal::EqualsIgnoreCase(name, "transfer-encoding")) {
+      if (otlp::internal::EqualsIgnoreCase(name, "content-length") ||
+          otlp::internal::EqualsIgnoreCase(name, "transfer-encoding")) {
         continue;
       }
-      if (internal::EqualsIgnoreCase(name, "connection")) {
-        if (internal::EqualsIgnoreCase(value, "close")) close_after = true;
+      if (otlp::internal::EqualsIgnoreCase(name, "connection")) {
+        if (otlp::internal::EqualsIgnoreCase(value, "close")) close_after = true;
         continue;
       }
-      has_server = has_server || internal::EqualsIgnoreCase(name, "server");
+      has_server = has_server || otlp::internal::EqualsIgnoreCase(name, "server");
       response_.insert(name, value);
     }
     if (!has_server) response_.set(http::field::server, kUserAgent);

@@ -6,16 +6,10 @@
 #include <string_view>
 
 #include "otlp/net/http_client.h"
-#include "otlp/net/internal/common.h"
+#include "otlp/core/internal/ascii.h"
 
 namespace otlp::net {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool IsHostChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_' ||
@@ -32,22 +26,9 @@ Status Bad(std::string_view text, std::string_view why) {
 
 }  // namespace
 
-namespace internal {
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-}  // namespace internal
-
 std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) noexcept {
   for (const auto& [key, value] : headers) {
-    if (internal::EqualsIgnoreCase(key, name)) return std::string_view(value);
+    if (otlp::internal::EqualsIgnoreCase(key, name)) return std::string_view(value);
   }
   return std::nullopt;
 }
@@ -63,7 +44,7 @@ Result<Url> Url::Parse(std::string_view text) {
     return Bad(text, "missing scheme (expected http:// or https://)");
   }
   Url url;
-  url.scheme = Lower(text.substr(0, sep));
+  url.scheme = otlp::internal::AsciiLower(text.substr(0, sep));
   if (url.scheme == "http") {
     url.port = 80;
   } else if (url.scheme == "https") {
@@ -131,7 +112,7 @@ Result<Url> Url::Parse(std::string_view text) {
     }
     url.port = static_cast<uint16_t>(value);
   }
-  url.host = Lower(host);
+  url.host = otlp::internal::AsciiLower(host);
 
   const size_t hash = tail.find('#');
   if (hash != std::string_view::npos) tail = tail.substr(0, hash);

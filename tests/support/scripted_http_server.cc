@@ -1,43 +1,16 @@
 #include "tests/support/scripted_http_server.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <utility>
 
-namespace otlp::test {
+#include "otlp/core/internal/gzip.h"
 
-Result<std::string> Gunzip(std::string_view data, size_t limit) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return InternalError("inflateInit2 failed");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char chunk[64 * 1024];
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(chunk);
-    zs.avail_out = sizeof(chunk);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      std::string why = zs.msg != nullptr ? zs.msg : "truncated or corrupt stream";
-      inflateEnd(&zs);
-      return Status(StatusCode::kDataLoss, "gzip body cannot be decoded: " + why);
-    }
-    out.append(chunk, sizeof(chunk) - zs.avail_out);
-    if (out.size() > limit) {
-      inflateEnd(&zs);
-      return Status(StatusCode::kResourceExhausted, "gzip body decodes to more than the limit");
-    }
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
-      inflateEnd(&zs);
-      return Status(StatusCode::kDataLoss, "gzip body cannot be decoded: truncated stream");
-    }
-  }
-  inflateEnd(&zs);
-  return out;
-}
+namespace otlp::test {
+namespace {
+// Largest body a gzip request may inflate to.
+constexpr size_t kMaxDecodedBody = 256 * 1024 * 1024;
+}  // namespace
 
 Result<std::unique_ptr<ScriptedHttpServer>> ScriptedHttpServer::Start(Options options) {
   std::unique_ptr<ScriptedHttpServer> self(new ScriptedHttpServer(std::move(options)));
@@ -94,7 +67,7 @@ void ScriptedHttpServer::Handle(const net::ServerRequest& request, net::ServerRe
     record.gzip = lower == "gzip" || lower == "x-gzip";
   }
   if (record.gzip) {
-    Result<std::string> decoded = Gunzip(request.body);
+    Result<std::string> decoded = otlp::internal::GzipDecompress(request.body, kMaxDecodedBody);
     if (decoded.ok()) {
       record.body = std::move(*decoded);
     } else {

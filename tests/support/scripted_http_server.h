@@ -136,7 +136,4 @@ class ScriptedHttpServer {
   std::thread timer_thread_;
 };
 
-// Decodes a gzip stream (zlib); kDataLoss when it is corrupt, kResourceExhausted past `limit`.
-Result<std::string> Gunzip(std::string_view data, size_t limit = 256 * 1024 * 1024);
-
 }  // namespace otlp::test

@@ -1,6 +1,5 @@
 // Unit tests of the CLI's parsers: flags, attributes, timestamps, --endpoint, span counting.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <string>
@@ -292,27 +291,6 @@ TEST(SpanCountTest, Json) {
   EXPECT_FALSE(CountSpansJson(R"({"spans":[{})").ok());
   EXPECT_FALSE(CountSpansJson(R"({"spans":[}])").ok());
   EXPECT_FALSE(CountSpansJson(R"({"a":"unterminated)").ok());
-}
-
-TEST(SpanCountTest, Gunzip) {
-  std::string input(100000, 'x');
-  z_stream zs{};
-  ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string gz(deflateBound(&zs, input.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(input.data());
-  zs.avail_in = static_cast<uInt>(input.size());
-  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
-  zs.avail_out = static_cast<uInt>(gz.size());
-  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  gz.resize(zs.total_out);
-  deflateEnd(&zs);
-
-  auto out = Gunzip(gz, 1 << 20);
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(*out, input);
-  EXPECT_EQ(Gunzip(gz, 1000).status().code(), StatusCode::kResourceExhausted);
-  EXPECT_FALSE(Gunzip(gz.substr(0, gz.size() / 2), 1 << 20).ok());
-  EXPECT_FALSE(Gunzip("not gzip at all", 1 << 20).ok());
 }
 
 }  // namespace

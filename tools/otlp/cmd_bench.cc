@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "otlp/core/internal/gzip.h"
 #include "otlp/core/version.h"
 #include "otlp/net/http_server.h"
 #include "span_count.h"
@@ -322,7 +323,7 @@ void HandleExport(SinkCounters& counters, const net::ServerRequest& req, net::Se
   std::string inflated;
   if (auto enc = req.Header("Content-Encoding"); enc && *enc != "identity") {
     if (*enc != "gzip") return bad("unsupported Content-Encoding");
-    auto r = Gunzip(body, 512u << 20);
+    auto r = otlp::internal::GzipDecompress(body, 512u << 20);
     if (!r.ok()) return bad(r.status().message());
     inflated = std::move(*r);
     body = inflated;

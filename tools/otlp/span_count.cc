@@ -1,23 +1,13 @@
 #include "span_count.h"
 
-#include <zlib.h>
-
 #include <vector>
+
+#include "otlp/core/internal/varint.h"
 
 namespace otlp::cli {
 namespace {
 
-bool ReadVarint(std::string_view& in, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (in.empty()) return false;
-    uint8_t b = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    v |= uint64_t{b & 0x7fu} << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
-}
+using otlp::internal::ReadVarint;
 
 // Calls f(field_number, payload) for every length-delimited field of `msg`, skipping the
 // others. False on malformed input.
@@ -118,36 +108,6 @@ Result<uint64_t> CountSpansJson(std::string_view body) {
   }
   if (!stack.empty()) return fail();
   return spans;
-}
-
-Result<std::string> Gunzip(std::string_view data, size_t limit) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return InternalError("zlib init failed");
-  std::string out;
-  char buf[64 * 1024];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof(buf);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      return InvalidArgumentError("corrupt gzip body");
-    }
-    out.append(buf, sizeof(buf) - zs.avail_out);
-    if (out.size() > limit) {
-      inflateEnd(&zs);
-      return Status(StatusCode::kResourceExhausted, "gzip body inflates past the limit");
-    }
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
-      inflateEnd(&zs);
-      return InvalidArgumentError("truncated gzip body");
-    }
-  }
-  inflateEnd(&zs);
-  return out;
 }
 
 }  // namespace otlp::cli
