@@ -385,7 +385,8 @@ TEST(CliTest, CommandHelpListsEveryFlagAndExamples) {
   const std::map<std::vector<std::string>, std::vector<std::string>> cases = {
       {{"span", "--help"},
        {"--name", "--kind", "--attr", "--status", "--status-message", "--start", "--end",
-        "--traceparent", "--tracestate", "--service", "--endpoint", "--protocol", "k:int=5"}},
+        "--traceparent", "--tracestate", "--service", "--endpoint", "--protocol", "k:int=5",
+        "url:path:string=/x"}},
       {{"exec", "--help"}, {"--name", "--kind", "--attr", "--traceparent", "--endpoint", "127"}},
       {{"bench", "trace", "--help"},
        {"--seconds", "--attrs", "--rate", "--threads", "--queue", "--batch", "--endpoint"}},
@@ -412,6 +413,10 @@ TEST(CliTest, BadUsageExitsTwoWithOneLine) {
       {{"span", "--name"}, "otlp span: flag --name needs a value (NAME) (see otlp span --help)\n"},
       {{"span", "--name", "x", "--kind", "weird"}, "otlp span: invalid --kind 'weird'"},
       {{"span", "--name", "x", "--attr", "n:int=abc"}, "otlp span: --attr 'n:int=abc': not a"},
+      {{"span", "--name", "x", "--attr", "n:integer=5"},
+       "otlp span: --attr 'n:integer=5': unknown type 'integer' (types: string, int, double, "
+       "bool, string[], int[], double[], bool[];"},
+      {{"exec", "--attr", "http:x=1", "--", "true"}, "otlp exec: --attr 'http:x=1': unknown type"},
       {{"span", "--name", "x", "--start", "yesterday"}, "otlp span: --start: invalid time"},
       {{"span", "--name", "x", "--status", "fine"}, "otlp span: invalid --status 'fine'"},
       {{"span", "--name", "x", "--protocol", "grpc"}, "otlp span: invalid --protocol 'grpc'"},

@@ -28,6 +28,8 @@ const Command& SpanCommand() {
             "Attribute values (--attr) are strings unless typed:\n"
             "  k=v  k:string=v  k:int=5  k:double=1.5  k:bool=true\n"
             "  k:int[]=1,2  k:double[]=1.5,2  k:bool[]=true,false  k:string[]=a,b\n"
+            "The text after the last ':' of the key is its type (one of those above, any\n"
+            "case); so a key that contains ':' needs one: url:path:string=/x sets url:path.\n"
             "Times (--start, --end): Unix seconds with an optional fraction ($(date +%s.%N)),\n"
             "an integer with a unit (1714564800123ms; ns, us, ms, s), or RFC 3339\n"
             "(2024-05-01T12:00:00.5Z, 2024-05-01T14:00:00+02:00). Default: now.",
