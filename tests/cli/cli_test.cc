@@ -1,6 +1,7 @@
 // End-to-end tests of the `otlp` command-line tool: the built binary (OTLP_CLI_PATH) runs as a
 // child process with a controlled environment and exports, as OTLP/JSON, to an in-process
-// otlp::net::HttpServer on 127.0.0.1 that records the request bodies.
+// otlp::net::HttpServer on 127.0.0.1 that records the request bodies (or, for slow and silent
+// collectors, to the project's ScriptedHttpServer).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -27,6 +28,8 @@
 #include <vector>
 
 #include "otlp/net/http_server.h"
+#include "tests/support/scripted_http_server.h"
+#include "tests/support/status_matchers.h"
 
 extern char** environ;
 
@@ -387,7 +390,8 @@ TEST(CliTest, CommandHelpListsEveryFlagAndExamples) {
        {"--name", "--kind", "--attr", "--status", "--status-message", "--start", "--end",
         "--traceparent", "--tracestate", "--service", "--endpoint", "--protocol", "k:int=5",
         "url:path:string=/x"}},
-      {{"exec", "--help"}, {"--name", "--kind", "--attr", "--traceparent", "--endpoint", "127"}},
+      {{"exec", "--help"},
+       {"--name", "--kind", "--attr", "--traceparent", "--endpoint", "127", "SIGINT"}},
       {{"bench", "trace", "--help"},
        {"--seconds", "--attrs", "--rate", "--threads", "--queue", "--batch", "--endpoint"}},
       {{"bench", "sink", "--help"}, {"--port", "--host", "--seconds"}},
@@ -766,6 +770,34 @@ TEST(ExecTest, CollectorDownStillReturnsChildCodeAndFinishes) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
 }
 
+// A collector that never answers, for flushes that cannot end by themselves.
+std::unique_ptr<otlp::test::ScriptedHttpServer> SilentCollector() {
+  auto server =
+      otlp::test::ScriptedHttpServer::Start({.default_reply = otlp::test::ScriptedReply::Hang()});
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+TEST(ExecTest, SignalDuringTheFlushCutsItShort) {
+  auto collector = SilentCollector();
+  ASSERT_NE(collector, nullptr);
+  // The export timeout (10 min) is far beyond the test's wait: only the signal can end the
+  // flush before it.
+  Process p({"exec", "--name", "cut", "--", "sh", "-c", "exit 3"},
+            {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector->Url("/v1/traces")},
+             {"OTEL_EXPORTER_OTLP_TIMEOUT", "600000"}});
+  ASSERT_TRUE(p.started());
+  // The span's export reaches the collector once the command has ended: the flush is on.
+  ASSERT_TRUE(collector->WaitForRequests(1, 60s));
+  p.Signal(SIGINT);
+  ASSERT_TRUE(p.Finish()) << "otlp exec ignored SIGINT during its flush";
+  EXPECT_EQ(p.exit_code(), 3) << p.err();  // still the command's status
+  EXPECT_NE(
+      p.err().find("otlp exec: warning: 1 span not exported (unconfirmed 1); the flush was cut "
+                   "short by SIGINT\n"),
+      std::string::npos)
+      << p.err();
+}
+
 TEST(ExecTest, SdkDisabledStillPassesTraceparentThrough) {
   Receiver rx;
   ASSERT_TRUE(rx.ok());
@@ -828,6 +860,37 @@ TEST(BenchTest, TraceIntoSinkCountsAgree) {
   EXPECT_GT(*exported, 0u);
   EXPECT_EQ(*created, *exported + *dropped) << bench.out;
   EXPECT_EQ(*received, *exported) << bench.out << sink.out();
+}
+
+// ---- the final flush's bound ----
+// OTEL_EXPORTER_OTLP_TIMEOUT=0 means no export timeout; the commands then bound their flush by
+// OTEL_BSP_EXPORT_TIMEOUT (30 s by default; 1 s here to keep the tests short). Against a
+// collector that never answers, each command must still end, and say what was not exported.
+
+std::map<std::string, std::string> NoExportTimeout(const otlp::test::ScriptedHttpServer& c) {
+  return {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", c.Url("/v1/traces")},
+          {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+          {"OTEL_EXPORTER_OTLP_TIMEOUT", "0"},
+          {"OTEL_BSP_EXPORT_TIMEOUT", "1000"}};
+}
+
+TEST(FlushBoundTest, SpanEndsAgainstSilentCollector) {
+  auto collector = SilentCollector();
+  ASSERT_NE(collector, nullptr);
+  RunResult r = RunCli({"span", "--name", "silent"}, NoExportTimeout(*collector));
+  ASSERT_TRUE(r.finished) << "otlp span did not end against a silent collector";
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ParseTp(r.out)) << r.out;
+  EXPECT_NE(r.err.find("otlp span: warning: 1 span not exported ("), std::string::npos) << r.err;
+}
+
+TEST(FlushBoundTest, ExecEndsAgainstSilentCollector) {
+  auto collector = SilentCollector();
+  ASSERT_NE(collector, nullptr);
+  RunResult r = RunCli({"exec", "--", "sh", "-c", "exit 3"}, NoExportTimeout(*collector));
+  ASSERT_TRUE(r.finished) << "otlp exec did not end against a silent collector";
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("otlp exec: warning: 1 span not exported ("), std::string::npos) << r.err;
 }
 
 // ---- config ----

@@ -195,7 +195,7 @@ TEST(AttributesTest, KeysWithColonsTakeAnExplicitType) {
   AttributeList a;
   std::string err;
   ASSERT_TRUE(a.Add("k8s:pod:name:string=web-1", err)) << err;
-  ASSERT_TRUE(a.Add("a:b:INT=7", err)) << err;  // types are case-insensitive
+  ASSERT_TRUE(a.Add("a:b:INT=7", err)) << err;    // types are case-insensitive
   ASSERT_TRUE(a.Add("plain=x:int", err)) << err;  // ':' in the value is just text
   const auto& kv = a.view();
   ASSERT_EQ(kv.size(), 3u);
