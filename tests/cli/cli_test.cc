@@ -1,6 +1,7 @@
 // End-to-end tests of the `otlp` command-line tool: the built binary (OTLP_CLI_PATH) runs as a
 // child process with a controlled environment and exports, as OTLP/JSON, to an in-process
-// otlp::net::HttpServer on 127.0.0.1 that records the request bodies.
+// otlp::net::HttpServer on 127.0.0.1 that records the request bodies (or, for slow and silent
+// collectors, to the project's ScriptedHttpServer).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -27,6 +28,8 @@
 #include <vector>
 
 #include "otlp/net/http_server.h"
+#include "tests/support/scripted_http_server.h"
+#include "tests/support/status_matchers.h"
 
 extern char** environ;
 
@@ -105,6 +108,15 @@ class Process {
       }
       if (out_fd_ < 0 || !Pump(deadline)) return std::nullopt;
     }
+  }
+
+  // Reads until stderr contains `needle`; false at EOF or when `limit` passes.
+  bool WaitForErr(std::string_view needle, std::chrono::milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (err_.find(needle) == std::string::npos) {
+      if (err_fd_ < 0 || !Pump(deadline)) return false;
+    }
+    return true;
   }
 
   // Reads stdout and stderr to EOF and waits for the exit. False when `limit` passed first
@@ -304,6 +316,11 @@ class Receiver {
     });
     return found;
   }
+  // True once `n` requests were recorded; false after `limit`.
+  bool WaitForRequests(size_t n, std::chrono::milliseconds limit = 60s) const {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return bodies_.size() >= n; });
+  }
   std::optional<JsonSpan> WaitForName(const std::string& name,
                                       std::chrono::milliseconds limit = 30s) const {
     std::unique_lock<std::mutex> lock(mu_);
@@ -385,10 +402,13 @@ TEST(CliTest, CommandHelpListsEveryFlagAndExamples) {
   const std::map<std::vector<std::string>, std::vector<std::string>> cases = {
       {{"span", "--help"},
        {"--name", "--kind", "--attr", "--status", "--status-message", "--start", "--end",
-        "--traceparent", "--tracestate", "--service", "--endpoint", "--protocol", "k:int=5"}},
-      {{"exec", "--help"}, {"--name", "--kind", "--attr", "--traceparent", "--endpoint", "127"}},
+        "--traceparent", "--tracestate", "--service", "--endpoint", "--protocol", "k:int=5",
+        "url:path:string=/x"}},
+      {{"exec", "--help"},
+       {"--name", "--kind", "--attr", "--traceparent", "--endpoint", "127", "SIGINT"}},
       {{"bench", "trace", "--help"},
-       {"--seconds", "--attrs", "--rate", "--threads", "--queue", "--batch", "--endpoint"}},
+       {"--seconds", "--attrs", "--rate", "--threads", "--queue", "--batch", "--endpoint",
+        "OTEL_BSP_MAX_QUEUE_SIZE", "SIGINT", "130"}},
       {{"bench", "sink", "--help"}, {"--port", "--host", "--seconds"}},
       {{"config", "--help"}, {"--markdown", "--service"}},
       {{"help", "span"}, {"--name"}},
@@ -412,6 +432,10 @@ TEST(CliTest, BadUsageExitsTwoWithOneLine) {
       {{"span", "--name"}, "otlp span: flag --name needs a value (NAME) (see otlp span --help)\n"},
       {{"span", "--name", "x", "--kind", "weird"}, "otlp span: invalid --kind 'weird'"},
       {{"span", "--name", "x", "--attr", "n:int=abc"}, "otlp span: --attr 'n:int=abc': not a"},
+      {{"span", "--name", "x", "--attr", "n:integer=5"},
+       "otlp span: --attr 'n:integer=5': unknown type 'integer' (types: string, int, double, "
+       "bool, string[], int[], double[], bool[];"},
+      {{"exec", "--attr", "http:x=1", "--", "true"}, "otlp exec: --attr 'http:x=1': unknown type"},
       {{"span", "--name", "x", "--start", "yesterday"}, "otlp span: --start: invalid time"},
       {{"span", "--name", "x", "--status", "fine"}, "otlp span: invalid --status 'fine'"},
       {{"span", "--name", "x", "--protocol", "grpc"}, "otlp span: invalid --protocol 'grpc'"},
@@ -761,6 +785,34 @@ TEST(ExecTest, CollectorDownStillReturnsChildCodeAndFinishes) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
 }
 
+// A collector that never answers, for flushes that cannot end by themselves.
+std::unique_ptr<otlp::test::ScriptedHttpServer> SilentCollector() {
+  auto server =
+      otlp::test::ScriptedHttpServer::Start({.default_reply = otlp::test::ScriptedReply::Hang()});
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+TEST(ExecTest, SignalDuringTheFlushCutsItShort) {
+  auto collector = SilentCollector();
+  ASSERT_NE(collector, nullptr);
+  // The export timeout (10 min) is far beyond the test's wait: only the signal can end the
+  // flush before it.
+  Process p({"exec", "--name", "cut", "--", "sh", "-c", "exit 3"},
+            {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector->Url("/v1/traces")},
+             {"OTEL_EXPORTER_OTLP_TIMEOUT", "600000"}});
+  ASSERT_TRUE(p.started());
+  // The span's export reaches the collector once the command has ended: the flush is on.
+  ASSERT_TRUE(collector->WaitForRequests(1, 60s));
+  p.Signal(SIGINT);
+  ASSERT_TRUE(p.Finish()) << "otlp exec ignored SIGINT during its flush";
+  EXPECT_EQ(p.exit_code(), 3) << p.err();  // still the command's status
+  EXPECT_NE(
+      p.err().find("otlp exec: warning: 1 span not exported (unconfirmed 1); the flush was cut "
+                   "short by SIGINT\n"),
+      std::string::npos)
+      << p.err();
+}
+
 TEST(ExecTest, SdkDisabledStillPassesTraceparentThrough) {
   Receiver rx;
   ASSERT_TRUE(rx.ok());
@@ -823,6 +875,175 @@ TEST(BenchTest, TraceIntoSinkCountsAgree) {
   EXPECT_GT(*exported, 0u);
   EXPECT_EQ(*created, *exported + *dropped) << bench.out;
   EXPECT_EQ(*received, *exported) << bench.out << sink.out();
+}
+
+// The numbers of a `bench trace` summary.
+struct BenchSummary {
+  uint64_t created = 0, exported = 0, dropped = 0, unconfirmed = 0;
+};
+std::optional<BenchSummary> ParseBenchSummary(const std::string& out) {
+  size_t created_line = out.find("created/s: ");
+  size_t exported_line = out.find("exported/s: ");
+  if (created_line == std::string::npos || exported_line == std::string::npos) return std::nullopt;
+  auto created = NumberAfter(out.substr(created_line), "(");
+  auto exported = NumberAfter(out.substr(exported_line), "(");
+  auto dropped = NumberAfter(out, "dropped: ");
+  if (!created || !exported || !dropped) return std::nullopt;
+  return BenchSummary{*created, *exported, *dropped,
+                      NumberAfter(out, ", unconfirmed ").value_or(0)};
+}
+
+// Spans in the OTLP/JSON requests a ScriptedHttpServer recorded.
+size_t SpansReceived(const otlp::test::ScriptedHttpServer& server) {
+  size_t n = 0;
+  for (const auto& req : server.requests()) n += ParseSpans(req.body).size();
+  return n;
+}
+
+TEST(BenchTest, SmallQueueDropsAndTheSummaryStillAddsUp) {
+  // Answers come 20 ms late, so a queue of 64 spans overflows while the producer runs at full
+  // speed.
+  ASSERT_OK_AND_ASSIGN(auto collector, otlp::test::ScriptedHttpServer::Start(
+                                           {.default_reply = {.status = 200, .delay = 20ms}}));
+  RunResult r = RunCli({"bench", "trace", "--seconds", "0.3", "--queue", "64", "--batch", "32",
+                        "--protocol", "http/json", "--endpoint", collector->Url("/v1/traces")});
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto summary = ParseBenchSummary(r.out);
+  ASSERT_TRUE(summary) << r.out;
+  EXPECT_GT(summary->dropped, 0u) << r.out;
+  EXPECT_GT(summary->exported, 0u) << r.out;
+  EXPECT_EQ(summary->created, summary->exported + summary->dropped) << r.out;
+  EXPECT_EQ(summary->unconfirmed, 0u) << r.out;
+  EXPECT_EQ(SpansReceived(*collector), summary->exported) << r.out;
+}
+
+TEST(BenchTest, QueueAndBatchComeFromFlagThenEnvironmentThenDefault) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  struct Case {
+    std::vector<std::string> flags;
+    std::map<std::string, std::string> env;
+    std::string expected;
+  };
+  const std::map<std::string, std::string> both = {{"OTEL_BSP_MAX_QUEUE_SIZE", "1000"},
+                                                   {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "100"}};
+  const std::vector<Case> cases = {
+      {{}, {}, "queue 65536, batch 8192"},
+      {{}, both, "queue 1000, batch 100"},
+      {{"--queue", "3000", "--batch", "300"}, both, "queue 3000, batch 300"},
+      {{"--queue", "3000"}, both, "queue 3000, batch 100"},
+      {{"--batch", "50"}, both, "queue 1000, batch 50"},
+      // The bench's default batch is lowered to a smaller queue (without a warning).
+      {{}, {{"OTEL_BSP_MAX_QUEUE_SIZE", "1000"}}, "queue 1000, batch 1000"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"bench", "trace",      "--seconds",
+                                     "0",     "--endpoint", rx.endpoint()};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    RunResult r = RunCli(args, c.env);
+    ASSERT_TRUE(r.finished);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(c.expected + "\n"), std::string::npos)
+        << "expected " << c.expected << ", got: " << r.err;
+    EXPECT_EQ(r.err.find("warn"), std::string::npos) << r.err;
+  }
+}
+
+TEST(BenchTest, StopSignalEndsTheRunWithFlushSummaryAndStatus) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    Receiver rx;
+    ASSERT_TRUE(rx.ok());
+    Process p({"bench", "trace", "--seconds", "600", "--rate", "5000", "--batch", "100",
+               "--protocol", "http/json", "--endpoint", rx.endpoint()},
+              {});
+    ASSERT_TRUE(p.started());
+    ASSERT_TRUE(rx.WaitForRequests(1)) << "no export from bench trace";
+    p.Signal(sig);
+    ASSERT_TRUE(p.Finish()) << "bench trace did not end on " << sig;
+    EXPECT_EQ(p.exit_code(), 128 + sig) << p.out() << p.err();
+    const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+    EXPECT_NE(p.out().find("interrupted: " + name + " stopped the generation\n"), std::string::npos)
+        << p.out();
+    EXPECT_NE(p.err().find(name + ": generation stopped after"), std::string::npos) << p.err();
+    auto summary = ParseBenchSummary(p.out());
+    ASSERT_TRUE(summary) << p.out();
+    EXPECT_GT(summary->exported, 0u) << p.out();
+    EXPECT_EQ(summary->created, summary->exported + summary->dropped) << p.out();
+    // Flushed before the summary: everything the collector got is counted, and nothing else.
+    EXPECT_EQ(rx.spans().size(), summary->exported) << p.out();
+  }
+}
+
+TEST(BenchTest, SecondSignalCutsTheFlushShort) {
+  auto collector = SilentCollector();
+  ASSERT_NE(collector, nullptr);
+  Process p({"bench", "trace", "--seconds", "600", "--batch", "100", "--endpoint",
+             collector->Url("/v1/traces")},
+            {{"OTEL_EXPORTER_OTLP_TIMEOUT", "600000"}});
+  ASSERT_TRUE(p.started());
+  ASSERT_TRUE(collector->WaitForRequests(1, 60s));
+  p.Signal(SIGINT);
+  // The first signal was taken: generation stopped, the flush waits on the silent collector.
+  ASSERT_TRUE(p.WaitForErr("flushing for up to 600 s", 60s)) << p.err();
+  p.Signal(SIGTERM);
+  ASSERT_TRUE(p.Finish()) << "a second signal did not cut the flush short";
+  EXPECT_EQ(p.exit_code(), 128 + SIGINT) << p.out() << p.err();
+  EXPECT_NE(
+      p.out().find("interrupted: SIGINT stopped the generation; SIGTERM cut the flush short\n"),
+      std::string::npos)
+      << p.out();
+  auto summary = ParseBenchSummary(p.out());
+  ASSERT_TRUE(summary) << p.out();
+  EXPECT_EQ(summary->exported, 0u);
+  // At least the batch on the wire has no answer; every span is still accounted for.
+  EXPECT_GE(summary->unconfirmed, 100u) << p.out();
+  EXPECT_EQ(summary->created, summary->exported + summary->dropped) << p.out();
+}
+
+// ---- the final flush's bound ----
+// OTEL_EXPORTER_OTLP_TIMEOUT=0 means no export timeout; the commands then bound their flush by
+// OTEL_BSP_EXPORT_TIMEOUT (30 s by default; 1 s here to keep the tests short). Against a
+// collector that never answers, each command must still end, and say what was not exported.
+
+std::map<std::string, std::string> NoExportTimeout(const otlp::test::ScriptedHttpServer& c) {
+  return {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", c.Url("/v1/traces")},
+          {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+          {"OTEL_EXPORTER_OTLP_TIMEOUT", "0"},
+          {"OTEL_BSP_EXPORT_TIMEOUT", "1000"}};
+}
+
+TEST(FlushBoundTest, SpanEndsAgainstSilentCollector) {
+  auto collector = SilentCollector();
+  ASSERT_NE(collector, nullptr);
+  RunResult r = RunCli({"span", "--name", "silent"}, NoExportTimeout(*collector));
+  ASSERT_TRUE(r.finished) << "otlp span did not end against a silent collector";
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ParseTp(r.out)) << r.out;
+  EXPECT_NE(r.err.find("otlp span: warning: 1 span not exported ("), std::string::npos) << r.err;
+}
+
+TEST(FlushBoundTest, ExecEndsAgainstSilentCollector) {
+  auto collector = SilentCollector();
+  ASSERT_NE(collector, nullptr);
+  RunResult r = RunCli({"exec", "--", "sh", "-c", "exit 3"}, NoExportTimeout(*collector));
+  ASSERT_TRUE(r.finished) << "otlp exec did not end against a silent collector";
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("otlp exec: warning: 1 span not exported ("), std::string::npos) << r.err;
+}
+
+TEST(FlushBoundTest, BenchEndsAgainstSilentCollectorAndItsNumbersAddUp) {
+  auto collector = SilentCollector();
+  ASSERT_NE(collector, nullptr);
+  RunResult r =
+      RunCli({"bench", "trace", "--seconds", "0.2", "--batch", "100"}, NoExportTimeout(*collector));
+  ASSERT_TRUE(r.finished) << "otlp bench trace did not end against a silent collector";
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // nothing was exported
+  auto summary = ParseBenchSummary(r.out);
+  ASSERT_TRUE(summary) << r.out;
+  EXPECT_GT(summary->created, 0u);
+  EXPECT_EQ(summary->exported, 0u);
+  EXPECT_EQ(summary->created, summary->exported + summary->dropped) << r.out;
 }
 
 // ---- config ----

@@ -131,7 +131,7 @@ TEST(AttributesTest, TypedForms) {
   AttributeList a;
   std::string err;
   for (const char* s :
-       {"s=hello", "n:int=-5", "d:double=1.5", "b:bool=true", "url:x=y", "x:string=a=b",
+       {"s=hello", "n:int=-5", "d:double=1.5", "b:bool=true", "url:x:string=y", "x:string=a=b",
         "ia:int[]=1,2,3", "sa:string[]=a,b", "ba:bool[]=true,false", "da:double[]=0.5"}) {
     ASSERT_TRUE(a.Add(s, err)) << s << ": " << err;
   }
@@ -143,7 +143,7 @@ TEST(AttributesTest, TypedForms) {
   EXPECT_EQ(kv[1].value.as_int(), -5);
   EXPECT_EQ(kv[2].value.as_double(), 1.5);
   EXPECT_TRUE(kv[3].value.as_bool());
-  EXPECT_EQ(kv[4].key, "url:x");  // not a type suffix: part of the key
+  EXPECT_EQ(kv[4].key, "url:x");  // only the last ':' starts the type
   EXPECT_EQ(kv[4].value.as_string(), "y");
   EXPECT_EQ(kv[5].key, "x");
   EXPECT_EQ(kv[5].value.as_string(), "a=b");
@@ -171,6 +171,40 @@ TEST(AttributesTest, Errors) {
   EXPECT_FALSE(a.Add("b:bool=yes", err));
   EXPECT_FALSE(a.Add("ia:int[]=1,x", err));
   EXPECT_TRUE(a.view().empty());
+}
+
+TEST(AttributesTest, UnknownTypeIsAnErrorNamingTheTypes) {
+  AttributeList a;
+  std::string err;
+  EXPECT_FALSE(a.Add("n:integer=5", err));
+  EXPECT_EQ(err,
+            "--attr 'n:integer=5': unknown type 'integer' (types: string, int, double, bool, "
+            "string[], int[], double[], bool[]; a key that contains ':' needs one, as in "
+            "a:b:string=v)");
+  // A key containing ':' without a type reads as an unknown type, never as a string key.
+  EXPECT_FALSE(a.Add("url:x=y", err));
+  EXPECT_NE(err.find("unknown type 'x'"), std::string::npos) << err;
+  EXPECT_FALSE(a.Add("k:=v", err));
+  EXPECT_NE(err.find("unknown type ''"), std::string::npos) << err;
+  EXPECT_FALSE(a.Add(":string=v", err));
+  EXPECT_NE(err.find("empty key"), std::string::npos) << err;
+  EXPECT_TRUE(a.view().empty());
+}
+
+TEST(AttributesTest, KeysWithColonsTakeAnExplicitType) {
+  AttributeList a;
+  std::string err;
+  ASSERT_TRUE(a.Add("k8s:pod:name:string=web-1", err)) << err;
+  ASSERT_TRUE(a.Add("a:b:INT=7", err)) << err;    // types are case-insensitive
+  ASSERT_TRUE(a.Add("plain=x:int", err)) << err;  // ':' in the value is just text
+  const auto& kv = a.view();
+  ASSERT_EQ(kv.size(), 3u);
+  EXPECT_EQ(kv[0].key, "k8s:pod:name");
+  EXPECT_EQ(kv[0].value.as_string(), "web-1");
+  EXPECT_EQ(kv[1].key, "a:b");
+  EXPECT_EQ(kv[1].value.as_int(), 7);
+  EXPECT_EQ(kv[2].key, "plain");
+  EXPECT_EQ(kv[2].value.as_string(), "x:int");
 }
 
 int64_t Nanos(const trace::SystemTime& t) {

@@ -10,17 +10,22 @@
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "commands.h"
 #include "common.h"
+#include "final_flush.h"
 #include "otlp/core/internal/gzip.h"
 #include "otlp/core/version.h"
 #include "otlp/net/http_server.h"
 #include "span_count.h"
+#include "stop_signals.h"
 
 namespace otlp::cli {
 namespace {
@@ -55,12 +60,20 @@ const Command& TraceCommand() {
             "at full speed or paced to --rate spans/s in total; the spans go through a\n"
             "BatchSpanProcessor and the OTLP/HTTP exporter to the configured endpoint\n"
             "(OTEL_EXPORTER_OTLP_* or --endpoint; always_on sampling). Then everything is\n"
-            "flushed (bounded by the export timeout) and one line per metric is printed:\n"
+            "flushed, bounded by the export timeout (OTEL_EXPORTER_OTLP_TIMEOUT, 10 s; when 0,\n"
+            "OTEL_BSP_EXPORT_TIMEOUT, 30 s), and one line per metric is printed:\n"
             "  created/s         spans started and ended per second by the producers\n"
             "  exported/s        spans the collector accepted, over the whole run incl. flush\n"
-            "  dropped           processor drops (queue full) + exporter failures + rejections\n"
+            "  dropped           the others: processor drops (queue full), export failures,\n"
+            "                    rejections, and spans without an answer when the flush\n"
+            "                    stopped (unconfirmed); created = exported + dropped\n"
             "  producer ns/span  median over chunks of the producer's time per span\n"
-            "Exit status: 0; 1 when nothing was exported; 2 for bad usage.",
+            "SIGINT or SIGTERM ends the generation early; the flush and the summary follow\n"
+            "(with a line \"interrupted: ...\"). Another one during the flush cuts it short.\n"
+            "Queue and batch sizes: the flag, else OTEL_BSP_MAX_QUEUE_SIZE and\n"
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else the defaults below.\n"
+            "Exit status: 0; 1 when nothing was exported; 2 for bad usage; 128+N after the\n"
+            "summary when stopped by signal N (130 for SIGINT, 143 for SIGTERM).",
         .flags =
             {
                 {.name = "seconds", .value = "S", .help = "How long to generate (default 5)"},
@@ -72,7 +85,9 @@ const Command& TraceCommand() {
                 {.name = "queue",
                  .value = "Q",
                  .help = "Processor queue size per thread (default 65536)"},
-                {.name = "batch", .value = "B", .help = "Spans per export request (default 8192)"},
+                {.name = "batch",
+                 .value = "B",
+                 .help = "Spans per export request (default 8192, at most the queue)"},
                 {.name = "concurrency",
                  .value = "C",
                  .help = "Export requests in flight (default 1)"},
@@ -153,13 +168,40 @@ std::string Rate(double count, double seconds) {
 
 // ---- bench trace ----
 
+// The bench's own batch defaults: larger than the SDK's, so that one exporter keeps up with
+// producers running at full speed.
+constexpr size_t kBenchQueue = 65536;  // per producing thread
+constexpr size_t kBenchBatch = 8192;
+
+// The batch options of `bench trace`, with the project's precedence: a flag wins, then
+// OTEL_BSP_MAX_QUEUE_SIZE / OTEL_BSP_MAX_EXPORT_BATCH_SIZE (left unset here, so that the
+// processor reads them from `env` and warns about invalid values as everywhere), then the bench
+// defaults. The default batch is lowered to the queue size rather than warned about.
+void BenchBatchOptions(std::optional<uint64_t> queue_flag, std::optional<uint64_t> batch_flag,
+                       config::Reader& env, trace::BatchSpanProcessorOptions& out) {
+  if (queue_flag) {
+    out.max_queue_size = *queue_flag;
+  } else if (!env.GetRaw("OTEL_BSP_MAX_QUEUE_SIZE")) {
+    out.max_queue_size = kBenchQueue;
+  }
+  if (batch_flag) {
+    out.max_export_batch_size = *batch_flag;
+  } else if (!env.GetRaw("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")) {
+    std::optional<uint64_t> queue = out.max_queue_size;
+    if (!queue) {
+      if (auto q = env.GetInt("OTEL_BSP_MAX_QUEUE_SIZE")) queue = static_cast<uint64_t>(*q);
+    }
+    out.max_export_batch_size = queue ? std::min<uint64_t>(kBenchBatch, *queue) : kBenchBatch;
+  }
+}
+
 int RunTrace(std::span<const std::string> args) {
   const Command& cmd = TraceCommand();
   ParsedFlags flags;
   if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
   std::string error;
   double seconds = 5, rate = 0;
-  uint64_t attrs = 5, threads = 1, queue = 65536, batch = 8192, concurrency = 1;
+  uint64_t attrs = 5, threads = 1, queue = 0, batch = 0, concurrency = 1;
   if (!SecondsFlag(flags, "seconds", seconds, error) ||
       !UnsignedFlag(flags, "attrs", 0, 128, attrs, error) ||
       !UnsignedFlag(flags, "threads", 1, 256, threads, error) ||
@@ -176,13 +218,24 @@ int RunTrace(std::span<const std::string> args) {
     }
   }
 
+  // From here SIGINT/SIGTERM are blocked in this thread and in every thread it starts (the
+  // SDK's, the producers); this thread takes them while it waits, below.
+  auto installed = StopSignals::Install();
+  if (!installed.ok()) {
+    PrintError(cmd, installed.status().message());
+    return 1;
+  }
+  StopSignals& stop = **installed;
+
+  config::Reader env;  // shared with Setup, which reports its warnings
   SetupOptions setup;
   if (!ApplyExportFlags(flags, setup, error)) return UsageError(cmd, error);
+  setup.env = &env;
   setup.traces_exporter = "otlp";
   setup.install_global = false;
   setup.sampler = trace::Sampler::AlwaysOn();
-  setup.batch.max_queue_size = queue;
-  setup.batch.max_export_batch_size = batch;
+  BenchBatchOptions(flags.Has("queue") ? std::optional(queue) : std::nullopt,
+                    flags.Has("batch") ? std::optional(batch) : std::nullopt, env, setup.batch);
   setup.otlp.max_concurrent_requests = concurrency;
   if (!setup.service_name) setup.service_name = "otlp-bench";
   std::unique_ptr<Sdk> sdk = SetupOrReport(cmd, std::move(setup));
@@ -220,6 +273,10 @@ int RunTrace(std::span<const std::string> args) {
       rate > 0 ? static_cast<size_t>(std::clamp(per_thread_rate / 200.0, 1.0, 1024.0)) : 1024;
   std::vector<uint64_t> created(threads, 0);
   std::vector<std::vector<uint32_t>> chunk_ns(threads);
+  // Set once the run ends early; paced producers wait on `pace_cv` so that it wakes them.
+  std::atomic<bool> stopping{false};
+  std::mutex pace_mu;
+  std::condition_variable pace_cv;
 
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline =
@@ -232,7 +289,7 @@ int RunTrace(std::span<const std::string> args) {
       uint64_t n = 0;
       while (true) {
         Clock::time_point t0 = Clock::now();
-        if (t0 >= deadline) break;
+        if (t0 >= deadline || stopping.load(std::memory_order_relaxed)) break;
         for (size_t i = 0; i < chunk; ++i) {
           trace::Span span = tracer.StartSpan("bench", std::span<const KeyValue>(kvs));
           span.End();
@@ -246,16 +303,37 @@ int RunTrace(std::span<const std::string> args) {
           auto due =
               start + std::chrono::duration_cast<Clock::duration>(
                           std::chrono::duration<double>(static_cast<double>(n) / per_thread_rate));
-          std::this_thread::sleep_until(std::min(due, deadline));
+          std::unique_lock<std::mutex> lock(pace_mu);
+          pace_cv.wait_until(lock, std::min(due, deadline),
+                             [&] { return stopping.load(std::memory_order_relaxed); });
         }
       }
       created[t] = n;
     });
   }
+
+  // The run lasts until the deadline or the first stop signal.
+  StopSignals::Event event;
+  do {
+    event = stop.Wait(deadline);
+  } while (event == StopSignals::Event::kNotified);
+  const int generation_signal = event == StopSignals::Event::kSignal ? stop.last_signal() : 0;
+  {
+    std::lock_guard<std::mutex> lock(pace_mu);
+    stopping.store(true, std::memory_order_relaxed);
+  }
+  pace_cv.notify_all();
   for (std::thread& w : workers) w.join();
   const double gen_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (generation_signal != 0) {
+    std::fprintf(stderr,
+                 "otlp bench trace: %s: generation stopped after %.2f s; flushing for up to "
+                 "%.3g s (SIGINT or SIGTERM again: stop now)\n",
+                 SignalName(generation_signal).c_str(), gen_seconds,
+                 std::chrono::duration<double>(sdk->shutdown_timeout()).count());
+  }
 
-  sdk->Shutdown();  // flushes, bounded by the export timeout
+  const FlushOutcome flush = FinalFlush(*sdk, &stop);
   const double total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   uint64_t total_created = 0;
@@ -270,24 +348,44 @@ int RunTrace(std::span<const std::string> args) {
                      all.end());
     median = all[all.size() / 2];
   }
-  const exporter::ExporterStats es = sdk->otlp_exporter()->stats();
-  const trace::BatchSpanProcessorStats ps = sdk->batch_processor()->stats();
-  const uint64_t dropped = ps.spans_dropped + es.spans_failed + es.spans_rejected;
+  const DeliveryCounts counts = CountDelivery(*sdk, total_created);
+  const uint64_t requests = sdk->otlp_exporter()->stats().requests;
 
   std::printf("created/s: %s (%" PRIu64 " spans in %.2f s)\n",
               Rate(static_cast<double>(total_created), gen_seconds).c_str(), total_created,
               gen_seconds);
   std::printf("exported/s: %s (%" PRIu64 " spans accepted in %.2f s incl. flush, %" PRIu64
               " requests)\n",
-              Rate(static_cast<double>(es.spans_exported), total_seconds).c_str(),
-              es.spans_exported, total_seconds, es.requests);
+              Rate(static_cast<double>(counts.exported), total_seconds).c_str(), counts.exported,
+              total_seconds, requests);
+  std::string unconfirmed;
+  if (counts.unconfirmed > 0) unconfirmed = ", unconfirmed " + std::to_string(counts.unconfirmed);
   std::printf("dropped: %" PRIu64 " (processor %" PRIu64 ", export failures %" PRIu64
-              ", rejected %" PRIu64 ")\n",
-              dropped, ps.spans_dropped, es.spans_failed, es.spans_rejected);
+              ", rejected %" PRIu64 "%s)\n",
+              counts.not_exported(), counts.dropped, counts.failed, counts.rejected,
+              unconfirmed.c_str());
   std::printf("producer ns/span: %" PRIu32 " (median of %zu chunks of %zu spans)\n", median,
               all.size(), chunk);
+  if (generation_signal != 0 || flush.signal != 0) {
+    std::string line = "interrupted: ";
+    if (generation_signal != 0) line += SignalName(generation_signal) + " stopped the generation";
+    if (flush.signal != 0) {
+      if (generation_signal != 0) line += "; ";
+      line += SignalName(flush.signal) + " cut the flush short";
+    }
+    std::printf("%s\n", line.c_str());
+  } else if (!flush.clean()) {
+    std::printf("flush: stopped at its bound of %.3g s\n",
+                std::chrono::duration<double>(flush.bound).count());
+  }
   std::fflush(stdout);
-  return total_created > 0 && es.spans_exported == 0 ? 1 : 0;
+
+  int exit_code = total_created > 0 && counts.exported == 0 ? 1 : 0;
+  if (generation_signal != 0 || flush.signal != 0) {
+    exit_code = 128 + (generation_signal != 0 ? generation_signal : flush.signal);
+  }
+  if (!flush.clean()) ExitNow(exit_code);
+  return exit_code;
 }
 
 // ---- bench sink ----

@@ -14,7 +14,9 @@
 
 #include "commands.h"
 #include "common.h"
+#include "final_flush.h"
 #include "otlp/core/version.h"
+#include "stop_signals.h"
 
 extern char** environ;
 
@@ -44,7 +46,9 @@ const Command& ExecCommand() {
             "Exit status: the command's (128+N when killed by signal N); 127 when it is not\n"
             "found, 126 when it cannot be executed (both with an error span); 2 for bad usage.\n"
             "The export is flushed before exit, never waiting longer than the export timeout\n"
-            "(OTEL_EXPORTER_OTLP_TIMEOUT), also when the collector is down.",
+            "(OTEL_EXPORTER_OTLP_TIMEOUT, 10 s; when 0, OTEL_BSP_EXPORT_TIMEOUT, 30 s), also\n"
+            "when the collector is down or silent. SIGINT or SIGTERM during that flush cuts it\n"
+            "short (the exit status stays the command's); spans not exported are reported.",
         .flags =
             {
                 {.name = "name", .value = "NAME", .help = "Span name (default: CMD's basename)"},
@@ -75,11 +79,6 @@ const Command& ExecCommand() {
 }
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-std::string SignalName(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
 
 std::string Basename(const std::string& path) {
   size_t slash = path.find_last_of('/');
@@ -220,7 +219,14 @@ int RunExec(std::span<const std::string> args) {
     }
   }
   span.End();
-  sdk->Shutdown();
+
+  // SIGINT/SIGTERM stay blocked in every thread; from here on they cut the flush short (in
+  // the wait above they were only forwarded to the command).
+  auto stop = StopSignals::Install();
+  if (!stop.ok()) PrintError(cmd, "warning: " + stop.status().message());
+  const FlushOutcome flush = FinalFlush(*sdk, stop.ok() ? stop->get() : nullptr);
+  ReportUndelivered(cmd, flush, CountDelivery(*sdk, span.GetContext().IsSampled() ? 1 : 0));
+  if (!flush.clean()) ExitNow(exit_code);
   return exit_code;
 }
 

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "final_flush.h"
 #include "otlp/core/version.h"
 
 namespace otlp::cli {
@@ -21,13 +22,15 @@ const Command& SpanCommand() {
             "environment variable (with --tracestate / TRACESTATE); an invalid one starts a new\n"
             "trace with a warning. The new span's traceparent (00-<trace>-<span>-<flags>) is\n"
             "printed on stdout (with OTEL_SDK_DISABLED=true: the parent's, or nothing).\n"
-            "The export is flushed before exit, bounded by the export\n"
-            "timeout (OTEL_EXPORTER_OTLP_TIMEOUT); an export failure is a warning, not an\n"
-            "error. Exit status: 0, or 2 for bad usage.\n"
+            "The export is flushed before exit, bounded by the export timeout\n"
+            "(OTEL_EXPORTER_OTLP_TIMEOUT, 10 s; when 0, OTEL_BSP_EXPORT_TIMEOUT, 30 s); a span\n"
+            "not exported is a warning, not an error. Exit status: 0, or 2 for bad usage.\n"
             "\n"
             "Attribute values (--attr) are strings unless typed:\n"
             "  k=v  k:string=v  k:int=5  k:double=1.5  k:bool=true\n"
             "  k:int[]=1,2  k:double[]=1.5,2  k:bool[]=true,false  k:string[]=a,b\n"
+            "The text after the last ':' of the key is its type (one of those above, any\n"
+            "case); so a key that contains ':' needs one: url:path:string=/x sets url:path.\n"
             "Times (--start, --end): Unix seconds with an optional fraction ($(date +%s.%N)),\n"
             "an integer with a unit (1714564800123ms; ns, us, ms, s), or RFC 3339\n"
             "(2024-05-01T12:00:00.5Z, 2024-05-01T14:00:00+02:00). Default: now.",
@@ -146,7 +149,9 @@ int RunSpan(std::span<const std::string> args) {
     std::fputs(traceparent.c_str(), stdout);
   }
   std::fflush(stdout);
-  sdk->Shutdown();
+  const FlushOutcome flush = FinalFlush(*sdk, nullptr);
+  ReportUndelivered(cmd, flush, CountDelivery(*sdk, span.GetContext().IsSampled() ? 1 : 0));
+  if (!flush.clean()) ExitNow(0);
   return 0;
 }
 

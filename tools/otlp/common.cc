@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -252,27 +253,25 @@ bool AttributeList::Add(std::string_view text, std::string& error) {
   }
   std::string_view key = text.substr(0, eq);
   std::string_view value = text.substr(eq + 1);
-  std::string type = "string";
-  if (size_t colon = key.rfind(':'); colon != std::string_view::npos) {
-    std::string t = Lower(key.substr(colon + 1));
-    static constexpr std::string_view kTypes[] = {"string",   "int",   "double",   "bool",
-                                                  "string[]", "int[]", "double[]", "bool[]"};
-    for (std::string_view k : kTypes) {
-      if (t == k) {
-        type = t;
-        key = key.substr(0, colon);
-        break;
-      }
-    }
-  }
-  if (key.empty()) {
-    error = "--attr '" + Printable(text) + "': empty key";
-    return false;
-  }
   auto bad = [&](std::string_view what) {
     error = "--attr '" + Printable(text) + "': " + std::string(what);
     return false;
   };
+  // The text after the key's last ':' is always its type: a misspelt type is an error, never
+  // silently part of a string key.
+  std::string type = "string";
+  if (size_t colon = key.rfind(':'); colon != std::string_view::npos) {
+    type = Lower(key.substr(colon + 1));
+    static constexpr std::string_view kTypes[] = {"string",   "int",   "double",   "bool",
+                                                  "string[]", "int[]", "double[]", "bool[]"};
+    if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) {
+      return bad("unknown type '" + Printable(key.substr(colon + 1)) +
+                 "' (types: string, int, double, bool, string[], int[], double[], bool[]; a key "
+                 "that contains ':' needs one, as in a:b:string=v)");
+    }
+    key = key.substr(0, colon);
+  }
+  if (key.empty()) return bad("empty key");
   if (type == "string") {
     AddString(key, value);
   } else if (type == "int") {

@@ -48,8 +48,9 @@ bool ParseSpanKind(std::string_view text, trace::SpanKind& out);
 //   k:double=1.5    double (finite)
 //   k:bool=true     true or false
 //   k:int[]=1,2,3   arrays: int[], double[], bool[], string[] (comma-separated, no escaping)
-// A ':type' suffix that is not one of these is part of the key ("http:x=1" is the string key
-// "http:x"). Keys must not be empty.
+// The text after the key's last ':' is always the type (case-insensitive); any other type is an
+// error, so a key containing ':' needs an explicit one ("http:x:string=1" is the key "http:x";
+// "http:x=1" and "n:integer=5" are errors). Keys must not be empty.
 class AttributeList {
  public:
   bool Add(std::string_view text, std::string& error);
