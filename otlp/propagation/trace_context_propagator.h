@@ -10,6 +10,8 @@
 // (later versions may append fields; only the sampled flag is kept for them); version ff,
 // uppercase hex, wrong lengths and all-zero ids are invalid. An invalid traceparent yields no
 // span context and the tracestate is then ignored. Leading and trailing OWS is tolerated.
+// The tracestate is parsed by TraceState::FromHeader (Trace Context Level 2 keys; a repeated key
+// is kept, an unparseable header dropped).
 //
 // Thread-safety: immutable; Inject/Extract may be called from any thread concurrently.
 #pragma once

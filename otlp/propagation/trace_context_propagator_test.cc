@@ -152,9 +152,24 @@ TEST(TraceContextPropagatorTest, ExtractReadsTracestate) {
 }
 
 TEST(TraceContextPropagatorTest, InvalidTracestateIsDroppedButTraceparentKept) {
-  Context ctx = ExtractFrom(kValid, "foo=1,foo=2");
+  Context ctx = ExtractFrom(kValid, "foo=1,FOO=2");
   EXPECT_TRUE(ctx.span_context().IsValid());
   EXPECT_TRUE(ctx.span_context().trace_state().empty());
+}
+
+TEST(TraceContextPropagatorTest, RepeatedTracestateKeyIsForwardedAsReceived) {
+  Context ctx = ExtractFrom(kValid, "foo=1,bar=2,foo=3");
+  EXPECT_EQ(ctx.span_context().trace_state().header(), "foo=1,bar=2,foo=3");
+  MapCarrier out;
+  TraceContextPropagator().Inject(ctx, out);  // traceparent unchanged: tracestate too (§3.4)
+  EXPECT_EQ(out.Get("traceparent"), kValid);
+  EXPECT_EQ(out.Get("tracestate"), "foo=1,bar=2,foo=3");
+}
+
+TEST(TraceContextPropagatorTest, Level2KeysAreExtracted) {
+  Context ctx = ExtractFrom(kValid, "0vendor=1,t@x@y=2,sys@=3");
+  EXPECT_EQ(ctx.span_context().trace_state().size(), 3u);
+  EXPECT_EQ(ctx.span_context().trace_state().Get("t@x@y"), "2");
 }
 
 TEST(TraceContextPropagatorTest, InvalidTraceparentIgnoresTracestate) {
@@ -182,7 +197,13 @@ TEST(TraceContextPropagatorTest, CombinedTracestateHeaders) {
   Context ctx = TraceContextPropagator().Extract(HeaderVectorCarrier(headers));
   EXPECT_EQ(ctx.span_context().trace_state().header(), "foo=1,bar=2");
 
-  headers.push_back({"tracestate", "foo=3"});  // duplicate key across headers
+  headers.push_back({"tracestate", "foo=3"});  // a key repeated across headers is kept
+  ctx = TraceContextPropagator().Extract(HeaderVectorCarrier(headers));
+  EXPECT_TRUE(ctx.span_context().IsValid());
+  EXPECT_EQ(ctx.span_context().trace_state().header(), "foo=1,bar=2,foo=3");
+  EXPECT_EQ(ctx.span_context().trace_state().Get("foo"), "1");
+
+  headers.push_back({"tracestate", "Bad=1"});  // one member that cannot be parsed: all goes
   ctx = TraceContextPropagator().Extract(HeaderVectorCarrier(headers));
   EXPECT_TRUE(ctx.span_context().IsValid());
   EXPECT_TRUE(ctx.span_context().trace_state().empty());
