@@ -83,13 +83,20 @@ class SpanId {
   std::array<uint8_t, kSize> b_{};
 };
 
-// W3C trace flags. Only the sampled bit (0x01) is defined today; others are kept as received.
+// W3C trace flags (Trace Context Level 2, §3.2.2.5). Two bits are defined:
+//   kSampled (0x01)  the caller may have recorded trace data;
+//   kRandom  (0x02)  the random-trace-id flag: at least the right-most 7 bytes of the trace id
+//                    are random. Set by the SDK on every trace it starts (its ids are random)
+//                    and inherited by every span of that trace, local or remote.
+// Other bits are kept as received on an extracted context, but a new span never carries them.
 class TraceFlags {
  public:
   static constexpr uint8_t kSampled = 0x01;
+  static constexpr uint8_t kRandom = 0x02;
   constexpr TraceFlags() noexcept = default;
   constexpr explicit TraceFlags(uint8_t v) noexcept : v_(v) {}
   constexpr bool IsSampled() const noexcept { return (v_ & kSampled) != 0; }
+  constexpr bool IsRandom() const noexcept { return (v_ & kRandom) != 0; }
   constexpr uint8_t value() const noexcept { return v_; }
   friend constexpr bool operator==(TraceFlags a, TraceFlags b) noexcept { return a.v_ == b.v_; }
 
@@ -176,6 +183,8 @@ class SpanContext {
   // Valid when both ids are non-zero.
   bool IsValid() const noexcept { return trace_id_.IsValid() && span_id_.IsValid(); }
   bool IsSampled() const noexcept { return flags_.IsSampled(); }
+  // The W3C random-trace-id flag (TraceFlags::kRandom).
+  bool IsRandom() const noexcept { return flags_.IsRandom(); }
   bool IsRemote() const noexcept { return is_remote_; }
   const TraceId& trace_id() const noexcept { return trace_id_; }
   const SpanId& span_id() const noexcept { return span_id_; }

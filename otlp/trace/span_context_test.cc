@@ -82,6 +82,23 @@ TEST(SpanContextTest, ToTraceparent) {
   EXPECT_EQ(SpanContext(sc.trace_id(), SpanId(), TraceFlags(1), false).ToTraceparent(), "");
 }
 
+TEST(TraceFlagsTest, SampledAndRandomBits) {
+  struct Case {
+    uint8_t value;
+    bool sampled, random;
+  } cases[] = {{0x00, false, false}, {0x01, true, false}, {0x02, false, true},
+               {0x03, true, true},   {0x09, true, false}, {0xfe, false, true}};
+  for (const Case& c : cases) {
+    TraceFlags f(c.value);
+    EXPECT_EQ(f.IsSampled(), c.sampled) << int(c.value);
+    EXPECT_EQ(f.IsRandom(), c.random) << int(c.value);
+    SpanContext sc(*TraceId::FromHex(kTraceHex), *SpanId::FromHex(kSpanHex), f, false);
+    EXPECT_EQ(sc.IsSampled(), c.sampled);
+    EXPECT_EQ(sc.IsRandom(), c.random);
+  }
+  EXPECT_EQ(TraceFlags::kRandom, 0x02);
+}
+
 // ---- TraceState keys and values ----
 
 // Keys by the Level 2 grammar, key = ( lcalpha / DIGIT ) 0*255( keychar ) with `@` a keychar

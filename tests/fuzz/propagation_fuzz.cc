@@ -4,8 +4,9 @@
 // baggage, b3, x-b3-traceid, x-b3-spanid, x-b3-sampled, x-b3-flags, then a tracestate key and
 // value for TraceState::Set. Missing fields are empty. Beyond "no crash, no sanitizer report",
 // it checks that whatever is extracted re-injects and re-extracts to the same thing, that the
-// limits hold, and that TraceState::Set leaves its key once however often the parsed header
-// repeated it (W3C Trace Context Level 2 keeps a repeated key).
+// limits hold, that a span started under an extracted context keeps its trace id and its
+// random-trace-id flag (W3C Trace Context Level 2), and that TraceState::Set leaves its key once
+// however often the parsed header repeated it.
 //
 //   ./propagation_fuzz -runs=200000 tests/fuzz/corpus/propagation
 #include <cstddef>
@@ -22,6 +23,7 @@
 #include "otlp/propagation/composite_propagator.h"
 #include "otlp/propagation/global_propagator.h"
 #include "otlp/propagation/trace_context_propagator.h"
+#include "otlp/trace/provider.h"
 
 namespace {
 
@@ -99,6 +101,17 @@ void FuzzTraceContext(std::string_view traceparent, std::string_view tracestate)
   Context again = w3c.Extract(out);
   Check(again.span_context() == sc, "re-injected traceparent re-extracts to the same context");
 
+  // A span under the extracted context: same trace id, same random-trace-id flag, no unknown bit.
+  static const auto provider =
+      otlp::trace::TracerProvider::Create({.resource = otlp::trace::Resource()});
+  static otlp::trace::Tracer tracer = provider->GetTracer("propagation_fuzz");
+  otlp::trace::Span child = tracer.StartSpan("child", {.parent = ctx});
+  const SpanContext& cc = child.GetContext();
+  Check(cc.trace_id() == sc.trace_id(), "a child keeps the trace id");
+  Check(cc.IsRandom() == sc.IsRandom(), "a child keeps the random-trace-id flag");
+  Check(cc.IsSampled() == sc.IsSampled(), "the default sampler follows the parent");
+  Check((cc.trace_flags().value() & ~0x03) == 0, "a child carries no unknown flag");
+  Check(cc.trace_state() == sc.trace_state(), "a child keeps the tracestate");
 }
 
 void FuzzBaggage(std::string_view header) {
