@@ -59,8 +59,9 @@ std::optional<trace::SpanContext> ParseTraceparent(std::string_view tp) noexcept
     return std::nullopt;
   }
   if (!trace_id.IsValid() || !span_id.IsValid()) return std::nullopt;
-  // The meaning of the other flag bits in an unknown version is unknown: keep only "sampled".
-  if (version != "00") flags &= trace::TraceFlags::kSampled;
+  // A later version is additive, but of its flags only the bits this level defines are
+  // understood (sampled, and since Level 2 random-trace-id, which must go on with the trace id).
+  if (version != "00") flags &= trace::TraceFlags::kSampled | trace::TraceFlags::kRandom;
   return trace::SpanContext(trace_id, span_id, trace::TraceFlags(flags), /*is_remote=*/true);
 }
 

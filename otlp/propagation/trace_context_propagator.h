@@ -1,15 +1,22 @@
 // otlp/propagation/trace_context_propagator.h — the W3C Trace Context propagator
-// (`traceparent` and `tracestate` headers, https://www.w3.org/TR/trace-context/).
+// (`traceparent` and `tracestate` headers, https://www.w3.org/TR/trace-context-2/).
 //
 //   otlp::propagation::TraceContextPropagator w3c;
 //   w3c.Inject(ctx, carrier);                        // traceparent: 00-<trace>-<span>-<flags>
 //   otlp::trace::Context parent = w3c.Extract(carrier);
 //
-// Extraction follows the spec strictly: version 00 must be exactly 55 characters; versions
-// 01–fe are read from their first 55 characters when those are followed by '-' or the end
-// (later versions may append fields; only the sampled flag is kept for them); version ff,
-// uppercase hex, wrong lengths and all-zero ids are invalid. An invalid traceparent yields no
-// span context and the tracestate is then ignored. Leading and trailing OWS is tolerated.
+// Trace Context Level 2. Extraction follows the spec strictly: version 00 must be exactly 55
+// characters; versions 01–fe are read from their first 55 characters when those are followed by
+// '-' or the end (later versions may append fields; of their flags only the two this level
+// defines, sampled and random-trace-id, are kept); version ff, uppercase hex, wrong lengths and
+// all-zero ids are invalid. An invalid traceparent yields no span context and the tracestate is
+// then ignored. Leading and trailing OWS is tolerated. The tracestate is parsed by
+// TraceState::FromHeader (Level 2 keys; a repeated key is kept, an unparseable header dropped).
+//
+// Flags: a version-00 header's flags are kept as received, the random-trace-id bit (0x02)
+// included, so a span started under the extracted context carries that bit on (same trace id)
+// and Inject writes it; the SDK sets it on every trace it starts. Inject writes the context's
+// flags byte as it is.
 //
 // Thread-safety: immutable; Inject/Extract may be called from any thread concurrently.
 #pragma once

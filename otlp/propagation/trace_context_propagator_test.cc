@@ -5,6 +5,8 @@
 #include <string>
 
 #include "otlp/propagation/carriers.h"
+#include "otlp/trace/provider.h"
+#include "otlp/trace/tracer.h"
 
 namespace otlp::propagation {
 namespace {
@@ -59,10 +61,44 @@ TEST(ParseTraceparentTest, FutureVersionMayAppendFields) {
   EXPECT_TRUE(Accepted(cc + "-what-the-future-will-be-like"));
   EXPECT_FALSE(Accepted(cc + ".what-the-future-will-not-be-like"));
   EXPECT_FALSE(Accepted(cc + "what"));
-  auto sc = ParseTraceparent("01-" + std::string(kTrace) + "-" + std::string(kSpan) + "-03-x");
+  auto sc = ParseTraceparent("01-" + std::string(kTrace) + "-" + std::string(kSpan) + "-07-x");
   ASSERT_TRUE(sc);
-  EXPECT_EQ(sc->trace_flags().value(), 0x01);  // only "sampled" is understood in a later version
+  EXPECT_EQ(sc->trace_flags().value(), 0x03);  // sampled and random are understood, 0x04 not
   EXPECT_EQ(sc->trace_id().ToHex(), kTrace);
+}
+
+// The flags of a parsed traceparent under Level 2, beside what Level 1 kept.
+TEST(ParseTraceparentTest, FlagsByVersion) {
+  struct Case {
+    std::string version, flags, tail;
+    uint8_t level1;  // for the record
+    uint8_t level2;  // expected now
+  } cases[] = {
+      // Version 00: the byte as received (unchanged; 0x02 is now the random-trace-id flag).
+      {"00", "00", "", 0x00, 0x00},
+      {"00", "01", "", 0x01, 0x01},
+      {"00", "02", "", 0x02, 0x02},
+      {"00", "03", "", 0x03, 0x03},
+      {"00", "09", "", 0x09, 0x09},
+      {"00", "ff", "", 0xff, 0xff},
+      // Later versions: the bits this level defines. Level 1 knew only "sampled".
+      {"cc", "01", "", 0x01, 0x01},
+      {"cc", "00", "-x", 0x00, 0x00},
+      {"cc", "02", "", 0x00, 0x02},
+      {"cc", "03", "-what-the-future-will-be-like", 0x01, 0x03},
+      {"01", "ff", "-x", 0x01, 0x03},
+      {"fe", "06", "", 0x00, 0x02},
+      {"fe", "fd", "", 0x01, 0x01},
+  };
+  for (const Case& c : cases) {
+    const std::string tp = c.version + "-" + std::string(kTrace) + "-" + std::string(kSpan) + "-" +
+                           c.flags + c.tail;
+    auto sc = ParseTraceparent(tp);
+    ASSERT_TRUE(sc) << tp;
+    EXPECT_EQ(sc->trace_flags().value(), c.level2) << tp;
+    EXPECT_EQ(sc->IsRandom(), (c.level2 & trace::TraceFlags::kRandom) != 0) << tp;
+    EXPECT_EQ(sc->IsSampled(), (c.level2 & trace::TraceFlags::kSampled) != 0) << tp;
+  }
 }
 
 TEST(ParseTraceparentTest, FutureVersionStillChecksFields) {
@@ -152,9 +188,24 @@ TEST(TraceContextPropagatorTest, ExtractReadsTracestate) {
 }
 
 TEST(TraceContextPropagatorTest, InvalidTracestateIsDroppedButTraceparentKept) {
-  Context ctx = ExtractFrom(kValid, "foo=1,foo=2");
+  Context ctx = ExtractFrom(kValid, "foo=1,FOO=2");
   EXPECT_TRUE(ctx.span_context().IsValid());
   EXPECT_TRUE(ctx.span_context().trace_state().empty());
+}
+
+TEST(TraceContextPropagatorTest, RepeatedTracestateKeyIsForwardedAsReceived) {
+  Context ctx = ExtractFrom(kValid, "foo=1,bar=2,foo=3");
+  EXPECT_EQ(ctx.span_context().trace_state().header(), "foo=1,bar=2,foo=3");
+  MapCarrier out;
+  TraceContextPropagator().Inject(ctx, out);  // traceparent unchanged: tracestate too (§3.4)
+  EXPECT_EQ(out.Get("traceparent"), kValid);
+  EXPECT_EQ(out.Get("tracestate"), "foo=1,bar=2,foo=3");
+}
+
+TEST(TraceContextPropagatorTest, Level2KeysAreExtracted) {
+  Context ctx = ExtractFrom(kValid, "0vendor=1,t@x@y=2,sys@=3");
+  EXPECT_EQ(ctx.span_context().trace_state().size(), 3u);
+  EXPECT_EQ(ctx.span_context().trace_state().Get("t@x@y"), "2");
 }
 
 TEST(TraceContextPropagatorTest, InvalidTraceparentIgnoresTracestate) {
@@ -182,7 +233,13 @@ TEST(TraceContextPropagatorTest, CombinedTracestateHeaders) {
   Context ctx = TraceContextPropagator().Extract(HeaderVectorCarrier(headers));
   EXPECT_EQ(ctx.span_context().trace_state().header(), "foo=1,bar=2");
 
-  headers.push_back({"tracestate", "foo=3"});  // duplicate key across headers
+  headers.push_back({"tracestate", "foo=3"});  // a key repeated across headers is kept
+  ctx = TraceContextPropagator().Extract(HeaderVectorCarrier(headers));
+  EXPECT_TRUE(ctx.span_context().IsValid());
+  EXPECT_EQ(ctx.span_context().trace_state().header(), "foo=1,bar=2,foo=3");
+  EXPECT_EQ(ctx.span_context().trace_state().Get("foo"), "1");
+
+  headers.push_back({"tracestate", "Bad=1"});  // one member that cannot be parsed: all goes
   ctx = TraceContextPropagator().Extract(HeaderVectorCarrier(headers));
   EXPECT_TRUE(ctx.span_context().IsValid());
   EXPECT_TRUE(ctx.span_context().trace_state().empty());
@@ -226,6 +283,51 @@ TEST(TraceContextPropagatorTest, RoundTrip) {
   EXPECT_EQ(carrier.Get("tracestate"), "a=1,b=2");
   SpanContext back = p.Extract(carrier).span_context();
   EXPECT_EQ(back, SpanContext(*tid, *sid, trace::TraceFlags(0x03), true, sc.trace_state()));
+}
+
+TEST(TraceContextPropagatorTest, RandomFlagRoundTrips) {
+  for (uint8_t flags : {0x00, 0x01, 0x02, 0x03}) {
+    SpanContext sc(*trace::TraceId::FromHex(kTrace), *trace::SpanId::FromHex(kSpan),
+                   trace::TraceFlags(flags), /*is_remote=*/false);
+    MapCarrier carrier;
+    TraceContextPropagator().Inject(Context(sc), carrier);
+    const std::string want_tail = flags & trace::TraceFlags::kRandom
+                                      ? (flags & 1 ? "-03" : "-02")
+                                      : (flags & 1 ? "-01" : "-00");
+    EXPECT_EQ(carrier.Get("traceparent").substr(52), want_tail);
+    SpanContext back = TraceContextPropagator().Extract(carrier).span_context();
+    EXPECT_EQ(back.trace_flags().value(), flags);
+    EXPECT_EQ(back.IsRandom(), sc.IsRandom());
+  }
+}
+
+// A service between two hops: extract, start a span under the incoming context, inject for the
+// outgoing request. The random-trace-id flag goes on with the trace id, set or unset
+// (§3.2.2.5.2); a trace this SDK starts has it set.
+TEST(TraceContextPropagatorTest, RandomFlagFollowsTheTraceIdThroughASpan) {
+  auto provider = trace::TracerProvider::Create({.resource = trace::Resource()});
+  trace::Tracer tracer = provider->GetTracer("propagation-test");
+  TraceContextPropagator w3c;
+  struct Case {
+    std::string in_flags, out_flags;
+  } cases[] = {{"03", "03"}, {"01", "01"}, {"02", "02"}, {"00", "00"}, {"ff", "03"}};
+  for (const Case& c : cases) {
+    const std::string in = "00-" + std::string(kTrace) + "-" + std::string(kSpan) + "-" + c.in_flags;
+    MapCarrier incoming{{"traceparent", in}, {"tracestate", "foo=1,foo=2"}};
+    Context parent = w3c.Extract(incoming);
+    trace::Span server = tracer.StartSpan("server", {.parent = parent});
+    MapCarrier outgoing;
+    w3c.Inject(Context(server.GetContext()), outgoing);
+    const std::string out(outgoing.Get("traceparent"));
+    EXPECT_EQ(out.substr(3, 32), kTrace) << in;
+    EXPECT_NE(out.substr(36, 16), kSpan) << in;  // a new parent-id
+    EXPECT_EQ(out.substr(53), c.out_flags) << in;
+    EXPECT_EQ(outgoing.Get("tracestate"), "foo=1,foo=2") << in;
+  }
+  trace::Span root = tracer.StartSpan("root", {.root = true});
+  MapCarrier outgoing;
+  w3c.Inject(Context(root.GetContext()), outgoing);
+  EXPECT_EQ(outgoing.Get("traceparent").substr(53), "03");
 }
 
 TEST(TraceContextPropagatorTest, Fields) {

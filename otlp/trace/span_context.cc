@@ -102,15 +102,9 @@ std::string_view TrimOws(std::string_view s) noexcept {
 
 bool IsLcAlpha(char c) noexcept { return c >= 'a' && c <= 'z'; }
 bool IsDigit(char c) noexcept { return c >= '0' && c <= '9'; }
+// keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
 bool IsKeyChar(char c) noexcept {
-  return IsLcAlpha(c) || IsDigit(c) || c == '_' || c == '-' || c == '*' || c == '/';
-}
-
-// Checks `s` is `first` followed by at most max_len - 1 key characters.
-bool IsKeyPart(std::string_view s, size_t max_len, bool digit_first_ok) noexcept {
-  if (s.empty() || s.size() > max_len) return false;
-  if (!(IsLcAlpha(s[0]) || (digit_first_ok && IsDigit(s[0])))) return false;
-  return std::all_of(s.begin() + 1, s.end(), IsKeyChar);
+  return IsLcAlpha(c) || IsDigit(c) || c == '_' || c == '-' || c == '*' || c == '/' || c == '@';
 }
 
 size_t SerializedSize(const std::vector<KeyValue>& kvs) noexcept {
@@ -119,7 +113,7 @@ size_t SerializedSize(const std::vector<KeyValue>& kvs) noexcept {
   return n;
 }
 
-// W3C §3.3.1.5: when the list does not fit, entries longer than 128 characters go first, then
+// W3C §3.3.3.1: when the list does not fit, entries longer than 128 characters go first, then
 // entries from the end.
 void TruncateToFit(std::vector<KeyValue>& kvs, size_t max_chars) {
   constexpr size_t kLongEntry = 128;
@@ -140,12 +134,11 @@ void TruncateToFit(std::vector<KeyValue>& kvs, size_t max_chars) {
 
 }  // namespace
 
+// key = ( lcalpha / DIGIT ) 0*255( keychar )   (Level 2, §3.3.2.2.1)
 bool TraceState::IsValidKey(std::string_view key) noexcept {
-  size_t at = key.find('@');
-  if (at == std::string_view::npos) return IsKeyPart(key, kMaxKeySize, /*digit_first_ok=*/false);
-  // multi-tenant key: tenant-id "@" system-id
-  return IsKeyPart(key.substr(0, at), 241, /*digit_first_ok=*/true) &&
-         IsKeyPart(key.substr(at + 1), 14, /*digit_first_ok=*/false);
+  if (key.empty() || key.size() > kMaxKeySize) return false;
+  if (!IsLcAlpha(key[0]) && !IsDigit(key[0])) return false;
+  return std::all_of(key.begin() + 1, key.end(), IsKeyChar);
 }
 
 bool TraceState::IsValidValue(std::string_view value) noexcept {
@@ -156,7 +149,7 @@ bool TraceState::IsValidValue(std::string_view value) noexcept {
   return value.back() != ' ';
 }
 
-// Entries must already be valid and unique; an empty list gives the empty state.
+// Entries must already be valid; an empty list gives the empty state.
 TraceState TraceState::Build(
     const std::vector<std::pair<std::string_view, std::string_view>>& kvs) {
   if (kvs.empty()) return {};
@@ -191,10 +184,7 @@ TraceState TraceState::FromHeader(std::string_view header) noexcept {
         std::string_view key = member.substr(0, eq);
         std::string_view value = member.substr(eq + 1);
         if (!IsValidKey(key) || !IsValidValue(value)) return {};
-        for (const auto& kv : kvs) {
-          if (kv.first == key) return {};  // duplicated key: the whole header is invalid
-        }
-        kvs.emplace_back(key, value);
+        kvs.emplace_back(key, value);  // a repeated key included: see the header
       }
       if (comma == std::string_view::npos) break;
       header.remove_prefix(comma + 1);

@@ -83,13 +83,20 @@ class SpanId {
   std::array<uint8_t, kSize> b_{};
 };
 
-// W3C trace flags. Only the sampled bit (0x01) is defined today; others are kept as received.
+// W3C trace flags (Trace Context Level 2, §3.2.2.5). Two bits are defined:
+//   kSampled (0x01)  the caller may have recorded trace data;
+//   kRandom  (0x02)  the random-trace-id flag: at least the right-most 7 bytes of the trace id
+//                    are random. Set by the SDK on every trace it starts (its ids are random)
+//                    and inherited by every span of that trace, local or remote.
+// Other bits are kept as received on an extracted context, but a new span never carries them.
 class TraceFlags {
  public:
   static constexpr uint8_t kSampled = 0x01;
+  static constexpr uint8_t kRandom = 0x02;
   constexpr TraceFlags() noexcept = default;
   constexpr explicit TraceFlags(uint8_t v) noexcept : v_(v) {}
   constexpr bool IsSampled() const noexcept { return (v_ & kSampled) != 0; }
+  constexpr bool IsRandom() const noexcept { return (v_ & kRandom) != 0; }
   constexpr uint8_t value() const noexcept { return v_; }
   friend constexpr bool operator==(TraceFlags a, TraceFlags b) noexcept { return a.v_ == b.v_; }
 
@@ -97,24 +104,37 @@ class TraceFlags {
   uint8_t v_ = 0;
 };
 
-// W3C tracestate: an immutable ordered list of vendor key=value entries (at most 32).
-// Copies share storage; the empty state allocates nothing.
+// W3C tracestate (Trace Context Level 2, §3.3): an immutable ordered list of vendor key=value
+// entries (at most 32). Copies share storage; the empty state allocates nothing.
+//
+// Keys (§3.3.2.2.1): 1 to 256 characters; a lowercase letter or a digit, then lowercase letters,
+// digits and `_ - * / @` in any order ("0vendor", "tenant@", "a@b@c" are keys; Level 1's
+// tenant@system form with its 241/14 limits is gone). Values (§3.3.2.2.2): 1 to 256 printable
+// ASCII characters except `,` and `=`, not ending in a space.
 class TraceState {
  public:
   static constexpr size_t kMaxEntries = 32;
   static constexpr size_t kMaxKeySize = 256;
   static constexpr size_t kMaxValueSize = 256;
-  // W3C asks to propagate at least 512 characters. A parsed header that serializes longer is
-  // truncated to fit: entries longer than 128 characters are dropped first, then entries from the
-  // end (whole entries only).
+  // W3C asks to propagate at least 512 characters (§3.3.3.1). A parsed header that serializes
+  // longer is truncated to fit: entries longer than 128 characters are dropped first, then
+  // entries from the end (whole entries only).
   static constexpr size_t kMaxHeaderSize = 512;
 
   TraceState() noexcept = default;
 
-  // Parses a (possibly combined) tracestate header value following the W3C rules: list members
-  // are trimmed of OWS; empty members are skipped; a malformed member, a duplicated key or more
-  // than 32 members makes the whole header invalid (returns the empty state). The result is
-  // truncated to kMaxHeaderSize as described above.
+  // Parses a (possibly combined) tracestate header value:
+  // - list members are trimmed of OWS; empty and whitespace-only members are skipped (§3.3.2);
+  // - a member that is not key=value by the rules above, or more than 32 members, means the
+  //   header cannot be parsed: the whole header is discarded and the empty state returned
+  //   (§4.3 "A traceparent is received" allows this; a list this process half-invented is
+  //   not forwarded);
+  // - a key that appears more than once is kept as received, each occurrence in its place.
+  //   Keeping keys unique is the sender's duty (§3.5): a receiver MAY drop duplicates it did not
+  //   write but need not, and a tracestate forwarded under an unchanged traceparent must not
+  //   change (§3.4). (Level 1 discarded the whole header.) Get() finds the first, left-most
+  //   occurrence; Set() and Delete() act on all of them.
+  // The result is truncated to kMaxHeaderSize as described above.
   static TraceState FromHeader(std::string_view header) noexcept;
   static bool IsValidKey(std::string_view key) noexcept;
   static bool IsValidValue(std::string_view value) noexcept;
@@ -129,9 +149,11 @@ class TraceState {
   std::optional<std::string_view> Get(std::string_view key) const noexcept;
   std::vector<std::pair<std::string_view, std::string_view>> Entries() const;
 
-  // Returns a new state with `key` set (moved to the front, as W3C says for updates). Invalid
-  // key or value returns *this unchanged. When already at 32 entries the last one is dropped.
+  // Returns a new state with `key` set once, at the front (§3.5: an added or updated key moves
+  // left and is never left present twice; every earlier occurrence goes). Invalid key or value
+  // returns *this unchanged. When that leaves 33 entries the last one is dropped.
   TraceState Set(std::string_view key, std::string_view value) const;
+  // Returns a new state without any entry for `key`.
   TraceState Delete(std::string_view key) const;
 
   friend bool operator==(const TraceState& a, const TraceState& b) noexcept {
@@ -141,7 +163,7 @@ class TraceState {
  private:
   struct Impl;
   explicit TraceState(std::shared_ptr<const Impl> impl) noexcept : impl_(std::move(impl)) {}
-  // From entries already known to be valid and unique.
+  // From entries already known to be valid.
   static TraceState Build(const std::vector<std::pair<std::string_view, std::string_view>>& kvs);
   std::shared_ptr<const Impl> impl_;
 };
@@ -161,6 +183,8 @@ class SpanContext {
   // Valid when both ids are non-zero.
   bool IsValid() const noexcept { return trace_id_.IsValid() && span_id_.IsValid(); }
   bool IsSampled() const noexcept { return flags_.IsSampled(); }
+  // The W3C random-trace-id flag (TraceFlags::kRandom).
+  bool IsRandom() const noexcept { return flags_.IsRandom(); }
   bool IsRemote() const noexcept { return is_remote_; }
   const TraceId& trace_id() const noexcept { return trace_id_; }
   const SpanId& span_id() const noexcept { return span_id_; }

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace otlp::trace {
 namespace {
@@ -80,31 +82,81 @@ TEST(SpanContextTest, ToTraceparent) {
   EXPECT_EQ(SpanContext(sc.trace_id(), SpanId(), TraceFlags(1), false).ToTraceparent(), "");
 }
 
-// ---- TraceState keys and values ----
-
-TEST(TraceStateTest, ValidKeys) {
-  EXPECT_TRUE(TraceState::IsValidKey("foo"));
-  EXPECT_TRUE(TraceState::IsValidKey("abcdefghijklmnopqrstuvwxyz0123456789_-*/"));
-  EXPECT_TRUE(TraceState::IsValidKey(std::string(256, 'z')));
-  EXPECT_TRUE(TraceState::IsValidKey("tenant@system"));
-  EXPECT_TRUE(TraceState::IsValidKey("0tenant@sys"));  // tenant may start with a digit
-  EXPECT_TRUE(TraceState::IsValidKey(std::string(241, 't') + "@" + std::string(14, 's')));
+TEST(TraceFlagsTest, SampledAndRandomBits) {
+  struct Case {
+    uint8_t value;
+    bool sampled, random;
+  } cases[] = {{0x00, false, false}, {0x01, true, false}, {0x02, false, true},
+               {0x03, true, true},   {0x09, true, false}, {0xfe, false, true}};
+  for (const Case& c : cases) {
+    TraceFlags f(c.value);
+    EXPECT_EQ(f.IsSampled(), c.sampled) << int(c.value);
+    EXPECT_EQ(f.IsRandom(), c.random) << int(c.value);
+    SpanContext sc(*TraceId::FromHex(kTraceHex), *SpanId::FromHex(kSpanHex), f, false);
+    EXPECT_EQ(sc.IsSampled(), c.sampled);
+    EXPECT_EQ(sc.IsRandom(), c.random);
+  }
+  EXPECT_EQ(TraceFlags::kRandom, 0x02);
 }
 
-TEST(TraceStateTest, InvalidKeys) {
-  EXPECT_FALSE(TraceState::IsValidKey(""));
-  EXPECT_FALSE(TraceState::IsValidKey(std::string(257, 'z')));
-  EXPECT_FALSE(TraceState::IsValidKey("Foo"));
-  EXPECT_FALSE(TraceState::IsValidKey("0foo"));  // simple key starts with lcalpha
-  EXPECT_FALSE(TraceState::IsValidKey("foo.bar"));
-  EXPECT_FALSE(TraceState::IsValidKey("foo "));
-  EXPECT_FALSE(TraceState::IsValidKey("foo@"));
-  EXPECT_FALSE(TraceState::IsValidKey("@foo"));
-  EXPECT_FALSE(TraceState::IsValidKey("foo@@bar"));
-  EXPECT_FALSE(TraceState::IsValidKey("foo@bar@baz"));
-  EXPECT_FALSE(TraceState::IsValidKey("foo@0bar"));  // system-id starts with lcalpha
-  EXPECT_FALSE(TraceState::IsValidKey(std::string(242, 't') + "@" + std::string(14, 's')));
-  EXPECT_FALSE(TraceState::IsValidKey(std::string(241, 't') + "@" + std::string(15, 's')));
+// ---- TraceState keys and values ----
+
+// Keys by the Level 2 grammar, key = ( lcalpha / DIGIT ) 0*255( keychar ) with `@` a keychar
+// (§3.3.2.2.1), beside what Level 1 (simple-key / tenant-id "@" system-id) said of the same key.
+struct KeyCase {
+  std::string key;
+  bool level1;  // valid under Level 1 (for the record: not what this code implements)
+  bool level2;  // valid now
+};
+
+std::vector<KeyCase> KeyCases() {
+  const std::string t241(241, 't'), s14(14, 's');
+  return {
+      // Unchanged.
+      {"foo", true, true},
+      {"abcdefghijklmnopqrstuvwxyz0123456789_-*/", true, true},
+      {std::string(256, 'z'), true, true},
+      {"tenant@system", true, true},
+      {"0tenant@sys", true, true},
+      {t241 + "@" + s14, true, true},
+      {"", false, false},
+      {std::string(257, 'z'), false, false},
+      {"Foo", false, false},
+      {"foo@Bar", false, false},
+      {"foo.bar", false, false},
+      {"foo ", false, false},
+      {"@foo", false, false},
+      {"_foo", false, false},
+      {"*", false, false},
+      {std::string(200, 't') + "@" + std::string(56, 's'), false, false},  // 257 characters
+      {std::string(242, 't') + "@" + s14, false, false},                  // 257 characters
+      {t241 + "@" + std::string(15, 's'), false, false},                  // 257 characters
+      // Level 1 rejected these; Level 2 keeps them.
+      {"0foo", false, true},       // a digit first in a key without `@`
+      {"9", false, true},          // a one-digit key
+      {"foo@", false, true},       // `@` last (Level 1: empty system-id)
+      {"foo@@bar", false, true},   // two `@`
+      {"foo@bar@baz", false, true},
+      {"foo@0bar", false, true},   // a digit after `@` (Level 1: system-id starts lcalpha)
+      {"foo@_bar", false, true},
+      {std::string(242, 't') + "@" + std::string(13, 's'), false, true},  // tenant past 241
+      {"t@" + std::string(15, 's'), false, true},                         // system past 14
+      {std::string(200, 't') + "@" + std::string(55, 's'), false, true},  // 256 characters
+      {std::string(255, 'z') + "@", false, true},
+  };
+}
+
+TEST(TraceStateTest, KeysFollowTheLevel2Grammar) {
+  int changed = 0;
+  for (const KeyCase& c : KeyCases()) {
+    EXPECT_EQ(TraceState::IsValidKey(c.key), c.level2) << "key '" << c.key << "'";
+    // The same verdict inside a header: a valid key is kept, an invalid one drops the header.
+    TraceState ts = TraceState::FromHeader("a=1," + c.key + "=v");
+    EXPECT_EQ(ts.Get(c.key) == std::optional<std::string_view>("v"), c.level2) << c.key;
+    EXPECT_EQ(ts.empty(), !c.level2) << c.key;
+    changed += c.level1 != c.level2;
+  }
+  EXPECT_EQ(changed, 11);  // the table keeps both kinds of rows
 }
 
 TEST(TraceStateTest, Values) {
@@ -148,46 +200,104 @@ TEST(TraceStateTest, ValueMayStartWithSpace) {
   EXPECT_EQ(ts.Get("foo"), " bar");
 }
 
-TEST(TraceStateTest, InvalidMemberDiscardsWholeHeader) {
-  EXPECT_TRUE(TraceState::FromHeader("foo=1,bar").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo=1,FOO=2").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo =1").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo=bar=baz").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo=,bar=3").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo@=1,bar=2").empty());
-  EXPECT_TRUE(TraceState::FromHeader("@foo=1,bar=2").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo@@bar=1,bar=2").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo@bar@baz=1,bar=2").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo=1,bar=" + std::string(257, 'v')).empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo=1," + std::string(257, 'z') + "=1").empty());
+// Whole headers: input → the parsed state's serialization under Level 2, beside what Level 1
+// gave ("" is the empty state: the whole header discarded).
+struct HeaderCase {
+  std::string input;
+  std::string level1;  // for the record: the result before Level 2
+  std::string level2;  // expected now
+};
+
+std::vector<HeaderCase> HeaderCases() {
+  const std::string k256(256, 'z'), v256(256, 'v');
+  return {
+      // Unchanged: valid lists, OWS and empty members.
+      {"rojo=00f067aa0ba902b7,congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+       "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"},
+      {" \t foo=1 \t , \t bar=2 \t ,,, \t ,", "foo=1,bar=2", "foo=1,bar=2"},
+      {"foo= bar", "foo= bar", "foo= bar"},  // leading spaces belong to the value
+      {"a@b=1,0t@sys=2", "a@b=1,0t@sys=2", "a@b=1,0t@sys=2"},
+      {"foo=1," + k256 + "=" + v256.substr(0, 200), "foo=1," + k256 + "=" + v256.substr(0, 200),
+       "foo=1," + k256 + "=" + v256.substr(0, 200)},
+      {Members(32), Members(32), Members(32)},
+      {"", "", ""},
+      {" , ,\t", "", ""},
+      // Unchanged: a member that cannot be parsed discards the whole header (§4.3), in both.
+      {"foo=1,bar", "", ""},             // no '='
+      {"foo=1,FOO=2", "", ""},           // uppercase key
+      {"foo =1", "", ""},                // space inside the member, before '='
+      {"foo=bar=baz", "", ""},           // '=' in the value
+      {"foo=,bar=3", "", ""},            // empty value
+      {"@foo=1,bar=2", "", ""},          // `@` first
+      {"foo=1,bar=" + std::string(257, 'v'), "", ""},
+      {"foo=1," + std::string(257, 'z') + "=1", "", ""},
+      {"foo=caf\xc3\xa9", "", ""},       // not ASCII
+      {Members(33), "", ""},             // 33 list-members
+      {Members(32) + ",k0=again", "", ""},  // 33 list-members, one a repeat
+      // Changed: keys Level 1 rejected are kept.
+      {"0vendor=1,bar=2", "", "0vendor=1,bar=2"},
+      {"foo@=1,bar=2", "", "foo@=1,bar=2"},
+      {"foo@@bar=1,bar=2", "", "foo@@bar=1,bar=2"},
+      {"foo@bar@baz=1,bar=2", "", "foo@bar@baz=1,bar=2"},
+      {"foo=1," + std::string(242, 't') + "@v=1", "", "foo=1," + std::string(242, 't') + "@v=1"},
+      {"foo=1,t@" + std::string(15, 'v') + "=1", "", "foo=1,t@" + std::string(15, 'v') + "=1"},
+      // Changed: a repeated key no longer discards the header; every occurrence is kept.
+      {"foo=1,foo=1", "", "foo=1,foo=1"},
+      {"foo=1,foo=2", "", "foo=1,foo=2"},
+      {"foo=1,bar=2,foo=3", "", "foo=1,bar=2,foo=3"},
+      {" foo=1 ,, foo=2 ", "", "foo=1,foo=2"},
+  };
 }
 
-TEST(TraceStateTest, DuplicateKeysDiscardHeader) {
-  EXPECT_TRUE(TraceState::FromHeader("foo=1,bar=2,foo=1").empty());
-  EXPECT_TRUE(TraceState::FromHeader("foo=1,foo=2").empty());
+TEST(TraceStateTest, HeadersParseByLevel2Rules) {
+  int changed = 0;
+  for (const HeaderCase& c : HeaderCases()) {
+    TraceState ts = TraceState::FromHeader(c.input);
+    EXPECT_EQ(ts.header(), c.level2) << "input '" << c.input << "'";
+    EXPECT_EQ(ts.empty(), c.level2.empty()) << c.input;
+    changed += c.level1 != c.level2;
+  }
+  EXPECT_EQ(changed, 10);
 }
 
-TEST(TraceStateTest, ThirtyTwoMembersKeptThirtyThreeDiscarded) {
-  TraceState ts = TraceState::FromHeader(Members(32));
+TEST(TraceStateTest, RepeatedKeysAreKeptAndSetLeavesOne) {
+  TraceState ts = TraceState::FromHeader("foo=1,bar=2,foo=3");
+  ASSERT_EQ(ts.size(), 3u);
+  EXPECT_EQ(ts.Get("foo"), "1");  // the left-most, most recent position
+  auto entries = ts.Entries();
+  EXPECT_EQ(entries[2].first, "foo");
+  EXPECT_EQ(entries[2].second, "3");
+  EXPECT_EQ(TraceState::FromHeader(ts.header()), ts);  // forwarded unchanged
+  // Adding or updating a key never leaves it present twice (§3.5).
+  EXPECT_EQ(ts.Set("foo", "9").header(), "foo=9,bar=2");
+  EXPECT_EQ(ts.Set("bar", "9").header(), "bar=9,foo=1,foo=3");
+  EXPECT_EQ(ts.Delete("foo").header(), "bar=2");
+}
+
+TEST(TraceStateTest, RepeatedKeysCountTowardTheLimits) {
+  // 32 members, all one key: kept; a 33rd is one too many.
+  std::string same;
+  for (int i = 0; i < 32; ++i) same += (i ? ",k=" : "k=") + std::to_string(i);
+  TraceState ts = TraceState::FromHeader(same);
   EXPECT_EQ(ts.size(), 32u);
-  EXPECT_EQ(ts.Get("k31"), "v31");
-  EXPECT_TRUE(TraceState::FromHeader(Members(33)).empty());
-  // Empty members do not count.
-  EXPECT_EQ(TraceState::FromHeader(Members(32) + ",,, ,").size(), 32u);
+  EXPECT_EQ(ts.Get("k"), "0");
+  EXPECT_TRUE(TraceState::FromHeader(same + ",k=32").empty());
+  // Truncation to 512 characters treats a repeat like any other entry.
+  std::string v200(200, 'v');
+  TraceState cut = TraceState::FromHeader("a=1,k=" + v200 + ",b=2,k=" + v200 + ",k=" + v200);
+  EXPECT_EQ(cut.header(), "a=1,k=" + v200 + ",b=2,k=" + v200);
 }
 
-TEST(TraceStateTest, LongestKeysAccepted) {
+TEST(TraceStateTest, LongestKeysAndValuesAccepted) {
   std::string k256(256, 'z');
   TraceState ts = TraceState::FromHeader("foo=1," + k256 + "=1");
   EXPECT_EQ(ts.Get(k256), "1");
-  std::string mt = std::string(241, 't') + "@" + std::string(14, 's');
-  EXPECT_EQ(TraceState::FromHeader("foo=1," + mt + "=1").Get(mt), "1");
-  EXPECT_TRUE(
-      TraceState::FromHeader("foo=1," + std::string(242, 't') + "@" + std::string(14, 's') + "=1")
-          .empty());
-  EXPECT_TRUE(
-      TraceState::FromHeader("foo=1," + std::string(241, 't') + "@" + std::string(15, 's') + "=1")
-          .empty());
+  std::string at256 = std::string(128, 't') + "@" + std::string(127, 's');
+  EXPECT_EQ(TraceState::FromHeader("foo=1," + at256 + "=1").Get(at256), "1");
+  EXPECT_TRUE(TraceState::FromHeader("foo=1," + at256 + "s=1").empty());  // 257
+  std::string v256(256, 'v');
+  EXPECT_EQ(TraceState::FromHeader("k=" + v256).Get("k"), v256);
+  EXPECT_TRUE(TraceState::FromHeader("k=" + v256 + "v").empty());
 }
 
 TEST(TraceStateTest, TruncatesLongHeadersLongEntriesFirst) {
@@ -234,7 +344,9 @@ TEST(TraceStateTest, SetPutsKeyFirst) {
 
 TEST(TraceStateTest, SetRejectsInvalid) {
   TraceState ts = TraceState::FromHeader("a=1");
+  EXPECT_EQ(ts.Set("0vendor@x@", "1").header(), "0vendor@x@=1,a=1");  // a Level 2 key
   EXPECT_EQ(ts.Set("Bad", "1"), ts);
+  EXPECT_EQ(ts.Set("@bad", "1"), ts);
   EXPECT_EQ(ts.Set("ok", "bad,value"), ts);
   EXPECT_EQ(ts.Set("ok", ""), ts);
 }

@@ -77,15 +77,24 @@ namespace {
   return parent != nullptr && parent->IsValid() ? parent : nullptr;
 }
 
-// The new span's ids: a new trace's, or a new span in the parent's trace.
-[[gnu::always_inline]] inline void NewIds(internal::IdRng& rng, const SpanContext* parent,
-                                          TraceId& trace_id, SpanId& span_id) noexcept {
+// The new span's W3C random-trace-id flag: set on a trace id NewIds drew (all of its bits are
+// random), the parent's on the parent's trace id (Trace Context Level 2, §3.2.2.5.2).
+[[gnu::always_inline]] inline uint8_t RandomFlag(const SpanContext* parent) noexcept {
+  return parent == nullptr ? TraceFlags::kRandom
+                           : parent->trace_flags().value() & TraceFlags::kRandom;
+}
+
+// The new span's ids: a new trace's, or a new span in the parent's trace. Returns
+// RandomFlag(parent), which each branch knows without a test.
+[[gnu::always_inline]] inline uint8_t NewIds(internal::IdRng& rng, const SpanContext* parent,
+                                             TraceId& trace_id, SpanId& span_id) noexcept {
   if (parent == nullptr) {
     internal::NewTraceAndSpanId(rng, trace_id, span_id);
-  } else {
-    trace_id = parent->trace_id();
-    span_id = internal::NewSpanId(rng);
+    return TraceFlags::kRandom;
   }
+  trace_id = parent->trace_id();
+  span_id = internal::NewSpanId(rng);
+  return parent->trace_flags().value() & TraceFlags::kRandom;
 }
 
 // Fills a record just taken from the pool; false (and the record released) when out of memory.
@@ -145,11 +154,11 @@ void Tracer::StartRecordingOrSampled(Span* out, internal::TracerHot* hot, std::s
   }
   TraceId trace_id;
   SpanId span_id;
-  NewIds(rng, parent, trace_id, span_id);
+  const uint8_t random = NewIds(rng, parent, trace_id, span_id);
   using SampleMode = internal::ProviderState::SampleMode;
   if (ps.sample_mode != SampleMode::kAll &&
       (ps.sample_mode == SampleMode::kNone || (parent != nullptr && !parent->IsSampled()))) {
-    return out->Fill(nullptr, trace_id, span_id, TraceFlags(0));
+    return out->Fill(nullptr, trace_id, span_id, TraceFlags(random));
   }
   internal::RecordPool& pool = internal::t_record_pool;
   SpanRecord* rec = pool.head;
@@ -168,7 +177,10 @@ void Tracer::StartRecordingOrSampled(Span* out, internal::TracerHot* hot, std::s
   rec->fast_attr_limit = ps.fast_attr_limit;
   PackedHeader& h = rec->h;
   h.name_len = static_cast<uint32_t>(name.size());
-  h.trace_flags = TraceFlags::kSampled;
+  // The flag again rather than `random`: not holding it in a register until here keeps this
+  // path within an instruction or two of what it was (callgrind).
+  const uint8_t flags = TraceFlags::kSampled | RandomFlag(parent);
+  h.trace_flags = flags;
   h.kind = static_cast<uint8_t>(options.kind);
   h.bits = parent != nullptr && parent->IsRemote() ? internal::kParentRemote : 0;
   h.trace_id = trace_id;
@@ -177,7 +189,7 @@ void Tracer::StartRecordingOrSampled(Span* out, internal::TracerHot* hot, std::s
   h.start = start;
   h.scope = &tracer->scope;
   h.resource = &ps.resource;
-  out->Fill(rec, trace_id, span_id, TraceFlags(TraceFlags::kSampled));
+  out->Fill(rec, trace_id, span_id, TraceFlags(flags));
 }
 
 void Tracer::StartWithAttributes(Span* out, internal::TracerHot* hot, std::string_view name,
@@ -197,7 +209,7 @@ void Tracer::StartGeneral(Span* out, internal::TracerHot* hot, std::string_view 
   TraceId trace_id;
   SpanId span_id;
   const SpanContext* parent = ParentOf(options);
-  NewIds(internal::ThreadRng(), parent, trace_id, span_id);
+  const uint8_t random = NewIds(internal::ThreadRng(), parent, trace_id, span_id);
   TraceState state = parent != nullptr ? parent->trace_state() : TraceState();
   using SampleMode = internal::ProviderState::SampleMode;
   SamplingDecision decision;
@@ -211,9 +223,10 @@ void Tracer::StartGeneral(Span* out, internal::TracerHot* hot, std::string_view 
   } else {
     decision = SampleCustom(*ps.sampler, parent, trace_id, name, options.kind, attributes, state);
   }
-  const uint8_t flags = decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0;
+  const uint8_t flags =
+      (decision == SamplingDecision::kRecordAndSample ? TraceFlags::kSampled : 0) | random;
   if (decision == SamplingDecision::kDrop) {
-    return out->Fill(nullptr, trace_id, span_id, TraceFlags(0), std::move(state));
+    return out->Fill(nullptr, trace_id, span_id, TraceFlags(flags), std::move(state));
   }
 
   const int64_t start = options.start_time

@@ -491,7 +491,7 @@ TEST(SpanTest, ExportsTypedAttributesAndPrintsTraceparent) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto tp = ParseTp(r.out);
   ASSERT_TRUE(tp) << r.out;
-  EXPECT_EQ(tp->flags, "01");
+  EXPECT_EQ(tp->flags, "03");  // sampled, and a random trace id (W3C Level 2)
   auto span = rx.WaitForSpan(tp->span_id);
   ASSERT_TRUE(span);
   EXPECT_EQ(span->trace_id, tp->trace_id);

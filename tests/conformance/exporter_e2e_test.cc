@@ -217,6 +217,9 @@ void AddResourceAndScope(ExpectedFields& x, const std::string& span, bool lib_sc
 ExpectedFields Expect(const Ids& ids) {
   ExpectedFields x;
   const std::string sampled_local = "257";  // sampled | 0x100 (is-remote known), local parent
+  // A trace this SDK started also has the W3C random-trace-id flag (0x02); the remote trace
+  // above came without it, so its spans do not get it.
+  const std::string sampled_random_local = "259";
 
   // server: remote parent from traceparent/tracestate; everything set.
   {
@@ -262,7 +265,7 @@ ExpectedFields Expect(const Ids& ids) {
     const std::string l = s + ".links";
     x.Add(l + "[0].traceId", Q(ids.root_trace));  // given at start, local, no tracestate
     x.Add(l + "[0].spanId", Q(ids.root));
-    x.Add(l + "[0].flags", sampled_local);
+    x.Add(l + "[0].flags", sampled_random_local);
     x.Add(l + "[1].traceId", Q(kLinkTrace));
     x.Add(l + "[1].spanId", Q(kLinkSpan));
     x.Add(l + "[1].traceState", Q(kLinkTraceState));
@@ -322,7 +325,7 @@ ExpectedFields Expect(const Ids& ids) {
     const std::string s = "span[root-consumer]";
     x.Add(s + ".traceId", Q(ids.root_trace));
     x.Add(s + ".spanId", Q(ids.root));
-    x.Add(s + ".flags", sampled_local);
+    x.Add(s + ".flags", sampled_random_local);
     x.Add(s + ".kind", "5");
     x.Add(s + ".startTimeUnixNano", Ns(0));
     x.Add(s + ".endTimeUnixNano", Ns(5));

@@ -3,8 +3,10 @@
 // The input is split at '\n' into header values, in this order: traceparent, tracestate,
 // baggage, b3, x-b3-traceid, x-b3-spanid, x-b3-sampled, x-b3-flags, then a tracestate key and
 // value for TraceState::Set. Missing fields are empty. Beyond "no crash, no sanitizer report",
-// it checks that whatever is extracted re-injects and re-extracts to the same thing, and that the
-// limits hold.
+// it checks that whatever is extracted re-injects and re-extracts to the same thing, that the
+// limits hold, that a span started under an extracted context keeps its trace id and its
+// random-trace-id flag (W3C Trace Context Level 2), and that TraceState::Set leaves its key once
+// however often the parsed header repeated it.
 //
 //   ./propagation_fuzz -runs=200000 tests/fuzz/corpus/propagation
 #include <cstddef>
@@ -21,6 +23,7 @@
 #include "otlp/propagation/composite_propagator.h"
 #include "otlp/propagation/global_propagator.h"
 #include "otlp/propagation/trace_context_propagator.h"
+#include "otlp/trace/provider.h"
 
 namespace {
 
@@ -55,8 +58,10 @@ void CheckTraceState(const TraceState& ts) {
   for (size_t i = 0; i < entries.size(); ++i) {
     Check(TraceState::IsValidKey(entries[i].first), "tracestate key valid");
     Check(TraceState::IsValidValue(entries[i].second), "tracestate value valid");
-    Check(ts.Get(entries[i].first) == entries[i].second, "tracestate Get finds the entry");
-    for (size_t j = 0; j < i; ++j) Check(entries[j].first != entries[i].first, "unique keys");
+    // A repeated key is kept (Level 2); Get finds its first occurrence.
+    size_t first = 0;
+    while (entries[first].first != entries[i].first) ++first;
+    Check(ts.Get(entries[i].first) == entries[first].second, "tracestate Get finds the first");
   }
   if (ts.header().size() <= TraceState::kMaxHeaderSize) {
     Check(TraceState::FromHeader(ts.header()) == ts, "tracestate header re-parses the same");
@@ -95,6 +100,18 @@ void FuzzTraceContext(std::string_view traceparent, std::string_view tracestate)
         "tracestate injected only when non-empty");
   Context again = w3c.Extract(out);
   Check(again.span_context() == sc, "re-injected traceparent re-extracts to the same context");
+
+  // A span under the extracted context: same trace id, same random-trace-id flag, no unknown bit.
+  static const auto provider =
+      otlp::trace::TracerProvider::Create({.resource = otlp::trace::Resource()});
+  static otlp::trace::Tracer tracer = provider->GetTracer("propagation_fuzz");
+  otlp::trace::Span child = tracer.StartSpan("child", {.parent = ctx});
+  const SpanContext& cc = child.GetContext();
+  Check(cc.trace_id() == sc.trace_id(), "a child keeps the trace id");
+  Check(cc.IsRandom() == sc.IsRandom(), "a child keeps the random-trace-id flag");
+  Check(cc.IsSampled() == sc.IsSampled(), "the default sampler follows the parent");
+  Check((cc.trace_flags().value() & ~0x03) == 0, "a child carries no unknown flag");
+  Check(cc.trace_state() == sc.trace_state(), "a child keeps the tracestate");
 }
 
 void FuzzBaggage(std::string_view header) {
@@ -171,7 +188,11 @@ void FuzzTraceStateSet(std::string_view base, std::string_view key, std::string_
   if (TraceState::IsValidKey(key) && TraceState::IsValidValue(value)) {
     Check(updated.Get(key) == value, "Set value is readable");
     Check(updated.Entries().front().first == key, "Set moves the key first");
+    size_t occurrences = 0;
+    for (const auto& kv : updated.Entries()) occurrences += kv.first == key;
+    Check(occurrences == 1, "Set leaves the key once");
     Check(!updated.Delete(key).Get(key), "Delete removes the key");
+    Check(!ts.Delete(key).Get(key), "Delete removes every occurrence");
   } else {
     Check(updated == ts, "invalid Set leaves the state unchanged");
   }

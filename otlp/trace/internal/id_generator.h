@@ -2,6 +2,9 @@
 // (getrandom) per thread, never all-zero. Ids need uniqueness and unpredictability across
 // processes, not cryptographic strength; seeding from the OS gives the former, and wyrand's
 // output passes the usual statistical batteries.
+// Every bit of a trace id is random, so the tracer marks the traces it starts with the W3C
+// random-trace-id flag (tracer.cc, NewIds): ids from a generator that is not random must not
+// get that flag.
 #pragma once
 
 #include <cstdint>
