@@ -10,6 +10,7 @@
 #include "otlp/core/log.h"
 #include "otlp/core/version.h"
 #include "otlp/exporter/otlp_encoder.h"
+#include "otlp/exporter/otlp_response.h"
 
 namespace otlp::exporter {
 namespace {
