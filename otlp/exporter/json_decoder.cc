@@ -96,6 +96,44 @@ class JsonRequestDecoder {
         budget_(limits.max_decoded_bytes),
         j_(body, {.max_depth = kStructureDepth + kDepthPerValue * limits.max_value_depth}) {}
 
+  // CountTraceRequestSpans: the syntax of the whole body, the structure down to "spans".
+  Result<uint64_t> Count() {
+    if (body_.size() > limits_.max_body_bytes) {
+      return otlp::Status(StatusCode::kResourceExhausted,
+                          "OTLP/JSON request refused: " +
+                              internal::BodyTooLarge(body_.size(), limits_.max_body_bytes));
+    }
+    uint64_t spans = 0;
+    // Members of an object; `key`'s value is read by `read`, the others skipped.
+    auto only = [&](std::string_view key, auto&& read) {
+      return Members([&](std::string_view k) { return k == key ? read() : j_.SkipValue(); });
+    };
+    auto each = [&](std::string_view key, auto&& read) {
+      return [&, key] {
+        if (j_.Null()) return true;
+        if (j_.Peek() != '[') return Expected("an array");
+        return j_.Array([&](size_t i) {
+          path_.Pop();
+          path_.Push(key, i);
+          if (!read()) return false;
+          path_.Pop();
+          path_.Push(key);
+          return true;
+        });
+      };
+    };
+    auto span = [&] {
+      ++spans;
+      return j_.SkipValue();
+    };
+    auto scope_spans = [&] { return only("spans", each("spans", span)); };
+    auto resource_spans = [&] { return only("scopeSpans", each("scopeSpans", scope_spans)); };
+    if (!only("resourceSpans", each("resourceSpans", resource_spans)) || !AtEnd()) {
+      return Failure();
+    }
+    return spans;
+  }
+
   Result<decoded::TraceRequest> Run() {
     if (body_.size() > limits_.max_body_bytes) {
       return otlp::Status(StatusCode::kResourceExhausted,
@@ -104,18 +142,19 @@ class JsonRequestDecoder {
     }
     decoded::TraceRequest request;
     request_ = &request;
-    if (!ReadRequest(request) || !AtEnd()) {
-      std::string message = code_ == StatusCode::kResourceExhausted
-                                ? "OTLP/JSON request refused: "
-                                : "invalid OTLP/JSON request: ";
-      if (const std::string path = path_.ToString(); !path.empty()) message += path + ": ";
-      message += j_.error() + " (" + j_.Location(j_.error_offset()) + ")";
-      return otlp::Status(code_, std::move(message));
-    }
+    if (!ReadRequest(request) || !AtEnd()) return Failure();
     return request;
   }
 
  private:
+  otlp::Status Failure() const {
+    std::string message = code_ == StatusCode::kResourceExhausted ? "OTLP/JSON request refused: "
+                                                                  : "invalid OTLP/JSON request: ";
+    if (const std::string path = path_.ToString(); !path.empty()) message += path + ": ";
+    message += j_.error() + " (" + j_.Location(j_.error_offset()) + ")";
+    return otlp::Status(code_, std::move(message));
+  }
+
   bool AtEnd() {
     if (j_.AtEnd()) return true;
     return j_.Fail("unexpected text after the request object");
@@ -523,6 +562,12 @@ class JsonRequestDecoder {
 };
 
 }  // namespace
+
+namespace internal {
+Result<uint64_t> CountSpansJson(std::string_view body, const DecodeLimits& limits) {
+  return JsonRequestDecoder(body, limits).Count();
+}
+}  // namespace internal
 
 Result<decoded::TraceRequest> DecodeTraceRequestJson(std::string_view body,
                                                      const DecodeLimits& limits) {

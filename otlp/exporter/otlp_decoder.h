@@ -197,4 +197,12 @@ OTLP_EXPORT Result<decoded::TraceRequest> DecodeTraceRequest(std::string_view bo
                                                             OtlpEncoding encoding, bool gzip,
                                                             const DecodeLimits& limits = {});
 
+// Counts the spans of a request (as received, like DecodeTraceRequest) without decoding them,
+// for receivers that only count (`otlp bench sink`), where decoding would cost several times
+// more. Checks less: protobuf framing down to the Span messages (lengths, wire types of the
+// request, ResourceSpans and ScopeSpans fields), JSON syntax of the whole body and its structure
+// down to the "spans" arrays; spans with invalid ids are counted too.
+OTLP_EXPORT Result<uint64_t> CountTraceRequestSpans(std::string_view body, OtlpEncoding encoding,
+                                                   bool gzip, const DecodeLimits& limits = {});
+
 }  // namespace otlp::exporter

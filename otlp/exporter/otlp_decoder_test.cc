@@ -584,5 +584,69 @@ TEST(DecodeJson, LimitsAreResourceExhausted) {
       StatusIs(StatusCode::kResourceExhausted, HasSubstr("max_decoded_bytes")));
 }
 
+// ---- counting
+
+TEST(CountSpans, CountsWhatTheDecoderWouldKeepPlusInvalidOnes) {
+  const std::string proto = RequestOf({SpanBody(), SpanBody(), Len(5, "no ids")}) +
+                            RequestOf({SpanBody()}) + Var(7, 1);
+  ASSERT_OK_AND_ASSIGN(uint64_t n, CountTraceRequestSpans(proto, OtlpEncoding::kProtobuf, false));
+  EXPECT_EQ(n, 4u);
+  const std::string json = R"({"x":{"spans":[{},{}]},"resourceSpans":[{"scopeSpans":[{"spans":[)"
+                           R"({"name":"a"},{}]},{"spans":null},{"spans":[]}]},{}]})";
+  ASSERT_OK_AND_ASSIGN(uint64_t m, CountTraceRequestSpans(json, OtlpEncoding::kJson, false));
+  EXPECT_EQ(m, 2u);
+  std::string gz;
+  ASSERT_OK(otlp::internal::GzipCompress(json, gz));
+  ASSERT_OK_AND_ASSIGN(uint64_t g, CountTraceRequestSpans(gz, OtlpEncoding::kJson, true));
+  EXPECT_EQ(g, 2u);
+}
+
+TEST(CountSpans, MalformedFramingAndSyntaxAreRefused) {
+  EXPECT_THAT(CountTraceRequestSpans(Len(1, Var(2, 1)), OtlpEncoding::kProtobuf, false),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("resource_spans.scope_spans: wire type 0 (varint), expected 2")));
+  EXPECT_THAT(CountTraceRequestSpans(B({0x0a, 0x05, 0x12}), OtlpEncoding::kProtobuf, false),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("truncated")));
+  EXPECT_THAT(CountTraceRequestSpans(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{]}]}]})",
+                                     OtlpEncoding::kJson, false),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("resourceSpans[0].scopeSpans[0].spans[0]: expected a member name")));
+  EXPECT_THAT(CountTraceRequestSpans("{} x", OtlpEncoding::kJson, false),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unexpected text")));
+  EXPECT_THAT(CountTraceRequestSpans("{}", OtlpEncoding::kJson, false, {.max_body_bytes = 1}),
+              StatusIs(StatusCode::kResourceExhausted));
+}
+
+// The inputs of the span counter that `otlp bench sink` had before this one.
+TEST(CountSpans, SinkCases) {
+  const std::string span = Len(5, "name");
+  const std::string scope_spans =
+      Len(1, Len(1, "scope")) + Len(2, span) + Len(2, span) + Len(3, "url");
+  const std::string resource = Var(2, 300) + Len(1, "resource");
+  const std::string resource_spans = Len(1, resource) + Len(2, scope_spans) + Len(2, Len(2, span));
+  const std::string request = Len(1, resource_spans) + Len(1, Len(2, scope_spans));
+  auto count = [](std::string_view body, OtlpEncoding e) {
+    return CountTraceRequestSpans(body, e, false);
+  };
+  constexpr auto kProto = OtlpEncoding::kProtobuf;
+  constexpr auto kJson = OtlpEncoding::kJson;
+  EXPECT_THAT(count(request, kProto), IsOkAndHolds(5u));
+  EXPECT_THAT(count("", kProto), IsOkAndHolds(0u));
+  EXPECT_THAT(count(request.substr(0, request.size() - 1), kProto),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(count(B({0x0b}), kProto), StatusIs(StatusCode::kInvalidArgument));  // group start
+  EXPECT_THAT(count(B({0x0a, 0x80}), kProto), StatusIs(StatusCode::kInvalidArgument));
+  const std::string json =
+      R"({"resourceSpans":[{"resource":{"attributes":[{"key":"spans","value":)"
+      R"({"stringValue":"[{not counted}]"}}]},"scopeSpans":[{"scope":{},"spans":[)"
+      R"({"name":"a \"]}\\","links":[{"spanId":"x"}]},{"name":"b"}]},)"
+      R"({"spans" : [ {"name":"c"} ]}]}]})";
+  EXPECT_THAT(count(json, kJson), IsOkAndHolds(3u));
+  EXPECT_THAT(count("{}", kJson), IsOkAndHolds(0u));
+  EXPECT_THAT(count(R"({"spans":[{})", kJson), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(count(R"({"spans":[}])", kJson), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(count(R"({"a":"unterminated)", kJson), StatusIs(StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace otlp::exporter

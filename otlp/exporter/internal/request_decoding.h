@@ -3,6 +3,7 @@
 // Internal: not an API.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,17 +19,21 @@ namespace otlp::exporter::internal {
 // path still names the place of the error.
 class DecodePath {
  public:
-  void Push(std::string_view name, size_t index) { entries_.push_back({name, index, true}); }
-  void Push(std::string_view name) { entries_.push_back({name, 0, false}); }
-  void Pop() noexcept { entries_.pop_back(); }
+  // Push and Pop run for every field a decoder reads: a fixed array, no allocation. Entries
+  // beyond kMaxEntries (deeply nested values) are counted but not recorded.
+  void Push(std::string_view name, size_t index) noexcept { Set({name, index, true}); }
+  void Push(std::string_view name) noexcept { Set({name, 0, false}); }
+  void Pop() noexcept { --size_; }
   // The path, then `field` when non-empty: "a[0].b.field".
   std::string ToString(std::string_view field = {}) const {
     std::string out;
-    for (const Entry& e : entries_) {
+    for (size_t i = 0; i < size_ && i < kMaxEntries; ++i) {
+      const Entry& e = entries_[i];
       if (!out.empty()) out += '.';
       out += e.name;
       if (e.indexed) out += "[" + std::to_string(e.index) + "]";
     }
+    if (size_ > kMaxEntries) out += ". ...";
     if (!field.empty()) {
       if (!out.empty()) out += '.';
       out += field;
@@ -42,7 +47,13 @@ class DecodePath {
     size_t index;
     bool indexed;
   };
-  std::vector<Entry> entries_;
+  static constexpr size_t kMaxEntries = 64;
+  void Set(const Entry& e) noexcept {
+    if (size_ < kMaxEntries) entries_[size_] = e;
+    ++size_;
+  }
+  std::array<Entry, kMaxEntries> entries_;
+  size_t size_ = 0;
 };
 
 // The estimated memory a decoded request may take (DecodeLimits::max_decoded_bytes).
@@ -90,5 +101,9 @@ inline std::string DecodedTooLarge(size_t limit) {
   return "the decoded request would take more than " + std::to_string(limit) +
          " bytes (DecodeLimits::max_decoded_bytes)";
 }
+
+// CountTraceRequestSpans on an uncompressed body (proto_decoder.cc, json_decoder.cc).
+Result<uint64_t> CountSpansProto(std::string_view body, const DecodeLimits& limits);
+Result<uint64_t> CountSpansJson(std::string_view body, const DecodeLimits& limits);
 
 }  // namespace otlp::exporter::internal
