@@ -97,10 +97,10 @@ class LogCapture {
 };
 
 struct Fixture {
-  explicit Fixture(PipelineOptions options = {.timeout = std::chrono::seconds(10),
-                                              .retry = {.max_attempts = 3,
-                                                        .initial_backoff = milliseconds(1)},
-                                              .synchronous = true}) {
+  explicit Fixture(PipelineOptions options = {
+                       .timeout = std::chrono::seconds(10),
+                       .retry = {.max_attempts = 3, .initial_backoff = milliseconds(1)},
+                       .synchronous = true}) {
     auto t = std::make_unique<ScriptedTransport>();
     transport = t.get();
     pipeline = std::make_unique<ExportPipeline>(options, std::move(t));

@@ -167,8 +167,7 @@ class JsonRequestDecoder {
     return budget_.Charge(bytes) || Exhausted(internal::DecodedTooLarge(limits_.max_decoded_bytes));
   }
   bool Expected(std::string_view what) {
-    return j_.Fail("expected " + std::string(what) + ", got " +
-                   JsonTypeName(j_.Peek()));
+    return j_.Fail("expected " + std::string(what) + ", got " + JsonTypeName(j_.Peek()));
   }
 
   // ---- members
@@ -242,7 +241,8 @@ class JsonRequestDecoder {
     std::string text;
     const size_t at = j_.offset();
     if (j_.Peek() == '"') {
-      if (!strings) return j_.Fail("expected an integer (OTLP/JSON enums are numbers), got a string");
+      if (!strings)
+        return j_.Fail("expected an integer (OTLP/JSON enums are numbers), got a string");
       if (!j_.String(text)) return false;
       token = text;
     } else if (j_.Peek() == '-' || (j_.Peek() >= '0' && j_.Peek() <= '9')) {
@@ -503,9 +503,8 @@ class JsonRequestDecoder {
     using KeyValueList = decoded::AnyValue::KeyValueList;
     std::string_view member;  // the value member seen (one at most)
     return Members([&](std::string_view key) {
-      static constexpr std::string_view kMembers[] = {"stringValue", "boolValue",
-                                                      "intValue",    "doubleValue",
-                                                      "arrayValue",  "kvlistValue",
+      static constexpr std::string_view kMembers[] = {"stringValue", "boolValue",  "intValue",
+                                                      "doubleValue", "arrayValue", "kvlistValue",
                                                       "bytesValue"};
       size_t which = 0;
       while (which < std::size(kMembers) && kMembers[which] != key) ++which;

@@ -323,7 +323,6 @@ TEST(EncodeJson, GroupsLikeProto) {
   EXPECT_EQ(out.find("\"name\":\"s1\""), out.rfind("\"name\":\"s1\""));  // one s1 scope group
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // JSON fast paths: plain strings copied whole, numbers written in 8-digit blocks, ids in hex by
 // byte pairs.

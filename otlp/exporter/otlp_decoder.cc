@@ -1,8 +1,9 @@
 // DecodeTraceRequest: the body as received, gzip included. Kept apart from the two decoders so
 // that they build without zlib (the fuzzing build has no network layer).
+#include "otlp/exporter/otlp_decoder.h"
+
 #include "otlp/core/internal/gzip.h"
 #include "otlp/exporter/internal/request_decoding.h"
-#include "otlp/exporter/otlp_decoder.h"
 
 namespace otlp::exporter {
 

@@ -114,14 +114,15 @@ struct Status {
 };
 
 struct Span {
-  trace::TraceId trace_id;        // valid (non-zero): spans without one are rejected
-  trace::SpanId span_id;          // valid (non-zero): spans without one are rejected
-  std::string trace_state;        // the W3C tracestate header, as received
-  trace::SpanId parent_span_id;   // all zero for a root span
-  uint32_t flags = 0;             // as Link::flags
+  trace::TraceId trace_id;       // valid (non-zero): spans without one are rejected
+  trace::SpanId span_id;         // valid (non-zero): spans without one are rejected
+  std::string trace_state;       // the W3C tracestate header, as received
+  trace::SpanId parent_span_id;  // all zero for a root span
+  uint32_t flags = 0;            // as Link::flags
   std::string name;
-  int32_t kind = 0;               // 0 unspecified, 1 internal, 2 server, 3 client, 4 producer,
-                                  // 5 consumer (other values are kept as received)
+  // 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer (other values are
+  // kept as received).
+  int32_t kind = 0;
   uint64_t start_time_unix_nano = 0;
   uint64_t end_time_unix_nano = 0;
   std::vector<KeyValue> attributes;
@@ -194,8 +195,8 @@ OTLP_EXPORT Result<decoded::TraceRequest> DecodeTraceRequestJson(std::string_vie
 // Decodes a body as received: inflated first when `gzip` (Content-Encoding: gzip), within
 // limits.max_body_bytes; corrupt gzip data is kInvalidArgument.
 OTLP_EXPORT Result<decoded::TraceRequest> DecodeTraceRequest(std::string_view body,
-                                                            OtlpEncoding encoding, bool gzip,
-                                                            const DecodeLimits& limits = {});
+                                                             OtlpEncoding encoding, bool gzip,
+                                                             const DecodeLimits& limits = {});
 
 // Counts the spans of a request (as received, like DecodeTraceRequest) without decoding them,
 // for receivers that only count (`otlp bench sink`), where decoding would cost several times
@@ -203,6 +204,6 @@ OTLP_EXPORT Result<decoded::TraceRequest> DecodeTraceRequest(std::string_view bo
 // request, ResourceSpans and ScopeSpans fields), JSON syntax of the whole body and its structure
 // down to the "spans" arrays; spans with invalid ids are counted too.
 OTLP_EXPORT Result<uint64_t> CountTraceRequestSpans(std::string_view body, OtlpEncoding encoding,
-                                                   bool gzip, const DecodeLimits& limits = {});
+                                                    bool gzip, const DecodeLimits& limits = {});
 
 }  // namespace otlp::exporter

@@ -58,8 +58,8 @@ std::vector<decoded::KeyValue> Expected(std::span<const KeyValue> kvs) {
 
 std::vector<decoded::KeyValue> Expected(const OwnedAttributes& attrs) {
   std::vector<decoded::KeyValue> out;
-  for (const auto& [key, value] : attrs) {
-    WithView(value, [&](const AttributeValue& v) { out.push_back({key, Expected(v)}); });
+  for (const auto& kv : attrs) {
+    WithView(kv.second, [&](const AttributeValue& v) { out.push_back({kv.first, Expected(v)}); });
   }
   return out;
 }
@@ -84,9 +84,8 @@ decoded::Span Expected(const SpanData& s) {
   d.dropped_events_count = s.dropped_events_count;
   for (const trace::LinkData& l : s.links) {
     d.links.push_back({l.context.trace_id(), l.context.span_id(),
-                       std::string(l.context.trace_state().header()),
-                       Expected(s.LinkAttributes(l)), l.dropped_attributes_count,
-                       SpanData::OtlpLinkFlags(l.context)});
+                       std::string(l.context.trace_state().header()), Expected(s.LinkAttributes(l)),
+                       l.dropped_attributes_count, SpanData::OtlpLinkFlags(l.context)});
   }
   d.dropped_links_count = s.dropped_links_count;
   d.status = {std::string(s.status_message), static_cast<int32_t>(s.status_code)};
@@ -98,7 +97,8 @@ decoded::Span Expected(const SpanData& s) {
 decoded::TraceRequest Expected(const std::vector<const SpanData*>& spans) {
   std::vector<const Resource*> resources;
   for (const SpanData* s : spans) {
-    if (s != nullptr && std::find(resources.begin(), resources.end(), s->resource) == resources.end()) {
+    if (s != nullptr &&
+        std::find(resources.begin(), resources.end(), s->resource) == resources.end()) {
       resources.push_back(s->resource);
     }
   }
@@ -149,8 +149,8 @@ void ExpectSame(const decoded::TraceRequest& got, const decoded::TraceRequest& w
       ASSERT_EQ(gs.spans.size(), ws.spans.size()) << "resource " << i << " scope " << k;
       for (size_t n = 0; n < ws.spans.size(); ++n) {
         if (!(gs.spans[n] == ws.spans[n])) {
-          ADD_FAILURE() << "resource " << i << " scope " << k << " span " << n
-                        << " differs (name '" << ws.spans[n].name << "')";
+          ADD_FAILURE() << "resource " << i << " scope " << k << " span " << n << " differs (name '"
+                        << ws.spans[n].name << "')";
           return;
         }
       }

@@ -84,8 +84,12 @@ const decoded::Span& OnlySpan(const TraceRequest& r) {
   return r.resource_spans[0].scope_spans[0].spans[0];
 }
 
-AnyValue Str(std::string s) { return AnyValue{std::move(s)}; }
-AnyValue Int(int64_t v) { return AnyValue{v}; }
+AnyValue Str(std::string s) {
+  return AnyValue{std::move(s)};
+}
+AnyValue Int(int64_t v) {
+  return AnyValue{v};
+}
 
 TEST(DecodeProto, EveryField) {
   // Resource attributes (field 1), one of each AnyValue kind.
@@ -97,8 +101,9 @@ TEST(DecodeProto, EveryField) {
       Len(1, KeyValue("kv", Len(6, Len(1, KeyValue("in", Var(2, 0)))))) +
       Len(1, KeyValue("by", Len(7, B({0, 1, 0xff})))) + Len(1, KeyValue("none", ""));
   const std::string span =
-      Len(1, TidBytes()) + Len(2, SidBytes()) + Len(3, "k=v") + Len(4, B({1, 2, 3, 4, 5, 6, 7, 8})) +
-      Len(5, "name") + Var(6, 3) + Fix64(7, 1700000000000000001) + Fix64(8, 1700000000000000002) +
+      Len(1, TidBytes()) + Len(2, SidBytes()) + Len(3, "k=v") +
+      Len(4, B({1, 2, 3, 4, 5, 6, 7, 8})) + Len(5, "name") + Var(6, 3) +
+      Fix64(7, 1700000000000000001) + Fix64(8, 1700000000000000002) +
       Len(9, KeyValue("s", Len(1, "v"))) + Var(10, 4) +
       Len(11, Fix64(1, 5) + Len(2, "ev") + Len(3, KeyValue("e", Var(3, 9))) + Var(4, 6)) +
       Var(12, 7) +
@@ -106,8 +111,8 @@ TEST(DecodeProto, EveryField) {
                   Len(4, KeyValue("l", Var(2, 1))) + Var(5, 8) + Fix32(6, 0x301)) +
       Var(14, 9) + Len(15, Len(2, "boom") + Var(3, 2)) + Fix32(16, 0x101);
   const std::string resource = resource_attrs + Var(2, 11);
-  const std::string scope = Len(1, "lib") + Len(2, "1.2") + Len(3, KeyValue("sa", Var(3, 1))) +
-                            Var(4, 12);
+  const std::string scope =
+      Len(1, "lib") + Len(2, "1.2") + Len(3, KeyValue("sa", Var(3, 1))) + Var(4, 12);
   const std::string body =
       Len(1, Len(1, resource) + Len(2, Len(1, scope) + Len(2, span) + Len(3, "scope-schema")) +
                  Len(3, "res-schema"));
@@ -185,8 +190,8 @@ TEST(DecodeProto, UnknownFieldsOfEveryWireTypeAreSkippedAtEveryLevel) {
 TEST(DecodeProto, LastScalarWinsAndMessagesMerge) {
   // name twice: the last one; resource twice: attributes of both; status twice: merged fields.
   const std::string span = SpanBody(Len(5, "second") + Len(15, Len(2, "m")) + Len(15, Var(3, 1)));
-  const std::string rs = Len(1, Len(1, KeyValue("a", Var(3, 1)))) +
-                         Len(2, Len(2, span)) + Len(1, Len(1, KeyValue("b", Var(3, 2))));
+  const std::string rs = Len(1, Len(1, KeyValue("a", Var(3, 1)))) + Len(2, Len(2, span)) +
+                         Len(1, Len(1, KeyValue("b", Var(3, 2))));
   ASSERT_OK_AND_ASSIGN(TraceRequest r, DecodeTraceRequestProto(Len(1, rs)));
   const decoded::Span& s = OnlySpan(r);
   EXPECT_EQ(s.name, "second");
@@ -197,8 +202,8 @@ TEST(DecodeProto, LastScalarWinsAndMessagesMerge) {
 
 TEST(DecodeProto, NegativeEnumsAndTruncatedCounts) {
   // int32 enums are sign-extended 10-byte varints; uint32 counts keep the low 32 bits.
-  const std::string span = SpanBody(Var(6, static_cast<uint64_t>(int64_t{-1})) +
-                                    Var(10, (uint64_t{1} << 32) + 3));
+  const std::string span =
+      SpanBody(Var(6, static_cast<uint64_t>(int64_t{-1})) + Var(10, (uint64_t{1} << 32) + 3));
   ASSERT_OK_AND_ASSIGN(TraceRequest r, DecodeTraceRequestProto(RequestOf({span})));
   EXPECT_EQ(OnlySpan(r).kind, -1);
   EXPECT_EQ(OnlySpan(r).dropped_attributes_count, 3u);
@@ -207,10 +212,10 @@ TEST(DecodeProto, NegativeEnumsAndTruncatedCounts) {
 TEST(DecodeProto, SpansWithoutValidIdsAreRejectedNotFatal) {
   const std::string zero_trace(16, '\0'), zero_span(8, '\0');
   const std::vector<std::string> spans = {
-      SpanBody(),                                            // kept
-      Len(2, SidBytes()) + Len(5, "no trace id"),            // rejected: missing
-      Len(1, zero_trace) + Len(2, SidBytes()),               // rejected: all zero
-      Len(1, TidBytes()) + Len(2, zero_span),                // rejected: span id all zero
+      SpanBody(),                                                   // kept
+      Len(2, SidBytes()) + Len(5, "no trace id"),                   // rejected: missing
+      Len(1, zero_trace) + Len(2, SidBytes()),                      // rejected: all zero
+      Len(1, TidBytes()) + Len(2, zero_span),                       // rejected: span id all zero
       Len(1, TidBytes()) + Len(2, SidBytes()) + Len(4, zero_span),  // kept: zero parent = root
   };
   ASSERT_OK_AND_ASSIGN(TraceRequest r, DecodeTraceRequestProto(RequestOf(spans)));
@@ -223,7 +228,8 @@ TEST(DecodeProto, SpansWithoutValidIdsAreRejectedNotFatal) {
 }
 
 TEST(DecodeProto, LinksKeepWhateverIdsTheyHave) {
-  const std::string span = SpanBody(Len(13, Len(3, "k=v")) + Len(13, Len(1, std::string(16, '\0'))));
+  const std::string span =
+      SpanBody(Len(13, Len(3, "k=v")) + Len(13, Len(1, std::string(16, '\0'))));
   ASSERT_OK_AND_ASSIGN(TraceRequest r, DecodeTraceRequestProto(RequestOf({span})));
   ASSERT_THAT(OnlySpan(r).links, SizeIs(2));
   EXPECT_FALSE(OnlySpan(r).links[0].trace_id.IsValid());
@@ -240,9 +246,9 @@ TEST(DecodeProto, GzipThroughDecodeTraceRequest) {
   EXPECT_THAT(DecodeTraceRequest(body, OtlpEncoding::kProtobuf, true),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("bad gzip body")));
   // The inflated size counts against max_body_bytes.
-  EXPECT_THAT(DecodeTraceRequest(gz, OtlpEncoding::kProtobuf, true,
-                                 {.max_body_bytes = body.size() - 1}),
-              StatusIs(StatusCode::kResourceExhausted, HasSubstr("inflated gzip body exceeds")));
+  EXPECT_THAT(
+      DecodeTraceRequest(gz, OtlpEncoding::kProtobuf, true, {.max_body_bytes = body.size() - 1}),
+      StatusIs(StatusCode::kResourceExhausted, HasSubstr("inflated gzip body exceeds")));
 }
 
 // One malformed body and the message (a substring) it must be refused with.
@@ -258,7 +264,7 @@ std::string SpanPath(std::string_view field) {
 }
 
 TEST(DecodeProto, MalformedBodiesAreRefusedWithTheirMessage) {
-  std::string deep = Len(1, "leaf");  // AnyValue{string_value}
+  std::string deep = Len(1, "leaf");                         // AnyValue{string_value}
   for (int i = 0; i < 40; ++i) deep = Len(5, Len(1, deep));  // wrapped in ArrayValues
   const std::string request = RequestOf({SpanBody()});
   const Malformed cases[] = {
@@ -529,7 +535,8 @@ TEST(DecodeJson, MalformedBodiesAreRefusedWithTheirMessage) {
        JsonSpanPath("droppedEventsCount: integer out of range")},
       {"flags as a boolean", JsonRequest({JsonSpan(R"("flags":true)")}),
        JsonSpanPath("flags: expected an integer (number or string), got a boolean")},
-      {"short trace id", JsonRequest({R"("traceId":"0102","spanId":")" + std::string(kSpanHex) + "\""}),
+      {"short trace id",
+       JsonRequest({R"("traceId":"0102","spanId":")" + std::string(kSpanHex) + "\""}),
        JsonSpanPath("traceId: 4 hex digits, expected 32")},
       {"span id not hex", JsonRequest({JsonSpan(R"("spanId":"a1a2a3a4a5a6a7zz")")}),
        JsonSpanPath("spanId: not a hex string")},
@@ -544,9 +551,12 @@ TEST(DecodeJson, MalformedBodiesAreRefusedWithTheirMessage) {
       {"control character", JsonRequest({JsonSpan("\"name\":\"a\tb\"")}),
        JsonSpanPath("name: control character in a string (must be escaped)")},
       {"two value members",
-       JsonRequest({JsonSpan(R"("attributes":[{"key":"k","value":{"intValue":1,"stringValue":"x"}}])")}),
-       JsonSpanPath("attributes[0].value.stringValue: a second value member (intValue is already set)")},
-      {"bad base64", JsonRequest({JsonSpan(R"("attributes":[{"key":"k","value":{"bytesValue":"a*"}}])")}),
+       JsonRequest(
+           {JsonSpan(R"("attributes":[{"key":"k","value":{"intValue":1,"stringValue":"x"}}])")}),
+       JsonSpanPath(
+           "attributes[0].value.stringValue: a second value member (intValue is already set)")},
+      {"bad base64",
+       JsonRequest({JsonSpan(R"("attributes":[{"key":"k","value":{"bytesValue":"a*"}}])")}),
        JsonSpanPath("attributes[0].value.bytesValue: invalid base64")},
       {"attributes not an array", JsonRequest({JsonSpan(R"("attributes":{})")}),
        JsonSpanPath("attributes: expected an array, got an object")},
@@ -564,7 +574,8 @@ TEST(DecodeJson, MalformedBodiesAreRefusedWithTheirMessage) {
     SCOPED_TRACE(c.name);
     EXPECT_THAT(DecodeTraceRequestJson(c.body), StatusIs(c.code, HasSubstr(c.message)));
   }
-  const std::string full = JsonRequest({JsonSpan(R"("attributes":[{"key":"k","value":{"intValue":"1"}}])")});
+  const std::string full =
+      JsonRequest({JsonSpan(R"("attributes":[{"key":"k","value":{"intValue":"1"}}])")});
   ASSERT_OK(DecodeTraceRequestJson(full));
   for (size_t n = 0; n < full.size(); ++n) {
     EXPECT_THAT(DecodeTraceRequestJson(full.substr(0, n)), StatusIs(StatusCode::kInvalidArgument))
@@ -578,17 +589,16 @@ TEST(DecodeJson, LimitsAreResourceExhausted) {
               StatusIs(StatusCode::kResourceExhausted, HasSubstr("exceeds the limit")));
   std::string many;
   for (int i = 0; i < 1000; ++i) many += i ? ",{}" : "{}";
-  EXPECT_THAT(
-      DecodeTraceRequestJson(JsonRequest({JsonSpan(R"("attributes":[)" + many + "]")}),
-                             {.max_decoded_bytes = 20000}),
-      StatusIs(StatusCode::kResourceExhausted, HasSubstr("max_decoded_bytes")));
+  EXPECT_THAT(DecodeTraceRequestJson(JsonRequest({JsonSpan(R"("attributes":[)" + many + "]")}),
+                                     {.max_decoded_bytes = 20000}),
+              StatusIs(StatusCode::kResourceExhausted, HasSubstr("max_decoded_bytes")));
 }
 
 // ---- counting
 
 TEST(CountSpans, CountsWhatTheDecoderWouldKeepPlusInvalidOnes) {
-  const std::string proto = RequestOf({SpanBody(), SpanBody(), Len(5, "no ids")}) +
-                            RequestOf({SpanBody()}) + Var(7, 1);
+  const std::string proto =
+      RequestOf({SpanBody(), SpanBody(), Len(5, "no ids")}) + RequestOf({SpanBody()}) + Var(7, 1);
   ASSERT_OK_AND_ASSIGN(uint64_t n, CountTraceRequestSpans(proto, OtlpEncoding::kProtobuf, false));
   EXPECT_EQ(n, 4u);
   const std::string json = R"({"x":{"spans":[{},{}]},"resourceSpans":[{"scopeSpans":[{"spans":[)"
@@ -607,10 +617,11 @@ TEST(CountSpans, MalformedFramingAndSyntaxAreRefused) {
                        HasSubstr("resource_spans.scope_spans: wire type 0 (varint), expected 2")));
   EXPECT_THAT(CountTraceRequestSpans(B({0x0a, 0x05, 0x12}), OtlpEncoding::kProtobuf, false),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("truncated")));
-  EXPECT_THAT(CountTraceRequestSpans(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{]}]}]})",
-                                     OtlpEncoding::kJson, false),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("resourceSpans[0].scopeSpans[0].spans[0]: expected a member name")));
+  EXPECT_THAT(
+      CountTraceRequestSpans(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{]}]}]})",
+                             OtlpEncoding::kJson, false),
+      StatusIs(StatusCode::kInvalidArgument,
+               HasSubstr("resourceSpans[0].scopeSpans[0].spans[0]: expected a member name")));
   EXPECT_THAT(CountTraceRequestSpans("{} x", OtlpEncoding::kJson, false),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("unexpected text")));
   EXPECT_THAT(CountTraceRequestSpans("{}", OtlpEncoding::kJson, false, {.max_body_bytes = 1}),

@@ -276,7 +276,9 @@ Result<std::unique_ptr<OtlpHttpExporter>> OtlpHttpExporter::Create(OtlpHttpExpor
     topts.user_agent = cfg.user_agent;
     topts.tls = cfg.tls;
     topts.max_idle_connections = cfg.max_concurrent_requests;
-    if (cfg.timeout.count() > 0) topts.connect_timeout = std::min(topts.connect_timeout, cfg.timeout);
+    if (cfg.timeout.count() > 0) {
+      topts.connect_timeout = std::min(topts.connect_timeout, cfg.timeout);
+    }
     topts.runtime = std::move(options.runtime);
     OTLP_ASSIGN_OR_RETURN(std::unique_ptr<internal::HttpTransport> transport,
                           internal::HttpTransport::Create(std::move(topts)));

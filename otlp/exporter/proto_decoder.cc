@@ -32,8 +32,9 @@ class ProtoRequestDecoder {
   // CountTraceRequestSpans: only the framing down to the Span messages.
   Result<uint64_t> Count() {
     if (body_.size() > limits_.max_body_bytes) {
-      return otlp::Status(StatusCode::kResourceExhausted, "OTLP protobuf request refused: " +
-                          internal::BodyTooLarge(body_.size(), limits_.max_body_bytes));
+      return otlp::Status(StatusCode::kResourceExhausted,
+                          "OTLP protobuf request refused: " +
+                              internal::BodyTooLarge(body_.size(), limits_.max_body_bytes));
     }
     uint64_t spans = 0;
     auto nested = [&](uint32_t number, std::string_view name, auto&& inner) {
@@ -64,8 +65,9 @@ class ProtoRequestDecoder {
 
   Result<decoded::TraceRequest> Run() {
     if (body_.size() > limits_.max_body_bytes) {
-      return otlp::Status(StatusCode::kResourceExhausted, "OTLP protobuf request refused: " +
-                                    internal::BodyTooLarge(body_.size(), limits_.max_body_bytes));
+      return otlp::Status(StatusCode::kResourceExhausted,
+                          "OTLP protobuf request refused: " +
+                              internal::BodyTooLarge(body_.size(), limits_.max_body_bytes));
     }
     decoded::TraceRequest request;
     request_ = &request;
@@ -96,8 +98,8 @@ class ProtoRequestDecoder {
   bool WrongWire(const char* at, std::string_view field, uint32_t wire, uint32_t want) {
     return Fail(at, field,
                 "wire type " + std::to_string(wire) + " (" + std::string(WireTypeName(wire)) +
-                    "), expected " + std::to_string(want) + " (" +
-                    std::string(WireTypeName(want)) + ")");
+                    "), expected " + std::to_string(want) + " (" + std::string(WireTypeName(want)) +
+                    ")");
   }
   bool Charge(const char* at, size_t bytes) {
     if (budget_.Charge(bytes)) return true;
@@ -129,14 +131,14 @@ class ProtoRequestDecoder {
   }
 
   bool LenField(ProtoReader& r, uint32_t wire, const char* at, std::string_view name,
-           std::string_view& out) {
+                std::string_view& out) {
     if (wire != kWireLen) return WrongWire(at, name, wire, kWireLen);
     if (!r.Len(out)) return Truncated(at, name, kWireLen);
     return true;
   }
   // A string field: valid UTF-8, as proto3 requires.
   bool StringField(ProtoReader& r, uint32_t wire, const char* at, std::string_view name,
-              std::string& out) {
+                   std::string& out) {
     std::string_view v;
     if (!LenField(r, wire, at, name, v)) return false;
     if (const size_t ok = internal::ValidUtf8Prefix(v); ok != v.size()) {
@@ -157,13 +159,13 @@ class ProtoRequestDecoder {
     return true;
   }
   bool Fixed64Field(ProtoReader& r, uint32_t wire, const char* at, std::string_view name,
-               uint64_t& out) {
+                    uint64_t& out) {
     if (wire != kWireFixed64) return WrongWire(at, name, wire, kWireFixed64);
     if (!r.Fixed64(out)) return Truncated(at, name, wire);
     return true;
   }
   bool Fixed32Field(ProtoReader& r, uint32_t wire, const char* at, std::string_view name,
-               uint32_t& out) {
+                    uint32_t& out) {
     if (wire != kWireFixed32) return WrongWire(at, name, wire, kWireFixed32);
     if (!r.Fixed32(out)) return Truncated(at, name, wire);
     return true;
@@ -186,7 +188,8 @@ class ProtoRequestDecoder {
   }
   // A nested message: `decode` reads its payload into `out` under path entry `name`.
   template <typename F>
-  bool MessageField(ProtoReader& r, uint32_t wire, const char* at, std::string_view name, F&& decode) {
+  bool MessageField(ProtoReader& r, uint32_t wire, const char* at, std::string_view name,
+                    F&& decode) {
     std::string_view payload;
     if (!LenField(r, wire, at, name, payload)) return false;
     path_.Push(name);
@@ -197,7 +200,7 @@ class ProtoRequestDecoder {
   // An element of a repeated message field, appended to `items`.
   template <typename T, typename F>
   bool RepeatedField(ProtoReader& r, uint32_t wire, const char* at, std::string_view name,
-                std::vector<T>& items, F&& decode) {
+                     std::vector<T>& items, F&& decode) {
     std::string_view payload;
     if (!LenField(r, wire, at, name, payload)) return false;
     if (!Charge(at, sizeof(T))) return false;
@@ -229,9 +232,9 @@ class ProtoRequestDecoder {
     return Fields(msg, [&](ProtoReader& r, uint32_t field, uint32_t wire, const char* at) {
       if (field == 1) {
         return RepeatedField(r, wire, at, "resource_spans", out.resource_spans,
-                        [&](std::string_view m, decoded::ResourceSpans& rs) {
-                          return ReadResourceSpans(m, rs);
-                        });
+                             [&](std::string_view m, decoded::ResourceSpans& rs) {
+                               return ReadResourceSpans(m, rs);
+                             });
       }
       return SkipUnknown(r, field, wire, at);
     });
@@ -242,12 +245,11 @@ class ProtoRequestDecoder {
       switch (field) {
         case 1:
           return MessageField(r, wire, at, "resource",
-                         [&](std::string_view m) { return ReadResource(m, out.resource); });
+                              [&](std::string_view m) { return ReadResource(m, out.resource); });
         case 2:
-          return RepeatedField(r, wire, at, "scope_spans", out.scope_spans,
-                          [&](std::string_view m, decoded::ScopeSpans& ss) {
-                            return ReadScopeSpans(m, ss);
-                          });
+          return RepeatedField(
+              r, wire, at, "scope_spans", out.scope_spans,
+              [&](std::string_view m, decoded::ScopeSpans& ss) { return ReadScopeSpans(m, ss); });
         case 3: return StringField(r, wire, at, "schema_url", out.schema_url);
         default: return SkipUnknown(r, field, wire, at);
       }
@@ -272,7 +274,7 @@ class ProtoRequestDecoder {
       switch (field) {
         case 1:
           return MessageField(r, wire, at, "scope",
-                         [&](std::string_view m) { return ReadScope(m, out.scope); });
+                              [&](std::string_view m) { return ReadScope(m, out.scope); });
         case 2: {
           std::string_view payload;
           if (!LenField(r, wire, at, "spans", payload) || !Charge(at, sizeof(decoded::Span))) {
@@ -318,16 +320,18 @@ class ProtoRequestDecoder {
         case 10:
           return VarintField(r, wire, at, "dropped_attributes_count", out.dropped_attributes_count);
         case 11:
-          return RepeatedField(r, wire, at, "events", out.events,
-                          [&](std::string_view m, decoded::Event& e) { return ReadEvent(m, e); });
+          return RepeatedField(
+              r, wire, at, "events", out.events,
+              [&](std::string_view m, decoded::Event& e) { return ReadEvent(m, e); });
         case 12: return VarintField(r, wire, at, "dropped_events_count", out.dropped_events_count);
         case 13:
-          return RepeatedField(r, wire, at, "links", out.links,
-                          [&](std::string_view m, decoded::Link& l) { return ReadLink(m, l); });
+          return RepeatedField(
+              r, wire, at, "links", out.links,
+              [&](std::string_view m, decoded::Link& l) { return ReadLink(m, l); });
         case 14: return VarintField(r, wire, at, "dropped_links_count", out.dropped_links_count);
         case 15:
           return MessageField(r, wire, at, "status",
-                         [&](std::string_view m) { return ReadStatus(m, out.status); });
+                              [&](std::string_view m) { return ReadStatus(m, out.status); });
         case 16: return Fixed32Field(r, wire, at, "flags", out.flags);
         default: return SkipUnknown(r, field, wire, at);
       }
@@ -376,7 +380,7 @@ class ProtoRequestDecoder {
 
   // One KeyValue of a repeated attributes field.
   bool ReadAttribute(ProtoReader& r, uint32_t wire, const char* at, std::string_view name,
-                 std::vector<decoded::KeyValue>& out) {
+                     std::vector<decoded::KeyValue>& out) {
     return RepeatedField(r, wire, at, name, out, [&](std::string_view m, decoded::KeyValue& kv) {
       return ReadKeyValue(m, kv, 1);
     });
@@ -387,8 +391,9 @@ class ProtoRequestDecoder {
       switch (field) {
         case 1: return StringField(r, wire, at, "key", out.key);
         case 2:
-          return MessageField(r, wire, at, "value",
-                         [&](std::string_view m) { return ReadAnyValue(m, out.value, depth); });
+          return MessageField(r, wire, at, "value", [&](std::string_view m) {
+            return ReadAnyValue(m, out.value, depth);
+          });
         default: return SkipUnknown(r, field, wire, at);
       }
     });
@@ -449,9 +454,10 @@ class ProtoRequestDecoder {
   bool ReadArrayValue(std::string_view msg, decoded::AnyValue::Array& out, int depth) {
     return Fields(msg, [&](ProtoReader& r, uint32_t field, uint32_t wire, const char* at) {
       if (field == 1) {
-        return RepeatedField(r, wire, at, "values", out, [&](std::string_view m, decoded::AnyValue& v) {
-          return ReadAnyValue(m, v, depth + 1);
-        });
+        return RepeatedField(r, wire, at, "values", out,
+                             [&](std::string_view m, decoded::AnyValue& v) {
+                               return ReadAnyValue(m, v, depth + 1);
+                             });
       }
       return SkipUnknown(r, field, wire, at);
     });
@@ -460,9 +466,10 @@ class ProtoRequestDecoder {
   bool ReadKeyValueList(std::string_view msg, decoded::AnyValue::KeyValueList& out, int depth) {
     return Fields(msg, [&](ProtoReader& r, uint32_t field, uint32_t wire, const char* at) {
       if (field == 1) {
-        return RepeatedField(r, wire, at, "values", out, [&](std::string_view m, decoded::KeyValue& kv) {
-          return ReadKeyValue(m, kv, depth + 1);
-        });
+        return RepeatedField(r, wire, at, "values", out,
+                             [&](std::string_view m, decoded::KeyValue& kv) {
+                               return ReadKeyValue(m, kv, depth + 1);
+                             });
       }
       return SkipUnknown(r, field, wire, at);
     });

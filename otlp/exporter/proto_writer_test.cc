@@ -294,7 +294,8 @@ TEST(EncodeProto, EmptyArraysAreEmptyArrayValues) {
   EXPECT_EQ(HexDump(AttrField({"k", std::span<const bool>()})), HexDump(KvK(B({0x2a, 0x00}))));
   EXPECT_EQ(HexDump(AttrField({"k", std::span<const int64_t>()})), HexDump(KvK(B({0x2a, 0x00}))));
   EXPECT_EQ(HexDump(AttrField({"k", std::span<const double>()})), HexDump(KvK(B({0x2a, 0x00}))));
-  EXPECT_EQ(HexDump(AttrField({"k", std::span<const std::string_view>()})), HexDump(KvK(B({0x2a, 0x00}))));
+  EXPECT_EQ(HexDump(AttrField({"k", std::span<const std::string_view>()})),
+            HexDump(KvK(B({0x2a, 0x00}))));
 }
 
 TEST(EncodeProto, EmptyKeyIsLeftOut) {
@@ -420,11 +421,11 @@ TEST(EncodeProto, ResourceAndScopeArrayAttributes) {
   const auto attrs = All(One(One(out, 1), 1), 1);
   ASSERT_EQ(attrs.size(), 2u);
   EXPECT_EQ(HexDump(attrs[0]), HexDump(B({0x0a, 0x05}) + "bools" +
-                               B({0x12, 0x0e, 0x2a, 0x0c, 0x0a, 0x02, 0x10, 0x01, 0x0a, 0x02, 0x10,
-                                  0x00, 0x0a, 0x02, 0x10, 0x01})));
+                                       B({0x12, 0x0e, 0x2a, 0x0c, 0x0a, 0x02, 0x10, 0x01, 0x0a,
+                                          0x02, 0x10, 0x00, 0x0a, 0x02, 0x10, 0x01})));
   EXPECT_EQ(HexDump(attrs[1]), HexDump(B({0x0a, 0x04}) + "strs" +
-                               B({0x12, 0x0d, 0x2a, 0x0b, 0x0a, 0x03, 0x0a, 0x01, 'x', 0x0a, 0x04,
-                                  0x0a, 0x02, 'y', 'z'})));
+                                       B({0x12, 0x0d, 0x2a, 0x0b, 0x0a, 0x03, 0x0a, 0x01, 'x', 0x0a,
+                                          0x04, 0x0a, 0x02, 'y', 'z'})));
 }
 
 }  // namespace

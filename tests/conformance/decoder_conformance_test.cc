@@ -214,8 +214,8 @@ class JsSdkToDecoder : public ::testing::TestWithParam<const char*> {
 
 TEST_P(JsSdkToDecoder, EveryFieldAsTheOfficialDecoderReadsIt) {
   const std::string format = GetParam();
-  const std::string file = ::testing::TempDir() + "otlp_js_encode_" + std::to_string(getpid()) +
-                           "." + format;
+  const std::string file =
+      ::testing::TempDir() + "otlp_js_encode_" + std::to_string(getpid()) + "." + format;
   const test::NodeResult made =
       test::RunNodeScript("js_encode.js", "--format=" + format + " '" + file + "'");
   ASSERT_EQ(made.exit_code, 0) << made.output;
@@ -227,9 +227,9 @@ TEST_P(JsSdkToDecoder, EveryFieldAsTheOfficialDecoderReadsIt) {
   std::filesystem::remove(file);
   ASSERT_FALSE(body.empty());
 
-  ASSERT_OK_AND_ASSIGN(decoded::TraceRequest request,
-                       format == "json" ? DecodeTraceRequestJson(body)
-                                        : DecodeTraceRequestProto(body));
+  ASSERT_OK_AND_ASSIGN(decoded::TraceRequest request, format == "json"
+                                                          ? DecodeTraceRequestJson(body)
+                                                          : DecodeTraceRequestProto(body));
   EXPECT_EQ(request.span_count(), 5u);
   EXPECT_EQ(request.rejected_spans, 0u) << request.rejection;
   Flattener f;
@@ -239,10 +239,11 @@ TEST_P(JsSdkToDecoder, EveryFieldAsTheOfficialDecoderReadsIt) {
   // Not vacuous: the fields that are easiest to get wrong are among those compared.
   ASSERT_GT(want.size(), 80u);
   for (const char* must : {".traceState", ".parentSpanId", ".droppedAttributesCount",
-                           ".droppedEventsCount", ".links[0].flags", ".doubleValue",
-                           ".boolValue", ".arrayValue.values[2].intValue", ".status.message"}) {
-    EXPECT_TRUE(std::any_of(want.begin(), want.end(),
-                            [&](const auto& kv) { return kv.first.find(must) != std::string::npos; }))
+                           ".droppedEventsCount", ".links[0].flags", ".doubleValue", ".boolValue",
+                           ".arrayValue.values[2].intValue", ".status.message"}) {
+    EXPECT_TRUE(
+        std::any_of(want.begin(), want.end(),
+                    [&](const auto& kv) { return kv.first.find(must) != std::string::npos; }))
         << "js_encode.js no longer produces a field " << must;
   }
   for (const auto& [path, value] : want) {
@@ -254,7 +255,8 @@ TEST_P(JsSdkToDecoder, EveryFieldAsTheOfficialDecoderReadsIt) {
     }
   }
   for (const auto& [path, value] : got) {
-    if (!want.contains(path)) ADD_FAILURE() << "decoded but not in the request: " << path << "=" << value;
+    if (!want.contains(path))
+      ADD_FAILURE() << "decoded but not in the request: " << path << "=" << value;
   }
 }
 

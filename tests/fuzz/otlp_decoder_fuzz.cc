@@ -33,8 +33,8 @@ void Check(bool ok, const char* what) {
 }
 
 // Small limits, so that the fuzzer reaches them.
-constexpr DecodeLimits kLimits{.max_body_bytes = 1u << 20, .max_decoded_bytes = 4u << 20,
-                               .max_value_depth = 8};
+constexpr DecodeLimits kLimits{
+    .max_body_bytes = 1u << 20, .max_decoded_bytes = 4u << 20, .max_value_depth = 8};
 
 int Depth(const AnyValue& v) {
   int inner = 0;

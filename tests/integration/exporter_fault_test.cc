@@ -504,8 +504,9 @@ TEST(ExporterFault, ShutdownCancelsARequestToASilentCollectorAtItsDeadline) {
   EXPECT_EQ(s.spans_failed, 3u);
   EXPECT_EQ(s.spans_exported, 0u);
   EXPECT_EQ(s.requests, 1u);
-  EXPECT_THAT(logs.text(), HasSubstr("3 spans not delivered within the shutdown timeout of "
-                                     "300 ms were dropped (requests cancelled in flight: 1, queued batches not sent: 0)"));
+  EXPECT_THAT(logs.text(),
+              HasSubstr("3 spans not delivered within the shutdown timeout of 300 ms were "
+                        "dropped (requests cancelled in flight: 1, queued batches not sent: 0)"));
   // Nothing starts after the deadline; destroying the exporter does not wait either.
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
   EXPECT_TRUE(FinishesWithin(kWellBeforeTheAttemptTimeout, [&] { exporter.reset(); }));

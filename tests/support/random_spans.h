@@ -42,7 +42,8 @@ using trace::TraceState;
 class RandomSpans {
  public:
   enum Strings { kBytes, kText, kUtf8 };
-  explicit RandomSpans(uint32_t seed, Strings strings = kBytes) : rng_(seed), strings_kind_(strings) {}
+  explicit RandomSpans(uint32_t seed, Strings strings = kBytes)
+      : rng_(seed), strings_kind_(strings) {}
 
   // A string of about n bytes (exactly n unless kUtf8 ends on a multi-byte character).
   std::string_view Bytes(size_t n) {

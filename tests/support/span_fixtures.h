@@ -46,8 +46,12 @@ inline trace::SpanId Sid(uint8_t last = 8) {
   const uint8_t b[8] = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, last};
   return trace::SpanId(b);
 }
-inline std::string TidBytes() { return B({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}); }
-inline std::string SidBytes() { return B({0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 8}); }
+inline std::string TidBytes() {
+  return B({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+}
+inline std::string SidBytes() {
+  return B({0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 8});
+}
 
 inline trace::InstrumentationScope Scope(std::string name, std::string version = {},
                                          std::string schema = {}) {

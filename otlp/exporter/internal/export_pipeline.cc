@@ -174,11 +174,11 @@ bool ExportPipeline::Deliver(const Batch& batch) noexcept {
         error += "; export timeout of " + DurationText(options_.timeout) + " reached";
         break;
       }
-      const TransportRequest request{.body = batch.body,
-                                     .json = options_.json,
-                                     .gzip = options_.gzip,
-                                     .deadline = limited ? deadline
-                                                         : now + kUnlimitedAttemptTimeout};
+      const TransportRequest request{
+          .body = batch.body,
+          .json = options_.json,
+          .gzip = options_.gzip,
+          .deadline = limited ? deadline : now + kUnlimitedAttemptTimeout};
       counters_.AddRequest(batch.body.size(), attempt > 1);
       Result<TransportResponse> resp = transport_->Send(request);
       std::optional<milliseconds> server_delay;
@@ -301,12 +301,14 @@ bool ExportPipeline::ForceFlush(std::chrono::microseconds timeout) noexcept {
   }
 }
 
-void ExportPipeline::Abort(std::chrono::microseconds timeout) {
+bool ExportPipeline::Abort(std::chrono::microseconds timeout) {
   const uint64_t dropped_before = counters_.Snapshot().spans_dropped_at_shutdown;
   size_t queued_batches, in_flight;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (aborted_) return;
+    if (aborted_) return queue_.empty() && busy_ == 0;
+    // The last delivery may have ended just after the wait gave up.
+    if (queue_.empty() && busy_ == 0) return true;
     aborted_ = true;
     queued_batches = queue_.size();
     in_flight = busy_;
@@ -317,12 +319,14 @@ void ExportPipeline::Abort(std::chrono::microseconds timeout) {
   transport_->Cancel();
   const bool settled = WaitIdle(steady_clock::now() + kCancelGrace);
   const uint64_t dropped = counters_.Snapshot().spans_dropped_at_shutdown - dropped_before;
+  if (dropped == 0 && settled) return true;  // what was on the wire got through after all
   OTLP_LOG(kWarn, "OTLP exporter shutdown: " + std::to_string(dropped) +
                       " spans not delivered within the shutdown timeout of " +
-                      DurationText(timeout) + " were dropped (requests cancelled in flight: " +
-                      std::to_string(in_flight) + ", queued batches not sent: " +
-                      std::to_string(queued_batches) +
+                      DurationText(timeout) +
+                      " were dropped (requests cancelled in flight: " + std::to_string(in_flight) +
+                      ", queued batches not sent: " + std::to_string(queued_batches) +
                       (settled ? ")" : "; some requests have not returned yet)"));
+  return false;
 }
 
 bool ExportPipeline::Shutdown(std::chrono::microseconds timeout) noexcept {
@@ -333,8 +337,7 @@ bool ExportPipeline::Shutdown(std::chrono::microseconds timeout) noexcept {
       shutdown_ = true;
     }
     cv_.notify_all();
-    const bool in_time = WaitIdle(deadline);
-    if (!in_time) Abort(timeout);
+    const bool in_time = WaitIdle(deadline) || Abort(timeout);
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;

@@ -85,8 +85,9 @@ class ExportPipeline {
   void SenderMain();
   // Waits until nothing is queued or being delivered; false at the deadline.
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
-  // The shutdown deadline passed: drop the queue, cancel the requests in flight, report.
-  void Abort(std::chrono::microseconds timeout);
+  // The shutdown deadline passed: drop the queue, cancel the requests in flight, report. True
+  // when nothing was lost after all.
+  bool Abort(std::chrono::microseconds timeout);
   void JoinSenders();
 
   const PipelineOptions options_;

@@ -72,9 +72,9 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::Create(Options options) {
     const Status& st = client.status();
     return Status(st.code(), "OTLP exporter: " + st.message(), st.retryable());
   }
-  return std::unique_ptr<HttpTransport>(new HttpTransport(
-      std::move(options.endpoint), std::move(options.headers), std::move(runtime),
-      std::move(*client)));
+  return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(options.endpoint),
+                                                          std::move(options.headers),
+                                                          std::move(runtime), std::move(*client)));
 }
 
 HttpTransport::HttpTransport(std::string endpoint, net::Headers headers,
@@ -86,8 +86,8 @@ HttpTransport::HttpTransport(std::string endpoint, net::Headers headers,
       client_(std::move(client)) {}
 
 Result<TransportResponse> HttpTransport::Send(const TransportRequest& request) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-      request.deadline - std::chrono::steady_clock::now());
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(request.deadline -
+                                                                 std::chrono::steady_clock::now());
   if (left.count() <= 0) return DeadlineExceededError("the export deadline passed");
 
   net::HttpRequest req;

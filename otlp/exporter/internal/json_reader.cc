@@ -173,8 +173,8 @@ bool JsonReader::StringView(std::string_view& out, std::string& scratch) {
         i += 4;
         if (cp >= 0xD800 && cp <= 0xDBFF) {  // a high surrogate needs its low half
           uint32_t lo;
-          if (i + 1 < n && in_[i] == '\\' && in_[i + 1] == 'u' && Hex4(i + 2, lo) &&
-              lo >= 0xDC00 && lo <= 0xDFFF) {
+          if (i + 1 < n && in_[i] == '\\' && in_[i + 1] == 'u' && Hex4(i + 2, lo) && lo >= 0xDC00 &&
+              lo <= 0xDFFF) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             i += 6;
           }

@@ -51,8 +51,9 @@ class JsonReader {
   // which it must consume. The key is valid during the call.
   template <typename F>
   bool Object(F&& on_member) {
-    if (!Consume('{')) return Fail(Peek() == '\0' ? "unexpected end of input, expected an object"
-                                                  : "expected an object");
+    if (!Consume('{'))
+      return Fail(Peek() == '\0' ? "unexpected end of input, expected an object"
+                                 : "expected an object");
     if (!Enter()) return false;
     if (!Consume('}')) {
       std::string scratch;

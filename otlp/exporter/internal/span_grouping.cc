@@ -37,8 +37,7 @@ AttributeValue OwnedAttributeViews::View(const OwnedAttributeValue& v) {
   }
 }
 
-size_t Grouping::PairHash::operator()(
-    const std::pair<const void*, const void*>& p) const noexcept {
+size_t Grouping::PairHash::operator()(const std::pair<const void*, const void*>& p) const noexcept {
   const auto a = reinterpret_cast<uintptr_t>(p.first);
   const auto b = reinterpret_cast<uintptr_t>(p.second);
   return std::hash<uintptr_t>()(a * 0x9E3779B97F4A7C15ull ^ b);
