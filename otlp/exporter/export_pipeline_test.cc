@@ -15,12 +15,14 @@
 #include <vector>
 
 #include "otlp/core/log.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/span_fixtures.h"
 
 namespace otlp::exporter::internal {
 namespace {
 
 using std::chrono::milliseconds;
+using test::LogCapture;
 using ::testing::HasSubstr;
 using Outcome = TransportResponse::Outcome;
 
@@ -76,25 +78,6 @@ TransportResponse Answer(Outcome outcome, std::string detail = {}) {
   r.detail = std::move(detail);
   return r;
 }
-
-class LogCapture {
- public:
-  LogCapture() {
-    SetLogHandler([this](LogLevel, std::string_view msg) {
-      std::lock_guard<std::mutex> lock(mu_);
-      text_ += std::string(msg) + "\n";
-    });
-  }
-  ~LogCapture() { SetLogHandler(nullptr); }
-  std::string text() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return text_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::string text_;
-};
 
 struct Fixture {
   explicit Fixture(PipelineOptions options = {

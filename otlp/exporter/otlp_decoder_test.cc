@@ -91,32 +91,8 @@ AnyValue Int(int64_t v) {
   return AnyValue{v};
 }
 
-TEST(DecodeProto, EveryField) {
-  // Resource attributes (field 1), one of each AnyValue kind.
-  const std::string resource_attrs =
-      Len(1, KeyValue("s", Len(1, "v"))) + Len(1, KeyValue("b", Var(2, 1))) +
-      Len(1, KeyValue("i", Var(3, static_cast<uint64_t>(-7)))) +
-      Len(1, KeyValue("d", Fix64(4, 0x3FF8000000000000))) +
-      Len(1, KeyValue("a", Len(5, Len(1, Var(3, 1)) + Len(1, Len(1, "x"))))) +
-      Len(1, KeyValue("kv", Len(6, Len(1, KeyValue("in", Var(2, 0)))))) +
-      Len(1, KeyValue("by", Len(7, B({0, 1, 0xff})))) + Len(1, KeyValue("none", ""));
-  const std::string span =
-      Len(1, TidBytes()) + Len(2, SidBytes()) + Len(3, "k=v") +
-      Len(4, B({1, 2, 3, 4, 5, 6, 7, 8})) + Len(5, "name") + Var(6, 3) +
-      Fix64(7, 1700000000000000001) + Fix64(8, 1700000000000000002) +
-      Len(9, KeyValue("s", Len(1, "v"))) + Var(10, 4) +
-      Len(11, Fix64(1, 5) + Len(2, "ev") + Len(3, KeyValue("e", Var(3, 9))) + Var(4, 6)) +
-      Var(12, 7) +
-      Len(13, Len(1, TidBytes()) + Len(2, SidBytes()) + Len(3, "l=1") +
-                  Len(4, KeyValue("l", Var(2, 1))) + Var(5, 8) + Fix32(6, 0x301)) +
-      Var(14, 9) + Len(15, Len(2, "boom") + Var(3, 2)) + Fix32(16, 0x101);
-  const std::string resource = resource_attrs + Var(2, 11);
-  const std::string scope =
-      Len(1, "lib") + Len(2, "1.2") + Len(3, KeyValue("sa", Var(3, 1))) + Var(4, 12);
-  const std::string body =
-      Len(1, Len(1, resource) + Len(2, Len(1, scope) + Len(2, span) + Len(3, "scope-schema")) +
-                 Len(3, "res-schema"));
-  ASSERT_OK_AND_ASSIGN(TraceRequest r, DecodeTraceRequestProto(body));
+// What the EveryField bodies below hold, in either encoding.
+void ExpectEveryField(const TraceRequest& r) {
   ASSERT_THAT(r.resource_spans, SizeIs(1));
   const decoded::ResourceSpans& rs = r.resource_spans[0];
   EXPECT_EQ(rs.schema_url, "res-schema");
@@ -161,6 +137,35 @@ TEST(DecodeProto, EveryField) {
   EXPECT_EQ(s.flags, 0x101u);
   EXPECT_EQ(r.rejected_spans, 0u);
   EXPECT_EQ(r.rejection, "");
+}
+
+TEST(DecodeProto, EveryField) {
+  // Resource attributes (field 1), one of each AnyValue kind.
+  const std::string resource_attrs =
+      Len(1, KeyValue("s", Len(1, "v"))) + Len(1, KeyValue("b", Var(2, 1))) +
+      Len(1, KeyValue("i", Var(3, static_cast<uint64_t>(-7)))) +
+      Len(1, KeyValue("d", Fix64(4, 0x3FF8000000000000))) +
+      Len(1, KeyValue("a", Len(5, Len(1, Var(3, 1)) + Len(1, Len(1, "x"))))) +
+      Len(1, KeyValue("kv", Len(6, Len(1, KeyValue("in", Var(2, 0)))))) +
+      Len(1, KeyValue("by", Len(7, B({0, 1, 0xff})))) + Len(1, KeyValue("none", ""));
+  const std::string span =
+      Len(1, TidBytes()) + Len(2, SidBytes()) + Len(3, "k=v") +
+      Len(4, B({1, 2, 3, 4, 5, 6, 7, 8})) + Len(5, "name") + Var(6, 3) +
+      Fix64(7, 1700000000000000001) + Fix64(8, 1700000000000000002) +
+      Len(9, KeyValue("s", Len(1, "v"))) + Var(10, 4) +
+      Len(11, Fix64(1, 5) + Len(2, "ev") + Len(3, KeyValue("e", Var(3, 9))) + Var(4, 6)) +
+      Var(12, 7) +
+      Len(13, Len(1, TidBytes()) + Len(2, SidBytes()) + Len(3, "l=1") +
+                  Len(4, KeyValue("l", Var(2, 1))) + Var(5, 8) + Fix32(6, 0x301)) +
+      Var(14, 9) + Len(15, Len(2, "boom") + Var(3, 2)) + Fix32(16, 0x101);
+  const std::string resource = resource_attrs + Var(2, 11);
+  const std::string scope =
+      Len(1, "lib") + Len(2, "1.2") + Len(3, KeyValue("sa", Var(3, 1))) + Var(4, 12);
+  const std::string body =
+      Len(1, Len(1, resource) + Len(2, Len(1, scope) + Len(2, span) + Len(3, "scope-schema")) +
+                 Len(3, "res-schema"));
+  ASSERT_OK_AND_ASSIGN(TraceRequest r, DecodeTraceRequestProto(body));
+  ExpectEveryField(r);
 }
 
 TEST(DecodeProto, EmptyBodyIsAnEmptyRequest) {
@@ -394,42 +399,7 @@ TEST(DecodeJson, EveryField) {
       "schemaUrl":"scope-schema"}],
     "schemaUrl":"res-schema"}]})";
   ASSERT_OK_AND_ASSIGN(TraceRequest r, DecodeTraceRequestJson(body));
-  const decoded::ResourceSpans& rs = r.resource_spans[0];
-  EXPECT_EQ(rs.schema_url, "res-schema");
-  EXPECT_EQ(rs.resource.dropped_attributes_count, 11u);
-  const std::vector<decoded::KeyValue> want_attrs = {
-      {"s", Str("v")},
-      {"b", AnyValue{true}},
-      {"i", Int(-7)},
-      {"d", AnyValue{1.5}},
-      {"a", AnyValue{AnyValue::Array{Int(1), Str("x")}}},
-      {"kv", AnyValue{AnyValue::KeyValueList{{"in", AnyValue{false}}}}},
-      {"by", AnyValue{AnyValue::Bytes{0, 1, 0xff}}},
-      {"none", AnyValue{}},
-  };
-  EXPECT_EQ(rs.resource.attributes, want_attrs);
-  const decoded::ScopeSpans& ss = rs.scope_spans[0];
-  EXPECT_EQ(ss.schema_url, "scope-schema");
-  EXPECT_EQ(ss.scope, (decoded::Scope{"lib", "1.2", {{"sa", Int(1)}}, 12}));
-  const decoded::Span& s = OnlySpan(r);
-  EXPECT_EQ(s.trace_id, Tid());
-  EXPECT_EQ(s.span_id, Sid());
-  EXPECT_EQ(s.trace_state, "k=v");
-  EXPECT_EQ(s.parent_span_id.ToHex(), "0102030405060708");
-  EXPECT_EQ(s.flags, 257u);
-  EXPECT_EQ(s.name, "name");
-  EXPECT_EQ(s.kind, 3);
-  EXPECT_EQ(s.start_time_unix_nano, 1700000000000000001u);
-  EXPECT_EQ(s.end_time_unix_nano, 1700000000000000002u);
-  EXPECT_EQ(s.attributes, (std::vector<decoded::KeyValue>{{"s", Str("v")}}));
-  EXPECT_EQ(s.dropped_attributes_count, 4u);
-  ASSERT_THAT(s.events, SizeIs(1));
-  EXPECT_EQ(s.events[0], (decoded::Event{5, "ev", {{"e", Int(9)}}, 6}));
-  EXPECT_EQ(s.dropped_events_count, 7u);
-  ASSERT_THAT(s.links, SizeIs(1));
-  EXPECT_EQ(s.links[0], (decoded::Link{Tid(), Sid(), "l=1", {{"l", AnyValue{true}}}, 8, 769}));
-  EXPECT_EQ(s.dropped_links_count, 9u);
-  EXPECT_EQ(s.status, (decoded::Status{"boom", 2}));
+  ExpectEveryField(r);
 }
 
 TEST(DecodeJson, Proto3JsonRules) {

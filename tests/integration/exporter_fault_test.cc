@@ -26,6 +26,7 @@
 #include "otlp/trace/resource.h"
 #include "otlp/trace/span_data.h"
 #include "tests/support/raw_tcp_server.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/scripted_http_server.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
@@ -39,6 +40,7 @@ using std::chrono::seconds;
 using test::ScriptedHttpServer;
 using test::ScriptedReply;
 using ::testing::HasSubstr;
+using test::LogCapture;
 using Env = std::map<std::string, std::string, std::less<>>;
 
 // Generous upper bounds: only there so that a broken build fails instead of hanging.
@@ -97,26 +99,6 @@ class TestBatch {
   trace::Resource resource_;
   std::vector<trace::SpanData> spans_;
   std::vector<const trace::SpanData*> ptrs_;
-};
-
-// Captures otlp-cpp's diagnostics for assertions.
-class LogCapture {
- public:
-  LogCapture() {
-    SetLogHandler([this](LogLevel, std::string_view msg) {
-      std::lock_guard<std::mutex> lock(mu_);
-      text_ += std::string(msg) + "\n";
-    });
-  }
-  ~LogCapture() { SetLogHandler(nullptr); }
-  std::string text() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return text_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::string text_;
 };
 
 std::unique_ptr<OtlpHttpExporter> MakeExporter(OtlpHttpExporterOptions o,

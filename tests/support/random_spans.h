@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "otlp/core/attributes.h"
+#include "otlp/exporter/internal/json_text.h"
 #include "otlp/trace/resource.h"
 #include "otlp/trace/span_data.h"
 
@@ -218,21 +219,7 @@ class RandomSpans {
       case 4: cp = Below(0x20); break;  // control characters are valid UTF-8 too
       default: cp = ' ' + Below(95); break;
     }
-    if (cp < 0x80) {
-      s.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
+    exporter::internal::AppendUtf8(cp, s);
   }
 
   std::mt19937 rng_;

@@ -43,6 +43,25 @@ inline int Utf8Sequence(const unsigned char* s, size_t n) noexcept {
   return 1 + need;
 }
 
+// Appends code point `cp` (at most U+10FFFF) as UTF-8.
+inline void AppendUtf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
 // Whether some byte of the word is special for JSON: a byte below 0x20, '"', '\\', or a byte
 // with the high bit set (to be checked as UTF-8). The hasless / haszero bit tricks can flag a
 // byte above a special one by mistake, never a word without one, so the answer for the whole
