@@ -3,7 +3,8 @@
 #   1. g++ build (warnings are errors): unit, integration, conformance and CLI tests
 #   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same suite
 #   3. clang build with ThreadSanitizer: the same suite
-#   4. libFuzzer (clang): the header-extraction fuzz target for a fixed number of runs
+#   4. libFuzzer (clang): the header-extraction and OTLP request decoder fuzz targets, a fixed
+#      number of runs each
 # Usage: scripts/test.sh [--quick]   (--quick: step 1 only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,24 +78,29 @@ if [ "${1:-}" != "--quick" ]; then
     -DOTLP_SANITIZE=thread -DOTLP_WERROR=ON -DOTLP_BUILD_BENCHMARKS=OFF
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest "tsan" build-tsan
 
-  echo "=== [4/4] libFuzzer: header extraction"
+  echo "=== [4/4] libFuzzer: header extraction, OTLP request decoder"
   configure_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
     -DOTLP_BUILD_FUZZERS=ON -DOTLP_WITH_NET=OFF -DOTLP_BUILD_TESTS=OFF \
     -DOTLP_BUILD_BENCHMARKS=OFF -DOTLP_BUILD_TOOLS=OFF
-  corpus=$(mktemp -d)
-  cp -r tests/fuzz/corpus/propagation/. "$corpus/"
-  set +e
-  build-fuzz/tests/fuzz/propagation_fuzz -runs=50000 -max_len=4096 -seed=1 "$corpus" \
-    > build-fuzz/fuzz.log 2>&1
-  rc=$?
-  set -e
-  rm -rf "$corpus"
-  tail -3 build-fuzz/fuzz.log
-  if [ "$rc" -eq 0 ]; then
-    total_pass=$((total_pass + 1)); summary+=("fuzz: propagation_fuzz 50000 runs, no crash")
-  else
-    total_fail=$((total_fail + 1)); summary+=("fuzz: propagation_fuzz FAILED (see build-fuzz/fuzz.log)")
-  fi
+  run_fuzzer() {  # target corpus-folder runs
+    local target=$1 seeds=$2 runs=$3 corpus rc
+    corpus=$(mktemp -d)
+    cp -r "tests/fuzz/corpus/$seeds/." "$corpus/"
+    set +e
+    "build-fuzz/tests/fuzz/$target" -runs="$runs" -max_len=4096 -seed=1 "$corpus" \
+      > "build-fuzz/$target.log" 2>&1
+    rc=$?
+    set -e
+    rm -rf "$corpus"
+    tail -3 "build-fuzz/$target.log"
+    if [ "$rc" -eq 0 ]; then
+      total_pass=$((total_pass + 1)); summary+=("fuzz: $target $runs runs, no crash")
+    else
+      total_fail=$((total_fail + 1)); summary+=("fuzz: $target FAILED (see build-fuzz/$target.log)")
+    fi
+  }
+  run_fuzzer propagation_fuzz propagation 50000
+  run_fuzzer otlp_decoder_fuzz otlp_decoder 100000
 fi
 
 echo

@@ -68,10 +68,13 @@ constexpr OptionSpec kOptions[] = {
    "OTEL_ATTRIBUTE_COUNT_LIMIT", 0, kMaxInt, "Limits"},
   // ---- OTLP exporter ----
   {"OTEL_EXPORTER_OTLP_ENDPOINT", OptionType::kUrl, "http://localhost:4318",
-   "Base URL for all signals; `v1/traces` is appended for spans.", {}, {}, 0, 0, "OTLP exporter"},
+   "Base URL for all signals; `v1/traces` is appended for spans. An invalid URL disables span "
+   "export (with a warning); the default does not apply.", {}, {}, 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", OptionType::kUrl, "",
-   "URL for spans, used as is (path `/` when it has none).", {}, {}, 0, 0, "OTLP exporter"},
-  {"OTEL_EXPORTER_OTLP_PROTOCOL", OptionType::kEnum, "http/protobuf", "Transport and encoding.",
+   "URL for spans, used as is (path `/` when it has none). An invalid URL disables span export "
+   "(with a warning).", {}, {}, 0, 0, "OTLP exporter"},
+  {"OTEL_EXPORTER_OTLP_PROTOCOL", OptionType::kEnum, "http/protobuf",
+   "Transport and encoding. `grpc` is not supported yet: it disables span export (with a warning).",
    "http/protobuf|http/json|grpc", {}, 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", OptionType::kEnum, "", "Protocol for spans.",
    "http/protobuf|http/json|grpc", "OTEL_EXPORTER_OTLP_PROTOCOL", 0, 0, "OTLP exporter"},
@@ -89,16 +92,19 @@ constexpr OptionSpec kOptions[] = {
   {"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", OptionType::kEnum, "", "Compression for spans.",
    "gzip|none", "OTEL_EXPORTER_OTLP_COMPRESSION", 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_CERTIFICATE", OptionType::kFile, "",
-   "PEM file of CA certificates that verify the collector (system store when unset).", {}, {}, 0, 0,
+   "PEM file of CA certificates that verify the collector (system store when unset). A file that "
+   "cannot be read disables span export (with a warning).", {}, {}, 0, 0,
    "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", OptionType::kFile, "", "CA file for spans.", {},
    "OTEL_EXPORTER_OTLP_CERTIFICATE", 0, 0, "OTLP exporter"},
-  {"OTEL_EXPORTER_OTLP_CLIENT_KEY", OptionType::kFile, "", "PEM private key for mutual TLS.", {}, {},
-   0, 0, "OTLP exporter"},
+  {"OTEL_EXPORTER_OTLP_CLIENT_KEY", OptionType::kFile, "",
+   "PEM private key for mutual TLS. A file that cannot be read, or a key without a certificate, "
+   "disables span export (with a warning).", {}, {}, 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", OptionType::kFile, "", "Client key for spans.", {},
    "OTEL_EXPORTER_OTLP_CLIENT_KEY", 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", OptionType::kFile, "",
-   "PEM client certificate chain for mutual TLS.", {}, {}, 0, 0, "OTLP exporter"},
+   "PEM client certificate chain for mutual TLS. A file that cannot be read, or a certificate "
+   "without a key, disables span export (with a warning).", {}, {}, 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", OptionType::kFile, "", "Client certificate for spans.",
    {}, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_INSECURE", OptionType::kBool, "false",
@@ -170,7 +176,10 @@ std::string RenderMarkdown() {
       "environment (`otlp::Setup()`, the `otlp` CLI). Options given in code win over the "
       "environment; the environment wins over defaults. An empty value means unset. A value that "
       "does not parse, or is out of range, is ignored with a warning on stderr and the default "
-      "applies. Enumerations are case-insensitive.\n";
+      "applies, except where a description says otherwise: the OTLP exporter's endpoint, "
+      "protocol and TLS files, where a value that cannot be used disables span export (with a "
+      "warning) rather than send spans to a default nobody chose. Enumerations are "
+      "case-insensitive.\n";
   std::string_view group;
   for (const auto& o : kOptions) {
     if (o.group != group) {

@@ -24,9 +24,12 @@ namespace otlp::exporter {
 struct ExporterStats {
   uint64_t spans_exported = 0;  // accepted by the receiver (rejected ones excluded)
   uint64_t spans_failed = 0;    // spans of batches lost after all retries (or never sent)
+  // Of spans_failed: spans still queued or on the wire when Shutdown's deadline passed (their
+  // requests were cancelled).
+  uint64_t spans_dropped_at_shutdown = 0;
   uint64_t spans_rejected = 0;  // refused by the receiver in a partial success
   uint64_t batches_failed = 0;  // batches lost (each counts its spans in spans_failed)
-  uint64_t requests = 0;        // HTTP requests sent, retries included
+  uint64_t requests = 0;        // requests sent, retries included
   uint64_t retries = 0;         // requests that were retries of an earlier attempt
   uint64_t bytes_sent = 0;      // request body bytes handed to the transport (after compression)
 };
@@ -37,6 +40,11 @@ class ExporterCounters {
   void AddFailedBatch(uint64_t spans) noexcept {
     Add(spans_failed_, spans);
     Add(batches_failed_, 1);
+  }
+  // A failed batch that was cut off by the shutdown deadline (counted as failed too).
+  void AddDroppedAtShutdown(uint64_t spans) noexcept {
+    AddFailedBatch(spans);
+    Add(spans_dropped_at_shutdown_, spans);
   }
   void AddRejected(uint64_t spans) noexcept { Add(spans_rejected_, spans); }
   // One request of `bytes` body bytes; `retry` when it repeats an earlier attempt.
@@ -50,6 +58,7 @@ class ExporterCounters {
     ExporterStats s;
     s.spans_exported = spans_exported_.load(std::memory_order_relaxed);
     s.spans_failed = spans_failed_.load(std::memory_order_relaxed);
+    s.spans_dropped_at_shutdown = spans_dropped_at_shutdown_.load(std::memory_order_relaxed);
     s.spans_rejected = spans_rejected_.load(std::memory_order_relaxed);
     s.batches_failed = batches_failed_.load(std::memory_order_relaxed);
     s.requests = requests_.load(std::memory_order_relaxed);
@@ -64,6 +73,7 @@ class ExporterCounters {
   }
   std::atomic<uint64_t> spans_exported_{0};
   std::atomic<uint64_t> spans_failed_{0};
+  std::atomic<uint64_t> spans_dropped_at_shutdown_{0};
   std::atomic<uint64_t> spans_rejected_{0};
   std::atomic<uint64_t> batches_failed_{0};
   std::atomic<uint64_t> requests_{0};

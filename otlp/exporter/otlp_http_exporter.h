@@ -28,28 +28,30 @@
 // partial_success logs the rejected count and message, counts the rejected spans, and is not
 // retried.
 //
+// Shutdown(timeout) makes later exports fail fast and wakes any backoff wait (that batch is
+// given up), then waits for what is queued or on the wire, at most `timeout`: at the deadline the
+// requests still in flight are cancelled and nothing more is sent; the spans not delivered are
+// counted in stats().spans_dropped_at_shutdown (and spans_failed) and reported in one warning.
+// A 2xx whose body is cut short counts as delivered (the status is the answer; resending would
+// store duplicates) and is logged.
+//
+// The HTTP specifics live in a Transport (transport.h); retries, backoff, partial success and
+// shutdown are the same for every transport.
+//
 // Threading: Export is never called concurrently (SpanExporter contract); ForceFlush, Shutdown
-// and stats() may be called from any thread at any time. Shutdown makes later exports fail
-// fast and wakes any backoff wait (that batch is given up); a request already on the wire ends
-// within its own timeout. The destructor shuts down and joins the sender threads.
+// and stats() may be called from any thread at any time. The destructor shuts down at once
+// (Shutdown(0)) if that has not happened, and joins the sender threads.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
-#include <string_view>
-#include <thread>
-#include <vector>
 
 #include "otlp/core/config.h"
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/exporter/exporter_stats.h"
 #include "otlp/exporter/retry.h"
@@ -113,7 +115,7 @@ struct OtlpHttpExporterConfig {
   bool synchronous = false;
 };
 
-class OtlpHttpExporter final : public trace::SpanExporter {
+class OTLP_EXPORT OtlpHttpExporter final : public trace::SpanExporter {
  public:
   // Resolves the options (see OtlpHttpExporterOptions) and starts the sender threads. Fails
   // with kInvalidArgument for a bad endpoint URL, header, protocol (grpc), retry policy or
@@ -132,62 +134,16 @@ class OtlpHttpExporter final : public trace::SpanExporter {
   trace::ExportResult Export(std::span<const trace::SpanData* const> spans) noexcept override;
   // Waits until every accepted batch has been delivered or given up; false on timeout.
   bool ForceFlush(std::chrono::microseconds timeout) noexcept override;
-  // Refuses further exports, wakes backoff waits, then waits (up to `timeout`) for requests
-  // already in flight. True when everything finished in time.
+  // See the top of this file. True when everything finished within `timeout`.
   bool Shutdown(std::chrono::microseconds timeout) noexcept override;
 
-  ExporterStats stats() const noexcept { return counters_.Snapshot(); }
-  const OtlpHttpExporterConfig& config() const noexcept { return config_; }
+  ExporterStats stats() const noexcept;
+  const OtlpHttpExporterConfig& config() const noexcept;
 
  private:
-  struct Batch {
-    std::string body;  // encoded, compressed when configured
-    size_t spans = 0;
-  };
-
-  OtlpHttpExporter(OtlpHttpExporterConfig config, std::shared_ptr<net::Runtime> runtime,
-                   std::unique_ptr<net::HttpClient> client);
-  Result<Batch> Encode(std::span<const trace::SpanData* const> spans) const;
-  // Sends with retries; counts and logs the outcome. True when delivered.
-  bool Deliver(const Batch& batch) noexcept;
-  void HandleSuccess(const Batch& batch, const net::HttpResponse& response) noexcept;
-  std::string ErrorDetail(const net::HttpResponse& response) const;
-  // Waits until `until` unless shut down first; false when interrupted.
-  bool SleepUnlessShutdown(std::chrono::steady_clock::time_point until);
-  void SenderLoop();
-  // Waits until nothing is queued or being delivered; false on timeout.
-  bool WaitIdle(std::chrono::microseconds timeout);
-  void JoinSenders();
-
-  const OtlpHttpExporterConfig config_;
-  // Declared before the client so that it outlives it.
-  std::shared_ptr<net::Runtime> runtime_;
-  std::unique_ptr<net::HttpClient> client_;
-  ExporterCounters counters_;
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;  // state changes: queue, busy, shutdown
-  std::deque<Batch> queue_;     // accepted, not yet picked by a sender
-  size_t busy_ = 0;             // batches being delivered (senders or a synchronous call)
-  bool shutdown_ = false;       // Shutdown() called: refuse exports, stop waiting
-  bool stop_ = false;           // destructor: senders exit
-  uint64_t seed_ = 0;           // per-batch jitter seeds derive from it
-  std::atomic<uint64_t> batch_seq_{0};
-  std::vector<std::thread> senders_;
+  struct Impl;
+  explicit OtlpHttpExporter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
-namespace internal {
-
-// The traces URL from the endpoint rules (OTLP exporter spec): `code` (as is) wins, then
-// `signal_env` (as is, "/" when it has no path), then `generic_env` ("v1/traces" appended with
-// one slash), then http://localhost:4318/v1/traces. A value without "://" gets http:// when
-// `insecure`, else https://. The result is not validated.
-std::string ResolveTracesEndpoint(const std::optional<std::string>& code,
-                                  const std::optional<std::string>& signal_env,
-                                  const std::optional<std::string>& generic_env, bool insecure);
-
-// Checks a header name (an RFC 9110 token) and value (no control characters but tab).
-Status ValidateHeader(std::string_view name, std::string_view value);
-
-}  // namespace internal
 }  // namespace otlp::exporter

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "otlp/core/version.h"
+#include "otlp/exporter/internal/http_exporter_config.h"
 
 namespace otlp::exporter {
 namespace {

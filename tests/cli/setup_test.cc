@@ -158,15 +158,26 @@ TEST(SetupTest, EnvironmentProblemsAreLoggedWarnings) {
 }
 
 TEST(SetupTest, UnusableExporterFromEnvironmentIsAWarning) {
-  LogCapture log;
-  config::Reader env(Env{{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}});
-  auto sdk = otlp::Setup({.install_global = false, .env = &env});
-  ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-  EXPECT_EQ((*sdk)->otlp_exporter(), nullptr);
-  EXPECT_TRUE(log.Contains("spans will not be exported")) << log.All();
-  // Spans are still created and carry a context.
-  auto span = (*sdk)->GetTracer("t").StartSpan("s");
-  EXPECT_TRUE(span.GetContext().IsValid());
+  // What docs/CONFIGURATION.md says: these values disable span export, the default does not
+  // apply.
+  const std::pair<const char*, const char*> unusable[] = {
+      {"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector:4318"},
+      {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://[::1"},
+      {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"},
+  };
+  for (const auto& [name, value] : unusable) {
+    SCOPED_TRACE(std::string(name) + "=" + value);
+    LogCapture log;
+    config::Reader env(Env{{name, value}});
+    auto sdk = otlp::Setup({.install_global = false, .env = &env});
+    ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
+    EXPECT_EQ((*sdk)->otlp_exporter(), nullptr);
+    EXPECT_TRUE(log.Contains("spans will not be exported")) << log.All();
+    // Spans are still created and carry a context.
+    auto span = (*sdk)->GetTracer("t").StartSpan("s");
+    EXPECT_TRUE(span.GetContext().IsValid());
+  }
 }
 
 TEST(SetupTest, DisabledSdkIsNoopButPropagates) {

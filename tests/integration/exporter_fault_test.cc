@@ -4,7 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,9 +21,14 @@
 #include "otlp/exporter/otlp_http_exporter.h"
 #include "otlp/net/http_client.h"
 #include "otlp/net/http_server.h"
+#include "otlp/trace/batch_processor.h"
+#include "otlp/trace/provider.h"
 #include "otlp/trace/resource.h"
 #include "otlp/trace/span_data.h"
+#include "tests/support/raw_tcp_server.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/scripted_http_server.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
@@ -31,6 +40,7 @@ using std::chrono::seconds;
 using test::ScriptedHttpServer;
 using test::ScriptedReply;
 using ::testing::HasSubstr;
+using test::LogCapture;
 using Env = std::map<std::string, std::string, std::less<>>;
 
 // Generous upper bounds: only there so that a broken build fails instead of hanging.
@@ -89,26 +99,6 @@ class TestBatch {
   trace::Resource resource_;
   std::vector<trace::SpanData> spans_;
   std::vector<const trace::SpanData*> ptrs_;
-};
-
-// Captures otlp-cpp's diagnostics for assertions.
-class LogCapture {
- public:
-  LogCapture() {
-    SetLogHandler([this](LogLevel, std::string_view msg) {
-      std::lock_guard<std::mutex> lock(mu_);
-      text_ += std::string(msg) + "\n";
-    });
-  }
-  ~LogCapture() { SetLogHandler(nullptr); }
-  std::string text() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return text_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::string text_;
 };
 
 std::unique_ptr<OtlpHttpExporter> MakeExporter(OtlpHttpExporterOptions o,
@@ -454,6 +444,185 @@ TEST(ExporterFault, ShutdownInterruptsABackoffWait) {
   // Later exports fail fast, without a request.
   EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
   EXPECT_EQ(receiver->request_count(), 1u);
+}
+
+// ---- Shutdown within its bound while an export is in flight ----
+
+// A request the collector never answers used to hold Shutdown (or the destructor after it)
+// until the attempt's own timeout: 30 s when the export timeout is 0 ("no limit"), forever in a
+// loop of retries. These tests wait at most this long for a 300 ms shutdown, well below that.
+constexpr auto kWellBeforeTheAttemptTimeout = seconds(20);
+
+// Runs `f` on another thread; true when it finished within `limit`.
+template <typename F>
+bool FinishesWithin(std::chrono::seconds limit, F&& f) {
+  auto done = std::async(std::launch::async, std::forward<F>(f));
+  if (done.wait_for(limit) == std::future_status::ready) return true;
+  ADD_FAILURE() << "still running after " << limit.count() << " s";
+  done.wait();  // the future's destructor would wait anyway
+  return false;
+}
+
+TEST(ExporterFault, ShutdownCancelsARequestToASilentCollectorAtItsDeadline) {
+  auto receiver = StartReceiver({}, {.default_reply = ScriptedReply::Hang()});
+  ASSERT_NE(receiver, nullptr);
+  // OTEL_EXPORTER_OTLP_TIMEOUT=0: no export timeout at all, as in the report.
+  config::Reader env(Env{{"OTEL_EXPORTER_OTLP_ENDPOINT", receiver->base_url()},
+                         {"OTEL_EXPORTER_OTLP_TIMEOUT", "0"}});
+  auto exporter = MakeExporter({}, &env);
+  ASSERT_NE(exporter, nullptr);
+  ASSERT_EQ(exporter->config().timeout.count(), 0);
+  LogCapture logs;
+  TestBatch batch(3);
+  ASSERT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);  // queued
+  ASSERT_TRUE(receiver->WaitForRequests(1, kHangGuard));                     // on the wire
+
+  bool in_time = true;
+  ASSERT_TRUE(FinishesWithin(kWellBeforeTheAttemptTimeout,
+                             [&] { in_time = exporter->Shutdown(milliseconds(300)); }));
+  EXPECT_FALSE(in_time);
+  const ExporterStats s = exporter->stats();
+  EXPECT_EQ(s.spans_dropped_at_shutdown, 3u);
+  EXPECT_EQ(s.spans_failed, 3u);
+  EXPECT_EQ(s.spans_exported, 0u);
+  EXPECT_EQ(s.requests, 1u);
+  EXPECT_THAT(logs.text(),
+              HasSubstr("3 spans not delivered within the shutdown timeout of 300 ms were "
+                        "dropped (requests cancelled in flight: 1, queued batches not sent: 0)"));
+  // Nothing starts after the deadline; destroying the exporter does not wait either.
+  EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
+  EXPECT_TRUE(FinishesWithin(kWellBeforeTheAttemptTimeout, [&] { exporter.reset(); }));
+  EXPECT_EQ(receiver->request_count(), 1u);
+}
+
+TEST(ExporterFault, ShutdownDropsQueuedBatchesAndSendsNothingAfterItsDeadline) {
+  // Two senders, each with a request the collector never answers, and a third export waiting
+  // for a free sender.
+  auto receiver = StartReceiver({}, {.default_reply = ScriptedReply::Hang()});
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter({.endpoint = receiver->Url("/v1/traces"),
+                                .timeout = seconds(60),
+                                .retry = kFastRetry,
+                                .max_concurrent_requests = 2});
+  ASSERT_NE(exporter, nullptr);
+  LogCapture logs;
+  TestBatch a(1), b(2), c(4);
+  ASSERT_EQ(exporter->Export(a.span()), trace::ExportResult::kSuccess);
+  ASSERT_EQ(exporter->Export(b.span()), trace::ExportResult::kSuccess);
+  ASSERT_TRUE(receiver->WaitForRequests(2, kHangGuard));  // both senders busy
+  // The third export waits for a free sender (back-pressure) until Shutdown refuses it.
+  auto third = std::async(std::launch::async, [&] { return exporter->Export(c.span()); });
+
+  ASSERT_TRUE(FinishesWithin(kWellBeforeTheAttemptTimeout,
+                             [&] { exporter->Shutdown(milliseconds(300)); }));
+  EXPECT_EQ(third.get(), trace::ExportResult::kFailure);
+  const ExporterStats s = exporter->stats();
+  EXPECT_EQ(s.spans_dropped_at_shutdown, 3u);  // the two requests on the wire
+  EXPECT_EQ(s.spans_failed, 7u);               // and the refused export
+  EXPECT_EQ(s.requests, 2u);
+  EXPECT_THAT(logs.text(), HasSubstr("3 spans not delivered"));
+  EXPECT_EQ(receiver->request_count(), 2u);
+}
+
+TEST(ExporterFault, BatchProcessorShutdownCutsAnExportToASilentCollectorShort) {
+  // The processor's export thread blocks in Export while the one sender waits for a collector
+  // that never answers; the processor's Shutdown gives the exporter what is left of its time.
+  auto receiver = StartReceiver({}, {.default_reply = ScriptedReply::Hang()});
+  ASSERT_NE(receiver, nullptr);
+  auto created = OtlpHttpExporter::Create({.endpoint = receiver->Url("/v1/traces"),
+                                           .timeout = milliseconds(0),
+                                           .retry = kFastRetry});
+  ASSERT_OK(created);
+  OtlpHttpExporter* exporter = created->get();  // owned by the processor from here on
+  auto provider = trace::TracerProvider::Create({
+      .processor = trace::BatchSpanProcessor::Create(
+          std::move(*created), {.max_export_batch_size = 2, .schedule_delay = milliseconds(5)}),
+      .sampler = trace::Sampler::AlwaysOn(),
+  });
+  LogCapture logs;
+  trace::Tracer tracer = provider->GetTracer("fault-test");
+  for (int i = 0; i < 2; ++i) tracer.StartSpan("first").End();
+  ASSERT_TRUE(receiver->WaitForRequests(1, kHangGuard));  // the first batch hangs on the wire
+  for (int i = 0; i < 4; ++i) tracer.StartSpan("later").End();
+
+  ASSERT_TRUE(FinishesWithin(kWellBeforeTheAttemptTimeout,
+                             [&] { provider->Shutdown(milliseconds(300)); }));
+  const ExporterStats s = exporter->stats();
+  EXPECT_EQ(s.spans_exported, 0u);
+  EXPECT_EQ(s.spans_dropped_at_shutdown, 2u);  // the batch on the wire, cancelled
+  EXPECT_EQ(s.requests, 1u);                   // nothing was sent after the deadline
+  EXPECT_THAT(logs.text(), HasSubstr("2 spans not delivered within the shutdown timeout"));
+  // Destroying the pipeline (processor, exporter, sender threads) does not wait either.
+  EXPECT_TRUE(FinishesWithin(kWellBeforeTheAttemptTimeout, [&] { provider.reset(); }));
+  EXPECT_EQ(receiver->request_count(), 1u);
+}
+
+// ---- A 2xx whose body is cut short ----
+
+// Reads a whole request (headers, then Content-Length bytes of body), then writes `reply` and
+// closes: a collector that acknowledges, then drops the connection inside its answer.
+test::RawTcpServer::Behavior ReadRequestThenReply(std::string reply) {
+  return [reply = std::move(reply)](int fd) {
+    std::string in;
+    char buf[4096];
+    size_t body_at = std::string::npos, length = 0;
+    while (body_at == std::string::npos || in.size() < body_at + length) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      in.append(buf, static_cast<size_t>(n));
+      if (body_at == std::string::npos && (body_at = in.find("\r\n\r\n")) != std::string::npos) {
+        body_at += 4;
+        const size_t cl = in.find("Content-Length: ");
+        if (cl != std::string::npos && cl < body_at) length = std::stoul(in.substr(cl + 16));
+      }
+    }
+    ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+  };
+}
+
+TEST(ExporterFault, SuccessClosedInsideItsBodyIsDeliveredNotRetried) {
+  auto server = test::RawTcpServer::Start(ReadRequestThenReply(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\n"
+      "partial answer"));
+  ASSERT_OK(server);
+  auto exporter = MakeExporter({.endpoint = "http://127.0.0.1:" +
+                                            std::to_string((*server)->port()) + "/v1/traces",
+                                .timeout = seconds(10),
+                                .retry = kFastRetry,
+                                .synchronous = true});
+  ASSERT_NE(exporter, nullptr);
+  LogCapture logs;
+  TestBatch batch(4);
+
+  EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kSuccess);
+  const ExporterStats s = exporter->stats();
+  EXPECT_EQ(s.spans_exported, 4u);
+  EXPECT_EQ(s.spans_failed, 0u);
+  EXPECT_EQ(s.requests, 1u);
+  EXPECT_EQ(s.retries, 0u);
+  EXPECT_EQ((*server)->connections(), 1u);  // sent once: the collector stores no duplicate
+  EXPECT_THAT(logs.text(), HasSubstr("closed the connection inside its response body; 14 bytes "
+                                     "arrived: partial answer"));
+}
+
+TEST(ExporterFault, RetryableStatusClosedInsideItsBodyIsStillRetried) {
+  auto server = test::RawTcpServer::Start(ReadRequestThenReply(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n\r\n"
+      "overloa"));
+  ASSERT_OK(server);
+  auto exporter = MakeExporter({.endpoint = "http://127.0.0.1:" +
+                                            std::to_string((*server)->port()) + "/v1/traces",
+                                .timeout = seconds(10),
+                                .retry = RetryPolicy{.max_attempts = 2,
+                                                     .initial_backoff = milliseconds(10)},
+                                .synchronous = true});
+  ASSERT_NE(exporter, nullptr);
+  LogCapture logs;
+  TestBatch batch(1);
+
+  EXPECT_EQ(exporter->Export(batch.span()), trace::ExportResult::kFailure);
+  EXPECT_EQ(exporter->stats().requests, 2u);
+  EXPECT_THAT(logs.text(), HasSubstr("HTTP 503: overloa (response body cut short)"));
 }
 
 // ---- TLS: https endpoints with the certificate options ----

@@ -7,7 +7,6 @@
 
 #include "common.h"
 #include "flags.h"
-#include "span_count.h"
 
 namespace otlp::cli {
 namespace {
@@ -278,53 +277,6 @@ TEST(EndpointTest, ApplyExportFlags) {
   bad2.values["endpoint"] = {"ftp://x"};
   EXPECT_FALSE(ApplyExportFlags(bad2, o, err));
   EXPECT_NE(err.find("invalid --endpoint 'ftp://x'"), std::string::npos);
-}
-
-// Protobuf helpers for the span counter.
-void Varint(uint64_t v, std::string& out) {
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-}
-std::string Len(uint32_t field, const std::string& payload) {
-  std::string out;
-  Varint(field << 3 | 2, out);
-  Varint(payload.size(), out);
-  return out + payload;
-}
-
-TEST(SpanCountTest, Protobuf) {
-  std::string span = Len(5, "name");  // Span.name
-  std::string scope_spans = Len(1, Len(1, "scope")) + Len(2, span) + Len(2, span) + Len(3, "url");
-  std::string resource;
-  Varint(2 << 3 | 0, resource);  // a varint field to skip
-  Varint(300, resource);
-  resource += Len(1, "resource");
-  std::string resource_spans = Len(1, resource) + Len(2, scope_spans) + Len(2, Len(2, span));
-  std::string request = Len(1, resource_spans) + Len(1, Len(2, scope_spans));
-  auto n = CountSpansProtobuf(request);
-  ASSERT_TRUE(n.ok()) << n.status().ToString();
-  EXPECT_EQ(*n, 5u);
-  EXPECT_EQ(*CountSpansProtobuf(""), 0u);
-  EXPECT_FALSE(CountSpansProtobuf(request.substr(0, request.size() - 1)).ok());
-  EXPECT_FALSE(CountSpansProtobuf(std::string("\x0b", 1)).ok());  // group start
-  EXPECT_FALSE(CountSpansProtobuf(std::string("\x0a\x80", 2)).ok());
-}
-
-TEST(SpanCountTest, Json) {
-  std::string body = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"spans","value":)"
-                     R"({"stringValue":"[{not counted}]"}}]},"scopeSpans":[{"scope":{},"spans":[)"
-                     R"({"name":"a \"]}\\","links":[{"spanId":"x"}]},{"name":"b"}]},)"
-                     R"({"spans" : [ {"name":"c"} ]}]}]})";
-  auto n = CountSpansJson(body);
-  ASSERT_TRUE(n.ok()) << n.status().ToString();
-  EXPECT_EQ(*n, 3u);
-  EXPECT_EQ(*CountSpansJson("{}"), 0u);
-  EXPECT_FALSE(CountSpansJson(R"({"spans":[{})").ok());
-  EXPECT_FALSE(CountSpansJson(R"({"spans":[}])").ok());
-  EXPECT_FALSE(CountSpansJson(R"({"a":"unterminated)").ok());
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 // Randomized and boundary tests of the protobuf encoder, aimed at the bugs a fast encoder risks:
 // a nested length computed in one pass and written differently in the other, a varint one byte
 // short at 127/128 or 16383/16384, an empty string or array written or left out wrongly, spans
-// regrouped in the wrong order, bytes lost where the output buffer grows. Plus the edges of the
-// JSON encoder's fast paths (plain strings, numbers, hex ids).
+// regrouped in the wrong order, bytes lost where the output buffer grows.
 //
 // Each protobuf batch is checked two ways:
 //  - against a reference encoder written here in the plainest way (every nested message built as
@@ -26,10 +25,12 @@
 #include "otlp/core/internal/varint.h"
 #include "otlp/exporter/otlp_encoder.h"
 #include "otlp/trace/resource.h"
+#include "tests/support/random_spans.h"
 
 namespace otlp::exporter {
 namespace {
 
+using test::RandomSpans;
 using trace::EventData;
 using trace::InstrumentationScope;
 using trace::LinkData;
@@ -455,180 +456,6 @@ void CheckDecoded(std::string_view request, const std::vector<const SpanData*>& 
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Random batches. Everything a SpanData points to is owned here (deques keep addresses stable).
-
-class World {
- public:
-  // `text`: strings are mostly printable ASCII (as most real ones are), else random bytes.
-  explicit World(uint32_t seed, bool text = false) : rng_(seed), text_(text) {}
-
-  std::string_view Bytes(size_t n) {
-    std::string s(n, '\0');
-    for (char& c : s) {
-      c = static_cast<char>(text_ && Below(64) != 0 ? ' ' + Below(95) : rng_());
-    }
-    return strings_.emplace_back(std::move(s));
-  }
-  // Mostly short, sometimes 0, sometimes just around a varint boundary.
-  size_t Length() {
-    switch (Below(10)) {
-      case 0: return 0;
-      case 1: return 120 + Below(16);  // nested sizes cross 127/128
-      case 2: return Below(3) == 0 ? 16370 + Below(20) : 1 + Below(300);
-      default: return 1 + Below(24);
-    }
-  }
-  std::string_view Str() { return Bytes(Length()); }
-  uint32_t Below(uint32_t n) { return static_cast<uint32_t>(rng_() % n); }
-  uint64_t U64() { return (uint64_t{rng_()} << 32) | rng_(); }
-  // Varints of every length: 0, small, 10-byte negatives…
-  uint64_t AnyWidth() { return Below(5) == 0 ? 0 : U64() >> Below(64); }
-
-  AttributeValue Value() {
-    switch (Below(9)) {
-      case 0: return Below(2) == 0;
-      case 1: return static_cast<int64_t>(AnyWidth());
-      case 2: return static_cast<double>(static_cast<int64_t>(U64())) / 7.0;
-      case 3: {
-        const size_t n = Below(4);
-        auto b = std::make_unique<bool[]>(n + 1);
-        for (size_t i = 0; i < n; ++i) b[i] = Below(2) == 0;
-        return std::span<const bool>(bools_.emplace_back(std::move(b)).get(), n);
-      }
-      case 4: {
-        auto& v = ints_.emplace_back(Below(4));
-        for (int64_t& x : v) x = static_cast<int64_t>(AnyWidth());
-        return std::span<const int64_t>(v);
-      }
-      case 5: {
-        auto& v = doubles_.emplace_back(Below(4));
-        for (double& x : v) x = static_cast<double>(U64() >> 11) * 1e-3;
-        return std::span<const double>(v);
-      }
-      case 6: {
-        auto& v = string_arrays_.emplace_back(Below(4));
-        for (std::string_view& x : v) x = Str();
-        return std::span<const std::string_view>(v);
-      }
-      default: return Str();
-    }
-  }
-  std::vector<KeyValue> Attributes(size_t max) {
-    std::vector<KeyValue> kvs(Below(static_cast<uint32_t>(max) + 1));
-    for (KeyValue& kv : kvs) kv = {Below(8) == 0 ? std::string_view() : Str(), Value()};
-    return kvs;
-  }
-  OwnedAttributes Owned(size_t max) {
-    OwnedAttributes a;
-    for (const KeyValue& kv : Attributes(max)) a.Set(kv.key, kv.value);
-    return a;
-  }
-  uint32_t Count() { return Below(3) == 0 ? static_cast<uint32_t>(AnyWidth()) : 0; }
-  int64_t Time() { return Below(6) == 0 ? 0 : static_cast<int64_t>(U64()); }
-
-  SpanContext Context() {
-    uint8_t tid[16], sid[8];
-    for (uint8_t& b : tid) b = static_cast<uint8_t>(rng_());
-    for (uint8_t& b : sid) b = static_cast<uint8_t>(rng_());
-    TraceState ts;
-    if (Below(4) == 0) {
-      // Valid lowercase keys and printable values; sometimes long enough for a 2-byte length.
-      std::string header;
-      const uint32_t entries = 1 + Below(4);
-      for (uint32_t i = 0; i < entries; ++i) {
-        if (i != 0) header += ',';
-        header += "k" + std::to_string(i) + "=" +
-                  std::string(1 + Below(100), static_cast<char>('a' + Below(26)));
-      }
-      ts = TraceState::FromHeader(header);
-    }
-    return SpanContext(TraceId(tid), SpanId(sid), TraceFlags(static_cast<uint8_t>(rng_())),
-                       Below(2) == 0, ts);
-  }
-
-  const Resource* NewResource() {
-    return &resources_.emplace_back(Owned(3), Below(2) == 0 ? "" : std::string(Str()));
-  }
-  const InstrumentationScope* NewScope() {
-    InstrumentationScope& s = scopes_.emplace_back();
-    s.name = Str();
-    s.version = Str();
-    s.schema_url = Str();
-    s.attributes = Owned(2);
-    return &s;
-  }
-
-  SpanData& NewSpan(const Resource* r, const InstrumentationScope* sc) {
-    SpanData& s = spans_.emplace_back();
-    s.context = Context();
-    if (Below(4) != 0) {
-      uint8_t pid[8];
-      for (uint8_t& b : pid) b = static_cast<uint8_t>(rng_());
-      pid[0] |= 1;  // valid
-      s.parent_span_id = SpanId(pid);
-    }
-    s.parent_is_remote = Below(2) == 0;
-    s.name = Str();
-    s.kind = static_cast<SpanKind>(1 + Below(5));
-    s.start_unix_nano = Time();
-    s.end_unix_nano = Time();
-    s.attributes = Attributes(6);
-    s.dropped_attributes_count = Count();
-    for (uint32_t i = Below(3) == 0 ? Below(4) : 0; i > 0; --i) {
-      const std::vector<KeyValue> kvs = Attributes(3);
-      s.events.push_back({Str(), Time(), static_cast<uint32_t>(s.event_attributes.size()),
-                          static_cast<uint32_t>(kvs.size()), Count()});
-      s.event_attributes.insert(s.event_attributes.end(), kvs.begin(), kvs.end());
-    }
-    s.dropped_events_count = Count();
-    for (uint32_t i = Below(3) == 0 ? Below(4) : 0; i > 0; --i) {
-      const std::vector<KeyValue> kvs = Attributes(3);
-      s.links.push_back({Context(), static_cast<uint32_t>(s.link_attributes.size()),
-                         static_cast<uint32_t>(kvs.size()), Count()});
-      s.link_attributes.insert(s.link_attributes.end(), kvs.begin(), kvs.end());
-    }
-    s.dropped_links_count = Count();
-    s.status_code = static_cast<SpanStatusCode>(Below(3));
-    s.status_message = Below(3) == 0 ? Str() : std::string_view();
-    s.resource = r;
-    s.scope = sc;
-    return s;
-  }
-
-  // A batch over a few resources and scopes (sometimes null), interleaved, with null entries.
-  std::vector<const SpanData*> Batch(size_t n) {
-    std::vector<const Resource*> rs{nullptr};
-    for (uint32_t i = Below(3); i < 3; ++i) rs.push_back(NewResource());
-    std::vector<const InstrumentationScope*> scs{nullptr};
-    for (uint32_t i = Below(4); i < 4; ++i) scs.push_back(NewScope());
-    std::vector<const SpanData*> batch;
-    for (size_t i = 0; i < n; ++i) {
-      if (Below(20) == 0) {
-        batch.push_back(nullptr);
-        continue;
-      }
-      // Runs of the same group, as a batch processor would see them.
-      const auto nr = static_cast<uint32_t>(rs.size()), ns = static_cast<uint32_t>(scs.size());
-      const Resource* r = rs[Below(8) == 0 ? Below(nr) : nr - 1];
-      const InstrumentationScope* sc = scs[Below(4) == 0 ? Below(ns) : ns - 1];
-      batch.push_back(&NewSpan(r, sc));
-    }
-    return batch;
-  }
-
- private:
-  std::mt19937 rng_;
-  bool text_;
-  std::deque<std::string> strings_;
-  std::deque<std::unique_ptr<bool[]>> bools_;
-  std::deque<std::vector<int64_t>> ints_;
-  std::deque<std::vector<double>> doubles_;
-  std::deque<std::vector<std::string_view>> string_arrays_;
-  std::deque<Resource> resources_;
-  std::deque<InstrumentationScope> scopes_;
-  std::deque<SpanData> spans_;
-};
 
 std::string Encode(const std::vector<const SpanData*>& spans) {
   std::string out;
@@ -653,7 +480,7 @@ void CheckBatch(const std::vector<const SpanData*>& spans, const std::string& wh
 
 TEST(EncodeProtoRandom, MatchesReferenceAndDecodesFieldByField) {
   for (uint32_t seed = 1; seed <= 60; ++seed) {
-    World w(seed, /*text=*/seed % 2 == 0);
+    RandomSpans w(seed, seed % 2 == 0 ? RandomSpans::kText : RandomSpans::kBytes);
     const size_t n = seed % 10 == 0 ? 300 : seed % 7;  // empty, small and multi-step batches
     CheckBatch(w.Batch(n), "seed " + std::to_string(seed));
     if (HasFatalFailure()) return;
@@ -663,7 +490,7 @@ TEST(EncodeProtoRandom, MatchesReferenceAndDecodesFieldByField) {
 // A span whose body is exactly `target` bytes, reached by trying name and one attribute value
 // lengths (a length prefix growing from 1 to 2 bytes makes some sizes unreachable by the name
 // alone). `rich` adds an event, a link and a status.
-const SpanData* SpanOfBodySize(World& w, size_t target, bool rich) {
+const SpanData* SpanOfBodySize(RandomSpans& w, size_t target, bool rich) {
   SpanData& s = w.NewSpan(nullptr, nullptr);
   s.context = SpanContext(s.context.trace_id(), s.context.span_id(), s.context.trace_flags(),
                           false);  // no trace state
@@ -696,7 +523,7 @@ const SpanData* SpanOfBodySize(World& w, size_t target, bool rich) {
 }
 
 TEST(EncodeProtoRandom, SpanBodiesAtVarintBoundaries) {
-  World w(99);
+  RandomSpans w(99);
   for (size_t target : {126u, 127u, 128u, 129u, 16382u, 16383u, 16384u, 16385u}) {
     for (bool rich : {false, true}) {
       if (rich && target < 200) continue;  // ids, an event, a link and a status take more
@@ -712,7 +539,7 @@ TEST(EncodeProtoRandom, SpanBodiesAtVarintBoundaries) {
 TEST(EncodeProtoRandom, EveryStringLengthAcrossTheBoundaries) {
   // Sweeping a name and a string attribute through both boundaries moves every enclosing
   // length (KeyValue, AnyValue, Span, ScopeSpans, ResourceSpans) across them one byte at a time.
-  World w(5);
+  RandomSpans w(5);
   const Resource* r = w.NewResource();
   const InstrumentationScope* sc = w.NewScope();
   for (size_t lo : {100u, 16350u}) {
@@ -729,7 +556,7 @@ TEST(EncodeProtoRandom, EveryStringLengthAcrossTheBoundaries) {
 }
 
 TEST(EncodeProtoRandom, EmptyValuesAndManyGroups) {
-  World w(11);
+  RandomSpans w(11);
   SpanData& bare = w.NewSpan(nullptr, nullptr);  // nothing but ids and flags
   bare = SpanData{};
   SpanData& empties = w.NewSpan(w.NewResource(), w.NewScope());
@@ -759,7 +586,7 @@ TEST(EncodeProtoRandom, EmptyValuesAndManyGroups) {
 
 TEST(EncodeProtoRandom, AppendsToExistingContentAcrossBufferSteps) {
   // Large spans (bigger than the writer's growth step) and a non-empty output to append to.
-  World w(3);
+  RandomSpans w(3);
   std::vector<const SpanData*> batch = w.Batch(300);
   SpanData& big = w.NewSpan(w.NewResource(), w.NewScope());
   big.name = w.Bytes(70000);
@@ -777,104 +604,5 @@ TEST(EncodeProtoRandom, AppendsToExistingContentAcrossBufferSteps) {
     EXPECT_TRUE(out.compare(prefix + want.size(), std::string::npos, want) == 0);
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// JSON fast paths: plain strings copied whole, numbers written in 8-digit blocks, ids in hex by
-// byte pairs.
-
-std::string JsonOf(std::string_view s) {
-  std::string out;
-  internal::AppendJsonString(s, out);
-  return out;
-}
-
-TEST(EncodeJsonFastPaths, OneSpecialByteAtEveryPositionOfEveryLength) {
-  // A plain string is checked in 8-byte words, the last one overlapping, and a short one by
-  // assembled words: a special byte anywhere must send it to the escaping path.
-  const std::pair<std::string, std::string> specials[] = {{"\"", "\\\""},
-                                                          {"\\", "\\\\"},
-                                                          {"\n", "\\n"},
-                                                          {std::string(1, '\0'), "\\u0000"},
-                                                          {"\x1f", "\\u001f"},
-                                                          {"\xff", "\xEF\xBF\xBD"},
-                                                          {"\xc3\xa9", "\xc3\xa9"},
-                                                          {"\x7f", "\x7f"},
-                                                          {" ", " "}};
-  for (size_t n = 0; n <= 40; ++n) {
-    const std::string plain(n, 'p');
-    ASSERT_EQ(JsonOf(plain), "\"" + plain + "\"");
-    for (size_t at = 0; at < n; ++at) {
-      for (const auto& [raw, escaped] : specials) {
-        std::string s = plain;
-        s.replace(at, 1, raw);
-        const std::string want = "\"" + plain.substr(0, at) + escaped + plain.substr(at + 1) + "\"";
-        ASSERT_EQ(JsonOf(s), want) << "length " << n << ", special byte at " << at;
-      }
-    }
-  }
-}
-
-TEST(EncodeJsonFastPaths, NumbersAtDigitBlockBoundaries) {
-  const uint64_t values[] = {1,
-                             9,
-                             10,
-                             99999999,
-                             100000000,
-                             100000001,
-                             1700000000123456789,
-                             9999999999999999,
-                             10000000000000000,
-                             10000000000000001,
-                             uint64_t{INT64_MAX},
-                             uint64_t{1} << 63,
-                             UINT64_MAX};
-  for (uint64_t v : values) {
-    SpanData s;
-    s.start_unix_nano = static_cast<int64_t>(v);
-    s.dropped_attributes_count = static_cast<uint32_t>(v);
-    s.attributes = {{"i", static_cast<int64_t>(v)}};
-    std::string out;
-    EncodeTraceRequestJson(std::vector<const SpanData*>{&s}, out);
-    EXPECT_NE(out.find("\"startTimeUnixNano\":\"" + std::to_string(v) + "\""), std::string::npos)
-        << v << " in " << out;
-    EXPECT_NE(out.find("{\"intValue\":\"" + std::to_string(static_cast<int64_t>(v)) + "\"}"),
-              std::string::npos)
-        << v << " in " << out;
-    if (static_cast<uint32_t>(v) != 0) {
-      EXPECT_NE(
-          out.find("\"droppedAttributesCount\":" + std::to_string(static_cast<uint32_t>(v)) + "}"),
-          std::string::npos)
-          << v << " in " << out;
-    }
-  }
-}
-
-TEST(EncodeJsonFastPaths, IdsInHexForEveryByteValue) {
-  for (int first = 0; first < 256; first += 16) {
-    uint8_t tid[16], sid[8];
-    std::string tid_hex, sid_hex;
-    char buf[3];
-    for (int k = 0; k < 16; ++k) {
-      tid[k] = static_cast<uint8_t>(first + k);
-      std::snprintf(buf, sizeof buf, "%02x", tid[k]);
-      tid_hex += buf;
-    }
-    for (int k = 0; k < 8; ++k) {
-      sid[k] = static_cast<uint8_t>(255 - first - k);
-      std::snprintf(buf, sizeof buf, "%02x", sid[k]);
-      sid_hex += buf;
-    }
-    SpanData s;
-    s.context = SpanContext(TraceId(tid), SpanId(sid), TraceFlags(1), false);
-    s.parent_span_id = SpanId(sid);
-    std::string out;
-    EncodeTraceRequestJson(std::vector<const SpanData*>{&s}, out);
-    EXPECT_NE(out.find("{\"traceId\":\"" + tid_hex + "\",\"spanId\":\"" + sid_hex + "\""),
-              std::string::npos)
-        << out;
-    EXPECT_NE(out.find("\"parentSpanId\":\"" + sid_hex + "\""), std::string::npos) << out;
-  }
-}
-
 }  // namespace
 }  // namespace otlp::exporter
