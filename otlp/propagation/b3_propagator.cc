@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "otlp/core/internal/ascii.h"
 #include "otlp/propagation/carriers.h"
 
 namespace otlp::propagation {
@@ -44,7 +45,7 @@ std::optional<trace::SpanContext> ParseB3Multi(const TextMapCarrier& carrier) no
   std::string_view parent = TrimOws(carrier.Get(B3Propagator::kParentSpanId));
   if (!parent.empty() && !ParseSpanId(parent)) return std::nullopt;
   std::string_view sampled = TrimOws(carrier.Get(B3Propagator::kSampled));
-  bool is_sampled = sampled == "1" || sampled == "d" || internal::EqualsIgnoreCase(sampled, "true");
+  bool is_sampled = sampled == "1" || sampled == "d" || otlp::internal::EqualsIgnoreCase(sampled, "true");
   if (TrimOws(carrier.Get(B3Propagator::kFlags)) == "1") is_sampled = true;  // debug
   return trace::SpanContext(*trace_id, *span_id,
                             trace::TraceFlags(is_sampled ? trace::TraceFlags::kSampled : 0),

@@ -3,45 +3,29 @@
 #include <algorithm>
 #include <exception>
 
+#include "otlp/core/internal/ascii.h"
+
 namespace otlp::propagation {
 
-namespace internal {
 namespace {
-char ToLower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-}  // namespace
+using otlp::internal::EqualsIgnoreCase;
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ToLower(a[i]) != ToLower(b[i])) return false;
-  }
-  return true;
-}
-}  // namespace internal
-
-namespace {
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
+std::string LowercaseKey(std::string_view s) { return otlp::internal::AsciiLower(s); }
 
 bool HasUpper(std::string_view s) noexcept {
-  return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return std::any_of(s.begin(), s.end(), otlp::internal::AsciiIsUpper);
 }
 }  // namespace
 
 // ---- MapCarrier ----
 
 MapCarrier::MapCarrier(std::initializer_list<std::pair<std::string_view, std::string_view>> init) {
-  for (const auto& [k, v] : init) values_.insert_or_assign(Lowercase(k), std::string(v));
+  for (const auto& [k, v] : init) values_.insert_or_assign(LowercaseKey(k), std::string(v));
 }
 
 std::string_view MapCarrier::Get(std::string_view key) const noexcept {
   try {
-    auto it = HasUpper(key) ? values_.find(Lowercase(key)) : values_.find(key);
+    auto it = HasUpper(key) ? values_.find(LowercaseKey(key)) : values_.find(key);
     if (it == values_.end()) return {};
     return it->second;
   } catch (const std::exception&) {
@@ -51,7 +35,7 @@ std::string_view MapCarrier::Get(std::string_view key) const noexcept {
 
 void MapCarrier::Set(std::string_view key, std::string_view value) noexcept {
   try {
-    values_.insert_or_assign(Lowercase(key), std::string(value));
+    values_.insert_or_assign(LowercaseKey(key), std::string(value));
   } catch (const std::exception&) {
     // Out of memory: the header is not written.
   }
@@ -71,7 +55,7 @@ std::string_view HeaderVectorCarrier::Get(std::string_view key) const noexcept {
   const std::string* first = nullptr;
   size_t count = 0;
   for (const auto& [name, value] : *read_) {
-    if (!internal::EqualsIgnoreCase(name, key)) continue;
+    if (!EqualsIgnoreCase(name, key)) continue;
     if (count++ == 0) first = &value;
   }
   if (count == 0) return {};
@@ -80,7 +64,7 @@ std::string_view HeaderVectorCarrier::Get(std::string_view key) const noexcept {
     std::string joined;
     bool first_value = true;
     for (const auto& [name, value] : *read_) {
-      if (!internal::EqualsIgnoreCase(name, key)) continue;
+      if (!EqualsIgnoreCase(name, key)) continue;
       if (!first_value) joined.push_back(',');
       first_value = false;
       joined.append(value);
@@ -95,8 +79,8 @@ void HeaderVectorCarrier::Set(std::string_view key, std::string_view value) noex
   if (write_ == nullptr) return;
   try {
     std::erase_if(*write_,
-                  [key](const auto& h) { return internal::EqualsIgnoreCase(h.first, key); });
-    write_->emplace_back(Lowercase(key), std::string(value));
+                  [key](const auto& h) { return EqualsIgnoreCase(h.first, key); });
+    write_->emplace_back(LowercaseKey(key), std::string(value));
   } catch (const std::exception&) {
     // Out of memory: the header is not written.
   }

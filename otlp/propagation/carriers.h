@@ -65,9 +65,4 @@ class HeaderVectorCarrier final : public TextMapCarrier {
   mutable std::deque<std::string> joined_;
 };
 
-namespace internal {
-// ASCII case-insensitive equality.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept;
-}  // namespace internal
-
 }  // namespace otlp::propagation

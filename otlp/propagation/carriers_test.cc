@@ -64,11 +64,5 @@ TEST(HeaderVectorCarrierTest, ConstVectorIsReadOnly) {
   EXPECT_EQ(keys, std::vector<std::string>{"a"});
 }
 
-TEST(EqualsIgnoreCaseTest, Basics) {
-  EXPECT_TRUE(internal::EqualsIgnoreCase("X-B3-TraceId", "x-b3-traceid"));
-  EXPECT_FALSE(internal::EqualsIgnoreCase("x-b3-traceid", "x-b3-traceid2"));
-  EXPECT_FALSE(internal::EqualsIgnoreCase("a", "b"));
-}
-
 }  // namespace
 }  // namespace otlp::propagation

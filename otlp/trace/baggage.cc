@@ -4,6 +4,8 @@
 #include <new>
 #include <unordered_map>
 
+#include "otlp/core/internal/ascii.h"
+
 namespace otlp::trace {
 
 namespace {
@@ -16,15 +18,7 @@ std::string_view TrimOws(std::string_view s) noexcept {
   return s;
 }
 
-// RFC 7230 tchar.
-bool IsTokenChar(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool IsToken(std::string_view s) noexcept {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
+using otlp::internal::IsToken;  // W3C baggage keys are RFC 9110 tokens
 
 // W3C baggage-octet: printable US-ASCII except space, '"', ',', ';' and '\'.
 bool IsBaggageOctet(char ch) noexcept {

@@ -7,18 +7,6 @@
 namespace otlp::trace {
 namespace {
 
-// Local rather than SpanKindName() so this file only depends on the data types.
-std::string_view KindName(SpanKind kind) noexcept {
-  switch (kind) {
-    case SpanKind::kInternal: return "internal";
-    case SpanKind::kServer: return "server";
-    case SpanKind::kClient: return "client";
-    case SpanKind::kProducer: return "producer";
-    case SpanKind::kConsumer: return "consumer";
-  }
-  return "unknown";
-}
-
 // "12.345ms" from nanoseconds (truncated to microseconds; negative kept as such).
 void AppendMillis(std::string& out, int64_t nanos) {
   uint64_t abs =
@@ -98,7 +86,7 @@ std::string ConsoleSpanExporter::Format(const SpanData& span) {
   line += "span ";
   AppendQuoted(line, span.name);
   line += " kind=";
-  line += KindName(span.kind);
+  line += SpanKindName(span.kind);
   line += " trace=";
   line += span.context.trace_id().ToHex();
   line += " span=";
