@@ -10,6 +10,7 @@
 #include "otlp/core/log.h"
 #include "otlp/core/version.h"
 #include "otlp/exporter/otlp_encoder.h"
+#include "otlp/net/url.h"
 
 namespace otlp::exporter {
 namespace {
@@ -189,7 +190,7 @@ Result<OtlpHttpExporterConfig> OtlpHttpExporter::ResolveOptions(
   bool from_env = false;
   std::string_view header_source = "headers option";
   if (options.headers) {
-    headers = *options.headers;
+    headers = options.headers->fields();
   } else if (env) {
     if (auto h = env->GetKeyValues("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) {
       headers = std::move(*h);

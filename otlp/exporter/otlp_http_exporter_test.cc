@@ -221,7 +221,7 @@ TEST(ResolveOptions, InvalidEndpointFailsNamingTheSource) {
   EXPECT_THAT(c.status().message(), HasSubstr("ftp://collector:21"));
 
   for (const char* bad : {"http://collector:99999/v1/traces", "http:///v1/traces",
-                          "http://user:pw@collector/v1/traces"}) {
+                          "http://user:pw@/v1/traces"}) {
     auto d = OtlpHttpExporter::ResolveOptions({.endpoint = bad});
     EXPECT_FALSE(d.ok()) << bad;
     EXPECT_THAT(d.status().message(), HasSubstr("invalid OTLP endpoint")) << bad;

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "otlp/net/http_client.h"
+#include "otlp/net/url.h"
 #include "otlp/propagation/carriers.h"
 #include "otlp/propagation/trace_context_propagator.h"
 
