@@ -217,7 +217,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         timeout_(timeout),
         accept_truncated_body_(accept_truncated_body),
         deadline_(timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max()),
-        done_(std::move(done)) {}
+        done_(std::move(done)),
+        chunk_header_hook_(
+            [this](uint64_t size, std::string_view, error_code&) { OnChunkHeader(size); }) {}
 
   void Start(bool allow_reuse) {
     bool reused = false;
@@ -291,25 +293,56 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     http::async_write(conn_->stream, request_,
                       [self = shared_from_this()](const error_code& ec, size_t) {
                         if (ec) return self->Fail(ec);
-                        self->ReadHeader();
+                        self->Read();
                       });
   }
 
-  // The header first, then the body: fields the parser adds after the header are trailers.
-  void ReadHeader() {
+  void Read() {
     phase_ = Phase::kRead;
     parser_.emplace();
+    headers_taken_ = false;
     parser_->header_limit(kMaxResponseHeaderBytes);
     const size_t limit = client_->options().max_response_body;
     parser_->body_limit(limit == 0 ? std::numeric_limits<uint64_t>::max() : limit);
     if (request_.method() == http::verb::head) parser_->skip(true);
-    http::async_read_header(
+    parser_->on_chunk_header(chunk_header_hook_);
+    http::async_read(
         conn_->stream, conn_->stream.buffer(), *parser_,
-        [self = shared_from_this()](const error_code& ec, size_t) { self->OnHeader(ec); });
+        [self = shared_from_this()](const error_code& ec, size_t) { self->OnRead(ec); });
   }
 
-  void OnHeader(const error_code& ec) {
-    if (ec) return Fail(ec);
+  // Beast's parser adds trailer fields to the same list as the headers. Its chunk-header hook
+  // runs for the last chunk right before the trailer is parsed: the headers are moved out
+  // there, so what the list holds at the end is the trailer.
+  void OnChunkHeader(uint64_t size) {
+    if (size == 0) TakeHeaders();
+  }
+
+  void TakeHeaders() {
+    if (headers_taken_) return;
+    headers_taken_ = true;
+    auto& message = parser_->get();
+    response_.headers.reserve(std::distance(message.begin(), message.end()));
+    for (const auto& field : message) {
+      response_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    static_cast<http::fields&>(message).clear();
+  }
+
+  void OnRead(const error_code& ec) {
+    if (ec) {
+      if (accept_truncated_body_ && parser_->is_header_done() && IsConnectionEnd(ec)) {
+        // The answer arrived; only the body was cut short.
+        response_.status = static_cast<int>(parser_->get().result_int());
+        TakeHeaders();
+        response_.body = std::move(parser_->get().body());
+        response_.body_truncated = true;
+        client_->Discard(conn_);
+        conn_.reset();
+        return Finish(std::move(response_));
+      }
+      return Fail(ec);
+    }
     auto& message = parser_->get();
     const int status = static_cast<int>(message.result_int());
     if (status >= 100 && status < 200 && status != 101) {
@@ -325,41 +358,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                                     " interim (1xx) responses and no final response" + where));
       }
       if (Clock::now() >= deadline_) return Fail(beast::error::timeout);
-      return ReadHeader();
+      return Read();
     }
     response_.status = status;
-    response_.headers.reserve(std::distance(message.begin(), message.end()));
-    for (const auto& field : message) {
-      response_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    static_cast<http::fields&>(message).clear();
-    if (parser_->is_done()) return OnComplete();
-    http::async_read(conn_->stream, conn_->stream.buffer(), *parser_,
-                     [self = shared_from_this()](const error_code& e, size_t) { self->OnBody(e); });
-  }
-
-  void OnBody(const error_code& ec) {
-    if (!ec) return OnComplete();
-    if (accept_truncated_body_ && IsConnectionEnd(ec)) {
-      // The answer arrived; only the body was cut short.
-      response_.body = std::move(parser_->get().body());
-      response_.body_truncated = true;
-      client_->Discard(conn_);
-      conn_.reset();
-      return Finish(std::move(response_));
-    }
-    Fail(ec);
-  }
-
-  void OnComplete() {
-    auto& message = parser_->get();
-    response_.body = std::move(message.body());
-    if (message.begin() != message.end()) {
+    if (headers_taken_) {
+      response_.trailers.reserve(std::distance(message.begin(), message.end()));
       for (const auto& field : message) {
         response_.trailers.emplace_back(std::string(field.name_string()),
                                         std::string(field.value()));
       }
+    } else {
+      TakeHeaders();
     }
+    response_.body = std::move(message.body());
     const bool keep_alive = parser_->keep_alive() && request_.keep_alive();
     conn_->stream.ExpiresNever();
     client_->Release(conn_, keep_alive);
@@ -471,6 +482,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   Callback done_;
   std::shared_ptr<Connection> conn_;
   std::optional<http::response_parser<http::string_body>> parser_;
+  // The parser keeps a reference to it.
+  std::function<void(uint64_t, std::string_view, error_code&)> chunk_header_hook_;
+  bool headers_taken_ = false;
   HttpResponse response_;
   Phase phase_ = Phase::kResolve;
   int interim_responses_ = 0;

@@ -248,7 +248,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(message.body());
     request.remote_address = remote_;
     request.tls = stream_.is_tls();
-    request.tls_session = tls_session_;
+    if (request.tls) request.tls_session = tls_session_;
 
     ServerResponse response;
     internal::ServerResponseAccess::SetDeferHook(

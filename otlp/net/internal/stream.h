@@ -20,7 +20,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -163,30 +162,17 @@ class Stream {
   // OpenSSL's handle of a TLS stream, nullptr for plain.
   SSL* native_ssl() noexcept { return tls_ ? tls_->native_handle() : nullptr; }
 
-  // AsyncReadStream / AsyncWriteStream: forwarded to the TLS or the plain stream.
+  // AsyncReadStream / AsyncWriteStream: forwarded to the TLS or the plain stream (both
+  // initiate with the same signature, so any completion token gives both the same type).
   template <typename MutableBufferSequence, typename ReadToken>
   auto async_read_some(const MutableBufferSequence& buffers, ReadToken&& token) {
-    return boost::asio::async_initiate<ReadToken, void(boost::system::error_code, size_t)>(
-        [this](auto handler, const MutableBufferSequence& b) {
-          if (tls_) {
-            tls_->async_read_some(b, std::move(handler));
-          } else {
-            plain_->async_read_some(b, std::move(handler));
-          }
-        },
-        token, buffers);
+    if (tls_) return tls_->async_read_some(buffers, std::forward<ReadToken>(token));
+    return plain_->async_read_some(buffers, std::forward<ReadToken>(token));
   }
   template <typename ConstBufferSequence, typename WriteToken>
   auto async_write_some(const ConstBufferSequence& buffers, WriteToken&& token) {
-    return boost::asio::async_initiate<WriteToken, void(boost::system::error_code, size_t)>(
-        [this](auto handler, const ConstBufferSequence& b) {
-          if (tls_) {
-            tls_->async_write_some(b, std::move(handler));
-          } else {
-            plain_->async_write_some(b, std::move(handler));
-          }
-        },
-        token, buffers);
+    if (tls_) return tls_->async_write_some(buffers, std::forward<WriteToken>(token));
+    return plain_->async_write_some(buffers, std::forward<WriteToken>(token));
   }
 
   // What Beast calls to drop the connection on an error (found by argument-dependent lookup).
