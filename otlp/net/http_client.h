@@ -47,6 +47,7 @@ namespace otlp::net {
 
 struct HttpRequest {
   std::string method = "GET";
+  // http:// or https://; user info ("user:pass@") is sent as Basic authentication.
   std::string url{};
   // Host, User-Agent and Content-Length are added unless given here (Content-Length and
   // Transfer-Encoding given here are ignored: the client computes them).
@@ -67,8 +68,8 @@ struct HttpResponse {
   std::string body{};
   // Only with HttpRequest::accept_truncated_body: the connection ended inside the body.
   bool body_truncated = false;
-  // Trailer fields: those sent after a chunked body (HTTP/1.1) or in the trailing HEADERS frame
-  // (HTTP/2, where gRPC puts grpc-status). Not merged into `headers`.
+  // Trailer fields, kept apart from `headers`: those after a chunked body (HTTP/1.1); an HTTP/2
+  // transport fills it from the trailing HEADERS frame (where gRPC puts grpc-status).
   Headers trailers{};
   // First header with that name (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const noexcept {
@@ -86,8 +87,10 @@ inline constexpr int kMaxInterimResponses = 32;
 class HttpClient {
  public:
   struct Options {
+    // ALPN: only "http/1.1" may be listed; it is offered when the list is empty.
     TlsOptions tls{};
-    // Bounded by the request's whole deadline as well.
+    // Resolving the host, the TCP connect and the TLS handshake together; bounded by the
+    // request's whole deadline as well.
     std::chrono::milliseconds connect_timeout{10000};
     // Used when HttpRequest::timeout is zero; zero here means no limit.
     std::chrono::milliseconds default_timeout{30000};
@@ -100,7 +103,8 @@ class HttpClient {
     size_t max_response_body = 16 * 1024 * 1024;
   };
 
-  // Fails with kInvalidArgument / kNotFound when a TLS file cannot be loaded.
+  // Fails with kInvalidArgument / kNotFound when a TLS file cannot be loaded, kInvalidArgument
+  // for an ALPN protocol other than http/1.1.
   static Result<std::unique_ptr<HttpClient>> Create(std::shared_ptr<Runtime> runtime,
                                                     Options options);
   // Cancels requests in flight (their callbacks get kCancelled) and closes pooled connections.

@@ -157,7 +157,7 @@ TEST(TimerTest, DestroyingOrReplacingTheHandleCancels) {
   std::atomic<int> dropped{0};
   CallCounter kept;
   {
-    Timer timer = runtime->After(milliseconds(1), [&] { ++dropped; });
+    Timer timer = runtime->After(hours(1), [&] { ++dropped; });
     (void)runtime->After(hours(1), [&] { ++dropped; });  // a discarded handle cancels at once
     timer = runtime->After(milliseconds(1), [&] { kept.Hit(); });  // replaces the first
     EXPECT_TRUE(kept.WaitFor(1));
