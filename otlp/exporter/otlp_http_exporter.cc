@@ -9,6 +9,7 @@
 #include "otlp/exporter/internal/export_pipeline.h"
 #include "otlp/exporter/internal/http_exporter_config.h"
 #include "otlp/exporter/internal/http_transport.h"
+#include "otlp/net/url.h"
 
 namespace otlp::exporter {
 namespace {
@@ -136,9 +137,13 @@ Result<OtlpHttpExporterConfig> OtlpHttpExporter::ResolveOptions(
     }
   }
   c.endpoint = internal::ResolveTracesEndpoint(options.endpoint, signal_env, generic_env, insecure);
+  // Messages show the URL with any credentials in it redacted (the parser's errors already do).
   if (auto url = net::Url::Parse(c.endpoint); !url.ok()) {
-    return InvalidArgumentError("invalid OTLP endpoint '" + c.endpoint + "' (from " +
-                                endpoint_source + "): " + url.status().message());
+    return InvalidArgumentError("invalid OTLP endpoint (from " + endpoint_source +
+                                "): " + url.status().message());
+  } else if (url->scheme != "http" && url->scheme != "https") {
+    return InvalidArgumentError("invalid OTLP endpoint '" + url->ToStringRedacted() + "' (from " +
+                                endpoint_source + "): OTLP/HTTP needs an http:// or https:// URL");
   }
 
   // Headers. From code they must be valid; from the environment bad ones are dropped with a
@@ -148,7 +153,7 @@ Result<OtlpHttpExporterConfig> OtlpHttpExporter::ResolveOptions(
   bool from_env = false;
   std::string_view header_source = "headers option";
   if (options.headers) {
-    headers = *options.headers;
+    headers = options.headers->fields();
   } else if (env) {
     if (auto h = env->GetKeyValues("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) {
       headers = std::move(*h);

@@ -11,12 +11,14 @@
 
 #include "otlp/core/version.h"
 #include "otlp/exporter/internal/http_exporter_config.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp::exporter {
 namespace {
 
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Env = std::map<std::string, std::string, std::less<>>;
 
 std::string Endpoint(std::optional<std::string> code, std::optional<std::string> signal,
@@ -222,11 +224,17 @@ TEST(ResolveOptions, InvalidEndpointFailsNamingTheSource) {
   EXPECT_THAT(c.status().message(), HasSubstr("ftp://collector:21"));
 
   for (const char* bad : {"http://collector:99999/v1/traces", "http:///v1/traces",
-                          "http://user:pw@collector/v1/traces"}) {
+                          "http://user:pw@/v1/traces"}) {
     auto d = OtlpHttpExporter::ResolveOptions({.endpoint = bad});
     EXPECT_FALSE(d.ok()) << bad;
     EXPECT_THAT(d.status().message(), HasSubstr("invalid OTLP endpoint")) << bad;
   }
+  // Other schemes the URL parser knows are not OTLP/HTTP; credentials stay out of the message.
+  auto nats = OtlpHttpExporter::ResolveOptions({.endpoint = "nats://user:hunter2@127.0.0.1:4222"});
+  EXPECT_THAT(nats, StatusIs(StatusCode::kInvalidArgument, HasSubstr("http:// or https://")));
+  EXPECT_THAT(nats.status().message(), Not(HasSubstr("hunter2")));
+  // Credentials in an http URL are sent as Basic auth; the endpoint is valid.
+  EXPECT_OK(OtlpHttpExporter::ResolveOptions({.endpoint = "http://user:pw@127.0.0.1:4318/v1/traces"}));
 }
 
 TEST(ResolveOptions, InsecureDecidesSchemeOnlyWithoutOne) {

@@ -1,19 +1,14 @@
 #include "otlp/net/http_client.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <cerrno>
 #include <deque>
 #include <future>
 #include <limits>
@@ -26,8 +21,11 @@
 #include <vector>
 
 #include "otlp/core/internal/ascii.h"
+#include "otlp/net/internal/base64.h"
 #include "otlp/net/internal/runtime_impl.h"
+#include "otlp/net/internal/stream.h"
 #include "otlp/net/internal/tls.h"
+#include "otlp/net/url.h"
 
 namespace otlp::net {
 namespace {
@@ -36,15 +34,13 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 using Strand = asio::strand<asio::io_context::executor_type>;
+using otlp::internal::EqualsIgnoreCase;
+using otlp::internal::IsToken;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
-// Beast reads at most the buffer's free capacity (512 bytes when empty), so large bodies need
-// a roomy buffer to avoid thousands of tiny reads.
-constexpr size_t kReadBufferBytes = 128 * 1024;
 
 bool IsValidHeaderValue(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == 0; });
@@ -53,59 +49,22 @@ bool IsValidHeaderValue(std::string_view s) {
 // One TCP (or TLS) connection to one (scheme, host, port). Everything touching it runs on
 // `strand`; the client's pool bookkeeping is under ClientState::mu_.
 struct Connection {
-  Connection(asio::io_context& ioc, std::string pool_key, std::shared_ptr<ssl::context> ctx)
+  Connection(asio::io_context& ioc, std::string pool_key,
+             std::shared_ptr<const internal::TlsContext> tls)
       : strand(asio::make_strand(ioc)),
-        resolver(strand),
-        resolve_timer(strand),
+        stream(strand, std::move(tls)),
         idle_timer(strand),
-        tls_ctx(std::move(ctx)),
-        key(std::move(pool_key)) {
-    if (tls_ctx) {
-      tls.emplace(strand, *tls_ctx);
-    } else {
-      plain.emplace(strand);
-    }
-    buffer.reserve(kReadBufferBytes);
-  }
-
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-
-  template <typename F>
-  void WithStream(F&& f) {
-    if (tls) {
-      f(*tls);
-    } else {
-      f(*plain);
-    }
-  }
+        key(std::move(pool_key)) {}
 
   void Close() {
     closed = true;
-    resolver.cancel();
-    resolve_timer.cancel();
     idle_timer.cancel();
-    lowest().close();
-  }
-
-  // A pooled connection the server closed (or wrote to) while idle must not be reused.
-  bool LooksReusable() {
-    if (closed || buffer.size() != 0) return false;
-    if (tls && SSL_pending(tls->native_handle()) > 0) return false;
-    auto& socket = lowest().socket();
-    if (!socket.is_open()) return false;
-    char byte = 0;
-    const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    stream.Close();
   }
 
   Strand strand;
-  tcp::resolver resolver;
-  asio::steady_timer resolve_timer;
+  internal::Stream stream;  // its buffer keeps bytes read past a response for the next one
   asio::steady_timer idle_timer;
-  std::shared_ptr<ssl::context> tls_ctx;  // outlives `tls`
-  std::optional<beast::tcp_stream> plain;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
-  beast::flat_buffer buffer;  // bytes read past a response stay here for the next one
   const std::string key;
   uint64_t idle_generation = 0;  // guarded by ClientState::mu_
   bool closed = false;
@@ -115,12 +74,12 @@ struct Connection {
 class ClientState : public std::enable_shared_from_this<ClientState> {
  public:
   ClientState(asio::io_context& ioc, HttpClient::Options options,
-              std::shared_ptr<ssl::context> tls_ctx)
+              std::shared_ptr<const internal::TlsContext> tls_ctx)
       : ioc_(ioc), options_(std::move(options)), tls_ctx_(std::move(tls_ctx)) {}
 
   asio::io_context& ioc() { return ioc_; }
   const HttpClient::Options& options() const { return options_; }
-  const std::shared_ptr<ssl::context>& tls_ctx() const { return tls_ctx_; }
+  const std::shared_ptr<const internal::TlsContext>& tls_ctx() const { return tls_ctx_; }
 
   // An idle pooled connection for `key` (most recently used first), or a new one; nullptr once
   // shut down.
@@ -226,7 +185,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   asio::io_context& ioc_;
   const HttpClient::Options options_;
-  const std::shared_ptr<ssl::context> tls_ctx_;
+  const std::shared_ptr<const internal::TlsContext> tls_ctx_;
   std::mutex mu_;
   std::map<std::string, std::deque<std::shared_ptr<Connection>>> idle_;
   std::unordered_set<std::shared_ptr<Connection>> active_;
@@ -237,7 +196,13 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
 using Callback = std::function<void(Result<HttpResponse>)>;
 
-// One request: picks a connection, then resolve → connect → handshake → write → read, each step
+// Interim (1xx) responses skipped before the final one. A real server sends a handful at most:
+// one 100 Continue, a few 103 Early Hints, or 102 Processing now and then during a long
+// request. 32 is far above that, and stops a server that floods 1xx responses after a few
+// microseconds of parsing instead of spinning until the deadline.
+static_assert(kMaxInterimResponses == 32);
+
+// One request: picks a connection, then connect (resolve, TCP, TLS) → write → read, each step
 // on the connection's strand, all bounded by one absolute deadline.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
@@ -252,7 +217,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         timeout_(timeout),
         accept_truncated_body_(accept_truncated_body),
         deadline_(timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max()),
-        done_(std::move(done)) {}
+        done_(std::move(done)),
+        chunk_header_hook_(
+            [this](uint64_t size, std::string_view, error_code&) { OnChunkHeader(size); }) {}
 
   void Start(bool allow_reuse) {
     bool reused = false;
@@ -274,7 +241,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     reused_ = reused;
     if (reused) {
       conn->idle_timer.cancel();
-      if (!conn->LooksReusable()) {
+      if (conn->closed || !conn->stream.IsReusable()) {
         client_->Discard(conn);
         conn_.reset();
         Start(/*allow_reuse=*/true);
@@ -282,137 +249,133 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       }
       Write();
     } else {
-      Resolve();
-    }
-  }
-
-  void Resolve() {
-    phase_ = Phase::kResolve;
-    if (conn_->closed) return Fail(asio::error::operation_aborted);
-    error_code ec;
-    const asio::ip::address address = asio::ip::make_address(url_.host, ec);
-    if (!ec) {
-      endpoints_.assign(1, tcp::endpoint(address, url_.port));
       Connect();
-      return;
     }
-    auto conn = conn_;
-    if (deadline_ != Clock::time_point::max()) {
-      conn->resolve_timer.expires_at(deadline_);
-      conn->resolve_timer.async_wait([self = shared_from_this(), conn](const error_code& e) {
-        if (e) return;
-        self->resolve_timed_out_ = true;
-        conn->resolver.cancel();
-      });
-    }
-    conn->resolver.async_resolve(
-        url_.host, std::to_string(url_.port),
-        [self = shared_from_this(), conn](const error_code& e,
-                                          const tcp::resolver::results_type& results) {
-          conn->resolve_timer.cancel();
-          if (self->resolve_timed_out_) return self->Fail(beast::error::timeout);
-          if (e) return self->Fail(e);
-          self->endpoints_.clear();
-          for (const auto& entry : results) self->endpoints_.push_back(entry.endpoint());
-          self->Connect();
-        });
   }
 
   void Connect() {
-    phase_ = Phase::kConnect;
+    phase_ = Phase::kResolve;
     if (conn_->closed) return Fail(asio::error::operation_aborted);
     Clock::time_point connect_deadline = deadline_;
     const auto connect_timeout = client_->options().connect_timeout;
     if (connect_timeout.count() > 0) {
       connect_deadline = std::min(connect_deadline, Clock::now() + connect_timeout);
     }
-    SetExpiry(connect_deadline);
-    conn_->lowest().async_connect(
-        endpoints_, [self = shared_from_this()](const error_code& ec, const tcp::endpoint&) {
-          self->OnConnected(ec);
-        });
+    conn_->stream.AsyncConnect(
+        url_.host, url_.port, connect_deadline,
+        [self = shared_from_this()](const error_code& ec) { self->OnConnected(ec); });
   }
 
   void OnConnected(const error_code& ec) {
-    if (ec) return Fail(ec);
-    client_->CountOpened();
-    error_code ignored;
-    conn_->lowest().socket().set_option(tcp::no_delay(true), ignored);
-    if (conn_->tls) {
-      Handshake();
-    } else {
-      Write();
+    using StreamPhase = internal::Stream::Phase;
+    const StreamPhase reached = conn_->stream.phase();
+    if (reached == StreamPhase::kHandshake || reached == StreamPhase::kOpen) {
+      client_->CountOpened();
     }
-  }
-
-  void Handshake() {
-    phase_ = Phase::kHandshake;
-    Status prepared =
-        internal::PrepareClientSsl(conn_->tls->native_handle(), client_->options().tls, url_.host);
-    if (!prepared.ok()) {
-      client_->Discard(conn_);
-      return Finish(std::move(prepared));
-    }
-    SetExpiry(deadline_);
-    conn_->tls->async_handshake(
-        ssl::stream_base::client,
-        [self = shared_from_this()](const error_code& ec) { self->OnHandshake(ec); });
-  }
-
-  void OnHandshake(const error_code& ec) {
     if (!ec) return Write();
-    if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return Fail(ec);
-    Status status = internal::ClientHandshakeError(conn_->tls->native_handle(), ec, Peer());
-    client_->Discard(conn_);
-    Finish(std::move(status));
+    phase_ = reached == StreamPhase::kResolve   ? Phase::kResolve
+             : reached == StreamPhase::kConnect ? Phase::kConnect
+                                                : Phase::kHandshake;
+    if (phase_ == Phase::kHandshake && ec != beast::error::timeout &&
+        ec != asio::error::operation_aborted && !client_->shut_down()) {
+      // A failed handshake is not retried: the same server would fail it again.
+      Status status = conn_->stream.ErrorStatus(ec, Peer());
+      client_->Discard(conn_);
+      conn_.reset();
+      return Finish(std::move(status));
+    }
+    Fail(ec);
   }
 
   void Write() {
     phase_ = Phase::kWrite;
-    SetExpiry(deadline_);
-    conn_->WithStream([&](auto& stream) {
-      http::async_write(stream, request_,
-                        [self = shared_from_this()](const error_code& ec, size_t) {
-                          if (ec) return self->Fail(ec);
-                          self->Read();
-                        });
-    });
+    conn_->stream.ExpiresAt(deadline_);
+    http::async_write(conn_->stream, request_,
+                      [self = shared_from_this()](const error_code& ec, size_t) {
+                        if (ec) return self->Fail(ec);
+                        self->Read();
+                      });
   }
 
   void Read() {
     phase_ = Phase::kRead;
     parser_.emplace();
+    headers_taken_ = false;
     parser_->header_limit(kMaxResponseHeaderBytes);
     const size_t limit = client_->options().max_response_body;
     parser_->body_limit(limit == 0 ? std::numeric_limits<uint64_t>::max() : limit);
     if (request_.method() == http::verb::head) parser_->skip(true);
-    conn_->WithStream([&](auto& stream) {
-      http::async_read(
-          stream, conn_->buffer, *parser_,
-          [self = shared_from_this()](const error_code& ec, size_t) { self->OnRead(ec); });
-    });
+    parser_->on_chunk_header(chunk_header_hook_);
+    http::async_read(
+        conn_->stream, conn_->stream.buffer(), *parser_,
+        [self = shared_from_this()](const error_code& ec, size_t) { self->OnRead(ec); });
+  }
+
+  // Beast's parser adds trailer fields to the same list as the headers. Its chunk-header hook
+  // runs for the last chunk right before the trailer is parsed: the headers are moved out
+  // there, so what the list holds at the end is the trailer.
+  void OnChunkHeader(uint64_t size) {
+    if (size == 0) TakeHeaders();
+  }
+
+  void TakeHeaders() {
+    if (headers_taken_) return;
+    headers_taken_ = true;
+    auto& message = parser_->get();
+    response_.headers.reserve(std::distance(message.begin(), message.end()));
+    for (const auto& field : message) {
+      response_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    static_cast<http::fields&>(message).clear();
   }
 
   void OnRead(const error_code& ec) {
     if (ec) {
       if (accept_truncated_body_ && parser_->is_header_done() && IsConnectionEnd(ec)) {
         // The answer arrived; only the body was cut short.
-        HttpResponse response = TakeResponse();
-        response.body_truncated = true;
+        response_.status = static_cast<int>(parser_->get().result_int());
+        TakeHeaders();
+        response_.body = std::move(parser_->get().body());
+        response_.body_truncated = true;
         client_->Discard(conn_);
         conn_.reset();
-        return Finish(std::move(response));
+        return Finish(std::move(response_));
       }
       return Fail(ec);
     }
-    const int status = static_cast<int>(parser_->get().result_int());
-    if (status >= 100 && status < 200 && status != 101) return Read();  // interim response
-    HttpResponse response = TakeResponse();
+    auto& message = parser_->get();
+    const int status = static_cast<int>(message.result_int());
+    if (status >= 100 && status < 200 && status != 101) {
+      // An interim response; the final one follows. Counted, and checked against the deadline
+      // here: when they arrive back to back every read completes at once and the stream's
+      // timer never gets to fire.
+      if (++interim_responses_ > kMaxInterimResponses) {
+        const std::string where = " (" + url_.ToString() + ")";
+        client_->Discard(conn_);
+        conn_.reset();
+        return Finish(InternalError("protocol error: the server sent more than " +
+                                    std::to_string(kMaxInterimResponses) +
+                                    " interim (1xx) responses and no final response" + where));
+      }
+      if (Clock::now() >= deadline_) return Fail(beast::error::timeout);
+      return Read();
+    }
+    response_.status = status;
+    if (headers_taken_) {
+      response_.trailers.reserve(std::distance(message.begin(), message.end()));
+      for (const auto& field : message) {
+        response_.trailers.emplace_back(std::string(field.name_string()),
+                                        std::string(field.value()));
+      }
+    } else {
+      TakeHeaders();
+    }
+    response_.body = std::move(message.body());
     const bool keep_alive = parser_->keep_alive() && request_.keep_alive();
-    conn_->lowest().expires_never();
+    conn_->stream.ExpiresNever();
     client_->Release(conn_, keep_alive);
     conn_.reset();
-    Finish(std::move(response));
+    Finish(std::move(response_));
   }
 
   static bool IsConnectionEnd(const error_code& ec) {
@@ -421,37 +384,28 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
            ec == ssl::error::stream_truncated;
   }
 
-  HttpResponse TakeResponse() {
-    auto& message = parser_->get();
-    const int status = static_cast<int>(message.result_int());
-    HttpResponse response;
-    response.status = status;
-    response.headers.reserve(std::distance(message.begin(), message.end()));
-    for (const auto& field : message) {
-      response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    response.body = std::move(message.body());
-    return response;
-  }
-
   void Fail(const error_code& ec) {
     const bool before_response =
-        phase_ == Phase::kWrite || (phase_ == Phase::kRead && parser_ && !parser_->got_some());
+        phase_ == Phase::kWrite ||
+        (phase_ == Phase::kRead && interim_responses_ == 0 && parser_ && !parser_->got_some());
     const bool cancelled = ec == asio::error::operation_aborted || client_->shut_down();
+    // A reused connection that fails before any response byte was most likely closed by the
+    // server while idle: the request is sent once more on a fresh connection.
+    const bool retry = reused_ && !retried_ && before_response && !cancelled &&
+                       ec != beast::error::timeout && Clock::now() < deadline_;
+    Status status = retry ? Status::Ok() : ErrorStatus(ec, cancelled);
     if (conn_) {
       client_->Discard(conn_);
       conn_.reset();
     }
-    if (reused_ && !retried_ && before_response && !cancelled && ec != beast::error::timeout &&
-        Clock::now() < deadline_) {
-      // The server most likely closed the idle connection as we reused it.
+    if (retry) {
       retried_ = true;
       reused_ = false;
       parser_.reset();
       Start(/*allow_reuse=*/false);
       return;
     }
-    Finish(ErrorStatus(ec, cancelled));
+    Finish(std::move(status));
   }
 
   void Finish(Result<HttpResponse> result) {
@@ -474,22 +428,22 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     return "";
   }
 
+  // HTTP's own errors and the client's wording for closed connections and timeouts; the
+  // stream describes the rest (refused, DNS, TLS). Called while conn_ is still set.
   Status ErrorStatus(const error_code& ec, bool cancelled) const {
     const std::string where = std::string(" (") + PhaseText() + ", " + url_.ToString() + ")";
     if (ec == beast::error::timeout) {
-      if (phase_ == Phase::kConnect && Clock::now() < deadline_) {
+      if ((phase_ == Phase::kResolve || phase_ == Phase::kConnect || phase_ == Phase::kHandshake) &&
+          Clock::now() < deadline_) {
         return DeadlineExceededError("connect to " + Peer() + " timed out after " +
                                      std::to_string(client_->options().connect_timeout.count()) +
-                                     " ms");
+                                     " ms" + where);
       }
       return DeadlineExceededError("request timed out after " + std::to_string(timeout_.count()) +
                                    " ms" + where);
     }
     if (cancelled) {
       return {StatusCode::kCancelled, "request cancelled: the HTTP client is shut down" + where};
-    }
-    if (ec == asio::error::connection_refused) {
-      return UnavailableError("connection refused by " + Peer() + where);
     }
     if (ec == http::error::body_limit) {
       return {StatusCode::kResourceExhausted,
@@ -508,28 +462,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       return UnavailableError("connection closed by the server in the middle of the response" +
                               where);
     }
-    if (ec == ssl::error::stream_truncated) {
-      return UnavailableError("TLS connection closed by the server without close_notify" + where);
-    }
     if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
       return InternalError("malformed HTTP response: " + ec.message() + where);
     }
-    if (internal::IsSslError(ec)) {
-      return {StatusCode::kUnavailable, "TLS error: " + ec.message() + where, false};
-    }
-    if (ec.category() == asio::error::get_netdb_category() ||
-        ec.category() == asio::error::get_addrinfo_category()) {
-      return UnavailableError("cannot resolve host '" + url_.host + "': " + ec.message() + where);
+    if (conn_) {
+      Status status = conn_->stream.ErrorStatus(ec, Peer());
+      return Status(status.code(), status.message() + where, status.retryable());
     }
     return UnavailableError(ec.message() + where);
-  }
-
-  void SetExpiry(Clock::time_point when) {
-    if (when == Clock::time_point::max()) {
-      conn_->lowest().expires_never();
-    } else {
-      conn_->lowest().expires_at(when);
-    }
   }
 
   const std::shared_ptr<ClientState> client_;
@@ -541,12 +481,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const Clock::time_point deadline_;
   Callback done_;
   std::shared_ptr<Connection> conn_;
-  std::vector<tcp::endpoint> endpoints_;
   std::optional<http::response_parser<http::string_body>> parser_;
+  // The parser keeps a reference to it.
+  std::function<void(uint64_t, std::string_view, error_code&)> chunk_header_hook_;
+  bool headers_taken_ = false;
+  HttpResponse response_;
   Phase phase_ = Phase::kResolve;
+  int interim_responses_ = 0;
   bool reused_ = false;
   bool retried_ = false;
-  bool resolve_timed_out_ = false;
 };
 
 }  // namespace
@@ -559,8 +502,16 @@ struct HttpClient::Impl {
 Result<std::unique_ptr<HttpClient>> HttpClient::Create(std::shared_ptr<Runtime> runtime,
                                                        Options options) {
   if (!runtime) return InvalidArgumentError("HttpClient::Create: runtime is null");
-  OTLP_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> tls_ctx,
-                        internal::MakeClientTlsContext(options.tls));
+  // This client speaks HTTP/1.1 only, so that is the one protocol it may offer.
+  for (const std::string& protocol : options.tls.alpn_protocols) {
+    if (protocol != "http/1.1") {
+      return InvalidArgumentError("HttpClient speaks HTTP/1.1 only; TLS ALPN protocol '" +
+                                  protocol + "' cannot be offered");
+    }
+  }
+  if (options.tls.alpn_protocols.empty()) options.tls.alpn_protocols = {"http/1.1"};
+  OTLP_ASSIGN_OR_RETURN(std::shared_ptr<const internal::TlsContext> tls_ctx,
+                        internal::TlsContext::Client(options.tls));
   auto impl = std::make_unique<Impl>();
   impl->state = std::make_shared<ClientState>(internal::IoContext(*runtime), std::move(options),
                                               std::move(tls_ctx));
@@ -570,9 +521,13 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(std::shared_ptr<Runtime> 
 
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpClient::~HttpClient() { Shutdown(); }
+HttpClient::~HttpClient() {
+  Shutdown();
+}
 
-void HttpClient::Shutdown() noexcept { impl_->state->Shutdown(); }
+void HttpClient::Shutdown() noexcept {
+  impl_->state->Shutdown();
+}
 
 Result<HttpResponse> HttpClient::Send(HttpRequest request) {
   if (impl_->runtime->InIoThread()) {
@@ -597,7 +552,11 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   };
   Result<Url> url = Url::Parse(request.url);
   if (!url.ok()) return fail(url.status());
-  if (!otlp::internal::IsToken(request.method)) {
+  if (url->scheme != "http" && url->scheme != "https") {
+    return fail(InvalidArgumentError("HttpClient: unsupported scheme '" + url->scheme + "' in '" +
+                                     url->ToString() + "' (expected http or https)"));
+  }
+  if (!IsToken(request.method)) {
     return fail(InvalidArgumentError("invalid HTTP method '" + request.method + "'"));
   }
   http::request<http::string_body> message;
@@ -606,18 +565,24 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   message.target(url->target);
   bool has_host = false;
   bool has_user_agent = false;
+  bool has_authorization = false;
   for (const auto& [name, value] : request.headers) {
-    if (!otlp::internal::IsToken(name)) return fail(InvalidArgumentError("invalid header name '" + name + "'"));
+    if (!IsToken(name)) return fail(InvalidArgumentError("invalid header name '" + name + "'"));
     if (!IsValidHeaderValue(value)) {
       return fail(InvalidArgumentError("header '" + name + "' has CR, LF or NUL in its value"));
     }
-    has_host = has_host || otlp::internal::EqualsIgnoreCase(name, "host");
-    has_user_agent = has_user_agent || otlp::internal::EqualsIgnoreCase(name, "user-agent");
+    has_host = has_host || EqualsIgnoreCase(name, "host");
+    has_user_agent = has_user_agent || EqualsIgnoreCase(name, "user-agent");
+    has_authorization = has_authorization || EqualsIgnoreCase(name, "authorization");
   }
   if (!has_host) message.set(http::field::host, url->Authority());
+  if (url->has_credentials() && !has_authorization) {
+    // As curl does: URL credentials become Basic authentication.
+    message.set(http::field::authorization,
+                "Basic " + internal::Base64Encode(url->user + ":" + url->password.value_or("")));
+  }
   for (const auto& [name, value] : request.headers) {
-    if (otlp::internal::EqualsIgnoreCase(name, "content-length") ||
-        otlp::internal::EqualsIgnoreCase(name, "transfer-encoding")) {
+    if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
       continue;
     }
     message.insert(name, value);

@@ -1,5 +1,5 @@
-// otlp/net/http_client.h — the I/O runtime and an HTTP/1.1 client (Boost.Beast underneath, never
-// in this header) with keep-alive connection reuse, timeouts and TLS (OpenSSL).
+// otlp/net/http_client.h — an HTTP/1.1 client (Boost.Beast underneath, never in this header)
+// with keep-alive connection reuse, timeouts and TLS (OpenSSL).
 //
 //   auto rt = otlp::net::Runtime::Create();                  // owns one I/O thread
 //   auto client = otlp::net::HttpClient::Create(rt, {});
@@ -8,8 +8,13 @@
 //                              .body = std::move(payload)};
 //   otlp::Result<otlp::net::HttpResponse> resp = (*client)->Send(std::move(req));
 //
-// Threading: Runtime and HttpClient are thread-safe. Send() blocks the calling thread; called on
-// the runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking.
+// Credentials in the URL ("https://user:pass@host/") are sent as Basic authentication unless
+// the request has its own Authorization header (as curl does); they never appear in error
+// messages. Interim (1xx) responses before the final one are skipped, at most
+// kMaxInterimResponses of them, within the request's deadline.
+//
+// Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
+// runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking.
 // SendAsync() calls its callback exactly once, on an I/O thread (also for immediate errors).
 // Errors come back as a Status, never an exception:
 //   kInvalidArgument    bad URL, method or header (not retryable)
@@ -17,8 +22,9 @@
 //   kDeadlineExceeded   the whole-request timeout expired (retryable)
 //   kPermissionDenied   the server certificate failed verification (not retryable)
 //   kResourceExhausted  the response body or headers exceed the limits (not retryable)
-//   kInternal           the server sent something that is not HTTP/1.1 (not retryable)
-//   kCancelled          the client was destroyed while the request was in flight
+//   kInternal           the server sent something that is not HTTP/1.1, or endless interim
+//                       responses (not retryable)
+//   kCancelled          the client was shut down while the request was in flight
 #pragma once
 
 #include <chrono>
@@ -33,73 +39,15 @@
 
 #include "otlp/core/status.h"
 #include "otlp/core/version.h"
+#include "otlp/net/headers.h"
+#include "otlp/net/runtime.h"
+#include "otlp/net/tls.h"
 
 namespace otlp::net {
 
-// Owns an io_context and the thread(s) that run it. No hidden globals: every component that does
-// I/O is handed a Runtime (or creates its own). Clients and servers keep their Runtime alive.
-class Runtime {
- public:
-  struct Options {
-    int threads = 1;  // at least 1
-    std::string thread_name = "otlp-io";
-  };
-  static std::shared_ptr<Runtime> Create(Options options);
-  static std::shared_ptr<Runtime> Create() { return Create(Options{}); }
-  // Lets queued work finish (bounded to a few seconds), then stops the I/O and joins its
-  // threads. Safe to run on one of its own I/O threads (that thread is then detached).
-  ~Runtime();
-  Runtime(const Runtime&) = delete;
-  Runtime& operator=(const Runtime&) = delete;
-
-  // True on one of this runtime's I/O threads.
-  bool InIoThread() const noexcept;
-  // Runs f on an I/O thread. An exception escaping f is logged and swallowed.
-  void Post(std::function<void()> f);
-  int thread_count() const noexcept;
-
-  struct Impl;
-  Impl& impl() noexcept { return *impl_; }
-
- private:
-  explicit Runtime(std::shared_ptr<Impl> impl);
-  std::shared_ptr<Impl> impl_;
-};
-
-struct TlsOptions {
-  bool verify_peer = true;                // verify the server certificate and host name
-  std::string ca_file{};                  // PEM CA bundle; the system store when empty
-  std::string client_certificate_file{};  // PEM chain for mutual TLS
-  std::string client_key_file{};          // PEM private key for mutual TLS
-  std::string server_name{};              // SNI / verification name; the URL host when empty
-};
-
-// An absolute http:// or https:// URL split into parts.
-//
-//   Url::Parse("https://[::1]/v1/traces") -> {"https", "::1", 443, "/v1/traces"}
-//
-// The scheme and host are lower-cased, a fragment is dropped, user info ("user@") and
-// unbracketed IPv6 addresses are rejected with kInvalidArgument.
-struct Url {
-  std::string scheme{};  // "http" or "https"
-  std::string host{};    // without brackets for IPv6
-  uint16_t port = 0;     // explicit or the scheme default
-  std::string target{};  // path and query, "/" when empty
-  static Result<Url> Parse(std::string_view text);
-  // "scheme://authority/target", the default port omitted.
-  std::string ToString() const;
-  // The Host header value: host (bracketed when IPv6) plus ":port" unless it is the default.
-  std::string Authority() const;
-  bool is_tls() const noexcept { return scheme == "https"; }
-};
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// First header with that name (case-insensitive), or nullopt.
-std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) noexcept;
-
 struct HttpRequest {
   std::string method = "GET";
+  // http:// or https://; user info ("user:pass@") is sent as Basic authentication.
   std::string url{};
   // Host, User-Agent and Content-Length are added unless given here (Content-Length and
   // Transfer-Encoding given here are ignored: the client computes them).
@@ -120,17 +68,29 @@ struct HttpResponse {
   std::string body{};
   // Only with HttpRequest::accept_truncated_body: the connection ended inside the body.
   bool body_truncated = false;
+  // Trailer fields, kept apart from `headers`: those after a chunked body (HTTP/1.1); an HTTP/2
+  // transport fills it from the trailing HEADERS frame (where gRPC puts grpc-status).
+  Headers trailers{};
   // First header with that name (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const noexcept {
-    return FindHeader(headers, name);
+    return headers.Find(name);
+  }
+  // First trailer with that name (case-insensitive), or nullopt.
+  std::optional<std::string_view> Trailer(std::string_view name) const noexcept {
+    return trailers.Find(name);
   }
 };
+
+// The most interim (1xx) responses the client skips before a final one; more is an error.
+inline constexpr int kMaxInterimResponses = 32;
 
 class HttpClient {
  public:
   struct Options {
+    // ALPN: only "http/1.1" may be listed; it is offered when the list is empty.
     TlsOptions tls{};
-    // Bounded by the request's whole deadline as well.
+    // Resolving the host, the TCP connect and the TLS handshake together; bounded by the
+    // request's whole deadline as well.
     std::chrono::milliseconds connect_timeout{10000};
     // Used when HttpRequest::timeout is zero; zero here means no limit.
     std::chrono::milliseconds default_timeout{30000};
@@ -143,7 +103,8 @@ class HttpClient {
     size_t max_response_body = 16 * 1024 * 1024;
   };
 
-  // Fails with kInvalidArgument / kNotFound when a TLS file cannot be loaded.
+  // Fails with kInvalidArgument / kNotFound when a TLS file cannot be loaded, kInvalidArgument
+  // for an ALPN protocol other than http/1.1.
   static Result<std::unique_ptr<HttpClient>> Create(std::shared_ptr<Runtime> runtime,
                                                     Options options);
   // Cancels requests in flight (their callbacks get kCancelled) and closes pooled connections.

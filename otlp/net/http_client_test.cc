@@ -15,6 +15,7 @@
 #include "otlp/net/http_server.h"
 #include "tests/support/raw_tcp_server.h"
 #include "tests/support/scripted_http_server.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp::net {
 namespace {
@@ -23,7 +24,9 @@ using std::chrono::milliseconds;
 using test::RawTcpServer;
 using test::ScriptedHttpServer;
 using test::ScriptedReply;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr auto kWait = std::chrono::seconds(20);
 
@@ -368,9 +371,9 @@ TEST_F(HttpClientTest, TruncatedBodyIsReturnedWhenTheCallerAcceptsIt) {
   auto headless = RawTcpServer::Start(
       RawTcpServer::ReplyAfterRequest("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"));
   ASSERT_TRUE(headless.ok()) << headless.status().ToString();
-  auto failed = client->Send(
-      {.url = "http://127.0.0.1:" + std::to_string((*headless)->port()) + "/",
-       .accept_truncated_body = true});
+  auto failed =
+      client->Send({.url = "http://127.0.0.1:" + std::to_string((*headless)->port()) + "/",
+                    .accept_truncated_body = true});
   EXPECT_FALSE(failed.ok());
   // A complete body is not marked.
   auto whole = RawTcpServer::Start(
@@ -400,6 +403,146 @@ TEST_F(HttpClientTest, BodyDelimitedByCloseAndChunkedBodies) {
   EXPECT_EQ(b->body, "hello world");
 }
 
+TEST_F(HttpClientTest, ChunkedTrailersAreKeptApartFromHeaders) {
+  auto raw = RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/grpc\r\nTrailer: grpc-status, grpc-message\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\ngrpc-status: 0\r\n"
+      "grpc-message: all good\r\nContent-Type: text/late\r\n\r\n"));
+  ASSERT_OK(raw);
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  ASSERT_OK_AND_ASSIGN(
+      HttpResponse resp,
+      client->Send({.url = "http://127.0.0.1:" + std::to_string((*raw)->port()) + "/"}));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.body, "hello");
+  EXPECT_EQ(resp.Trailer("GRPC-STATUS"), "0");
+  EXPECT_EQ(resp.Trailer("grpc-message"), "all good");
+  EXPECT_EQ(resp.Trailer("content-type"), "text/late");
+  EXPECT_EQ(resp.trailers.size(), 3u);
+  // Headers are what came before the body, nothing from the trailer.
+  EXPECT_EQ(resp.Header("content-type"), "application/grpc");
+  EXPECT_EQ(resp.headers.FindAll("content-type").size(), 1u);
+  EXPECT_EQ(resp.Header("grpc-status"), std::nullopt);
+
+  // Without a trailer section there are no trailers.
+  auto plain = RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"));
+  ASSERT_OK(plain);
+  ASSERT_OK_AND_ASSIGN(
+      HttpResponse none,
+      client->Send({.url = "http://127.0.0.1:" + std::to_string((*plain)->port()) + "/"}));
+  EXPECT_EQ(none.body, "ok");
+  EXPECT_TRUE(none.trailers.empty());
+}
+
+// A hostile or broken server answering "100 Continue" forever used to make the client loop on
+// interim responses at full speed, past the request's deadline.
+TEST_F(HttpClientTest, EndlessInterimResponsesAreAProtocolError) {
+  auto raw = RawTcpServer::Start(
+      RawTcpServer::RepeatAfterRequest("HTTP/1.1 100 Continue\r\n\r\n", milliseconds(0)));
+  ASSERT_OK(raw);
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  const std::string url = "http://127.0.0.1:" + std::to_string((*raw)->port()) + "/v1/traces";
+  auto resp = client->Send({.method = "POST", .url = url, .body = "batch", .timeout = kWait});
+  EXPECT_THAT(resp, StatusIs(StatusCode::kInternal,
+                             AllOf(HasSubstr("more than " + std::to_string(kMaxInterimResponses) +
+                                             " interim (1xx) responses"),
+                                   HasSubstr(url))));
+  EXPECT_FALSE(resp.status().retryable());
+  EXPECT_EQ(client->idle_connections(), 0u);  // that connection is not pooled
+}
+
+TEST_F(HttpClientTest, SlowInterimResponsesCountAgainstTheDeadline) {
+  auto raw = RawTcpServer::Start(
+      RawTcpServer::RepeatAfterRequest("HTTP/1.1 102 Processing\r\n\r\n", milliseconds(20)));
+  ASSERT_OK(raw);
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "http://127.0.0.1:" + std::to_string((*raw)->port()) + "/",
+                            .timeout = milliseconds(200)});
+  EXPECT_THAT(resp,
+              StatusIs(StatusCode::kDeadlineExceeded, HasSubstr("request timed out after 200 ms")));
+}
+
+TEST_F(HttpClientTest, AFewInterimResponsesThenTheFinalOne) {
+  auto raw = RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 102 Processing\r\n\r\n"
+      "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Final: yes\r\n\r\nok"));
+  ASSERT_OK(raw);
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  ASSERT_OK_AND_ASSIGN(
+      HttpResponse resp,
+      client->Send({.url = "http://127.0.0.1:" + std::to_string((*raw)->port()) + "/"}));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.body, "ok");
+  EXPECT_EQ(resp.Header("x-final"), "yes");
+  EXPECT_EQ(resp.Header("link"), std::nullopt);  // interim headers are not the response's
+
+  // Exactly the limit is still fine.
+  std::string at_limit;
+  for (int i = 0; i < kMaxInterimResponses; ++i) at_limit += "HTTP/1.1 100 Continue\r\n\r\n";
+  auto limit = RawTcpServer::Start(
+      RawTcpServer::ReplyAfterRequest(at_limit + "HTTP/1.1 204 No Content\r\n\r\n"));
+  ASSERT_OK(limit);
+  ASSERT_OK_AND_ASSIGN(
+      HttpResponse last,
+      client->Send({.url = "http://127.0.0.1:" + std::to_string((*limit)->port()) + "/"}));
+  EXPECT_EQ(last.status, 204);
+}
+
+TEST_F(HttpClientTest, UrlCredentialsAreSentAsBasicAuth) {
+  auto server = StartServer([](const ServerRequest& req, ServerResponse& res) {
+    res.body = std::string(req.Header("Authorization").value_or("<none>"));
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  const std::string authority = "127.0.0.1:" + std::to_string(server->port());
+  // "user:p@ss", percent-encoded in the URL.
+  ASSERT_OK_AND_ASSIGN(HttpResponse basic,
+                       client->Send({.url = "http://user:p%40ss@" + authority + "/"}));
+  EXPECT_EQ(basic.body, "Basic dXNlcjpwQHNz");
+  ASSERT_OK_AND_ASSIGN(HttpResponse token, client->Send({.url = "http://tok@" + authority}));
+  EXPECT_EQ(token.body, "Basic dG9rOg==");  // "tok:"
+  // The request's own Authorization header wins, whatever its case.
+  ASSERT_OK_AND_ASSIGN(HttpResponse own,
+                       client->Send({.url = "http://user:pass@" + authority + "/",
+                                     .headers = {{"authorization", "Bearer abc"}}}));
+  EXPECT_EQ(own.body, "Bearer abc");
+  ASSERT_OK_AND_ASSIGN(HttpResponse anonymous, client->Send({.url = "http://" + authority}));
+  EXPECT_EQ(anonymous.body, "<none>");
+  // One pool per host: credentials do not split it.
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+TEST_F(HttpClientTest, ErrorsNeverShowUrlCredentials) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  uint16_t closed_port = 0;
+  {
+    auto gone = StartServer(Echo);
+    ASSERT_TRUE(gone);
+    closed_port = gone->port();
+  }
+  auto refused =
+      client->Send({.url = "http://user:hunter2@127.0.0.1:" + std::to_string(closed_port) + "/"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("connection refused"));
+  EXPECT_THAT(refused.status().message(), Not(HasSubstr("hunter2")));
+  auto bad = client->Send({.url = "http://user:hunter2@127.0.0.1:0/"});
+  EXPECT_THAT(bad, StatusIs(StatusCode::kInvalidArgument, Not(HasSubstr("hunter2"))));
+}
+
+TEST_F(HttpClientTest, OnlyHttp11MayBeOfferedByAlpn) {
+  EXPECT_THAT(HttpClient::Create(client_runtime_, {.tls = {.alpn_protocols = {"h2"}}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("HTTP/1.1 only")));
+  EXPECT_OK(HttpClient::Create(client_runtime_, {.tls = {.alpn_protocols = {"http/1.1"}}}));
+}
+
 TEST_F(HttpClientTest, InvalidRequestsFailWithoutNetworkIo) {
   auto client = MakeClient();
   ASSERT_TRUE(client);
@@ -407,6 +550,9 @@ TEST_F(HttpClientTest, InvalidRequestsFailWithoutNetworkIo) {
   ASSERT_FALSE(bad_url.ok());
   EXPECT_EQ(bad_url.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(bad_url.status().message(), HasSubstr("missing scheme"));
+
+  EXPECT_THAT(client->Send({.url = "wss://127.0.0.1:1/"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unsupported scheme 'wss'")));
 
   auto bad_method = client->Send({.method = "GET /x", .url = "http://127.0.0.1:1/"});
   ASSERT_FALSE(bad_method.ok());

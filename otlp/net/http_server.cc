@@ -6,12 +6,10 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <exception>
 #include <latch>
 #include <mutex>
@@ -21,9 +19,11 @@
 #include <utility>
 #include <vector>
 
-#include "otlp/core/log.h"
 #include "otlp/core/internal/ascii.h"
+#include "otlp/core/log.h"
+#include "otlp/core/version.h"
 #include "otlp/net/internal/runtime_impl.h"
+#include "otlp/net/internal/stream.h"
 #include "otlp/net/internal/tls.h"
 
 namespace otlp::net {
@@ -44,16 +44,13 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
 
 // How long a connection closed after an error response keeps draining what the client still
 // sends, so the client reads our answer instead of a reset.
 constexpr std::chrono::seconds kLingerTimeout{5};
-// Beast reads at most the buffer's free capacity (512 bytes when empty), so large bodies need
-// a roomy buffer to avoid thousands of tiny reads.
-constexpr size_t kReadBufferBytes = 128 * 1024;
 
 class NullResponder final : public Responder {
  public:
@@ -81,7 +78,8 @@ class Session;
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(asio::io_context& io, Options opts, Handler h, std::shared_ptr<ssl::context> ctx)
+  Impl(asio::io_context& io, Options opts, Handler h,
+       std::shared_ptr<const internal::TlsContext> ctx)
       : ioc(io),
         options(std::move(opts)),
         handler(std::move(h)),
@@ -106,7 +104,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::io_context& ioc;
   const Options options;
   const Handler handler;
-  const std::shared_ptr<ssl::context> tls_ctx;
+  const std::shared_ptr<const internal::TlsContext> tls_ctx;
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   tcp::acceptor acceptor;
   asio::steady_timer retry_timer;
@@ -126,42 +124,37 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
-      : server_(std::move(server)), executor_(socket.get_executor()) {
-    error_code ec;
-    const tcp::endpoint remote = socket.remote_endpoint(ec);
-    if (!ec) remote_ = FormatEndpoint(remote);
-    if (server_->tls_ctx) {
-      tls_.emplace(std::move(socket), *server_->tls_ctx);
-    } else {
-      plain_.emplace(std::move(socket));
-    }
-    buffer_.reserve(kReadBufferBytes);
+      : server_(std::move(server)),
+        executor_(socket.get_executor()),
+        stream_(std::move(socket), server_->tls_ctx) {
+    remote_ = stream_.RemoteAddress();
   }
 
   const asio::any_io_executor& executor() const { return executor_; }
 
   void Start() {
-    if (!tls_) return ReadRequest();
-    lowest().expires_after(server_->options.io_timeout);
-    tls_->async_handshake(ssl::stream_base::server,
-                          [self = shared_from_this()](const error_code& ec) {
-                            if (ec) return self->Close();
-                            self->ReadRequest();
-                          });
+    if (!stream_.is_tls()) return ReadRequest();
+    stream_.AsyncAccept(Clock::now() + server_->options.io_timeout,
+                        [self = shared_from_this()](const error_code& ec) {
+                          if (ec) return self->Close();
+                          if (self->stream_.is_tls())
+                            self->tls_session_ = self->stream_.tls_session();
+                          self->ReadRequest();
+                        });
   }
 
   void Close() {
     if (closed_) return;
     closed_ = true;
     awaiting_deferred_ = false;
-    lowest().close();
+    stream_.Close();
     server_->Unregister(this);
   }
 
   // A connection still writing a response counts as idle: the client may already have the
   // whole response, so it is closed as soon as the write completes.
   void CloseIfIdle() {
-    if (idle_ && buffer_.size() == 0 && parser_ && !parser_->got_some()) return Close();
+    if (idle_ && stream_.buffer().size() == 0 && parser_ && !parser_->got_some()) return Close();
     if (writing_) close_after_write_ = true;
   }
 
@@ -176,17 +169,6 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
-
-  template <typename F>
-  void WithStream(F&& f) {
-    if (tls_) {
-      f(*tls_);
-    } else {
-      f(*plain_);
-    }
-  }
-
   void ReadRequest() {
     if (closed_ || server_->stopped.load()) return Close();
     parser_.emplace();
@@ -194,12 +176,10 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(
         static_cast<uint32_t>(std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
     idle_ = true;
-    lowest().expires_after(server_->options.io_timeout);
-    WithStream([&](auto& stream) {
-      http::async_read_header(
-          stream, buffer_, *parser_,
-          [self = shared_from_this()](const error_code& ec, size_t) { self->OnHeader(ec); });
-    });
+    stream_.ExpiresAfter(server_->options.io_timeout);
+    http::async_read_header(
+        stream_, stream_.buffer(), *parser_,
+        [self = shared_from_this()](const error_code& ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(const error_code& ec) {
@@ -210,13 +190,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (request.version() >= 11 && otlp::internal::EqualsIgnoreCase(expect, "100-continue") &&
         !parser_->is_done()) {
       continue_.emplace(http::status::continue_, request.version());
-      WithStream([&](auto& stream) {
-        http::async_write(stream, *continue_,
-                          [self = shared_from_this()](const error_code& e, size_t) {
-                            if (e) return self->Close();
-                            self->ReadBody();
-                          });
-      });
+      http::async_write(stream_, *continue_,
+                        [self = shared_from_this()](const error_code& e, size_t) {
+                          if (e) return self->Close();
+                          self->ReadBody();
+                        });
       return;
     }
     ReadBody();
@@ -224,13 +202,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     if (parser_->is_done()) return OnRequest();
-    WithStream([&](auto& stream) {
-      http::async_read(stream, buffer_, *parser_,
-                       [self = shared_from_this()](const error_code& ec, size_t) {
-                         if (ec) return self->HandleReadError(ec);
-                         self->OnRequest();
-                       });
-    });
+    http::async_read(stream_, stream_.buffer(), *parser_,
+                     [self = shared_from_this()](const error_code& ec, size_t) {
+                       if (ec) return self->HandleReadError(ec);
+                       self->OnRequest();
+                     });
   }
 
   void HandleReadError(const error_code& ec) {
@@ -271,7 +247,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(message.body());
     request.remote_address = remote_;
-    request.tls = tls_.has_value();
+    request.tls = stream_.is_tls();
+    if (request.tls) request.tls_session = tls_session_;
 
     ServerResponse response;
     internal::ServerResponseAccess::SetDeferHook(
@@ -330,41 +307,38 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.body() = std::move(body);
       response_.prepare_payload();
     }
-    lowest().expires_after(server_->options.io_timeout);
+    stream_.ExpiresAfter(server_->options.io_timeout);
     writing_ = true;
-    WithStream([&](auto& stream) {
-      http::async_write(
-          stream, response_,
-          [self = shared_from_this(), close_after, linger](const error_code& ec, size_t) {
-            self->writing_ = false;
-            if (ec) return self->Close();
-            if (linger) return self->Linger();
-            if (close_after || self->close_after_write_) {
-              error_code ignored;
-              self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-              return self->Close();
-            }
-            self->ReadRequest();
-          });
-    });
+    http::async_write(
+        stream_, response_,
+        [self = shared_from_this(), close_after, linger](const error_code& ec, size_t) {
+          self->writing_ = false;
+          if (ec) return self->Close();
+          if (linger) return self->Linger();
+          if (close_after || self->close_after_write_) {
+            self->stream_.ShutdownSend();
+            return self->Close();
+          }
+          self->ReadRequest();
+        });
   }
 
   // Half-closes, then discards input until the client closes (or a timeout).
   void Linger() {
     if (closed_) return;
-    error_code ignored;
-    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    lowest().expires_after(
+    stream_.ShutdownSend();
+    stream_.ExpiresAfter(
         std::min<std::chrono::milliseconds>(kLingerTimeout, server_->options.io_timeout));
     DrainSome();
   }
 
+  // Raw TCP reads: what arrives is discarded, TLS or not.
   void DrainSome() {
-    lowest().async_read_some(asio::buffer(drain_),
-                             [self = shared_from_this()](const error_code& ec, size_t) {
-                               if (ec || self->closed_) return self->Close();
-                               self->DrainSome();
-                             });
+    stream_.tcp().async_read_some(asio::buffer(drain_),
+                                  [self = shared_from_this()](const error_code& ec, size_t) {
+                                    if (ec || self->closed_) return self->Close();
+                                    self->DrainSome();
+                                  });
   }
 
   class DeferredResponder final : public Responder {
@@ -402,9 +376,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::shared_ptr<HttpServer::Impl> server_;
   const asio::any_io_executor executor_;
   std::string remote_;
-  std::optional<beast::tcp_stream> plain_;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
-  beast::flat_buffer buffer_;
+  internal::Stream stream_;
+  TlsSessionInfo tls_session_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   http::response<http::string_body> response_;
@@ -470,9 +443,18 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(std::shared_ptr<Runtime> r
     return InvalidArgumentError("HttpServer: host '" + options.host +
                                 "' is not an IP address (or \"localhost\")");
   }
-  std::shared_ptr<ssl::context> tls_ctx;
+  std::shared_ptr<const internal::TlsContext> tls_ctx;
   if (options.tls) {
-    OTLP_ASSIGN_OR_RETURN(tls_ctx, internal::MakeServerTlsContext(*options.tls));
+    // This server speaks HTTP/1.1 only, so that is the one protocol it may accept.
+    for (const std::string& protocol : options.tls->alpn_protocols) {
+      if (protocol != "http/1.1") {
+        return InvalidArgumentError("HttpServer speaks HTTP/1.1 only; TLS ALPN protocol '" +
+                                    protocol + "' cannot be accepted");
+      }
+    }
+    ServerTlsOptions tls = *options.tls;
+    if (tls.alpn_protocols.empty()) tls.alpn_protocols = {"http/1.1"};
+    OTLP_ASSIGN_OR_RETURN(tls_ctx, internal::TlsContext::Server(std::move(tls)));
   }
   const uint16_t requested_port = options.port;
   auto impl = std::make_shared<Impl>(internal::IoContext(*runtime), std::move(options),

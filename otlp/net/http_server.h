@@ -37,19 +37,14 @@
 #include <string_view>
 
 #include "otlp/core/status.h"
-#include "otlp/net/http_client.h"
+#include "otlp/net/headers.h"
+#include "otlp/net/runtime.h"
+#include "otlp/net/tls.h"
 
 namespace otlp::net {
 namespace internal {
 class ServerResponseAccess;
 }  // namespace internal
-
-struct ServerTlsOptions {
-  std::string certificate_file{};  // PEM chain
-  std::string key_file{};          // PEM private key
-  // When set, clients must present a certificate signed by one of these CAs (mutual TLS).
-  std::string client_ca_file{};
-};
 
 struct ServerRequest {
   std::string method{};  // as sent, e.g. "POST"
@@ -58,9 +53,11 @@ struct ServerRequest {
   std::string body{};            // Content-Encoding is not decoded
   std::string remote_address{};  // "127.0.0.1:53122"
   bool tls = false;
+  // With TLS: what the handshake agreed on (ALPN protocol, SNI the client sent, version).
+  TlsSessionInfo tls_session{};
   // First header with that name (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const noexcept {
-    return FindHeader(headers, name);
+    return headers.Find(name);
   }
 };
 
@@ -108,7 +105,7 @@ class HttpServer {
   using Handler = std::function<void(const ServerRequest&, ServerResponse&)>;
 
   // Binds and listens before returning; fails with kUnavailable when the address is in use,
-  // kInvalidArgument for a bad host, and the TLS file errors of HttpClient::Create.
+  // kInvalidArgument for a bad host, and the TLS file errors described in tls.h.
   static Result<std::unique_ptr<HttpServer>> Start(std::shared_ptr<Runtime> runtime,
                                                    Options options, Handler handler);
   ~HttpServer();  // Stop()

@@ -1,15 +1,18 @@
+#include "otlp/net/runtime.h"
+
 #include <pthread.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <exception>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "otlp/core/log.h"
-#include "otlp/net/http_client.h"
 #include "otlp/net/internal/runtime_impl.h"
 
 namespace otlp::net {
@@ -38,7 +41,100 @@ void RunLoop(const std::shared_ptr<Runtime::Impl>& impl) {
   impl->cv.notify_all();
 }
 
+void RunGuarded(const std::function<void()>& f, const char* what) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    OTLP_LOG(kError, std::string("exception escaped ") + what + ": " + e.what());
+  } catch (...) {
+    OTLP_LOG(kError, std::string("unknown exception escaped ") + what);
+  }
+}
+
 }  // namespace
+
+// The shared part of a Timer: the handle owns it; a pending wait holds only a weak reference,
+// so dropping the handle destroys the asio timer, which aborts the wait.
+struct Timer::State {
+  using Clock = Runtime::Clock;
+
+  State(std::shared_ptr<Runtime::Impl> rt, std::function<void()> f, Clock::duration every)
+      : runtime(std::move(rt)), timer(runtime->ioc), fn(std::move(f)), period(every) {}
+
+  ~State() {
+    std::lock_guard<std::mutex> lock(runtime->timers_mu);
+    runtime->timers.erase(this);
+  }
+
+  // mu held.
+  void Arm(Clock::time_point when) {
+    timer.expires_at(when);
+    timer.async_wait([weak = weak_self](const boost::system::error_code& ec) {
+      if (std::shared_ptr<State> self = weak.lock()) self->Fire(ec);
+    });
+  }
+
+  void Fire(const boost::system::error_code& ec) {
+    std::function<void()> f;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (ec || !pending) return;
+      f = std::move(fn);
+      running = true;
+      if (period == Clock::duration::zero()) pending = false;
+    }
+    RunGuarded(f, "a timer callback");
+    std::lock_guard<std::mutex> lock(mu);
+    running = false;
+    if (!pending) return;  // one-shot, or cancelled while running: `f` dies here
+    fn = std::move(f);
+    Clock::time_point next = timer.expiry() + period;
+    const Clock::time_point now = Clock::now();
+    if (next <= now) next = now + period;  // late: skip the missed ticks
+    Arm(next);
+  }
+
+  bool Cancel() noexcept {
+    std::function<void()> released;  // destroyed after the lock is dropped
+    std::lock_guard<std::mutex> lock(mu);
+    if (!pending) return false;
+    pending = false;
+    timer.cancel();
+    if (!running) released = std::move(fn);
+    return true;
+  }
+
+  const std::shared_ptr<Runtime::Impl> runtime;  // keeps the io_context alive for `timer`
+  std::weak_ptr<State> weak_self;
+  std::mutex mu;
+  boost::asio::steady_timer timer;  // guarded by mu
+  std::function<void()> fn;         // guarded by mu; moved out while it runs
+  const Clock::duration period;     // zero for a one-shot timer
+  bool pending = true;              // guarded by mu
+  bool running = false;             // guarded by mu
+};
+
+Timer& Timer::operator=(Timer&& other) noexcept {
+  if (this != &other) {
+    Cancel();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+Timer::~Timer() {
+  Cancel();
+}
+
+bool Timer::Cancel() noexcept {
+  return state_ ? state_->Cancel() : false;
+}
+
+bool Timer::pending() const noexcept {
+  if (!state_) return false;
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->pending;
+}
 
 std::shared_ptr<Runtime> Runtime::Create(Options options) {
   auto impl = std::make_shared<Impl>();
@@ -72,6 +168,17 @@ Runtime::Runtime(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Runtime::~Runtime() {
   const bool on_own_thread = InIoThread();
+  // Cancelled outside timers_mu: releasing a callback may destroy other timers.
+  std::vector<std::shared_ptr<Timer::State>> timers;
+  {
+    std::lock_guard<std::mutex> lock(impl_->timers_mu);
+    impl_->stopping = true;
+    for (Timer::State* timer : impl_->timers) {
+      if (auto alive = timer->weak_self.lock()) timers.push_back(std::move(alive));
+    }
+  }
+  for (auto& timer : timers) timer->Cancel();
+  timers.clear();
   impl_->work.reset();
   if (!on_own_thread) {
     // Without the work guard run() returns once nothing is pending; give that a bounded time.
@@ -100,6 +207,34 @@ void Runtime::Post(std::function<void()> f) {
 
 int Runtime::thread_count() const noexcept {
   return static_cast<int>(impl_->threads.size());
+}
+
+Timer Runtime::After(Clock::duration delay, std::function<void()> f) {
+  return Schedule(Clock::now() + std::max(delay, Clock::duration::zero()), Clock::duration::zero(),
+                  std::move(f));
+}
+
+Timer Runtime::At(Clock::time_point when, std::function<void()> f) {
+  return Schedule(when, Clock::duration::zero(), std::move(f));
+}
+
+Timer Runtime::Every(Clock::duration period, std::function<void()> f) {
+  period = std::max<Clock::duration>(period, std::chrono::milliseconds(1));
+  return Schedule(Clock::now() + period, period, std::move(f));
+}
+
+Timer Runtime::Schedule(Clock::time_point when, Clock::duration period, std::function<void()> f) {
+  auto state = std::make_shared<Timer::State>(impl_, std::move(f), period);
+  state->weak_self = state;
+  std::lock_guard<std::mutex> registry(impl_->timers_mu);
+  impl_->timers.insert(state.get());
+  std::lock_guard<std::mutex> lock(state->mu);
+  if (impl_->stopping) {
+    state->pending = false;
+  } else {
+    state->Arm(when);
+  }
+  return Timer(std::move(state));
 }
 
 }  // namespace otlp::net

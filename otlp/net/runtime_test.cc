@@ -1,13 +1,17 @@
+#include "otlp/net/runtime.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "otlp/core/log.h"
-#include "otlp/net/http_client.h"
 
 namespace otlp::net {
 namespace {
@@ -84,6 +88,177 @@ TEST(RuntimeTest, LastReferenceDroppedOnItsOwnThread) {
   holder.reset();
   go->set_value();
   EXPECT_EQ(destroyed->get_future().wait_for(kWait), std::future_status::ready);
+}
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+
+// Counts calls and lets a test wait for a number of them.
+class CallCounter {
+ public:
+  void Hit() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++calls_;
+    cv_.notify_all();
+  }
+  bool WaitFor(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, kWait, [&] { return calls_ >= n; });
+  }
+  int calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int calls_ = 0;
+};
+
+TEST(TimerTest, AfterRunsOnceOnAnIoThread) {
+  auto runtime = Runtime::Create();
+  auto in_io = MakePromise<bool>();
+  Timer timer = runtime->After(milliseconds(1),
+                               [in_io, rt = runtime.get()] { in_io->set_value(rt->InIoThread()); });
+  auto future = in_io->get_future();
+  ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(future.get());
+  EXPECT_FALSE(timer.pending());
+  EXPECT_FALSE(timer.Cancel());  // it already ran
+}
+
+TEST(TimerTest, AtAPassedTimeRunsAtOnceAndZeroDelayToo) {
+  auto runtime = Runtime::Create();
+  CallCounter counter;
+  Timer past = runtime->At(Runtime::Clock::now() - hours(1), [&] { counter.Hit(); });
+  Timer zero = runtime->After(milliseconds(0), [&] { counter.Hit(); });
+  Timer negative = runtime->After(milliseconds(-5), [&] { counter.Hit(); });
+  EXPECT_TRUE(counter.WaitFor(3));
+}
+
+TEST(TimerTest, CancelPreventsTheCallAndReleasesTheCallback) {
+  auto runtime = Runtime::Create();
+  auto captured = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = captured;
+  std::atomic<bool> ran{false};
+  Timer timer = runtime->After(hours(1), [&ran, captured] { ran = true; });
+  captured.reset();
+  EXPECT_TRUE(timer.pending());
+  EXPECT_TRUE(timer.Cancel());
+  EXPECT_FALSE(timer.pending());
+  EXPECT_FALSE(timer.Cancel());  // already cancelled
+  EXPECT_TRUE(watch.expired());  // what the callback held is gone at once
+  EXPECT_FALSE(ran);
+}
+
+TEST(TimerTest, DestroyingOrReplacingTheHandleCancels) {
+  auto runtime = Runtime::Create();
+  std::atomic<int> dropped{0};
+  CallCounter kept;
+  {
+    Timer timer = runtime->After(hours(1), [&] { ++dropped; });
+    (void)runtime->After(hours(1), [&] { ++dropped; });  // a discarded handle cancels at once
+    timer = runtime->After(milliseconds(1), [&] { kept.Hit(); });  // replaces the first
+    EXPECT_TRUE(kept.WaitFor(1));
+  }
+  // The replaced and the discarded timers never ran; a fresh one-shot proves the runtime still
+  // processes timers, so they had every chance to.
+  CallCounter later;
+  Timer probe = runtime->After(milliseconds(5), [&] { later.Hit(); });
+  EXPECT_TRUE(later.WaitFor(1));
+  EXPECT_EQ(dropped.load(), 0);
+  Timer empty;
+  EXPECT_FALSE(empty.pending());
+  EXPECT_FALSE(empty.Cancel());
+}
+
+TEST(TimerTest, EveryRepeatsUntilCancelledFromItsOwnCallback) {
+  auto runtime = Runtime::Create();
+  CallCounter counter;
+  Timer timer;
+  std::mutex timer_mu;  // the test thread assigns `timer` while the callback may read it
+  std::unique_lock<std::mutex> assigning(timer_mu);
+  timer = runtime->Every(milliseconds(1), [&] {
+    counter.Hit();
+    if (counter.calls() == 5) {
+      std::lock_guard<std::mutex> lock(timer_mu);
+      EXPECT_TRUE(timer.Cancel());
+    }
+  });
+  assigning.unlock();
+  ASSERT_TRUE(counter.WaitFor(5));
+  // Let any (wrong) further tick happen: a one-shot scheduled after a few periods runs after it.
+  CallCounter probe;
+  Timer after = runtime->After(milliseconds(20), [&] { probe.Hit(); });
+  ASSERT_TRUE(probe.WaitFor(1));
+  EXPECT_EQ(counter.calls(), 5);
+  std::lock_guard<std::mutex> lock(timer_mu);
+  EXPECT_FALSE(timer.pending());
+}
+
+TEST(TimerTest, CallsOfOnePeriodicTimerNeverOverlap) {
+  auto runtime = Runtime::Create({.threads = 4});
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  CallCounter counter;
+  Timer timer = runtime->Every(milliseconds(1), [&] {
+    if (inside.fetch_add(1) != 0) overlapped = true;
+    std::this_thread::sleep_for(milliseconds(3));  // longer than the period
+    inside.fetch_sub(1);
+    counter.Hit();
+  });
+  ASSERT_TRUE(counter.WaitFor(10));
+  timer.Cancel();
+  EXPECT_FALSE(overlapped);
+}
+
+TEST(TimerTest, ExceptionInACallbackIsContainedAndThePeriodContinues) {
+  SetLogLevel(LogLevel::kNone);
+  auto runtime = Runtime::Create();
+  CallCounter counter;
+  Timer timer = runtime->Every(milliseconds(1), [&] {
+    counter.Hit();
+    throw std::runtime_error("tick failed");
+  });
+  EXPECT_TRUE(counter.WaitFor(3));
+  timer.Cancel();
+  SetLogLevel(LogLevel::kInfo);
+}
+
+TEST(TimerTest, PendingTimersDieWithTheRuntimeAndTheHandleOutlivesIt) {
+  auto captured = std::make_shared<int>(1);
+  std::weak_ptr<int> watch = captured;
+  std::atomic<bool> ran{false};
+  Timer timer;
+  Timer periodic;
+  {
+    auto runtime = Runtime::Create();
+    timer = runtime->After(hours(1), [&ran, captured] { ran = true; });
+    periodic = runtime->Every(hours(1), [&ran] { ran = true; });
+    captured.reset();
+  }  // ~Runtime cancels both rather than waiting for them
+  EXPECT_FALSE(timer.pending());
+  EXPECT_FALSE(periodic.pending());
+  EXPECT_TRUE(watch.expired());
+  EXPECT_FALSE(timer.Cancel());  // safe after the runtime is gone
+  EXPECT_FALSE(ran);
+}
+
+TEST(TimerTest, CallbackMayDestroyItsOwnHandle) {
+  auto runtime = Runtime::Create();
+  auto holder = std::make_shared<std::unique_ptr<Timer>>(std::make_unique<Timer>());
+  auto done = MakePromise<void>();
+  std::mutex mu;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    **holder = runtime->After(milliseconds(1), [holder, done, &mu] {
+      std::lock_guard<std::mutex> inner(mu);
+      holder->reset();  // destroys the running timer's handle
+      done->set_value();
+    });
+  }
+  EXPECT_EQ(done->get_future().wait_for(kWait), std::future_status::ready);
 }
 
 }  // namespace

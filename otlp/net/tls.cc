@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace otlp::net::internal {
 namespace ssl = boost::asio::ssl;
@@ -62,10 +63,10 @@ bool IsIpAddress(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
 }
 
-Result<std::shared_ptr<ssl::context>> NewContext(ssl::context::method method) {
-  std::shared_ptr<ssl::context> ctx;
+Result<std::unique_ptr<ssl::context>> NewContext(ssl::context::method method) {
+  std::unique_ptr<ssl::context> ctx;
   try {
-    ctx = std::make_shared<ssl::context>(method);
+    ctx = std::make_unique<ssl::context>(method);
   } catch (const std::exception& e) {
     return InternalError(std::string("cannot create an OpenSSL context: ") + e.what());
   }
@@ -77,10 +78,24 @@ Result<std::shared_ptr<ssl::context>> NewContext(ssl::context::method method) {
   return ctx;
 }
 
+// RFC 7301 wire format: each name preceded by its length.
+Result<std::string> AlpnWire(const std::vector<std::string>& protocols) {
+  std::string wire;
+  for (const std::string& name : protocols) {
+    if (name.empty() || name.size() > 255) {
+      return InvalidArgumentError("ALPN protocol name '" + name + "' must be 1 to 255 bytes long");
+    }
+    wire += static_cast<char>(name.size());
+    wire += name;
+  }
+  return wire;
+}
+
 }  // namespace
 
-Result<std::shared_ptr<ssl::context>> MakeClientTlsContext(const TlsOptions& options) {
-  OTLP_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> ctx, NewContext(ssl::context::tls_client));
+Result<std::shared_ptr<TlsContext>> TlsContext::Client(TlsOptions options) {
+  OTLP_ASSIGN_OR_RETURN(const std::string alpn, AlpnWire(options.alpn_protocols));
+  OTLP_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> ctx, NewContext(ssl::context::tls_client));
   error_code ec;
   if (options.verify_peer) {
     if (!options.ca_file.empty()) {
@@ -108,14 +123,22 @@ Result<std::shared_ptr<ssl::context>> MakeClientTlsContext(const TlsOptions& opt
     OTLP_RETURN_IF_ERROR(LoadCertificateAndKey(*ctx, "TLS client", options.client_certificate_file,
                                                options.client_key_file));
   }
-  return ctx;
+  if (!alpn.empty() && SSL_CTX_set_alpn_protos(ctx->native_handle(),
+                                               reinterpret_cast<const unsigned char*>(alpn.data()),
+                                               static_cast<unsigned>(alpn.size())) != 0) {
+    return InternalError("cannot set the ALPN protocols of the TLS client");
+  }
+  std::shared_ptr<TlsContext> result(new TlsContext(std::move(ctx), /*server=*/false));
+  result->client_options_ = std::move(options);
+  return result;
 }
 
-Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ServerTlsOptions& options) {
+Result<std::shared_ptr<TlsContext>> TlsContext::Server(ServerTlsOptions options) {
   if (options.certificate_file.empty() || options.key_file.empty()) {
     return InvalidArgumentError("TLS server needs both certificate_file and key_file");
   }
-  OTLP_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> ctx, NewContext(ssl::context::tls_server));
+  OTLP_ASSIGN_OR_RETURN(std::string alpn, AlpnWire(options.alpn_protocols));
+  OTLP_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> ctx, NewContext(ssl::context::tls_server));
   OTLP_RETURN_IF_ERROR(
       LoadCertificateAndKey(*ctx, "TLS server", options.certificate_file, options.key_file));
   if (!options.client_ca_file.empty()) {
@@ -128,11 +151,33 @@ Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ServerTlsOption
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.client_ca_file.c_str());
     if (names != nullptr) SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
   }
-  return ctx;
+  std::shared_ptr<TlsContext> result(new TlsContext(std::move(ctx), /*server=*/true));
+  result->alpn_wire_ = std::move(alpn);
+  if (!result->alpn_wire_.empty()) {
+    // `result` owns the context, so the callback's argument outlives every handshake.
+    SSL_CTX_set_alpn_select_cb(result->native().native_handle(), &TlsContext::SelectAlpn,
+                               result.get());
+  }
+  return result;
 }
 
-Status PrepareClientSsl(SSL* ssl, const TlsOptions& options, const std::string& url_host) {
-  const std::string& name = options.server_name.empty() ? url_host : options.server_name;
+int TlsContext::SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen,
+                           const unsigned char* in, unsigned int inlen, void* arg) {
+  const auto* self = static_cast<const TlsContext*>(arg);
+  unsigned char* selected = nullptr;
+  // Walks our list in order and takes the first name the client also offered: server
+  // preference, as RFC 7301 suggests.
+  if (SSL_select_next_proto(
+          &selected, outlen, reinterpret_cast<const unsigned char*>(self->alpn_wire_.data()),
+          static_cast<unsigned>(self->alpn_wire_.size()), in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;  // no_application_protocol
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+Status PrepareClientSsl(SSL* ssl, const TlsOptions& options, const std::string& host) {
+  const std::string& name = options.server_name.empty() ? host : options.server_name;
   const bool is_ip = IsIpAddress(name);
   // RFC 6066: SNI carries DNS names only.
   if (!is_ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
@@ -162,6 +207,21 @@ Status ClientHandshakeError(SSL* ssl, const error_code& ec, std::string_view pee
   return {StatusCode::kUnavailable,
           "TLS handshake with " + std::string(peer) + " failed: " + ec.message(),
           /*retryable=*/false};
+}
+
+TlsSessionInfo SessionInfo(SSL* ssl) {
+  TlsSessionInfo info;
+  if (ssl == nullptr) return info;
+  if (const char* version = SSL_get_version(ssl)) info.version = version;
+  if (const char* cipher = SSL_get_cipher_name(ssl)) info.cipher = cipher;
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_length = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &alpn_length);
+  if (alpn != nullptr) info.alpn_protocol.assign(reinterpret_cast<const char*>(alpn), alpn_length);
+  if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) {
+    info.server_name = name;
+  }
+  return info;
 }
 
 bool IsSslError(const error_code& ec) noexcept {

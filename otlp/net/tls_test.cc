@@ -88,6 +88,34 @@ TEST_F(TlsTest, DnsNameIsVerifiedToo) {
   EXPECT_EQ(resp->body, "secure");
 }
 
+TEST_F(TlsTest, ClientAndServerAgreeOnHttp11ByAlpnAndTheServerSeesSni) {
+  auto server =
+      HttpServer::Start(runtime_,
+                        {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
+                                                 .key_file = pki_->server_key_file}},
+                        [](const ServerRequest& req, ServerResponse& res) {
+                          res.body = req.tls_session.alpn_protocol + " " +
+                                     req.tls_session.server_name + " " + req.tls_session.version;
+                        });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file});
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "https://localhost:" + std::to_string((*server)->port()) + "/"});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_THAT(resp->body, ::testing::StartsWith("http/1.1 localhost TLSv1."));
+
+  // Neither side offers or accepts a protocol it does not speak.
+  auto h2_server =
+      HttpServer::Start(runtime_,
+                        {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
+                                                 .key_file = pki_->server_key_file,
+                                                 .alpn_protocols = {"h2"}}},
+                        [](const ServerRequest&, ServerResponse&) {});
+  ASSERT_FALSE(h2_server.ok());
+  EXPECT_EQ(h2_server.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(h2_server.status().message(), HasSubstr("HTTP/1.1 only"));
+}
+
 TEST_F(TlsTest, UnknownCaFailsVerification) {
   auto server = StartTlsServer();
   auto system_store = MakeClient({});

@@ -1,36 +1,98 @@
+#include "otlp/net/url.h"
+
 #include <arpa/inet.h>
 
-#include <cctype>
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <string_view>
 
-#include "otlp/net/http_client.h"
 #include "otlp/core/internal/ascii.h"
 
 namespace otlp::net {
 namespace {
 
 bool IsHostChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_' ||
-         c == '~';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+// The URL as the message shows it: user info (which may hold a password) as "REDACTED".
+std::string Redacted(std::string_view text) {
+  const size_t sep = text.find("://");
+  const size_t start = sep == std::string_view::npos ? 0 : sep + 3;
+  const size_t end = std::min(text.find_first_of("/?#", start), text.size());
+  const size_t at = text.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(text);
+  std::string out(text.substr(0, start));
+  out += "REDACTED";
+  out += text.substr(at);
+  return out;
 }
 
 Status Bad(std::string_view text, std::string_view why) {
   std::string msg = "invalid URL '";
-  msg += text;
+  msg += Redacted(text);
   msg += "': ";
   msg += why;
   return InvalidArgumentError(std::move(msg));
 }
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986 percent-decoding; false on a '%' not followed by two hex digits.
+bool PercentDecode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = HexValue(in[i + 1]);
+    const int lo = HexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+constexpr std::string_view kSchemes = "http, https, ws, wss, nats or tls";
+
 }  // namespace
 
-std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) noexcept {
-  for (const auto& [key, value] : headers) {
-    if (otlp::internal::EqualsIgnoreCase(key, name)) return std::string_view(value);
+uint16_t Url::DefaultPort(std::string_view scheme) noexcept {
+  if (scheme == "http" || scheme == "ws") return 80;
+  if (scheme == "https" || scheme == "wss") return 443;
+  if (scheme == "nats" || scheme == "tls") return 4222;
+  return 0;
+}
+
+Result<Url> Url::Parse(std::string_view text, std::string_view default_scheme) {
+  if (text.find("://") != std::string_view::npos || default_scheme.empty() || text.empty()) {
+    return Parse(text);
   }
-  return std::nullopt;
+  std::string full(default_scheme);
+  full += "://";
+  full += text;
+  Result<Url> url = Parse(full);
+  if (!url.ok()) {
+    // Report the text as the caller wrote it.
+    std::string message = url.status().message();
+    const std::string quoted = "'" + Redacted(full) + "'";
+    if (const size_t at = message.find(quoted); at != std::string::npos) {
+      message.replace(at, quoted.size(), "'" + Redacted(text) + "'");
+    }
+    return InvalidArgumentError(std::move(message));
+  }
+  return url;
 }
 
 Result<Url> Url::Parse(std::string_view text) {
@@ -41,16 +103,14 @@ Result<Url> Url::Parse(std::string_view text) {
   }
   const size_t sep = text.find("://");
   if (sep == std::string_view::npos) {
-    return Bad(text, "missing scheme (expected http:// or https://)");
+    return Bad(text, "missing scheme (expected e.g. http:// or https://)");
   }
   Url url;
   url.scheme = otlp::internal::AsciiLower(text.substr(0, sep));
-  if (url.scheme == "http") {
-    url.port = 80;
-  } else if (url.scheme == "https") {
-    url.port = 443;
-  } else {
-    return Bad(text, "unsupported scheme '" + url.scheme + "' (expected http or https)");
+  url.port = DefaultPort(url.scheme);
+  if (url.port == 0) {
+    return Bad(text,
+               "unsupported scheme '" + url.scheme + "' (expected " + std::string(kSchemes) + ")");
   }
 
   std::string_view rest = text.substr(sep + 3);
@@ -58,10 +118,25 @@ Result<Url> Url::Parse(std::string_view text) {
   std::string_view authority = rest.substr(0, authority_end);
   std::string_view tail =
       authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
-  if (authority.empty()) return Bad(text, "missing host");
-  if (authority.find('@') != std::string_view::npos) {
-    return Bad(text, "user credentials in URLs are not supported");
+
+  // User info ends at the last '@' of the authority, so an unescaped '@' in a password still
+  // parses (as browsers do).
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    const size_t colon = userinfo.find(':');
+    if (!PercentDecode(userinfo.substr(0, colon), url.user)) {
+      return Bad(text, "invalid percent-encoding in the user name");
+    }
+    if (colon != std::string_view::npos) {
+      std::string password;
+      if (!PercentDecode(userinfo.substr(colon + 1), password)) {
+        return Bad(text, "invalid percent-encoding in the password");
+      }
+      url.password = std::move(password);
+    }
   }
+  if (authority.empty()) return Bad(text, "missing host");
 
   std::string_view host;
   std::string_view port_text;
@@ -133,13 +208,18 @@ std::string Url::Authority() const {
   } else {
     out = host;
   }
-  const uint16_t default_port = scheme == "https" ? 443 : 80;
-  if (port != default_port && port != 0) out += ":" + std::to_string(port);
+  if (port != DefaultPort(scheme) && port != 0) out += ":" + std::to_string(port);
   return out;
 }
 
 std::string Url::ToString() const {
   return scheme + "://" + Authority() + (target.empty() ? "/" : target);
+}
+
+std::string Url::ToStringRedacted() const {
+  if (!has_credentials()) return ToString();
+  return scheme + "://" + (password ? "REDACTED:REDACTED@" : "REDACTED@") + Authority() +
+         (target.empty() ? "/" : target);
 }
 
 }  // namespace otlp::net

@@ -1,11 +1,18 @@
+#include "otlp/net/url.h"
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "otlp/net/http_client.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp::net {
 namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 Url MustParse(const std::string& text) {
   Result<Url> url = Url::Parse(text);
@@ -104,7 +111,9 @@ TEST(UrlTest, RejectsGarbageWithClearMessages) {
   ExpectInvalid("http://", "missing host");
   ExpectInvalid("http:///path", "missing host");
   ExpectInvalid("http://:80/", "missing host");
-  ExpectInvalid("http://user:pass@example.com/", "credentials");
+  ExpectInvalid("http://user:pass@/", "missing host");
+  ExpectInvalid("http://us%zzer@h/", "percent-encoding in the user name");
+  ExpectInvalid("http://user:pa%2@h/", "percent-encoding in the password");
   ExpectInvalid("http://exa mple.com/", "whitespace");
   ExpectInvalid(" http://example.com/", "whitespace");
   ExpectInvalid("http://example.com/\n", "control");
@@ -120,13 +129,90 @@ TEST(UrlTest, RejectsBadIpv6) {
   ExpectInvalid("http://[::1]:0/", "out of range");
 }
 
-TEST(UrlTest, FindHeaderIsCaseInsensitive) {
-  Headers headers = {{"Content-Type", "a"}, {"retry-after", "5"}, {"Retry-After", "7"}};
-  EXPECT_EQ(FindHeader(headers, "content-type"), "a");
-  EXPECT_EQ(FindHeader(headers, "RETRY-AFTER"), "5");  // the first one
-  EXPECT_EQ(FindHeader(headers, "missing"), std::nullopt);
-  HttpResponse response{.status = 200, .headers = headers, .body = ""};
-  EXPECT_EQ(response.Header("Content-type"), "a");
+TEST(UrlTest, EverySchemeHasItsDefaultPortAndTls) {
+  struct Case {
+    const char* text;
+    uint16_t port;
+    bool tls;
+  };
+  for (const Case& c :
+       {Case{"http://h", 80, false}, Case{"https://h", 443, true}, Case{"ws://h", 80, false},
+        Case{"wss://h", 443, true}, Case{"nats://h", 4222, false}, Case{"tls://h", 4222, true}}) {
+    Url url = MustParse(c.text);
+    EXPECT_EQ(url.port, c.port) << c.text;
+    EXPECT_EQ(url.is_tls(), c.tls) << c.text;
+    EXPECT_EQ(url.Authority(), "h") << c.text;  // the default port is left out
+    EXPECT_EQ(Url::DefaultPort(url.scheme), c.port);
+  }
+  EXPECT_EQ(MustParse("wss://h:8443/chat?room=1").ToString(), "wss://h:8443/chat?room=1");
+  EXPECT_EQ(MustParse("NATS://Demo.NATS.io:4223").Authority(), "demo.nats.io:4223");
+  EXPECT_EQ(Url::DefaultPort("ftp"), 0);
+}
+
+TEST(UrlTest, BareHostAndPortTakeTheDefaultScheme) {
+  ASSERT_OK_AND_ASSIGN(Url url, Url::Parse("10.0.0.5:4223", "nats"));
+  EXPECT_EQ(url.scheme, "nats");
+  EXPECT_EQ(url.host, "10.0.0.5");
+  EXPECT_EQ(url.port, 4223);
+
+  ASSERT_OK_AND_ASSIGN(Url host_only, Url::Parse("localhost", "nats"));
+  EXPECT_EQ(host_only.port, 4222);
+  ASSERT_OK_AND_ASSIGN(Url v6, Url::Parse("[::1]:4222", "tls"));
+  EXPECT_EQ(v6.host, "::1");
+  EXPECT_TRUE(v6.is_tls());
+  ASSERT_OK_AND_ASSIGN(Url with_user, Url::Parse("token@h:1", "nats"));
+  EXPECT_EQ(with_user.user, "token");
+
+  // A scheme in the text wins over the default.
+  ASSERT_OK_AND_ASSIGN(Url explicit_scheme, Url::Parse("tls://h", "nats"));
+  EXPECT_EQ(explicit_scheme.scheme, "tls");
+  // Errors name the text as written, not the completed URL.
+  EXPECT_THAT(Url::Parse("h:99999", "nats"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("'h:99999'"), HasSubstr("out of range"))));
+  // Without a default scheme a scheme stays mandatory.
+  EXPECT_THAT(Url::Parse("h:4222"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("scheme")));
+}
+
+TEST(UrlTest, UserInfoIsKeptDecodedAndNeverPrinted) {
+  Url url = MustParse("nats://alice:s%40cr%3At@Example.com:4223/");
+  EXPECT_EQ(url.user, "alice");
+  EXPECT_EQ(url.password, "s@cr:t");
+  EXPECT_TRUE(url.has_credentials());
+  EXPECT_EQ(url.host, "example.com");
+  EXPECT_EQ(url.port, 4223);
+  EXPECT_EQ(url.Authority(), "example.com:4223");
+  EXPECT_EQ(url.ToString(), "nats://example.com:4223/");
+  EXPECT_EQ(url.ToStringRedacted(), "nats://REDACTED:REDACTED@example.com:4223/");
+
+  Url token = MustParse("nats://s3cr3t-token@h");
+  EXPECT_EQ(token.user, "s3cr3t-token");
+  EXPECT_EQ(token.password, std::nullopt);
+  EXPECT_EQ(token.ToStringRedacted(), "nats://REDACTED@h/");
+
+  Url empty_password = MustParse("https://bob:@h/x");
+  EXPECT_EQ(empty_password.user, "bob");
+  EXPECT_EQ(empty_password.password, "");
+
+  // An unescaped '@' in the password: the last '@' ends the user info.
+  Url at_in_password = MustParse("http://u:p@ss@h:8080/p");
+  EXPECT_EQ(at_in_password.password, "p@ss");
+  EXPECT_EQ(at_in_password.host, "h");
+
+  Url none = MustParse("http://h/a@b");  // an '@' in the path is not user info
+  EXPECT_FALSE(none.has_credentials());
+  EXPECT_EQ(none.target, "/a@b");
+  EXPECT_EQ(none.ToStringRedacted(), "http://h/a@b");
+}
+
+TEST(UrlTest, ErrorsDoNotRevealThePassword) {
+  Result<Url> bad = Url::Parse("http://user:hunter2@h:99999/");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), Not(HasSubstr("hunter2")));
+  EXPECT_THAT(bad.status().message(), HasSubstr("'http://REDACTED@h:99999/'"));
+  Result<Url> bare = Url::Parse("user:hunter2@h:x", "nats");
+  ASSERT_FALSE(bare.ok());
+  EXPECT_THAT(bare.status().message(), Not(HasSubstr("hunter2")));
 }
 
 }  // namespace

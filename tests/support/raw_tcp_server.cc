@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace otlp::test {
@@ -121,6 +122,22 @@ RawTcpServer::Behavior RawTcpServer::ReplyAfterRequest(std::string bytes) {
       const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) return;
       sent += static_cast<size_t>(n);
+    }
+  };
+}
+
+RawTcpServer::Behavior RawTcpServer::RepeatAfterRequest(std::string bytes,
+                                                        std::chrono::milliseconds pause) {
+  return [bytes = std::move(bytes), pause](int fd) {
+    ReadHeaders(fd);
+    for (;;) {
+      size_t sent = 0;
+      while (sent < bytes.size()) {
+        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) return;  // the client went away
+        sent += static_cast<size_t>(n);
+      }
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
     }
   };
 }

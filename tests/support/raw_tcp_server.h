@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,9 @@ class RawTcpServer {
 
   // Reads until the end of the request headers ("\r\n\r\n"), writes `bytes`, closes.
   static Behavior ReplyAfterRequest(std::string bytes);
+  // Reads the request headers, then writes `bytes` again and again, `pause` apart, until the
+  // client goes away (e.g. an endless stream of "HTTP/1.1 100 Continue" interim responses).
+  static Behavior RepeatAfterRequest(std::string bytes, std::chrono::milliseconds pause);
   // Reads the request headers, then closes without answering.
   static Behavior CloseAfterRequest();
 

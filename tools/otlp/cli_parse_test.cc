@@ -276,7 +276,16 @@ TEST(EndpointTest, ApplyExportFlags) {
   ParsedFlags bad2;
   bad2.values["endpoint"] = {"ftp://x"};
   EXPECT_FALSE(ApplyExportFlags(bad2, o, err));
-  EXPECT_NE(err.find("invalid --endpoint 'ftp://x'"), std::string::npos);
+  EXPECT_NE(err.find("invalid --endpoint"), std::string::npos);
+  EXPECT_NE(err.find("ftp://x"), std::string::npos);
+  ParsedFlags nats;
+  nats.values["endpoint"] = {"nats://127.0.0.1:4222"};
+  EXPECT_FALSE(ApplyExportFlags(nats, o, err));
+  EXPECT_NE(err.find("needs an http:// or https:// URL"), std::string::npos);
+  ParsedFlags secret;
+  secret.values["endpoint"] = {"tls://user:hunter2@127.0.0.1:4222"};
+  EXPECT_FALSE(ApplyExportFlags(secret, o, err));
+  EXPECT_EQ(err.find("hunter2"), std::string::npos) << err;
 }
 
 }  // namespace

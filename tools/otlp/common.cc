@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "otlp/net/http_client.h"
+#include "otlp/net/url.h"
 #include "otlp/propagation/carriers.h"
 #include "otlp/propagation/trace_context_propagator.h"
 
@@ -187,8 +187,13 @@ bool ApplyExportFlags(const ParsedFlags& flags, SetupOptions& options, std::stri
     std::string url = EndpointFromFlag(*e);
     auto parsed = net::Url::Parse(url);
     if (e->empty() || !parsed.ok()) {
-      error = "invalid --endpoint '" + Printable(*e) + "'" +
-              (parsed.ok() ? std::string() : ": " + parsed.status().message());
+      error = "invalid --endpoint" +
+              (parsed.ok() ? std::string(" ''") : ": " + parsed.status().message());
+      return false;
+    }
+    if (parsed->scheme != "http" && parsed->scheme != "https") {
+      error = "invalid --endpoint '" + Printable(parsed->ToStringRedacted()) +
+              "': OTLP/HTTP needs an http:// or https:// URL";
       return false;
     }
     options.otlp.endpoint = url;

@@ -6,6 +6,7 @@
 #include "otlp/core/internal/ascii.h"
 #include "otlp/exporter/otlp_response.h"
 #include "otlp/exporter/retry.h"
+#include "otlp/net/url.h"
 
 namespace otlp::exporter::internal {
 namespace {
@@ -77,10 +78,18 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::Create(Options options) {
                                                           std::move(runtime), std::move(*client)));
 }
 
+namespace {
+std::string RedactedUrl(const std::string& url) {
+  auto parsed = net::Url::Parse(url);
+  return parsed.ok() ? parsed->ToStringRedacted() : url;
+}
+}  // namespace
+
 HttpTransport::HttpTransport(std::string endpoint, net::Headers headers,
                              std::shared_ptr<net::Runtime> runtime,
                              std::unique_ptr<net::HttpClient> client)
     : endpoint_(std::move(endpoint)),
+      endpoint_for_messages_(RedactedUrl(endpoint_)),
       headers_(std::move(headers)),
       runtime_(std::move(runtime)),
       client_(std::move(client)) {}

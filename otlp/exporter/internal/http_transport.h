@@ -36,13 +36,15 @@ class HttpTransport final : public Transport {
   // body) in `detail`.
   Result<TransportResponse> Send(const TransportRequest& request) override;
   void Cancel() noexcept override;
-  std::string_view endpoint() const noexcept override { return endpoint_; }
+  // For messages: the URL with any credentials redacted.
+  std::string_view endpoint() const noexcept override { return endpoint_for_messages_; }
 
  private:
   HttpTransport(std::string endpoint, net::Headers headers, std::shared_ptr<net::Runtime> runtime,
                 std::unique_ptr<net::HttpClient> client);
 
   const std::string endpoint_;
+  const std::string endpoint_for_messages_;
   const net::Headers headers_;
   // Declared before the client so that it outlives it.
   std::shared_ptr<net::Runtime> runtime_;

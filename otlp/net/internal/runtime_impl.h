@@ -9,9 +9,10 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
-#include "otlp/net/http_client.h"
+#include "otlp/net/runtime.h"
 
 namespace otlp::net {
 
@@ -22,6 +23,12 @@ struct Runtime::Impl {
   std::mutex mu;
   std::condition_variable cv;
   int running = 0;  // threads still inside io_context::run()
+
+  // Every live timer, so that ~Runtime can cancel the pending ones (a pending wait would keep
+  // io_context::run() from returning). Lock order: timers_mu, then a timer's own mutex.
+  std::mutex timers_mu;
+  std::unordered_set<Timer::State*> timers;
+  bool stopping = false;  // guarded by timers_mu: new timers start cancelled
 };
 
 namespace internal {

@@ -1,4 +1,5 @@
-// otlp/net/internal/tls.h — OpenSSL contexts for the client and the server, and TLS errors as
+// otlp/net/internal/tls.h — OpenSSL contexts for the client and the server (with their ALPN
+// settings), the per-connection client setup (SNI, name verification), and TLS errors as
 // Status. Not installed; never include it from a public header.
 #pragma once
 
@@ -9,24 +10,51 @@
 #include <string_view>
 
 #include "otlp/core/status.h"
-#include "otlp/net/http_client.h"
-#include "otlp/net/http_server.h"
+#include "otlp/net/tls.h"
 
 namespace otlp::net::internal {
 
-// TLS 1.2+, peer verification per `options`, CA file or the system store, optional client
-// certificate. File problems are kNotFound (missing) or kInvalidArgument (unreadable, not PEM,
-// key does not match the certificate), with the path and OpenSSL's reason in the message.
-Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(const TlsOptions& options);
-Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
-    const ServerTlsOptions& options);
+// One OpenSSL context and the options it was built from; shared by every stream that uses it.
+class TlsContext {
+ public:
+  // TLS 1.2+, peer verification per `options`, CA file or the system store, optional client
+  // certificate, the ALPN protocols to offer. File problems are kNotFound (missing) or
+  // kInvalidArgument (unreadable, not PEM, key does not match the certificate), with the path
+  // and OpenSSL's reason in the message; a bad ALPN name is kInvalidArgument.
+  static Result<std::shared_ptr<TlsContext>> Client(TlsOptions options);
+  // Certificate and key, optional client CA (mutual TLS), the ALPN protocols to accept.
+  static Result<std::shared_ptr<TlsContext>> Server(ServerTlsOptions options);
 
-// Sets SNI (DNS names only) and the name or IP address the certificate must match.
-Status PrepareClientSsl(SSL* ssl, const TlsOptions& options, const std::string& url_host);
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  boost::asio::ssl::context& native() const noexcept { return *ctx_; }
+  bool is_server() const noexcept { return server_; }
+  // The client options (empty defaults for a server context).
+  const TlsOptions& client_options() const noexcept { return client_options_; }
+
+ private:
+  TlsContext(std::unique_ptr<boost::asio::ssl::context> ctx, bool server)
+      : ctx_(std::move(ctx)), server_(server) {}
+  static int SelectAlpn(SSL* ssl, const unsigned char** out, unsigned char* outlen,
+                        const unsigned char* in, unsigned int inlen, void* arg);
+
+  std::unique_ptr<boost::asio::ssl::context> ctx_;
+  const bool server_;
+  TlsOptions client_options_;
+  std::string alpn_wire_;  // server: accepted protocols in ALPN wire format
+};
+
+// Sets SNI (DNS names only) and the name or IP address the certificate must match: the
+// options' server_name, else `host`.
+Status PrepareClientSsl(SSL* ssl, const TlsOptions& options, const std::string& host);
 
 // The Status for a failed client handshake: kPermissionDenied with OpenSSL's verification
 // result when the certificate was rejected, otherwise kUnavailable (not retryable).
 Status ClientHandshakeError(SSL* ssl, const boost::system::error_code& ec, std::string_view peer);
+
+// What the handshake on `ssl` agreed on.
+TlsSessionInfo SessionInfo(SSL* ssl);
 
 // True for errors of the OpenSSL categories.
 bool IsSslError(const boost::system::error_code& ec) noexcept;
