@@ -18,6 +18,8 @@
 #include <variant>
 #include <vector>
 
+#include "otlp/core/export.h"
+
 namespace otlp {
 
 enum class AttributeType : unsigned char {
@@ -32,7 +34,7 @@ enum class AttributeType : unsigned char {
 };
 
 // A non-owning view of one attribute value (24 bytes, trivially copyable).
-class AttributeValue {
+class OTLP_EXPORT AttributeValue {
  public:
   constexpr AttributeValue() noexcept : type_(AttributeType::kString) { u_.s = {"", 0}; }
   constexpr AttributeValue(bool v) noexcept : type_(AttributeType::kBool) {  // NOLINT
@@ -115,7 +117,7 @@ class AttributeValue {
 };
 
 // A key and a value view. The key and any string data must outlive the call they are given to.
-struct KeyValue {
+struct OTLP_EXPORT KeyValue {
   std::string_view key;
   AttributeValue value;
 };
@@ -125,7 +127,7 @@ using OwnedAttributeValue =
     std::variant<bool, int64_t, double, std::string, std::vector<bool>, std::vector<int64_t>,
                  std::vector<double>, std::vector<std::string>>;
 
-OwnedAttributeValue ToOwned(const AttributeValue& v);
+OTLP_EXPORT OwnedAttributeValue ToOwned(const AttributeValue& v);
 
 // Calls f(AttributeValue) with a view of an owned value (valid only during the call).
 template <typename F>
@@ -138,7 +140,8 @@ void WithView(const OwnedAttributeValue& v, F&& f) {
     case 4: {
       const auto& src = std::get<std::vector<bool>>(v);
       std::vector<char> tmp(src.begin(), src.end());
-      f(AttributeValue(std::span<const bool>(reinterpret_cast<const bool*>(tmp.data()), tmp.size())));
+      f(AttributeValue(
+          std::span<const bool>(reinterpret_cast<const bool*>(tmp.data()), tmp.size())));
       return;
     }
     case 5: f(AttributeValue(std::span<const int64_t>(std::get<std::vector<int64_t>>(v)))); return;
@@ -153,14 +156,14 @@ void WithView(const OwnedAttributeValue& v, F&& f) {
 }
 
 // Readable form for logs and the console exporter: "GET", 200, true, ["a","b"].
-std::string AttributeValueToString(const AttributeValue& v);
+OTLP_EXPORT std::string AttributeValueToString(const AttributeValue& v);
 
 // An ordered list of owned attributes with unique keys (setting an existing key replaces it).
-class OwnedAttributes {
+class OTLP_EXPORT OwnedAttributes {
  public:
   // Set("k", "v"), Set("n", 42), Set("k", attribute_value_view) …
   template <typename V>
-    requires std::is_constructible_v<AttributeValue, V&&>
+  requires std::is_constructible_v<AttributeValue, V&&>
   void Set(std::string_view key, V&& value) {
     SetView(key, AttributeValue(std::forward<V>(value)));
   }

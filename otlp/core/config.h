@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/export.h"
+
 namespace otlp::config {
 
 enum class OptionType : unsigned char {
@@ -39,7 +41,7 @@ enum class OptionType : unsigned char {
   kFile,        // a path to a readable file
 };
 
-struct OptionSpec {
+struct OTLP_EXPORT OptionSpec {
   std::string_view name;
   OptionType type;
   std::string_view default_text;  // shown in the docs; empty = unset / no limit
@@ -52,16 +54,16 @@ struct OptionSpec {
 };
 
 // The whole table, in documentation order.
-std::span<const OptionSpec> AllOptions() noexcept;
-const OptionSpec* FindOption(std::string_view name) noexcept;
+OTLP_EXPORT std::span<const OptionSpec> AllOptions() noexcept;
+OTLP_EXPORT const OptionSpec* FindOption(std::string_view name) noexcept;
 
 // Markdown for docs/CONFIGURATION.md, generated from the table.
-std::string RenderMarkdown();
+OTLP_EXPORT std::string RenderMarkdown();
 
 // Reads options from an environment (the process's, or a map given by tests) and validates them
 // against the table. Problems are collected as warnings ("OTEL_BSP_MAX_QUEUE_SIZE=abc: not an
 // integer; using the default 2048").
-class Reader {
+class OTLP_EXPORT Reader {
  public:
   using Lookup = std::function<std::optional<std::string>(std::string_view)>;
   Reader();  // the process environment
@@ -95,10 +97,11 @@ class Reader {
 };
 
 // Percent-decodes `in` ("%20" → ' '); nullopt on a malformed escape.
-std::optional<std::string> PercentDecode(std::string_view in);
+OTLP_EXPORT std::optional<std::string> PercentDecode(std::string_view in);
 // Parses "k1=v1,k2=v2" (keys and values trimmed, values percent-decoded). An error message
 // names the offending member.
-bool ParseKeyValueList(std::string_view text, std::vector<std::pair<std::string, std::string>>& out,
-                       std::string& error);
+OTLP_EXPORT bool ParseKeyValueList(std::string_view text,
+                                   std::vector<std::pair<std::string, std::string>>& out,
+                                   std::string& error);
 
 }  // namespace otlp::config

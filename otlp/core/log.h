@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "otlp/core/export.h"
+
 namespace otlp {
 
 enum class LogLevel : unsigned char { kDebug, kInfo, kWarn, kError, kNone };
@@ -19,23 +21,23 @@ enum class LogLevel : unsigned char { kDebug, kInfo, kWarn, kError, kNone };
 using LogHandler = std::function<void(LogLevel, std::string_view)>;
 
 // Replaces the handler (nullptr restores the stderr default).
-void SetLogHandler(LogHandler handler);
-void SetLogLevel(LogLevel level) noexcept;
-LogLevel GetLogLevel() noexcept;
+OTLP_EXPORT void SetLogHandler(LogHandler handler);
+OTLP_EXPORT void SetLogLevel(LogLevel level) noexcept;
+OTLP_EXPORT LogLevel GetLogLevel() noexcept;
 // Parses "debug", "info", "warn", "error", "none" (case-insensitive).
-bool ParseLogLevel(std::string_view text, LogLevel& out) noexcept;
-std::string_view LogLevelName(LogLevel level) noexcept;
+OTLP_EXPORT bool ParseLogLevel(std::string_view text, LogLevel& out) noexcept;
+OTLP_EXPORT std::string_view LogLevelName(LogLevel level) noexcept;
 
 namespace internal {
-bool LogEnabled(LogLevel level) noexcept;
-void LogMessage(LogLevel level, std::string_view message) noexcept;
+OTLP_EXPORT bool LogEnabled(LogLevel level) noexcept;
+OTLP_EXPORT void LogMessage(LogLevel level, std::string_view message) noexcept;
 }  // namespace internal
 
 }  // namespace otlp
 
-#define OTLP_LOG(level, msg_expr)                                                 \
-  do {                                                                            \
-    if (::otlp::internal::LogEnabled(::otlp::LogLevel::level)) {                  \
-      ::otlp::internal::LogMessage(::otlp::LogLevel::level, (msg_expr));          \
-    }                                                                             \
+#define OTLP_LOG(level, msg_expr)                                        \
+  do {                                                                   \
+    if (::otlp::internal::LogEnabled(::otlp::LogLevel::level)) {         \
+      ::otlp::internal::LogMessage(::otlp::LogLevel::level, (msg_expr)); \
+    }                                                                    \
   } while (false)

@@ -16,6 +16,8 @@
 #include <utility>
 #include <variant>
 
+#include "otlp/core/export.h"
+
 namespace otlp {
 
 enum class StatusCode : unsigned char {
@@ -38,9 +40,9 @@ enum class StatusCode : unsigned char {
   kUnauthenticated,
 };
 
-std::string_view StatusCodeName(StatusCode code) noexcept;
+OTLP_EXPORT std::string_view StatusCodeName(StatusCode code) noexcept;
 
-class [[nodiscard]] Status {
+class [[nodiscard]] OTLP_EXPORT Status {
  public:
   Status() noexcept = default;
   Status(StatusCode code, std::string message, bool retryable = false)
@@ -76,16 +78,20 @@ inline Status UnavailableError(std::string msg) {
 inline Status DeadlineExceededError(std::string msg) {
   return {StatusCode::kDeadlineExceeded, std::move(msg), true};
 }
-inline Status InternalError(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+inline Status InternalError(std::string msg) {
+  return {StatusCode::kInternal, std::move(msg)};
+}
 inline Status FailedPreconditionError(std::string msg) {
   return {StatusCode::kFailedPrecondition, std::move(msg)};
 }
-inline Status NotFoundError(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
+inline Status NotFoundError(std::string msg) {
+  return {StatusCode::kNotFound, std::move(msg)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status has no value");
   }
@@ -113,10 +119,10 @@ class [[nodiscard]] Result {
 #define OTLP_STATUS_CONCAT_(a, b) OTLP_STATUS_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function when `expr` is not OK.
-#define OTLP_RETURN_IF_ERROR(expr)                      \
-  do {                                                  \
-    ::otlp::Status otlp_status_ = (expr);               \
-    if (!otlp_status_.ok()) return otlp_status_;        \
+#define OTLP_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::otlp::Status otlp_status_ = (expr);        \
+    if (!otlp_status_.ok()) return otlp_status_; \
   } while (false)
 
 // `OTLP_ASSIGN_OR_RETURN(auto conn, Connect(opts));`

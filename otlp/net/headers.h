@@ -24,9 +24,11 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/export.h"
+
 namespace otlp::net {
 
-class Headers {
+class OTLP_EXPORT Headers {
  public:
   using value_type = std::pair<std::string, std::string>;
   using Fields = std::vector<value_type>;
@@ -89,6 +91,7 @@ class Headers {
 };
 
 // headers.Find(name): the first field with that name (case-insensitive), or nullopt.
-std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name) noexcept;
+OTLP_EXPORT std::optional<std::string_view> FindHeader(const Headers& headers,
+                                                       std::string_view name) noexcept;
 
 }  // namespace otlp::net

@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/core/version.h"
 #include "otlp/net/headers.h"
@@ -45,7 +46,7 @@
 
 namespace otlp::net {
 
-struct HttpRequest {
+struct OTLP_EXPORT HttpRequest {
   std::string method = "GET";
   // http:// or https://; user info ("user:pass@") is sent as Basic authentication.
   std::string url{};
@@ -62,7 +63,7 @@ struct HttpRequest {
   bool accept_truncated_body = false;
 };
 
-struct HttpResponse {
+struct OTLP_EXPORT HttpResponse {
   int status = 0;
   Headers headers{};
   std::string body{};
@@ -84,7 +85,7 @@ struct HttpResponse {
 // The most interim (1xx) responses the client skips before a final one; more is an error.
 inline constexpr int kMaxInterimResponses = 32;
 
-class HttpClient {
+class OTLP_EXPORT HttpClient {
  public:
   struct Options {
     // ALPN: only "http/1.1" may be listed; it is offered when the list is empty.

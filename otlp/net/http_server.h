@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/net/headers.h"
 #include "otlp/net/runtime.h"
@@ -46,7 +47,7 @@ namespace internal {
 class ServerResponseAccess;
 }  // namespace internal
 
-struct ServerRequest {
+struct OTLP_EXPORT ServerRequest {
   std::string method{};  // as sent, e.g. "POST"
   std::string target{};  // path and query, e.g. "/v1/traces?x=1"
   Headers headers{};
@@ -64,7 +65,7 @@ struct ServerRequest {
 // A response the handler chose to send later. Exactly one Send() or Close() takes effect; later
 // calls are ignored, as are calls after the connection or the server has gone away. Destroying
 // the last reference without answering closes the connection.
-class Responder {
+class OTLP_EXPORT Responder {
  public:
   virtual ~Responder() = default;
   virtual void Send(int status, Headers headers, std::string body) = 0;
@@ -72,7 +73,7 @@ class Responder {
   virtual void Close() = 0;
 };
 
-struct ServerResponse {
+struct OTLP_EXPORT ServerResponse {
   int status = 200;  // 100..999; anything else becomes 500
   // Content-Length is computed; a `Connection: close` here closes the connection after sending.
   Headers headers{};
@@ -91,7 +92,7 @@ struct ServerResponse {
   std::shared_ptr<Responder> responder_;
 };
 
-class HttpServer {
+class OTLP_EXPORT HttpServer {
  public:
   struct Options {
     std::string host = "127.0.0.1";  // an IP literal or "localhost"

@@ -25,6 +25,8 @@
 #include <memory>
 #include <string>
 
+#include "otlp/core/export.h"
+
 namespace otlp::net {
 
 class Runtime;
@@ -32,7 +34,7 @@ class Runtime;
 // A call scheduled on a Runtime by After(), At() or Every(). A move-only handle: destroying it,
 // or assigning another timer to it, cancels the call. A handle may outlive its Runtime; timers
 // still pending when the Runtime is destroyed never fire.
-class [[nodiscard]] Timer {
+class [[nodiscard]] OTLP_EXPORT Timer {
  public:
   Timer() noexcept = default;  // schedules nothing
   Timer(Timer&& other) noexcept = default;
@@ -57,7 +59,7 @@ class [[nodiscard]] Timer {
 };
 
 // Owns an io_context and the thread(s) that run it.
-class Runtime {
+class OTLP_EXPORT Runtime {
  public:
   using Clock = std::chrono::steady_clock;
 

@@ -21,10 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "otlp/core/export.h"
+
 namespace otlp::net {
 
 // TLS settings of a client (HTTP client, WebSocket, NATS).
-struct TlsOptions {
+struct OTLP_EXPORT TlsOptions {
   bool verify_peer = true;                // verify the server certificate and host name
   std::string ca_file{};                  // PEM CA bundle; the system store when empty
   std::string client_certificate_file{};  // PEM chain for mutual TLS
@@ -36,7 +38,7 @@ struct TlsOptions {
 };
 
 // TLS settings of a server.
-struct ServerTlsOptions {
+struct OTLP_EXPORT ServerTlsOptions {
   std::string certificate_file{};  // PEM chain
   std::string key_file{};          // PEM private key
   // When set, clients must present a certificate signed by one of these CAs (mutual TLS).
@@ -48,7 +50,7 @@ struct ServerTlsOptions {
 };
 
 // What a completed handshake agreed on.
-struct TlsSessionInfo {
+struct OTLP_EXPORT TlsSessionInfo {
   std::string version{};        // "TLSv1.3", "TLSv1.2"
   std::string cipher{};         // OpenSSL's name, e.g. "TLS_AES_256_GCM_SHA384"
   std::string alpn_protocol{};  // the protocol ALPN chose, e.g. "h2"; empty when none was

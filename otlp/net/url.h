@@ -23,11 +23,12 @@
 #include <string>
 #include <string_view>
 
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 
 namespace otlp::net {
 
-struct Url {
+struct OTLP_EXPORT Url {
   std::string scheme{};  // "http", "https", "ws", "wss", "nats" or "tls"
   // User info, percent-decoded: "user" and "password" of "user:password@"; a NATS token is the
   // user of "token@". `password` is nullopt when there was no ':' in the user info.

@@ -19,11 +19,12 @@
 #include <string_view>
 #include <vector>
 
+#include "otlp/core/export.h"
 #include "otlp/propagation/propagator.h"
 
 namespace otlp::propagation {
 
-class B3Propagator final : public TextMapPropagator {
+class OTLP_EXPORT B3Propagator final : public TextMapPropagator {
  public:
   enum class Encoding : unsigned char { kSingleHeader, kMultiHeader };
 
@@ -48,6 +49,6 @@ class B3Propagator final : public TextMapPropagator {
 
 // Parses a `b3` single-header value; nullopt when it is invalid or carries no ids. The result
 // is remote.
-std::optional<trace::SpanContext> ParseB3Single(std::string_view value) noexcept;
+OTLP_EXPORT std::optional<trace::SpanContext> ParseB3Single(std::string_view value) noexcept;
 
 }  // namespace otlp::propagation

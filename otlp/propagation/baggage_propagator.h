@@ -15,11 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include "otlp/core/export.h"
 #include "otlp/propagation/propagator.h"
 
 namespace otlp::propagation {
 
-class BaggagePropagator final : public TextMapPropagator {
+class OTLP_EXPORT BaggagePropagator final : public TextMapPropagator {
  public:
   static constexpr std::string_view kBaggage = "baggage";
 

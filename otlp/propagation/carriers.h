@@ -20,12 +20,13 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/export.h"
 #include "otlp/propagation/propagator.h"
 
 namespace otlp::propagation {
 
 // Owns a std::map whose keys are lowercase (keys given to Set or the constructor are lowercased).
-class MapCarrier final : public TextMapCarrier {
+class OTLP_EXPORT MapCarrier final : public TextMapCarrier {
  public:
   using Map = std::map<std::string, std::string, std::less<>>;
 
@@ -47,7 +48,7 @@ class MapCarrier final : public TextMapCarrier {
 // name occurs more than once, Get returns the values joined with ',' (HTTP field combining).
 // Set replaces every occurrence of the name with one (lowercase-named) pair at the end. A
 // carrier built over a const vector is read-only: Set does nothing.
-class HeaderVectorCarrier final : public TextMapCarrier {
+class OTLP_EXPORT HeaderVectorCarrier final : public TextMapCarrier {
  public:
   using Headers = std::vector<std::pair<std::string, std::string>>;
 

@@ -17,11 +17,12 @@
 #include <string_view>
 #include <vector>
 
+#include "otlp/core/export.h"
 #include "otlp/propagation/propagator.h"
 
 namespace otlp::propagation {
 
-class CompositePropagator final : public TextMapPropagator {
+class OTLP_EXPORT CompositePropagator final : public TextMapPropagator {
  public:
   // Null entries are ignored.
   explicit CompositePropagator(std::vector<std::shared_ptr<const TextMapPropagator>> propagators);
@@ -40,7 +41,7 @@ class CompositePropagator final : public TextMapPropagator {
 };
 
 // Injects nothing and extracts the context unchanged (OTEL_PROPAGATORS=none).
-class NoopPropagator final : public TextMapPropagator {
+class OTLP_EXPORT NoopPropagator final : public TextMapPropagator {
  public:
   void Inject(const trace::Context&, TextMapCarrier&) const noexcept override {}
   trace::Context Extract(const TextMapCarrier&,

@@ -20,31 +20,33 @@
 #include <vector>
 
 #include "otlp/core/config.h"
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/propagation/propagator.h"
 
 namespace otlp::propagation {
 
 // The current global propagator; never fails.
-const TextMapPropagator& GlobalPropagator() noexcept;
+OTLP_EXPORT const TextMapPropagator& GlobalPropagator() noexcept;
 
 // Replaces the global propagator; nullptr installs the no-op propagator.
-void SetGlobalPropagator(std::shared_ptr<TextMapPropagator> propagator);
+OTLP_EXPORT void SetGlobalPropagator(std::shared_ptr<TextMapPropagator> propagator);
 
 // The default: tracecontext followed by baggage (a new instance).
-std::shared_ptr<TextMapPropagator> DefaultPropagator();
+OTLP_EXPORT std::shared_ptr<TextMapPropagator> DefaultPropagator();
 
 // Builds a propagator from names (case-insensitive, trimmed, duplicates removed, order kept).
 // One name gives that propagator; several a CompositePropagator; no names, or "none", the
 // no-op propagator ("none" beside other names wins, with a warning). An unknown name is an
 // InvalidArgument error.
-Result<std::shared_ptr<TextMapPropagator>> PropagatorFromNames(
+OTLP_EXPORT Result<std::shared_ptr<TextMapPropagator>> PropagatorFromNames(
     const std::vector<std::string>& names);
 
 // Reads OTEL_PROPAGATORS through `reader` (unknown names are left as reader warnings and
 // ignored). Unset, or no known name, gives the default tracecontext,baggage.
-Result<std::shared_ptr<TextMapPropagator>> PropagatorFromEnvironment(config::Reader& reader);
+OTLP_EXPORT Result<std::shared_ptr<TextMapPropagator>> PropagatorFromEnvironment(
+    config::Reader& reader);
 // The same from the process environment; the reader's warnings are logged (OTLP_LOG kWarn).
-Result<std::shared_ptr<TextMapPropagator>> PropagatorFromEnvironment();
+OTLP_EXPORT Result<std::shared_ptr<TextMapPropagator>> PropagatorFromEnvironment();
 
 }  // namespace otlp::propagation

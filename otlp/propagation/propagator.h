@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/trace/context.h"
 
@@ -30,7 +31,7 @@ namespace otlp::propagation {
 
 // Adapts a header collection. Keys are given in lowercase; a carrier whose headers are
 // case-insensitive (HTTP) matches them case-insensitively.
-class TextMapCarrier {
+class OTLP_EXPORT TextMapCarrier {
  public:
   virtual ~TextMapCarrier() = default;
   // The value of `key`, or an empty view when absent. When a header occurs more than once the
@@ -41,7 +42,7 @@ class TextMapCarrier {
   virtual void Keys(const std::function<void(std::string_view)>& f) const noexcept { (void)f; }
 };
 
-class TextMapPropagator {
+class OTLP_EXPORT TextMapPropagator {
  public:
   virtual ~TextMapPropagator() = default;
   virtual void Inject(const trace::Context& context, TextMapCarrier& carrier) const noexcept = 0;

@@ -25,11 +25,12 @@
 #include <string_view>
 #include <vector>
 
+#include "otlp/core/export.h"
 #include "otlp/propagation/propagator.h"
 
 namespace otlp::propagation {
 
-class TraceContextPropagator final : public TextMapPropagator {
+class OTLP_EXPORT TraceContextPropagator final : public TextMapPropagator {
  public:
   static constexpr std::string_view kTraceparent = "traceparent";
   static constexpr std::string_view kTracestate = "tracestate";
@@ -44,6 +45,6 @@ class TraceContextPropagator final : public TextMapPropagator {
 
 // Parses one traceparent value with the rules above. The result is remote, with an empty
 // tracestate; nullopt when invalid.
-std::optional<trace::SpanContext> ParseTraceparent(std::string_view value) noexcept;
+OTLP_EXPORT std::optional<trace::SpanContext> ParseTraceparent(std::string_view value) noexcept;
 
 }  // namespace otlp::propagation
