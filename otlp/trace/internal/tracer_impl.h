@@ -22,6 +22,9 @@ namespace otlp::trace::internal {
 
 struct ProviderState;
 
+// The tracer of no-op Tracers (defined in tracer.cc): never enabled, never freed.
+extern TracerHot g_noop_tracer;
+
 struct TracerImpl : TracerHot {
   InstrumentationScope scope;
   ProviderState* provider = nullptr;
