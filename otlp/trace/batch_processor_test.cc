@@ -11,6 +11,7 @@
 
 #include "otlp/core/config.h"
 #include "otlp/trace/in_memory_exporter.h"
+#include "otlp/trace/internal/chunk_queue.h"
 #include "otlp/trace/provider.h"
 
 namespace otlp::trace {

@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "otlp/core/config.h"
-#include "otlp/trace/batch_processor.h"
+#include "otlp/trace/internal/batch_enqueue.h"
 #include "otlp/trace/internal/tracer_impl.h"
 
 namespace otlp::trace {
@@ -61,7 +61,7 @@ std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions opt
   auto state = std::make_shared<internal::ProviderState>();
   state->processor = std::move(options.processor);
   state->wants_on_start = state->processor && state->processor->WantsOnStart();
-  state->batch = dynamic_cast<BatchSpanProcessor*>(state->processor.get());
+  state->batch = internal::BatchStateOf(state->processor.get());
   if (options.sampler) {
     state->sampler = std::move(options.sampler);
   } else if (env != nullptr) {
