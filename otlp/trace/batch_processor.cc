@@ -551,6 +551,8 @@ std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
 #if defined(__linux__)
       pthread_setname_np(pthread_self(), "otlp-bsp");
 #endif
+      // Whatever the exporter does on this thread is the SDK's own work, never a span.
+      SuppressTracingScope suppress;
       raw->Run();
     });
   }
@@ -580,6 +582,7 @@ bool BatchSpanProcessor::ForceFlush(std::chrono::microseconds timeout) noexcept 
 bool BatchSpanProcessor::Shutdown(std::chrono::microseconds timeout) noexcept {
   BatchState& m = *impl_;
   if (m.shut.exchange(true)) return true;
+  SuppressTracingScope suppress;  // (the exporter may be called on this thread)
   if (!m.worker.joinable()) {
     if (m.exporter) m.exporter->Shutdown(timeout);
     return true;

@@ -17,6 +17,10 @@
 // a global one). Options left unset come from OTEL_BSP_* (when an env Reader is given) or the
 // specification defaults: schedule delay 5000 ms, export timeout 30000 ms, queue 2048, batch 512.
 //
+// The export thread runs with tracing suppressed (context.h, SuppressTracingScope), and so do
+// the exporter calls Shutdown makes: a span an exporter starts is not recorded, so exporting
+// never feeds itself.
+//
 // Threading: thread-safe. Shutdown exports what is queued (bounded by its timeout), then shuts
 // the exporter down; spans ended after Shutdown are dropped and counted.
 #pragma once

@@ -327,5 +327,60 @@ TEST(BatchSpanProcessorTest, WorksInsideMultiSpanProcessor) {
   EXPECT_EQ(store2->Spans()[0].name, "both");
 }
 
+// The export thread runs with tracing suppressed: a span an exporter starts inside Export is not
+// recorded, so nothing of the exporter's own is ever exported.
+TEST(BatchSpanProcessorTest, ExportThreadHasTracingSuppressed) {
+  struct State {
+    std::mutex mu;
+    Tracer tracer;
+    std::vector<Span> started;  // ended by the test, after the export
+    int exports = 0;
+    int suppressed = 0;
+    size_t spans = 0;
+  };
+  class TracingExporter final : public SpanExporter {
+   public:
+    explicit TracingExporter(State* s) : s_(s) {}
+    ExportResult Export(std::span<const SpanData* const> spans) noexcept override {
+      std::lock_guard<std::mutex> lock(s_->mu);
+      ++s_->exports;
+      if (IsTracingSuppressed()) ++s_->suppressed;
+      s_->spans += spans.size();
+      s_->started.push_back(s_->tracer.StartSpan("inside-export"));
+      return ExportResult::kSuccess;
+    }
+
+   private:
+    State* s_;
+  };
+  State state;
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(std::make_unique<TracingExporter>(&state),
+                                               {.schedule_delay = milliseconds(60000)}),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  {
+    std::lock_guard<std::mutex> lock(state.mu);
+    state.tracer = provider->GetTracer("t");
+  }
+  Tracer app = provider->GetTracer("t");
+  for (int i = 0; i < 3; ++i) app.StartSpan("app").End();
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  std::vector<Span> started;
+  {
+    std::lock_guard<std::mutex> lock(state.mu);
+    EXPECT_GE(state.exports, 1);
+    EXPECT_EQ(state.suppressed, state.exports);
+    started = std::move(state.started);
+    state.started.clear();
+  }
+  for (Span& s : started) EXPECT_FALSE(s.IsRecording());
+  started.clear();  // ends them here: were they recording, a second flush would export them
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  std::lock_guard<std::mutex> lock(state.mu);
+  EXPECT_EQ(state.spans, 3u);
+  EXPECT_FALSE(IsTracingSuppressed());  // only the export thread is suppressed
+}
+
 }  // namespace
 }  // namespace otlp::trace

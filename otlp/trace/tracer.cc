@@ -121,7 +121,8 @@ void Tracer::StartRecordingOrSampled(Span* out, internal::TracerHot* hot, std::s
   const SpanContext* parent = ParentOf(options);
   internal::IdRng& rng = internal::t_id_rng;
   if (!ps.fast_start || !options.links.empty() || options.start_time || name.size() > 64 ||
-      (parent != nullptr && !parent->trace_state().empty()) || !rng.seeded) [[unlikely]] {
+      (parent != nullptr && !parent->trace_state().empty()) || !rng.seeded ||
+      IsTracingSuppressed()) [[unlikely]] {
     return StartGeneral(out, hot, name, options, nullptr);
   }
   TraceId trace_id;
@@ -170,6 +171,12 @@ void Tracer::StartWithAttributes(Span* out, internal::TracerHot* hot, std::strin
 void Tracer::StartGeneral(Span* out, internal::TracerHot* hot, std::string_view name,
                           const StartOptions& options,
                           const std::span<const KeyValue>* attributes_or_null) noexcept {
+  // Suppressed (the SDK's own work, e.g. an exporter): like a disabled SDK, a non-recording span
+  // that carries the parent's context.
+  if (IsTracingSuppressed()) [[unlikely]] {
+    *out = StartDisabled(options);
+    return;
+  }
   const std::span<const KeyValue> attributes =
       attributes_or_null != nullptr ? *attributes_or_null : std::span<const KeyValue>();
   auto* tracer = static_cast<TracerImpl*>(hot);
