@@ -237,6 +237,50 @@ TEST(BatchSpanProcessorTest, FastThreadKeepsADeepChunkRingAndAQuietOneGivesItBac
   EXPECT_EQ(st.spans_exported + st.spans_dropped, 303'000u);
 }
 
+// Span::End hands its record to the enqueue, which returns it to the thread's pool only once it
+// has copied the span. So a span started and ended on the same thread from inside the enqueue
+// (here by the chunk-switch clock, read when the thread's first chunk opens) takes another
+// record and leaves the one being copied alone.
+std::atomic<bool> g_start_nested{false};
+Tracer* g_nested_tracer = nullptr;
+int64_t ClockThatStartsASpan() noexcept {
+  if (g_start_nested.exchange(false)) {
+    Span nested = g_nested_tracer->StartSpan("nested-span-that-would-overwrite-the-record");
+    nested.SetAttribute("k", "nested");
+    nested.End();
+  }
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TEST(BatchSpanProcessorTest, SpanStartedInsideTheEnqueueLeavesTheEndingSpanIntact) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(std::make_unique<InMemorySpanExporter>(store)),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  auto elsewhere = TracerProvider::Create({.sampler = Sampler::AlwaysOn(), .resource = Resource()});
+  Tracer nested_tracer = elsewhere->GetTracer("nested");
+  g_nested_tracer = &nested_tracer;
+  Tracer tracer = provider->GetTracer("t");
+  internal::SetChunkSwitchClock(&ClockThatStartsASpan);
+  // A new thread: its first span opens the thread's queue and first chunk inside the enqueue.
+  std::thread([&] {
+    Span s = tracer.StartSpan("outer");
+    s.SetAttribute("k", "outer");
+    g_start_nested = true;
+    s.End(std::chrono::system_clock::now());  // an explicit end time: Span::End's lean path
+  }).join();
+  internal::SetChunkSwitchClock(nullptr);
+  EXPECT_FALSE(g_start_nested.load());  // the nested span was started
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  auto spans = store->Spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].name, "outer");
+  EXPECT_EQ(std::get<std::string>(*spans[0].Attribute("k")), "outer");
+}
+
 TEST(BatchSpanProcessorTest, ShutdownExportsWhatIsQueuedAndDropsLaterSpans) {
   Rig rig({.schedule_delay = milliseconds(60000)});
   for (int i = 0; i < 100; ++i) rig.tracer.StartSpan("q").End();
