@@ -11,6 +11,7 @@
 
 #include "otlp/core/config.h"
 #include "otlp/trace/in_memory_exporter.h"
+#include "otlp/trace/internal/chunk_queue.h"
 #include "otlp/trace/provider.h"
 
 namespace otlp::trace {
@@ -236,6 +237,50 @@ TEST(BatchSpanProcessorTest, FastThreadKeepsADeepChunkRingAndAQuietOneGivesItBac
   EXPECT_EQ(st.spans_exported + st.spans_dropped, 303'000u);
 }
 
+// Span::End hands its record to the enqueue, which returns it to the thread's pool only once it
+// has copied the span. So a span started and ended on the same thread from inside the enqueue
+// (here by the chunk-switch clock, read when the thread's first chunk opens) takes another
+// record and leaves the one being copied alone.
+std::atomic<bool> g_start_nested{false};
+Tracer* g_nested_tracer = nullptr;
+int64_t ClockThatStartsASpan() noexcept {
+  if (g_start_nested.exchange(false)) {
+    Span nested = g_nested_tracer->StartSpan("nested-span-that-would-overwrite-the-record");
+    nested.SetAttribute("k", "nested");
+    nested.End();
+  }
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TEST(BatchSpanProcessorTest, SpanStartedInsideTheEnqueueLeavesTheEndingSpanIntact) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(std::make_unique<InMemorySpanExporter>(store)),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  auto elsewhere = TracerProvider::Create({.sampler = Sampler::AlwaysOn(), .resource = Resource()});
+  Tracer nested_tracer = elsewhere->GetTracer("nested");
+  g_nested_tracer = &nested_tracer;
+  Tracer tracer = provider->GetTracer("t");
+  internal::SetChunkSwitchClock(&ClockThatStartsASpan);
+  // A new thread: its first span opens the thread's queue and first chunk inside the enqueue.
+  std::thread([&] {
+    Span s = tracer.StartSpan("outer");
+    s.SetAttribute("k", "outer");
+    g_start_nested = true;
+    s.End(std::chrono::system_clock::now());  // an explicit end time: Span::End's lean path
+  }).join();
+  internal::SetChunkSwitchClock(nullptr);
+  EXPECT_FALSE(g_start_nested.load());  // the nested span was started
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  auto spans = store->Spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].name, "outer");
+  EXPECT_EQ(std::get<std::string>(*spans[0].Attribute("k")), "outer");
+}
+
 TEST(BatchSpanProcessorTest, ShutdownExportsWhatIsQueuedAndDropsLaterSpans) {
   Rig rig({.schedule_delay = milliseconds(60000)});
   for (int i = 0; i < 100; ++i) rig.tracer.StartSpan("q").End();
@@ -324,6 +369,61 @@ TEST(BatchSpanProcessorTest, WorksInsideMultiSpanProcessor) {
   EXPECT_EQ(store1->Spans()[0].name, "both");
   EXPECT_EQ(std::get<std::string>(*store1->Spans()[0].Attribute("k")), "v");
   EXPECT_EQ(store2->Spans()[0].name, "both");
+}
+
+// The export thread runs with tracing suppressed: a span an exporter starts inside Export is not
+// recorded, so nothing of the exporter's own is ever exported.
+TEST(BatchSpanProcessorTest, ExportThreadHasTracingSuppressed) {
+  struct State {
+    std::mutex mu;
+    Tracer tracer;
+    std::vector<Span> started;  // ended by the test, after the export
+    int exports = 0;
+    int suppressed = 0;
+    size_t spans = 0;
+  };
+  class TracingExporter final : public SpanExporter {
+   public:
+    explicit TracingExporter(State* s) : s_(s) {}
+    ExportResult Export(std::span<const SpanData* const> spans) noexcept override {
+      std::lock_guard<std::mutex> lock(s_->mu);
+      ++s_->exports;
+      if (IsTracingSuppressed()) ++s_->suppressed;
+      s_->spans += spans.size();
+      s_->started.push_back(s_->tracer.StartSpan("inside-export"));
+      return ExportResult::kSuccess;
+    }
+
+   private:
+    State* s_;
+  };
+  State state;
+  auto provider = TracerProvider::Create(
+      {.processor = BatchSpanProcessor::Create(std::make_unique<TracingExporter>(&state),
+                                               {.schedule_delay = milliseconds(60000)}),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  {
+    std::lock_guard<std::mutex> lock(state.mu);
+    state.tracer = provider->GetTracer("t");
+  }
+  Tracer app = provider->GetTracer("t");
+  for (int i = 0; i < 3; ++i) app.StartSpan("app").End();
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  std::vector<Span> started;
+  {
+    std::lock_guard<std::mutex> lock(state.mu);
+    EXPECT_GE(state.exports, 1);
+    EXPECT_EQ(state.suppressed, state.exports);
+    started = std::move(state.started);
+    state.started.clear();
+  }
+  for (Span& s : started) EXPECT_FALSE(s.IsRecording());
+  started.clear();  // ends them here: were they recording, a second flush would export them
+  ASSERT_TRUE(provider->ForceFlush(std::chrono::seconds(30)));
+  std::lock_guard<std::mutex> lock(state.mu);
+  EXPECT_EQ(state.spans, 3u);
+  EXPECT_FALSE(IsTracingSuppressed());  // only the export thread is suppressed
 }
 
 }  // namespace

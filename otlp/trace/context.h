@@ -10,8 +10,26 @@
 //   otlp::trace::Context ctx = otlp::trace::Context::Current();
 //   pool.Post([ctx] { otlp::trace::Scope s(ctx); Handle(); });
 //
-// Thread-safety: Context is an immutable value. Scope is bound to the thread that created it
-// and must be destroyed on that thread, in reverse order of creation (it is a stack guard).
+// Suppressing tracing (OpenTelemetry's "suppress tracing" context key): the SDK's own work — an
+// exporter sending spans, the batch processor's export thread — must not produce spans of its
+// own, or exporting would feed itself. While tracing is suppressed on a thread, StartSpan returns
+// a non-recording span that still carries its parent's context (so propagation keeps working),
+// and nothing is recorded or exported.
+//
+//   void SenderThread() {
+//     otlp::trace::SuppressTracingScope suppress;   // for the thread's whole life
+//     ...                                           // spans started here are not recorded
+//   }
+//   // Or carried in a context: work entered with it is suppressed wherever it runs.
+//   Context quiet = Context::Current().WithTracingSuppressed();
+//
+// Suppression nests: a Scope entered while tracing is suppressed keeps it suppressed, whatever
+// its own context says, and contexts captured there (Context::Current()) carry it; it ends with
+// the scope that began it.
+//
+// Thread-safety: Context is an immutable value. Scope (and SuppressTracingScope) is bound to the
+// thread that created it and must be destroyed on that thread, in reverse order of creation (it
+// is a stack guard).
 #pragma once
 
 #include "otlp/trace/baggage.h"
@@ -32,11 +50,28 @@ class Context {
 
   const SpanContext& span_context() const noexcept { return span_context_; }
   const Baggage& baggage() const noexcept { return baggage_; }
-  Context WithSpanContext(SpanContext sc) const noexcept { return {std::move(sc), baggage_}; }
-  Context WithBaggage(Baggage b) const noexcept { return {span_context_, std::move(b)}; }
+  // True when spans started under this context are not recorded (see the top of this file).
+  bool IsTracingSuppressed() const noexcept { return tracing_suppressed_; }
+
+  // Derived contexts keep the tracing suppression of this one.
+  Context WithSpanContext(SpanContext sc) const noexcept {
+    return Context(std::move(sc), baggage_, tracing_suppressed_);
+  }
+  Context WithBaggage(Baggage b) const noexcept {
+    return Context(span_context_, std::move(b), tracing_suppressed_);
+  }
+  // This context with tracing suppressed.
+  Context WithTracingSuppressed() const noexcept { return Context(span_context_, baggage_, true); }
 
  private:
+  friend class Scope;
+  Context(SpanContext span_context, Baggage baggage, bool tracing_suppressed) noexcept
+      : span_context_(std::move(span_context)),
+        tracing_suppressed_(tracing_suppressed),
+        baggage_(std::move(baggage)) {}
+
   SpanContext span_context_;
+  bool tracing_suppressed_ = false;
   Baggage baggage_;
 };
 
@@ -44,7 +79,8 @@ class Context {
 class Scope {
  public:
   explicit Scope(const Context& context) noexcept;
-  // The span becomes current (and CurrentSpan() returns it); baggage stays as it was.
+  // The span becomes current (and CurrentSpan() returns it); baggage and tracing suppression stay
+  // as they were.
   explicit Scope(Span& span) noexcept;
   ~Scope();
   Scope(const Scope&) = delete;
@@ -54,9 +90,23 @@ class Scope {
   friend class Context;
   friend Span* CurrentSpan() noexcept;
   friend const SpanContext* internal_CurrentSpanContext() noexcept;
+  friend bool IsTracingSuppressed() noexcept;
   Context context_;
   Span* span_ = nullptr;
   Scope* prev_;
+};
+
+// Suppresses tracing on this thread while it lives: spans started here (and under contexts
+// captured here) are not recorded. Nests with Scope like a Scope; for a thread that must never
+// trace, create one at the top of its function.
+class SuppressTracingScope {
+ public:
+  SuppressTracingScope() noexcept;
+  SuppressTracingScope(const SuppressTracingScope&) = delete;
+  SuppressTracingScope& operator=(const SuppressTracingScope&) = delete;
+
+ private:
+  Scope scope_;
 };
 
 // The span made current by the innermost Scope(Span&) on this thread, or nullptr. Valid while
@@ -73,6 +123,12 @@ extern thread_local constinit Scope* t_current_scope;
 inline const SpanContext* internal_CurrentSpanContext() noexcept {
   Scope* s = internal::t_current_scope;
   return s != nullptr ? &s->context_.span_context() : nullptr;
+}
+
+// True while tracing is suppressed on this thread (the current context says so).
+inline bool IsTracingSuppressed() noexcept {
+  Scope* s = internal::t_current_scope;
+  return s != nullptr && s->context_.IsTracingSuppressed();
 }
 
 }  // namespace otlp::trace

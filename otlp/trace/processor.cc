@@ -1,5 +1,6 @@
 #include "otlp/trace/processor.h"
 
+#include "otlp/trace/context.h"
 #include "otlp/trace/internal/span_record.h"
 
 namespace otlp::trace {
@@ -55,21 +56,26 @@ void EndedSpan::ReleaseView() noexcept { --t_scratch_depth; }
 SimpleSpanProcessor::SimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) noexcept
     : exporter_(std::move(exporter)) {}
 
+// The exporter runs with tracing suppressed: a span it started would come back here (and wait
+// for mu_, which this thread holds).
 void SimpleSpanProcessor::OnEnd(EndedSpan& span) noexcept {
   if (!span.IsSampled()) return;
   const SpanData& d = span.data();
   const SpanData* one[1] = {&d};
+  SuppressTracingScope suppress;
   std::lock_guard<std::mutex> lock(mu_);
   if (shutdown_ || !exporter_) return;
   (void)exporter_->Export(std::span<const SpanData* const>(one, 1));
 }
 
 bool SimpleSpanProcessor::ForceFlush(std::chrono::microseconds timeout) noexcept {
+  SuppressTracingScope suppress;
   std::lock_guard<std::mutex> lock(mu_);
   return exporter_ ? exporter_->ForceFlush(timeout) : true;
 }
 
 bool SimpleSpanProcessor::Shutdown(std::chrono::microseconds timeout) noexcept {
+  SuppressTracingScope suppress;
   std::lock_guard<std::mutex> lock(mu_);
   if (shutdown_) return true;
   shutdown_ = true;

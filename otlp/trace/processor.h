@@ -4,7 +4,8 @@
 //   auto processor = std::make_unique<SimpleSpanProcessor>(std::move(exporter));
 //
 // SimpleSpanProcessor exports each span synchronously as it ends (tests, debugging).
-// BatchSpanProcessor (batch_processor.h) is what production uses.
+// BatchSpanProcessor (batch_processor.h) is what production uses. Both call their exporter with
+// tracing suppressed (context.h): spans the exporter starts are not recorded.
 //
 // Threading contract: OnStart/OnEnd are called concurrently from every application thread and
 // must never block, allocate a contended lock or throw. ForceFlush/Shutdown may be called from

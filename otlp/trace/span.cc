@@ -6,7 +6,7 @@
 #include <cstring>
 #include <typeinfo>
 
-#include "otlp/trace/batch_processor.h"
+#include "otlp/trace/internal/batch_enqueue.h"
 #include "otlp/trace/internal/fast_clock.h"
 #include "otlp/trace/internal/span_record.h"
 #include "otlp/trace/internal/tracer_impl.h"
@@ -111,12 +111,11 @@ void Span::EndImpl(int64_t end_unix_nano) noexcept {
   if (ps->batch != nullptr && (r->h.trace_flags & TraceFlags::kSampled) != 0 &&
       internal::PoolTakesRecord() && (end != kNow || internal::TryNowUnixNanos(end))) [[likely]] {
     if (end < r->h.start) end = r->h.start;
-    // The common case: no virtual call, and every call a tail call (no stack frame). So the
-    // record goes back to the pool first; it stays untouched until this thread starts its next
-    // span, after the enqueue has copied it. The end time travels in a register: stored here
-    // and read back at once as part of a wider copy, it would stall the load.
-    internal::PushRecord(r);
-    return ps->batch->Enqueue(*r, end);
+    // The common case: no virtual call, and every call a tail call (no stack frame): the
+    // enqueue returns the record to the pool once it has copied it. The end time travels in a
+    // register: stored here and read back at once as part of a wider copy, it would stall the
+    // load.
+    return internal::BatchEnqueueAndRelease(*ps->batch, r, end);
   }
   return EndGeneral(r, end_unix_nano);
 }
@@ -127,7 +126,8 @@ void Span::EndGeneral(SpanRecord* r, int64_t end_unix_nano) noexcept {
   internal::ProviderState* ps = r->provider;
   const bool sampled = (r->h.trace_flags & TraceFlags::kSampled) != 0;
   if (ps->batch != nullptr && sampled) {
-    ps->batch->Enqueue(*r, end);  // (the clock's slow path, or the pool full or closing)
+    // (The clock's slow path, or the pool full or closing.)
+    internal::BatchEnqueue(*ps->batch, *r, end);
   } else {
     r->h.end = end;
     SpanProcessor* p = ps->processor.get();

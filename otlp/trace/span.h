@@ -11,9 +11,9 @@
 // recording (unsampled, disabled SDK, or already ended), so instrumentation never needs checks.
 //
 // Threading: a Span handle may be moved to and ended on another thread, but it must not be
-// used by two threads at once (like std::string). This keeps start+end at a few dozen
-// nanoseconds; share a span between threads by passing its Context instead
-// (docs/ARCHITECTURE.md, "Deviations").
+// used by two threads at once (like std::string). This keeps start+end free of locks and
+// atomic read-modify-writes (bench/RESULTS.md has its cost); share a span between threads by
+// passing its Context instead (docs/ARCHITECTURE.md, "Deviations").
 #pragma once
 
 #include <chrono>

@@ -4,9 +4,12 @@
 
 #include <stdexcept>
 #include <string>
+#include <chrono>
 #include <thread>
+#include <vector>
 
 #include "otlp/trace/in_memory_exporter.h"
+#include "otlp/trace/internal/fast_clock.h"
 #include "otlp/trace/processor.h"
 #include "otlp/trace/provider.h"
 
@@ -352,6 +355,108 @@ TEST_F(SpanTest, LargeValuesGrowTheRecordBuffers) {
   std::string big(10000, 'x');
   tracer.StartSpan("op").SetAttribute("big", big).End();
   EXPECT_EQ(std::get<std::string>(*Only().Attribute("big")), big);
+}
+
+// While tracing is suppressed, every way of starting a span gives a non-recording span that
+// carries its parent's context (ids, flags, tracestate), and nothing reaches the exporter.
+// Prepares this thread for the lean start (tracer.cc), so a test covers it where the host allows:
+// records in the thread's pool, and the fast clock calibrated (10 ms after its first use, where
+// the kernel uses the TSC; elsewhere every start takes the general path).
+void PrepareLeanStart() {
+  auto spare = TracerProvider::Create({.sampler = Sampler::AlwaysOn(), .resource = Resource()});
+  Tracer t = spare->GetTracer("warm-up");
+  { Span a = t.StartSpan("a"), b = t.StartSpan("b"), c = t.StartSpan("c"), d = t.StartSpan("d"); }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  for (int64_t now; !internal::TryNowUnixNanos(now) && std::chrono::steady_clock::now() < until;) {
+    internal::NowUnixNanos();
+  }
+}
+
+TEST_F(SpanTest, SuppressedTracingRecordsNothingAndKeepsTheParentsContext) {
+  PrepareLeanStart();
+  Span parent = tracer.StartSpan("parent");
+  const SpanContext pc = parent.GetContext();
+  SpanContext remote(TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736").value(),
+                     SpanId::FromHex("00f067aa0ba902b7").value(), TraceFlags(1), true,
+                     TraceState::FromHeader("vendor=value"));
+  {
+    Scope scope(parent);
+    SuppressTracingScope suppress;
+    Span child = tracer.StartSpan("child");  // the lean start
+    EXPECT_FALSE(child.IsRecording());
+    EXPECT_EQ(child.GetContext().trace_id(), pc.trace_id());
+    EXPECT_EQ(child.GetContext().span_id(), pc.span_id());
+    EXPECT_TRUE(child.GetContext().IsSampled());
+    Span with_attributes = tracer.StartSpan("attrs", {{"k", 1}});  // the general start
+    EXPECT_FALSE(with_attributes.IsRecording());
+    EXPECT_EQ(with_attributes.GetContext(), pc);
+    Span explicit_parent = tracer.StartSpan("explicit", {.parent = remote});
+    EXPECT_FALSE(explicit_parent.IsRecording());
+    EXPECT_EQ(explicit_parent.GetContext(), remote);
+    EXPECT_FALSE(tracer.StartSpan("root", {.root = true}).GetContext().IsValid());
+    {
+      Scope inner(child);  // a child context of the suppressed one stays suppressed
+      Span grandchild = tracer.StartSpan("grandchild");
+      EXPECT_FALSE(grandchild.IsRecording());
+      EXPECT_EQ(grandchild.GetContext().span_id(), pc.span_id());
+    }
+    child.SetAttribute("ignored", true).End();
+  }
+  // A suppressed context entered with a Scope does the same.
+  {
+    Scope quiet(Context(pc).WithTracingSuppressed());
+    Span s = tracer.StartSpan("quiet");
+    EXPECT_FALSE(s.IsRecording());
+    EXPECT_EQ(s.GetContext(), pc);
+  }
+  Span after = tracer.StartSpan("after", {.parent = pc});
+  EXPECT_TRUE(after.IsRecording());
+  after.End();
+  parent.End();
+  auto spans = store->Spans();
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].name, "after");
+  EXPECT_EQ(spans[1].name, "parent");
+}
+
+// A SimpleSpanProcessor exports on the thread that ends the span, with tracing suppressed: a
+// span the exporter starts is not recorded (else it would come back to the processor, which
+// holds its lock).
+TEST(SimpleSpanProcessorTest, ExporterRunsWithTracingSuppressed) {
+  struct State {
+    Tracer tracer;
+    std::vector<Span> started;  // ended by the test, outside the export
+    int exports = 0;
+    int suppressed = 0;
+  };
+  class TracingExporter final : public SpanExporter {
+   public:
+    explicit TracingExporter(State* s) : s_(s) {}
+    ExportResult Export(std::span<const SpanData* const>) noexcept override {
+      ++s_->exports;
+      if (IsTracingSuppressed()) ++s_->suppressed;
+      s_->started.push_back(s_->tracer.StartSpan("inside-export"));
+      return ExportResult::kSuccess;
+    }
+
+   private:
+    State* s_;
+  };
+  State state;
+  auto provider = TracerProvider::Create(
+      {.processor = std::make_unique<SimpleSpanProcessor>(std::make_unique<TracingExporter>(&state)),
+       .sampler = Sampler::AlwaysOn(),
+       .resource = Resource()});
+  state.tracer = provider->GetTracer("t");
+  state.tracer.StartSpan("app").End();
+  state.tracer.StartSpan("app").End();
+  EXPECT_EQ(state.exports, 2);
+  EXPECT_EQ(state.suppressed, 2);
+  ASSERT_EQ(state.started.size(), 2u);
+  for (Span& s : state.started) EXPECT_FALSE(s.IsRecording());
+  state.started.clear();  // ends them: nothing is exported
+  EXPECT_EQ(state.exports, 2);
+  EXPECT_FALSE(IsTracingSuppressed());
 }
 
 }  // namespace

@@ -15,27 +15,8 @@ namespace otlp::trace {
 
 namespace internal {
 
-namespace {
 // The tracer of no-op Tracers: never enabled, never freed.
 TracerHot g_noop_tracer;
-}  // namespace
-
-TracerImpl* ProviderState::FindOrCreateTracer(std::string_view name, std::string_view version,
-                                              std::string_view schema_url) {
-  std::lock_guard<std::mutex> lock(mu);
-  for (auto& t : tracers) {
-    if (t->scope.name == name && t->scope.version == version && t->scope.schema_url == schema_url)
-      return t.get();
-  }
-  auto t = std::make_unique<TracerImpl>();
-  t->scope.name = std::string(name);
-  t->scope.version = std::string(version);
-  t->scope.schema_url = std::string(schema_url);
-  t->provider = this;
-  t->enabled.store(enabled && !shutdown.load(), std::memory_order_relaxed);
-  tracers.push_back(std::move(t));
-  return tracers.back().get();
-}
 
 }  // namespace internal
 
@@ -149,7 +130,8 @@ void Tracer::StartRecordingOrSampled(Span* out, internal::TracerHot* hot, std::s
   const SpanContext* parent = ParentOf(options);
   internal::IdRng& rng = internal::t_id_rng;
   if (!ps.fast_start || !options.links.empty() || options.start_time || name.size() > 64 ||
-      (parent != nullptr && !parent->trace_state().empty()) || !rng.seeded) [[unlikely]] {
+      (parent != nullptr && !parent->trace_state().empty()) || !rng.seeded ||
+      IsTracingSuppressed()) [[unlikely]] {
     return StartGeneral(out, hot, name, options, nullptr);
   }
   TraceId trace_id;
@@ -201,6 +183,12 @@ void Tracer::StartWithAttributes(Span* out, internal::TracerHot* hot, std::strin
 void Tracer::StartGeneral(Span* out, internal::TracerHot* hot, std::string_view name,
                           const StartOptions& options,
                           const std::span<const KeyValue>* attributes_or_null) noexcept {
+  // Suppressed (the SDK's own work, e.g. an exporter): like a disabled SDK, a non-recording span
+  // that carries the parent's context.
+  if (IsTracingSuppressed()) [[unlikely]] {
+    *out = StartDisabled(options);
+    return;
+  }
   const std::span<const KeyValue> attributes =
       attributes_or_null != nullptr ? *attributes_or_null : std::span<const KeyValue>();
   auto* tracer = static_cast<TracerImpl*>(hot);
@@ -244,161 +232,6 @@ void Tracer::StartGeneral(Span* out, internal::TracerHot* hot, std::string_view 
   }
   out->Fill(rec, trace_id, span_id, TraceFlags(flags), std::move(state));
   if (ps.wants_on_start) [[unlikely]] ps.processor->OnStart(*out);
-}
-
-// ---- SpanLimits ----
-
-SpanLimits SpanLimits::FromEnvironment(config::Reader& env) {
-  SpanLimits l;
-  auto get = [&env](std::string_view name, uint32_t& field) {
-    if (auto v = env.GetInt(name)) field = static_cast<uint32_t>(*v);
-  };
-  get("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", l.attribute_count);
-  get("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", l.attribute_value_length);
-  get("OTEL_SPAN_EVENT_COUNT_LIMIT", l.event_count);
-  get("OTEL_SPAN_LINK_COUNT_LIMIT", l.link_count);
-  get("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", l.event_attribute_count);
-  get("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", l.link_attribute_count);
-  return l;
-}
-
-// ---- TracerProvider ----
-
-TracerProvider::TracerProvider(std::shared_ptr<internal::ProviderState> state) noexcept
-    : state_(std::move(state)) {}
-
-TracerProvider::~TracerProvider() { Shutdown(); }
-
-std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions options,
-                                                       config::Reader* env) {
-  auto state = std::make_shared<internal::ProviderState>();
-  state->processor = std::move(options.processor);
-  state->wants_on_start = state->processor && state->processor->WantsOnStart();
-  state->batch = dynamic_cast<BatchSpanProcessor*>(state->processor.get());
-  if (options.sampler) {
-    state->sampler = std::move(options.sampler);
-  } else if (env != nullptr) {
-    state->sampler = Sampler::FromEnvironment(*env);
-  } else {
-    state->sampler = Sampler::ParentBased(Sampler::AlwaysOn());
-  }
-  state->sample_mode = state->sampler->IsAlwaysOn() ? internal::ProviderState::SampleMode::kAll
-                      : state->sampler->IsAlwaysOff() ? internal::ProviderState::SampleMode::kNone
-                      : state->sampler->IsDefaultParentBased()
-                          ? internal::ProviderState::SampleMode::kByParent
-                          : internal::ProviderState::SampleMode::kGeneral;
-  state->fast_start = state->sample_mode != internal::ProviderState::SampleMode::kGeneral &&
-                      !state->wants_on_start;
-  if (options.limits) {
-    state->limits = *options.limits;
-  } else if (env != nullptr) {
-    state->limits = SpanLimits::FromEnvironment(*env);
-  }
-  state->fast_attr_limit = state->limits.attribute_value_length == SpanLimits::kNoLimit
-                                ? state->limits.attribute_count
-                                : 0;
-  state->resource = options.resource ? std::move(*options.resource)
-                                     : (env != nullptr ? Resource::Default(*env) : Resource::Default());
-  return std::shared_ptr<TracerProvider>(new TracerProvider(std::move(state)));
-}
-
-std::shared_ptr<TracerProvider> TracerProvider::Noop() {
-  auto state = std::make_shared<internal::ProviderState>();
-  state->enabled = false;
-  state->sampler = Sampler::AlwaysOff();
-  return std::shared_ptr<TracerProvider>(new TracerProvider(std::move(state)));
-}
-
-Tracer TracerProvider::GetTracer(std::string_view name, std::string_view version,
-                                 std::string_view schema_url) {
-  TracerImpl* t = state_->FindOrCreateTracer(name, version, schema_url);
-  return Tracer(t, state_);
-}
-
-bool TracerProvider::ForceFlush(std::chrono::microseconds timeout) noexcept {
-  if (!state_->processor || state_->shutdown.load()) return true;
-  return state_->processor->ForceFlush(timeout);
-}
-
-bool TracerProvider::Shutdown(std::chrono::microseconds timeout) noexcept {
-  if (state_->shutdown.exchange(true)) return true;
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    for (auto& t : state_->tracers) t->enabled.store(false, std::memory_order_relaxed);
-  }
-  if (!state_->processor) return true;
-  return state_->processor->Shutdown(timeout);
-}
-
-bool TracerProvider::enabled() const noexcept {
-  return state_->enabled && !state_->shutdown.load(std::memory_order_relaxed);
-}
-const Resource& TracerProvider::resource() const noexcept { return state_->resource; }
-const SpanLimits& TracerProvider::limits() const noexcept { return state_->limits; }
-const Sampler& TracerProvider::sampler() const noexcept { return *state_->sampler; }
-
-// ---- Global provider ----
-
-namespace {
-
-struct ProxyTracer : internal::TracerHot {
-  std::string name, version, schema_url;
-};
-
-struct Global {
-  std::mutex mu;
-  std::shared_ptr<TracerProvider> current;
-  std::vector<std::shared_ptr<TracerProvider>> retired;  // kept alive: spans may still end
-  std::vector<std::unique_ptr<ProxyTracer>> proxies;
-};
-
-Global& G() {
-  static auto* g = new Global;  // never destroyed: tracers may be used during static teardown
-  return *g;
-}
-
-}  // namespace
-
-std::shared_ptr<TracerProvider> GetTracerProvider() noexcept {
-  Global& g = G();
-  std::lock_guard<std::mutex> lock(g.mu);
-  if (!g.current) g.current = TracerProvider::Noop();
-  return g.current;
-}
-
-void SetTracerProvider(std::shared_ptr<TracerProvider> provider) {
-  if (!provider) provider = TracerProvider::Noop();
-  Global& g = G();
-  std::lock_guard<std::mutex> lock(g.mu);
-  if (g.current) g.retired.push_back(g.current);
-  g.current = provider;
-  for (auto& p : g.proxies) {
-    TracerImpl* t = provider->state_->FindOrCreateTracer(p->name, p->version, p->schema_url);
-    p->target.store(t, std::memory_order_release);
-    p->enabled.store(true, std::memory_order_relaxed);  // unused: reads go through target
-  }
-}
-
-Tracer GetTracer(std::string_view name, std::string_view version, std::string_view schema_url) {
-  Global& g = G();
-  std::lock_guard<std::mutex> lock(g.mu);
-  for (auto& p : g.proxies) {
-    if (p->name == name && p->version == version && p->schema_url == schema_url) {
-      return Tracer(p.get(), nullptr);
-    }
-  }
-  auto p = std::make_unique<ProxyTracer>();
-  p->name = std::string(name);
-  p->version = std::string(version);
-  p->schema_url = std::string(schema_url);
-  if (g.current) {
-    p->target.store(g.current->state_->FindOrCreateTracer(name, version, schema_url),
-                    std::memory_order_release);
-  } else {
-    p->target.store(&internal::g_noop_tracer, std::memory_order_release);
-  }
-  g.proxies.push_back(std::move(p));
-  return Tracer(g.proxies.back().get(), nullptr);
 }
 
 }  // namespace otlp::trace

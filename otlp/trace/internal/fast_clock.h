@@ -4,7 +4,8 @@
 // across cores), the clock reads the TSC and scales it with a factor calibrated against
 // CLOCK_REALTIME. The anchor is refreshed about every 250 ms so NTP adjustments are followed;
 // until the first calibration (10 ms after the first call) and everywhere else it simply calls
-// clock_gettime. Measured here: clock_gettime ~32 ns, this ~13 ns.
+// clock_gettime. A read costs a fraction of a clock_gettime call (bench/span_bench has that call
+// as its reference row; bench/RESULTS.md). The slow path lives in fast_clock.cc.
 #pragma once
 
 #include <atomic>

@@ -14,13 +14,13 @@
 #include "otlp/trace/span_data.h"
 #include "otlp/trace/tracer.h"
 
-namespace otlp::trace {
-class BatchSpanProcessor;
-}
-
 namespace otlp::trace::internal {
 
+struct BatchState;
 struct ProviderState;
+
+// The tracer of no-op Tracers (defined in tracer.cc): never enabled, never freed.
+extern TracerHot g_noop_tracer;
 
 struct TracerImpl : TracerHot {
   InstrumentationScope scope;
@@ -33,8 +33,9 @@ struct ProviderState {
   uint32_t fast_attr_limit = 0;  // see SpanRecord::fast_attr_limit
   std::shared_ptr<Sampler> sampler;
   std::unique_ptr<SpanProcessor> processor;
-  // The processor when it is a BatchSpanProcessor: Span::End calls it directly.
-  BatchSpanProcessor* batch = nullptr;
+  // The processor's state when it is a BatchSpanProcessor: Span::End enqueues into it directly
+  // (internal/batch_enqueue.h).
+  BatchState* batch = nullptr;
   bool wants_on_start = false;
   // The sampler's decision when it needs nothing but the parent: AlwaysOn, AlwaysOff, or the
   // default ParentBased(AlwaysOn). kGeneral asks the sampler.
