@@ -11,7 +11,7 @@
 #pragma once
 
 #if defined(__GNUC__) || defined(__clang__)
-#define OTLP_EXPORT __attribute__((visibility("default")))
+#define OTLP_EXPORT [[gnu::visibility("default")]]
 #else
 #define OTLP_EXPORT
 #endif

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "otlp/core/log.h"
+#include "otlp/trace/context.h"
 #include "tests/support/log_capture.h"
 #include "tests/support/span_fixtures.h"
 
@@ -39,6 +40,7 @@ class ScriptedTransport final : public Transport {
   Result<TransportResponse> Send(const TransportRequest& request) override {
     std::unique_lock<std::mutex> lock(mu_);
     bodies_.emplace_back(request.body);
+    suppressed_.push_back(trace::IsTracingSuppressed());
     ++sends_;
     cv_.notify_all();
     cv_.wait(lock, [&] { return cancelled_ || !script_.empty(); });
@@ -62,12 +64,18 @@ class ScriptedTransport final : public Transport {
     std::lock_guard<std::mutex> lock(mu_);
     return sends_;
   }
+  // Whether tracing was suppressed on the thread of each Send.
+  std::vector<bool> suppressed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return suppressed_;
+  }
 
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Result<TransportResponse>> script_;
   std::vector<std::string> bodies_;
+  std::vector<bool> suppressed_;
   size_t sends_ = 0;
   bool cancelled_ = false;
 };
@@ -109,6 +117,17 @@ TEST(ExportPipeline, RetryableOutcomesAndErrorsAreRetriedThenDelivered) {
   EXPECT_EQ(s.spans_exported, 2u);
   EXPECT_EQ(s.requests, 3u);
   EXPECT_EQ(s.retries, 2u);
+}
+
+TEST(ExportPipeline, SenderThreadsSendWithTracingSuppressed) {
+  // Whatever a transport does while sending (an instrumented HTTP client starting a span) must
+  // not produce spans: the sender threads run with tracing suppressed.
+  Fixture f({.timeout = std::chrono::seconds(10), .synchronous = false});
+  f.transport->Push(Answer(Outcome::kAccepted));
+  EXPECT_EQ(f.Export(), trace::ExportResult::kSuccess);
+  ASSERT_TRUE(f.transport->WaitForSends(1));
+  EXPECT_THAT(f.transport->suppressed(), ::testing::ElementsAre(true));
+  EXPECT_FALSE(trace::IsTracingSuppressed());  // the calling thread is left alone
 }
 
 TEST(ExportPipeline, RejectedAndNonRetryableErrorsAreFinal) {

@@ -10,6 +10,7 @@
 #include "otlp/exporter/internal/http_transport.h"
 #include "otlp/exporter/otlp_encoder.h"
 #include "otlp/exporter/otlp_response.h"
+#include "otlp/trace/context.h"
 
 namespace otlp::exporter::internal {
 namespace {
@@ -128,6 +129,9 @@ trace::ExportResult ExportPipeline::Export(std::span<const trace::SpanData* cons
 // client does not trace the export requests (OpenTelemetry's "suppress instrumentation" context
 // flag, otlp/trace/context.h).
 void ExportPipeline::SenderMain() {
+  // The exporter's own requests must never become spans (once HTTP clients are traced, an
+  // export would otherwise produce spans that need exporting).
+  trace::SuppressTracingScope suppress;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
