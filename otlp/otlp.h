@@ -25,6 +25,7 @@
 
 #include "otlp/core/attributes.h"
 #include "otlp/core/config.h"
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/exporter/otlp_http_exporter.h"
 #include "otlp/trace/batch_processor.h"
@@ -33,7 +34,7 @@
 
 namespace otlp {
 
-struct SetupOptions {
+struct OTLP_EXPORT SetupOptions {
   std::optional<std::string> service_name;     // wins over OTEL_SERVICE_NAME
   std::optional<std::string> traces_exporter;  // "otlp" | "console" | "none"
   exporter::OtlpHttpExporterOptions otlp;      // endpoint, protocol, headers, timeout, TLS …
@@ -48,7 +49,7 @@ struct SetupOptions {
 };
 
 // The configured SDK. Destroying it flushes and shuts the provider down.
-class Sdk {
+class OTLP_EXPORT Sdk {
  public:
   // `shutdown_timeout` bounds the flush in the destructor.
   explicit Sdk(std::shared_ptr<trace::TracerProvider> provider, bool installed_global,

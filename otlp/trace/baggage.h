@@ -14,9 +14,11 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/export.h"
+
 namespace otlp::trace {
 
-class Baggage {
+class OTLP_EXPORT Baggage {
  public:
   // W3C limits: at most 180 list-members and 8192 bytes in a serialized header.
   static constexpr size_t kMaxEntries = 180;

@@ -2,7 +2,8 @@
 // spans to one export thread through lock-free per-thread queues; batches go to the exporter.
 //
 //   auto bsp = BatchSpanProcessor::Create(std::move(exporter),
-//                                         {.max_queue_size = 65536, .max_export_batch_size = 8192});
+//                                         {.max_queue_size = 65536, .max_export_batch_size =
+//                                         8192});
 //
 // Hot path (a span ending): one thread-local compare, a copy of the packed span into the
 // thread's current queue chunk and a single-producer ring push — no lock, no allocation in
@@ -30,6 +31,7 @@
 #include <memory>
 #include <optional>
 
+#include "otlp/core/export.h"
 #include "otlp/trace/processor.h"
 
 namespace otlp::config {
@@ -42,14 +44,14 @@ namespace internal {
 struct BatchState;
 }
 
-struct BatchSpanProcessorOptions {
+struct OTLP_EXPORT BatchSpanProcessorOptions {
   std::optional<size_t> max_queue_size;
   std::optional<size_t> max_export_batch_size;
   std::optional<std::chrono::milliseconds> schedule_delay;
   std::optional<std::chrono::milliseconds> export_timeout;
 };
 
-struct BatchSpanProcessorStats {
+struct OTLP_EXPORT BatchSpanProcessorStats {
   uint64_t spans_dropped = 0;   // queue full, or ended after shutdown
   uint64_t spans_exported = 0;  // handed to the exporter, which reported success
   uint64_t spans_failed = 0;    // handed to the exporter, which reported failure
@@ -65,7 +67,7 @@ struct BatchSpanProcessorStats {
   uint64_t buffer_bytes = 0;
 };
 
-class BatchSpanProcessor final : public SpanProcessor {
+class OTLP_EXPORT BatchSpanProcessor final : public SpanProcessor {
  public:
   // Unset options come from `env` (OTEL_BSP_*) when given, else the defaults. A batch size above
   // the queue size is lowered to it (with a warning).

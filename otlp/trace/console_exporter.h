@@ -20,11 +20,12 @@
 #include <cstdio>
 #include <string>
 
+#include "otlp/core/export.h"
 #include "otlp/trace/exporter.h"
 
 namespace otlp::trace {
 
-class ConsoleSpanExporter final : public SpanExporter {
+class OTLP_EXPORT ConsoleSpanExporter final : public SpanExporter {
  public:
   explicit ConsoleSpanExporter(std::FILE* out = stderr) noexcept : out_(out) {}
   ExportResult Export(std::span<const SpanData* const> spans) noexcept override;

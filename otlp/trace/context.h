@@ -32,6 +32,7 @@
 // is a stack guard).
 #pragma once
 
+#include "otlp/core/export.h"
 #include "otlp/trace/baggage.h"
 #include "otlp/trace/span_context.h"
 
@@ -39,7 +40,7 @@ namespace otlp::trace {
 
 class Span;
 
-class Context {
+class OTLP_EXPORT Context {
  public:
   Context() noexcept = default;
   Context(SpanContext span_context, Baggage baggage = {}) noexcept  // NOLINT
@@ -76,7 +77,7 @@ class Context {
 };
 
 // Makes a context (or a span) current on this thread until the Scope is destroyed.
-class Scope {
+class OTLP_EXPORT Scope {
  public:
   explicit Scope(const Context& context) noexcept;
   // The span becomes current (and CurrentSpan() returns it); baggage and tracing suppression stay
@@ -99,7 +100,7 @@ class Scope {
 // Suppresses tracing on this thread while it lives: spans started here (and under contexts
 // captured here) are not recorded. Nests with Scope like a Scope; for a thread that must never
 // trace, create one at the top of its function.
-class SuppressTracingScope {
+class OTLP_EXPORT SuppressTracingScope {
  public:
   SuppressTracingScope() noexcept;
   SuppressTracingScope(const SuppressTracingScope&) = delete;
@@ -111,7 +112,7 @@ class SuppressTracingScope {
 
 // The span made current by the innermost Scope(Span&) on this thread, or nullptr. Valid while
 // that Scope lives.
-Span* CurrentSpan() noexcept;
+OTLP_EXPORT Span* CurrentSpan() noexcept;
 
 namespace internal {
 // The innermost Scope of this thread (nullptr when none). Read inline on the disabled path.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <span>
 
+#include "otlp/core/export.h"
 #include "otlp/trace/span_data.h"
 
 namespace otlp::trace {
@@ -19,7 +20,7 @@ enum class ExportResult : unsigned char {
   kFailure,  // the batch was lost (after any retries the exporter does itself)
 };
 
-class SpanExporter {
+class OTLP_EXPORT SpanExporter {
  public:
   virtual ~SpanExporter() = default;
   // Spans and everything they point to are valid only during the call.

@@ -20,13 +20,14 @@
 #include <vector>
 
 #include "otlp/core/attributes.h"
+#include "otlp/core/export.h"
 #include "otlp/trace/exporter.h"
 #include "otlp/trace/span_data.h"
 
 namespace otlp::trace {
 
 // An owning copy of SpanData.
-struct RecordedSpan {
+struct OTLP_EXPORT RecordedSpan {
   struct Event {
     std::string name;
     int64_t time_unix_nano = 0;
@@ -64,7 +65,7 @@ struct RecordedSpan {
   }
 };
 
-class InMemorySpanStore {
+class OTLP_EXPORT InMemorySpanStore {
  public:
   void Add(RecordedSpan span);
   std::vector<RecordedSpan> Spans() const;
@@ -79,7 +80,7 @@ class InMemorySpanStore {
   std::vector<RecordedSpan> spans_;
 };
 
-class InMemorySpanExporter final : public SpanExporter {
+class OTLP_EXPORT InMemorySpanExporter final : public SpanExporter {
  public:
   explicit InMemorySpanExporter(std::shared_ptr<InMemorySpanStore> store) noexcept
       : store_(std::move(store)) {}

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <vector>
 
+#include "otlp/core/export.h"
 #include "otlp/trace/exporter.h"
 #include "otlp/trace/span.h"
 #include "otlp/trace/span_data.h"
@@ -30,7 +31,7 @@ struct SpanRecord;
 // An ended span handed to SpanProcessor::OnEnd. Read it with data() during the call only: the
 // record is reused as soon as OnEnd returns (a processor that keeps spans copies what it needs,
 // as the batch processor does).
-class EndedSpan {
+class OTLP_EXPORT EndedSpan {
  public:
   EndedSpan(const internal::SpanRecord& record, bool sampled) noexcept
       : record_(record), sampled_(sampled) {}
@@ -53,7 +54,7 @@ class EndedSpan {
   mutable const SpanData* view_ = nullptr;
 };
 
-class SpanProcessor {
+class OTLP_EXPORT SpanProcessor {
  public:
   virtual ~SpanProcessor() = default;
   // Called when a recording span starts (attributes given at start are set); the processor may
@@ -67,7 +68,7 @@ class SpanProcessor {
 
 // Exports every sampled span synchronously, on the thread that ends it (Export calls are
 // serialized with a mutex). Simple and slow: for tests and debugging.
-class SimpleSpanProcessor final : public SpanProcessor {
+class OTLP_EXPORT SimpleSpanProcessor final : public SpanProcessor {
  public:
   explicit SimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) noexcept;
   void OnEnd(EndedSpan& span) noexcept override;
@@ -81,7 +82,7 @@ class SimpleSpanProcessor final : public SpanProcessor {
 };
 
 // Runs several processors in order. Every processor sees every span.
-class MultiSpanProcessor final : public SpanProcessor {
+class OTLP_EXPORT MultiSpanProcessor final : public SpanProcessor {
  public:
   explicit MultiSpanProcessor(std::vector<std::unique_ptr<SpanProcessor>> processors) noexcept;
   void OnStart(Span& span) noexcept override;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string_view>
 
+#include "otlp/core/export.h"
 #include "otlp/trace/processor.h"
 #include "otlp/trace/resource.h"
 #include "otlp/trace/sampler.h"
@@ -31,7 +32,7 @@ class Reader;
 namespace otlp::trace {
 
 // OTEL_SPAN_* / OTEL_*_ATTRIBUTE_* limits; kNoLimit means unlimited.
-struct SpanLimits {
+struct OTLP_EXPORT SpanLimits {
   static constexpr uint32_t kNoLimit = UINT32_MAX;
   uint32_t attribute_count = 128;
   uint32_t attribute_value_length = kNoLimit;  // in characters (UTF-8 code points)
@@ -43,7 +44,7 @@ struct SpanLimits {
   static SpanLimits FromEnvironment(config::Reader& env);
 };
 
-struct TracerProviderOptions {
+struct OTLP_EXPORT TracerProviderOptions {
   // Null: spans are still sampled and recorded, then discarded at End.
   std::unique_ptr<SpanProcessor> processor;
   // Null: from OTEL_TRACES_SAMPLER when an env Reader is given, else parentbased_always_on.
@@ -54,7 +55,7 @@ struct TracerProviderOptions {
   std::optional<SpanLimits> limits;
 };
 
-class TracerProvider {
+class OTLP_EXPORT TracerProvider {
  public:
   static std::shared_ptr<TracerProvider> Create(TracerProviderOptions options,
                                                 config::Reader* env = nullptr);
@@ -83,10 +84,10 @@ class TracerProvider {
 };
 
 // The global provider (a no-op until SetTracerProvider).
-std::shared_ptr<TracerProvider> GetTracerProvider() noexcept;
+OTLP_EXPORT std::shared_ptr<TracerProvider> GetTracerProvider() noexcept;
 // Replaces the global provider. Tracers from otlp::trace::GetTracer() follow the change.
 // Providers that were global stay alive until exit, so spans they started can still end.
-void SetTracerProvider(std::shared_ptr<TracerProvider> provider);
+OTLP_EXPORT void SetTracerProvider(std::shared_ptr<TracerProvider> provider);
 // A tracer of the global provider that follows later SetTracerProvider calls, so a library may
 // take its tracer before the application configures the SDK.
 Tracer GetTracer(std::string_view name, std::string_view version = {},

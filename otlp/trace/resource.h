@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "otlp/core/attributes.h"
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 
 namespace otlp::config {
@@ -24,7 +25,7 @@ class Reader;
 
 namespace otlp::trace {
 
-class Resource {
+class OTLP_EXPORT Resource {
  public:
   Resource() = default;
   explicit Resource(OwnedAttributes attributes, std::string schema_url = {})

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "otlp/core/attributes.h"
+#include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/trace/span_context.h"
 #include "otlp/trace/span_data.h"
@@ -31,13 +32,13 @@ enum class SamplingDecision : unsigned char {
   kRecordAndSample,  // recorded and sampled
 };
 
-struct SamplingResult {
+struct OTLP_EXPORT SamplingResult {
   SamplingDecision decision = SamplingDecision::kDrop;
   // Optional new tracestate for the span (nullopt keeps the parent's).
   std::optional<TraceState> trace_state;
 };
 
-class Sampler {
+class OTLP_EXPORT Sampler {
  public:
   virtual ~Sampler() = default;
 

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "otlp/core/attributes.h"
+#include "otlp/core/export.h"
 #include "otlp/trace/internal/span_record.h"
 #include "otlp/trace/span_context.h"
 #include "otlp/trace/span_data.h"
@@ -35,12 +36,12 @@ namespace otlp::trace {
 // Wall-clock timestamp for explicit start/end/event times.
 using SystemTime = std::chrono::system_clock::time_point;
 
-class Span {
+class OTLP_EXPORT Span {
  public:
   // A span that records nothing and has an invalid context.
   Span() noexcept = default;
-  Span(Span&& other) noexcept : rec_(std::exchange(other.rec_, nullptr)),
-                                ctx_(std::move(other.ctx_)) {}
+  Span(Span&& other) noexcept
+      : rec_(std::exchange(other.rec_, nullptr)), ctx_(std::move(other.ctx_)) {}
   Span& operator=(Span&& other) noexcept {
     if (this != &other) {
       End();

@@ -18,17 +18,19 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/export.h"
+
 namespace otlp::trace {
 
 namespace internal {
 // Writes 2*n lowercase hex digits of `bytes` to `out`.
-void HexEncode(const uint8_t* bytes, size_t n, char* out) noexcept;
+OTLP_EXPORT void HexEncode(const uint8_t* bytes, size_t n, char* out) noexcept;
 // Parses exactly 2*n hex digits (either case); false on any other character.
-bool HexDecode(std::string_view hex, uint8_t* out, size_t n) noexcept;
+OTLP_EXPORT bool HexDecode(std::string_view hex, uint8_t* out, size_t n) noexcept;
 }  // namespace internal
 
 // 16-byte trace id. All zeros is the invalid id.
-class TraceId {
+class OTLP_EXPORT TraceId {
  public:
   static constexpr size_t kSize = 16;
   constexpr TraceId() noexcept = default;
@@ -58,7 +60,7 @@ class TraceId {
 };
 
 // 8-byte span id. All zeros is the invalid id.
-class SpanId {
+class OTLP_EXPORT SpanId {
  public:
   static constexpr size_t kSize = 8;
   constexpr SpanId() noexcept = default;
@@ -89,7 +91,7 @@ class SpanId {
 //                    are random. Set by the SDK on every trace it starts (its ids are random)
 //                    and inherited by every span of that trace, local or remote.
 // Other bits are kept as received on an extracted context, but a new span never carries them.
-class TraceFlags {
+class OTLP_EXPORT TraceFlags {
  public:
   static constexpr uint8_t kSampled = 0x01;
   static constexpr uint8_t kRandom = 0x02;
@@ -111,7 +113,7 @@ class TraceFlags {
 // digits and `_ - * / @` in any order ("0vendor", "tenant@", "a@b@c" are keys; Level 1's
 // tenant@system form with its 241/14 limits is gone). Values (§3.3.2.2.2): 1 to 256 printable
 // ASCII characters except `,` and `=`, not ending in a space.
-class TraceState {
+class OTLP_EXPORT TraceState {
  public:
   static constexpr size_t kMaxEntries = 32;
   static constexpr size_t kMaxKeySize = 256;
@@ -169,7 +171,7 @@ class TraceState {
 };
 
 // The identity of a span as seen by other spans and processes.
-class SpanContext {
+class OTLP_EXPORT SpanContext {
  public:
   SpanContext() noexcept = default;
   SpanContext(TraceId trace_id, SpanId span_id, TraceFlags flags, bool is_remote,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "otlp/core/attributes.h"
+#include "otlp/core/export.h"
 #include "otlp/trace/span_context.h"
 
 namespace otlp::trace {
@@ -26,21 +27,21 @@ enum class SpanKind : unsigned char {
   kProducer = 4,
   kConsumer = 5,
 };
-std::string_view SpanKindName(SpanKind kind) noexcept;  // "internal", "server", …
+OTLP_EXPORT std::string_view SpanKindName(SpanKind kind) noexcept;  // "internal", "server", …
 
 // OTLP status codes (Status.code): unset, ok, error.
 enum class SpanStatusCode : unsigned char { kUnset = 0, kOk = 1, kError = 2 };
 
 // Instrumentation scope: the library that produced the spans. Owned by the TracerProvider and
 // stable for its lifetime, so exporters may group spans by pointer identity.
-struct InstrumentationScope {
+struct OTLP_EXPORT InstrumentationScope {
   std::string name;
   std::string version;
   std::string schema_url;
   OwnedAttributes attributes;
 };
 
-struct EventData {
+struct OTLP_EXPORT EventData {
   std::string_view name;
   int64_t time_unix_nano = 0;
   // Index range in SpanData::event_attributes.
@@ -49,16 +50,16 @@ struct EventData {
   uint32_t dropped_attributes_count = 0;
 };
 
-struct LinkData {
+struct OTLP_EXPORT LinkData {
   SpanContext context;
   uint32_t attr_begin = 0;  // index range in SpanData::link_attributes
   uint32_t attr_count = 0;
   uint32_t dropped_attributes_count = 0;
 };
 
-struct SpanData {
-  SpanContext context;      // trace id, span id, flags, tracestate
-  SpanId parent_span_id;    // invalid for a root span
+struct OTLP_EXPORT SpanData {
+  SpanContext context;    // trace id, span id, flags, tracestate
+  SpanId parent_span_id;  // invalid for a root span
   bool parent_is_remote = false;
   std::string_view name;
   SpanKind kind = SpanKind::kInternal;

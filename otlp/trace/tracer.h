@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "otlp/core/attributes.h"
+#include "otlp/core/export.h"
 #include "otlp/trace/context.h"
 #include "otlp/trace/span.h"
 
@@ -25,7 +26,7 @@ namespace otlp::trace {
 namespace internal {
 struct ProviderState;
 // The part of a tracer every span start reads. TracerImpl (internal) derives from it.
-struct TracerHot {
+struct OTLP_EXPORT TracerHot {
   std::atomic<TracerHot*> target{this};  // itself, or (for global proxies) the resolved tracer
   std::atomic<bool> enabled{false};
 };
@@ -33,10 +34,10 @@ struct TracerHot {
 
 // A reference to an explicit parent: a SpanContext or a Context (by reference, like
 // std::string_view — it must outlive the StartSpan call, which temporaries do).
-class ParentRef {
+class OTLP_EXPORT ParentRef {
  public:
   constexpr ParentRef() noexcept = default;
-  ParentRef(const SpanContext& context) noexcept : ptr_(&context) {}  // NOLINT
+  ParentRef(const SpanContext& context) noexcept : ptr_(&context) {}             // NOLINT
   ParentRef(const Context& context) noexcept : ptr_(&context.span_context()) {}  // NOLINT
   explicit operator bool() const noexcept { return ptr_ != nullptr; }
   const SpanContext& operator*() const noexcept { return *ptr_; }
@@ -47,7 +48,7 @@ class ParentRef {
 };
 
 // Kept under 64 bytes so building one at a call site is a few stores, not a memset.
-struct StartOptions {
+struct OTLP_EXPORT StartOptions {
   SpanKind kind = SpanKind::kInternal;
   // Explicit parent (wins over the thread's current context). An invalid context means none.
   ParentRef parent;
@@ -66,7 +67,7 @@ inline const StartOptions& DefaultStartOptions() noexcept {
 
 static_assert(sizeof(StartOptions) <= 64, "StartOptions must stay cheap to build");
 
-class Tracer {
+class OTLP_EXPORT Tracer {
  public:
   // A no-op tracer.
   Tracer() noexcept;
@@ -88,7 +89,8 @@ class Tracer {
     internal::TracerHot* t = hot_->target.load(std::memory_order_acquire);
     // (Two helpers, each returning its own value: the compiler then builds the result in place
     // on both paths.)
-    if (!t->enabled.load(std::memory_order_relaxed)) [[unlikely]] return NoopSpan(options);
+    if (!t->enabled.load(std::memory_order_relaxed)) [[unlikely]]
+      return NoopSpan(options);
     return EnabledSpan(t, name, attributes, options);
   }
 
