@@ -20,18 +20,17 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "otlp/core/internal/mutex.h"
 #include "otlp/core/status.h"
 #include "otlp/net/http_client.h"
 #include "otlp/net/http_server.h"
@@ -119,20 +118,20 @@ class ScriptedHttpServer {
   };
 
   explicit ScriptedHttpServer(Options options);
-  void Handle(const net::ServerRequest& request, net::ServerResponse& response);
-  void TimerLoop();
+  void Handle(const net::ServerRequest& request, net::ServerResponse& response) OTLP_EXCLUDES(mu_);
+  void TimerLoop() OTLP_EXCLUDES(mu_);
 
   Options options_;
   std::shared_ptr<net::Runtime> runtime_;
   std::unique_ptr<net::HttpServer> server_;
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;  // a request arrived / timer work / stopping
-  std::deque<ScriptedReply> script_;
-  std::vector<RecordedRequest> requests_;
-  std::vector<Delayed> delayed_;
-  std::vector<std::shared_ptr<net::Responder>> hanging_;
-  bool stopping_ = false;
+  mutable otlp::internal::Mutex mu_;
+  mutable otlp::internal::CondVar cv_;  // a request arrived / timer work / stopping
+  std::deque<ScriptedReply> script_ OTLP_GUARDED_BY(mu_);
+  std::vector<RecordedRequest> requests_ OTLP_GUARDED_BY(mu_);
+  std::vector<Delayed> delayed_ OTLP_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<net::Responder>> hanging_ OTLP_GUARDED_BY(mu_);
+  bool stopping_ OTLP_GUARDED_BY(mu_) = false;
   std::thread timer_thread_;
 };
 
