@@ -2,9 +2,8 @@
 // top of otlp::net::HttpServer. Replies come from a script (a FIFO queue), then from a default;
 // every request is recorded with its body decoded (gzip via zlib).
 //
-//   auto server = otlp::test::ScriptedHttpServer::Start();
-//   ASSERT_TRUE(server.ok()) << server.status().ToString();
-//   auto& s = **server;
+//   ASSERT_OK_AND_ASSIGN(auto server, otlp::test::ScriptedHttpServer::Start());
+//   auto& s = *server;
 //   s.Enqueue({.status = 503, .headers = {{"Retry-After", "1"}}});
 //   s.Enqueue(otlp::test::ScriptedReply::Drop());           // close without answering
 //   s.Enqueue({.status = 200, .delay = std::chrono::milliseconds(300)});
