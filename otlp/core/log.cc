@@ -3,7 +3,9 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
+#include <string>
+
+#include "otlp/core/internal/mutex.h"
 
 namespace otlp {
 namespace {
@@ -25,8 +27,8 @@ std::atomic<LogLevel>& Level() {
 }
 
 struct HandlerSlot {
-  std::mutex mu;
-  LogHandler handler;
+  internal::Mutex mu;
+  LogHandler handler OTLP_GUARDED_BY(mu);  // called with `mu` held, so messages never interleave
 };
 HandlerSlot& Slot() {
   static auto* slot = new HandlerSlot;  // never destroyed: may be used during static teardown
@@ -37,7 +39,7 @@ HandlerSlot& Slot() {
 
 void SetLogHandler(LogHandler handler) {
   auto& s = Slot();
-  std::lock_guard<std::mutex> lock(s.mu);
+  internal::MutexLock lock(s.mu);
   s.handler = std::move(handler);
 }
 
@@ -77,7 +79,7 @@ bool LogEnabled(LogLevel level) noexcept {
 void LogMessage(LogLevel level, std::string_view message) noexcept {
   try {
     auto& s = Slot();
-    std::lock_guard<std::mutex> lock(s.mu);
+    internal::MutexLock lock(s.mu);
     if (s.handler) {
       s.handler(level, message);
       return;

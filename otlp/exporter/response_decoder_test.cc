@@ -18,13 +18,13 @@ using test::B;
 
 TEST(DecodeResponseProto, EmptyAndFull) {
   auto r = DecodeTraceResponseProto("");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_FALSE(r->present());
   r = DecodeTraceResponseProto(B({0x0a, 0x00}));
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_FALSE(r->present());
   r = DecodeTraceResponseProto(B({0x0a, 0x07, 0x08, 0x03, 0x12, 0x03, 'b', 'a', 'd'}));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(r->present());
   EXPECT_EQ(r->rejected_spans, 3);
   EXPECT_EQ(r->error_message, "bad");
@@ -37,20 +37,16 @@ TEST(DecodeResponseProto, SkipsUnknownFieldsAndReadsNegativeCounts) {
                               0x2a, 0x01, 'z',                                    // unknown bytes
                               0x0a, 0x10, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                               0xff, 0xff, 0xff, 0x01, 0x18, 0x01, 0x12, 0x01, 'm'});
-  auto r = DecodeTraceResponseProto(body);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->rejected_spans, -1);
-  EXPECT_EQ(r->error_message, "m");
+  ASSERT_OK_AND_ASSIGN(auto r, DecodeTraceResponseProto(body));
+  EXPECT_EQ(r.rejected_spans, -1);
+  EXPECT_EQ(r.error_message, "m");
 }
 
 TEST(DecodeResponseProto, MalformedIsAnErrorNeverACrash) {
   const std::string good = B({0x0a, 0x07, 0x08, 0x03, 0x12, 0x03, 'b', 'a', 'd'});
   for (size_t n = 1; n < good.size(); ++n) {
-    auto r = DecodeTraceResponseProto(good.substr(0, n));
-    EXPECT_FALSE(r.ok()) << n;
-    if (!r.ok()) {
-      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    }
+    EXPECT_THAT(DecodeTraceResponseProto(good.substr(0, n)), StatusIs(StatusCode::kInvalidArgument))
+        << n;
   }
   EXPECT_FALSE(DecodeTraceResponseProto(B({0x0b})).ok());        // group wire type
   EXPECT_FALSE(DecodeTraceResponseProto(B({0x08, 0x01})).ok());  // field 1 as varint
@@ -94,7 +90,7 @@ TEST(DecodeResponseJson, Accepted) {
   };
   for (const Case& c : cases) {
     auto r = DecodeTraceResponseJson(c.body);
-    ASSERT_TRUE(r.ok()) << c.body << ": " << r.status().ToString();
+    ASSERT_OK(r) << c.body;
     EXPECT_EQ(r->rejected_spans, c.rejected) << c.body;
     EXPECT_EQ(r->error_message, c.message) << c.body;
   }
@@ -120,11 +116,7 @@ TEST(DecodeResponseJson, MalformedIsAnError) {
       "{'a':1}",
   };
   for (const char* b : bad) {
-    auto r = DecodeTraceResponseJson(b);
-    EXPECT_FALSE(r.ok()) << b;
-    if (!r.ok()) {
-      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << b;
-    }
+    EXPECT_THAT(DecodeTraceResponseJson(b), StatusIs(StatusCode::kInvalidArgument)) << b;
   }
   // Every truncation of a valid body is an error; deep nesting is refused, not recursed.
   const std::string good = "{\"partialSuccess\":{\"rejectedSpans\":\"3\",\"errorMessage\":\"x\"}}";

@@ -13,7 +13,6 @@
 #include <future>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "otlp/core/internal/ascii.h"
+#include "otlp/core/internal/mutex.h"
 #include "otlp/net/internal/base64.h"
 #include "otlp/net/internal/runtime_impl.h"
 #include "otlp/net/internal/stream.h"
@@ -39,6 +39,7 @@ using Clock = std::chrono::steady_clock;
 using Strand = asio::strand<asio::io_context::executor_type>;
 using otlp::internal::EqualsIgnoreCase;
 using otlp::internal::IsToken;
+using otlp::internal::MutexLock;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
 
@@ -66,7 +67,8 @@ struct Connection {
   internal::Stream stream;  // its buffer keeps bytes read past a response for the next one
   asio::steady_timer idle_timer;
   const std::string key;
-  uint64_t idle_generation = 0;  // guarded by ClientState::mu_
+  // Guarded by ClientState::mu_ (another object's mutex, which an annotation cannot name).
+  uint64_t idle_generation = 0;
   bool closed = false;
 };
 
@@ -85,7 +87,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   // shut down.
   std::shared_ptr<Connection> Acquire(const std::string& key, bool tls, bool allow_reuse,
                                       bool& reused) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (shut_down_) return nullptr;
     std::shared_ptr<Connection> conn;
     reused = false;
@@ -108,7 +110,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   void Release(const std::shared_ptr<Connection>& conn, bool keep_alive) {
     uint64_t generation = 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       active_.erase(conn);
       auto& list = idle_[conn->key];
       keep_alive = keep_alive && !shut_down_ && list.size() < options_.max_idle_per_host;
@@ -139,7 +141,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   // On the connection's strand: forgets a connection that failed or is not reusable.
   void Discard(const std::shared_ptr<Connection>& conn) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       active_.erase(conn);
     }
     conn->Close();
@@ -148,7 +150,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   void Shutdown() {
     std::vector<std::shared_ptr<Connection>> all;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       shut_down_ = true;
       for (auto& [key, list] : idle_) all.insert(all.end(), list.begin(), list.end());
       idle_.clear();
@@ -159,7 +161,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   }
 
   bool shut_down() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return shut_down_;
   }
 
@@ -170,7 +172,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
  private:
   void ExpireIdle(const std::shared_ptr<Connection>& conn, uint64_t generation) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (conn->idle_generation != generation) return;
       auto it = idle_.find(conn->key);
       if (it == idle_.end()) return;
@@ -186,10 +188,10 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   asio::io_context& ioc_;
   const HttpClient::Options options_;
   const std::shared_ptr<const internal::TlsContext> tls_ctx_;
-  std::mutex mu_;
-  std::map<std::string, std::deque<std::shared_ptr<Connection>>> idle_;
-  std::unordered_set<std::shared_ptr<Connection>> active_;
-  bool shut_down_ = false;
+  otlp::internal::Mutex mu_;
+  std::map<std::string, std::deque<std::shared_ptr<Connection>>> idle_ OTLP_GUARDED_BY(mu_);
+  std::unordered_set<std::shared_ptr<Connection>> active_ OTLP_GUARDED_BY(mu_);
+  bool shut_down_ OTLP_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> opened_{0};
   std::atomic<size_t> idle_count_{0};
 };

@@ -12,7 +12,6 @@
 #include <boost/beast/http.hpp>
 #include <exception>
 #include <latch>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "otlp/core/internal/ascii.h"
+#include "otlp/core/internal/mutex.h"
 #include "otlp/core/log.h"
 #include "otlp/core/version.h"
 #include "otlp/net/internal/runtime_impl.h"
@@ -90,11 +90,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   void Accept();
   void Unregister(Session* session) {
-    std::lock_guard<std::mutex> lock(mu);
+    otlp::internal::MutexLock lock(mu);
     sessions.erase(session);
   }
   std::vector<std::shared_ptr<Session>> Snapshot() {
-    std::lock_guard<std::mutex> lock(mu);
+    otlp::internal::MutexLock lock(mu);
     std::vector<std::shared_ptr<Session>> out;
     out.reserve(sessions.size());
     for (auto& [ptr, session] : sessions) out.push_back(session);
@@ -111,9 +111,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   uint16_t port = 0;
   std::string host;
   std::atomic<bool> stopped{false};
-  std::mutex mu;
+  otlp::internal::Mutex mu;
   // Sessions are owned here (and by their pending operations) until closed.
-  std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
+  std::unordered_map<Session*, std::shared_ptr<Session>> sessions OTLP_GUARDED_BY(mu);
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> requests{0};
 };
@@ -419,7 +419,7 @@ void HttpServer::Impl::Accept() {
                           socket.set_option(tcp::no_delay(true), ignored);
                           auto session = std::make_shared<Session>(self, std::move(socket));
                           {
-                            std::lock_guard<std::mutex> lock(self->mu);
+                            otlp::internal::MutexLock lock(self->mu);
                             if (self->stopped.load()) return;
                             self->sessions.emplace(session.get(), session);
                           }
@@ -501,7 +501,7 @@ void HttpServer::Stop() {
   if (impl->stopped.exchange(true)) return;
   std::vector<std::shared_ptr<Session>> sessions;
   {
-    std::lock_guard<std::mutex> lock(impl->mu);
+    otlp::internal::MutexLock lock(impl->mu);
     for (auto& [ptr, session] : impl->sessions) sessions.push_back(session);
     impl->sessions.clear();
   }

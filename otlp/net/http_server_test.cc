@@ -13,6 +13,7 @@
 #include "otlp/core/log.h"
 #include "otlp/net/http_client.h"
 #include "tests/support/raw_tcp_server.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp::net {
 namespace {
@@ -27,15 +28,13 @@ class HttpServerTest : public ::testing::Test {
   void SetUp() override {
     runtime_ = Runtime::Create();
     client_runtime_ = Runtime::Create();
-    auto client = HttpClient::Create(client_runtime_, {});
-    ASSERT_TRUE(client.ok());
-    client_ = std::move(*client);
+    ASSERT_OK_AND_ASSIGN(client_, HttpClient::Create(client_runtime_, {}));
   }
 
   std::unique_ptr<HttpServer> StartServer(HttpServer::Handler handler,
                                           HttpServer::Options options = {}) {
     auto server = HttpServer::Start(runtime_, std::move(options), std::move(handler));
-    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    EXPECT_OK(server);
     return server.ok() ? std::move(*server) : nullptr;
   }
 
@@ -58,15 +57,14 @@ TEST_F(HttpServerTest, PassesRequestPartsToHandler) {
     res.body = "created";
   });
   ASSERT_TRUE(server);
-  auto resp = client_->Send({.method = "PUT",
-                             .url = server->base_url() + "/a/b?c=d",
-                             .headers = {{"X-Test", "value"}},
-                             .body = "the body"});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->status, 201);
-  EXPECT_EQ(resp->Header("X-Reply"), "1");
-  EXPECT_EQ(resp->Header("Server"), kUserAgent);
-  EXPECT_EQ(resp->body, "created");
+  ASSERT_OK_AND_ASSIGN(auto resp, client_->Send({.method = "PUT",
+                                                 .url = server->base_url() + "/a/b?c=d",
+                                                 .headers = {{"X-Test", "value"}},
+                                                 .body = "the body"}));
+  EXPECT_EQ(resp.status, 201);
+  EXPECT_EQ(resp.Header("X-Reply"), "1");
+  EXPECT_EQ(resp.Header("Server"), kUserAgent);
+  EXPECT_EQ(resp.body, "created");
   EXPECT_EQ(seen.method, "PUT");
   EXPECT_EQ(seen.target, "/a/b?c=d");
   EXPECT_EQ(seen.Header("x-test"), "value");
@@ -79,15 +77,14 @@ TEST_F(HttpServerTest, PassesRequestPartsToHandler) {
 TEST_F(HttpServerTest, KeepAliveOverRawSocket) {
   auto server = StartServer(Hello);
   ASSERT_TRUE(server);
-  auto fd = test::RawConnect(server->port());
-  ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+  ASSERT_OK_AND_ASSIGN(auto fd, test::RawConnect(server->port()));
   for (int i = 0; i < 3; ++i) {
-    auto out = test::RawExchange(*fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "hello");
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    EXPECT_THAT(*out, StartsWith("HTTP/1.1 200 OK\r\n"));
-    EXPECT_THAT(*out, HasSubstr("Content-Length: 5\r\n"));
+    ASSERT_OK_AND_ASSIGN(auto out,
+                         test::RawExchange(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "hello"));
+    EXPECT_THAT(out, StartsWith("HTTP/1.1 200 OK\r\n"));
+    EXPECT_THAT(out, HasSubstr("Content-Length: 5\r\n"));
   }
-  ::close(*fd);
+  ::close(fd);
   EXPECT_EQ(server->connections_accepted(), 1u);
   EXPECT_EQ(server->requests_received(), 3u);
 }
@@ -96,14 +93,13 @@ TEST_F(HttpServerTest, ConnectionCloseAndHttp10AreHonoured) {
   auto server = StartServer(Hello);
   ASSERT_TRUE(server);
   // RawExchange reads until the server closes: it returns only because the server does.
-  auto a =
-      test::RawExchange(server->port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  ASSERT_TRUE(a.ok()) << a.status().ToString();
-  EXPECT_THAT(*a, StartsWith("HTTP/1.1 200 OK\r\n"));
-  EXPECT_THAT(*a, HasSubstr("Connection: close\r\n"));
-  auto b = test::RawExchange(server->port(), "GET / HTTP/1.0\r\n\r\n");
-  ASSERT_TRUE(b.ok()) << b.status().ToString();
-  EXPECT_THAT(*b, HasSubstr("hello"));
+  ASSERT_OK_AND_ASSIGN(
+      auto a,
+      test::RawExchange(server->port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_THAT(a, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(a, HasSubstr("Connection: close\r\n"));
+  ASSERT_OK_AND_ASSIGN(auto b, test::RawExchange(server->port(), "GET / HTTP/1.0\r\n\r\n"));
+  EXPECT_THAT(b, HasSubstr("hello"));
 }
 
 TEST_F(HttpServerTest, MalformedRequestsGet400AndNeverCrash) {
@@ -119,51 +115,47 @@ TEST_F(HttpServerTest, MalformedRequestsGet400AndNeverCrash) {
       "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
   };
   for (const std::string& request : bad) {
-    auto out = test::RawExchange(server->port(), request);
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    EXPECT_THAT(*out, StartsWith("HTTP/1.1 400 Bad Request\r\n")) << "for: " << request;
-    EXPECT_THAT(*out, HasSubstr("malformed request"));
+    ASSERT_OK_AND_ASSIGN(auto out, test::RawExchange(server->port(), request));
+    EXPECT_THAT(out, StartsWith("HTTP/1.1 400 Bad Request\r\n")) << "for: " << request;
+    EXPECT_THAT(out, HasSubstr("malformed request"));
   }
   // Still serving.
-  auto resp = client_->Send({.url = server->base_url() + "/"});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->body, "hello");
+  ASSERT_OK_AND_ASSIGN(auto resp, client_->Send({.url = server->base_url() + "/"}));
+  EXPECT_EQ(resp.body, "hello");
 }
 
 TEST_F(HttpServerTest, ClientVanishingMidRequestIsHarmless) {
   auto server = StartServer(Hello);
   ASSERT_TRUE(server);
-  auto fd = test::RawConnect(server->port());
-  ASSERT_TRUE(fd.ok());
+  ASSERT_OK_AND_ASSIGN(auto fd, test::RawConnect(server->port()));
   const std::string partial = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc";
-  ASSERT_EQ(::write(*fd, partial.data(), partial.size()), static_cast<ssize_t>(partial.size()));
-  ::close(*fd);
+  ASSERT_EQ(::write(fd, partial.data(), partial.size()), static_cast<ssize_t>(partial.size()));
+  ::close(fd);
   auto resp = client_->Send({.url = server->base_url() + "/"});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  ASSERT_OK(resp);
 }
 
 TEST_F(HttpServerTest, OversizedBodyGets413) {
   auto server = StartServer(Hello, {.max_request_body = 1000});
   ASSERT_TRUE(server);
-  auto ok = client_->Send(
-      {.method = "POST", .url = server->base_url() + "/", .body = std::string(1000, 'a')});
-  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  EXPECT_EQ(ok->status, 200);
-  auto big = client_->Send(
-      {.method = "POST", .url = server->base_url() + "/", .body = std::string(200'000, 'a')});
-  ASSERT_TRUE(big.ok()) << big.status().ToString();
-  EXPECT_EQ(big->status, 413);
-  EXPECT_THAT(big->body, HasSubstr("exceeds 1000 bytes"));
-  EXPECT_EQ(big->Header("Connection"), "close");
+  ASSERT_OK_AND_ASSIGN(auto ok, client_->Send({.method = "POST",
+                                               .url = server->base_url() + "/",
+                                               .body = std::string(1000, 'a')}));
+  EXPECT_EQ(ok.status, 200);
+  ASSERT_OK_AND_ASSIGN(auto big, client_->Send({.method = "POST",
+                                                .url = server->base_url() + "/",
+                                                .body = std::string(200'000, 'a')}));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_THAT(big.body, HasSubstr("exceeds 1000 bytes"));
+  EXPECT_EQ(big.Header("Connection"), "close");
 }
 
 TEST_F(HttpServerTest, OversizedHeadersGet431) {
   auto server = StartServer(Hello, {.max_header_bytes = 1024});
   ASSERT_TRUE(server);
-  auto resp = client_->Send(
-      {.url = server->base_url() + "/", .headers = {{"X-Big", std::string(4000, 'h')}}});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->status, 431);
+  ASSERT_OK_AND_ASSIGN(auto resp, client_->Send({.url = server->base_url() + "/",
+                                                 .headers = {{"X-Big", std::string(4000, 'h')}}}));
+  EXPECT_EQ(resp.status, 431);
 }
 
 TEST_F(HttpServerTest, ExpectContinueIsAnswered) {
@@ -173,18 +165,18 @@ TEST_F(HttpServerTest, ExpectContinueIsAnswered) {
     res.body = "got it";
   });
   ASSERT_TRUE(server);
-  auto fd = test::RawConnect(server->port());
-  ASSERT_TRUE(fd.ok());
-  auto interim = test::RawExchange(
-      *fd,
-      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
-      "Connection: close\r\n\r\n",
-      "\r\n\r\n");
-  ASSERT_TRUE(interim.ok()) << interim.status().ToString();
-  EXPECT_THAT(*interim, StartsWith("HTTP/1.1 100 Continue\r\n"));
-  auto final_response = test::RawExchange(*fd, "data", "");
-  ::close(*fd);
-  ASSERT_TRUE(final_response.ok()) << final_response.status().ToString();
+  ASSERT_OK_AND_ASSIGN(auto fd, test::RawConnect(server->port()));
+  ASSERT_OK_AND_ASSIGN(
+      auto interim,
+      test::RawExchange(
+          fd,
+          "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
+          "Connection: close\r\n\r\n",
+          "\r\n\r\n"));
+  EXPECT_THAT(interim, StartsWith("HTTP/1.1 100 Continue\r\n"));
+  auto final_response = test::RawExchange(fd, "data", "");
+  ::close(fd);
+  ASSERT_OK(final_response);
   EXPECT_THAT(*final_response, HasSubstr("200 OK"));
   EXPECT_THAT(*final_response, HasSubstr("got it"));
   EXPECT_EQ(seen.body, "data");
@@ -193,11 +185,11 @@ TEST_F(HttpServerTest, ExpectContinueIsAnswered) {
 TEST_F(HttpServerTest, HeadResponseHasLengthButNoBody) {
   auto server = StartServer(Hello);
   ASSERT_TRUE(server);
-  auto out =
-      test::RawExchange(server->port(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  ASSERT_TRUE(out.ok());
-  EXPECT_THAT(*out, HasSubstr("Content-Length: 5\r\n"));
-  EXPECT_THAT(*out, ::testing::EndsWith("\r\n\r\n"));
+  ASSERT_OK_AND_ASSIGN(
+      auto out,
+      test::RawExchange(server->port(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_THAT(out, HasSubstr("Content-Length: 5\r\n"));
+  EXPECT_THAT(out, ::testing::EndsWith("\r\n\r\n"));
 }
 
 TEST_F(HttpServerTest, DeferredResponseFromAnotherThread) {
@@ -214,15 +206,13 @@ TEST_F(HttpServerTest, DeferredResponseFromAnotherThread) {
   std::shared_ptr<Responder> responder = future.get();
   std::thread([responder] { responder->Send(202, {{"X-Late", "yes"}}, "finally"); }).join();
   responder->Send(500, {}, "ignored: only the first answer counts");
-  auto resp = reply.get();
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->status, 202);
-  EXPECT_EQ(resp->Header("X-Late"), "yes");
-  EXPECT_EQ(resp->body, "finally");
+  ASSERT_OK_AND_ASSIGN(auto resp, reply.get());
+  EXPECT_EQ(resp.status, 202);
+  EXPECT_EQ(resp.Header("X-Late"), "yes");
+  EXPECT_EQ(resp.body, "finally");
   // The same connection carries the next request.
-  auto next = client_->Send({.url = server->base_url() + "/"});
-  ASSERT_TRUE(next.ok()) << next.status().ToString();
-  EXPECT_EQ(next->body, "hello");
+  ASSERT_OK_AND_ASSIGN(auto next, client_->Send({.url = server->base_url() + "/"}));
+  EXPECT_EQ(next.body, "hello");
   EXPECT_EQ(client_->connections_opened(), 1u);
 }
 
@@ -232,17 +222,16 @@ TEST_F(HttpServerTest, AbandonedResponderClosesConnection) {
   });
   ASSERT_TRUE(server);
   auto resp = client_->Send({.url = server->base_url() + "/"});
-  ASSERT_FALSE(resp.ok());
-  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable));
 }
 
 TEST_F(HttpServerTest, CloseConnectionWithoutAnswer) {
   auto server =
       StartServer([](const ServerRequest&, ServerResponse& res) { res.close_connection = true; });
   ASSERT_TRUE(server);
-  auto out = test::RawExchange(server->port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_TRUE(out.ok());
-  EXPECT_EQ(*out, "");
+  ASSERT_OK_AND_ASSIGN(auto out,
+                       test::RawExchange(server->port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(out, "");
 }
 
 TEST_F(HttpServerTest, HandlerExceptionGives500) {
@@ -252,7 +241,7 @@ TEST_F(HttpServerTest, HandlerExceptionGives500) {
   ASSERT_TRUE(server);
   auto resp = client_->Send({.url = server->base_url() + "/"});
   SetLogLevel(LogLevel::kInfo);
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  ASSERT_OK(resp);
   EXPECT_EQ(resp->status, 500);
   EXPECT_THAT(resp->body, HasSubstr("handler bug"));
 }
@@ -260,9 +249,8 @@ TEST_F(HttpServerTest, HandlerExceptionGives500) {
 TEST_F(HttpServerTest, InvalidStatusBecomes500) {
   auto server = StartServer([](const ServerRequest&, ServerResponse& res) { res.status = 42; });
   ASSERT_TRUE(server);
-  auto resp = client_->Send({.url = server->base_url() + "/"});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->status, 500);
+  ASSERT_OK_AND_ASSIGN(auto resp, client_->Send({.url = server->base_url() + "/"}));
+  EXPECT_EQ(resp.status, 500);
 }
 
 TEST_F(HttpServerTest, StopClosesListenerAndParkedRequests) {
@@ -278,12 +266,10 @@ TEST_F(HttpServerTest, StopClosesListenerAndParkedRequests) {
   server->Stop();
   server->Stop();  // idempotent
   auto resp = pending.get();
-  ASSERT_FALSE(resp.ok());
-  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable));
   responder->Send(200, {}, "too late");  // harmless after Stop
   auto refused = client_->Send({.url = url});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(refused.status().message(), HasSubstr("refused"));
+  EXPECT_THAT(refused, StatusIs(StatusCode::kUnavailable, HasSubstr("refused")));
 }
 
 TEST_F(HttpServerTest, CloseIdleConnectionsLeavesBusyOnesAlone) {
@@ -303,31 +289,26 @@ TEST_F(HttpServerTest, CloseIdleConnectionsLeavesBusyOnesAlone) {
   std::shared_ptr<Responder> responder = future.get();
   server->CloseIdleConnections();
   responder->Send(200, {}, "parked reply");
-  auto resp = pending.get();
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->body, "parked reply");
+  ASSERT_OK_AND_ASSIGN(auto resp, pending.get());
+  EXPECT_EQ(resp.body, "parked reply");
 }
 
 TEST_F(HttpServerTest, PortInUseAndBadHostAreClearErrors) {
   auto first = StartServer(Hello);
   ASSERT_TRUE(first);
   auto second = HttpServer::Start(runtime_, {.port = first->port()}, Hello);
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
-  EXPECT_THAT(second.status().message(), HasSubstr("bind"));
+  EXPECT_THAT(second, StatusIs(StatusCode::kUnavailable, HasSubstr("bind")));
   auto bad_host = HttpServer::Start(runtime_, {.host = "not an address"}, Hello);
-  ASSERT_FALSE(bad_host.ok());
-  EXPECT_EQ(bad_host.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_host, StatusIs(StatusCode::kInvalidArgument));
   auto no_handler = HttpServer::Start(runtime_, {}, nullptr);
-  ASSERT_FALSE(no_handler.ok());
-  EXPECT_EQ(no_handler.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(no_handler, StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(HttpServerTest, LocalhostBindsLoopback) {
   auto server = StartServer(Hello, {.host = "localhost"});
   ASSERT_TRUE(server);
   EXPECT_EQ(server->base_url(), "http://127.0.0.1:" + std::to_string(server->port()));
-  EXPECT_TRUE(client_->Send({.url = server->base_url()}).ok());
+  EXPECT_OK(client_->Send({.url = server->base_url()}));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "otlp/net/http_client.h"
 #include "tests/support/raw_tcp_server.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
@@ -110,20 +111,15 @@ class NginxTest : public ::testing::Test {
     nginx_ = FindNginx();
     if (nginx_.empty()) GTEST_SKIP() << "nginx is not installed (Debian package: nginx)";
     ASSERT_TRUE(dir_.ok()) << dir_.error();
-    auto pki = test::GenerateTestPki(dir_.path());
-    ASSERT_TRUE(pki.ok()) << pki.status().ToString();
-    pki_ = *pki;
+    ASSERT_OK_AND_ASSIGN(pki_, test::GenerateTestPki(dir_.path()));
     ASSERT_EQ(::mkdir(dir_.Join("www").c_str(), 0755), 0);
     big_file_.resize(3 * 1024 * 1024);
     for (size_t i = 0; i < big_file_.size(); ++i) big_file_[i] = static_cast<char>('a' + i % 26);
-    ASSERT_TRUE(dir_.WriteFile("www/big.bin", big_file_).ok());
+    ASSERT_OK(dir_.WriteFile("www/big.bin", big_file_));
 
-    auto port = test::PickUnusedPort();
-    auto tls_port = test::PickUnusedPort();
-    ASSERT_TRUE(port.ok() && tls_port.ok());
-    port_ = *port;
-    tls_port_ = *tls_port;
-    ASSERT_TRUE(dir_.WriteFile("nginx.conf", Config(dir_.path(), port_, tls_port_)).ok());
+    ASSERT_OK_AND_ASSIGN(port_, test::PickUnusedPort());
+    ASSERT_OK_AND_ASSIGN(tls_port_, test::PickUnusedPort());
+    ASSERT_OK(dir_.WriteFile("nginx.conf", Config(dir_.path(), port_, tls_port_)));
     StartNginx();
   }
 
@@ -185,7 +181,7 @@ class NginxTest : public ::testing::Test {
 
   std::unique_ptr<HttpClient> MakeClient(HttpClient::Options options = {}) {
     auto client = HttpClient::Create(runtime_, std::move(options));
-    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    EXPECT_OK(client);
     return client.ok() ? std::move(*client) : nullptr;
   }
 
@@ -207,11 +203,10 @@ TEST_F(NginxTest, GetWithKeepAlive) {
   auto client = MakeClient();
   ASSERT_TRUE(client);
   for (int i = 0; i < 20; ++i) {
-    auto resp = client->Send({.url = Url("/hello")});
-    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-    EXPECT_EQ(resp->status, 200);
-    EXPECT_EQ(resp->body, "hello from nginx\n");
-    EXPECT_THAT(std::string(resp->Header("Server").value_or("")), HasSubstr("nginx"));
+    ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = Url("/hello")}));
+    EXPECT_EQ(resp.status, 200);
+    EXPECT_EQ(resp.body, "hello from nginx\n");
+    EXPECT_THAT(std::string(resp.Header("Server").value_or("")), HasSubstr("nginx"));
   }
   EXPECT_EQ(client->connections_opened(), 1u);
 }
@@ -220,13 +215,13 @@ TEST_F(NginxTest, PostLargeBody) {
   auto client = MakeClient();
   ASSERT_TRUE(client);
   for (int i = 0; i < 3; ++i) {
-    auto resp = client->Send({.method = "POST",
-                              .url = Url("/v1/traces"),
-                              .headers = {{"Content-Type", "application/x-protobuf"}},
-                              .body = std::string(1'500'000, 'p')});
-    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-    EXPECT_EQ(resp->status, 200);
-    EXPECT_EQ(resp->body, "POST len=1500000 type=application/x-protobuf");
+    ASSERT_OK_AND_ASSIGN(auto resp,
+                         client->Send({.method = "POST",
+                                       .url = Url("/v1/traces"),
+                                       .headers = {{"Content-Type", "application/x-protobuf"}},
+                                       .body = std::string(1'500'000, 'p')}));
+    EXPECT_EQ(resp.status, 200);
+    EXPECT_EQ(resp.body, "POST len=1500000 type=application/x-protobuf");
   }
   EXPECT_EQ(client->connections_opened(), 1u);
 }
@@ -234,27 +229,23 @@ TEST_F(NginxTest, PostLargeBody) {
 TEST_F(NginxTest, DownloadStaticFileAndNotFound) {
   auto client = MakeClient();
   ASSERT_TRUE(client);
-  auto resp = client->Send({.url = Url("/big.bin")});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->status, 200);
-  EXPECT_TRUE(resp->body == big_file_) << "got " << resp->body.size() << " bytes";
-  auto missing = client->Send({.url = Url("/missing")});
-  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
-  EXPECT_EQ(missing->status, 404);
+  ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = Url("/big.bin")}));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_TRUE(resp.body == big_file_) << "got " << resp.body.size() << " bytes";
+  ASSERT_OK_AND_ASSIGN(auto missing, client->Send({.url = Url("/missing")}));
+  EXPECT_EQ(missing.status, 404);
   auto limited = MakeClient({.max_response_body = 1024 * 1024});
   ASSERT_TRUE(limited);
   auto too_big = limited->Send({.url = Url("/big.bin")});
-  ASSERT_FALSE(too_big.ok());
-  EXPECT_EQ(too_big.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(too_big, StatusIs(StatusCode::kResourceExhausted));
 }
 
 TEST_F(NginxTest, ServerEndingKeepAliveOpensNewConnections) {
   auto client = MakeClient();
   ASSERT_TRUE(client);
   for (int i = 0; i < 12; ++i) {
-    auto resp = client->Send({.url = Url("/limited")});
-    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-    EXPECT_EQ(resp->status, 204);
+    ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = Url("/limited")}));
+    EXPECT_EQ(resp.status, 204);
   }
   // nginx answers the 5th request on each connection with "Connection: close".
   EXPECT_EQ(client->connections_opened(), 3u);
@@ -265,16 +256,14 @@ TEST_F(NginxTest, Https) {
   ASSERT_TRUE(client);
   const std::string url = "https://localhost:" + std::to_string(tls_port_) + "/hello";
   for (int i = 0; i < 3; ++i) {
-    auto resp = client->Send({.url = url});
-    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-    EXPECT_EQ(resp->body, "hello from nginx\n");
+    ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = url}));
+    EXPECT_EQ(resp.body, "hello from nginx\n");
   }
   EXPECT_EQ(client->connections_opened(), 1u);
   auto untrusted = MakeClient();
   ASSERT_TRUE(untrusted);
   auto rejected = untrusted->Send({.url = url});
-  ASSERT_FALSE(rejected.ok());
-  EXPECT_EQ(rejected.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(rejected, StatusIs(StatusCode::kPermissionDenied));
 }
 
 }  // namespace

@@ -12,11 +12,14 @@
 #include <utility>
 #include <vector>
 
+#include "otlp/core/internal/mutex.h"
 #include "otlp/core/log.h"
 #include "otlp/net/internal/runtime_impl.h"
 
 namespace otlp::net {
 namespace {
+
+using otlp::internal::MutexLock;
 
 // How long ~Runtime lets queued handlers (cancellation callbacks, mostly) finish.
 constexpr std::chrono::seconds kDrainTimeout{5};
@@ -36,9 +39,9 @@ void RunLoop(const std::shared_ptr<Runtime::Impl>& impl) {
     }
   }
   t_current_runtime = nullptr;
-  std::lock_guard<std::mutex> lock(impl->mu);
+  MutexLock lock(impl->mu);
   --impl->running;
-  impl->cv.notify_all();
+  impl->cv.NotifyAll();
 }
 
 void RunGuarded(const std::function<void()>& f, const char* what) {
@@ -62,29 +65,28 @@ struct Timer::State {
       : runtime(std::move(rt)), timer(runtime->ioc), fn(std::move(f)), period(every) {}
 
   ~State() {
-    std::lock_guard<std::mutex> lock(runtime->timers_mu);
+    MutexLock lock(runtime->timers_mu);
     runtime->timers.erase(this);
   }
 
-  // mu held.
-  void Arm(Clock::time_point when) {
+  void Arm(Clock::time_point when) OTLP_REQUIRES(mu) {
     timer.expires_at(when);
     timer.async_wait([weak = weak_self](const boost::system::error_code& ec) {
       if (std::shared_ptr<State> self = weak.lock()) self->Fire(ec);
     });
   }
 
-  void Fire(const boost::system::error_code& ec) {
+  void Fire(const boost::system::error_code& ec) OTLP_EXCLUDES(mu) {
     std::function<void()> f;
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(mu);
       if (ec || !pending) return;
       f = std::move(fn);
       running = true;
       if (period == Clock::duration::zero()) pending = false;
     }
     RunGuarded(f, "a timer callback");
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     running = false;
     if (!pending) return;  // one-shot, or cancelled while running: `f` dies here
     fn = std::move(f);
@@ -94,9 +96,9 @@ struct Timer::State {
     Arm(next);
   }
 
-  bool Cancel() noexcept {
+  bool Cancel() noexcept OTLP_EXCLUDES(mu) {
     std::function<void()> released;  // destroyed after the lock is dropped
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     if (!pending) return false;
     pending = false;
     timer.cancel();
@@ -105,13 +107,14 @@ struct Timer::State {
   }
 
   const std::shared_ptr<Runtime::Impl> runtime;  // keeps the io_context alive for `timer`
+  // Set by Runtime::Schedule before the state is registered or armed; never changed after.
   std::weak_ptr<State> weak_self;
-  std::mutex mu;
-  boost::asio::steady_timer timer;  // guarded by mu
-  std::function<void()> fn;         // guarded by mu; moved out while it runs
-  const Clock::duration period;     // zero for a one-shot timer
-  bool pending = true;              // guarded by mu
-  bool running = false;             // guarded by mu
+  otlp::internal::Mutex mu;
+  boost::asio::steady_timer timer OTLP_GUARDED_BY(mu);
+  std::function<void()> fn OTLP_GUARDED_BY(mu);  // moved out while it runs
+  const Clock::duration period;                  // zero for a one-shot timer
+  bool pending OTLP_GUARDED_BY(mu) = true;
+  bool running OTLP_GUARDED_BY(mu) = false;
 };
 
 Timer& Timer::operator=(Timer&& other) noexcept {
@@ -132,7 +135,7 @@ bool Timer::Cancel() noexcept {
 
 bool Timer::pending() const noexcept {
   if (!state_) return false;
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(state_->mu);
   return state_->pending;
 }
 
@@ -142,7 +145,7 @@ std::shared_ptr<Runtime> Runtime::Create(Options options) {
   const int n = std::max(1, options.threads);
   for (int i = 0; i < n; ++i) {
     {
-      std::lock_guard<std::mutex> lock(impl->mu);
+      MutexLock lock(impl->mu);
       ++impl->running;
     }
     try {
@@ -155,7 +158,7 @@ std::shared_ptr<Runtime> Runtime::Create(Options options) {
         RunLoop(impl);
       });
     } catch (const std::system_error& e) {
-      std::lock_guard<std::mutex> lock(impl->mu);
+      MutexLock lock(impl->mu);
       --impl->running;
       OTLP_LOG(kError, std::string("I/O runtime: cannot start a thread: ") + e.what());
       break;
@@ -171,7 +174,7 @@ Runtime::~Runtime() {
   // Cancelled outside timers_mu: releasing a callback may destroy other timers.
   std::vector<std::shared_ptr<Timer::State>> timers;
   {
-    std::lock_guard<std::mutex> lock(impl_->timers_mu);
+    MutexLock lock(impl_->timers_mu);
     impl_->stopping = true;
     for (Timer::State* timer : impl_->timers) {
       if (auto alive = timer->weak_self.lock()) timers.push_back(std::move(alive));
@@ -182,8 +185,9 @@ Runtime::~Runtime() {
   impl_->work.reset();
   if (!on_own_thread) {
     // Without the work guard run() returns once nothing is pending; give that a bounded time.
-    std::unique_lock<std::mutex> lock(impl_->mu);
-    if (!impl_->cv.wait_for(lock, kDrainTimeout, [&] { return impl_->running == 0; })) {
+    MutexLock lock(impl_->mu);
+    if (!impl_->cv.WaitFor(lock, kDrainTimeout,
+                           [&]() OTLP_REQUIRES(impl_->mu) { return impl_->running == 0; })) {
       OTLP_LOG(kWarn, "I/O runtime: pending operations did not finish in time; stopping them");
     }
   }
@@ -226,9 +230,9 @@ Timer Runtime::Every(Clock::duration period, std::function<void()> f) {
 Timer Runtime::Schedule(Clock::time_point when, Clock::duration period, std::function<void()> f) {
   auto state = std::make_shared<Timer::State>(impl_, std::move(f), period);
   state->weak_self = state;
-  std::lock_guard<std::mutex> registry(impl_->timers_mu);
+  MutexLock registry(impl_->timers_mu);
   impl_->timers.insert(state.get());
-  std::lock_guard<std::mutex> lock(state->mu);
+  MutexLock lock(state->mu);
   if (impl_->stopping) {
     state->pending = false;
   } else {

@@ -8,12 +8,14 @@
 
 #include "otlp/net/http_client.h"
 #include "otlp/net/http_server.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
 namespace otlp::net {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
@@ -22,9 +24,8 @@ class TlsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new test::TempDir("otlp-tls-test-");
     ASSERT_TRUE(dir_->ok()) << dir_->error();
-    auto pki = test::GenerateTestPki(dir_->path());
-    ASSERT_TRUE(pki.ok()) << pki.status().ToString();
-    pki_ = new test::TestPki(*pki);
+    ASSERT_OK_AND_ASSIGN(auto pki, test::GenerateTestPki(dir_->path()));
+    pki_ = new test::TestPki(pki);
   }
   static void TearDownTestSuite() {
     delete pki_;
@@ -47,13 +48,13 @@ class TlsTest : public ::testing::Test {
                           [](const ServerRequest& req, ServerResponse& res) {
                             res.body = req.tls ? "secure" : "plain?";
                           });
-    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    EXPECT_OK(server);
     return server.ok() ? std::move(*server) : nullptr;
   }
 
   std::unique_ptr<HttpClient> MakeClient(TlsOptions tls) {
     auto client = HttpClient::Create(runtime_, {.tls = std::move(tls)});
-    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    EXPECT_OK(client);
     return client.ok() ? std::move(*client) : nullptr;
   }
 
@@ -71,9 +72,8 @@ TEST_F(TlsTest, VerifiesServerWithCaFileAndReusesConnection) {
   ASSERT_TRUE(server && client);
   EXPECT_EQ(server->base_url().rfind("https://127.0.0.1:", 0), 0u);
   for (int i = 0; i < 3; ++i) {
-    auto resp = client->Send({.url = server->base_url() + "/"});
-    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-    EXPECT_EQ(resp->body, "secure");
+    ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
+    EXPECT_EQ(resp.body, "secure");
   }
   EXPECT_EQ(client->connections_opened(), 1u);
 }
@@ -83,26 +83,28 @@ TEST_F(TlsTest, DnsNameIsVerifiedToo) {
   auto client = MakeClient({.ca_file = pki_->ca_cert_file});
   ASSERT_TRUE(server && client);
   // "localhost" is checked against DNS:localhost (and sent as SNI).
-  auto resp = client->Send({.url = "https://localhost:" + std::to_string(server->port()) + "/"});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->body, "secure");
+  ASSERT_OK_AND_ASSIGN(
+      auto resp,
+      client->Send({.url = "https://localhost:" + std::to_string(server->port()) + "/"}));
+  EXPECT_EQ(resp.body, "secure");
 }
 
 TEST_F(TlsTest, ClientAndServerAgreeOnHttp11ByAlpnAndTheServerSeesSni) {
-  auto server =
+  ASSERT_OK_AND_ASSIGN(
+      auto server,
       HttpServer::Start(runtime_,
                         {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
                                                  .key_file = pki_->server_key_file}},
                         [](const ServerRequest& req, ServerResponse& res) {
                           res.body = req.tls_session.alpn_protocol + " " +
                                      req.tls_session.server_name + " " + req.tls_session.version;
-                        });
-  ASSERT_TRUE(server.ok()) << server.status().ToString();
+                        }));
   auto client = MakeClient({.ca_file = pki_->ca_cert_file});
   ASSERT_TRUE(client);
-  auto resp = client->Send({.url = "https://localhost:" + std::to_string((*server)->port()) + "/"});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_THAT(resp->body, ::testing::StartsWith("http/1.1 localhost TLSv1."));
+  ASSERT_OK_AND_ASSIGN(
+      auto resp,
+      client->Send({.url = "https://localhost:" + std::to_string(server->port()) + "/"}));
+  EXPECT_THAT(resp.body, ::testing::StartsWith("http/1.1 localhost TLSv1."));
 
   // Neither side offers or accepts a protocol it does not speak.
   auto h2_server =
@@ -111,9 +113,7 @@ TEST_F(TlsTest, ClientAndServerAgreeOnHttp11ByAlpnAndTheServerSeesSni) {
                                                  .key_file = pki_->server_key_file,
                                                  .alpn_protocols = {"h2"}}},
                         [](const ServerRequest&, ServerResponse&) {});
-  ASSERT_FALSE(h2_server.ok());
-  EXPECT_EQ(h2_server.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(h2_server.status().message(), HasSubstr("HTTP/1.1 only"));
+  EXPECT_THAT(h2_server, StatusIs(StatusCode::kInvalidArgument, HasSubstr("HTTP/1.1 only")));
 }
 
 TEST_F(TlsTest, UnknownCaFailsVerification) {
@@ -123,11 +123,10 @@ TEST_F(TlsTest, UnknownCaFailsVerification) {
   ASSERT_TRUE(server && system_store && wrong_ca);
   for (HttpClient* client : {system_store.get(), wrong_ca.get()}) {
     auto resp = client->Send({.url = server->base_url() + "/"});
-    ASSERT_FALSE(resp.ok());
-    EXPECT_EQ(resp.status().code(), StatusCode::kPermissionDenied);
+    EXPECT_THAT(resp, StatusIs(StatusCode::kPermissionDenied,
+                               AllOf(HasSubstr("certificate verification failed"),
+                                     HasSubstr("local issuer certificate"))));
     EXPECT_FALSE(resp.status().retryable());
-    EXPECT_THAT(resp.status().message(), HasSubstr("certificate verification failed"));
-    EXPECT_THAT(resp.status().message(), HasSubstr("local issuer certificate"));
   }
 }
 
@@ -136,9 +135,7 @@ TEST_F(TlsTest, HostNameMismatchFails) {
   auto client = MakeClient({.ca_file = pki_->ca_cert_file, .server_name = "collector.example"});
   ASSERT_TRUE(server && client);
   auto resp = client->Send({.url = server->base_url() + "/"});
-  ASSERT_FALSE(resp.ok());
-  EXPECT_EQ(resp.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_THAT(resp.status().message(), HasSubstr("hostname mismatch"));
+  EXPECT_THAT(resp, StatusIs(StatusCode::kPermissionDenied, HasSubstr("hostname mismatch")));
 }
 
 TEST_F(TlsTest, IpAddressMismatchFails) {
@@ -146,18 +143,15 @@ TEST_F(TlsTest, IpAddressMismatchFails) {
   auto client = MakeClient({.ca_file = pki_->ca_cert_file, .server_name = "127.0.0.2"});
   ASSERT_TRUE(server && client);
   auto resp = client->Send({.url = server->base_url() + "/"});
-  ASSERT_FALSE(resp.ok());
-  EXPECT_EQ(resp.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_THAT(resp.status().message(), HasSubstr("IP address mismatch"));
+  EXPECT_THAT(resp, StatusIs(StatusCode::kPermissionDenied, HasSubstr("IP address mismatch")));
 }
 
 TEST_F(TlsTest, VerificationCanBeTurnedOff) {
   auto server = StartTlsServer();
   auto client = MakeClient({.verify_peer = false, .server_name = "anything.example"});
   ASSERT_TRUE(server && client);
-  auto resp = client->Send({.url = server->base_url() + "/"});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->body, "secure");
+  ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
+  EXPECT_EQ(resp.body, "secure");
 }
 
 TEST_F(TlsTest, MutualTlsWithClientCertificate) {
@@ -166,9 +160,8 @@ TEST_F(TlsTest, MutualTlsWithClientCertificate) {
                             .client_certificate_file = pki_->client_cert_file,
                             .client_key_file = pki_->client_key_file});
   ASSERT_TRUE(server && client);
-  auto resp = client->Send({.url = server->base_url() + "/"});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  EXPECT_EQ(resp->body, "secure");
+  ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
+  EXPECT_EQ(resp.body, "secure");
   EXPECT_EQ(server->requests_received(), 1u);
 }
 
@@ -177,63 +170,51 @@ TEST_F(TlsTest, MutualTlsRejectsClientWithoutCertificate) {
   auto client = MakeClient({.ca_file = pki_->ca_cert_file});
   ASSERT_TRUE(server && client);
   auto resp = client->Send({.url = server->base_url() + "/"});
-  ASSERT_FALSE(resp.ok());
-  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable, HasSubstr("TLS")));
   EXPECT_FALSE(resp.status().retryable()) << resp.status().ToString();
-  EXPECT_THAT(resp.status().message(), HasSubstr("TLS"));
   EXPECT_EQ(server->requests_received(), 0u);
 }
 
 TEST_F(TlsTest, PlainClientAgainstTlsServerAndViceVersa) {
   auto tls_server = StartTlsServer();
-  auto plain_server = HttpServer::Start(runtime_, {}, [](const ServerRequest&, ServerResponse&) {});
+  ASSERT_OK_AND_ASSIGN(
+      auto plain_server,
+      HttpServer::Start(runtime_, {}, [](const ServerRequest&, ServerResponse&) {}));
   auto client = MakeClient({.ca_file = pki_->ca_cert_file});
-  ASSERT_TRUE(tls_server && plain_server.ok() && client);
+  ASSERT_TRUE(tls_server && client);
   auto a = client->Send({.url = "http://127.0.0.1:" + std::to_string(tls_server->port()) + "/"});
   EXPECT_FALSE(a.ok());
-  auto b = client->Send({.url = "https://127.0.0.1:" + std::to_string((*plain_server)->port())});
-  ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.status().code(), StatusCode::kUnavailable);
-  EXPECT_THAT(b.status().message(), HasSubstr("TLS handshake"));
+  auto b = client->Send({.url = "https://127.0.0.1:" + std::to_string(plain_server->port())});
+  EXPECT_THAT(b, StatusIs(StatusCode::kUnavailable, HasSubstr("TLS handshake")));
   // Both servers survive.
-  EXPECT_TRUE(client->Send({.url = tls_server->base_url()}).ok());
+  EXPECT_OK(client->Send({.url = tls_server->base_url()}));
 }
 
 TEST_F(TlsTest, FileErrorsAreClear) {
   auto missing = HttpClient::Create(runtime_, {.tls = {.ca_file = dir_->Join("nope.pem")}});
-  ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_THAT(missing.status().message(), HasSubstr("nope.pem"));
-  EXPECT_THAT(missing.status().message(), HasSubstr("No such file"));
+  EXPECT_THAT(missing, StatusIs(StatusCode::kNotFound,
+                                AllOf(HasSubstr("nope.pem"), HasSubstr("No such file"))));
 
-  ASSERT_TRUE(dir_->WriteFile("garbage.pem", "this is not PEM\n").ok());
+  ASSERT_OK(dir_->WriteFile("garbage.pem", "this is not PEM\n"));
   auto garbage = HttpClient::Create(runtime_, {.tls = {.ca_file = dir_->Join("garbage.pem")}});
-  ASSERT_FALSE(garbage.ok());
-  EXPECT_EQ(garbage.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(garbage.status().message(), HasSubstr("garbage.pem"));
+  EXPECT_THAT(garbage, StatusIs(StatusCode::kInvalidArgument, HasSubstr("garbage.pem")));
 
   auto half =
       HttpClient::Create(runtime_, {.tls = {.client_certificate_file = pki_->client_cert_file}});
-  ASSERT_FALSE(half.ok());
-  EXPECT_EQ(half.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(half.status().message(), HasSubstr("together"));
+  EXPECT_THAT(half, StatusIs(StatusCode::kInvalidArgument, HasSubstr("together")));
 
   auto mismatch =
       HttpClient::Create(runtime_, {.tls = {.client_certificate_file = pki_->client_cert_file,
                                             .client_key_file = pki_->server_key_file}});
-  ASSERT_FALSE(mismatch.ok());
-  EXPECT_EQ(mismatch.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(mismatch.status().message(), HasSubstr("does not match"));
+  EXPECT_THAT(mismatch, StatusIs(StatusCode::kInvalidArgument, HasSubstr("does not match")));
 
   auto bad_server =
       HttpServer::Start(runtime_,
                         {.tls = ServerTlsOptions{.certificate_file = dir_->Join("garbage.pem"),
                                                  .key_file = pki_->server_key_file}},
                         [](const ServerRequest&, ServerResponse&) {});
-  ASSERT_FALSE(bad_server.ok());
-  EXPECT_THAT(bad_server.status().code(),
-              AnyOf(StatusCode::kInvalidArgument, StatusCode::kNotFound));
-  EXPECT_THAT(bad_server.status().message(), HasSubstr("garbage.pem"));
+  EXPECT_THAT(bad_server, AnyOf(StatusIs(StatusCode::kInvalidArgument, HasSubstr("garbage.pem")),
+                                StatusIs(StatusCode::kNotFound, HasSubstr("garbage.pem"))));
 }
 
 }  // namespace

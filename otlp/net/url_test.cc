@@ -16,17 +16,15 @@ using ::testing::Not;
 
 Url MustParse(const std::string& text) {
   Result<Url> url = Url::Parse(text);
-  EXPECT_TRUE(url.ok()) << text << ": " << url.status().ToString();
+  EXPECT_OK(url) << text;
   return url.ok() ? *url : Url{};
 }
 
 void ExpectInvalid(const std::string& text, const std::string& message_part) {
   Result<Url> url = Url::Parse(text);
-  ASSERT_FALSE(url.ok()) << "accepted '" << text << "'";
-  EXPECT_EQ(url.status().code(), StatusCode::kInvalidArgument) << text;
+  EXPECT_THAT(url, StatusIs(StatusCode::kInvalidArgument, HasSubstr(message_part)))
+      << "for '" << text << "'";
   EXPECT_FALSE(url.status().retryable());
-  EXPECT_NE(url.status().message().find(message_part), std::string::npos)
-      << "for '" << text << "' got: " << url.status().message();
 }
 
 TEST(UrlTest, DefaultPortsAndRootTarget) {
@@ -206,13 +204,11 @@ TEST(UrlTest, UserInfoIsKeptDecodedAndNeverPrinted) {
 }
 
 TEST(UrlTest, ErrorsDoNotRevealThePassword) {
-  Result<Url> bad = Url::Parse("http://user:hunter2@h:99999/");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(bad.status().message(), Not(HasSubstr("hunter2")));
-  EXPECT_THAT(bad.status().message(), HasSubstr("'http://REDACTED@h:99999/'"));
-  Result<Url> bare = Url::Parse("user:hunter2@h:x", "nats");
-  ASSERT_FALSE(bare.ok());
-  EXPECT_THAT(bare.status().message(), Not(HasSubstr("hunter2")));
+  EXPECT_THAT(Url::Parse("http://user:hunter2@h:99999/"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(Not(HasSubstr("hunter2")), HasSubstr("'http://REDACTED@h:99999/'"))));
+  EXPECT_THAT(Url::Parse("user:hunter2@h:x", "nats"),
+              StatusIs(StatusCode::kInvalidArgument, Not(HasSubstr("hunter2"))));
 }
 
 }  // namespace

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <string_view>
 #include <utility>
 
+#include "otlp/core/internal/mutex.h"
 #include "otlp/core/log.h"
 #include "otlp/propagation/b3_propagator.h"
 #include "otlp/propagation/baggage_propagator.h"
@@ -18,8 +18,9 @@ namespace {
 
 // Every propagator ever installed, kept alive so references handed out stay valid.
 struct Registry {
-  std::mutex mu;
-  std::vector<std::shared_ptr<TextMapPropagator>> installed;
+  otlp::internal::Mutex mu;
+  std::vector<std::shared_ptr<TextMapPropagator>> installed OTLP_GUARDED_BY(mu);
+  // Stored under `mu` (after `installed` keeps it alive), read without it.
   std::atomic<const TextMapPropagator*> current{nullptr};
 };
 
@@ -65,7 +66,7 @@ const TextMapPropagator& GlobalPropagator() noexcept {
 void SetGlobalPropagator(std::shared_ptr<TextMapPropagator> propagator) {
   if (!propagator) propagator = std::make_shared<NoopPropagator>();
   Registry& r = GetRegistry();
-  std::lock_guard<std::mutex> lock(r.mu);
+  otlp::internal::MutexLock lock(r.mu);
   if (std::find(r.installed.begin(), r.installed.end(), propagator) == r.installed.end()) {
     r.installed.push_back(propagator);
   }

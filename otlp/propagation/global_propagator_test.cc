@@ -10,15 +10,17 @@
 #include "otlp/propagation/carriers.h"
 #include "otlp/propagation/composite_propagator.h"
 #include "otlp/propagation/trace_context_propagator.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp::propagation {
 namespace {
 
+using ::testing::HasSubstr;
 using Fields = std::vector<std::string_view>;
 
 Fields FieldsOf(const std::vector<std::string>& names) {
   auto p = PropagatorFromNames(names);
-  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_OK(p);
   return p.ok() ? (*p)->Fields() : Fields{"<error>"};
 }
 
@@ -26,7 +28,7 @@ Fields FromEnv(std::map<std::string, std::string, std::less<>> env,
                std::vector<std::string>* warnings = nullptr) {
   config::Reader reader(std::move(env));
   auto p = PropagatorFromEnvironment(reader);
-  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_OK(p);
   if (warnings) *warnings = reader.warnings();
   return p.ok() ? (*p)->Fields() : Fields{"<error>"};
 }
@@ -41,28 +43,24 @@ TEST(PropagatorFromNamesTest, KnownNames) {
 }
 
 TEST(PropagatorFromNamesTest, DuplicatesRemovedOrderKept) {
-  auto p = PropagatorFromNames({"b3", "tracecontext", "B3", "b3"});
-  ASSERT_TRUE(p.ok());
-  auto* composite = dynamic_cast<CompositePropagator*>(p->get());
+  ASSERT_OK_AND_ASSIGN(auto p, PropagatorFromNames({"b3", "tracecontext", "B3", "b3"}));
+  auto* composite = dynamic_cast<CompositePropagator*>(p.get());
   ASSERT_NE(composite, nullptr);
   EXPECT_EQ(composite->propagators().size(), 2u);
-  EXPECT_EQ((*p)->Fields(), (Fields{"b3", "traceparent", "tracestate"}));
+  EXPECT_EQ(p->Fields(), (Fields{"b3", "traceparent", "tracestate"}));
 }
 
 TEST(PropagatorFromNamesTest, NoneAndEmpty) {
   for (const auto& names :
        std::vector<std::vector<std::string>>{{"none"}, {}, {"", " "}, {"tracecontext", "none"}}) {
-    auto p = PropagatorFromNames(names);
-    ASSERT_TRUE(p.ok());
-    EXPECT_NE(dynamic_cast<NoopPropagator*>(p->get()), nullptr);
+    ASSERT_OK_AND_ASSIGN(auto p, PropagatorFromNames(names));
+    EXPECT_NE(dynamic_cast<NoopPropagator*>(p.get()), nullptr);
   }
 }
 
 TEST(PropagatorFromNamesTest, UnknownNameIsAnError) {
-  auto p = PropagatorFromNames({"tracecontext", "jaeger"});
-  ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(p.status().message().find("jaeger"), std::string::npos);
+  EXPECT_THAT(PropagatorFromNames({"tracecontext", "jaeger"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("jaeger")));
 }
 
 TEST(PropagatorFromEnvironmentTest, DefaultWhenUnset) {

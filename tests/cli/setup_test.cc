@@ -13,6 +13,7 @@
 #include "otlp/propagation/carriers.h"
 #include "otlp/propagation/global_propagator.h"
 #include "otlp/trace/resource.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp {
 namespace {
@@ -59,14 +60,13 @@ std::string ServiceName(const Sdk& sdk) {
 
 TEST(SetupTest, DefaultsBuildTheOtlpPipeline) {
   config::Reader env(Env{});
-  auto sdk = otlp::Setup({.install_global = false, .env = &env});
-  ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-  EXPECT_TRUE((*sdk)->provider()->enabled());
-  ASSERT_NE((*sdk)->otlp_exporter(), nullptr);
-  ASSERT_NE((*sdk)->batch_processor(), nullptr);
-  EXPECT_EQ((*sdk)->otlp_exporter()->config().endpoint, "http://localhost:4318/v1/traces");
-  EXPECT_EQ((*sdk)->shutdown_timeout(), std::chrono::milliseconds(10000));
-  EXPECT_EQ((*sdk)->batch_processor()->max_queue_size(), 2048u);
+  ASSERT_OK_AND_ASSIGN(auto sdk, otlp::Setup({.install_global = false, .env = &env}));
+  EXPECT_TRUE(sdk->provider()->enabled());
+  ASSERT_NE(sdk->otlp_exporter(), nullptr);
+  ASSERT_NE(sdk->batch_processor(), nullptr);
+  EXPECT_EQ(sdk->otlp_exporter()->config().endpoint, "http://localhost:4318/v1/traces");
+  EXPECT_EQ(sdk->shutdown_timeout(), std::chrono::milliseconds(10000));
+  EXPECT_EQ(sdk->batch_processor()->max_queue_size(), 2048u);
 }
 
 TEST(SetupTest, CodeWinsOverEnvironment) {
@@ -78,15 +78,15 @@ TEST(SetupTest, CodeWinsOverEnvironment) {
                          {"OTEL_TRACES_SAMPLER", "always_off"}});
   OwnedAttributes extra;
   extra.Set("team", "code");
-  auto sdk = otlp::Setup({.service_name = "from-code",
-                          .otlp = {.endpoint = "http://127.0.0.1:4999/v1/traces"},
-                          .batch = {.max_queue_size = 4096},
-                          .sampler = trace::Sampler::AlwaysOn(),
-                          .resource_attributes = std::move(extra),
-                          .install_global = false,
-                          .env = &env});
-  ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-  const Sdk& s = **sdk;
+  ASSERT_OK_AND_ASSIGN(auto sdk,
+                       otlp::Setup({.service_name = "from-code",
+                                    .otlp = {.endpoint = "http://127.0.0.1:4999/v1/traces"},
+                                    .batch = {.max_queue_size = 4096},
+                                    .sampler = trace::Sampler::AlwaysOn(),
+                                    .resource_attributes = std::move(extra),
+                                    .install_global = false,
+                                    .env = &env}));
+  const Sdk& s = *sdk;
   EXPECT_EQ(ServiceName(s), "from-code");
   const auto& attrs = s.provider()->resource().attributes();
   ASSERT_NE(attrs.Find("team"), nullptr);
@@ -103,40 +103,37 @@ TEST(SetupTest, EnvironmentConfiguresSamplerLimitsAndService) {
                          {"OTEL_TRACES_SAMPLER", "always_off"},
                          {"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "7"},
                          {"OTEL_TRACES_EXPORTER", "none"}});
-  auto sdk = otlp::Setup({.install_global = false, .env = &env});
-  ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-  EXPECT_EQ(ServiceName(**sdk), "svc");
-  EXPECT_EQ((*sdk)->provider()->sampler().Description(), "AlwaysOffSampler");
-  EXPECT_EQ((*sdk)->provider()->limits().attribute_count, 7u);
-  EXPECT_EQ((*sdk)->otlp_exporter(), nullptr);  // exporter "none"
-  EXPECT_EQ((*sdk)->batch_processor(), nullptr);
-  EXPECT_TRUE((*sdk)->provider()->enabled());
+  ASSERT_OK_AND_ASSIGN(auto sdk, otlp::Setup({.install_global = false, .env = &env}));
+  EXPECT_EQ(ServiceName(*sdk), "svc");
+  EXPECT_EQ(sdk->provider()->sampler().Description(), "AlwaysOffSampler");
+  EXPECT_EQ(sdk->provider()->limits().attribute_count, 7u);
+  EXPECT_EQ(sdk->otlp_exporter(), nullptr);  // exporter "none"
+  EXPECT_EQ(sdk->batch_processor(), nullptr);
+  EXPECT_TRUE(sdk->provider()->enabled());
 }
 
 TEST(SetupTest, ConsoleExporterUsesBatchTimeoutAsBound) {
   config::Reader env(Env{{"OTEL_BSP_EXPORT_TIMEOUT", "2500"}});
-  auto sdk = otlp::Setup({.traces_exporter = "CONSOLE", .install_global = false, .env = &env});
-  ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-  EXPECT_EQ((*sdk)->otlp_exporter(), nullptr);
-  EXPECT_NE((*sdk)->batch_processor(), nullptr);
-  EXPECT_EQ((*sdk)->shutdown_timeout(), std::chrono::milliseconds(2500));
+  ASSERT_OK_AND_ASSIGN(
+      auto sdk, otlp::Setup({.traces_exporter = "CONSOLE", .install_global = false, .env = &env}));
+  EXPECT_EQ(sdk->otlp_exporter(), nullptr);
+  EXPECT_NE(sdk->batch_processor(), nullptr);
+  EXPECT_EQ(sdk->shutdown_timeout(), std::chrono::milliseconds(2500));
 }
 
 TEST(SetupTest, BadCodeOptionsAreErrors) {
   config::Reader env(Env{});
-  EXPECT_EQ(otlp::Setup({.traces_exporter = "zipkin", .install_global = false, .env = &env})
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(otlp::Setup({.traces_exporter = "zipkin", .install_global = false, .env = &env}),
+              StatusIs(StatusCode::kInvalidArgument));
   EXPECT_FALSE(otlp::Setup({.service_name = "", .install_global = false, .env = &env}).ok());
   EXPECT_FALSE(
       otlp::Setup({.batch = {.max_queue_size = 0}, .install_global = false, .env = &env}).ok());
   EXPECT_FALSE(
       otlp::Setup({.batch = {.max_export_batch_size = 0}, .install_global = false, .env = &env})
           .ok());
-  auto bad_url =
-      otlp::Setup({.otlp = {.endpoint = "ftp://nope"}, .install_global = false, .env = &env});
-  EXPECT_EQ(bad_url.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      otlp::Setup({.otlp = {.endpoint = "ftp://nope"}, .install_global = false, .env = &env}),
+      StatusIs(StatusCode::kInvalidArgument));
   auto grpc = otlp::Setup(
       {.otlp = {.protocol = exporter::OtlpProtocol::kGrpc}, .install_global = false, .env = &env});
   EXPECT_FALSE(grpc.ok());
@@ -147,10 +144,9 @@ TEST(SetupTest, EnvironmentProblemsAreLoggedWarnings) {
   config::Reader env(Env{{"OTEL_TRACES_EXPORTER", "zipkin"},
                          {"OTEL_BSP_MAX_QUEUE_SIZE", "lots"},
                          {"OTEL_TRACES_SAMPLER", "sometimes"}});
-  auto sdk = otlp::Setup({.install_global = false, .env = &env});
-  ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-  EXPECT_NE((*sdk)->otlp_exporter(), nullptr);  // the default exporter applies
-  EXPECT_EQ((*sdk)->batch_processor()->max_queue_size(), 2048u);
+  ASSERT_OK_AND_ASSIGN(auto sdk, otlp::Setup({.install_global = false, .env = &env}));
+  EXPECT_NE(sdk->otlp_exporter(), nullptr);  // the default exporter applies
+  EXPECT_EQ(sdk->batch_processor()->max_queue_size(), 2048u);
   EXPECT_TRUE(log.Contains("OTEL_TRACES_EXPORTER=zipkin")) << log.All();
   EXPECT_TRUE(log.Contains("OTEL_BSP_MAX_QUEUE_SIZE=lots")) << log.All();
   EXPECT_TRUE(log.Contains("OTEL_TRACES_SAMPLER=sometimes")) << log.All();
@@ -170,23 +166,21 @@ TEST(SetupTest, UnusableExporterFromEnvironmentIsAWarning) {
     SCOPED_TRACE(std::string(name) + "=" + value);
     LogCapture log;
     config::Reader env(Env{{name, value}});
-    auto sdk = otlp::Setup({.install_global = false, .env = &env});
-    ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-    EXPECT_EQ((*sdk)->otlp_exporter(), nullptr);
+    ASSERT_OK_AND_ASSIGN(auto sdk, otlp::Setup({.install_global = false, .env = &env}));
+    EXPECT_EQ(sdk->otlp_exporter(), nullptr);
     EXPECT_TRUE(log.Contains("spans will not be exported")) << log.All();
     // Spans are still created and carry a context.
-    auto span = (*sdk)->GetTracer("t").StartSpan("s");
+    auto span = sdk->GetTracer("t").StartSpan("s");
     EXPECT_TRUE(span.GetContext().IsValid());
   }
 }
 
 TEST(SetupTest, DisabledSdkIsNoopButPropagates) {
   config::Reader env(Env{{"OTEL_SDK_DISABLED", "TRUE"}, {"OTEL_PROPAGATORS", "b3"}});
-  auto sdk = otlp::Setup({.traces_exporter = "console", .env = &env});
-  ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-  EXPECT_FALSE((*sdk)->provider()->enabled());
-  EXPECT_EQ((*sdk)->batch_processor(), nullptr);
-  EXPECT_EQ(trace::GetTracerProvider(), (*sdk)->provider());
+  ASSERT_OK_AND_ASSIGN(auto sdk, otlp::Setup({.traces_exporter = "console", .env = &env}));
+  EXPECT_FALSE(sdk->provider()->enabled());
+  EXPECT_EQ(sdk->batch_processor(), nullptr);
+  EXPECT_EQ(trace::GetTracerProvider(), sdk->provider());
 
   // The propagator from OTEL_PROPAGATORS is installed.
   auto fields = propagation::GlobalPropagator().Fields();
@@ -196,10 +190,10 @@ TEST(SetupTest, DisabledSdkIsNoopButPropagates) {
   propagation::MapCarrier in{{"b3", "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1"}};
   trace::SpanContext parent = propagation::GlobalPropagator().Extract(in).span_context();
   ASSERT_TRUE(parent.IsValid());
-  auto span = (*sdk)->GetTracer("t").StartSpan("s", {.parent = parent});
+  auto span = sdk->GetTracer("t").StartSpan("s", {.parent = parent});
   EXPECT_FALSE(span.IsRecording());
   EXPECT_EQ(span.GetContext().span_id(), parent.span_id());
-  sdk->reset();
+  sdk.reset();
   propagation::SetGlobalPropagator(propagation::DefaultPropagator());
 }
 
@@ -207,28 +201,25 @@ TEST(SetupTest, InstallsAndUninstallsTheGlobalProvider) {
   config::Reader env(Env{{"OTEL_TRACES_EXPORTER", "none"}});
   auto before = trace::GetTracerProvider();
   {
-    auto sdk = otlp::Setup({.env = &env});
-    ASSERT_TRUE(sdk.ok()) << sdk.status().ToString();
-    EXPECT_EQ(trace::GetTracerProvider(), (*sdk)->provider());
+    ASSERT_OK_AND_ASSIGN(auto sdk, otlp::Setup({.env = &env}));
+    EXPECT_EQ(trace::GetTracerProvider(), sdk->provider());
     EXPECT_TRUE(trace::GetTracer("lib").Enabled());
   }
   EXPECT_FALSE(trace::GetTracerProvider()->enabled());
   EXPECT_FALSE(trace::GetTracer("lib").Enabled());
 
   config::Reader env2(Env{{"OTEL_TRACES_EXPORTER", "none"}});
-  auto local = otlp::Setup({.install_global = false, .env = &env2});
-  ASSERT_TRUE(local.ok());
-  EXPECT_NE(trace::GetTracerProvider(), (*local)->provider());
+  ASSERT_OK_AND_ASSIGN(auto local, otlp::Setup({.install_global = false, .env = &env2}));
+  EXPECT_NE(trace::GetTracerProvider(), local->provider());
 }
 
 TEST(SetupTest, ShutdownIsIdempotentAndStopsRecording) {
   config::Reader env(Env{{"OTEL_TRACES_EXPORTER", "console"}});
-  auto sdk = otlp::Setup({.install_global = false, .env = &env});
-  ASSERT_TRUE(sdk.ok());
-  EXPECT_TRUE((*sdk)->ForceFlush(std::chrono::seconds(5)));
-  EXPECT_TRUE((*sdk)->Shutdown());
-  EXPECT_TRUE((*sdk)->Shutdown());
-  EXPECT_FALSE((*sdk)->GetTracer("t").StartSpan("late").IsRecording());
+  ASSERT_OK_AND_ASSIGN(auto sdk, otlp::Setup({.install_global = false, .env = &env}));
+  EXPECT_TRUE(sdk->ForceFlush(std::chrono::seconds(5)));
+  EXPECT_TRUE(sdk->Shutdown());
+  EXPECT_TRUE(sdk->Shutdown());
+  EXPECT_FALSE(sdk->GetTracer("t").StartSpan("late").IsRecording());
 }
 
 }  // namespace

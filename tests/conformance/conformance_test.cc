@@ -21,6 +21,7 @@
 #include "otlp/exporter/otlp_encoder.h"
 #include "otlp/trace/resource.h"
 #include "tests/conformance/conformance_support.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp::exporter {
 namespace {
@@ -46,7 +47,7 @@ namespace fs = std::filesystem;
 
 std::string Gzip(const std::string& in) {
   std::string out;
-  EXPECT_TRUE(otlp::internal::GzipCompress(in, out).ok());
+  EXPECT_OK(otlp::internal::GzipCompress(in, out));
   return out;
 }
 

@@ -36,6 +36,7 @@
 #include "otlp/trace/span.h"
 #include "otlp/trace/tracer.h"
 #include "tests/conformance/conformance_support.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp::exporter {
 namespace {
@@ -380,17 +381,18 @@ class ExporterE2e : public testing::TestWithParam<Combination> {
 
 TEST_P(ExporterE2e, EveryFieldRoundTrips) {
   const Combination& c = GetParam();
-  auto created = OtlpHttpExporter::Create({
-      .endpoint = "http://127.0.0.1:" + std::to_string(receiver_.port()) + "/v1/traces",
-      .protocol = c.protocol,
-      .timeout = std::chrono::milliseconds(kFlushLimit),
-      .compression = c.compression,
-  });
-  ASSERT_TRUE(created.ok()) << created.status().ToString();
-  OtlpHttpExporter* exporter = created->get();  // owned by the processor from here on
+  ASSERT_OK_AND_ASSIGN(
+      auto created,
+      OtlpHttpExporter::Create({
+          .endpoint = "http://127.0.0.1:" + std::to_string(receiver_.port()) + "/v1/traces",
+          .protocol = c.protocol,
+          .timeout = std::chrono::milliseconds(kFlushLimit),
+          .compression = c.compression,
+      }));
+  OtlpHttpExporter* exporter = created.get();  // owned by the processor from here on
   auto provider = trace::TracerProvider::Create({
       // A long schedule delay: the spans leave on ForceFlush, not on a timer.
-      .processor = trace::BatchSpanProcessor::Create(std::move(*created),
+      .processor = trace::BatchSpanProcessor::Create(std::move(created),
                                                      {.schedule_delay = std::chrono::hours(1)}),
       .sampler = trace::Sampler::AlwaysOn(),
       .resource = MakeResource(),

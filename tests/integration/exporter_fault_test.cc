@@ -57,7 +57,7 @@ constexpr RetryPolicy kFastRetry{.max_attempts = 5,
 std::unique_ptr<ScriptedHttpServer> StartReceiver(std::vector<ScriptedReply> script = {},
                                                   ScriptedHttpServer::Options options = {}) {
   auto server = ScriptedHttpServer::Start(std::move(options));
-  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_OK(server);
   if (!server.ok()) return nullptr;
   (*server)->EnqueueAll(std::move(script));
   return std::move(*server);
@@ -104,7 +104,7 @@ class TestBatch {
 std::unique_ptr<OtlpHttpExporter> MakeExporter(OtlpHttpExporterOptions o,
                                                config::Reader* env = nullptr) {
   auto e = OtlpHttpExporter::Create(std::move(o), env);
-  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_OK(e);
   return e.ok() ? std::move(*e) : nullptr;
 }
 
@@ -529,14 +529,14 @@ TEST(ExporterFault, BatchProcessorShutdownCutsAnExportToASilentCollectorShort) {
   // that never answers; the processor's Shutdown gives the exporter what is left of its time.
   auto receiver = StartReceiver({}, {.default_reply = ScriptedReply::Hang()});
   ASSERT_NE(receiver, nullptr);
-  auto created = OtlpHttpExporter::Create({.endpoint = receiver->Url("/v1/traces"),
-                                           .timeout = milliseconds(0),
-                                           .retry = kFastRetry});
-  ASSERT_OK(created);
-  OtlpHttpExporter* exporter = created->get();  // owned by the processor from here on
+  ASSERT_OK_AND_ASSIGN(auto created,
+                       OtlpHttpExporter::Create({.endpoint = receiver->Url("/v1/traces"),
+                                                 .timeout = milliseconds(0),
+                                                 .retry = kFastRetry}));
+  OtlpHttpExporter* exporter = created.get();  // owned by the processor from here on
   auto provider = trace::TracerProvider::Create({
       .processor = trace::BatchSpanProcessor::Create(
-          std::move(*created), {.max_export_batch_size = 2, .schedule_delay = milliseconds(5)}),
+          std::move(created), {.max_export_batch_size = 2, .schedule_delay = milliseconds(5)}),
       .sampler = trace::Sampler::AlwaysOn(),
   });
   LogCapture logs;
@@ -581,15 +581,16 @@ test::RawTcpServer::Behavior ReadRequestThenReply(std::string reply) {
 }
 
 TEST(ExporterFault, SuccessClosedInsideItsBodyIsDeliveredNotRetried) {
-  auto server = test::RawTcpServer::Start(ReadRequestThenReply(
-      "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\n"
-      "partial answer"));
-  ASSERT_OK(server);
-  auto exporter = MakeExporter({.endpoint = "http://127.0.0.1:" +
-                                            std::to_string((*server)->port()) + "/v1/traces",
-                                .timeout = seconds(10),
-                                .retry = kFastRetry,
-                                .synchronous = true});
+  ASSERT_OK_AND_ASSIGN(
+      auto server,
+      test::RawTcpServer::Start(ReadRequestThenReply(
+          "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\n"
+          "partial answer")));
+  auto exporter =
+      MakeExporter({.endpoint = "http://127.0.0.1:" + std::to_string(server->port()) + "/v1/traces",
+                    .timeout = seconds(10),
+                    .retry = kFastRetry,
+                    .synchronous = true});
   ASSERT_NE(exporter, nullptr);
   LogCapture logs;
   TestBatch batch(4);
@@ -600,22 +601,21 @@ TEST(ExporterFault, SuccessClosedInsideItsBodyIsDeliveredNotRetried) {
   EXPECT_EQ(s.spans_failed, 0u);
   EXPECT_EQ(s.requests, 1u);
   EXPECT_EQ(s.retries, 0u);
-  EXPECT_EQ((*server)->connections(), 1u);  // sent once: the collector stores no duplicate
+  EXPECT_EQ(server->connections(), 1u);  // sent once: the collector stores no duplicate
   EXPECT_THAT(logs.text(), HasSubstr("closed the connection inside its response body; 14 bytes "
                                      "arrived: partial answer"));
 }
 
 TEST(ExporterFault, RetryableStatusClosedInsideItsBodyIsStillRetried) {
-  auto server = test::RawTcpServer::Start(ReadRequestThenReply(
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n\r\n"
-      "overloa"));
-  ASSERT_OK(server);
-  auto exporter = MakeExporter({.endpoint = "http://127.0.0.1:" +
-                                            std::to_string((*server)->port()) + "/v1/traces",
-                                .timeout = seconds(10),
-                                .retry = RetryPolicy{.max_attempts = 2,
-                                                     .initial_backoff = milliseconds(10)},
-                                .synchronous = true});
+  ASSERT_OK_AND_ASSIGN(auto server, test::RawTcpServer::Start(ReadRequestThenReply(
+                                        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                                        "text/plain\r\nContent-Length: 50\r\n\r\n"
+                                        "overloa")));
+  auto exporter =
+      MakeExporter({.endpoint = "http://127.0.0.1:" + std::to_string(server->port()) + "/v1/traces",
+                    .timeout = seconds(10),
+                    .retry = RetryPolicy{.max_attempts = 2, .initial_backoff = milliseconds(10)},
+                    .synchronous = true});
   ASSERT_NE(exporter, nullptr);
   LogCapture logs;
   TestBatch batch(1);
@@ -631,9 +631,7 @@ class ExporterTls : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok()) << dir_.error();
-    auto pki = test::GenerateTestPki(dir_.path());
-    ASSERT_TRUE(pki.ok()) << pki.status().ToString();
-    pki_ = *pki;
+    ASSERT_OK_AND_ASSIGN(pki_, test::GenerateTestPki(dir_.path()));
   }
   std::unique_ptr<ScriptedHttpServer> StartTls(bool require_client_cert) {
     net::ServerTlsOptions tls{.certificate_file = pki_.server_cert_file,

@@ -9,10 +9,10 @@
 // handler may be called from any thread. Header-only.
 #pragma once
 
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "otlp/core/internal/mutex.h"
 #include "otlp/core/log.h"
 
 namespace otlp::test {
@@ -21,7 +21,7 @@ class LogCapture {
  public:
   LogCapture() {
     SetLogHandler([this](LogLevel, std::string_view msg) {
-      std::lock_guard<std::mutex> lock(mu_);
+      otlp::internal::MutexLock lock(mu_);
       text_ += std::string(msg) + "\n";
     });
   }
@@ -31,13 +31,13 @@ class LogCapture {
 
   // Every message so far, one per line.
   std::string text() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    otlp::internal::MutexLock lock(mu_);
     return text_;
   }
 
  private:
-  mutable std::mutex mu_;
-  std::string text_;
+  mutable otlp::internal::Mutex mu_;
+  std::string text_ OTLP_GUARDED_BY(mu_);
 };
 
 }  // namespace otlp::test

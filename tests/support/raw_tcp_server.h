@@ -1,10 +1,9 @@
 // tests/support/raw_tcp_server.h — a bare TCP listener on 127.0.0.1 that feeds clients bytes no
 // real HTTP server would send (garbage, truncated responses), and a free-port helper.
 //
-//   auto server = otlp::test::RawTcpServer::Start(
-//       otlp::test::RawTcpServer::ReplyAfterRequest("NOT HTTP AT ALL\r\n\r\n"));
-//   ASSERT_TRUE(server.ok());
-//   std::string url = "http://127.0.0.1:" + std::to_string((*server)->port()) + "/";
+//   ASSERT_OK_AND_ASSIGN(auto server, otlp::test::RawTcpServer::Start(
+//       otlp::test::RawTcpServer::ReplyAfterRequest("NOT HTTP AT ALL\r\n\r\n")));
+//   std::string url = "http://127.0.0.1:" + std::to_string(server->port()) + "/";
 //
 // Threading: connections are served one at a time on the server's own thread; the behaviour
 // runs there. port()/connections() are thread-safe; Stop() (also in the destructor) joins.

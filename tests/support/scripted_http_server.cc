@@ -8,6 +8,9 @@
 
 namespace otlp::test {
 namespace {
+
+using otlp::internal::MutexLock;
+
 // Largest body a gzip request may inflate to.
 constexpr size_t kMaxDecodedBody = 256 * 1024 * 1024;
 }  // namespace
@@ -38,17 +41,17 @@ ScriptedHttpServer::~ScriptedHttpServer() {
 
 void ScriptedHttpServer::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (timer_thread_.joinable()) timer_thread_.join();
   // After this no handler runs any more, so the vectors below are ours.
   if (server_) server_->Stop();
   std::vector<std::shared_ptr<net::Responder>> hanging;
   std::vector<Delayed> delayed;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     hanging.swap(hanging_);
     delayed.swap(delayed_);
   }
@@ -79,7 +82,7 @@ void ScriptedHttpServer::Handle(const net::ServerRequest& request, net::ServerRe
 
   std::optional<ScriptedReply> reply;
   if (options_.on_request) reply = options_.on_request(record);
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   requests_.push_back(std::move(record));
   if (!reply) {
     if (!script_.empty()) {
@@ -89,7 +92,7 @@ void ScriptedHttpServer::Handle(const net::ServerRequest& request, net::ServerRe
       reply = options_.default_reply;
     }
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (stopping_) {
     response.close_connection = true;
     return;
@@ -116,29 +119,29 @@ void ScriptedHttpServer::Handle(const net::ServerRequest& request, net::ServerRe
 }
 
 void ScriptedHttpServer::TimerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (!stopping_) {
     if (delayed_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(lock);
       continue;
     }
     auto earliest =
         std::min_element(delayed_.begin(), delayed_.end(),
                          [](const Delayed& a, const Delayed& b) { return a.when < b.when; });
     if (std::chrono::steady_clock::now() < earliest->when) {
-      cv_.wait_until(lock, earliest->when);
+      cv_.WaitUntil(lock, earliest->when);
       continue;
     }
     Delayed due = std::move(*earliest);
     delayed_.erase(earliest);
-    lock.unlock();
+    lock.Unlock();
     if (due.reply.action == ScriptedReply::Action::kDrop) {
       due.responder->Close();
     } else {
       due.responder->Send(due.reply.status, std::move(due.reply.headers),
                           std::move(due.reply.body));
     }
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -158,37 +161,37 @@ std::string ScriptedHttpServer::Url(std::string_view path) const {
 }
 
 void ScriptedHttpServer::Enqueue(ScriptedReply reply) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   script_.push_back(std::move(reply));
 }
 
 void ScriptedHttpServer::EnqueueAll(std::vector<ScriptedReply> replies) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (auto& reply : replies) script_.push_back(std::move(reply));
 }
 
 size_t ScriptedHttpServer::pending_replies() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return script_.size();
 }
 
 std::vector<RecordedRequest> ScriptedHttpServer::requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return requests_;
 }
 
 size_t ScriptedHttpServer::request_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return requests_.size();
 }
 
 bool ScriptedHttpServer::WaitForRequests(size_t n, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+  MutexLock lock(mu_);
+  return cv_.WaitFor(lock, timeout, [&]() OTLP_REQUIRES(mu_) { return requests_.size() >= n; });
 }
 
 void ScriptedHttpServer::ClearRequests() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   requests_.clear();
 }
 

@@ -2,9 +2,8 @@
 // top of otlp::net::HttpServer. Replies come from a script (a FIFO queue), then from a default;
 // every request is recorded with its body decoded (gzip via zlib).
 //
-//   auto server = otlp::test::ScriptedHttpServer::Start();
-//   ASSERT_TRUE(server.ok()) << server.status().ToString();
-//   auto& s = **server;
+//   ASSERT_OK_AND_ASSIGN(auto server, otlp::test::ScriptedHttpServer::Start());
+//   auto& s = *server;
 //   s.Enqueue({.status = 503, .headers = {{"Retry-After", "1"}}});
 //   s.Enqueue(otlp::test::ScriptedReply::Drop());           // close without answering
 //   s.Enqueue({.status = 200, .delay = std::chrono::milliseconds(300)});
@@ -20,18 +19,17 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "otlp/core/internal/mutex.h"
 #include "otlp/core/status.h"
 #include "otlp/net/http_client.h"
 #include "otlp/net/http_server.h"
@@ -119,20 +117,20 @@ class ScriptedHttpServer {
   };
 
   explicit ScriptedHttpServer(Options options);
-  void Handle(const net::ServerRequest& request, net::ServerResponse& response);
-  void TimerLoop();
+  void Handle(const net::ServerRequest& request, net::ServerResponse& response) OTLP_EXCLUDES(mu_);
+  void TimerLoop() OTLP_EXCLUDES(mu_);
 
   Options options_;
   std::shared_ptr<net::Runtime> runtime_;
   std::unique_ptr<net::HttpServer> server_;
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;  // a request arrived / timer work / stopping
-  std::deque<ScriptedReply> script_;
-  std::vector<RecordedRequest> requests_;
-  std::vector<Delayed> delayed_;
-  std::vector<std::shared_ptr<net::Responder>> hanging_;
-  bool stopping_ = false;
+  mutable otlp::internal::Mutex mu_;
+  mutable otlp::internal::CondVar cv_;  // a request arrived / timer work / stopping
+  std::deque<ScriptedReply> script_ OTLP_GUARDED_BY(mu_);
+  std::vector<RecordedRequest> requests_ OTLP_GUARDED_BY(mu_);
+  std::vector<Delayed> delayed_ OTLP_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<net::Responder>> hanging_ OTLP_GUARDED_BY(mu_);
+  bool stopping_ OTLP_GUARDED_BY(mu_) = false;
   std::thread timer_thread_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "otlp/core/internal/gzip.h"
 #include "otlp/net/http_client.h"
+#include "tests/support/status_matchers.h"
 
 namespace otlp::test {
 namespace {
@@ -20,19 +21,15 @@ constexpr auto kWait = std::chrono::seconds(20);
 
 std::string Gzip(const std::string& data) {
   std::string out;
-  EXPECT_TRUE(otlp::internal::GzipCompress(data, out).ok());
+  EXPECT_OK(otlp::internal::GzipCompress(data, out));
   return out;
 }
 
 class ScriptedHttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = ScriptedHttpServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    auto client = net::HttpClient::Create(runtime_, {});
-    ASSERT_TRUE(client.ok());
-    client_ = std::move(*client);
+    ASSERT_OK_AND_ASSIGN(server_, ScriptedHttpServer::Start());
+    ASSERT_OK_AND_ASSIGN(client_, net::HttpClient::Create(runtime_, {}));
   }
 
   std::shared_ptr<net::Runtime> runtime_ = net::Runtime::Create();
@@ -44,15 +41,14 @@ TEST_F(ScriptedHttpServerTest, RepliesFollowTheScriptThenTheDefault) {
   server_->Enqueue({.status = 503, .headers = {{"Retry-After", "3"}}, .body = "busy"});
   server_->Enqueue({.status = 400, .body = "bad"});
   EXPECT_EQ(server_->pending_replies(), 2u);
-  auto a = client_->Send({.url = server_->Url("/v1/traces")});
-  auto b = client_->Send({.url = server_->Url("v1/traces")});
-  auto c = client_->Send({.url = server_->Url("/v1/traces")});
-  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
-  EXPECT_EQ(a->status, 503);
-  EXPECT_EQ(a->Header("Retry-After"), "3");
-  EXPECT_EQ(a->body, "busy");
-  EXPECT_EQ(b->status, 400);
-  EXPECT_EQ(c->status, 200);
+  ASSERT_OK_AND_ASSIGN(auto a, client_->Send({.url = server_->Url("/v1/traces")}));
+  ASSERT_OK_AND_ASSIGN(auto b, client_->Send({.url = server_->Url("v1/traces")}));
+  ASSERT_OK_AND_ASSIGN(auto c, client_->Send({.url = server_->Url("/v1/traces")}));
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(a.Header("Retry-After"), "3");
+  EXPECT_EQ(a.body, "busy");
+  EXPECT_EQ(b.status, 400);
+  EXPECT_EQ(c.status, 200);
   EXPECT_EQ(server_->pending_replies(), 0u);
   EXPECT_EQ(server_->request_count(), 3u);
 }
@@ -64,8 +60,8 @@ TEST_F(ScriptedHttpServerTest, RecordsRequestsAndDecodesGzip) {
        .url = server_->Url("/v1/traces"),
        .headers = {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}},
        .body = Gzip(payload)});
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  ASSERT_TRUE(client_->Send({.method = "POST", .url = server_->Url("/plain"), .body = "p"}).ok());
+  ASSERT_OK(resp);
+  ASSERT_OK(client_->Send({.method = "POST", .url = server_->Url("/plain"), .body = "p"}));
   auto requests = server_->requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].method, "POST");
@@ -81,12 +77,10 @@ TEST_F(ScriptedHttpServerTest, RecordsRequestsAndDecodesGzip) {
 }
 
 TEST_F(ScriptedHttpServerTest, CorruptGzipIsRecordedNotFatal) {
-  ASSERT_TRUE(client_
-                  ->Send({.method = "POST",
-                          .url = server_->Url("/"),
-                          .headers = {{"Content-Encoding", "gzip"}},
-                          .body = "definitely not gzip"})
-                  .ok());
+  ASSERT_OK(client_->Send({.method = "POST",
+                           .url = server_->Url("/"),
+                           .headers = {{"Content-Encoding", "gzip"}},
+                           .body = "definitely not gzip"}));
   auto requests = server_->requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_TRUE(requests[0].gzip);
@@ -96,8 +90,7 @@ TEST_F(ScriptedHttpServerTest, CorruptGzipIsRecordedNotFatal) {
 TEST_F(ScriptedHttpServerTest, DropClosesWithoutAnswer) {
   server_->Enqueue(ScriptedReply::Drop());
   auto resp = client_->Send({.url = server_->Url("/")});
-  ASSERT_FALSE(resp.ok());
-  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(server_->request_count(), 1u);
 }
 
@@ -107,19 +100,16 @@ TEST_F(ScriptedHttpServerTest, DelayedReplyDoesNotBlockOtherConnections) {
       std::async(std::launch::async, [&] { return client_->Send({.url = server_->Url("/slow")}); });
   ASSERT_TRUE(server_->WaitForRequests(1, kWait));
   // Answered while the first one is still waiting for its delayed reply.
-  auto fast = client_->Send({.url = server_->Url("/fast")});
-  ASSERT_TRUE(fast.ok()) << fast.status().ToString();
-  EXPECT_EQ(fast->status, 200);
-  auto slow_resp = slow.get();
-  ASSERT_TRUE(slow_resp.ok()) << slow_resp.status().ToString();
-  EXPECT_EQ(slow_resp->status, 202);
+  ASSERT_OK_AND_ASSIGN(auto fast, client_->Send({.url = server_->Url("/fast")}));
+  EXPECT_EQ(fast.status, 200);
+  ASSERT_OK_AND_ASSIGN(auto slow_resp, slow.get());
+  EXPECT_EQ(slow_resp.status, 202);
 }
 
 TEST_F(ScriptedHttpServerTest, DelayedDrop) {
   server_->Enqueue({.delay = milliseconds(50), .action = ScriptedReply::Action::kDrop});
   auto resp = client_->Send({.url = server_->Url("/")});
-  ASSERT_FALSE(resp.ok());
-  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable));
 }
 
 TEST_F(ScriptedHttpServerTest, HangIsReleasedByStop) {
@@ -129,23 +119,21 @@ TEST_F(ScriptedHttpServerTest, HangIsReleasedByStop) {
   ASSERT_TRUE(server_->WaitForRequests(1, kWait));
   server_->Stop();
   auto resp = hung.get();
-  ASSERT_FALSE(resp.ok());
-  EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable));
 }
 
 TEST_F(ScriptedHttpServerTest, OnRequestHookOverridesScript) {
-  auto server = ScriptedHttpServer::Start(
-      {.on_request = [](const RecordedRequest& r) -> std::optional<ScriptedReply> {
-        if (r.target == "/echo") return ScriptedReply{.status = 200, .body = r.body};
-        return std::nullopt;
-      }});
-  ASSERT_TRUE(server.ok());
-  (*server)->Enqueue({.status = 418});
-  auto echo = client_->Send({.method = "POST", .url = (*server)->Url("/echo"), .body = "abc"});
-  auto scripted = client_->Send({.url = (*server)->Url("/other")});
-  ASSERT_TRUE(echo.ok() && scripted.ok());
-  EXPECT_EQ(echo->body, "abc");
-  EXPECT_EQ(scripted->status, 418);
+  auto echo_hook = [](const RecordedRequest& r) -> std::optional<ScriptedReply> {
+    if (r.target == "/echo") return ScriptedReply{.status = 200, .body = r.body};
+    return std::nullopt;
+  };
+  ASSERT_OK_AND_ASSIGN(auto server, ScriptedHttpServer::Start({.on_request = echo_hook}));
+  server->Enqueue({.status = 418});
+  ASSERT_OK_AND_ASSIGN(
+      auto echo, client_->Send({.method = "POST", .url = server->Url("/echo"), .body = "abc"}));
+  ASSERT_OK_AND_ASSIGN(auto scripted, client_->Send({.url = server->Url("/other")}));
+  EXPECT_EQ(echo.body, "abc");
+  EXPECT_EQ(scripted.status, 418);
 }
 
 TEST_F(ScriptedHttpServerTest, WaitForRequestsTimesOut) {

@@ -2,7 +2,7 @@
 //
 //   otlp::test::TempDir dir;
 //   ASSERT_TRUE(dir.ok()) << dir.error();
-//   ASSERT_TRUE(dir.WriteFile("nginx.conf", conf).ok());
+//   ASSERT_OK(dir.WriteFile("nginx.conf", conf));
 //   std::string path = dir.Join("nginx.conf");
 //
 // Threading: not thread-safe; use from one thread.

@@ -3,10 +3,9 @@
 // and an unrelated second CA.
 //
 //   otlp::test::TempDir dir;
-//   auto pki = otlp::test::GenerateTestPki(dir.path());
-//   ASSERT_TRUE(pki.ok()) << pki.status().ToString();
-//   server_tls = {.certificate_file = pki->server_cert_file, .key_file = pki->server_key_file};
-//   client_tls = {.ca_file = pki->ca_cert_file};
+//   ASSERT_OK_AND_ASSIGN(otlp::test::TestPki pki, otlp::test::GenerateTestPki(dir.path()));
+//   server_tls = {.certificate_file = pki.server_cert_file, .key_file = pki.server_key_file};
+//   client_tls = {.ca_file = pki.ca_cert_file};
 //
 // Keys are ECDSA P-256, certificates valid from an hour ago for 30 days. The server certificate
 // names DNS:localhost, IP:127.0.0.1 and IP:::1; the client certificate has CN=otlp-test-client.

@@ -10,9 +10,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -21,6 +19,7 @@
 #include "commands.h"
 #include "common.h"
 #include "final_flush.h"
+#include "otlp/core/internal/mutex.h"
 #include "otlp/core/version.h"
 #include "otlp/exporter/otlp_decoder.h"
 #include "otlp/net/http_server.h"
@@ -273,9 +272,11 @@ int RunTrace(std::span<const std::string> args) {
   std::vector<uint64_t> created(threads, 0);
   std::vector<std::vector<uint32_t>> chunk_ns(threads);
   // Set once the run ends early; paced producers wait on `pace_cv` so that it wakes them.
+  // `pace_mu` guards no data: `stopping` is set under it only so that a producer between its
+  // check and its wait cannot miss the wake-up.
   std::atomic<bool> stopping{false};
-  std::mutex pace_mu;
-  std::condition_variable pace_cv;
+  otlp::internal::Mutex pace_mu;
+  otlp::internal::CondVar pace_cv;
 
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline =
@@ -302,9 +303,9 @@ int RunTrace(std::span<const std::string> args) {
           auto due =
               start + std::chrono::duration_cast<Clock::duration>(
                           std::chrono::duration<double>(static_cast<double>(n) / per_thread_rate));
-          std::unique_lock<std::mutex> lock(pace_mu);
-          pace_cv.wait_until(lock, std::min(due, deadline),
-                             [&] { return stopping.load(std::memory_order_relaxed); });
+          otlp::internal::MutexLock lock(pace_mu);
+          pace_cv.WaitUntil(lock, std::min(due, deadline),
+                            [&] { return stopping.load(std::memory_order_relaxed); });
         }
       }
       created[t] = n;
@@ -318,10 +319,10 @@ int RunTrace(std::span<const std::string> args) {
   } while (event == StopSignals::Event::kNotified);
   const int generation_signal = event == StopSignals::Event::kSignal ? stop.last_signal() : 0;
   {
-    std::lock_guard<std::mutex> lock(pace_mu);
+    otlp::internal::MutexLock lock(pace_mu);
     stopping.store(true, std::memory_order_relaxed);
   }
-  pace_cv.notify_all();
+  pace_cv.NotifyAll();
   for (std::thread& w : workers) w.join();
   const double gen_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (generation_signal != 0) {

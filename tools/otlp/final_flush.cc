@@ -4,19 +4,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "common.h"
+#include "otlp/core/internal/mutex.h"
 
 namespace otlp::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using otlp::internal::MutexLock;
 
 // How long past its bound the SDK's Shutdown may take to return (it stops at the deadline, then
 // joins its export thread) before the command stops waiting for it.
@@ -46,26 +46,26 @@ FlushOutcome FinalFlush(Sdk& sdk, StopSignals* stop) {
   out.bound = sdk.shutdown_timeout();
   // Shared with the flush thread, which may outlive this call when the command stops waiting.
   struct State {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    bool ok = false;
+    otlp::internal::Mutex mu;
+    otlp::internal::CondVar cv;
+    bool done OTLP_GUARDED_BY(mu) = false;
+    bool ok OTLP_GUARDED_BY(mu) = false;
   };
   auto state = std::make_shared<State>();
   const Clock::time_point give_up = Clock::now() + out.bound + kFlushGrace;
   std::thread flusher([&sdk, state, stop, bound = out.bound] {
     const bool ok = sdk.Shutdown(bound);
     {
-      std::lock_guard<std::mutex> lock(state->mu);
+      MutexLock lock(state->mu);
       state->done = true;
       state->ok = ok;
     }
-    state->cv.notify_all();
+    state->cv.NotifyAll();
     if (stop != nullptr) stop->Notify();
   });
 
   auto done = [&] {
-    std::lock_guard<std::mutex> lock(state->mu);
+    MutexLock lock(state->mu);
     return state->done;
   };
   if (stop != nullptr) {
@@ -78,11 +78,11 @@ FlushOutcome FinalFlush(Sdk& sdk, StopSignals* stop) {
       }
     }
   } else {
-    std::unique_lock<std::mutex> lock(state->mu);
-    state->cv.wait_until(lock, give_up, [&] { return state->done; });
+    MutexLock lock(state->mu);
+    state->cv.WaitUntil(lock, give_up, [&]() OTLP_REQUIRES(state->mu) { return state->done; });
   }
 
-  std::lock_guard<std::mutex> lock(state->mu);
+  MutexLock lock(state->mu);
   out.finished = state->done;
   out.complete = state->done && state->ok;
   if (out.finished) {

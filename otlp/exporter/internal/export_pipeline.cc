@@ -15,6 +15,7 @@
 namespace otlp::exporter::internal {
 namespace {
 
+using otlp::internal::MutexLock;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
@@ -52,7 +53,7 @@ ExportPipeline::~ExportPipeline() {
 
 void ExportPipeline::Start() {
   if (options_.synchronous) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (size_t i = 0; i < options_.max_concurrent_requests; ++i) {
     senders_.emplace_back([this] { SenderMain(); });
   }
@@ -79,7 +80,7 @@ trace::ExportResult ExportPipeline::Export(std::span<const trace::SpanData* cons
   if (spans.empty()) return trace::ExportResult::kSuccess;
   try {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (shutdown_) {
         counters_.AddFailedBatch(spans.size());
         return trace::ExportResult::kFailure;
@@ -92,31 +93,32 @@ trace::ExportResult ExportPipeline::Export(std::span<const trace::SpanData* cons
                           " spans failed: " + batch.status().ToString());
       return trace::ExportResult::kFailure;
     }
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (shutdown_) {
       counters_.AddFailedBatch(spans.size());
       return trace::ExportResult::kFailure;
     }
     if (options_.synchronous) {
       ++busy_;
-      lock.unlock();
+      lock.Unlock();
       const bool delivered = Deliver(*batch);
-      lock.lock();
+      lock.Lock();
       --busy_;
-      lock.unlock();
-      cv_.notify_all();
+      lock.Unlock();
+      cv_.NotifyAll();
       return delivered ? trace::ExportResult::kSuccess : trace::ExportResult::kFailure;
     }
     // Back-pressure: wait for a free sender.
-    cv_.wait(lock,
-             [&] { return shutdown_ || queue_.size() + busy_ < options_.max_concurrent_requests; });
+    cv_.Wait(lock, [&]() OTLP_REQUIRES(mu_) {
+      return shutdown_ || queue_.size() + busy_ < options_.max_concurrent_requests;
+    });
     if (shutdown_) {
       counters_.AddFailedBatch(spans.size());
       return trace::ExportResult::kFailure;
     }
     queue_.push_back(std::move(*batch));
-    lock.unlock();
-    cv_.notify_all();
+    lock.Unlock();
+    cv_.NotifyAll();
     return trace::ExportResult::kSuccess;
   } catch (...) {
     counters_.AddFailedBatch(spans.size());
@@ -132,24 +134,24 @@ void ExportPipeline::SenderMain() {
   // The exporter's own requests must never become spans (once HTTP clients are traced, an
   // export would otherwise produce spans that need exporting).
   trace::SuppressTracingScope suppress;
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    cv_.Wait(lock, [&]() OTLP_REQUIRES(mu_) { return stop_ || !queue_.empty(); });
     if (stop_) return;  // the queue was emptied (delivered, or dropped by Abort) before stop_
     Batch b = std::move(queue_.front());
     queue_.pop_front();
     ++busy_;
-    lock.unlock();
+    lock.Unlock();
     Deliver(b);
-    lock.lock();
+    lock.Lock();
     --busy_;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
 }
 
 bool ExportPipeline::SleepUnlessShutdown(steady_clock::time_point until) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return !cv_.wait_until(lock, until, [&] { return shutdown_; });
+  MutexLock lock(mu_);
+  return !cv_.WaitUntil(lock, until, [&]() OTLP_REQUIRES(mu_) { return shutdown_; });
 }
 
 bool ExportPipeline::Deliver(const Batch& batch) noexcept {
@@ -161,13 +163,13 @@ bool ExportPipeline::Deliver(const Batch& batch) noexcept {
     const auto deadline = start + options_.timeout;
     uint64_t seq;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       seq = batch_seq_++;
     }
     Backoff backoff(options_.retry, seed_ + seq * 0x9e3779b97f4a7c15ULL);
     for (int attempt = 1;; ++attempt) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         if (aborted_) {
           cut_off = true;
           break;
@@ -188,7 +190,7 @@ bool ExportPipeline::Deliver(const Batch& batch) noexcept {
       std::optional<milliseconds> server_delay;
       if (!resp.ok()) {
         {
-          std::lock_guard<std::mutex> lock(mu_);
+          MutexLock lock(mu_);
           cut_off = aborted_;
         }
         if (cut_off) break;
@@ -219,7 +221,7 @@ bool ExportPipeline::Deliver(const Batch& batch) noexcept {
       OTLP_LOG(kDebug, "OTLP export attempt " + std::to_string(attempt) + " failed (" + error +
                            "); retrying in " + std::to_string(delay.count()) + " ms");
       if (!SleepUnlessShutdown(wake)) {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         cut_off = aborted_;
         error += "; not retried: the exporter is shutting down";
         break;
@@ -288,13 +290,13 @@ void ExportPipeline::HandleAccepted(const Batch& batch,
 }
 
 bool ExportPipeline::WaitIdle(steady_clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  auto idle = [&] { return queue_.empty() && busy_ == 0; };
+  MutexLock lock(mu_);
+  auto idle = [&]() OTLP_REQUIRES(mu_) { return queue_.empty() && busy_ == 0; };
   if (deadline == steady_clock::time_point::max()) {
-    cv_.wait(lock, idle);
+    cv_.Wait(lock, idle);
     return true;
   }
-  return cv_.wait_until(lock, deadline, idle);
+  return cv_.WaitUntil(lock, deadline, idle);
 }
 
 bool ExportPipeline::ForceFlush(std::chrono::microseconds timeout) noexcept {
@@ -309,7 +311,7 @@ bool ExportPipeline::Abort(std::chrono::microseconds timeout) {
   const uint64_t dropped_before = counters_.Snapshot().spans_dropped_at_shutdown;
   size_t queued_batches, in_flight;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (aborted_) return queue_.empty() && busy_ == 0;
     // The last delivery may have ended just after the wait gave up.
     if (queue_.empty() && busy_ == 0) return true;
@@ -319,7 +321,7 @@ bool ExportPipeline::Abort(std::chrono::microseconds timeout) {
     for (const Batch& b : queue_) counters_.AddDroppedAtShutdown(b.spans);
     queue_.clear();
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   transport_->Cancel();
   const bool settled = WaitIdle(steady_clock::now() + kCancelGrace);
   const uint64_t dropped = counters_.Snapshot().spans_dropped_at_shutdown - dropped_before;
@@ -337,16 +339,16 @@ bool ExportPipeline::Shutdown(std::chrono::microseconds timeout) noexcept {
   try {
     const auto deadline = DeadlineAfter(timeout);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       shutdown_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     const bool in_time = WaitIdle(deadline) || Abort(timeout);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     JoinSenders();
     return in_time;
   } catch (...) {
@@ -357,7 +359,7 @@ bool ExportPipeline::Shutdown(std::chrono::microseconds timeout) noexcept {
 void ExportPipeline::JoinSenders() {
   std::vector<std::thread> senders;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     senders.swap(senders_);
   }
   for (auto& t : senders) t.join();

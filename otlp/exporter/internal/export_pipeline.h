@@ -14,17 +14,16 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "otlp/core/internal/mutex.h"
 #include "otlp/exporter/exporter_stats.h"
 #include "otlp/exporter/retry.h"
 #include "otlp/exporter/transport.h"
@@ -77,33 +76,34 @@ class ExportPipeline {
 
   Result<Batch> Encode(std::span<const trace::SpanData* const> spans) const;
   // Sends with retries; counts and logs the outcome. True when delivered.
-  bool Deliver(const Batch& batch) noexcept;
+  bool Deliver(const Batch& batch) noexcept OTLP_EXCLUDES(mu_);
   void HandleAccepted(const Batch& batch, const TransportResponse& response) noexcept;
   // Waits until `until` unless shut down first; false when interrupted.
-  bool SleepUnlessShutdown(std::chrono::steady_clock::time_point until);
+  bool SleepUnlessShutdown(std::chrono::steady_clock::time_point until) OTLP_EXCLUDES(mu_);
   // The entry function of every sender thread.
-  void SenderMain();
+  void SenderMain() OTLP_EXCLUDES(mu_);
   // Waits until nothing is queued or being delivered; false at the deadline.
-  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline) OTLP_EXCLUDES(mu_);
   // The shutdown deadline passed: drop the queue, cancel the requests in flight, report. True
   // when nothing was lost after all.
-  bool Abort(std::chrono::microseconds timeout);
-  void JoinSenders();
+  bool Abort(std::chrono::microseconds timeout) OTLP_EXCLUDES(mu_);
+  void JoinSenders() OTLP_EXCLUDES(mu_);
 
   const PipelineOptions options_;
   const std::unique_ptr<Transport> transport_;
-  ExporterCounters counters_;
-  const uint64_t seed_;  // per-batch jitter seeds derive from it
+  ExporterCounters counters_;  // thread-safe on its own
+  const uint64_t seed_;        // per-batch jitter seeds derive from it
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;  // state changes: queue, busy, shutdown
-  std::deque<Batch> queue_;     // accepted, not yet picked by a sender
-  size_t busy_ = 0;             // batches being delivered (senders or a synchronous call)
-  bool shutdown_ = false;       // Shutdown() called: refuse exports, stop waiting
-  bool aborted_ = false;        // its deadline passed: no attempt starts any more
-  bool stop_ = false;           // senders exit
-  uint64_t batch_seq_ = 0;
-  std::vector<std::thread> senders_;
+  otlp::internal::Mutex mu_;
+  otlp::internal::CondVar cv_;                    // state changes: queue, busy, shutdown
+  std::deque<Batch> queue_ OTLP_GUARDED_BY(mu_);  // accepted, not yet picked by a sender
+  // Batches being delivered (senders or a synchronous call).
+  size_t busy_ OTLP_GUARDED_BY(mu_) = 0;
+  bool shutdown_ OTLP_GUARDED_BY(mu_) = false;  // Shutdown() called: refuse exports, stop waiting
+  bool aborted_ OTLP_GUARDED_BY(mu_) = false;   // its deadline passed: no attempt starts any more
+  bool stop_ OTLP_GUARDED_BY(mu_) = false;      // senders exit
+  uint64_t batch_seq_ OTLP_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> senders_ OTLP_GUARDED_BY(mu_);
 };
 
 }  // namespace otlp::exporter::internal

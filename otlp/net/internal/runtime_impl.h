@@ -4,14 +4,13 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <unordered_set>
 #include <vector>
 
+#include "otlp/core/internal/mutex.h"
 #include "otlp/net/runtime.h"
 
 namespace otlp::net {
@@ -20,15 +19,15 @@ struct Runtime::Impl {
   boost::asio::io_context ioc;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
-  std::mutex mu;
-  std::condition_variable cv;
-  int running = 0;  // threads still inside io_context::run()
+  otlp::internal::Mutex mu;
+  otlp::internal::CondVar cv;           // `running` changed
+  int running OTLP_GUARDED_BY(mu) = 0;  // threads still inside io_context::run()
 
   // Every live timer, so that ~Runtime can cancel the pending ones (a pending wait would keep
   // io_context::run() from returning). Lock order: timers_mu, then a timer's own mutex.
-  std::mutex timers_mu;
-  std::unordered_set<Timer::State*> timers;
-  bool stopping = false;  // guarded by timers_mu: new timers start cancelled
+  otlp::internal::Mutex timers_mu;
+  std::unordered_set<Timer::State*> timers OTLP_GUARDED_BY(timers_mu);
+  bool stopping OTLP_GUARDED_BY(timers_mu) = false;  // new timers start cancelled
 };
 
 namespace internal {

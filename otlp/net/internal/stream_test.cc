@@ -121,9 +121,8 @@ class StreamTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new test::TempDir("otlp-stream-test-");
     ASSERT_TRUE(dir_->ok()) << dir_->error();
-    auto pki = test::GenerateTestPki(dir_->path());
-    ASSERT_TRUE(pki.ok()) << pki.status().ToString();
-    pki_ = new test::TestPki(*pki);
+    ASSERT_OK_AND_ASSIGN(auto pki, test::GenerateTestPki(dir_->path()));
+    pki_ = new test::TestPki(pki);
   }
   static void TearDownTestSuite() {
     delete pki_;
@@ -376,17 +375,18 @@ TEST_F(StreamTest, RefusedAndUnresolvableAreClearErrors) {
 }
 
 TEST_F(StreamTest, TlsWithSniAndAlpnAgainstTheHttpServer) {
-  auto server = HttpServer::Start(
-      runtime_,
-      {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
-                               .key_file = pki_->server_key_file}},
-      [](const ServerRequest& req, ServerResponse& res) {
-        res.body = "sni=" + req.tls_session.server_name + " alpn=" + req.tls_session.alpn_protocol;
-      });
-  ASSERT_OK(server);
+  ASSERT_OK_AND_ASSIGN(
+      auto server,
+      HttpServer::Start(runtime_,
+                        {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
+                                                 .key_file = pki_->server_key_file}},
+                        [](const ServerRequest& req, ServerResponse& res) {
+                          res.body = "sni=" + req.tls_session.server_name +
+                                     " alpn=" + req.tls_session.alpn_protocol;
+                        }));
   auto stream = NewClient(ClientTls({"h2", "http/1.1"}));
   // "localhost": a DNS name, so it is sent as SNI (an IP address never is).
-  const error_code ec = Connect(stream, "localhost", (*server)->port());
+  const error_code ec = Connect(stream, "localhost", server->port());
   ASSERT_FALSE(ec) << ErrorStatus(stream, ec, "localhost").ToString();
   const TlsSessionInfo session =
       Run<TlsSessionInfo>(stream, [stream](auto done) { done(stream->tls_session()); });
@@ -436,11 +436,11 @@ class StreamServer {
 };
 
 TEST_F(StreamTest, AlpnChoosesTheServersPreferenceOrRefusesTheHandshake) {
-  auto server_tls = TlsContext::Server({.certificate_file = pki_->server_cert_file,
-                                        .key_file = pki_->server_key_file,
-                                        .alpn_protocols = {"h2", "http/1.1"}});
-  ASSERT_OK(server_tls);
-  StreamServer server(ioc(), *server_tls);
+  ASSERT_OK_AND_ASSIGN(auto server_tls,
+                       TlsContext::Server({.certificate_file = pki_->server_cert_file,
+                                           .key_file = pki_->server_key_file,
+                                           .alpn_protocols = {"h2", "http/1.1"}}));
+  StreamServer server(ioc(), server_tls);
 
   auto accepted = std::make_shared<std::promise<std::string>>();
   server.AcceptOne([accepted](std::shared_ptr<Stream> stream, error_code ec) {
@@ -494,10 +494,8 @@ TEST_P(StreamProtocolTest, BeastWebSocketEchoesOverTheStream) {
   const bool tls = GetParam();
   std::shared_ptr<const TlsContext> server_tls;
   if (tls) {
-    auto ctx = TlsContext::Server(
-        {.certificate_file = pki_->server_cert_file, .key_file = pki_->server_key_file});
-    ASSERT_OK(ctx);
-    server_tls = *ctx;
+    ASSERT_OK_AND_ASSIGN(server_tls, TlsContext::Server({.certificate_file = pki_->server_cert_file,
+                                                         .key_file = pki_->server_key_file}));
   }
   StreamServer server(ioc(), server_tls);
   // The server: accept the upgrade, echo one message, then wait for the client's close.
@@ -555,13 +553,13 @@ TEST_P(StreamProtocolTest, BeastHttpRunsOverTheStream) {
     options = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
                                .key_file = pki_->server_key_file};
   }
-  auto server = HttpServer::Start(runtime_, {.tls = options},
-                                  [](const ServerRequest& req, ServerResponse& res) {
-                                    res.body = req.method + " " + req.target;
-                                  });
-  ASSERT_OK(server);
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       HttpServer::Start(runtime_, {.tls = options},
+                                         [](const ServerRequest& req, ServerResponse& res) {
+                                           res.body = req.method + " " + req.target;
+                                         }));
   auto client = NewClient(tls ? ClientTls({"http/1.1"}) : nullptr);
-  ASSERT_FALSE(Connect(client, "127.0.0.1", (*server)->port()));
+  ASSERT_FALSE(Connect(client, "127.0.0.1", server->port()));
   auto request = std::make_shared<http::request<http::string_body>>(http::verb::post, "/x", 11);
   request->set(http::field::host, "127.0.0.1");
   request->body() = "payload";
