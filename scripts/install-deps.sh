@@ -15,6 +15,12 @@ pkgs=(
   libssl-dev zlib1g-dev                 # TLS, gzip
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx                                 # real HTTP server for client integration tests
+  libnghttp2-dev                        # HTTP/2 engine (client and server sessions)
+  libbrotli-dev libzstd-dev             # br and zstd content decoding
+  nlohmann-json3-dev                    # JSON bodies of the HTTP client
+  nghttp2-server nghttp2-client         # nghttpd (h2c peer in tests), h2load (bench reference)
+  websocketd                            # independent WebSocket server for client tests
+  libcurl4-openssl-dev                  # libcurl: the in-process reference of the HTTP bench
 )
 missing=()
 for p in "${pkgs[@]}"; do
