@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cassert>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,6 +58,20 @@ class [[nodiscard]] OTLP_EXPORT Status {
   // server asking to back off); false for bad input or configuration.
   bool retryable() const noexcept { return retryable_; }
 
+  // A module's own finer-grained error kind (0: none), for callers that must tell apart
+  // failures sharing one code: otlp::http gives a connect timeout, a whole-request timeout and
+  // an idle timeout the same kDeadlineExceeded but different details (otlp/http/error.h).
+  // The value's meaning belongs to the module that set it.
+  uint16_t detail() const noexcept { return detail_; }
+  Status&& WithDetail(uint16_t detail) && noexcept {
+    detail_ = detail;
+    return std::move(*this);
+  }
+  Status& SetDetail(uint16_t detail) & noexcept {
+    detail_ = detail;
+    return *this;
+  }
+
   // "UNAVAILABLE: connection refused (retryable)"
   std::string ToString() const;
 
@@ -66,6 +81,7 @@ class [[nodiscard]] OTLP_EXPORT Status {
  private:
   StatusCode code_ = StatusCode::kOk;
   bool retryable_ = false;
+  uint16_t detail_ = 0;
   std::string message_;
 };
 

@@ -112,5 +112,18 @@ TEST(StatusMacros, AssignOrReturnPropagatesErrors) {
   EXPECT_EQ(bad.status().message(), "odd");
 }
 
+TEST(Status, CarriesAModuleDetailWithoutChangingTheCode) {
+  Status plain = DeadlineExceededError("connect timed out");
+  EXPECT_EQ(plain.detail(), 0);
+  Status detailed = DeadlineExceededError("connect timed out").WithDetail(7);
+  EXPECT_EQ(detailed.detail(), 7);
+  EXPECT_EQ(detailed.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(detailed.retryable());
+  detailed.SetDetail(9);
+  EXPECT_EQ(detailed.detail(), 9);
+  Status copy = detailed;
+  EXPECT_EQ(copy.detail(), 9);
+}
+
 }  // namespace
 }  // namespace otlp
