@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -15,6 +14,7 @@
 
 #include "otlp/core/config.h"
 #include "otlp/core/internal/bytes.h"
+#include "otlp/core/internal/mutex.h"
 #include "otlp/core/log.h"
 #include "otlp/trace/context.h"
 #include "otlp/trace/internal/batch_enqueue.h"
@@ -75,8 +75,8 @@ struct alignas(64) BatchState {
   std::chrono::milliseconds export_timeout = kDefaultExportTimeout;
 
   // Registry of producer queues.
-  mutable std::mutex queues_mu;
-  std::vector<std::shared_ptr<ChunkQueue>> queues;
+  mutable otlp::internal::Mutex queues_mu;
+  std::vector<std::shared_ptr<ChunkQueue>> queues OTLP_GUARDED_BY(queues_mu);
   std::atomic<uint64_t> queues_version{0};
 
   // Wake-up of the export thread.
@@ -86,14 +86,14 @@ struct alignas(64) BatchState {
   std::atomic<uint8_t> sleeping{kAwake};
 
   // Flush / shutdown handshakes.
-  std::mutex state_mu;
-  std::condition_variable state_cv;
-  uint64_t flush_requested = 0;  // guarded by state_mu
-  uint64_t flush_done = 0;       // guarded by state_mu
-  bool flush_result = true;      // guarded by state_mu
+  otlp::internal::Mutex state_mu;
+  otlp::internal::CondVar state_cv;
+  uint64_t flush_requested OTLP_GUARDED_BY(state_mu) = 0;
+  uint64_t flush_done OTLP_GUARDED_BY(state_mu) = 0;
+  bool flush_result OTLP_GUARDED_BY(state_mu) = true;
   std::atomic<bool> flush_pending{false};
   std::atomic<bool> stop{false};
-  bool stopped = false;  // guarded by state_mu
+  bool stopped OTLP_GUARDED_BY(state_mu) = false;
   Clock::time_point stop_deadline;  // written before `stop` is set
   std::atomic<bool> shut{false};
 
@@ -135,7 +135,8 @@ struct alignas(64) BatchState {
 
 ChunkQueue* BatchState::Bind() noexcept {
   const FastBinding& f = t_fast;
-  if (f.processor_id == id) [[likely]] return f.queue;
+  if (f.processor_id == id) [[likely]]
+    return f.queue;
   if (f.dead) return nullptr;
   return BindSlow();
 }
@@ -160,7 +161,7 @@ ChunkQueue* BatchState::BindSlot(Slots& slots_) noexcept {
   try {
     auto q = std::make_shared<ChunkQueue>(max_queue, max_batch, &DestroyPacked);
     {
-      std::lock_guard<std::mutex> lock(queues_mu);
+      otlp::internal::MutexLock lock(queues_mu);
       queues.push_back(q);
     }
     queues_version.fetch_add(1, std::memory_order_release);
@@ -183,11 +184,10 @@ void BatchState::Sleep(Clock::time_point until, uint8_t mode) noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   // Re-check after announcing that we sleep: a producer that crossed the threshold before it
   // saw `sleeping` has published its spans by now.
-  bool work = stop.load(std::memory_order_relaxed) ||
-              flush_pending.load(std::memory_order_relaxed);
+  bool work = stop.load(std::memory_order_relaxed) || flush_pending.load(std::memory_order_relaxed);
   const uint64_t threshold = mode == kIdle ? max_batch : high_water;
   if (!work) {
-    std::lock_guard<std::mutex> lock(queues_mu);
+    otlp::internal::MutexLock lock(queues_mu);
     for (auto& q : queues) {
       if (q->Pending() >= threshold) {
         work = true;
@@ -203,7 +203,7 @@ void BatchState::RefreshQueues(std::vector<std::shared_ptr<ChunkQueue>>& local,
                                uint64_t& version) noexcept {
   uint64_t v = queues_version.load(std::memory_order_acquire);
   if (v == version) return;
-  std::lock_guard<std::mutex> lock(queues_mu);
+  otlp::internal::MutexLock lock(queues_mu);
   try {
     local = queues;
   } catch (...) {
@@ -324,7 +324,7 @@ void BatchState::Run() noexcept {
     }
     uint64_t flush_target = 0;
     if (flushing) {
-      std::lock_guard<std::mutex> lock(state_mu);
+      otlp::internal::MutexLock lock(state_mu);
       flush_target = flush_requested;
       flush_pending.store(false, std::memory_order_relaxed);
     }
@@ -343,17 +343,17 @@ void BatchState::Run() noexcept {
 
     if (flushing) {
       bool ok = exporter->ForceFlush(export_timeout);
-      std::lock_guard<std::mutex> lock(state_mu);
+      otlp::internal::MutexLock lock(state_mu);
       flush_done = std::max(flush_done, flush_target);
       flush_result = ok && TotalPending(local) == 0;
-      state_cv.notify_all();
+      state_cv.NotifyAll();
     }
     if (stopping) break;
 
     // Forget queues of threads that exited, once drained.
     bool removed = false;
     {
-      std::lock_guard<std::mutex> lock(queues_mu);
+      otlp::internal::MutexLock lock(queues_mu);
       auto it = std::remove_if(queues.begin(), queues.end(), [](const auto& q) {
         return q->producer_closed() && q->Pending() == 0;
       });
@@ -378,10 +378,10 @@ void BatchState::Run() noexcept {
   exporter->Shutdown(std::max<std::chrono::microseconds>(
       std::chrono::duration_cast<std::chrono::microseconds>(remaining),
       std::chrono::microseconds(0)));
-  std::lock_guard<std::mutex> lock(state_mu);
+  otlp::internal::MutexLock lock(state_mu);
   stopped = true;
   flush_done = flush_requested;
-  state_cv.notify_all();
+  state_cv.NotifyAll();
 }
 
 // ---- Enqueue ----
@@ -416,7 +416,8 @@ template <bool kOwned>
   rec->Pack(block, n);
   reinterpret_cast<PackedHeader*>(block)->end = end;
   Done<kOwned>(rec);
-  if (q->Push(block)) [[unlikely]] return m.WakeIfFull(q);
+  if (q->Push(block)) [[unlikely]]
+    return m.WakeIfFull(q);
 }
 
 // The common span (no extras, a body of at most 256 bytes) is copied inline and everything else
@@ -445,7 +446,8 @@ template <bool kOwned>
   const size_t n = sizeof(PackedHeader) + body;
   // A full chunk goes the general way too: every call here is then a tail call, and this path
   // needs no saved registers.
-  if (!q->Fits(n)) [[unlikely]] return EnqueueLarge<kOwned>(m, rec, end);
+  if (!q->Fits(n)) [[unlikely]]
+    return EnqueueLarge<kOwned>(m, rec, end);
   char* block = q->AllocateHere(n);
   auto* out = reinterpret_cast<PackedHeader*>(block);
   std::memcpy(static_cast<void*>(out), &rec->h, sizeof(PackedHeader));
@@ -455,7 +457,8 @@ template <bool kOwned>
   otlp::internal::CopyUpTo256(block + sizeof(PackedHeader), rec->body.data(), body);
   Done<kOwned>(rec);
   // Only this thread pushes, and there was space.
-  if (q->Push(block)) [[unlikely]] return m.WakeIfFull(q);
+  if (q->Push(block)) [[unlikely]]
+    return m.WakeIfFull(q);
 }
 
 }  // namespace
@@ -559,7 +562,9 @@ std::unique_ptr<BatchSpanProcessor> BatchSpanProcessor::Create(
   return p;
 }
 
-BatchSpanProcessor::~BatchSpanProcessor() { Shutdown(impl_->export_timeout); }
+BatchSpanProcessor::~BatchSpanProcessor() {
+  Shutdown(impl_->export_timeout);
+}
 
 void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
   if (span.IsSampled()) internal::BatchEnqueue(*impl_, span.record(), span.record().h.end);
@@ -568,14 +573,15 @@ void BatchSpanProcessor::OnEnd(EndedSpan& span) noexcept {
 bool BatchSpanProcessor::ForceFlush(std::chrono::microseconds timeout) noexcept {
   BatchState& m = *impl_;
   if (!m.worker.joinable()) return true;
-  std::unique_lock<std::mutex> lock(m.state_mu);
+  otlp::internal::MutexLock lock(m.state_mu);
   if (m.stopped) return true;
   uint64_t target = ++m.flush_requested;
   m.flush_pending.store(true, std::memory_order_release);
-  lock.unlock();
+  lock.Unlock();
   m.Wake();
-  lock.lock();
-  bool done = m.state_cv.wait_for(lock, timeout, [&] { return m.flush_done >= target; });
+  lock.Lock();
+  bool done = m.state_cv.WaitFor(
+      lock, timeout, [&]() OTLP_REQUIRES(m.state_mu) { return m.flush_done >= target; });
   return done && m.flush_result;
 }
 
@@ -593,8 +599,9 @@ bool BatchSpanProcessor::Shutdown(std::chrono::microseconds timeout) noexcept {
   m.Wake();
   bool in_time;
   {
-    std::unique_lock<std::mutex> lock(m.state_mu);
-    in_time = m.state_cv.wait_for(lock, timeout, [&] { return m.stopped; });
+    otlp::internal::MutexLock lock(m.state_mu);
+    in_time =
+        m.state_cv.WaitFor(lock, timeout, [&]() OTLP_REQUIRES(m.state_mu) { return m.stopped; });
   }
   if (!in_time) {
     // The exporter is still busy (e.g. retrying a collector that is down): cut it short.
@@ -608,16 +615,22 @@ BatchSpanProcessorStats BatchSpanProcessor::stats() const noexcept {
   const BatchState& m = *impl_;
   int64_t bytes = 0;
   {
-    std::lock_guard<std::mutex> lock(m.queues_mu);
+    otlp::internal::MutexLock lock(m.queues_mu);
     for (const auto& q : m.queues) bytes += q->bytes();
   }
-  return {m.dropped.load(std::memory_order_relaxed), m.exported.load(std::memory_order_relaxed),
-          m.failed.load(std::memory_order_relaxed), m.batches.load(std::memory_order_relaxed),
+  return {m.dropped.load(std::memory_order_relaxed),
+          m.exported.load(std::memory_order_relaxed),
+          m.failed.load(std::memory_order_relaxed),
+          m.batches.load(std::memory_order_relaxed),
           m.wakeups.load(std::memory_order_relaxed),
           static_cast<uint64_t>(std::max<int64_t>(0, bytes))};
 }
 
-size_t BatchSpanProcessor::max_queue_size() const noexcept { return impl_->max_queue; }
-size_t BatchSpanProcessor::max_export_batch_size() const noexcept { return impl_->max_batch; }
+size_t BatchSpanProcessor::max_queue_size() const noexcept {
+  return impl_->max_queue;
+}
+size_t BatchSpanProcessor::max_export_batch_size() const noexcept {
+  return impl_->max_batch;
+}
 
 }  // namespace otlp::trace

@@ -63,30 +63,30 @@ RecordedSpan RecordedSpan::From(const SpanData& data) {
 
 void InMemorySpanStore::Add(RecordedSpan span) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    otlp::internal::MutexLock lock(mu_);
     spans_.push_back(std::move(span));
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::vector<RecordedSpan> InMemorySpanStore::Spans() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  otlp::internal::MutexLock lock(mu_);
   return spans_;
 }
 
 size_t InMemorySpanStore::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  otlp::internal::MutexLock lock(mu_);
   return spans_.size();
 }
 
 void InMemorySpanStore::Clear() {
-  std::lock_guard<std::mutex> lock(mu_);
+  otlp::internal::MutexLock lock(mu_);
   spans_.clear();
 }
 
 bool InMemorySpanStore::WaitForSpans(size_t n, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return spans_.size() >= n; });
+  otlp::internal::MutexLock lock(mu_);
+  return cv_.WaitFor(lock, timeout, [&]() OTLP_REQUIRES(mu_) { return spans_.size() >= n; });
 }
 
 ExportResult InMemorySpanExporter::Export(std::span<const SpanData* const> spans) noexcept {

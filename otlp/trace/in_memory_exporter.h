@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,6 +20,7 @@
 
 #include "otlp/core/attributes.h"
 #include "otlp/core/export.h"
+#include "otlp/core/internal/mutex.h"
 #include "otlp/trace/exporter.h"
 #include "otlp/trace/span_data.h"
 
@@ -75,9 +75,9 @@ class OTLP_EXPORT InMemorySpanStore {
   bool WaitForSpans(size_t n, std::chrono::milliseconds timeout) const;
 
  private:
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  std::vector<RecordedSpan> spans_;
+  mutable otlp::internal::Mutex mu_;
+  mutable otlp::internal::CondVar cv_;
+  std::vector<RecordedSpan> spans_ OTLP_GUARDED_BY(mu_);
 };
 
 class OTLP_EXPORT InMemorySpanExporter final : public SpanExporter {

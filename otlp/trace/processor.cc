@@ -51,7 +51,9 @@ const SpanData& EndedSpan::data() const noexcept {
   }
 }
 
-void EndedSpan::ReleaseView() noexcept { --t_scratch_depth; }
+void EndedSpan::ReleaseView() noexcept {
+  --t_scratch_depth;
+}
 
 SimpleSpanProcessor::SimpleSpanProcessor(std::unique_ptr<SpanExporter> exporter) noexcept
     : exporter_(std::move(exporter)) {}
@@ -63,20 +65,20 @@ void SimpleSpanProcessor::OnEnd(EndedSpan& span) noexcept {
   const SpanData& d = span.data();
   const SpanData* one[1] = {&d};
   SuppressTracingScope suppress;
-  std::lock_guard<std::mutex> lock(mu_);
+  otlp::internal::MutexLock lock(mu_);
   if (shutdown_ || !exporter_) return;
   (void)exporter_->Export(std::span<const SpanData* const>(one, 1));
 }
 
 bool SimpleSpanProcessor::ForceFlush(std::chrono::microseconds timeout) noexcept {
   SuppressTracingScope suppress;
-  std::lock_guard<std::mutex> lock(mu_);
+  otlp::internal::MutexLock lock(mu_);
   return exporter_ ? exporter_->ForceFlush(timeout) : true;
 }
 
 bool SimpleSpanProcessor::Shutdown(std::chrono::microseconds timeout) noexcept {
   SuppressTracingScope suppress;
-  std::lock_guard<std::mutex> lock(mu_);
+  otlp::internal::MutexLock lock(mu_);
   if (shutdown_) return true;
   shutdown_ = true;
   return exporter_ ? exporter_->Shutdown(timeout) : true;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "otlp/core/export.h"
+#include "otlp/core/internal/mutex.h"
 #include "otlp/trace/exporter.h"
 #include "otlp/trace/span.h"
 #include "otlp/trace/span_data.h"
@@ -76,9 +77,9 @@ class OTLP_EXPORT SimpleSpanProcessor final : public SpanProcessor {
   bool Shutdown(std::chrono::microseconds timeout) noexcept override;
 
  private:
-  std::mutex mu_;
-  std::unique_ptr<SpanExporter> exporter_;
-  bool shutdown_ = false;
+  otlp::internal::Mutex mu_;
+  std::unique_ptr<SpanExporter> exporter_ OTLP_PT_GUARDED_BY(mu_);
+  bool shutdown_ OTLP_GUARDED_BY(mu_) = false;
 };
 
 // Runs several processors in order. Every processor sees every span.

@@ -14,7 +14,7 @@ namespace internal {
 
 TracerImpl* ProviderState::FindOrCreateTracer(std::string_view name, std::string_view version,
                                               std::string_view schema_url) {
-  std::lock_guard<std::mutex> lock(mu);
+  otlp::internal::MutexLock lock(mu);
   for (auto& t : tracers) {
     if (t->scope.name == name && t->scope.version == version && t->scope.schema_url == schema_url)
       return t.get();
@@ -54,7 +54,9 @@ SpanLimits SpanLimits::FromEnvironment(config::Reader& env) {
 TracerProvider::TracerProvider(std::shared_ptr<internal::ProviderState> state) noexcept
     : state_(std::move(state)) {}
 
-TracerProvider::~TracerProvider() { Shutdown(); }
+TracerProvider::~TracerProvider() {
+  Shutdown();
+}
 
 std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions options,
                                                        config::Reader* env) {
@@ -69,23 +71,24 @@ std::shared_ptr<TracerProvider> TracerProvider::Create(TracerProviderOptions opt
   } else {
     state->sampler = Sampler::ParentBased(Sampler::AlwaysOn());
   }
-  state->sample_mode = state->sampler->IsAlwaysOn() ? internal::ProviderState::SampleMode::kAll
-                      : state->sampler->IsAlwaysOff() ? internal::ProviderState::SampleMode::kNone
-                      : state->sampler->IsDefaultParentBased()
-                          ? internal::ProviderState::SampleMode::kByParent
-                          : internal::ProviderState::SampleMode::kGeneral;
-  state->fast_start = state->sample_mode != internal::ProviderState::SampleMode::kGeneral &&
-                      !state->wants_on_start;
+  state->sample_mode = state->sampler->IsAlwaysOn()    ? internal::ProviderState::SampleMode::kAll
+                       : state->sampler->IsAlwaysOff() ? internal::ProviderState::SampleMode::kNone
+                       : state->sampler->IsDefaultParentBased()
+                           ? internal::ProviderState::SampleMode::kByParent
+                           : internal::ProviderState::SampleMode::kGeneral;
+  state->fast_start =
+      state->sample_mode != internal::ProviderState::SampleMode::kGeneral && !state->wants_on_start;
   if (options.limits) {
     state->limits = *options.limits;
   } else if (env != nullptr) {
     state->limits = SpanLimits::FromEnvironment(*env);
   }
   state->fast_attr_limit = state->limits.attribute_value_length == SpanLimits::kNoLimit
-                                ? state->limits.attribute_count
-                                : 0;
-  state->resource = options.resource ? std::move(*options.resource)
-                                     : (env != nullptr ? Resource::Default(*env) : Resource::Default());
+                               ? state->limits.attribute_count
+                               : 0;
+  state->resource = options.resource
+                        ? std::move(*options.resource)
+                        : (env != nullptr ? Resource::Default(*env) : Resource::Default());
   return std::shared_ptr<TracerProvider>(new TracerProvider(std::move(state)));
 }
 
@@ -110,7 +113,7 @@ bool TracerProvider::ForceFlush(std::chrono::microseconds timeout) noexcept {
 bool TracerProvider::Shutdown(std::chrono::microseconds timeout) noexcept {
   if (state_->shutdown.exchange(true)) return true;
   {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    otlp::internal::MutexLock lock(state_->mu);
     for (auto& t : state_->tracers) t->enabled.store(false, std::memory_order_relaxed);
   }
   if (!state_->processor) return true;
@@ -120,9 +123,15 @@ bool TracerProvider::Shutdown(std::chrono::microseconds timeout) noexcept {
 bool TracerProvider::enabled() const noexcept {
   return state_->enabled && !state_->shutdown.load(std::memory_order_relaxed);
 }
-const Resource& TracerProvider::resource() const noexcept { return state_->resource; }
-const SpanLimits& TracerProvider::limits() const noexcept { return state_->limits; }
-const Sampler& TracerProvider::sampler() const noexcept { return *state_->sampler; }
+const Resource& TracerProvider::resource() const noexcept {
+  return state_->resource;
+}
+const SpanLimits& TracerProvider::limits() const noexcept {
+  return state_->limits;
+}
+const Sampler& TracerProvider::sampler() const noexcept {
+  return *state_->sampler;
+}
 
 // ---- Global provider ----
 
@@ -133,10 +142,11 @@ struct ProxyTracer : internal::TracerHot {
 };
 
 struct Global {
-  std::mutex mu;
-  std::shared_ptr<TracerProvider> current;
-  std::vector<std::shared_ptr<TracerProvider>> retired;  // kept alive: spans may still end
-  std::vector<std::unique_ptr<ProxyTracer>> proxies;
+  otlp::internal::Mutex mu;
+  std::shared_ptr<TracerProvider> current OTLP_GUARDED_BY(mu);
+  // Kept alive: spans may still end.
+  std::vector<std::shared_ptr<TracerProvider>> retired OTLP_GUARDED_BY(mu);
+  std::vector<std::unique_ptr<ProxyTracer>> proxies OTLP_GUARDED_BY(mu);
 };
 
 Global& G() {
@@ -148,7 +158,7 @@ Global& G() {
 
 std::shared_ptr<TracerProvider> GetTracerProvider() noexcept {
   Global& g = G();
-  std::lock_guard<std::mutex> lock(g.mu);
+  otlp::internal::MutexLock lock(g.mu);
   if (!g.current) g.current = TracerProvider::Noop();
   return g.current;
 }
@@ -156,7 +166,7 @@ std::shared_ptr<TracerProvider> GetTracerProvider() noexcept {
 void SetTracerProvider(std::shared_ptr<TracerProvider> provider) {
   if (!provider) provider = TracerProvider::Noop();
   Global& g = G();
-  std::lock_guard<std::mutex> lock(g.mu);
+  otlp::internal::MutexLock lock(g.mu);
   if (g.current) g.retired.push_back(g.current);
   g.current = provider;
   for (auto& p : g.proxies) {
@@ -168,7 +178,7 @@ void SetTracerProvider(std::shared_ptr<TracerProvider> provider) {
 
 Tracer GetTracer(std::string_view name, std::string_view version, std::string_view schema_url) {
   Global& g = G();
-  std::lock_guard<std::mutex> lock(g.mu);
+  otlp::internal::MutexLock lock(g.mu);
   for (auto& p : g.proxies) {
     if (p->name == name && p->version == version && p->schema_url == schema_url) {
       return Tracer(p.get(), nullptr);

@@ -9,6 +9,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include "tests/support/status_matchers.h"
 
 #include "otlp/core/config.h"
 #include "otlp/core/log.h"
@@ -150,19 +151,17 @@ TEST_F(ResourceTest, EmptyServiceNameMeansUnset) {
 
 TEST_F(ResourceTest, ParseAttributeListNamesTheBadMember) {
   auto bad = Resource::ParseAttributeList("a=1, oops ,b=2");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(bad.status().message(), HasSubstr("oops"));
+  EXPECT_THAT(bad, StatusIs(StatusCode::kInvalidArgument, HasSubstr("oops")));
 
   auto empty_key = Resource::ParseAttributeList("=v");
-  EXPECT_FALSE(empty_key.ok());
+  EXPECT_THAT(empty_key, StatusIs(StatusCode::kInvalidArgument));
 
   auto none = Resource::ParseAttributeList("");
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_TRUE(none->empty());
 
   auto dup = Resource::ParseAttributeList("k=1,k=2");
-  ASSERT_TRUE(dup.ok());
+  ASSERT_OK(dup);
   ASSERT_EQ(dup->size(), 1u);
   EXPECT_EQ(std::get<std::string>(*dup->Find("k")), "2");
 }

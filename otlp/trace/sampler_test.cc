@@ -1,6 +1,7 @@
 #include "otlp/trace/sampler.h"
 
 #include <gtest/gtest.h>
+#include "tests/support/status_matchers.h"
 
 #include "otlp/core/config.h"
 #include "otlp/trace/internal/id_generator.h"
@@ -149,9 +150,9 @@ TEST(SamplerTest, FastPathAgreesWithShouldSample) {
 }
 
 TEST(SamplerTest, FromNameRejectsBadInput) {
-  EXPECT_FALSE(Sampler::FromName("nope").ok());
-  EXPECT_FALSE(Sampler::FromName("traceidratio", -0.1).ok());
-  EXPECT_TRUE(Sampler::FromName("always_off").ok());
+  EXPECT_THAT(Sampler::FromName("nope"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Sampler::FromName("traceidratio", -0.1), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_OK(Sampler::FromName("always_off"));
 }
 
 }  // namespace

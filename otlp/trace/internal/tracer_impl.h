@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "otlp/core/internal/mutex.h"
 #include "otlp/trace/processor.h"
 #include "otlp/trace/provider.h"
 #include "otlp/trace/resource.h"
@@ -45,8 +46,8 @@ struct ProviderState {
   bool enabled = true;
   std::atomic<bool> shutdown{false};
 
-  std::mutex mu;
-  std::vector<std::unique_ptr<TracerImpl>> tracers;  // stable addresses
+  otlp::internal::Mutex mu;
+  std::vector<std::unique_ptr<TracerImpl>> tracers OTLP_GUARDED_BY(mu);  // stable addresses
 
   TracerImpl* FindOrCreateTracer(std::string_view name, std::string_view version,
                                  std::string_view schema_url);
