@@ -3,6 +3,8 @@
 # the same host: span hot path (span_bench), OTLP encoding (encode_bench) and the export
 # pipeline (`otlp bench trace` into `otlp bench sink`).
 #   bench/compare.sh BASE [TARGET] [ROUNDS]   (TARGET defaults to HEAD, ROUNDS to 5)
+#   bench/compare.sh --build-only BASE [TARGET]   (builds both now, e.g. while the host is
+#                                                  busy; a later run reuses the builds)
 # Each revision is checked out into a temporary worktree and built in Release under
 # build-compare/<revision>. Each round runs the base and the target one after the other (the
 # order alternates between rounds); each run is a benchmark program's median of its own
@@ -12,6 +14,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+build_only=0
+if [ "${1:-}" = --build-only ]; then
+  build_only=1
+  shift
+fi
 base=${1:?usage: bench/compare.sh BASE [TARGET] [ROUNDS]}
 target=${2:-HEAD}
 rounds=${3:-5}
@@ -38,6 +45,10 @@ build_rev() {  # rev -> prints the build dir
 echo "building $base and $target (Release)..." >&2
 dir_a=$(build_rev "$base")
 dir_b=$(build_rev "$target")
+if [ "$build_only" = 1 ]; then
+  echo "built: $dir_a $dir_b" >&2
+  exit 0
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"; [ -n "${sink:-}" ] && kill "$sink" 2>/dev/null || true' EXIT
 
