@@ -33,17 +33,22 @@ std::string Deflate(std::string_view in, int window_bits) {
   deflateEnd(&z);
   return out;
 }
-std::string Gzip(std::string_view in) { return Deflate(in, 15 + 16); }
-std::string Zlib(std::string_view in) { return Deflate(in, 15); }
-std::string RawDeflate(std::string_view in) { return Deflate(in, -15); }
+std::string Gzip(std::string_view in) {
+  return Deflate(in, 15 + 16);
+}
+std::string Zlib(std::string_view in) {
+  return Deflate(in, 15);
+}
+std::string RawDeflate(std::string_view in) {
+  return Deflate(in, -15);
+}
 
 std::string Brotli(std::string_view in) {
   size_t size = BrotliEncoderMaxCompressedSize(in.size());
   std::string out(size, '\0');
-  EXPECT_TRUE(BrotliEncoderCompress(BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW,
-                                    BROTLI_DEFAULT_MODE, in.size(),
-                                    reinterpret_cast<const uint8_t*>(in.data()), &size,
-                                    reinterpret_cast<uint8_t*>(out.data())));
+  EXPECT_TRUE(BrotliEncoderCompress(
+      BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW, BROTLI_DEFAULT_MODE, in.size(),
+      reinterpret_cast<const uint8_t*>(in.data()), &size, reinterpret_cast<uint8_t*>(out.data())));
   out.resize(size);
   return out;
 }
@@ -193,9 +198,9 @@ TEST(ContentDecoder, ConcatenatedGzipMembersAndZstdFrames) {
 }
 
 TEST(ContentDecoder, UnknownCodingIsAClearError) {
-  EXPECT_THAT(ContentDecoder::Create("compress", kBig),
-              StatusIs(StatusCode::kUnimplemented,
-                       HasSubstr("unsupported Content-Encoding 'compress'")));
+  EXPECT_THAT(
+      ContentDecoder::Create("compress", kBig),
+      StatusIs(StatusCode::kUnimplemented, HasSubstr("unsupported Content-Encoding 'compress'")));
   EXPECT_THAT(DecodeBody("gzip, lzma", "x", kBig),
               StatusIs(StatusCode::kUnimplemented, HasSubstr("'lzma'")));
   EXPECT_THAT(ContentDecoder::Create("gzip, gzip, gzip, gzip, gzip", kBig),
@@ -271,12 +276,11 @@ TEST(ContentDecoder, RandomGarbageNeverCrashes) {
 
 TEST(ContentDecoder, DecompressionBombStopsAtTheLimit) {
   const std::string zeros(64 << 20, '\0');
-  for (const auto& [coding, body] :
-       {std::pair<const char*, std::string>{"gzip", Gzip(zeros)},
-        {"deflate", Zlib(zeros)},
-        {"br", Brotli(zeros)},
-        {"zstd", Zstd(zeros)},
-        {"gzip, gzip", Gzip(Gzip(zeros))}}) {
+  for (const auto& [coding, body] : {std::pair<const char*, std::string>{"gzip", Gzip(zeros)},
+                                     {"deflate", Zlib(zeros)},
+                                     {"br", Brotli(zeros)},
+                                     {"zstd", Zstd(zeros)},
+                                     {"gzip, gzip", Gzip(Gzip(zeros))}}) {
     EXPECT_LT(body.size(), 1u << 20);
     EXPECT_THAT(DecodeBody(coding, body, 1 << 20),
                 StatusIs(StatusCode::kResourceExhausted, HasSubstr("limit of 1048576 bytes")))

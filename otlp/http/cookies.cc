@@ -11,9 +11,9 @@
 namespace otlp::http {
 namespace {
 
-using std::chrono::sys_seconds;
 using otlp::internal::AsciiLower;
 using otlp::internal::EqualsIgnoreCase;
+using std::chrono::sys_seconds;
 
 std::string_view TrimWsp(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -31,8 +31,7 @@ bool HasControl(std::string_view s) {
 bool IsIpAddress(const std::string& host) {
   in6_addr v6{};
   in_addr v4{};
-  return inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
 // RFC 6265 §5.1.3.
@@ -62,7 +61,9 @@ std::string DefaultPath(std::string_view uri_path) {
   return std::string(uri_path.substr(0, last));
 }
 
-bool IsSecureScheme(std::string_view scheme) { return scheme == "https" || scheme == "wss"; }
+bool IsSecureScheme(std::string_view scheme) {
+  return scheme == "https" || scheme == "wss";
+}
 
 // §5.1.1 delimiter: %x09 / %x20-2F / %x3B-40 / %x5B-60 / %x7B-7E.
 bool IsDateDelimiter(char c) {
@@ -71,7 +72,9 @@ bool IsDateDelimiter(char c) {
          (u >= 0x5B && u <= 0x60) || (u >= 0x7B && u <= 0x7E);
 }
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // 1*`max` digits followed by nothing or a non-digit (the "*OCTET" tail of §5.1.1's grammar).
 bool LeadingDigits(std::string_view& s, size_t min, size_t max, int& out) {
@@ -183,7 +186,9 @@ Result<Parsed> ParseSetCookie(std::string_view header) {
   return p;
 }
 
-bool Expired(const Cookie& c, sys_seconds now) { return c.expires && *c.expires <= now; }
+bool Expired(const Cookie& c, sys_seconds now) {
+  return c.expires && *c.expires <= now;
+}
 
 }  // namespace
 
@@ -354,15 +359,14 @@ Status CookieJar::SetCookie(const net::Url& request_url, std::string_view set_co
 }
 
 std::string CookieJar::CookieHeader(const net::Url& url) const {
+  internal::MutexLock lock(state_->mu);
+  if (state_->cookies.empty()) return {};  // the common case costs a lock and a load
   const sys_seconds now = std::chrono::floor<std::chrono::seconds>(state_->clock());
   const std::string host = AsciiLower(url.host);
   const bool host_is_ip = IsIpAddress(host);
   const std::string_view path = RequestPath(url);
   const std::string_view request_path = path.empty() ? "/" : path;
   const bool secure = IsSecureScheme(url.scheme);
-
-  internal::MutexLock lock(state_->mu);
-  if (state_->cookies.empty()) return {};
   std::vector<const State::Stored*> matched;
   for (const State::Stored& s : state_->cookies) {
     const Cookie& c = s.cookie;
@@ -400,7 +404,9 @@ std::vector<Cookie> CookieJar::Cookies() const {
   return out;
 }
 
-size_t CookieJar::size() const { return Cookies().size(); }
+size_t CookieJar::size() const {
+  return Cookies().size();
+}
 
 void CookieJar::Clear() {
   internal::MutexLock lock(state_->mu);

@@ -3,9 +3,11 @@
 // and Secure rules.
 //
 //   otlp::http::CookieJar jar;
-//   ASSERT_OK_AND_ASSIGN(auto url, otlp::net::Url::Parse("https://shop.example.com/cart/add"));
-//   jar.SetCookie(url, "sid=abc123; Path=/; Domain=example.com; Secure; HttpOnly").IgnoreError();
-//   jar.CookieHeader(*otlp::net::Url::Parse("https://www.example.com/"));  // "sid=abc123"
+//   // response to https://shop.example.com/cart/add carried this Set-Cookie:
+//   jar.SetCookie(response_url, "sid=abc123; Path=/; Domain=example.com; Secure; HttpOnly")
+//       .IgnoreError();  // a rejected cookie is only worth a debug log
+//   // a later request to https://www.example.com/ sends "Cookie: sid=abc123":
+//   std::string cookie = jar.CookieHeader(next_url);
 //
 // Rules applied (RFC 6265 §5.2–5.4, and from RFC 6265bis where it tightened them):
 // - Max-Age wins over Expires; Max-Age ≤ 0 or a past Expires deletes the cookie; an expiry is

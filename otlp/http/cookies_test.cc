@@ -13,10 +13,10 @@ namespace otlp::http {
 namespace {
 
 using namespace std::chrono_literals;
-using ::testing::HasSubstr;
 using std::chrono::sys_days;
 using std::chrono::sys_seconds;
 using std::chrono::system_clock;
+using ::testing::HasSubstr;
 
 net::Url U(std::string_view text) {
   Result<net::Url> url = net::Url::Parse(text);

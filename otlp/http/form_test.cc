@@ -39,8 +39,8 @@ TEST(Form, DecodeInvertsEncode) {
 
 TEST(Form, DecodeRejectsBadEscapes) {
   for (const char* bad : {"%", "%4", "abc%", "%zz", "%4g", "x%G0y"}) {
-    EXPECT_THAT(FormDecode(bad), StatusIs(StatusCode::kInvalidArgument,
-                                          HasSubstr("invalid percent-encoding")))
+    EXPECT_THAT(FormDecode(bad),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("invalid percent-encoding")))
         << bad;
   }
 }
@@ -79,8 +79,7 @@ TEST(Form, ParseQueryRoundTripsEncodeForm) {
 }
 
 TEST(Form, ParseQueryReportsBadEscapes) {
-  EXPECT_THAT(ParseQuery("a=1&b=%zz"),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("%zz")));
+  EXPECT_THAT(ParseQuery("a=1&b=%zz"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("%zz")));
   EXPECT_THAT(ParseQuery("%=1"), StatusIs(StatusCode::kInvalidArgument));
 }
 

@@ -64,20 +64,23 @@ Multipart& Multipart::AddField(std::string_view name, std::string_view value) {
 
 Multipart& Multipart::AddFile(std::string_view name, std::string_view filename,
                               std::string_view content, std::string_view content_type) {
-  parts_.push_back(Part{std::string(name), std::string(filename),
-                        content_type.empty() ? "application/octet-stream"
-                                             : std::string(content_type),
-                        std::string(content), nullptr, {}});
+  parts_.push_back(
+      Part{std::string(name),
+           std::string(filename),
+           content_type.empty() ? "application/octet-stream" : std::string(content_type),
+           std::string(content),
+           nullptr,
+           {}});
   return *this;
 }
 
 Multipart& Multipart::AddStream(std::string_view name, std::string_view filename,
                                 std::string_view content_type, MultipartSource source,
                                 std::optional<uint64_t> size) {
-  parts_.push_back(Part{std::string(name), std::string(filename),
-                        content_type.empty() ? "application/octet-stream"
-                                             : std::string(content_type),
-                        "", std::move(source), size});
+  parts_.push_back(
+      Part{std::string(name), std::string(filename),
+           content_type.empty() ? "application/octet-stream" : std::string(content_type), "",
+           std::move(source), size});
   return *this;
 }
 
@@ -205,8 +208,8 @@ Result<size_t> MultipartStream::Read(char* buffer, size_t capacity) {
     if (part.size) room = static_cast<size_t>(std::min<uint64_t>(room, *part.size - streamed_ + 1));
     Result<size_t> n = part.source(buffer + written, room);
     if (!n.ok()) {
-      error_ = Status(n.status().code(), "multipart part '" + part.name +
-                                             "': source failed: " + n.status().message(),
+      error_ = Status(n.status().code(),
+                      "multipart part '" + part.name + "': source failed: " + n.status().message(),
                       n.status().retryable());
       return error_;
     }

@@ -117,7 +117,7 @@ class OTLP_EXPORT MultipartStream {
   std::vector<Multipart::Part> parts_;
   std::vector<Segment> segments_;
   size_t segment_ = 0;
-  size_t offset_ = 0;    // within the current segment
+  size_t offset_ = 0;      // within the current segment
   uint64_t streamed_ = 0;  // bytes of the current streamed part so far
   Status error_;
 };

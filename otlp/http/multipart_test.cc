@@ -98,7 +98,7 @@ TEST(Multipart, BoundaryOccurringInAPartIsReplaced) {
 
 TEST(Multipart, InvalidRequestedBoundaryFallsBackToRandom) {
   for (const std::string& bad : {std::string(""), std::string(71, 'a'), std::string("ends "),
-                                std::string("semi;colon"), std::string("quote\"")}) {
+                                 std::string("semi;colon"), std::string("quote\"")}) {
     ASSERT_OK_AND_ASSIGN(MultipartBody body, Multipart(bad).Build());
     EXPECT_THAT(BoundaryOf(body.content_type), StartsWith("otlp-")) << bad;
   }
@@ -111,9 +111,8 @@ TEST(Multipart, NamesAndFilenamesAreEscaped) {
   form.AddFile("we\"ird\r\nname", "C:\\dir\\\"evil\".txt\r\nX-Injected: 1", "", "text/plain");
   form.AddField("caf\xC3\xA9", "");
   ASSERT_OK_AND_ASSIGN(MultipartBody body, form.Build());
-  EXPECT_THAT(body.body,
-              HasSubstr("name=\"we%22ird%0D%0Aname\"; "
-                        "filename=\"C:\\dir\\%22evil%22.txt%0D%0AX-Injected: 1\"\r\n"));
+  EXPECT_THAT(body.body, HasSubstr("name=\"we%22ird%0D%0Aname\"; "
+                                   "filename=\"C:\\dir\\%22evil%22.txt%0D%0AX-Injected: 1\"\r\n"));
   EXPECT_THAT(body.body, HasSubstr("name=\"caf\xC3\xA9\"\r\n"));
   EXPECT_EQ(body.body.find("\r\nX-Injected"), std::string::npos);
 }
@@ -197,12 +196,12 @@ TEST(Multipart, StreamSizeMismatchAndSourceErrorsAreReported) {
   }
   {
     Multipart form;
-    form.AddStream("bad", "f", "", [](char*, size_t) -> Result<size_t> {
-      return UnavailableError("disk gone");
-    });
+    form.AddStream("bad", "f", "",
+                   [](char*, size_t) -> Result<size_t> { return UnavailableError("disk gone"); });
     ASSERT_OK_AND_ASSIGN(MultipartStream stream, std::move(form).Stream());
     const Result<std::string> r = Drain(stream, 64);
-    EXPECT_THAT(r, StatusIs(StatusCode::kUnavailable, HasSubstr("'bad': source failed: disk gone")));
+    EXPECT_THAT(r,
+                StatusIs(StatusCode::kUnavailable, HasSubstr("'bad': source failed: disk gone")));
     EXPECT_TRUE(r.status().retryable());
   }
   {

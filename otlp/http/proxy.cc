@@ -184,9 +184,8 @@ bool ProxyConfig::Bypasses(const net::Url& url) const {
     } else if (!is_ip) {
       std::string_view h = host;
       while (h.ends_with('.')) h.remove_suffix(1);  // "example.com." is example.com
-      if (h == e.domain ||
-          (h.size() > e.domain.size() && h.ends_with(e.domain) &&
-           h[h.size() - e.domain.size() - 1] == '.')) {
+      if (h == e.domain || (h.size() > e.domain.size() && h.ends_with(e.domain) &&
+                            h[h.size() - e.domain.size() - 1] == '.')) {
         return true;
       }
     }

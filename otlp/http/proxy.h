@@ -1,7 +1,8 @@
 // otlp/http/proxy.h — which proxy a request goes through: from the conventional environment
 // variables (as curl reads them) or given explicitly, with a NO_PROXY bypass list.
 //
-//   OTLP_ASSIGN_OR_RETURN(otlp::http::ProxyConfig proxies, otlp::http::ProxyConfig::FromEnvironment());
+//   OTLP_ASSIGN_OR_RETURN(otlp::http::ProxyConfig proxies,
+//                         otlp::http::ProxyConfig::FromEnvironment());
 //   if (std::optional<otlp::net::Url> proxy = proxies.ProxyFor(url)) {
 //     // connect to proxy->host:proxy->port; CONNECT for https, absolute-form for http
 //   }
@@ -67,7 +68,7 @@ class OTLP_EXPORT ProxyConfig {
  private:
   struct NoProxyEntry {
     enum class Kind : uint8_t { kDomain, kAddress } kind = Kind::kDomain;
-    std::string domain;              // kDomain: lower-case, without a leading '.'
+    std::string domain;                 // kDomain: lower-case, without a leading '.'
     std::array<uint8_t, 16> address{};  // kAddress: IPv4 as IPv4-mapped IPv6
     unsigned prefix_bits = 128;
     uint16_t port = 0;  // 0: any port

@@ -43,8 +43,8 @@ TEST(ProxyConfig, DefaultIsDirect) {
 
 TEST(ProxyConfig, SchemeSpecificVariables) {
   ASSERT_OK_AND_ASSIGN(ProxyConfig config,
-                       ProxyConfig::FromEnvironment(Env({{"http_proxy", "http://p1:3128"},
-                                                         {"HTTPS_PROXY", "p2:8443"}})));
+                       ProxyConfig::FromEnvironment(
+                           Env({{"http_proxy", "http://p1:3128"}, {"HTTPS_PROXY", "p2:8443"}})));
   EXPECT_EQ(Via(config, "http://example.com/"), "p1:3128");
   EXPECT_EQ(Via(config, "ws://example.com/"), "p1:3128");
   EXPECT_EQ(Via(config, "https://example.com/"), "p2:8443");
@@ -54,14 +54,13 @@ TEST(ProxyConfig, SchemeSpecificVariables) {
 }
 
 TEST(ProxyConfig, LowerCaseWins) {
-  ASSERT_OK_AND_ASSIGN(
-      ProxyConfig config,
-      ProxyConfig::FromEnvironment(Env({{"http_proxy", "http://lower:1"},
-                                        {"HTTP_PROXY", "http://upper:2"},
-                                        {"https_proxy", "http://lower:3"},
-                                        {"HTTPS_PROXY", "http://upper:4"},
-                                        {"no_proxy", "a.test"},
-                                        {"NO_PROXY", "b.test"}})));
+  ASSERT_OK_AND_ASSIGN(ProxyConfig config,
+                       ProxyConfig::FromEnvironment(Env({{"http_proxy", "http://lower:1"},
+                                                         {"HTTP_PROXY", "http://upper:2"},
+                                                         {"https_proxy", "http://lower:3"},
+                                                         {"HTTPS_PROXY", "http://upper:4"},
+                                                         {"no_proxy", "a.test"},
+                                                         {"NO_PROXY", "b.test"}})));
   EXPECT_EQ(Via(config, "http://x/"), "lower:1");
   EXPECT_EQ(Via(config, "https://x/"), "lower:3");
   EXPECT_EQ(Via(config, "http://a.test/"), "direct");
@@ -80,13 +79,13 @@ TEST(ProxyConfig, EmptyValueCountsAsUnset) {
 
 TEST(ProxyConfig, AllProxyIsTheFallback) {
   ASSERT_OK_AND_ASSIGN(ProxyConfig config,
-                       ProxyConfig::FromEnvironment(Env({{"ALL_PROXY", "http://all:1080"},
-                                                         {"https_proxy", "http://tls:1"}})));
+                       ProxyConfig::FromEnvironment(Env(
+                           {{"ALL_PROXY", "http://all:1080"}, {"https_proxy", "http://tls:1"}})));
   EXPECT_EQ(Via(config, "http://x/"), "all:1080");
   EXPECT_EQ(Via(config, "https://x/"), "tls:1");
   ASSERT_OK_AND_ASSIGN(ProxyConfig lower,
-                       ProxyConfig::FromEnvironment(Env({{"all_proxy", "http://a:1"},
-                                                         {"ALL_PROXY", "http://b:2"}})));
+                       ProxyConfig::FromEnvironment(
+                           Env({{"all_proxy", "http://a:1"}, {"ALL_PROXY", "http://b:2"}})));
   EXPECT_EQ(Via(lower, "https://x/"), "a:1");
 }
 
@@ -97,15 +96,15 @@ TEST(ProxyConfig, CgiIgnoresUpperCaseHttpProxy) {
                                                          {"HTTPS_PROXY", "http://ok:443"}})));
   EXPECT_EQ(Via(cgi, "http://x/"), "direct");
   EXPECT_EQ(Via(cgi, "https://x/"), "ok:443");
-  ASSERT_OK_AND_ASSIGN(ProxyConfig lower,
-                       ProxyConfig::FromEnvironment(Env({{"REQUEST_METHOD", "GET"},
-                                                         {"http_proxy", "http://p:1"}})));
+  ASSERT_OK_AND_ASSIGN(
+      ProxyConfig lower,
+      ProxyConfig::FromEnvironment(Env({{"REQUEST_METHOD", "GET"}, {"http_proxy", "http://p:1"}})));
   EXPECT_EQ(Via(lower, "http://x/"), "p:1");
 }
 
 TEST(ProxyConfig, ProxyCredentialsAreKept) {
-  ASSERT_OK_AND_ASSIGN(ProxyConfig config,
-                       ProxyConfig::FromEnvironment(Env({{"http_proxy", "http://u:p%40ss@p:8080"}})));
+  ASSERT_OK_AND_ASSIGN(ProxyConfig config, ProxyConfig::FromEnvironment(
+                                               Env({{"http_proxy", "http://u:p%40ss@p:8080"}})));
   const std::optional<net::Url> proxy = config.ProxyFor(U("http://x/"));
   ASSERT_TRUE(proxy.has_value());
   EXPECT_EQ(proxy->user, "u");
@@ -133,9 +132,9 @@ TEST(ProxyConfig, NoProxyStar) {
 }
 
 TEST(ProxyConfig, NoProxyDomainSuffixes) {
-  ASSERT_OK_AND_ASSIGN(ProxyConfig config,
-                       ProxyConfig::Create("http://p:1", "http://p:2",
-                                           "example.com, .internal ,*.corp,,LOCALHOST"));
+  ASSERT_OK_AND_ASSIGN(
+      ProxyConfig config,
+      ProxyConfig::Create("http://p:1", "http://p:2", "example.com, .internal ,*.corp,,LOCALHOST"));
   EXPECT_EQ(Via(config, "http://example.com/"), "direct");
   EXPECT_EQ(Via(config, "https://www.example.com/"), "direct");
   EXPECT_EQ(Via(config, "http://example.com./"), "direct");
@@ -149,9 +148,9 @@ TEST(ProxyConfig, NoProxyDomainSuffixes) {
 }
 
 TEST(ProxyConfig, NoProxyIpAddressesAndCidr) {
-  ASSERT_OK_AND_ASSIGN(
-      ProxyConfig config,
-      ProxyConfig::Create("http://p:1", "", "127.0.0.1, 10.0.0.0/8, 192.168.1.0/25, ::1, fd00::/8"));
+  ASSERT_OK_AND_ASSIGN(ProxyConfig config,
+                       ProxyConfig::Create("http://p:1", "",
+                                           "127.0.0.1, 10.0.0.0/8, 192.168.1.0/25, ::1, fd00::/8"));
   EXPECT_EQ(Via(config, "http://127.0.0.1/"), "direct");
   EXPECT_EQ(Via(config, "http://127.0.0.2/"), "p:1");
   EXPECT_EQ(Via(config, "http://10.200.3.4/"), "direct");
@@ -168,15 +167,15 @@ TEST(ProxyConfig, NoProxyIpAddressesAndCidr) {
 }
 
 TEST(ProxyConfig, NoProxyWithPorts) {
-  ASSERT_OK_AND_ASSIGN(ProxyConfig config,
-                       ProxyConfig::Create("http://p:1", "http://p:2",
-                                           "example.com:8080 [::1]:9000 10.0.0.1:80"));
+  ASSERT_OK_AND_ASSIGN(
+      ProxyConfig config,
+      ProxyConfig::Create("http://p:1", "http://p:2", "example.com:8080 [::1]:9000 10.0.0.1:80"));
   EXPECT_EQ(Via(config, "http://example.com:8080/"), "direct");
   EXPECT_EQ(Via(config, "http://example.com/"), "p:1");
   EXPECT_EQ(Via(config, "http://[::1]:9000/"), "direct");
   EXPECT_EQ(Via(config, "http://[::1]:9001/"), "p:1");
-  EXPECT_EQ(Via(config, "http://10.0.0.1/"), "direct");    // default port 80
-  EXPECT_EQ(Via(config, "https://10.0.0.1/"), "p:2");      // 443
+  EXPECT_EQ(Via(config, "http://10.0.0.1/"), "direct");  // default port 80
+  EXPECT_EQ(Via(config, "https://10.0.0.1/"), "p:2");    // 443
 }
 
 TEST(ProxyConfig, MalformedNoProxyEntriesAreSkipped) {

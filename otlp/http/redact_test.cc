@@ -59,7 +59,7 @@ TEST(Redact, OddInputsNeverFail) {
   EXPECT_EQ(RedactUrl("://@"), "://REDACTED:REDACTED@");
   EXPECT_EQ(RedactUrl("not a url"), "not a url");
   EXPECT_EQ(RedactUrl("/path://u:p@h"), "/path://u:p@h");  // "://" inside a path
-  EXPECT_EQ(RedactUrl("#?sig=x"), "#?sig=x");                // the query is after '#'
+  EXPECT_EQ(RedactUrl("#?sig=x"), "#?sig=x");              // the query is after '#'
   // Random text: no crash, no sanitizer report, and redacting twice changes nothing more.
   std::mt19937 rng(11);
   const std::string alphabet = "ab:/?#@&=%sig\0";

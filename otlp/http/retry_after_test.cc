@@ -73,18 +73,18 @@ TEST(RetryAfter, FarFutureDateIsClampedWithoutOverflow) {
 
 TEST(RetryAfter, MalformedDatesAreRejected) {
   for (const char* bad : {
-           "Sun, 31 Feb 1994 08:49:37 GMT",   // no such day
-           "Sun, 06 Nov 1994 24:00:00 GMT",   // hour
-           "Sun, 06 Nov 1994 08:60:00 GMT",   // minute
-           "Sun, 06 Nov 1994 08:49:61 GMT",   // second
-           "Sun, 06 Foo 1994 08:49:37 GMT",   // month
-           "Sun, 6 Nov 1994 08:49:37 GMT",    // one-digit day in IMF-fixdate
-           "Sun, 06 Nov 1994 08:49:37 UTC",   // zone
-           "Sun, 06 Nov 1994 08:49:37 GMT x", // trailing junk
-           "sun, 06 nov 1994 08:49:37 gmt",   // case-sensitive names
-           "Sun, 06 Nov 94 08:49:37 GMT",     // two-digit year in IMF-fixdate
+           "Sun, 31 Feb 1994 08:49:37 GMT",    // no such day
+           "Sun, 06 Nov 1994 24:00:00 GMT",    // hour
+           "Sun, 06 Nov 1994 08:60:00 GMT",    // minute
+           "Sun, 06 Nov 1994 08:49:61 GMT",    // second
+           "Sun, 06 Foo 1994 08:49:37 GMT",    // month
+           "Sun, 6 Nov 1994 08:49:37 GMT",     // one-digit day in IMF-fixdate
+           "Sun, 06 Nov 1994 08:49:37 UTC",    // zone
+           "Sun, 06 Nov 1994 08:49:37 GMT x",  // trailing junk
+           "sun, 06 nov 1994 08:49:37 gmt",    // case-sensitive names
+           "Sun, 06 Nov 94 08:49:37 GMT",      // two-digit year in IMF-fixdate
            "Sunday, 06-Nov-1994 08:49:37 GMT",
-           "Sun Nov 6 08:49:37 1994",         // asctime needs the padding
+           "Sun Nov 6 08:49:37 1994",  // asctime needs the padding
            "Sun Nov  6 08:49:37",
            "Sun, 06 Nov 1994 08:49",
        }) {

@@ -178,8 +178,8 @@ class BrotliStage final : public Stage {
       const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
       size_t avail_out = cap - written;
       auto* next_out = reinterpret_cast<uint8_t*>(dst + written);
-      const BrotliDecoderResult r = BrotliDecoderDecompressStream(
-          state_.get(), &avail_in, &next_in, &avail_out, &next_out, nullptr);
+      const BrotliDecoderResult r = BrotliDecoderDecompressStream(state_.get(), &avail_in, &next_in,
+                                                                  &avail_out, &next_out, nullptr);
       in.remove_prefix(in.size() - avail_in);
       written = cap - avail_out;
       if (r == BROTLI_DECODER_RESULT_SUCCESS) {
@@ -257,7 +257,9 @@ std::string_view TrimOws(std::string_view s) {
   return s;
 }
 
-size_t SaturatingAdd(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+size_t SaturatingAdd(size_t a, size_t b) {
+  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
 
 }  // namespace
 
@@ -329,8 +331,7 @@ Result<size_t> ContentDecoder::Pull(size_t i, char* dst, size_t cap) {
   // room for an incompressible inner coding's overhead. One byte past the bound is allowed to
   // tell "exactly at the limit" from "over it".
   const size_t bound =
-      last ? max_decoded_size_
-           : SaturatingAdd(max_decoded_size_, max_decoded_size_ / 64 + 4096);
+      last ? max_decoded_size_ : SaturatingAdd(max_decoded_size_, max_decoded_size_ / 64 + 4096);
   const size_t room = bound - std::min(bound, produced_[i]);
   cap = std::min(cap, SaturatingAdd(room, 1));
   Buffer& buf = buffers_[i];

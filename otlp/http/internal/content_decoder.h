@@ -86,7 +86,7 @@ class ContentDecoder {
   };
   std::vector<std::unique_ptr<Stage>> stages_;
   std::vector<std::string> names_;
-  std::vector<Buffer> buffers_;  // buffers_[i] feeds stages_[i]
+  std::vector<Buffer> buffers_;   // buffers_[i] feeds stages_[i]
   std::vector<size_t> produced_;  // bytes each stage has written
   size_t max_decoded_size_;
   size_t decoded_ = 0;

@@ -6,7 +6,7 @@ namespace otlp::http::internal {
 
 bool IsSensitiveQueryKey(std::string_view key) noexcept {
   static constexpr std::array<std::string_view, 7> kKeys = {
-      "AWSAccessKeyId",  "Signature",        "sig", "X-Goog-Signature", "X-Amz-Signature",
+      "AWSAccessKeyId",   "Signature",           "sig", "X-Goog-Signature", "X-Amz-Signature",
       "X-Amz-Credential", "X-Amz-Security-Token"};
   for (std::string_view k : kKeys) {
     if (key == k) return true;
@@ -21,9 +21,9 @@ std::string RedactUrl(std::string_view url) {
   // Authority: after "scheme://" (or a network-path reference's "//"), up to the path, query
   // or fragment. User info is everything before its last '@'.
   size_t authority = std::string_view::npos;
-  if (const size_t sep = url.find("://"); sep != std::string_view::npos &&
-                                          url.substr(0, sep).find_first_of("/?#") ==
-                                              std::string_view::npos) {
+  if (const size_t sep = url.find("://");
+      sep != std::string_view::npos &&
+      url.substr(0, sep).find_first_of("/?#") == std::string_view::npos) {
     authority = sep + 3;
   } else if (url.substr(0, 2) == "//") {
     authority = 2;

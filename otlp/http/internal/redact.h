@@ -3,7 +3,8 @@
 // known to carry secrets become "REDACTED", their keys kept. Internal: not an API.
 //
 //   RedactUrl("https://bob:pw@s3.example.com/o?AWSAccessKeyId=AK&Signature=xyz&v=1")
-//     == "https://REDACTED:REDACTED@s3.example.com/o?AWSAccessKeyId=REDACTED&Signature=REDACTED&v=1"
+//     == "https://REDACTED:REDACTED@s3.example.com/o"
+//        "?AWSAccessKeyId=REDACTED&Signature=REDACTED&v=1"
 //
 // Sensitive keys (matched case-sensitively, as the conventions say): AWSAccessKeyId, Signature,
 // sig, X-Goog-Signature, and those later versions of the list add: X-Amz-Signature,

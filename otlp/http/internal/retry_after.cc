@@ -13,8 +13,7 @@ using std::chrono::sys_seconds;
 
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu",
-                                                   "Fri", "Sat", "Sun"};
+constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 constexpr std::array<std::string_view, 7> kLongDays = {
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
 
@@ -78,8 +77,8 @@ std::optional<sys_seconds> Build(int year, int month_index, int day, int h, int 
                                         std::chrono::month(static_cast<unsigned>(month_index + 1)),
                                         std::chrono::day(static_cast<unsigned>(day))};
   if (!ymd.ok()) return std::nullopt;
-  return sys_seconds(std::chrono::sys_days(ymd)) + std::chrono::hours(h) +
-         std::chrono::minutes(m) + seconds(s);
+  return sys_seconds(std::chrono::sys_days(ymd)) + std::chrono::hours(h) + std::chrono::minutes(m) +
+         seconds(s);
 }
 
 // "Sun, 06 Nov 1994 08:49:37 GMT"
