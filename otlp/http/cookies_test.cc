@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -300,6 +301,32 @@ TEST(CookieDate, RejectsImpossibleOrIncompleteDates) {
                         "Wed, 32 Oct 2015 07:28:00 GMT", "Wed, 21 Xyz 2015 07:28:00 GMT",
                         "Wed, 21 Oct 20155 07:28:00 GMT", "Wed, 21 Oct 2015 123:00:00 GMT"}) {
     EXPECT_EQ(ParseCookieDate(s), std::nullopt) << s;
+  }
+}
+
+TEST(CookieJar, RandomSetCookieLinesNeverBreakTheJar) {
+  const char* pieces[] = {
+      "a",      "=",  ";",        " ",  "Domain=",   "example.com", ".com",
+      "Path=/", "/x", "Max-Age=", "-",  "9",         "Expires=",    "Jan 2030 1:2:3 ",
+      "Secure", "\r", "\n",       "\"", "SameSite=", "\xff"};
+  std::mt19937 rng(5);
+  CookieJar jar;
+  for (int i = 0; i < 20000; ++i) {
+    std::string line;
+    for (int n = static_cast<int>(rng() % 12); n > 0; --n) line += pieces[rng() % 20];
+    const net::Url url = U(rng() % 2 ? "https://a.example.com/x/y" : "http://a.example.com/");
+    jar.SetCookie(url, line).IgnoreError();
+  }
+  const std::string header = jar.CookieHeader(U("https://a.example.com/x/y"));
+  EXPECT_EQ(header.find_first_of("\r\n"), std::string::npos);
+  for (const Cookie& c : jar.Cookies()) {
+    EXPECT_TRUE(c.domain == "a.example.com" || c.domain == "example.com") << c.domain;
+    EXPECT_FALSE(c.name.empty());
+    EXPECT_TRUE(c.path.starts_with("/")) << c.path;
+    if (c.expires) {  // never beyond the 400-day cap
+      EXPECT_LE(*c.expires,
+                std::chrono::ceil<std::chrono::seconds>(system_clock::now()) + CookieJar::kMaxAge);
+    }
   }
 }
 
