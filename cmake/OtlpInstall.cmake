@@ -26,7 +26,7 @@ endforeach()
 
 set(_otlp_pc_requires "")
 if(TARGET otlp_net)
-  set(_otlp_pc_requires "Requires.private: openssl zlib")
+  set(_otlp_pc_requires "Requires.private: openssl zlib libbrotlidec libzstd")
 endif()
 
 install(EXPORT otlpTargets NAMESPACE otlp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/otlp)
