@@ -347,7 +347,9 @@ TEST_F(ServerTest, ConcurrentRequestsKeepTheirOwnParents) {
         auto r = Send("GET", "/users/" + std::to_string(i),
                       {{"traceparent", std::string("00-") + trace_id + "-" + span_id + "-01"}});
         EXPECT_OK(r);
-        if (r.ok()) EXPECT_THAT(r->body, HasSubstr(std::string("trace ") + trace_id));
+        if (r.ok()) {
+          EXPECT_THAT(r->body, HasSubstr(std::string("trace ") + trace_id));
+        }
       }
     });
   }

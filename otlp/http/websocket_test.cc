@@ -293,7 +293,8 @@ TEST_F(WebSocketTest, ServerCloseIsReportedWithCodeAndReason) {
   auto after = ws->Receive(kWait);
   EXPECT_THAT(after, StatusIs(StatusCode::kFailedPrecondition, HasSubstr("closed by")));
   EXPECT_EQ(WebSocketErrorKindOf(after.status()), WebSocketErrorKind::kClosed);
-  EXPECT_EQ(server_.NextClose(), "4002 server says bye");
+  // Beast echoes the code of the server's close frame (without a reason).
+  EXPECT_THAT(server_.NextClose(), StartsWith("4002"));
   EXPECT_OK(ws->Close());
 }
 
@@ -371,8 +372,8 @@ TEST_F(WebSocketTest, UpgradeIsTracedAndCarriesTraceparent) {
 
   ASSERT_OK(ws->SendText("headers"));
   ASSERT_OK_AND_ASSIGN(WebSocketMessage m, ws->Receive(kWait));
-  const std::string expected = "\"traceparent\":\"00-" + s.context.trace_id().ToHex() + "-" +
-                               s.context.span_id().ToHex() + "-01\"";
+  const std::string expected = "\"traceparent\":\"" + s.context.ToTraceparent() + "\"";
+  EXPECT_THAT(expected, HasSubstr(s.context.span_id().ToHex()));
   EXPECT_THAT(m.data, HasSubstr(expected));
 }
 
@@ -547,7 +548,7 @@ TEST_F(WebSocketdTest, EchoThroughCatAndPing) {
   }});
   ASSERT_OK(ws);
   for (const char* line : {"first line", "second line"}) {
-    ASSERT_OK((*ws)->SendText(std::string(line) + "\n"));
+    ASSERT_OK((*ws)->SendText(line));  // websocketd adds the newline
     ASSERT_OK_AND_ASSIGN(WebSocketMessage m, (*ws)->Receive(kWait));
     EXPECT_EQ(m.type, WebSocketMessage::Type::kText);
     EXPECT_EQ(m.data, line);
