@@ -117,6 +117,7 @@ struct Server::Impl {
   std::shared_ptr<net::Runtime> runtime;
   std::unique_ptr<net::HttpServer> server;
   internal::ServerMetrics metrics;
+  std::atomic<uint16_t> port{0};  // once started (read by handlers on the I/O threads)
 
   void Serve(const net::ServerRequest& req, net::ServerResponse& res) {
     auto exchange = std::make_shared<Exchange>();
@@ -137,7 +138,7 @@ struct Server::Impl {
          .client_address = req.remote_address,
          .scheme = exchange->scheme,
          .server_host = options.host,
-         .server_port = server ? server->port() : options.port});
+         .server_port = port.load(std::memory_order_relaxed)});
 
     switch (match.kind) {
       case internal::Router::Match::kNotFound:
@@ -236,6 +237,7 @@ Status Server::Start() {
       [impl](const net::ServerRequest& req, net::ServerResponse& res) { impl->Serve(req, res); });
   if (!server.ok()) return server.status();
   impl_->server = std::move(*server);
+  impl_->port.store(impl_->server->port(), std::memory_order_relaxed);
   return Status::Ok();
 }
 

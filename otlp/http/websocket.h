@@ -34,7 +34,7 @@
 // (Connect, Send*, Ping, Close, Receive) must not be made on the runtime's I/O threads (they fail
 // with kFailedPrecondition there); use SendAsync and ReceiveAsync from callbacks. Callbacks (the
 // pong callback, ReceiveAsync, SendAsync) run on an I/O thread and never after the WebSocket was
-// destroyed.
+// destroyed (destroyed on an I/O thread: a callback already running elsewhere may still finish).
 #pragma once
 
 #include <chrono>
@@ -49,6 +49,7 @@
 
 #include "otlp/core/export.h"
 #include "otlp/core/status.h"
+#include "otlp/core/version.h"
 #include "otlp/net/headers.h"
 #include "otlp/net/runtime.h"
 #include "otlp/net/tls.h"
@@ -81,7 +82,7 @@ struct OTLP_EXPORT WebSocketOptions {
   std::function<void(std::string_view payload)> on_pong{};
   // The runtime whose I/O thread runs the connection; a new one-thread runtime when null.
   std::shared_ptr<net::Runtime> runtime{};
-  std::string user_agent = "otlp-cpp";
+  std::string user_agent = kUserAgent;
 };
 
 class OTLP_EXPORT WebSocket {

@@ -28,6 +28,7 @@
 #include "otlp/trace/processor.h"
 #include "otlp/trace/provider.h"
 #include "otlp/trace/tracer.h"
+#include "tests/support/raw_tcp_server.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -500,6 +501,64 @@ TEST_F(WebSocketTlsTest, WssWithAnotherCaIsRejected) {
   auto ws = WebSocket::Connect(server_.url("/echo", "wss"),
                                {.tls = {.ca_file = pki_.other_ca_cert_file}});
   EXPECT_THAT(ws, StatusIs(StatusCode::kPermissionDenied));
+}
+
+// Misbehaving servers (tests/support/raw_tcp_server.h): each failure has its own clear error.
+class WebSocketFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    provider_ = trace::TracerProvider::Create(
+        {.processor = std::make_unique<trace::SimpleSpanProcessor>(
+             std::make_unique<trace::InMemorySpanExporter>(store_))});
+    trace::SetTracerProvider(provider_);
+  }
+  void TearDown() override { trace::SetTracerProvider(nullptr); }
+  Result<std::unique_ptr<WebSocket>> ConnectTo(test::RawTcpServer::Behavior behavior,
+                                               WebSocketOptions options = {}) {
+    auto server = test::RawTcpServer::Start(std::move(behavior));
+    if (!server.ok()) return server.status();
+    server_ = std::move(*server);
+    return WebSocket::Connect("ws://127.0.0.1:" + std::to_string(server_->port()) + "/x",
+                              std::move(options));
+  }
+  std::shared_ptr<trace::InMemorySpanStore> store_ = std::make_shared<trace::InMemorySpanStore>();
+  std::shared_ptr<trace::TracerProvider> provider_;
+  std::unique_ptr<test::RawTcpServer> server_;
+};
+
+TEST_F(WebSocketFaultTest, SilentServerTimesOut) {
+  auto ws = ConnectTo(
+      [](int fd) {
+        char buf[1024];
+        while (read(fd, buf, sizeof buf) > 0) {
+        }  // never answers; returns when the client gives up
+      },
+      {.connect_timeout = 300ms});
+  EXPECT_THAT(ws, StatusIs(StatusCode::kDeadlineExceeded, HasSubstr("timed out")));
+  auto spans = store_->Spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(AttrOf(spans[0], "error.type"), Str("timeout"));
+}
+
+TEST_F(WebSocketFaultTest, OkInsteadOfSwitchingProtocolsIsRefused) {
+  auto ws = ConnectTo(test::RawTcpServer::ReplyAfterRequest(
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"));
+  EXPECT_THAT(ws, StatusIs(StatusCode::kUnavailable, HasSubstr("HTTP 200")));
+  EXPECT_EQ(WebSocketErrorKindOf(ws.status()), WebSocketErrorKind::kUpgradeRefused);
+}
+
+TEST_F(WebSocketFaultTest, WrongAcceptKeyIsAProtocolError) {
+  auto ws = ConnectTo(test::RawTcpServer::ReplyAfterRequest(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: d3Jvbmc=\r\n\r\n"));
+  EXPECT_THAT(ws, StatusIs(StatusCode::kInternal, HasSubstr("protocol")));
+  EXPECT_EQ(WebSocketErrorKindOf(ws.status()), WebSocketErrorKind::kProtocol);
+}
+
+TEST_F(WebSocketFaultTest, GarbageAndEarlyCloseFail) {
+  EXPECT_FALSE(ConnectTo(test::RawTcpServer::ReplyAfterRequest("NOT HTTP AT ALL\r\n\r\n")).ok());
+  EXPECT_THAT(ConnectTo(test::RawTcpServer::CloseAfterRequest()),
+              StatusIs(StatusCode::kUnavailable));
 }
 
 // websocketd (Debian) runs a program per connection: each text message is a line on its stdin,

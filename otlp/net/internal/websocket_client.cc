@@ -166,12 +166,16 @@ struct WebSocketClient::Impl {
         [this, self = std::move(self), response, subprotocols = std::move(params.subprotocols),
          done = std::move(done)](const error_code& ec) mutable {
           WebSocketHandshake hs;
-          hs.status = static_cast<int>(response->result_int());
-          for (const auto& field : *response) {
-            hs.headers.Add(std::string(field.name_string()), std::string(field.value()));
+          // After a timeout or an I/O error Beast leaves a made-up response behind (500).
+          const bool got_response = !ec || ec == websocket::error::upgrade_declined ||
+                                    ec == websocket::condition::handshake_failed;
+          if (got_response) {
+            hs.status = static_cast<int>(response->result_int());
+            for (const auto& field : *response) {
+              hs.headers.Add(std::string(field.name_string()), std::string(field.value()));
+            }
           }
-          if (ec == websocket::error::upgrade_declined ||
-              (ec && hs.status != 0 && hs.status != 101)) {
+          if (ec == websocket::error::upgrade_declined) {
             const bool retryable = hs.status >= 500 || hs.status == 429;
             ws.next_layer().Close();
             return done(WithKind(Status(StatusCode::kUnavailable,
@@ -396,6 +400,7 @@ void WebSocketClient::Abort(std::function<void()> done) {
     Impl& impl = *self->impl_;
     impl.receiver = nullptr;
     impl.on_pong = nullptr;
+    for (Impl::WriteOp& op : impl.writes) op.done = nullptr;
     impl.open = false;
     impl.ws.next_layer().Close();
     if (done) done();

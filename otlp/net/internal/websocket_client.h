@@ -106,7 +106,7 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   // delivered once as a kClose message; receives after that fail with kFailedPrecondition.
   void AsyncReceive(ReceiveHandler done);
   // Closes the socket without a close handshake; pending operations fail. Forgets the pong
-  // handler and a pending receive handler without calling them. `done` runs on the strand
+  // handler, a pending receive handler and the handlers of queued writes without calling them. `done` runs on the strand
   // once that is done.
   void Abort(std::function<void()> done);
 
