@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -449,6 +450,23 @@ TEST_F(WebSocketTest, ConcurrentSendersKeepMessagesWhole) {
     ASSERT_EQ(m.data.size(), 1000u);
     EXPECT_EQ(m.data.find_first_not_of(m.data[0]), std::string::npos);
   }
+}
+
+TEST_F(WebSocketTest, RunsOnAGivenRuntimeAndRefusesToBlockItsThreads) {
+  auto runtime = net::Runtime::Create({.threads = 2});
+  auto ws = Open({.runtime = runtime});
+  ASSERT_NE(ws, nullptr);
+  std::promise<Status> on_io;
+  runtime->Post([&] { on_io.set_value(ws->SendText("from the I/O thread")); });
+  EXPECT_THAT(on_io.get_future().get(), StatusIs(StatusCode::kFailedPrecondition));
+  std::promise<Status> async_on_io;
+  runtime->Post([&] {
+    ws->SendAsync(WebSocketMessage::Type::kText, "async from the I/O thread",
+                  [&](Status s) { async_on_io.set_value(std::move(s)); });
+  });
+  EXPECT_OK(async_on_io.get_future().get());
+  ASSERT_OK_AND_ASSIGN(WebSocketMessage m, ws->Receive(kWait));
+  EXPECT_EQ(m.data, "async from the I/O thread");
 }
 
 TEST_F(WebSocketTest, BadUrlsAndRefusedConnections) {
