@@ -87,9 +87,10 @@ class H2ClientSession final : public H2Connection {
   // Starts a session on a connected stream: sends the client preface and SETTINGS and begins
   // reading. For TLS streams the caller has checked that ALPN chose "h2".
   static std::shared_ptr<H2ClientSession> Start(std::unique_ptr<Stream> stream, Options options);
-  // Connects (TCP, and TLS when `tls` is given: "h2" is offered by ALPN when the context offers
-  // nothing, and the server must choose it, else kUnavailable) within `deadline`, then Start().
-  // `done` runs on `executor`.
+  // Connects within `deadline` (TCP, and TLS when `tls` is given: the context must offer "h2" by
+  // ALPN, e.g. {"h2", "http/1.1"}, and the server must choose it, else kUnavailable naming what
+  // it chose), then Start(). Without `tls`: h2c with prior knowledge. `done` runs on `executor`
+  // (give it a strand when the runtime has several threads).
   static void Connect(boost::asio::any_io_executor executor,
                       std::shared_ptr<const TlsContext> tls, std::string host, uint16_t port,
                       Clock::time_point deadline, Options options, SessionHandler done);
