@@ -47,13 +47,17 @@ struct H2TestServer::Impl : std::enable_shared_from_this<Impl> {
             return;
           }
           H2ServerSession::Options session_options = self->options.session;
-          session_options.on_closed = [self, user = self->options.session.on_closed](
+          // Weak: the sessions (and their options) belong to this Impl.
+          session_options.on_closed = [weak = std::weak_ptr<Impl>(self),
+                                       user = self->options.session.on_closed](
                                           const Status& status) {
-            {
-              otlp::internal::MutexLock lock(self->mu);
-              self->last_status = status;
+            if (auto impl = weak.lock()) {
+              {
+                otlp::internal::MutexLock lock(impl->mu);
+                impl->last_status = status;
+              }
+              impl->closed.fetch_add(1);
             }
-            self->closed.fetch_add(1);
             if (user) user(status);
           };
           auto session = H2ServerSession::Start(std::move(*stream), std::move(session_options),

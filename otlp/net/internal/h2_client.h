@@ -32,6 +32,9 @@
 //   kResourceExhausted response headers or body over the limits                          kTooLarge
 //   kInvalidArgument   bad URL or header in the request
 //
+// Lifetime: the session keeps itself alive while its connection is open (its pending reads
+// hold it); Close() ends it, and so does the connection ending.
+//
 // Threading: Submit, Cancel, Close and Ping are thread-safe (they post to the executor);
 // the observers (CanTakeRequest, IsDraining, is_open, active_streams, queued_requests) are
 // thread-safe snapshots. Callbacks run on the session's executor, each exactly once; they may

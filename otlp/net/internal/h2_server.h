@@ -19,6 +19,9 @@
 // break HTTP/2's rules (missing or bad pseudo-headers, connection-specific fields) are reset
 // by nghttp2 with PROTOCOL_ERROR; frames that break the framing end the connection with GOAWAY.
 //
+// Lifetime: the session keeps itself alive while its connection is open; Close() or
+// Shutdown() end it.
+//
 // Threading: H2Reply, Shutdown, GoAway, Close and the observers are thread-safe (they post to
 // the session's executor). The handler and on_closed run on the executor.
 #pragma once
