@@ -48,6 +48,7 @@ struct H2ClientSession::Call {
   std::vector<std::pair<std::string, std::string>> fields;  // pseudo-headers first
   std::string body;
   size_t body_offset = 0;
+  bool accept_truncated = false;  // HttpRequest::accept_truncated_body
   Clock::time_point deadline;
   ResponseHandler done;
   BodySink sink;
@@ -217,6 +218,7 @@ uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline
       }
       for (auto& f : fields) call->fields.push_back(std::move(f));
       call->body = std::move(request.body);
+      call->accept_truncated = request.accept_truncated_body;
     }
   }
   asio::post(executor(), [self = self(), call = std::move(call), bad = std::move(bad)]() mutable {
@@ -304,6 +306,17 @@ void H2ClientSession::Complete(Call* call, Result<HttpResponse> result) {
   call->sink = nullptr;
   if (call->stream_id == 0) calls_.erase(call->id);  // never had a stream: nothing refers to it
   done(std::move(result));
+}
+
+void H2ClientSession::CompleteFailed(Call* call, Status status) {
+  const H2ErrorKind kind = H2ErrorKindOf(status);
+  if (call->accept_truncated && call->final_seen && kind != H2ErrorKind::kCancelled &&
+      kind != H2ErrorKind::kTimeout) {
+    call->response.body_truncated = true;
+    Complete(call, std::move(call->response));
+  } else {
+    Complete(call, std::move(status));
+  }
 }
 
 void H2ClientSession::OnDeadline(uint64_t id) {
@@ -400,7 +413,7 @@ void H2ClientSession::FailAll(const Status& status) {
                      H2ErrorKind::kGoAway);
     }
     // Complete() erases calls without a stream; keep the rest until the maps are cleared.
-    Complete(call, std::move(s));
+    CompleteFailed(call, std::move(s));
   }
   queue_.clear();
   UpdateCounters();
@@ -613,7 +626,7 @@ int H2ClientSession::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t
                                            " closed before the response was complete"),
                           H2ErrorKind::kProtocol);
     }
-    self->Complete(call, std::move(status));
+    self->CompleteFailed(call, std::move(status));
   }
   self->calls_.erase(call->id);
   self->UpdateCounters();

@@ -20,7 +20,9 @@
 // FIFO order. Responses: interim (1xx) header blocks are skipped; the final :status must be
 // 200..599; a trailing HEADERS frame fills HttpResponse::trailers. The body is collected in
 // HttpResponse::body, or handed chunk by chunk to a BodySink; flow-control credit is returned
-// as the body is taken (by the collector or the sink).
+// as the body is taken (by the collector or the sink). With HttpRequest::accept_truncated_body,
+// a stream or connection that fails after the final response headers gives the partial
+// response with body_truncated set instead of an error (deadline and Cancel() still fail).
 //
 // Errors (Status, with H2ErrorKind in detail(), see h2_common.h):
 //   kDeadlineExceeded  the request's deadline passed (the stream is reset with CANCEL)   kTimeout
@@ -142,6 +144,9 @@ class H2ClientSession final : public H2Connection {
   void OnDeadline(uint64_t id);
   void CancelCall(uint64_t id, Status status, uint32_t rst_code);
   void Complete(Call* call, Result<HttpResponse> result);
+  // Fails `call`, or with HttpRequest::accept_truncated_body and the final headers in, completes
+  // it with the partial response and body_truncated set.
+  void CompleteFailed(Call* call, Status status);
   void FailAll(const Status& status);
   void Drain(const Status& why);
   uint32_t StreamLimit() const;

@@ -604,6 +604,30 @@ TEST_F(H2SessionTest, InvalidStatusFromThePeerIsAProtocolError) {
   }
 }
 
+TEST_F(H2SessionTest, ResetAfterHeadersGivesATruncatedResponseWhenAccepted) {
+  const std::string rst_payload("\0\0\0\x02", 4);  // INTERNAL_ERROR
+  const std::string frames =
+      Frame(NGHTTP2_HEADERS, NGHTTP2_FLAG_END_HEADERS, 1, Literal(":status", "200")) +
+      Frame(NGHTTP2_DATA, 0, 1, "part") + Frame(NGHTTP2_RST_STREAM, 0, 1, rst_payload);
+  for (bool accept : {false, true}) {
+    ASSERT_OK_AND_ASSIGN(auto raw, test::RawTcpServer::Start(SendFrames(frames)));
+    auto session = Connect(raw->port());
+    ASSERT_NE(session, nullptr);
+    auto r = Fetch(*session, {.url = "http://127.0.0.1:" + std::to_string(raw->port()) + "/",
+                              .accept_truncated_body = accept});
+    if (accept) {
+      ASSERT_OK(r);
+      EXPECT_EQ(r->status, 200);
+      EXPECT_EQ(r->body, "part");
+      EXPECT_TRUE(r->body_truncated);
+    } else {
+      EXPECT_THAT(r, StatusIs(StatusCode::kUnavailable, HasSubstr("INTERNAL_ERROR")));
+      EXPECT_EQ(H2ErrorKindOf(r.status()), H2ErrorKind::kStreamReset);
+    }
+    session->Close();
+  }
+}
+
 TEST_F(H2SessionTest, GarbageFromTheServerIsAConnectionError) {
   ASSERT_OK_AND_ASSIGN(auto raw, test::RawTcpServer::Start(test::RawTcpServer::ReplyAfterRequest(
                                      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")));
