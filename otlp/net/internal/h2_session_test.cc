@@ -199,7 +199,8 @@ TEST_F(H2SessionTest, GetAndPostOverH2c) {
   EXPECT_EQ(post->body, "payload");
   EXPECT_EQ(post->Header("x-method"), "POST");
   EXPECT_EQ(server_->connections(), 1u);
-  EXPECT_EQ(session->active_streams(), 0u);
+  // The response completes on END_STREAM; the stream closes right after, on the I/O thread.
+  EXPECT_TRUE(WaitFor([&] { return session->active_streams() == 0; }));
   EXPECT_TRUE(session->CanTakeRequest());
 }
 
