@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -705,6 +706,75 @@ TEST_F(H2SessionTest, MalformedFramesEndTheServerConnectionOnly) {
   auto r = Fetch(*session, {.url = Url("/ok")});
   ASSERT_OK(r);
   EXPECT_EQ(r->Header("x-path"), "/ok");
+}
+
+TEST_F(H2SessionTest, RandomFramesNeverCrashTheServer) {
+  StartServer(Echo());
+  uint32_t x = 2024;
+  auto next = [&x] {
+    x = x * 1103515245 + 12345;
+    return static_cast<uint8_t>(x >> 16);
+  };
+  constexpr int kRounds = 40;
+  for (int round = 0; round < kRounds; ++round) {
+    // A well-formed start (preface, SETTINGS), then frames with random types, flags, stream ids
+    // and payloads, some with lengths that disagree with what follows.
+    std::string bytes = std::string(kH2ClientPreface) + Frame(NGHTTP2_SETTINGS, 0, 0, "");
+    for (int f = 0; f < 4; ++f) {
+      std::string payload(next() % 40, '\0');
+      for (char& c : payload) c = static_cast<char>(next());
+      std::string frame = Frame(next() % 12, next(), next() % 8, payload);
+      if (next() % 4 == 0) frame[2] = static_cast<char>(next());  // a lying length
+      bytes += frame;
+    }
+    ASSERT_OK_AND_ASSIGN(int fd, test::RawConnect(server_->port()));
+    if (::write(fd, bytes.data(), bytes.size()) < 0) ADD_FAILURE() << "write failed";
+    ::shutdown(fd, SHUT_WR);
+    EXPECT_OK(test::RawExchange(fd, "", ""));
+    ::close(fd);
+  }
+  EXPECT_TRUE(WaitFor([&] { return server_->closed_sessions() == kRounds; }));
+  auto session = Connect(server_->port());
+  ASSERT_NE(session, nullptr);
+  auto r = Fetch(*session, {.url = Url("/still-serving")});
+  ASSERT_OK(r);
+  EXPECT_EQ(r->Header("x-path"), "/still-serving");
+}
+
+TEST_F(H2SessionTest, RandomFramesNeverCrashTheClient) {
+  auto seed = std::make_shared<std::atomic<uint32_t>>(99);
+  // Per connection: SETTINGS, random frames (on stream 1 mostly), then end of stream.
+  ASSERT_OK_AND_ASSIGN(auto raw, test::RawTcpServer::Start([seed](int fd) {
+                         uint32_t x = seed->fetch_add(7919);
+                         auto next = [&x] {
+                           x = x * 1103515245 + 12345;
+                           return static_cast<uint8_t>(x >> 16);
+                         };
+                         char buf[4096];
+                         if (::read(fd, buf, sizeof buf) <= 0) return;
+                         std::string out = Frame(NGHTTP2_SETTINGS, 0, 0, "");
+                         for (int f = 0; f < 4; ++f) {
+                           std::string payload(next() % 40, '\0');
+                           for (char& c : payload) c = static_cast<char>(next());
+                           out += Frame(next() % 12, next(), next() % 3, payload);
+                         }
+                         if (::write(fd, out.data(), out.size()) < 0) return;
+                         ::shutdown(fd, SHUT_WR);
+                         while (::read(fd, buf, sizeof buf) > 0) {
+                         }
+                       }));
+  for (int round = 0; round < 30; ++round) {
+    auto session = Connect(raw->port());
+    ASSERT_NE(session, nullptr);
+    auto r = Fetch(*session, {.url = "http://127.0.0.1:" + std::to_string(raw->port()) + "/"},
+                   Deadline(std::chrono::seconds(10)));
+    // Whatever the bytes were, the request ends (the peer's end of stream at the latest) with a
+    // response or a clear error; the session ends with the connection.
+    if (!r.ok()) {
+      EXPECT_FALSE(r.status().message().empty());
+    }
+    EXPECT_TRUE(WaitFor([&] { return !session->is_open(); }));
+  }
 }
 
 TEST(H2PrefaceTest, MatchesPrefixesOfThePreface) {
