@@ -27,13 +27,6 @@ bool MethodHasBody(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
 }
 
-bool ValidFieldValue(std::string_view value) {
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 struct H2ClientSession::Call {
@@ -190,7 +183,7 @@ uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline
     bool has_authorization = false;
     for (const auto& [name, value] : request.headers) {
       std::string lower = AsciiLower(name);
-      if (!IsToken(lower) || !ValidFieldValue(value)) {
+      if (!IsToken(lower) || !IsValidFieldValue(value)) {
         bad = InvalidArgumentError("invalid request header '" + name + "'");
         break;
       }
@@ -340,6 +333,7 @@ void H2ClientSession::CancelCall(uint64_t id, Status status, uint32_t rst_code) 
   if (it == calls_.end() || it->second->completed) return;
   Call* call = it->second.get();
   const int32_t stream_id = call->stream_id;
+  if (stream_id == 0) std::erase(queue_, id);
   Complete(call, std::move(status));
   if (stream_id > 0 && !closed() && session_ != nullptr) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, rst_code);

@@ -30,6 +30,10 @@ bool IsConnectionSpecificHeader(std::string_view lower_name, std::string_view va
          lower_name == "upgrade";
 }
 
+bool IsValidFieldValue(std::string_view value) noexcept {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
 void NvList::Add(std::string_view name, std::string_view value) {
   nghttp2_nv nv{};
   nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));

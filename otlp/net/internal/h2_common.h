@@ -80,6 +80,9 @@ inline bool MatchesH2Preface(std::string_view first_bytes) noexcept {
 // Proxy-Connection, Transfer-Encoding, Upgrade (and TE other than "trailers").
 bool IsConnectionSpecificHeader(std::string_view lower_name, std::string_view value) noexcept;
 
+// A field value HTTP/2 can carry: no CR, LF or NUL (RFC 9113 §8.2.1).
+bool IsValidFieldValue(std::string_view value) noexcept;
+
 // Builds nghttp2_nv entries pointing into strings that must outlive the submit call.
 class NvList {
  public:

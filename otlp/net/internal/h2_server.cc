@@ -16,6 +16,14 @@ namespace {
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
 
+// A response field a handler gave that HTTP/2 can carry; others are dropped rather than
+// breaking the connection (pseudo-headers are the session's, connection-specific fields are
+// forbidden, CR/LF/NUL cannot be sent).
+bool UsableField(std::string_view lower_name, std::string_view value) {
+  return otlp::internal::IsToken(lower_name) && !IsConnectionSpecificHeader(lower_name, value) &&
+         IsValidFieldValue(value);
+}
+
 }  // namespace
 
 struct H2ServerSession::ServerStream {
@@ -144,7 +152,7 @@ void H2ServerSession::Respond(int32_t stream_id, H2ServerResponse response) {
   fields.reserve(response.headers.size());
   for (auto& [name, value] : response.headers) {
     std::string lower = otlp::internal::AsciiLower(name);
-    if (lower.empty() || lower[0] == ':' || IsConnectionSpecificHeader(lower, value)) continue;
+    if (!UsableField(lower, value)) continue;
     fields.emplace_back(std::move(lower), std::move(value));
   }
   NvList nv;
@@ -322,7 +330,7 @@ ssize_t H2ServerSession::ReadBody(nghttp2_session* session, int32_t stream_id, u
       std::vector<std::pair<std::string, std::string>> fields;
       for (const auto& [name, value] : s->trailers) {
         std::string lower = otlp::internal::AsciiLower(name);
-        if (lower.empty() || lower[0] == ':' || IsConnectionSpecificHeader(lower, value)) continue;
+        if (!UsableField(lower, value)) continue;
         fields.emplace_back(std::move(lower), value);
       }
       NvList nv;

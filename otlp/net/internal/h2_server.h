@@ -57,7 +57,9 @@ struct H2ServerRequest {
 
 struct H2ServerResponse {
   int status = 200;
-  Headers headers{};  // names are lower-cased; connection-specific fields are dropped
+  // Names are lower-cased; connection-specific fields and fields HTTP/2 cannot carry (bad
+  // names, CR/LF/NUL in values) are dropped.
+  Headers headers{};
   std::string body{};
   // Sent as a trailing HEADERS frame when not empty (gRPC's grpc-status goes here).
   Headers trailers{};

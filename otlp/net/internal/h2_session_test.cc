@@ -403,6 +403,54 @@ TEST_F(H2SessionTest, CancelResetsTheStream) {
   session->Cancel(id);  // completed: no-op
 }
 
+TEST_F(H2SessionTest, CancellingAQueuedRequestRemovesItFromTheQueue) {
+  HeldReplies held;
+  test::H2TestServer::Options options;
+  options.session.max_concurrent_streams = 1;
+  StartServer([&](H2ServerRequest req, H2Reply reply) { held.Add(std::move(req), reply); },
+              options);
+  auto session = Connect(server_->port());
+  ASSERT_NE(session, nullptr);
+  ASSERT_OK(Ping(*session));
+  auto first = SubmitAsync(*session, {.url = Url("/1")});
+  auto second = SubmitAsync(*session, {.url = Url("/2")});
+  uint64_t third_id = 0;
+  auto third = SubmitAsync(*session, {.url = Url("/3")}, Deadline(), {}, &third_id);
+  ASSERT_TRUE(held.WaitCount(1));
+  EXPECT_TRUE(WaitFor([&] { return session->queued_requests() == 2; }));
+  session->Cancel(third_id);
+  EXPECT_THAT(Await(std::move(third)), StatusIs(StatusCode::kCancelled));
+  EXPECT_EQ(session->queued_requests(), 1u);
+  held.reply(0).Send({.status = 200});
+  ASSERT_TRUE(held.WaitCount(2));
+  held.reply(1).Send({.status = 202});
+  EXPECT_OK(Await(std::move(first)));
+  auto r = Await(std::move(second));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, 202);
+  EXPECT_EQ(held.size(), 2u);  // the cancelled request never reached the server
+}
+
+TEST_F(H2SessionTest, ServerDropsResponseFieldsHttp2CannotCarry) {
+  StartServer([](H2ServerRequest, H2Reply reply) {
+    reply.Send({.status = 200,
+                .headers = {{"Upper-Case", "kept"},
+                            {"Connection", "close"},
+                            {"x-bad", "a\r\nb"},
+                            {"bad name", "x"}},
+                .body = "ok"});
+  });
+  auto session = Connect(server_->port());
+  ASSERT_NE(session, nullptr);
+  auto r = Fetch(*session, {.url = Url("/")});
+  ASSERT_OK(r);
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(r->Header("upper-case"), "kept");
+  EXPECT_FALSE(r->headers.Contains("connection"));
+  EXPECT_FALSE(r->headers.Contains("x-bad"));
+  EXPECT_FALSE(r->headers.Contains("bad name"));
+}
+
 TEST_F(H2SessionTest, ResetFromThePeerNamesTheErrorCode) {
   StartServer([](H2ServerRequest req, H2Reply reply) {
     reply.Reset(req.path == "/refused" ? NGHTTP2_REFUSED_STREAM : NGHTTP2_INTERNAL_ERROR);
