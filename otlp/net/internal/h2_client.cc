@@ -230,6 +230,7 @@ void H2ClientSession::Enqueue(std::unique_ptr<Call> call) {
                         : close_status_;
     return call->done(std::move(status));
   }
+  if (goaway_sent_code_ != NGHTTP2_NO_ERROR) return call->done(SessionEndStatus(0));
   if (IsDraining()) {
     return call->done(WithH2Kind(
         UnavailableError("the HTTP/2 connection to " + peer() +
@@ -298,6 +299,7 @@ void H2ClientSession::Complete(Call* call, Result<HttpResponse> result) {
   ResponseHandler done = std::move(call->done);
   call->sink = nullptr;
   if (call->stream_id == 0) calls_.erase(call->id);  // never had a stream: nothing refers to it
+  UpdateCounters();  // before `done`, so that its caller sees the session as it is now
   done(std::move(result));
 }
 
@@ -642,7 +644,10 @@ int H2ClientSession::OnFrameNotSend(nghttp2_session*, const nghttp2_frame* frame
   if (call == nullptr) return 0;
   self->by_stream_.erase(frame->hd.stream_id);
   Status status =
-      lib_error_code == NGHTTP2_ERR_START_STREAM_NOT_ALLOWED ||
+      self->goaway_sent_code_ != NGHTTP2_NO_ERROR
+          // nghttp2 ended the session because the peer broke the protocol.
+          ? self->SessionEndStatus(0)
+      : lib_error_code == NGHTTP2_ERR_START_STREAM_NOT_ALLOWED ||
               lib_error_code == NGHTTP2_ERR_STREAM_CLOSING
           ? WithH2Kind(UnavailableError("the HTTP/2 connection to " + self->peer() +
                                         " is going away (GOAWAY); the request was not sent"),

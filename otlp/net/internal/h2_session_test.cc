@@ -628,11 +628,28 @@ std::string Literal(std::string_view name, std::string_view value) {
   return out;
 }
 
-// A server that reads the client's first bytes, then sends `frames` and waits for the close.
+// Reads the client's preface and frames until its first HEADERS frame (the request).
+bool ReadUntilRequest(int fd) {
+  std::string in;
+  char buf[4096];
+  for (;;) {
+    size_t pos = kH2ClientPreface.size();
+    while (pos + 9 <= in.size()) {
+      if (in[pos + 3] == NGHTTP2_HEADERS) return true;
+      pos += 9 + ((static_cast<uint8_t>(in[pos]) << 16) | (static_cast<uint8_t>(in[pos + 1]) << 8) |
+                  static_cast<uint8_t>(in[pos + 2]));
+    }
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return false;
+    in.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// A server that waits for the request, then sends `frames` and waits for the close.
 test::RawTcpServer::Behavior SendFrames(std::string frames) {
   return [frames](int fd) {
     char buf[4096];
-    if (::read(fd, buf, sizeof buf) <= 0) return;
+    if (!ReadUntilRequest(fd)) return;
     std::string out = Frame(NGHTTP2_SETTINGS, 0, 0, "") + frames;
     if (::write(fd, out.data(), out.size()) < 0) return;
     while (::read(fd, buf, sizeof buf) > 0) {
