@@ -264,6 +264,38 @@ TEST_F(H2SessionTest, HundredConcurrentRequestsShareOneConnection) {
   EXPECT_EQ(server_->sessions().front()->requests_received(), 100u);
 }
 
+// Several I/O threads: every session runs on its own strand; requests come from many threads.
+class H2SessionThreadsTest : public H2SessionTest {
+ protected:
+  H2SessionThreadsTest() { runtime_ = Runtime::Create({.threads = 4}); }
+};
+
+TEST_F(H2SessionThreadsTest, ManyThreadsManySessions) {
+  StartServer(Echo());
+  std::vector<std::shared_ptr<H2ClientSession>> sessions;
+  for (int i = 0; i < 4; ++i) {
+    sessions.push_back(Connect(server_->port()));
+    ASSERT_NE(sessions.back(), nullptr);
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto& session = *sessions[static_cast<size_t>((t + i) % 4)];
+        const std::string body = std::to_string(t) + "/" + std::to_string(i);
+        auto r = Await(SubmitAsync(session, {.method = "POST", .url = Url("/t"), .body = body}));
+        if (r.ok() && r->body == body) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_EQ(server_->connections(), 4u);
+  for (auto& session : sessions) session->Close();
+  EXPECT_TRUE(WaitFor([&] { return server_->closed_sessions() == 4; }));
+}
+
 TEST_F(H2SessionTest, PeerConcurrencyLimitQueuesRequestsInOrder) {
   HeldReplies held;
   test::H2TestServer::Options options;
