@@ -1,5 +1,5 @@
 // otlp/otlp.h — one call that sets up tracing for a program from code and OTEL_* variables:
-// resource, sampler, limits, batch processor, exporter (OTLP/HTTP, console or none), and the
+// resource, sampler, limits, batch processor, exporter (OTLP/HTTP or gRPC, console or none), and the
 // global propagator.
 //
 //   int main() {
@@ -12,8 +12,8 @@
 //
 // Precedence: SetupOptions (code) > OTEL_* environment > defaults. Problems in the environment
 // are warnings (logged through OTLP_LOG, defaults used); problems in SetupOptions are errors.
-// When the environment makes the OTLP exporter impossible (OTEL_EXPORTER_OTLP_PROTOCOL=grpc, an
-// endpoint that is not a URL) that is a warning too, and spans are then not exported.
+// When the environment makes the OTLP exporter impossible (an endpoint that is not a URL, an
+// unreadable TLS file) that is a warning too, and spans are then not exported.
 // OTEL_SDK_DISABLED=true gives a no-op provider; the propagator is still installed.
 // Threading: call Setup once, early, from one thread. Sdk methods are thread-safe.
 #pragma once

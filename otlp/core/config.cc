@@ -68,13 +68,15 @@ constexpr OptionSpec kOptions[] = {
    "OTEL_ATTRIBUTE_COUNT_LIMIT", 0, kMaxInt, "Limits"},
   // ---- OTLP exporter ----
   {"OTEL_EXPORTER_OTLP_ENDPOINT", OptionType::kUrl, "http://localhost:4318",
-   "Base URL for all signals; `v1/traces` is appended for spans. An invalid URL disables span "
-   "export (with a warning); the default does not apply.", {}, {}, 0, 0, "OTLP exporter"},
+   "Base URL for all signals; `v1/traces` is appended for spans (not with protocol `grpc`, whose "
+   "default is `http://localhost:4317`). An invalid URL disables span export (with a warning); "
+   "the default does not apply.", {}, {}, 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", OptionType::kUrl, "",
    "URL for spans, used as is (path `/` when it has none). An invalid URL disables span export "
    "(with a warning).", {}, {}, 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_PROTOCOL", OptionType::kEnum, "http/protobuf",
-   "Transport and encoding. `grpc` is not supported yet: it disables span export (with a warning).",
+   "Transport and encoding. With `grpc` the endpoint is the base URL (default "
+   "`http://localhost:4317`; `v1/traces` is not appended).",
    "http/protobuf|http/json|grpc", {}, 0, 0, "OTLP exporter"},
   {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", OptionType::kEnum, "", "Protocol for spans.",
    "http/protobuf|http/json|grpc", "OTEL_EXPORTER_OTLP_PROTOCOL", 0, 0, "OTLP exporter"},

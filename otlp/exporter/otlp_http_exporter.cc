@@ -8,6 +8,7 @@
 #include "otlp/core/version.h"
 #include "otlp/exporter/internal/export_pipeline.h"
 #include "otlp/exporter/internal/http_exporter_config.h"
+#include "otlp/exporter/internal/grpc_transport.h"
 #include "otlp/exporter/internal/http_transport.h"
 #include "otlp/net/url.h"
 
@@ -17,6 +18,7 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr std::string_view kDefaultEndpoint = "http://localhost:4318/v1/traces";
+constexpr std::string_view kDefaultGrpcEndpoint = "http://localhost:4317/";
 constexpr milliseconds kDefaultTimeout{10000};
 constexpr size_t kMaxConcurrentRequests = 64;
 
@@ -61,9 +63,11 @@ namespace internal {
 
 std::string ResolveTracesEndpoint(const std::optional<std::string>& code,
                                   const std::optional<std::string>& signal_env,
-                                  const std::optional<std::string>& generic_env, bool insecure) {
+                                  const std::optional<std::string>& generic_env, bool insecure,
+                                  bool grpc) {
   if (code) return WithRootPath(WithScheme(*code, insecure));
   if (signal_env) return WithRootPath(WithScheme(*signal_env, insecure));
+  if (generic_env && grpc) return WithRootPath(WithScheme(*generic_env, insecure));
   if (generic_env) {
     std::string base = WithScheme(*generic_env, insecure);
     size_t path_end = base.find_first_of("?#", AuthorityEnd(base));
@@ -73,7 +77,7 @@ std::string ResolveTracesEndpoint(const std::optional<std::string>& code,
     if (base.empty() || base.back() != '/') base += '/';
     return base + "v1/traces" + rest;
   }
-  return std::string(kDefaultEndpoint);
+  return std::string(grpc ? kDefaultGrpcEndpoint : kDefaultEndpoint);
 }
 
 Status ValidateHeader(std::string_view name, std::string_view value) {
@@ -99,13 +103,11 @@ Result<OtlpHttpExporterConfig> OtlpHttpExporter::ResolveOptions(
   OtlpHttpExporterConfig c;
 
   // Protocol.
-  std::string protocol_source = "protocol option";
   if (options.protocol) {
     c.protocol = *options.protocol;
   } else if (env) {
     if (auto p = env->GetEnum("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")) {
-      protocol_source = std::string(env->last_source()) + "=" + *p;
-      if (*p == "http/json")
+            if (*p == "http/json")
         c.protocol = OtlpProtocol::kHttpJson;
       else if (*p == "grpc")
         c.protocol = OtlpProtocol::kGrpc;
@@ -113,11 +115,6 @@ Result<OtlpHttpExporterConfig> OtlpHttpExporter::ResolveOptions(
         c.protocol = OtlpProtocol::kHttpProtobuf;
     }
   }
-  if (c.protocol == OtlpProtocol::kGrpc) {
-    return InvalidArgumentError(protocol_source +
-                                ": OTLP/gRPC is not supported yet; use http/protobuf");
-  }
-
   // Endpoint.
   bool insecure = false;
   if (options.insecure) {
@@ -136,14 +133,17 @@ Result<OtlpHttpExporterConfig> OtlpHttpExporter::ResolveOptions(
       if (generic_env) endpoint_source = "OTEL_EXPORTER_OTLP_ENDPOINT";
     }
   }
-  c.endpoint = internal::ResolveTracesEndpoint(options.endpoint, signal_env, generic_env, insecure);
+  const bool grpc = c.protocol == OtlpProtocol::kGrpc;
+  c.endpoint =
+      internal::ResolveTracesEndpoint(options.endpoint, signal_env, generic_env, insecure, grpc);
   // Messages show the URL with any credentials in it redacted (the parser's errors already do).
   if (auto url = net::Url::Parse(c.endpoint); !url.ok()) {
     return InvalidArgumentError("invalid OTLP endpoint (from " + endpoint_source +
                                 "): " + url.status().message());
   } else if (url->scheme != "http" && url->scheme != "https") {
     return InvalidArgumentError("invalid OTLP endpoint '" + url->ToStringRedacted() + "' (from " +
-                                endpoint_source + "): OTLP/HTTP needs an http:// or https:// URL");
+                                endpoint_source + "): " + (grpc ? "OTLP/gRPC" : "OTLP/HTTP") +
+                                " needs an http:// or https:// URL");
   }
 
   // Headers. From code they must be valid; from the environment bad ones are dropped with a
@@ -170,6 +170,12 @@ Result<OtlpHttpExporterConfig> OtlpHttpExporter::ResolveOptions(
           st = InvalidArgumentError("header '" + name +
                                     "' is set by the exporter and cannot be overridden");
         }
+      }
+      // gRPC's own request metadata (te, grpc-timeout, grpc-encoding ...).
+      if (grpc && (EqualsIgnoreCase(name, "te") ||
+                   (name.size() > 5 && EqualsIgnoreCase(std::string_view(name).substr(0, 5), "grpc-")))) {
+        st = InvalidArgumentError("header '" + name +
+                                  "' is set by the exporter and cannot be overridden");
       }
     }
     if (!st.ok()) {
@@ -275,18 +281,29 @@ Result<std::unique_ptr<OtlpHttpExporter>> OtlpHttpExporter::Create(OtlpHttpExpor
                                                                    config::Reader* env) {
   OTLP_ASSIGN_OR_RETURN(OtlpHttpExporterConfig cfg, ResolveOptions(options, env));
   try {
-    internal::HttpTransport::Options topts;
-    topts.endpoint = cfg.endpoint;
-    topts.headers = cfg.headers;
-    topts.user_agent = cfg.user_agent;
-    topts.tls = cfg.tls;
-    topts.max_idle_connections = cfg.max_concurrent_requests;
-    if (cfg.timeout.count() > 0) {
-      topts.connect_timeout = std::min(topts.connect_timeout, cfg.timeout);
+    milliseconds connect_timeout{10000};
+    if (cfg.timeout.count() > 0) connect_timeout = std::min(connect_timeout, cfg.timeout);
+    std::unique_ptr<Transport> transport;
+    if (cfg.protocol == OtlpProtocol::kGrpc) {
+      internal::GrpcTransport::Options topts;
+      topts.endpoint = cfg.endpoint;
+      topts.headers = cfg.headers;
+      topts.user_agent = cfg.user_agent;
+      topts.tls = cfg.tls;
+      topts.connect_timeout = connect_timeout;
+      topts.runtime = std::move(options.runtime);
+      OTLP_ASSIGN_OR_RETURN(transport, internal::GrpcTransport::Create(std::move(topts)));
+    } else {
+      internal::HttpTransport::Options topts;
+      topts.endpoint = cfg.endpoint;
+      topts.headers = cfg.headers;
+      topts.user_agent = cfg.user_agent;
+      topts.tls = cfg.tls;
+      topts.max_idle_connections = cfg.max_concurrent_requests;
+      topts.connect_timeout = connect_timeout;
+      topts.runtime = std::move(options.runtime);
+      OTLP_ASSIGN_OR_RETURN(transport, internal::HttpTransport::Create(std::move(topts)));
     }
-    topts.runtime = std::move(options.runtime);
-    OTLP_ASSIGN_OR_RETURN(std::unique_ptr<internal::HttpTransport> transport,
-                          internal::HttpTransport::Create(std::move(topts)));
     auto impl = std::make_unique<Impl>(std::move(cfg), std::move(transport));
     impl->pipeline.Start();
     return std::unique_ptr<OtlpHttpExporter>(new OtlpHttpExporter(std::move(impl)));

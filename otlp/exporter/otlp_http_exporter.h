@@ -1,6 +1,8 @@
-// otlp/exporter/otlp_http_exporter.h — the OTLP/HTTP span exporter: encodes batches as protobuf
+// otlp/exporter/otlp_http_exporter.h — the OTLP span exporter: encodes batches as protobuf
 // or JSON, optionally gzips them, POSTs them to a collector over keep-alive HTTP/1.1 (TLS for
-// https) and retries what the OTLP specification says to retry.
+// https) — or, with OtlpProtocol::kGrpc (OTEL_EXPORTER_OTLP_PROTOCOL=grpc), sends them as unary
+// TraceService/Export calls over one reused HTTP/2 connection (h2c for http://, TLS with ALPN h2
+// for https://) — and retries what the OTLP specification says to retry.
 //
 //   // Everything from OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout, TLS, ...):
 //   otlp::config::Reader env;
@@ -35,8 +37,14 @@
 // A 2xx whose body is cut short counts as delivered (the status is the answer; resending would
 // store duplicates) and is logged.
 //
-// The HTTP specifics live in a Transport (transport.h); retries, backoff, partial success and
-// shutdown are the same for every transport.
+// gRPC: the gRPC status decides; CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE,
+// UNAVAILABLE and DATA_LOSS are retried, RESOURCE_EXHAUSTED only when its
+// grpc-status-details-bin carries a google.rpc.RetryInfo (whose retry_delay replaces the
+// backoff, capped like Retry-After); every other code is final. grpc-timeout is the time left
+// of the export timeout; compression gzip compresses the message (grpc-encoding: gzip).
+//
+// The protocol specifics live in a Transport (transport.h); retries, backoff, partial success
+// and shutdown are the same for every transport.
 //
 // Threading: Export is never called concurrently (SpanExporter contract); ForceFlush, Shutdown
 // and stats() may be called from any thread at any time. The destructor shuts down at once
@@ -63,7 +71,7 @@ namespace otlp::exporter {
 enum class OtlpProtocol : unsigned char {
   kHttpProtobuf,  // application/x-protobuf (default)
   kHttpJson,      // application/json (OTLP/JSON)
-  kGrpc,          // not supported yet: Create fails
+  kGrpc,          // OTLP/gRPC (protobuf over HTTP/2)
 };
 enum class Compression : unsigned char { kNone, kGzip };
 
@@ -74,9 +82,12 @@ struct OtlpHttpExporterOptions {
   // Full URL of the traces endpoint, used as is. Default: http://localhost:4318/v1/traces, or
   // the environment (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is; OTEL_EXPORTER_OTLP_ENDPOINT with
   // "v1/traces" appended). Without a scheme ("collector:4318/v1/traces"), `insecure` picks
-  // http (true) or https (false).
+  // http (true) or https (false). gRPC: the base URL, default http://localhost:4317, and
+  // OTEL_EXPORTER_OTLP_ENDPOINT is used as is too; a path other than "/" is a prefix of the
+  // method path /opentelemetry.proto.collector.trace.v1.TraceService/Export.
   std::optional<std::string> endpoint{};
   std::optional<OtlpProtocol> protocol{};  // default http/protobuf
+  // (headers, below: with gRPC also `te` and `grpc-*` names are the exporter's own.)
   // Extra request headers. When given in code they replace the environment's list.
   std::optional<net::Headers> headers{};
   // Longest time one batch may take, all attempts and backoff waits included. Zero means no
@@ -103,7 +114,7 @@ struct OtlpHttpExporterOptions {
 
 // The options after applying code, environment and defaults; what the exporter runs with.
 struct OtlpHttpExporterConfig {
-  std::string endpoint{};  // absolute http(s) URL
+  std::string endpoint{};  // absolute http(s) URL (gRPC: the base URL)
   OtlpProtocol protocol = OtlpProtocol::kHttpProtobuf;
   net::Headers headers{};
   std::chrono::milliseconds timeout{10000};  // zero = no limit
@@ -118,7 +129,7 @@ struct OtlpHttpExporterConfig {
 class OTLP_EXPORT OtlpHttpExporter final : public trace::SpanExporter {
  public:
   // Resolves the options (see OtlpHttpExporterOptions) and starts the sender threads. Fails
-  // with kInvalidArgument for a bad endpoint URL, header, protocol (grpc), retry policy or
+  // with kInvalidArgument for a bad endpoint URL, header, retry policy or
   // unreadable TLS file. Problems in the environment do not fail: they are added to
   // env->warnings() (the caller reports them) and the default applies.
   static Result<std::unique_ptr<OtlpHttpExporter>> Create(OtlpHttpExporterOptions options,

@@ -200,15 +200,28 @@ TEST(ResolveOptions, BadEnvironmentValuesWarnAndUseDefaults) {
   EXPECT_THAT(warnings[0], HasSubstr("OTEL_EXPORTER_OTLP_PROTOCOL"));
 }
 
-TEST(ResolveOptions, GrpcIsRejectedClearly) {
-  auto c = Resolve({}, {{"OTEL_EXPORTER_OTLP_PROTOCOL", "GRPC"}});
-  EXPECT_THAT(c, StatusIs(StatusCode::kInvalidArgument,
-                          AllOf(HasSubstr("OTLP/gRPC is not supported yet; use http/protobuf"),
-                                HasSubstr("OTEL_EXPORTER_OTLP_PROTOCOL"))));
-
-  EXPECT_THAT(OtlpHttpExporter::ResolveOptions({.protocol = OtlpProtocol::kGrpc}),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("OTLP/gRPC is not supported yet; use http/protobuf")));
+TEST(ResolveOptions, GrpcUsesTheBaseEndpointAndPort4317) {
+  ASSERT_OK_AND_ASSIGN(auto d, Resolve({}, {{"OTEL_EXPORTER_OTLP_PROTOCOL", "GRPC"}}));
+  EXPECT_EQ(d.protocol, OtlpProtocol::kGrpc);
+  EXPECT_EQ(d.endpoint, "http://localhost:4317/");
+  ASSERT_OK_AND_ASSIGN(auto g, Resolve({}, {{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"},
+                                            {"OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4317"}}));
+  EXPECT_EQ(g.endpoint, "https://c:4317/");  // no v1/traces for gRPC
+  ASSERT_OK_AND_ASSIGN(auto code, OtlpHttpExporter::ResolveOptions(
+                                      {.endpoint = "collector:4317",
+                                       .protocol = OtlpProtocol::kGrpc, .insecure = true}));
+  EXPECT_EQ(code.endpoint, "http://collector:4317/");
+  // gRPC's own metadata cannot be overridden.
+  EXPECT_THAT(OtlpHttpExporter::ResolveOptions(
+                  {.protocol = OtlpProtocol::kGrpc, .headers = net::Headers{{"grpc-timeout", "1S"}}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("set by the exporter")));
+  std::vector<std::string> warnings;
+  ASSERT_OK_AND_ASSIGN(auto w, Resolve({}, {{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
+                                            {"OTEL_EXPORTER_OTLP_HEADERS", "te=x,a=1"}},
+                                       &warnings));
+  EXPECT_EQ(w.headers, (net::Headers{{"a", "1"}}));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], HasSubstr("'te'"));
 }
 
 TEST(ResolveOptions, InvalidEndpointFailsNamingTheSource) {
@@ -333,9 +346,10 @@ TEST(ResolveOptions, InvalidRetryPolicyAndConcurrencyFail) {
 
 // ---- Lifecycle without a receiver ----
 
-TEST(OtlpHttpExporter, CreateRejectsGrpc) {
-  EXPECT_THAT(OtlpHttpExporter::Create({.protocol = OtlpProtocol::kGrpc}),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("OTLP/gRPC is not supported yet")));
+TEST(OtlpHttpExporter, CreatesAGrpcExporterWithoutConnecting) {
+  ASSERT_OK_AND_ASSIGN(auto e, OtlpHttpExporter::Create({.protocol = OtlpProtocol::kGrpc}));
+  EXPECT_EQ(e->config().endpoint, "http://localhost:4317/");
+  EXPECT_TRUE(e->Shutdown(std::chrono::seconds(1)));
 }
 
 TEST(OtlpHttpExporter, ExportAfterShutdownFailsFastWithoutARequest) {

@@ -438,7 +438,7 @@ TEST(CliTest, BadUsageExitsTwoWithOneLine) {
       {{"exec", "--attr", "http:x=1", "--", "true"}, "otlp exec: --attr 'http:x=1': unknown type"},
       {{"span", "--name", "x", "--start", "yesterday"}, "otlp span: --start: invalid time"},
       {{"span", "--name", "x", "--status", "fine"}, "otlp span: invalid --status 'fine'"},
-      {{"span", "--name", "x", "--protocol", "grpc"}, "otlp span: invalid --protocol 'grpc'"},
+      {{"span", "--name", "x", "--protocol", "grpc2"}, "otlp span: invalid --protocol 'grpc2'"},
       {{"span", "--name", "x", "--endpoint", "ftp://h"}, "otlp span: invalid --endpoint"},
       {{"span", "--name", "x", "--name", "y"}, "otlp span: flag --name given more than once"},
       {{"span", "--name", "x", "stray"}, "otlp span: unexpected argument 'stray'"},

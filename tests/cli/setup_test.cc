@@ -134,9 +134,11 @@ TEST(SetupTest, BadCodeOptionsAreErrors) {
   EXPECT_THAT(
       otlp::Setup({.otlp = {.endpoint = "ftp://nope"}, .install_global = false, .env = &env}),
       StatusIs(StatusCode::kInvalidArgument));
-  auto grpc = otlp::Setup(
-      {.otlp = {.protocol = exporter::OtlpProtocol::kGrpc}, .install_global = false, .env = &env});
-  EXPECT_FALSE(grpc.ok());
+  // gRPC is an exporter like the others (it connects on the first export).
+  ASSERT_OK_AND_ASSIGN(auto grpc, otlp::Setup({.otlp = {.protocol = exporter::OtlpProtocol::kGrpc},
+                                               .install_global = false, .env = &env}));
+  ASSERT_NE(grpc->otlp_exporter(), nullptr);
+  EXPECT_EQ(grpc->otlp_exporter()->config().endpoint, "http://localhost:4317/");
 }
 
 TEST(SetupTest, EnvironmentProblemsAreLoggedWarnings) {
@@ -157,7 +159,6 @@ TEST(SetupTest, UnusableExporterFromEnvironmentIsAWarning) {
   // What docs/CONFIGURATION.md says: these values disable span export, the default does not
   // apply.
   const std::pair<const char*, const char*> unusable[] = {
-      {"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
       {"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector:4318"},
       {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://[::1"},
       {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"},

@@ -154,7 +154,7 @@ std::string ReceiverProcess::Start(const std::string& out_file, const std::strin
     close(in[1]);
     return "pipe2 failed";
   }
-  std::vector<std::string> args = {"node", std::string(kDir) + "/receiver.js", "--out=" + out_file,
+  std::vector<std::string> args = {"node", std::string(kDir) + "/" + script_, "--out=" + out_file,
                                    "--exit-on-stdin-eof"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -180,11 +180,11 @@ std::string ReceiverProcess::Start(const std::string& out_file, const std::strin
   std::string line;
   while (line.find('\n') == std::string::npos) {
     if (!ReadSome(deadline, line)) {
-      return "receiver.js printed no port (" + line + "); stderr: " + ReadAll(err_file_);
+      return script_ + " printed no port (" + line + "); stderr: " + ReadAll(err_file_);
     }
   }
   const int port = std::atoi(line.c_str());
-  if (port <= 0 || port > 65535) return "receiver.js printed a bad port: " + line;
+  if (port <= 0 || port > 65535) return script_ + " printed a bad port: " + line;
   port_ = port;
   return {};
 }
@@ -200,7 +200,7 @@ void ReceiverProcess::Stop() {
     while (stdout_fd_ >= 0 && ReadSome(deadline, ignored)) {
     }
     if (stdout_fd_ >= 0) {  // still open: the deadline passed
-      ADD_FAILURE() << "receiver.js did not exit when its stdin closed; killing it";
+      ADD_FAILURE() << script_ << " did not exit when its stdin closed; killing it";
       kill(pid_, SIGKILL);
     }
     int status = 0;

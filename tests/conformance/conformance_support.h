@@ -86,7 +86,9 @@ class ReceiverProcess {
   static constexpr std::chrono::seconds kStartLimit{60};
   static constexpr std::chrono::seconds kStopLimit{30};
 
-  ReceiverProcess() = default;
+  // `script`: receiver.js (OTLP/HTTP) or grpc_receiver.js (OTLP/gRPC); both take the same
+  // arguments and print the port first.
+  explicit ReceiverProcess(std::string script = "receiver.js") : script_(std::move(script)) {}
   ReceiverProcess(const ReceiverProcess&) = delete;
   ReceiverProcess& operator=(const ReceiverProcess&) = delete;
   ~ReceiverProcess() { Stop(); }
@@ -110,6 +112,7 @@ class ReceiverProcess {
   int stdout_fd_ = -1;
   int port_ = 0;
   std::string err_file_;
+  std::string script_;
 };
 
 }  // namespace otlp::test

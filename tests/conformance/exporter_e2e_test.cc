@@ -344,6 +344,8 @@ struct Combination {
   Compression compression;
   const char* content_type;
   const char* content_encoding;
+  // OTLP/gRPC to grpc_receiver.js (@grpc/grpc-js) instead of OTLP/HTTP to receiver.js.
+  bool grpc = false;
 };
 
 // Names the combination in test output (ctest would otherwise show the struct's bytes).
@@ -374,7 +376,7 @@ class ExporterE2e : public testing::TestWithParam<Combination> {
     if (!err_file_.empty()) fs::remove(err_file_);
   }
 
-  test::ReceiverProcess receiver_;
+  test::ReceiverProcess receiver_{GetParam().grpc ? "grpc_receiver.js" : "receiver.js"};
   std::string out_file_;
   std::string err_file_;
 };
@@ -384,7 +386,8 @@ TEST_P(ExporterE2e, EveryFieldRoundTrips) {
   ASSERT_OK_AND_ASSIGN(
       auto created,
       OtlpHttpExporter::Create({
-          .endpoint = "http://127.0.0.1:" + std::to_string(receiver_.port()) + "/v1/traces",
+          .endpoint = "http://127.0.0.1:" + std::to_string(receiver_.port()) +
+                      (c.grpc ? "" : "/v1/traces"),
           .protocol = c.protocol,
           .timeout = std::chrono::milliseconds(kFlushLimit),
           .compression = c.compression,
@@ -448,7 +451,15 @@ INSTANTIATE_TEST_SUITE_P(
                     Combination{"json", OtlpProtocol::kHttpJson, Compression::kNone,
                                 "application/json", "identity"},
                     Combination{"json_gzip", OtlpProtocol::kHttpJson, Compression::kGzip,
-                                "application/json", "gzip"}),
+                                "application/json", "gzip"},
+                    // Received by an independent gRPC server over h2c.
+                    Combination{"grpc", OtlpProtocol::kGrpc, Compression::kNone,
+                                "application/grpc", "identity", true},
+                    // grpc-js inflates the message and drops grpc-encoding from the metadata it
+                    // hands over, so the log says identity; that the message went compressed
+                    // is checked in grpc_transport_test.
+                    Combination{"grpc_gzip", OtlpProtocol::kGrpc, Compression::kGzip,
+                                "application/grpc", "identity", true}),
     [](const testing::TestParamInfo<Combination>& p) { return std::string(p.param.name); });
 
 }  // namespace

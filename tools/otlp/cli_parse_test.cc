@@ -270,9 +270,16 @@ TEST(EndpointTest, ApplyExportFlags) {
   EXPECT_EQ(o.service_name, "svc");
 
   ParsedFlags bad;
-  bad.values["protocol"] = {"grpc"};
+  bad.values["protocol"] = {"grpc2"};
   EXPECT_FALSE(ApplyExportFlags(bad, o, err));
-  EXPECT_EQ(err, "invalid --protocol 'grpc' (expected http/protobuf or http/json)");
+  EXPECT_EQ(err, "invalid --protocol 'grpc2' (expected http/protobuf, http/json or grpc)");
+  ParsedFlags grpc;
+  grpc.values["protocol"] = {"grpc"};
+  grpc.values["endpoint"] = {"127.0.0.1:4317"};
+  SetupOptions g;
+  ASSERT_TRUE(ApplyExportFlags(grpc, g, err)) << err;
+  EXPECT_EQ(g.otlp.protocol, exporter::OtlpProtocol::kGrpc);
+  EXPECT_EQ(g.otlp.endpoint, "http://127.0.0.1:4317");  // the base URL, no /v1/traces
   ParsedFlags bad2;
   bad2.values["endpoint"] = {"ftp://x"};
   EXPECT_FALSE(ApplyExportFlags(bad2, o, err));

@@ -154,11 +154,11 @@ std::vector<FlagSpec> ExportFlags() {
       {.name = "service", .value = "NAME", .help = "service.name (overrides OTEL_SERVICE_NAME)"},
       {.name = "endpoint",
        .value = "URL",
-       .help = "OTLP/HTTP collector; /v1/traces is appended when the URL has no path\n"
-               "(overrides OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)"},
+       .help = "OTLP collector; /v1/traces is appended when the URL has no path (not for\n"
+               "grpc) (overrides OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)"},
       {.name = "protocol",
        .value = "P",
-       .help = "http/protobuf or http/json (overrides OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL)"},
+       .help = "http/protobuf, http/json or grpc (overrides OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL)"},
   };
 }
 
@@ -183,8 +183,30 @@ bool ApplyExportFlags(const ParsedFlags& flags, SetupOptions& options, std::stri
     }
     options.service_name = *s;
   }
+  if (auto p = flags.Get("protocol")) {
+    std::string l = Lower(*p);
+    if (l == "http/protobuf") {
+      options.otlp.protocol = exporter::OtlpProtocol::kHttpProtobuf;
+    } else if (l == "http/json") {
+      options.otlp.protocol = exporter::OtlpProtocol::kHttpJson;
+    } else if (l == "grpc") {
+      options.otlp.protocol = exporter::OtlpProtocol::kGrpc;
+    } else {
+      error = "invalid --protocol '" + Printable(*p) +
+              "' (expected http/protobuf, http/json or grpc)";
+      return false;
+    }
+  }
   if (auto e = flags.Get("endpoint")) {
-    std::string url = EndpointFromFlag(*e);
+    // gRPC takes the base URL: no /v1/traces (the protocol from the flag, else the environment).
+    bool grpc = options.otlp.protocol == exporter::OtlpProtocol::kGrpc;
+    if (!options.otlp.protocol) {
+      config::Reader quiet_env;
+      config::Reader& env = options.env ? *options.env : quiet_env;
+      grpc = env.GetEnum("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") == std::optional<std::string>("grpc");
+    }
+    std::string url = grpc ? (e->find("://") == std::string_view::npos ? "http://" + *e : *e)
+                           : EndpointFromFlag(*e);
     auto parsed = net::Url::Parse(url);
     if (e->empty() || !parsed.ok()) {
       error = "invalid --endpoint" +
@@ -193,21 +215,10 @@ bool ApplyExportFlags(const ParsedFlags& flags, SetupOptions& options, std::stri
     }
     if (parsed->scheme != "http" && parsed->scheme != "https") {
       error = "invalid --endpoint '" + Printable(parsed->ToStringRedacted()) +
-              "': OTLP/HTTP needs an http:// or https:// URL";
+              "': OTLP needs an http:// or https:// URL";
       return false;
     }
     options.otlp.endpoint = url;
-  }
-  if (auto p = flags.Get("protocol")) {
-    std::string l = Lower(*p);
-    if (l == "http/protobuf") {
-      options.otlp.protocol = exporter::OtlpProtocol::kHttpProtobuf;
-    } else if (l == "http/json") {
-      options.otlp.protocol = exporter::OtlpProtocol::kHttpJson;
-    } else {
-      error = "invalid --protocol '" + Printable(*p) + "' (expected http/protobuf or http/json)";
-      return false;
-    }
   }
   return true;
 }
