@@ -278,7 +278,7 @@ struct Route {
 // absolute deadline and, per read or write, by the idle timeout.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  enum class Phase { kWait, kResolve, kConnect, kTunnel, kHandshake, kWrite, kRead };
+  enum class Phase { kResolve, kConnect, kTunnel, kHandshake, kWrite, kRead };
 
   Exchange(std::shared_ptr<ClientState> client, Route route,
            http::request<http::string_body> request, std::chrono::milliseconds timeout,
@@ -300,9 +300,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
             [this](uint64_t size, std::string_view, error_code&) { OnChunkHeader(size); }) {}
 
   void Start(bool allow_reuse) {
+    if (client_->options().max_connections_per_host != 0 && !wait_timer_) ArmWaitTimer();
     Lease lease =
         client_->Acquire(route_.key, route_.url.is_tls(), allow_reuse, shared_from_this());
-    if (lease.queued) return Wait();
+    if (lease.queued) return;  // Granted() follows, or the wait timer fires
     if (!lease.conn) {
       asio::post(client_->ioc(), [self = shared_from_this()] { self->FinishCancelled(); });
       return;
@@ -325,10 +326,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
  private:
-  void Wait() {
-    phase_ = Phase::kWait;
+  // With a per-host limit a request may have to wait for a connection, within its deadline.
+  // The timer is armed before the request first asks the pool (and never touched again but by
+  // the destructor): once queued, it may already run on a strand thread. At the deadline it
+  // takes the request out of the queue if it is still there; otherwise it does nothing.
+  void ArmWaitTimer() {
     if (deadline_ == Clock::time_point::max()) return;
-    // Touched only here and in the destructor: the handler holds a weak reference.
     wait_timer_ = std::make_unique<asio::steady_timer>(client_->ioc(), deadline_);
     wait_timer_->async_wait([weak = weak_from_this()](const error_code& ec) {
       if (ec) return;
@@ -782,7 +785,6 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   const char* PhaseText() const {
     switch (phase_) {
-      case Phase::kWait: return "waiting for a connection";
       case Phase::kResolve: return "resolving the host";
       case Phase::kConnect: return "connecting";
       case Phase::kTunnel: return "opening a tunnel through the proxy";
