@@ -1,5 +1,7 @@
-// otlp/net/http_client.h — an HTTP/1.1 client (Boost.Beast underneath, never in this header)
-// with keep-alive connection reuse, timeouts and TLS (OpenSSL).
+// otlp/net/http_client.h — the pooled HTTP transport (HTTP/1.1 on Boost.Beast, never in this
+// header) that otlp::http and the OTLP exporter stand on: keep-alive connection reuse with a
+// per-host limit, connect / whole-request / idle timeouts, TLS (OpenSSL), HTTP proxies,
+// streamed bodies, timings. No retries, redirects or cookies here (otlp/http does those).
 //
 //   auto rt = otlp::net::Runtime::Create();                  // owns one I/O thread
 //   auto client = otlp::net::HttpClient::Create(rt, {});
@@ -25,9 +27,10 @@
 //                               return file.Write(chunk);  // an error Status stops the download
 //                             }});
 //
-// Proxies: `HttpRequest::proxy`, "http://[user:pass@]host:port". http://
-// targets are sent to the proxy in absolute form; https:// targets go through an HTTP CONNECT
-// tunnel, then TLS with the origin. Proxy credentials become Proxy-Authorization (Basic).
+// Proxies: `HttpRequest::proxy`, "http://[user:pass@]host:port". http:// targets are sent to
+// the proxy in absolute form; https:// targets go through an HTTP CONNECT tunnel, then TLS
+// with the origin. Proxy credentials become Proxy-Authorization (Basic), never the origin's.
+// Connections are pooled per (scheme, host, port, proxy).
 //
 // Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
 // runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking.
