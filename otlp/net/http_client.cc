@@ -1,17 +1,17 @@
 #include "otlp/net/http_client.h"
 
 #include <algorithm>
-#include <boost/asio/write.hpp>
-#include <cstdio>
-#include <cstring>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <limits>
@@ -186,8 +186,8 @@ class Exchange;
 // max_connections_per_host is reached requests queue for one. (An HTTP/2 origin will instead
 // hold its one multiplexed session here, which every request shares.)
 struct Origin {
-  std::deque<std::shared_ptr<Connection>> idle;  // most recently used at the back
-  size_t busy = 0;                               // connections in use or connecting
+  std::deque<std::shared_ptr<Connection>> idle;   // most recently used at the back
+  size_t busy = 0;                                // connections in use or connecting
   std::deque<std::shared_ptr<Exchange>> waiters;  // first come, first served
   bool tls = false;                               // its connections' streams use TLS
   bool unused() const { return busy == 0 && idle.empty() && waiters.empty(); }
@@ -341,8 +341,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
           DeadlineExceededError(
               "request timed out after " + std::to_string(self->timeout_.count()) +
               " ms waiting for a free connection to " + self->route_.url.Authority() + " (limit " +
-              std::to_string(self->client_->options().max_connections_per_host) +
-              " per host) (" + self->route_.url.ToString() + ")"),
+              std::to_string(self->client_->options().max_connections_per_host) + " per host) (" +
+              self->route_.url.ToString() + ")"),
           HttpErrorKind::kRequestTimeout));
     });
   }
@@ -445,10 +445,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     tunnel_parser_.emplace();
     tunnel_parser_->skip(true);  // a 2xx to CONNECT has no body; the tunnel starts right after
     tunnel_parser_->header_limit(kMaxResponseHeaderBytes);
-    http::async_read(conn_->stream.tcp(), tunnel_buffer_, *tunnel_parser_,
-                     [self = shared_from_this()](const error_code& ec, size_t) {
-                       self->OnTunnelResponse(ec);
-                     });
+    http::async_read(
+        conn_->stream.tcp(), tunnel_buffer_, *tunnel_parser_,
+        [self = shared_from_this()](const error_code& ec, size_t) { self->OnTunnelResponse(ec); });
   }
 
   void OnTunnelResponse(const error_code& ec) {
@@ -462,17 +461,16 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                     HttpErrorKind::kProxy));
     };
     if (ec) {
-      return proxy_error("proxy " + proxy + " did not answer CONNECT " +
-                             HostPort(route_.url) + ": " + ec.message(),
+      return proxy_error("proxy " + proxy + " did not answer CONNECT " + HostPort(route_.url) +
+                             ": " + ec.message(),
                          true);
     }
     const auto& response = tunnel_parser_->get();
     const int status = static_cast<int>(response.result_int());
     if (status < 200 || status > 299) {
       std::string reason(response.reason());
-      return proxy_error("proxy " + proxy + " refused CONNECT " + HostPort(route_.url) +
-                             ": HTTP " + std::to_string(status) +
-                             (reason.empty() ? "" : " " + reason),
+      return proxy_error("proxy " + proxy + " refused CONNECT " + HostPort(route_.url) + ": HTTP " +
+                             std::to_string(status) + (reason.empty() ? "" : " " + reason),
                          status >= 500);
     }
     if (tunnel_buffer_.size() != 0) {
@@ -689,11 +687,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         const std::string where = " (" + route_.url.ToString() + ")";
         client_->Discard(conn_);
         conn_.reset();
-        return Finish(Kinded(InternalError("protocol error: the server sent more than " +
-                                           std::to_string(kMaxInterimResponses) +
-                                           " interim (1xx) responses and no final response" +
-                                           where),
-                             HttpErrorKind::kProtocol));
+        return Finish(
+            Kinded(InternalError("protocol error: the server sent more than " +
+                                 std::to_string(kMaxInterimResponses) +
+                                 " interim (1xx) responses and no final response" + where),
+                   HttpErrorKind::kProtocol));
       }
       if (Clock::now() >= deadline_) {
         idle_limited_ = false;
@@ -729,10 +727,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Fail(const error_code& ec) {
     if (parser_ && !parser_->get().body().sink_error.ok()) {
       const Status& s = parser_->get().body().sink_error;
-      Status status(s.code(),
-                    "response body sink failed: " + s.message() + " (" + route_.url.ToString() +
-                        ")",
-                    s.retryable());
+      Status status(
+          s.code(),
+          "response body sink failed: " + s.message() + " (" + route_.url.ToString() + ")",
+          s.retryable());
       client_->Discard(conn_);
       conn_.reset();
       return Finish(Kinded(std::move(status), HttpErrorKind::kBodySink));
@@ -762,9 +760,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void FinishCancelled() {
-    Finish(Kinded(
-        Status(StatusCode::kCancelled, "request cancelled: the HTTP client is shut down"),
-        HttpErrorKind::kCancelled));
+    Finish(Kinded(Status(StatusCode::kCancelled, "request cancelled: the HTTP client is shut down"),
+                  HttpErrorKind::kCancelled));
   }
 
   void Finish(Result<HttpResponse> result) {
@@ -776,8 +773,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   // The peer named in messages: the proxy while talking to it, else the origin.
   std::string Peer() const {
-    if (route_.proxy && (!route_.tunnel || phase_ == Phase::kResolve ||
-                         phase_ == Phase::kConnect || phase_ == Phase::kTunnel)) {
+    if (route_.proxy && (!route_.tunnel || phase_ == Phase::kResolve || phase_ == Phase::kConnect ||
+                         phase_ == Phase::kTunnel)) {
       return "proxy " + route_.proxy->Authority();
     }
     return route_.url.Authority();
@@ -821,24 +818,21 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // HTTP's own errors and the client's wording for closed connections and timeouts; the
   // stream describes the rest (refused, DNS, TLS). Called while conn_ is still set.
   Status ErrorStatus(const error_code& ec, bool cancelled) const {
-    const std::string where =
-        std::string(" (") + PhaseText() + ", " + route_.url.ToString() + ")";
+    const std::string where = std::string(" (") + PhaseText() + ", " + route_.url.ToString() + ")";
     if (ec == beast::error::timeout) {
       if (Connecting() && Clock::now() < deadline_) {
-        return Kinded(DeadlineExceededError(
-                          "connect to " + Peer() + " timed out after " +
-                          std::to_string(client_->options().connect_timeout.count()) + " ms" +
-                          where),
-                      HttpErrorKind::kConnectTimeout);
+        return Kinded(
+            DeadlineExceededError("connect to " + Peer() + " timed out after " +
+                                  std::to_string(client_->options().connect_timeout.count()) +
+                                  " ms" + where),
+            HttpErrorKind::kConnectTimeout);
       }
       if (!Connecting() && idle_limited_) {
-        return Kinded(DeadlineExceededError("no data " +
-                                            std::string(phase_ == Phase::kWrite
-                                                            ? "could be sent"
-                                                            : "arrived") +
-                                            " for " + std::to_string(idle_timeout_.count()) +
-                                            " ms (idle timeout)" + where),
-                      HttpErrorKind::kIdleTimeout);
+        return Kinded(
+            DeadlineExceededError(
+                "no data " + std::string(phase_ == Phase::kWrite ? "could be sent" : "arrived") +
+                " for " + std::to_string(idle_timeout_.count()) + " ms (idle timeout)" + where),
+            HttpErrorKind::kIdleTimeout);
       }
       return Kinded(DeadlineExceededError("request timed out after " +
                                           std::to_string(timeout_.count()) + " ms" + where),
@@ -856,19 +850,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                     HttpErrorKind::kTooLarge);
     }
     if (ec == http::error::header_limit) {
-      return Kinded({StatusCode::kResourceExhausted,
-                     "response headers exceed " + std::to_string(kMaxResponseHeaderBytes) +
-                         " bytes" + where},
-                    HttpErrorKind::kTooLarge);
+      return Kinded(
+          {StatusCode::kResourceExhausted,
+           "response headers exceed " + std::to_string(kMaxResponseHeaderBytes) + " bytes" + where},
+          HttpErrorKind::kTooLarge);
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof) {
       return Kinded(UnavailableError("connection closed by the server before a response" + where),
                     HttpErrorKind::kConnectionReset);
     }
     if (ec == http::error::partial_message) {
-      return Kinded(UnavailableError(
-                        "connection closed by the server in the middle of the response" + where),
-                    HttpErrorKind::kConnectionReset);
+      return Kinded(
+          UnavailableError("connection closed by the server in the middle of the response" + where),
+          HttpErrorKind::kConnectionReset);
     }
     if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
       return Kinded(InternalError("malformed HTTP response: " + ec.message() + where),
@@ -1231,8 +1225,8 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   }
   route.url = std::move(*url);
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options.default_timeout;
-  const auto idle_timeout = request.idle_timeout.count() > 0 ? request.idle_timeout
-                                                             : options.idle_timeout_between_bytes;
+  const auto idle_timeout =
+      request.idle_timeout.count() > 0 ? request.idle_timeout : options.idle_timeout_between_bytes;
   auto exchange = std::make_shared<Exchange>(state, std::move(route), std::move(message), timeout,
                                              idle_timeout, request, std::move(done));
   exchange->Start(/*allow_reuse=*/true);

@@ -783,8 +783,9 @@ TEST_F(HttpClientTest, EveryFailureCarriesItsKind) {
   EXPECT_THAT(dns, StatusIs(StatusCode::kUnavailable, HasSubstr("no-such-host.invalid")));
   EXPECT_EQ(KindOf(dns), HttpErrorKind::kDnsFailure);
 
-  ASSERT_OK_AND_ASSIGN(auto garbage, RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
-                                         "SSH-2.0-OpenSSH_9.2\r\n\r\n")));
+  ASSERT_OK_AND_ASSIGN(
+      auto garbage,
+      RawTcpServer::Start(RawTcpServer::ReplyAfterRequest("SSH-2.0-OpenSSH_9.2\r\n\r\n")));
   auto protocol = client->Send({.url = LocalUrl(garbage->port())});
   EXPECT_EQ(KindOf(protocol), HttpErrorKind::kProtocol);
 
@@ -858,9 +859,9 @@ TEST_F(HttpClientTest, IdleTimeoutFiresOnSilenceNotOnASlowSteadyBody) {
   auto client = MakeClient({.idle_timeout_between_bytes = milliseconds(300)});
   ASSERT_TRUE(client);
   auto idle = client->Send({.url = LocalUrl(stalls->port()), .timeout = kWait});
-  EXPECT_THAT(idle, StatusIs(StatusCode::kDeadlineExceeded,
-                             AllOf(HasSubstr("300 ms (idle timeout)"),
-                                   HasSubstr("waiting for the response"))));
+  EXPECT_THAT(
+      idle, StatusIs(StatusCode::kDeadlineExceeded, AllOf(HasSubstr("300 ms (idle timeout)"),
+                                                          HasSubstr("waiting for the response"))));
   EXPECT_TRUE(idle.status().retryable());
   EXPECT_EQ(KindOf(idle), HttpErrorKind::kIdleTimeout);
 
@@ -906,8 +907,8 @@ TEST_F(HttpClientTlsTest, TlsFailuresHaveTheirKinds) {
   EXPECT_THAT(certificate, StatusIs(StatusCode::kPermissionDenied));
   EXPECT_EQ(KindOf(certificate), HttpErrorKind::kCertificate);
 
-  auto handshake = wrong_ca->Send(
-      {.url = "https://127.0.0.1:" + std::to_string(plain_server->port()) + "/"});
+  auto handshake =
+      wrong_ca->Send({.url = "https://127.0.0.1:" + std::to_string(plain_server->port()) + "/"});
   EXPECT_THAT(handshake, StatusIs(StatusCode::kUnavailable, HasSubstr("TLS")));
   EXPECT_FALSE(handshake.status().retryable());
   EXPECT_EQ(KindOf(handshake), HttpErrorKind::kTlsHandshake);
@@ -1019,12 +1020,11 @@ TEST_F(HttpClientTest, BrokenBodySourcesFailTheRequest) {
   auto server = StartServer(Echo);
   auto client = MakeClient();
   ASSERT_TRUE(server && client);
-  auto failing = client->Send(
-      {.method = "POST",
-       .url = server->base_url() + "/",
-       .body_source = [](char*, size_t) -> Result<size_t> {
-         return Status(StatusCode::kDataLoss, "disk read error");
-       }});
+  auto failing = client->Send({.method = "POST",
+                               .url = server->base_url() + "/",
+                               .body_source = [](char*, size_t) -> Result<size_t> {
+                                 return Status(StatusCode::kDataLoss, "disk read error");
+                               }});
   EXPECT_THAT(failing, StatusIs(StatusCode::kDataLoss, HasSubstr("disk read error")));
   EXPECT_EQ(KindOf(failing), HttpErrorKind::kBodySource);
 
@@ -1102,14 +1102,13 @@ TEST_F(HttpClientTest, StreamedDownloadIsNeverHeldInMemory) {
   SinkStats stats;
   HttpProgress last;
   size_t progress_calls = 0;
-  ASSERT_OK_AND_ASSIGN(HttpResponse resp,
-                       client->Send({.url = LocalUrl(server->port(), "/big"),
-                                     .timeout = std::chrono::seconds(120),
-                                     .on_body = CountingSink(stats),
-                                     .on_progress = [&](const HttpProgress& p) {
-                                       last = p;
-                                       ++progress_calls;
-                                     }}));
+  ASSERT_OK_AND_ASSIGN(HttpResponse resp, client->Send({.url = LocalUrl(server->port(), "/big"),
+                                                        .timeout = std::chrono::seconds(120),
+                                                        .on_body = CountingSink(stats),
+                                                        .on_progress = [&](const HttpProgress& p) {
+                                                          last = p;
+                                                          ++progress_calls;
+                                                        }}));
   EXPECT_EQ(resp.status, 200);
   EXPECT_TRUE(resp.body.empty());
   EXPECT_EQ(stats.bytes, kSize);
@@ -1140,14 +1139,14 @@ TEST_F(HttpClientTest, StreamedChunkedDownloadAndFailingSink) {
   EXPECT_EQ(last.receive_total, std::nullopt);  // chunked: unknown until the end
 
   uint64_t taken = 0;
-  auto stopped = client->Send({.url = LocalUrl(server->port()),
-                               .on_body = [&](std::string_view chunk) {
-                                 taken += chunk.size();
-                                 if (taken > 1024 * 1024) {
-                                   return Status(StatusCode::kResourceExhausted, "disk full");
-                                 }
-                                 return Status::Ok();
-                               }});
+  auto stopped =
+      client->Send({.url = LocalUrl(server->port()), .on_body = [&](std::string_view chunk) {
+                      taken += chunk.size();
+                      if (taken > 1024 * 1024) {
+                        return Status(StatusCode::kResourceExhausted, "disk full");
+                      }
+                      return Status::Ok();
+                    }});
   EXPECT_THAT(stopped, StatusIs(StatusCode::kResourceExhausted, HasSubstr("disk full")));
   EXPECT_EQ(KindOf(stopped), HttpErrorKind::kBodySink);
   EXPECT_EQ(client->idle_connections(), 0u);  // a half-read response is not reused
@@ -1169,8 +1168,9 @@ TEST_F(HttpClientTest, PerHostLimitQueuesRequestsInOrder) {
   for (int i = 0; i < kRequests; ++i) {
     auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();
     results.push_back(promise);
-    client->SendAsync({.url = server->base_url() + "/", .headers = {{"X-Index", std::to_string(i)}}},
-                      [promise](Result<HttpResponse> r) { promise->set_value(std::move(r)); });
+    client->SendAsync(
+        {.url = server->base_url() + "/", .headers = {{"X-Index", std::to_string(i)}}},
+        [promise](Result<HttpResponse> r) { promise->set_value(std::move(r)); });
   }
   auto parked_count = [&] {
     std::lock_guard<std::mutex> lock(mu);
@@ -1214,8 +1214,8 @@ TEST_F(HttpClientTest, WaitingForAConnectionCountsAgainstTheDeadline) {
                     [first](Result<HttpResponse> r) { first->set_value(r.status()); });
   ASSERT_TRUE(server->WaitForRequests(1, kWait));
   auto second = client->Send({.url = server->Url("/"), .timeout = milliseconds(150)});
-  EXPECT_THAT(second, StatusIs(StatusCode::kDeadlineExceeded,
-                               HasSubstr("waiting for a free connection")));
+  EXPECT_THAT(second,
+              StatusIs(StatusCode::kDeadlineExceeded, HasSubstr("waiting for a free connection")));
   EXPECT_EQ(KindOf(second), HttpErrorKind::kRequestTimeout);
   EXPECT_EQ(server->request_count(), 1u);
   // Shutting down cancels the one in flight and one that waits.
@@ -1244,8 +1244,8 @@ TEST_F(HttpClientTest, PlainHttpThroughAProxyUsesAbsoluteForm) {
   ASSERT_TRUE(proxy && client);
   const std::string proxy_url =
       "http://pu:pp@127.0.0.1:" + std::to_string(proxy->port());  // credentials: "pu:pp"
-  ASSERT_OK_AND_ASSIGN(HttpResponse resp,
-                       client->Send({.url = "http://origin.test:8080/a/b?c=d", .proxy = proxy_url}));
+  ASSERT_OK_AND_ASSIGN(HttpResponse resp, client->Send({.url = "http://origin.test:8080/a/b?c=d",
+                                                        .proxy = proxy_url}));
   EXPECT_EQ(resp.Header("X-Target"), "http://origin.test:8080/a/b?c=d");
   EXPECT_EQ(resp.Header("X-Host"), "origin.test:8080");
   EXPECT_EQ(resp.Header("X-Proxy-Auth"), "Basic cHU6cHA=");
@@ -1290,8 +1290,8 @@ TEST_F(HttpClientTlsTest, HttpsThroughAConnectTunnel) {
   EXPECT_EQ(requests[0].headers.Find("Host"), origin);
 
   // Without the credentials the proxy answers 407.
-  auto refused = client->Send(
-      {.url = "https://" + origin + "/x", .proxy = "http://127.0.0.1:" + std::to_string(proxy->port())});
+  auto refused = client->Send({.url = "https://" + origin + "/x",
+                               .proxy = "http://127.0.0.1:" + std::to_string(proxy->port())});
   EXPECT_THAT(refused, StatusIs(StatusCode::kUnavailable,
                                 AllOf(HasSubstr("refused CONNECT"), HasSubstr("407"))));
   EXPECT_FALSE(refused.status().retryable());

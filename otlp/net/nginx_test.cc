@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -294,8 +294,7 @@ TEST_F(NginxTest, StreamedDownloadOfALargeFile) {
                       .timeout = std::chrono::seconds(120),
                       .on_body =
                           [&](std::string_view chunk) {
-                            if (!chunk.empty() &&
-                                chunk[0] != static_cast<char>('a' + bytes % 26)) {
+                            if (!chunk.empty() && chunk[0] != static_cast<char>('a' + bytes % 26)) {
                               pattern_ok = false;
                             }
                             bytes += chunk.size();
@@ -341,8 +340,9 @@ TEST_F(NginxTest, StreamedChunkedUpload) {
 TEST_F(NginxTest, AbsoluteFormThroughAProxyUrl) {
   auto client = MakeClient();
   ASSERT_TRUE(client);
-  ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = Url("/hello"),
-                                                .proxy = "http://127.0.0.1:" + std::to_string(port_)}));
+  ASSERT_OK_AND_ASSIGN(
+      auto resp,
+      client->Send({.url = Url("/hello"), .proxy = "http://127.0.0.1:" + std::to_string(port_)}));
   EXPECT_EQ(resp.status, 200);
   EXPECT_EQ(resp.body, "hello from nginx\n");
 }

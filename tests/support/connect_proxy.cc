@@ -81,7 +81,8 @@ int ConnectLoopback(uint16_t port) {
 // Copies bytes both ways until one side closes (or Stop() shuts the sockets down).
 void Pipe(int a, int b) {
   char buf[16 * 1024];
-  pollfd fds[2] = {{.fd = a, .events = POLLIN, .revents = 0}, {.fd = b, .events = POLLIN, .revents = 0}};
+  pollfd fds[2] = {{.fd = a, .events = POLLIN, .revents = 0},
+                   {.fd = b, .events = POLLIN, .revents = 0}};
   for (;;) {
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
@@ -111,7 +112,8 @@ Result<std::unique_ptr<ConnectProxy>> ConnectProxy::Start(Options options) {
     ::close(fd);
     return status;
   }
-  std::unique_ptr<ConnectProxy> proxy(new ConnectProxy(fd, ntohs(addr.sin_port), std::move(options)));
+  std::unique_ptr<ConnectProxy> proxy(
+      new ConnectProxy(fd, ntohs(addr.sin_port), std::move(options)));
   proxy->accept_thread_ = std::thread([p = proxy.get()] { p->AcceptLoop(); });
   return proxy;
 }
@@ -203,7 +205,8 @@ void ConnectProxy::Serve(int client_fd) {
     answer(400, "Bad Request");
     return finish();
   }
-  const int port = std::atoi(request.request_line.substr(prefix.size(), space - prefix.size()).c_str());
+  const int port =
+      std::atoi(request.request_line.substr(prefix.size(), space - prefix.size()).c_str());
   target_fd = port > 0 && port < 65536 ? ConnectLoopback(static_cast<uint16_t>(port)) : -1;
   if (target_fd < 0) {
     answer(502, "Bad Gateway");

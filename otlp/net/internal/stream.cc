@@ -96,8 +96,8 @@ void Stream::AsyncConnectTcp(std::string host, uint16_t port, Clock::time_point 
   StartConnect(std::move(host), port, deadline, std::move(done), /*handshake=*/false);
 }
 
-void Stream::StartConnect(std::string host, uint16_t port, Clock::time_point deadline,
-                          Handler done, bool handshake) {
+void Stream::StartConnect(std::string host, uint16_t port, Clock::time_point deadline, Handler done,
+                          bool handshake) {
   host_ = std::move(host);
   phase_ = Phase::kResolve;
   handshake_after_connect_ = handshake;
