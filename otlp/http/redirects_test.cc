@@ -27,7 +27,8 @@ TEST(RedirectsTest, ResolvesReferences) {
   EXPECT_EQ(Resolve(base, "?y"), "http://a.example:8080/b/c/d;p?y");
   EXPECT_EQ(Resolve(base, "g#frag"), "http://a.example:8080/b/c/g");
   EXPECT_EQ(Resolve(base, "/a/./b/../c"), "http://a.example:8080/a/c");
-  EXPECT_THAT(Resolve(base, "ftp://x/"), ::testing::HasSubstr("non-HTTP"));
+  EXPECT_THAT(Resolve(base, "ftp://x/"), ::testing::HasSubstr("scheme"));
+  EXPECT_THAT(Resolve(base, "ws://x/"), ::testing::HasSubstr("non-HTTP"));
 }
 
 TEST(RedirectsTest, MethodRewrite) {

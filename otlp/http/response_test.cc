@@ -12,8 +12,10 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(ResponseTest, HeadersAreCaseInsensitiveAndBodyViews) {
-  Response r{.status = 200, .headers = {{"Content-Type", "application/json"}},
-             .body = R"({"a":[1,2]})"};
+  Response r;
+  r.status = 200;
+  r.headers = {{"Content-Type", "application/json"}};
+  r.body = R"({"a":[1,2]})";
   EXPECT_EQ(r.Header("content-TYPE"), "application/json");
   EXPECT_FALSE(r.Header("x-missing").has_value());
   EXPECT_EQ(r.Text(), R"({"a":[1,2]})");
@@ -32,7 +34,8 @@ TEST(ResponseTest, JsonErrorIsDecodingKind) {
 }
 
 TEST(ResponseTest, StatusErrorMapsCodes) {
-  EXPECT_THAT(Response{.status = 404, .url = "http://h/x"}.StatusError(),
+  const Response not_found{.status = 404, .url = "http://h/x"};
+  EXPECT_THAT(not_found.StatusError(),
               StatusIs(StatusCode::kNotFound, HasSubstr("HTTP 404 from http://h/x")));
   EXPECT_THAT(Response{.status = 401}.StatusError(), StatusIs(StatusCode::kUnauthenticated));
   EXPECT_THAT(Response{.status = 418}.StatusError(), StatusIs(StatusCode::kInvalidArgument));
