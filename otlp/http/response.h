@@ -26,6 +26,7 @@
 #include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/net/headers.h"
+#include "otlp/trace/span_context.h"
 
 namespace otlp::http {
 
@@ -54,6 +55,9 @@ struct OTLP_EXPORT Response {
   int redirects = 0;
   int attempts = 1;
   Timings timings{};
+  // The span context sent with the final attempt (traceparent): the attempt's CLIENT span, or
+  // the caller's context when no span was recorded; invalid when none was sent.
+  trace::SpanContext trace_context{};
 
   // True for 2xx.
   bool ok() const noexcept { return status >= 200 && status < 300; }

@@ -69,14 +69,17 @@ TEST_F(TracingTest, ClientSpanAttributesAndInjectedParent) {
     trace::Scope scope(parent);
     const std::string url = "http://ada:pw@127.0.0.1:" + std::to_string(server_->port()) +
                             "/users/7?sig=abc&x=1&Signature=s";
-    ASSERT_OK(client->Get(url, UrlTemplate{"/users/{id}"}, Header{"X-Request-Id", "r1"},
-                          Header{"X-Request-Id", "r2"}));
+    ASSERT_OK_AND_ASSIGN(Response r, client->Get(url, UrlTemplate{"/users/{id}"},
+                                                 Header{"X-Request-Id", "r1"},
+                                                 Header{"X-Request-Id", "r2"}));
+    span_context = r.trace_context;
   }
   parent.End();
   const auto spans = store_->Spans();
   ASSERT_EQ(spans.size(), 2u);
   const RecordedSpan& s = spans[0];
   EXPECT_EQ(s.name, "GET /users/{id}");
+  EXPECT_EQ(span_context.span_id(), s.context.span_id());  // Response::trace_context
   EXPECT_EQ(s.kind, trace::SpanKind::kClient);
   EXPECT_EQ(s.parent_span_id, parent.GetContext().span_id());
   EXPECT_EQ(s.context.trace_id(), parent.GetContext().trace_id());

@@ -186,6 +186,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       }
       if (tracing.propagate) {
         const trace::SpanContext& sc = span_.GetContext();
+        injected_ = sc.IsValid() ? sc : context_.span_context();
         InjectContext(sc.IsValid() ? context_.WithSpanContext(sc) : context_, out.headers);
       }
     }
@@ -305,6 +306,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     response.protocol_version = "1.1";
     response.redirects = redirects_;
     response.attempts = resend_count_ + 1;
+    response.trace_context = injected_;
     response.timings.total =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_);
     return response;
@@ -377,6 +379,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::string body_ OTLP_GUARDED_BY(mu_);
   net::Headers headers_ OTLP_GUARDED_BY(mu_);
   trace::Span span_ OTLP_GUARDED_BY(mu_);
+  trace::SpanContext injected_ OTLP_GUARDED_BY(mu_);
   Clock::time_point attempt_start_ OTLP_GUARDED_BY(mu_){};
   uint64_t attempt_id_ OTLP_GUARDED_BY(mu_) = 0;
   int resend_count_ OTLP_GUARDED_BY(mu_) = 0;  // attempts after the first
