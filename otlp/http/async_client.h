@@ -29,7 +29,8 @@
 // — exactly once per request, also for requests rejected before sending, and with kCancelled
 // for those in flight when the client shuts down. Do not block in them: that stalls the I/O of
 // every request. Destroying the client cancels what is in flight and waits (bounded) for the
-// callbacks to return, unless done on one of its own I/O threads.
+// callbacks to return and the runtime's threads to be done with the client's work (on a shared
+// runtime, briefly for the other work there too), unless done on one of its I/O threads.
 #pragma once
 
 #include <coroutine>

@@ -30,8 +30,9 @@
 //
 // Threading: Client is thread-safe; many threads may Send() at once. Send() blocks the calling
 // thread; called on one of the client's own I/O threads it fails with kFailedPrecondition
-// rather than deadlock. Destroying the client cancels requests in flight and waits for their
-// completion (bounded), except when done on its own I/O thread.
+// rather than deadlock. Destroying the client cancels requests in flight and waits (bounded, a
+// few seconds at most) for their completion and for the runtime's threads to be done with the
+// client's work, except when done on one of those threads.
 #pragma once
 
 #include <chrono>

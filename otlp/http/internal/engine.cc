@@ -65,9 +65,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void WatchCancel() {
     if (!request_.cancel) return;
     std::weak_ptr<Exchange> weak = weak_from_this();
-    cancel_id_ = request_.cancel->Subscribe([weak] {
+    // An already cancelled token runs the subscriber (and the completion starts) right here.
+    const uint64_t id = request_.cancel->Subscribe([weak] {
       if (auto self = weak.lock()) self->Cancel(CancelledError("request cancelled"));
     });
+    MutexLock lock(mu_);
+    cancel_id_ = id;
   }
 
   // A waiting request whose timeout expires before it gets a slot fails then.
@@ -353,7 +356,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   // Runs once, after FinishLocked, without the lock.
   void Complete(Result<Response> result) {
-    if (request_.cancel) request_.cancel->Unsubscribe(cancel_id_);
+    if (request_.cancel) {
+      uint64_t id = 0;
+      {
+        MutexLock lock(mu_);
+        id = cancel_id_;
+      }
+      request_.cancel->Unsubscribe(id);
+    }
     Engine::Callback done = std::move(done_cb_);
     std::shared_ptr<Engine> engine = engine_;
     engine->Release(shared_from_this());
@@ -370,10 +380,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const RetryPolicy* retry_ = nullptr;
   RedirectPolicy redirects_policy_;
   bool suppressed_ = false;
-  uint64_t cancel_id_ = 0;
 
   otlp::internal::Mutex mu_;
   bool done_ OTLP_GUARDED_BY(mu_) = false;
+  uint64_t cancel_id_ OTLP_GUARDED_BY(mu_) = 0;
   net::Url url_ OTLP_GUARDED_BY(mu_);
   std::string method_ OTLP_GUARDED_BY(mu_);
   std::string body_ OTLP_GUARDED_BY(mu_);
@@ -487,8 +497,50 @@ void Engine::Shutdown(std::chrono::milliseconds wait) noexcept {
   live.clear();
   transport_->Shutdown();
   if (runtime_->InIoThread()) return;
-  MutexLock lock(mu_);
-  drained_.WaitFor(lock, wait, [this]() OTLP_REQUIRES(mu_) { return live_.empty(); });
+  const auto deadline = Clock::now() + wait;
+  {
+    MutexLock lock(mu_);
+    drained_.WaitUntil(lock, deadline, [this]() OTLP_REQUIRES(mu_) { return live_.empty(); });
+  }
+  Quiesce(deadline);
+}
+
+// Every callback has returned, but the transport's handlers may still be unwinding on the I/O
+// threads, or (for attempts abandoned by a cancellation) be about to run with the transport's
+// own cancellation; they hold the last references to its connection state and TLS context.
+// A barrier round makes each of the runtime's threads run one task that waits for the others,
+// which a thread can only start once the handler it was in has returned. The transport's
+// shutdown reaches an abandoned exchange in at most two more hops (the close posted to the
+// connection's strand, then the aborted operation's handler), so three rounds leave the I/O
+// threads with nothing of the transport, and it is destroyed on this thread. (On a shared
+// runtime the barrier also waits for the other work running there, at most until `deadline`.)
+void Engine::Quiesce(Clock::time_point deadline) noexcept {
+  constexpr int kRounds = 3;
+  const int threads = runtime_->thread_count();
+  for (int round = 0; round < kRounds; ++round) {
+    struct Barrier {
+      otlp::internal::Mutex mu;
+      otlp::internal::CondVar cv;
+      int arrived OTLP_GUARDED_BY(mu) = 0;
+    };
+    auto barrier = std::make_shared<Barrier>();
+    for (int i = 0; i < threads; ++i) {
+      runtime_->Post([barrier, threads, deadline] {
+        MutexLock lock(barrier->mu);
+        ++barrier->arrived;
+        barrier->cv.NotifyAll();
+        barrier->cv.WaitUntil(lock, deadline, [&]() OTLP_REQUIRES(barrier->mu) {
+          return barrier->arrived >= threads;
+        });
+      });
+    }
+    MutexLock lock(barrier->mu);
+    if (!barrier->cv.WaitUntil(lock, deadline, [&]() OTLP_REQUIRES(barrier->mu) {
+          return barrier->arrived >= threads;
+        })) {
+      return;
+    }
+  }
 }
 
 }  // namespace otlp::http::internal

@@ -65,6 +65,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Engine(ClientOptions options, std::shared_ptr<net::Runtime> runtime,
          std::unique_ptr<net::HttpClient> transport);
 
+  void Quiesce(std::chrono::steady_clock::time_point deadline) noexcept;
+
   const ClientOptions options_;
   const std::shared_ptr<net::Runtime> runtime_;
   const std::unique_ptr<net::HttpClient> transport_;
