@@ -137,6 +137,7 @@ struct Server::Impl {
         {.route = exchange->route,
          .client_address = req.remote_address,
          .scheme = exchange->scheme,
+         .protocol_version = req.version,
          .server_host = options.host,
          .server_port = port.load(std::memory_order_relaxed)});
 
@@ -197,6 +198,7 @@ struct Server::Impl {
     res.status = response.status;
     res.headers = std::move(response.headers);
     res.body = std::move(response.body);
+    res.trailers = std::move(response.trailers);
     exchange->Finish(res.status);
   }
 };
@@ -233,7 +235,8 @@ Status Server::Start() {
        .tls = o.tls,
        .max_request_body = o.max_request_body,
        .max_header_bytes = o.max_header_bytes,
-       .io_timeout = o.io_timeout},
+       .io_timeout = o.io_timeout,
+       .enable_http2 = o.enable_http2},
       [impl](const net::ServerRequest& req, net::ServerResponse& res) { impl->Serve(req, res); });
   if (!server.ok()) return server.status();
   impl_->server = std::move(*server);

@@ -1,6 +1,7 @@
 // otlp/http/server.h — a small traced HTTP server: routes by method and path template, handlers
 // that run inside the caller's trace, a SERVER span per request and the
-// `http.server.request.duration` histogram. It stands on net::HttpServer (HTTP/1.1, TLS).
+// `http.server.request.duration` histogram. It stands on net::HttpServer: HTTP/1.1 and HTTP/2 (h2
+// over TLS by ALPN, h2c with prior knowledge) on one port, TLS.
 //
 //   auto server = otlp::http::Server::Create({.port = 8080});
 //   Status s = server->Get("/users/{id}", [](const otlp::http::ServerRequest& req,
@@ -70,6 +71,8 @@ class OTLP_EXPORT ServerRequest {
   }
   const std::string& body() const noexcept { return raw_->body; }
   std::string_view remote_address() const noexcept { return raw_->remote_address; }
+  // "1.0", "1.1" or "2" (network.protocol.version).
+  std::string_view protocol_version() const noexcept { return raw_->version; }
   bool tls() const noexcept { return raw_->tls; }
   // The route template that matched, e.g. "/users/{id}".
   std::string_view route() const noexcept { return route_; }
@@ -106,6 +109,8 @@ struct OTLP_EXPORT ServerResponse {
   int status = 200;
   net::Headers headers{};
   std::string body{};
+  // Sent after the body on HTTP/2 (a trailing HEADERS frame); HTTP/1.1 drops them.
+  net::Headers trailers{};
   // Answer later instead (status/headers/body above are then ignored). Calling it again returns
   // the same responder.
   std::shared_ptr<ServerResponder> Defer();
@@ -150,6 +155,8 @@ class OTLP_EXPORT Server {
     size_t max_request_body = 64 * 1024 * 1024;  // larger: 413
     size_t max_header_bytes = 64 * 1024;         // larger: 431
     std::chrono::milliseconds io_timeout{60000};
+    // Serve HTTP/2 too (see net::HttpServer::Options::enable_http2).
+    bool enable_http2 = true;
     // The runtime that runs the connections and handlers; a new one with `threads` I/O
     // threads when null.
     std::shared_ptr<net::Runtime> runtime{};

@@ -22,6 +22,7 @@
 #include "otlp/core/internal/mutex.h"
 #include "otlp/core/log.h"
 #include "otlp/core/version.h"
+#include "otlp/net/internal/h2_server.h"
 #include "otlp/net/internal/runtime_impl.h"
 #include "otlp/net/internal/stream.h"
 #include "otlp/net/internal/tls.h"
@@ -54,8 +55,56 @@ constexpr std::chrono::seconds kLingerTimeout{5};
 
 class NullResponder final : public Responder {
  public:
-  void Send(int, Headers, std::string) override {}
+  void SendWithTrailers(int, Headers, std::string, Headers) override {}
   void Close() override {}
+};
+
+bool BodyForbidden(int status) { return status < 200 || status == 204 || status == 304; }
+
+// Answers an HTTP/2 stream: the fields of the HTTP/1.1 path (Server added, Content-Length
+// computed, framing fields dropped); HEAD, 204 and 304 responses carry no body.
+void SendHttp2(const internal::H2Reply& reply, bool head, int status, Headers headers,
+               std::string body, Headers trailers) {
+  if (status < 100 || status > 999) status = 500;
+  internal::H2ServerResponse response{.status = status, .trailers = std::move(trailers)};
+  response.headers.reserve(headers.size() + 2);
+  bool has_server = false;
+  for (auto& [name, value] : headers) {
+    if (otlp::internal::EqualsIgnoreCase(name, "content-length") ||
+        otlp::internal::EqualsIgnoreCase(name, "transfer-encoding") ||
+        otlp::internal::EqualsIgnoreCase(name, "connection")) {
+      continue;
+    }
+    has_server = has_server || otlp::internal::EqualsIgnoreCase(name, "server");
+    response.headers.Add(std::move(name), std::move(value));
+  }
+  if (!has_server) response.headers.Add("server", std::string(kUserAgent));
+  if (!BodyForbidden(status)) response.headers.Add("content-length", std::to_string(body.size()));
+  if (!head && !BodyForbidden(status)) response.body = std::move(body);
+  reply.Send(std::move(response));
+}
+
+// A deferred answer to an HTTP/2 stream; H2Reply already makes the first answer count and is
+// safe from any thread.
+class Http2Responder final : public Responder {
+ public:
+  Http2Responder(internal::H2Reply reply, bool head) : reply_(std::move(reply)), head_(head) {}
+  ~Http2Responder() override {
+    if (!used_.exchange(true)) reply_.Reset(NGHTTP2_INTERNAL_ERROR);
+  }
+  void SendWithTrailers(int status, Headers headers, std::string body,
+                        Headers trailers) override {
+    if (used_.exchange(true)) return;
+    SendHttp2(reply_, head_, status, std::move(headers), std::move(body), std::move(trailers));
+  }
+  void Close() override {
+    if (!used_.exchange(true)) reply_.Reset(NGHTTP2_INTERNAL_ERROR);
+  }
+
+ private:
+  const internal::H2Reply reply_;
+  const bool head_;
+  std::atomic<bool> used_{false};
 };
 
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
@@ -116,6 +165,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions OTLP_GUARDED_BY(mu);
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> http2_connections{0};
 };
 
 namespace {
@@ -126,35 +176,65 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
       : server_(std::move(server)),
         executor_(socket.get_executor()),
-        stream_(std::move(socket), server_->tls_ctx) {
-    remote_ = stream_.RemoteAddress();
+        idle_timer_(executor_),
+        stream_(std::make_unique<internal::Stream>(std::move(socket), server_->tls_ctx)) {
+    remote_ = stream_->RemoteAddress();
   }
 
   const asio::any_io_executor& executor() const { return executor_; }
 
   void Start() {
-    if (!stream_.is_tls()) return ReadRequest();
-    stream_.AsyncAccept(Clock::now() + server_->options.io_timeout,
-                        [self = shared_from_this()](const error_code& ec) {
-                          if (ec) return self->Close();
-                          if (self->stream_.is_tls())
-                            self->tls_session_ = self->stream_.tls_session();
-                          self->ReadRequest();
-                        });
+    if (!stream_->is_tls()) {
+      return server_->options.enable_http2 ? DetectPreface() : ReadRequest();
+    }
+    stream_->AsyncAccept(Clock::now() + server_->options.io_timeout,
+                         [self = shared_from_this()](const error_code& ec) {
+                           if (ec) return self->Close();
+                           self->tls_session_ = self->stream_->tls_session();
+                           if (self->server_->options.enable_http2 &&
+                               self->tls_session_.alpn_protocol == "h2") {
+                             return self->StartHttp2();
+                           }
+                           self->ReadRequest();
+                         });
   }
 
   void Close() {
+    if (h2_) return h2_->Close();  // OnHttp2Closed follows
     if (closed_) return;
     closed_ = true;
     awaiting_deferred_ = false;
-    stream_.Close();
+    stream_->Close();
     server_->Unregister(this);
   }
 
+  // Stop(): HTTP/1.1 closes at once; HTTP/2 sends GOAWAY and closes when the streams in flight
+  // are done or shutdown_timeout passed. `done` is counted down when the connection is closed.
+  void Stop(std::shared_ptr<std::latch> done) {
+    if (!h2_ || closed_) {
+      Close();
+      done->count_down();
+      return;
+    }
+    stop_done_ = std::move(done);
+    h2_->Shutdown();
+    idle_timer_.expires_after(server_->options.shutdown_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec && !self->closed_) self->h2_->Close();
+    });
+  }
+
   // A connection still writing a response counts as idle: the client may already have the
-  // whole response, so it is closed as soon as the write completes.
+  // whole response, so it is closed as soon as the write completes. An HTTP/2 connection
+  // without open streams gets GOAWAY.
   void CloseIfIdle() {
-    if (idle_ && stream_.buffer().size() == 0 && parser_ && !parser_->got_some()) return Close();
+    if (h2_) {
+      if (!closed_ && h2_->active_streams() == 0) h2_->Shutdown();
+      return;
+    }
+    if (idle_ && stream_->buffer().size() == 0 && (!parser_ || !parser_->got_some())) {
+      return Close();
+    }
     if (writing_) close_after_write_ = true;
   }
 
@@ -169,6 +249,124 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Plain connections: reads until the first bytes are the HTTP/2 client preface (h2c with
+  // prior knowledge) or cannot be (HTTP/1.1, parsed from the bytes read so far).
+  void DetectPreface() {
+    if (closed_ || server_->stopped.load()) return Close();
+    auto& buffer = stream_->buffer();
+    const std::string_view first(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (!internal::MatchesH2Preface(first)) return ReadRequest();
+    if (first.size() >= internal::kH2ClientPreface.size()) return StartHttp2();
+    idle_ = true;
+    stream_->ExpiresAfter(server_->options.io_timeout);
+    stream_->async_read_some(buffer.prepare(4096),
+                             [self = shared_from_this()](const error_code& ec, size_t n) {
+                               self->idle_ = false;
+                               if (ec || self->closed_) return self->Close();
+                               self->stream_->buffer().commit(n);
+                               self->DetectPreface();
+                             });
+  }
+
+  // Hands the stream (and what it buffered) to an HTTP/2 session; this object stays as the
+  // server's handle on the connection until the session ends.
+  void StartHttp2() {
+    if (closed_ || server_->stopped.load()) return Close();
+    server_->http2_connections.fetch_add(1, std::memory_order_relaxed);
+    const HttpServer::Options& o = server_->options;
+    internal::H2ServerSession::Options options;
+    options.max_concurrent_streams = o.http2_max_concurrent_streams;
+    options.max_header_list_size =
+        static_cast<uint32_t>(std::min<size_t>(o.max_header_bytes, UINT32_MAX));
+    options.max_request_body = o.max_request_body;
+    options.on_closed = [weak = weak_from_this()](const Status&) {
+      if (auto self = weak.lock()) self->OnHttp2Closed();
+    };
+    // The session holds the server (not this object) for its requests; Unregister and Stop
+    // break that cycle.
+    auto info = std::make_shared<const ConnectionInfo>(
+        ConnectionInfo{remote_, stream_->is_tls(), tls_session_});
+    h2_ = internal::H2ServerSession::Start(
+        std::move(stream_), std::move(options),
+        [server = server_, info](internal::H2ServerRequest request, internal::H2Reply reply) {
+          ServeHttp2(*server, *info, std::move(request), std::move(reply));
+        });
+    ScheduleIdleCheck();
+  }
+
+  void OnHttp2Closed() {
+    if (closed_) return;
+    closed_ = true;
+    idle_timer_.cancel();
+    server_->Unregister(this);
+    if (stop_done_) std::exchange(stop_done_, nullptr)->count_down();
+  }
+
+  // GOAWAY to an HTTP/2 connection that had no open stream and no new request for io_timeout.
+  void ScheduleIdleCheck() {
+    idle_timer_.expires_after(server_->options.io_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (ec || self->closed_ || self->stop_done_) return;
+      const uint64_t requests = self->h2_->requests_received();
+      if (self->h2_->active_streams() == 0 && requests == self->h2_requests_seen_) {
+        self->h2_->Shutdown();
+        return;
+      }
+      self->h2_requests_seen_ = requests;
+      self->ScheduleIdleCheck();
+    });
+  }
+
+  struct ConnectionInfo {
+    std::string remote;
+    bool tls = false;
+    TlsSessionInfo tls_session;
+  };
+
+  // One HTTP/2 request, on the connection's strand: the same handler contract as HTTP/1.1.
+  static void ServeHttp2(HttpServer::Impl& server, const ConnectionInfo& info,
+                         internal::H2ServerRequest h2, internal::H2Reply reply) {
+    server.requests.fetch_add(1, std::memory_order_relaxed);
+    ServerRequest request;
+    request.method = std::move(h2.method);
+    request.target = h2.path.empty() ? h2.authority : std::move(h2.path);  // CONNECT: authority
+    request.headers = std::move(h2.headers);
+    if (!h2.authority.empty() && !request.headers.Contains("host")) {
+      request.headers.fields().insert(request.headers.begin(), {"host", h2.authority});
+    }
+    request.body = std::move(h2.body);
+    request.trailers = std::move(h2.trailers);
+    request.remote_address = info.remote;
+    request.version = "2";
+    request.scheme = info.tls ? "https" : "http";
+    request.tls = info.tls;
+    if (info.tls) request.tls_session = info.tls_session;
+    const bool head = request.method == "HEAD";
+
+    ServerResponse response;
+    internal::ServerResponseAccess::SetDeferHook(
+        response, [reply, head]() -> std::shared_ptr<Responder> {
+          return std::make_shared<Http2Responder>(reply, head);
+        });
+    std::string error;
+    try {
+      server.handler(request, response);
+    } catch (const std::exception& e) {
+      OTLP_LOG(kWarn, std::string("HTTP server handler threw: ") + e.what());
+      error = std::string("internal server error: ") + e.what() + "\n";
+    } catch (...) {
+      OTLP_LOG(kWarn, "HTTP server handler threw a non-standard exception");
+      error = "internal server error\n";
+    }
+    if (internal::ServerResponseAccess::Deferred(response)) return;
+    if (!error.empty()) {
+      return SendHttp2(reply, head, 500, {{"Content-Type", "text/plain"}}, std::move(error), {});
+    }
+    if (response.close_connection) return reply.Reset(NGHTTP2_INTERNAL_ERROR);
+    SendHttp2(reply, head, response.status, std::move(response.headers), std::move(response.body),
+              std::move(response.trailers));
+  }
+
   void ReadRequest() {
     if (closed_ || server_->stopped.load()) return Close();
     parser_.emplace();
@@ -176,9 +374,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(
         static_cast<uint32_t>(std::min<size_t>(server_->options.max_header_bytes, UINT32_MAX)));
     idle_ = true;
-    stream_.ExpiresAfter(server_->options.io_timeout);
+    stream_->ExpiresAfter(server_->options.io_timeout);
     http::async_read_header(
-        stream_, stream_.buffer(), *parser_,
+        *stream_, stream_->buffer(), *parser_,
         [self = shared_from_this()](const error_code& ec, size_t) { self->OnHeader(ec); });
   }
 
@@ -190,7 +388,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (request.version() >= 11 && otlp::internal::EqualsIgnoreCase(expect, "100-continue") &&
         !parser_->is_done()) {
       continue_.emplace(http::status::continue_, request.version());
-      http::async_write(stream_, *continue_,
+      http::async_write(*stream_, *continue_,
                         [self = shared_from_this()](const error_code& e, size_t) {
                           if (e) return self->Close();
                           self->ReadBody();
@@ -202,7 +400,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     if (parser_->is_done()) return OnRequest();
-    http::async_read(stream_, stream_.buffer(), *parser_,
+    http::async_read(*stream_, stream_->buffer(), *parser_,
                      [self = shared_from_this()](const error_code& ec, size_t) {
                        if (ec) return self->HandleReadError(ec);
                        self->OnRequest();
@@ -247,7 +445,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(message.body());
     request.remote_address = remote_;
-    request.tls = stream_.is_tls();
+    request.version = message.version() == 10 ? "1.0" : "1.1";
+    request.tls = stream_->is_tls();
+    request.scheme = request.tls ? "https" : "http";
     if (request.tls) request.tls_session = tls_session_;
 
     ServerResponse response;
@@ -307,16 +507,16 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.body() = std::move(body);
       response_.prepare_payload();
     }
-    stream_.ExpiresAfter(server_->options.io_timeout);
+    stream_->ExpiresAfter(server_->options.io_timeout);
     writing_ = true;
     http::async_write(
-        stream_, response_,
+        *stream_, response_,
         [self = shared_from_this(), close_after, linger](const error_code& ec, size_t) {
           self->writing_ = false;
           if (ec) return self->Close();
           if (linger) return self->Linger();
           if (close_after || self->close_after_write_) {
-            self->stream_.ShutdownSend();
+            self->stream_->ShutdownSend();
             return self->Close();
           }
           self->ReadRequest();
@@ -326,15 +526,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // Half-closes, then discards input until the client closes (or a timeout).
   void Linger() {
     if (closed_) return;
-    stream_.ShutdownSend();
-    stream_.ExpiresAfter(
+    stream_->ShutdownSend();
+    stream_->ExpiresAfter(
         std::min<std::chrono::milliseconds>(kLingerTimeout, server_->options.io_timeout));
     DrainSome();
   }
 
   // Raw TCP reads: what arrives is discarded, TLS or not.
   void DrainSome() {
-    stream_.tcp().async_read_some(asio::buffer(drain_),
+    stream_->tcp().async_read_some(asio::buffer(drain_),
                                   [self = shared_from_this()](const error_code& ec, size_t) {
                                     if (ec || self->closed_) return self->Close();
                                     self->DrainSome();
@@ -348,7 +548,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ~DeferredResponder() override {
       if (!used_.exchange(true)) PostToSession([](Session& s) { s.CloseDeferred(); });
     }
-    void Send(int status, Headers headers, std::string body) override {
+    void SendWithTrailers(int status, Headers headers, std::string body, Headers) override {
       if (used_.exchange(true)) return;
       PostToSession(
           [status, headers = std::move(headers), body = std::move(body)](Session& s) mutable {
@@ -375,8 +575,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   const std::shared_ptr<HttpServer::Impl> server_;
   const asio::any_io_executor executor_;
+  asio::steady_timer idle_timer_;  // HTTP/2: the idle check, then Stop's bound
   std::string remote_;
-  internal::Stream stream_;
+  std::unique_ptr<internal::Stream> stream_;  // null once handed to the HTTP/2 session
   TlsSessionInfo tls_session_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
@@ -389,6 +590,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool close_after_write_ = false;
   bool closed_ = false;
   bool awaiting_deferred_ = false;
+  // HTTP/2: the session serving this connection, once detected.
+  std::shared_ptr<internal::H2ServerSession> h2_;
+  uint64_t h2_requests_seen_ = 0;
+  std::shared_ptr<std::latch> stop_done_;  // counted down when the HTTP/2 connection ends
 };
 
 // Starts every task (each posts work that counts the latch down once) and waits for all of them
@@ -445,15 +650,20 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(std::shared_ptr<Runtime> r
   }
   std::shared_ptr<const internal::TlsContext> tls_ctx;
   if (options.tls) {
-    // This server speaks HTTP/1.1 only, so that is the one protocol it may accept.
+    // ALPN may offer only what this server speaks: HTTP/1.1, and h2 when HTTP/2 is enabled.
     for (const std::string& protocol : options.tls->alpn_protocols) {
-      if (protocol != "http/1.1") {
-        return InvalidArgumentError("HttpServer speaks HTTP/1.1 only; TLS ALPN protocol '" +
-                                    protocol + "' cannot be accepted");
+      if (protocol != "http/1.1" && !(protocol == "h2" && options.enable_http2)) {
+        return InvalidArgumentError(
+            std::string("HttpServer speaks HTTP/1.1") +
+            (options.enable_http2 ? " and HTTP/2 (h2)" : " only (enable_http2 is off)") +
+            "; TLS ALPN protocol '" + protocol + "' cannot be accepted");
       }
     }
     ServerTlsOptions tls = *options.tls;
-    if (tls.alpn_protocols.empty()) tls.alpn_protocols = {"http/1.1"};
+    if (tls.alpn_protocols.empty()) {
+      tls.alpn_protocols = options.enable_http2 ? std::vector<std::string>{"h2", "http/1.1"}
+                                                : std::vector<std::string>{"http/1.1"};
+    }
     OTLP_ASSIGN_OR_RETURN(tls_ctx, internal::TlsContext::Server(std::move(tls)));
   }
   const uint16_t requested_port = options.port;
@@ -516,10 +726,7 @@ void HttpServer::Stop() {
   });
   for (auto& session : sessions) {
     tasks.emplace_back([session](std::shared_ptr<std::latch> done) {
-      asio::post(session->executor(), [session, done] {
-        session->Close();
-        done->count_down();
-      });
+      asio::post(session->executor(), [session, done] { session->Stop(done); });
     });
   }
   WaitForAll(std::move(tasks), !runtime_->InIoThread());
@@ -544,6 +751,10 @@ uint64_t HttpServer::connections_accepted() const noexcept {
 
 uint64_t HttpServer::requests_received() const noexcept {
   return impl_->requests.load(std::memory_order_relaxed);
+}
+
+uint64_t HttpServer::http2_connections() const noexcept {
+  return impl_->http2_connections.load(std::memory_order_relaxed);
 }
 
 }  // namespace otlp::net
