@@ -115,7 +115,7 @@ std::string Spread(const std::vector<double>& v, int precision = 2) {
 std::string Verdict(double value, double target, bool at_most) {
   const bool met = at_most ? value <= target : value >= target;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "(target %s %.2f: %s)", at_most ? "≤" : "≥", target,
+  std::snprintf(buf, sizeof buf, "(target %s %g: %s)", at_most ? "≤" : "≥", target,
                 met ? "met" : "NOT met");
   return buf;
 }
@@ -399,19 +399,20 @@ class CurlLoop {
     received_ = 0;
     CURLcode rc = curl_easy_perform(easy_);
     if (rc != CURLE_OK) return Status(StatusCode::kUnavailable, curl_easy_strerror(rc));
+    long opened = 0;
+    curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &opened);
+    connections_ += opened;
     long code = 0;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &code);
     return CheckBody(static_cast<int>(code), received_, want);
   }
-  long connections() {
-    long n = 0;
-    curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &n);
-    return n;
-  }
+  // Connections the handle opened over all its transfers.
+  long connections() const { return connections_; }
 
  private:
   CURL* easy_;
   size_t received_ = 0;
+  long connections_ = 0;
 };
 
 class BeastLoop {
@@ -991,8 +992,8 @@ int RunIdle(const Args& args, const char* self) {
   std::printf("   ours: otlp::net::Runtime + otlp::net::HttpClient (otlp::http::Client not in "
               "this revision)\n");
 #endif
-  std::printf("   ours (kB): %s %s\n", Spread(ours, 0).c_str(),
-              Verdict(Median(ours) / 1024.0, 1.5, true).c_str());
+  std::printf("   ours (kB): %s; median %.2f MB %s\n", Spread(ours, 0).c_str(),
+              Median(ours) / 1024.0, Verdict(Median(ours) / 1024.0, 1.5, true).c_str());
   std::printf("   libcurl easy handle + curl_global_init (kB): %s; ours/libcurl median %.2f\n",
               Spread(ref, 0).c_str(), Median(ratio));
   return 0;
