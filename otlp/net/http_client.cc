@@ -7,8 +7,11 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <limits>
@@ -28,6 +31,32 @@
 #include "otlp/net/url.h"
 
 namespace otlp::net {
+
+std::string_view HttpErrorKindName(HttpErrorKind kind) noexcept {
+  switch (kind) {
+    case HttpErrorKind::kNone: return "none";
+    case HttpErrorKind::kInvalidRequest: return "invalid_request";
+    case HttpErrorKind::kConnectTimeout: return "connect_timeout";
+    case HttpErrorKind::kRequestTimeout: return "request_timeout";
+    case HttpErrorKind::kIdleTimeout: return "idle_timeout";
+    case HttpErrorKind::kDnsFailure: return "dns_failure";
+    case HttpErrorKind::kConnectionRefused: return "connection_refused";
+    case HttpErrorKind::kConnectionReset: return "connection_reset";
+    case HttpErrorKind::kTlsHandshake: return "tls_handshake";
+    case HttpErrorKind::kCertificate: return "certificate";
+    case HttpErrorKind::kNetwork: return "network";
+    case HttpErrorKind::kProtocol: return "protocol";
+    case HttpErrorKind::kTooLarge: return "too_large";
+    case HttpErrorKind::kCancelled: return "cancelled";
+    case HttpErrorKind::kProxy: return "proxy";
+    case HttpErrorKind::kStreamReset: return "stream_reset";
+    case HttpErrorKind::kGoAway: return "goaway";
+    case HttpErrorKind::kBodySource: return "body_source";
+    case HttpErrorKind::kBodySink: return "body_sink";
+  }
+  return "unknown";
+}
+
 namespace {
 
 namespace asio = boost::asio;
@@ -42,13 +71,91 @@ using otlp::internal::IsToken;
 using otlp::internal::MutexLock;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
+// Bytes pulled from a BodySource per write: large enough that a fast source fills the socket
+// in few system calls, small enough to stay flat in memory.
+constexpr size_t kUploadChunkBytes = 64 * 1024;
+// Room for a chunk-size line ("ffffffffffffffff\r\n") before the data and CRLF after it.
+constexpr size_t kChunkPrefixBytes = 18;
+constexpr size_t kChunkSuffixBytes = 2;
+
+Status Kinded(Status status, HttpErrorKind kind) {
+  return std::move(status).WithDetail(static_cast<uint16_t>(kind));
+}
 
 bool IsValidHeaderValue(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == 0; });
 }
 
-// One TCP (or TLS) connection to one (scheme, host, port). Everything touching it runs on
-// `strand`; the client's pool bookkeeping is under ClientState::mu_.
+// "host:port" with the port always present (the CONNECT request target).
+std::string HostPort(const Url& url) {
+  const bool v6 = url.host.find(':') != std::string::npos;
+  return (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
+}
+
+std::string BasicCredentials(const Url& url) {
+  return "Basic " + internal::Base64Encode(url.user + ":" + url.password.value_or(""));
+}
+
+// A response body that either grows a string (as Beast's string_body does) or goes straight
+// to the caller's sink, never stored.
+struct ResponseBody {
+  struct value_type {
+    std::string data;
+    const HttpRequest::BodySink* sink = nullptr;
+    Status sink_error;
+    uint64_t received = 0;
+  };
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<uint64_t>& length, error_code& ec) {
+      ec = {};
+      if (!length || body_.sink != nullptr) return;
+      if (*length > body_.data.max_size()) {
+        ec = http::error::buffer_overflow;
+        return;
+      }
+      body_.data.reserve(static_cast<size_t>(*length));
+    }
+
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+      ec = {};
+      const size_t extra = beast::buffer_bytes(buffers);
+      if (body_.sink != nullptr) {
+        for (const auto b : beast::buffers_range_ref(buffers)) {
+          Status status = (*body_.sink)({static_cast<const char*>(b.data()), b.size()});
+          if (!status.ok()) {
+            body_.sink_error = std::move(status);
+            ec = boost::system::errc::make_error_code(boost::system::errc::operation_canceled);
+            return 0;
+          }
+        }
+      } else {
+        const size_t size = body_.data.size();
+        if (extra > body_.data.max_size() - size) {
+          ec = http::error::buffer_overflow;
+          return 0;
+        }
+        body_.data.resize(size + extra);
+        asio::buffer_copy(asio::buffer(body_.data.data() + size, extra), buffers);
+      }
+      body_.received += extra;
+      return extra;
+    }
+
+    void finish(error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+// One TCP (or TLS) connection to one origin (or through one proxy). Everything touching it
+// runs on `strand`; the client's pool bookkeeping is under ClientState::mu_.
 struct Connection {
   Connection(asio::io_context& ioc, std::string pool_key,
              std::shared_ptr<const internal::TlsContext> tls)
@@ -72,6 +179,28 @@ struct Connection {
   bool closed = false;
 };
 
+class Exchange;
+
+// The connections of one pool key (scheme, host, port, proxy). HTTP/1.1 runs one request per
+// connection at a time: idle keep-alive connections wait here for the next request, and when
+// max_connections_per_host is reached requests queue for one. (An HTTP/2 origin will instead
+// hold its one multiplexed session here, which every request shares.)
+struct Origin {
+  std::deque<std::shared_ptr<Connection>> idle;   // most recently used at the back
+  size_t busy = 0;                                // connections in use or connecting
+  std::deque<std::shared_ptr<Exchange>> waiters;  // first come, first served
+  bool tls = false;                               // its connections' streams use TLS
+  bool unused() const { return busy == 0 && idle.empty() && waiters.empty(); }
+};
+
+// What ClientState::Acquire hands out: a connection (reused or new), a place in the queue, or
+// neither once the client is shut down.
+struct Lease {
+  std::shared_ptr<Connection> conn;
+  bool reused = false;
+  bool queued = false;
+};
+
 // Shared by the HttpClient and every request in flight, so callbacks never outlive it.
 class ClientState : public std::enable_shared_from_this<ClientState> {
  public:
@@ -81,84 +210,18 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   asio::io_context& ioc() { return ioc_; }
   const HttpClient::Options& options() const { return options_; }
-  const std::shared_ptr<const internal::TlsContext>& tls_ctx() const { return tls_ctx_; }
 
-  // An idle pooled connection for `key` (most recently used first), or a new one; nullptr once
-  // shut down.
-  std::shared_ptr<Connection> Acquire(const std::string& key, bool tls, bool allow_reuse,
-                                      bool& reused) {
-    MutexLock lock(mu_);
-    if (shut_down_) return nullptr;
-    std::shared_ptr<Connection> conn;
-    reused = false;
-    if (allow_reuse) {
-      auto it = idle_.find(key);
-      if (it != idle_.end() && !it->second.empty()) {
-        conn = std::move(it->second.back());
-        it->second.pop_back();
-        if (it->second.empty()) idle_.erase(it);
-        idle_count_.fetch_sub(1, std::memory_order_relaxed);
-        reused = true;
-      }
-    }
-    if (!conn) conn = std::make_shared<Connection>(ioc_, key, tls ? tls_ctx_ : nullptr);
-    active_.insert(conn);
-    return conn;
-  }
-
+  // An idle pooled connection for `key` (most recently used first), or a new one while the
+  // per-host limit allows; otherwise `waiter` is queued and later handed one (Exchange::Granted).
+  Lease Acquire(const std::string& key, bool tls, bool allow_reuse,
+                const std::shared_ptr<Exchange>& waiter);
   // On the connection's strand, after a complete response.
-  void Release(const std::shared_ptr<Connection>& conn, bool keep_alive) {
-    uint64_t generation = 0;
-    {
-      MutexLock lock(mu_);
-      active_.erase(conn);
-      auto& list = idle_[conn->key];
-      keep_alive = keep_alive && !shut_down_ && list.size() < options_.max_idle_per_host;
-      if (keep_alive) {
-        list.push_back(conn);
-        idle_count_.fetch_add(1, std::memory_order_relaxed);
-        generation = ++conn->idle_generation;
-      } else if (list.empty()) {
-        idle_.erase(conn->key);
-      }
-    }
-    if (!keep_alive) {
-      conn->Close();
-      return;
-    }
-    if (options_.idle_timeout.count() <= 0) return;
-    conn->idle_timer.expires_after(options_.idle_timeout);
-    conn->idle_timer.async_wait([weak = weak_from_this(), conn, generation](const error_code& ec) {
-      if (ec) return;
-      if (auto self = weak.lock()) {
-        self->ExpireIdle(conn, generation);
-      } else {
-        conn->Close();
-      }
-    });
-  }
-
+  void Release(const std::shared_ptr<Connection>& conn, bool keep_alive);
   // On the connection's strand: forgets a connection that failed or is not reusable.
-  void Discard(const std::shared_ptr<Connection>& conn) {
-    {
-      MutexLock lock(mu_);
-      active_.erase(conn);
-    }
-    conn->Close();
-  }
-
-  void Shutdown() {
-    std::vector<std::shared_ptr<Connection>> all;
-    {
-      MutexLock lock(mu_);
-      shut_down_ = true;
-      for (auto& [key, list] : idle_) all.insert(all.end(), list.begin(), list.end());
-      idle_.clear();
-      idle_count_.store(0, std::memory_order_relaxed);
-      all.insert(all.end(), active_.begin(), active_.end());
-    }
-    for (auto& conn : all) asio::post(conn->strand, [conn] { conn->Close(); });
-  }
+  void Discard(const std::shared_ptr<Connection>& conn);
+  // Takes `waiter` out of the queue; false when it was already handed a connection.
+  bool CancelWaiter(const std::string& key, const std::shared_ptr<Exchange>& waiter);
+  void Shutdown();
 
   bool shut_down() {
     MutexLock lock(mu_);
@@ -170,26 +233,24 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   size_t idle_count() const { return idle_count_.load(std::memory_order_relaxed); }
 
  private:
-  void ExpireIdle(const std::shared_ptr<Connection>& conn, uint64_t generation) {
-    {
-      MutexLock lock(mu_);
-      if (conn->idle_generation != generation) return;
-      auto it = idle_.find(conn->key);
-      if (it == idle_.end()) return;
-      auto pos = std::find(it->second.begin(), it->second.end(), conn);
-      if (pos == it->second.end()) return;  // taken for a request meanwhile
-      it->second.erase(pos);
-      if (it->second.empty()) idle_.erase(it);
-      idle_count_.fetch_sub(1, std::memory_order_relaxed);
-    }
-    conn->Close();
+  std::shared_ptr<Connection> NewConnection(const std::string& key, bool tls) {
+    return std::make_shared<Connection>(ioc_, key, tls ? tls_ctx_ : nullptr);
+  }
+  // Under mu_: a connection slot of `origin` became free; the first waiter gets a new
+  // connection. Returns that waiter (to call once mu_ is released) or null.
+  std::shared_ptr<Exchange> GrantSlot(Origin& origin, const std::string& key,
+                                      std::shared_ptr<Connection>& conn) OTLP_REQUIRES(mu_);
+  void StartIdleTimer(const std::shared_ptr<Connection>& conn, uint64_t generation);
+  void ExpireIdle(const std::shared_ptr<Connection>& conn, uint64_t generation);
+  void EraseIfUnused(std::map<std::string, Origin>::iterator it) OTLP_REQUIRES(mu_) {
+    if (it->second.unused()) origins_.erase(it);
   }
 
   asio::io_context& ioc_;
   const HttpClient::Options options_;
   const std::shared_ptr<const internal::TlsContext> tls_ctx_;
   otlp::internal::Mutex mu_;
-  std::map<std::string, std::deque<std::shared_ptr<Connection>>> idle_ OTLP_GUARDED_BY(mu_);
+  std::map<std::string, Origin> origins_ OTLP_GUARDED_BY(mu_);
   std::unordered_set<std::shared_ptr<Connection>> active_ OTLP_GUARDED_BY(mu_);
   bool shut_down_ OTLP_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> opened_{0};
@@ -204,40 +265,88 @@ using Callback = std::function<void(Result<HttpResponse>)>;
 // microseconds of parsing instead of spinning until the deadline.
 static_assert(kMaxInterimResponses == 32);
 
-// One request: picks a connection, then connect (resolve, TCP, TLS) → write → read, each step
-// on the connection's strand, all bounded by one absolute deadline.
+// Where a request is going: straight to the origin, or through an HTTP proxy.
+struct Route {
+  Url url;
+  std::string key;           // the pool key
+  std::optional<Url> proxy;  // set when going through a proxy
+  bool tunnel = false;       // https through the proxy: CONNECT, then TLS with the origin
+};
+
+// One HTTP/1.1 request: picks a connection (or waits for one), then connect (resolve, TCP,
+// proxy tunnel, TLS) → write → read, each step on the connection's strand, all bounded by one
+// absolute deadline and, per read or write, by the idle timeout.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  enum class Phase { kResolve, kConnect, kHandshake, kWrite, kRead };
+  enum class Phase { kResolve, kConnect, kTunnel, kHandshake, kWrite, kRead };
 
-  Exchange(std::shared_ptr<ClientState> client, Url url, http::request<http::string_body> request,
-           std::chrono::milliseconds timeout, bool accept_truncated_body, Callback done)
+  Exchange(std::shared_ptr<ClientState> client, Route route,
+           http::request<http::string_body> request, std::chrono::milliseconds timeout,
+           std::chrono::milliseconds idle_timeout, HttpRequest& streaming, Callback done)
       : client_(std::move(client)),
-        url_(std::move(url)),
-        key_(url_.scheme + "://" + url_.Authority()),
+        route_(std::move(route)),
         request_(std::move(request)),
         timeout_(timeout),
-        accept_truncated_body_(accept_truncated_body),
-        deadline_(timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max()),
+        idle_timeout_(idle_timeout),
+        accept_truncated_body_(streaming.accept_truncated_body),
+        start_(Clock::now()),
+        deadline_(timeout.count() > 0 ? start_ + timeout : Clock::time_point::max()),
         done_(std::move(done)),
+        source_(std::move(streaming.body_source)),
+        source_length_(streaming.body_length),
+        sink_(std::move(streaming.on_body)),
+        progress_(std::move(streaming.on_progress)),
         chunk_header_hook_(
             [this](uint64_t size, std::string_view, error_code&) { OnChunkHeader(size); }) {}
 
   void Start(bool allow_reuse) {
-    bool reused = false;
-    std::shared_ptr<Connection> conn = client_->Acquire(key_, url_.is_tls(), allow_reuse, reused);
-    if (!conn) {
-      asio::post(client_->ioc(), [self = shared_from_this()] {
-        self->Finish(
-            Status(StatusCode::kCancelled, "request cancelled: the HTTP client is shut down"));
-      });
+    if (client_->options().max_connections_per_host != 0 && !wait_timer_) ArmWaitTimer();
+    Lease lease =
+        client_->Acquire(route_.key, route_.url.is_tls(), allow_reuse, shared_from_this());
+    if (lease.queued) return;  // Granted() follows, or the wait timer fires
+    if (!lease.conn) {
+      asio::post(client_->ioc(), [self = shared_from_this()] { self->FinishCancelled(); });
       return;
     }
-    asio::dispatch(conn->strand,
-                   [self = shared_from_this(), conn, reused] { self->Begin(conn, reused); });
+    Strand strand = lease.conn->strand;
+    asio::dispatch(strand, [self = shared_from_this(), conn = std::move(lease.conn),
+                            reused = lease.reused] { self->Begin(conn, reused); });
+  }
+
+  // The pool's answer to a queued request: a connection, or null when the client shut down.
+  void Granted(std::shared_ptr<Connection> conn, bool reused) {
+    if (!conn) {
+      asio::post(client_->ioc(), [self = shared_from_this()] { self->FinishCancelled(); });
+      return;
+    }
+    Strand strand = conn->strand;
+    asio::post(strand, [self = shared_from_this(), conn = std::move(conn), reused] {
+      self->Begin(conn, reused);
+    });
   }
 
  private:
+  // With a per-host limit a request may have to wait for a connection, within its deadline.
+  // The timer is armed before the request first asks the pool (and never touched again but by
+  // the destructor): once queued, it may already run on a strand thread. At the deadline it
+  // takes the request out of the queue if it is still there; otherwise it does nothing.
+  void ArmWaitTimer() {
+    if (deadline_ == Clock::time_point::max()) return;
+    wait_timer_ = std::make_unique<asio::steady_timer>(client_->ioc(), deadline_);
+    wait_timer_->async_wait([weak = weak_from_this()](const error_code& ec) {
+      if (ec) return;
+      auto self = weak.lock();
+      if (!self || !self->client_->CancelWaiter(self->route_.key, self)) return;
+      self->Finish(Kinded(
+          DeadlineExceededError(
+              "request timed out after " + std::to_string(self->timeout_.count()) +
+              " ms waiting for a free connection to " + self->route_.url.Authority() + " (limit " +
+              std::to_string(self->client_->options().max_connections_per_host) + " per host) (" +
+              self->route_.url.ToString() + ")"),
+          HttpErrorKind::kRequestTimeout));
+    });
+  }
+
   void Begin(const std::shared_ptr<Connection>& conn, bool reused) {
     conn_ = conn;
     reused_ = reused;
@@ -258,23 +367,26 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Connect() {
     phase_ = Phase::kResolve;
     if (conn_->closed) return Fail(asio::error::operation_aborted);
-    Clock::time_point connect_deadline = deadline_;
+    connect_deadline_ = deadline_;
     const auto connect_timeout = client_->options().connect_timeout;
     if (connect_timeout.count() > 0) {
-      connect_deadline = std::min(connect_deadline, Clock::now() + connect_timeout);
+      connect_deadline_ = std::min(connect_deadline_, Clock::now() + connect_timeout);
+    }
+    const Url& peer = route_.proxy ? *route_.proxy : route_.url;
+    if (route_.tunnel) {
+      conn_->stream.AsyncConnectTcp(
+          peer.host, peer.port, connect_deadline_,
+          [self = shared_from_this()](const error_code& ec) { self->OnTcpConnected(ec); });
+      return;
     }
     conn_->stream.AsyncConnect(
-        url_.host, url_.port, connect_deadline,
+        peer.host, peer.port, connect_deadline_,
         [self = shared_from_this()](const error_code& ec) { self->OnConnected(ec); });
   }
 
-  void OnConnected(const error_code& ec) {
+  void StreamFailed(const error_code& ec) {
     using StreamPhase = internal::Stream::Phase;
     const StreamPhase reached = conn_->stream.phase();
-    if (reached == StreamPhase::kHandshake || reached == StreamPhase::kOpen) {
-      client_->CountOpened();
-    }
-    if (!ec) return Write();
     phase_ = reached == StreamPhase::kResolve   ? Phase::kResolve
              : reached == StreamPhase::kConnect ? Phase::kConnect
                                                 : Phase::kHandshake;
@@ -282,35 +394,248 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         ec != asio::error::operation_aborted && !client_->shut_down()) {
       // A failed handshake is not retried: the same server would fail it again.
       Status status = conn_->stream.ErrorStatus(ec, Peer());
+      const HttpErrorKind kind = status.code() == StatusCode::kPermissionDenied
+                                     ? HttpErrorKind::kCertificate
+                                     : HttpErrorKind::kTlsHandshake;
       client_->Discard(conn_);
       conn_.reset();
-      return Finish(std::move(status));
+      return Finish(Kinded(std::move(status), kind));
     }
     Fail(ec);
+  }
+
+  void OnConnected(const error_code& ec) {
+    using StreamPhase = internal::Stream::Phase;
+    const StreamPhase reached = conn_->stream.phase();
+    if (!route_.tunnel && (reached == StreamPhase::kHandshake || reached == StreamPhase::kOpen)) {
+      client_->CountOpened();
+    }
+    if (ec) return StreamFailed(ec);
+    const auto& t = conn_->stream.connect_timings();
+    response_.timings.dns = t.resolve;
+    response_.timings.connect = t.connect + tunnel_time_;
+    response_.timings.tls = t.handshake;
+    Write();
+  }
+
+  // Through a proxy to an https origin: TCP to the proxy is up; ask it for a tunnel.
+  void OnTcpConnected(const error_code& ec) {
+    if (conn_->stream.phase() == internal::Stream::Phase::kOpen) client_->CountOpened();
+    if (ec) return StreamFailed(ec);
+    phase_ = Phase::kTunnel;
+    tunnel_start_ = Clock::now();
+    const std::string target = HostPort(route_.url);
+    tunnel_request_ = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
+    if (route_.proxy->has_credentials()) {
+      tunnel_request_ += "Proxy-Authorization: " + BasicCredentials(*route_.proxy) + "\r\n";
+    }
+    if (!client_->options().user_agent.empty()) {
+      tunnel_request_ += "User-Agent: " + client_->options().user_agent + "\r\n";
+    }
+    tunnel_request_ += "\r\n";
+    conn_->stream.ExpiresAt(connect_deadline_);
+    asio::async_write(conn_->stream.tcp(), asio::buffer(tunnel_request_),
+                      [self = shared_from_this()](const error_code& e, size_t) {
+                        if (e) return self->Fail(e);
+                        self->ReadTunnelResponse();
+                      });
+  }
+
+  void ReadTunnelResponse() {
+    tunnel_parser_.emplace();
+    tunnel_parser_->skip(true);  // a 2xx to CONNECT has no body; the tunnel starts right after
+    tunnel_parser_->header_limit(kMaxResponseHeaderBytes);
+    http::async_read(
+        conn_->stream.tcp(), tunnel_buffer_, *tunnel_parser_,
+        [self = shared_from_this()](const error_code& ec, size_t) { self->OnTunnelResponse(ec); });
+  }
+
+  void OnTunnelResponse(const error_code& ec) {
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return Fail(ec);
+    const std::string proxy = route_.proxy->Authority();
+    const std::string where = " (" + route_.url.ToString() + ")";
+    auto proxy_error = [&](std::string message, bool retryable) {
+      client_->Discard(conn_);
+      conn_.reset();
+      Finish(Kinded(Status(StatusCode::kUnavailable, std::move(message) + where, retryable),
+                    HttpErrorKind::kProxy));
+    };
+    if (ec) {
+      return proxy_error("proxy " + proxy + " did not answer CONNECT " + HostPort(route_.url) +
+                             ": " + ec.message(),
+                         true);
+    }
+    const auto& response = tunnel_parser_->get();
+    const int status = static_cast<int>(response.result_int());
+    if (status < 200 || status > 299) {
+      std::string reason(response.reason());
+      return proxy_error("proxy " + proxy + " refused CONNECT " + HostPort(route_.url) + ": HTTP " +
+                             std::to_string(status) + (reason.empty() ? "" : " " + reason),
+                         status >= 500);
+    }
+    if (tunnel_buffer_.size() != 0) {
+      return proxy_error(
+          "proxy " + proxy + " sent data before the TLS handshake through its tunnel", false);
+    }
+    tunnel_parser_.reset();
+    tunnel_time_ = Clock::now() - tunnel_start_;
+    phase_ = Phase::kHandshake;
+    conn_->stream.AsyncHandshake(
+        route_.url.host, connect_deadline_,
+        [self = shared_from_this()](const error_code& e) { self->OnConnected(e); });
+  }
+
+  // Arms the stream's timer for the next read or write: the request's deadline, or sooner the
+  // idle timeout. Without an idle timeout the deadline armed once in Write() stands.
+  void ArmIo() {
+    if (idle_timeout_.count() <= 0) return;
+    const Clock::time_point idle_at = Clock::now() + idle_timeout_;
+    idle_limited_ = idle_at < deadline_;
+    conn_->stream.ExpiresAt(idle_limited_ ? idle_at : deadline_);
   }
 
   void Write() {
     phase_ = Phase::kWrite;
     conn_->stream.ExpiresAt(deadline_);
-    http::async_write(conn_->stream, request_,
-                      [self = shared_from_this()](const error_code& ec, size_t) {
+    serializer_.emplace(request_);
+    if (source_) {
+      ArmIo();
+      http::async_write_header(conn_->stream, *serializer_,
+                               [self = shared_from_this()](const error_code& ec, size_t) {
+                                 if (ec) return self->Fail(ec);
+                                 self->PumpBody();
+                               });
+      return;
+    }
+    WriteSome();
+  }
+
+  void WriteSome() {
+    ArmIo();
+    http::async_write_some(conn_->stream, *serializer_,
+                           [self = shared_from_this()](const error_code& ec, size_t) {
+                             if (ec) return self->Fail(ec);
+                             if (!self->serializer_->is_done()) return self->WriteSome();
+                             self->sent_ = self->request_.body().size();
+                             self->Read();
+                           });
+  }
+
+  void FailSource(std::string message, StatusCode code = StatusCode::kInvalidArgument) {
+    client_->Discard(conn_);
+    conn_.reset();
+    Finish(Kinded(Status(code, std::move(message) + " (" + route_.url.ToString() + ")"),
+                  HttpErrorKind::kBodySource));
+  }
+
+  // Pulls the next piece of a streamed request body and writes it (as a chunk when the length
+  // is unknown); the end of the source ends the body.
+  void PumpBody() {
+    source_started_ = true;
+    if (!upload_buffer_) {
+      upload_buffer_ =
+          std::make_unique<char[]>(kChunkPrefixBytes + kUploadChunkBytes + kChunkSuffixBytes);
+    }
+    char* data = upload_buffer_.get() + kChunkPrefixBytes;
+    Result<size_t> got = source_(data, kUploadChunkBytes);
+    if (!got.ok()) {
+      const Status& s = got.status();
+      return FailSource("request body source failed: " + s.message(), s.code());
+    }
+    const size_t n = *got;
+    if (n > kUploadChunkBytes) {
+      return FailSource("request body source returned " + std::to_string(n) +
+                        " bytes for a buffer of " + std::to_string(kUploadChunkBytes));
+    }
+    if (source_length_ && sent_ + n > *source_length_) {
+      return FailSource("request body source gave more than body_length (" +
+                        std::to_string(*source_length_) + ") bytes");
+    }
+    const bool chunked = !source_length_;
+    if (n == 0) {
+      if (!chunked) {
+        if (sent_ != *source_length_) {
+          return FailSource("request body source ended after " + std::to_string(sent_) + " of " +
+                            std::to_string(*source_length_) + " bytes");
+        }
+        return Read();
+      }
+      static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+      ArmIo();
+      asio::async_write(conn_->stream, asio::buffer(kLastChunk.data(), kLastChunk.size()),
+                        [self = shared_from_this()](const error_code& ec, size_t) {
+                          if (ec) return self->Fail(ec);
+                          self->Read();
+                        });
+      return;
+    }
+    char* begin = data;
+    size_t length = n;
+    if (chunked) {
+      char size_line[kChunkPrefixBytes + 1];
+      const int w = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", n);
+      begin = data - w;
+      std::memcpy(begin, size_line, static_cast<size_t>(w));
+      data[n] = '\r';
+      data[n + 1] = '\n';
+      length = static_cast<size_t>(w) + n + kChunkSuffixBytes;
+    }
+    ArmIo();
+    asio::async_write(conn_->stream, asio::buffer(begin, length),
+                      [self = shared_from_this(), n](const error_code& ec, size_t) {
                         if (ec) return self->Fail(ec);
-                        self->Read();
+                        self->sent_ += n;
+                        self->ReportProgress();
+                        self->PumpBody();
                       });
+  }
+
+  void ReportProgress() {
+    if (!progress_) return;
+    HttpProgress p;
+    p.sent = sent_;
+    p.send_total = source_ ? source_length_ : std::optional<uint64_t>(request_.body().size());
+    if (parser_) {
+      p.received = parser_->get().body().received;
+      if (auto length = parser_->content_length()) p.receive_total = *length;
+    }
+    progress_(p);
   }
 
   void Read() {
     phase_ = Phase::kRead;
+    if (progress_ && !source_) ReportProgress();
     parser_.emplace();
     headers_taken_ = false;
     parser_->header_limit(kMaxResponseHeaderBytes);
-    const size_t limit = client_->options().max_response_body;
-    parser_->body_limit(limit == 0 ? std::numeric_limits<uint64_t>::max() : limit);
+    if (sink_) {
+      parser_->get().body().sink = &sink_;
+      parser_->body_limit(std::numeric_limits<uint64_t>::max());
+    } else {
+      const size_t limit = client_->options().max_response_body;
+      parser_->body_limit(limit == 0 ? std::numeric_limits<uint64_t>::max() : limit);
+    }
     if (request_.method() == http::verb::head) parser_->skip(true);
     parser_->on_chunk_header(chunk_header_hook_);
-    http::async_read(
+    ReadSome();
+  }
+
+  void ReadSome() {
+    ArmIo();
+    http::async_read_some(
         conn_->stream, conn_->stream.buffer(), *parser_,
-        [self = shared_from_this()](const error_code& ec, size_t) { self->OnRead(ec); });
+        [self = shared_from_this()](const error_code& ec, size_t) { self->OnReadSome(ec); });
+  }
+
+  void OnReadSome(const error_code& ec) {
+    if (!got_first_byte_ && parser_->got_some()) {
+      got_first_byte_ = true;
+      response_.timings.first_byte = Clock::now() - start_;
+    }
+    if (ec) return OnRead(ec);
+    if (progress_ && parser_->is_header_done()) ReportProgress();
+    if (!parser_->is_done()) return ReadSome();
+    OnRead({});
   }
 
   // Beast's parser adds trailer fields to the same list as the headers. Its chunk-header hook
@@ -331,14 +656,21 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     static_cast<http::fields&>(message).clear();
   }
 
+  void FillMetadata() {
+    response_.version = parser_->get().version() == 10 ? "1.0" : "1.1";
+    response_.connection_reused = reused_;
+    response_.timings.total = Clock::now() - start_;
+  }
+
   void OnRead(const error_code& ec) {
     if (ec) {
       if (accept_truncated_body_ && parser_->is_header_done() && IsConnectionEnd(ec)) {
         // The answer arrived; only the body was cut short.
         response_.status = static_cast<int>(parser_->get().result_int());
         TakeHeaders();
-        response_.body = std::move(parser_->get().body());
+        response_.body = std::move(parser_->get().body().data);
         response_.body_truncated = true;
+        FillMetadata();
         client_->Discard(conn_);
         conn_.reset();
         return Finish(std::move(response_));
@@ -352,14 +684,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       // here: when they arrive back to back every read completes at once and the stream's
       // timer never gets to fire.
       if (++interim_responses_ > kMaxInterimResponses) {
-        const std::string where = " (" + url_.ToString() + ")";
+        const std::string where = " (" + route_.url.ToString() + ")";
         client_->Discard(conn_);
         conn_.reset();
-        return Finish(InternalError("protocol error: the server sent more than " +
-                                    std::to_string(kMaxInterimResponses) +
-                                    " interim (1xx) responses and no final response" + where));
+        return Finish(
+            Kinded(InternalError("protocol error: the server sent more than " +
+                                 std::to_string(kMaxInterimResponses) +
+                                 " interim (1xx) responses and no final response" + where),
+                   HttpErrorKind::kProtocol));
       }
-      if (Clock::now() >= deadline_) return Fail(beast::error::timeout);
+      if (Clock::now() >= deadline_) {
+        idle_limited_ = false;
+        return Fail(beast::error::timeout);
+      }
       return Read();
     }
     response_.status = status;
@@ -372,7 +709,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     } else {
       TakeHeaders();
     }
-    response_.body = std::move(message.body());
+    response_.body = std::move(message.body().data);
+    FillMetadata();
     const bool keep_alive = parser_->keep_alive() && request_.keep_alive();
     conn_->stream.ExpiresNever();
     client_->Release(conn_, keep_alive);
@@ -387,13 +725,24 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void Fail(const error_code& ec) {
+    if (parser_ && !parser_->get().body().sink_error.ok()) {
+      const Status& s = parser_->get().body().sink_error;
+      Status status(
+          s.code(),
+          "response body sink failed: " + s.message() + " (" + route_.url.ToString() + ")",
+          s.retryable());
+      client_->Discard(conn_);
+      conn_.reset();
+      return Finish(Kinded(std::move(status), HttpErrorKind::kBodySink));
+    }
     const bool before_response =
         phase_ == Phase::kWrite ||
         (phase_ == Phase::kRead && interim_responses_ == 0 && parser_ && !parser_->got_some());
     const bool cancelled = ec == asio::error::operation_aborted || client_->shut_down();
     // A reused connection that fails before any response byte was most likely closed by the
-    // server while idle: the request is sent once more on a fresh connection.
-    const bool retry = reused_ && !retried_ && before_response && !cancelled &&
+    // server while idle: the request is sent once more on a fresh connection (unless its body
+    // came from a source, which cannot be read twice).
+    const bool retry = reused_ && !retried_ && before_response && !cancelled && !source_started_ &&
                        ec != beast::error::timeout && Clock::now() < deadline_;
     Status status = retry ? Status::Ok() : ErrorStatus(ec, cancelled);
     if (conn_) {
@@ -410,6 +759,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     Finish(std::move(status));
   }
 
+  void FinishCancelled() {
+    Finish(Kinded(Status(StatusCode::kCancelled, "request cancelled: the HTTP client is shut down"),
+                  HttpErrorKind::kCancelled));
+  }
+
   void Finish(Result<HttpResponse> result) {
     if (!done_) return;
     Callback done = std::move(done_);
@@ -417,12 +771,20 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     done(std::move(result));
   }
 
-  std::string Peer() const { return url_.Authority(); }
+  // The peer named in messages: the proxy while talking to it, else the origin.
+  std::string Peer() const {
+    if (route_.proxy && (!route_.tunnel || phase_ == Phase::kResolve || phase_ == Phase::kConnect ||
+                         phase_ == Phase::kTunnel)) {
+      return "proxy " + route_.proxy->Authority();
+    }
+    return route_.url.Authority();
+  }
 
   const char* PhaseText() const {
     switch (phase_) {
       case Phase::kResolve: return "resolving the host";
       case Phase::kConnect: return "connecting";
+      case Phase::kTunnel: return "opening a tunnel through the proxy";
       case Phase::kHandshake: return "during the TLS handshake";
       case Phase::kWrite: return "sending the request";
       case Phase::kRead: return "waiting for the response";
@@ -430,60 +792,110 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     return "";
   }
 
+  bool Connecting() const {
+    return phase_ == Phase::kResolve || phase_ == Phase::kConnect || phase_ == Phase::kTunnel ||
+           phase_ == Phase::kHandshake;
+  }
+
+  static HttpErrorKind SocketErrorKind(const error_code& ec, const Status& status) {
+    if (ec == asio::error::connection_refused) return HttpErrorKind::kConnectionRefused;
+    if (ec.category() == asio::error::get_netdb_category() ||
+        ec.category() == asio::error::get_addrinfo_category()) {
+      return HttpErrorKind::kDnsFailure;
+    }
+    if (status.code() == StatusCode::kPermissionDenied) return HttpErrorKind::kCertificate;
+    if (ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
+        ec == asio::error::broken_pipe || ec == asio::error::eof ||
+        ec == ssl::error::stream_truncated) {
+      return HttpErrorKind::kConnectionReset;
+    }
+    if (ec == internal::StreamError::kTlsSetup || internal::IsSslError(ec)) {
+      return HttpErrorKind::kTlsHandshake;
+    }
+    return HttpErrorKind::kNetwork;
+  }
+
   // HTTP's own errors and the client's wording for closed connections and timeouts; the
   // stream describes the rest (refused, DNS, TLS). Called while conn_ is still set.
   Status ErrorStatus(const error_code& ec, bool cancelled) const {
-    const std::string where = std::string(" (") + PhaseText() + ", " + url_.ToString() + ")";
+    const std::string where = std::string(" (") + PhaseText() + ", " + route_.url.ToString() + ")";
     if (ec == beast::error::timeout) {
-      if ((phase_ == Phase::kResolve || phase_ == Phase::kConnect || phase_ == Phase::kHandshake) &&
-          Clock::now() < deadline_) {
-        return DeadlineExceededError("connect to " + Peer() + " timed out after " +
-                                     std::to_string(client_->options().connect_timeout.count()) +
-                                     " ms" + where);
+      if (Connecting() && Clock::now() < deadline_) {
+        return Kinded(
+            DeadlineExceededError("connect to " + Peer() + " timed out after " +
+                                  std::to_string(client_->options().connect_timeout.count()) +
+                                  " ms" + where),
+            HttpErrorKind::kConnectTimeout);
       }
-      return DeadlineExceededError("request timed out after " + std::to_string(timeout_.count()) +
-                                   " ms" + where);
+      if (!Connecting() && idle_limited_) {
+        return Kinded(
+            DeadlineExceededError(
+                "no data " + std::string(phase_ == Phase::kWrite ? "could be sent" : "arrived") +
+                " for " + std::to_string(idle_timeout_.count()) + " ms (idle timeout)" + where),
+            HttpErrorKind::kIdleTimeout);
+      }
+      return Kinded(DeadlineExceededError("request timed out after " +
+                                          std::to_string(timeout_.count()) + " ms" + where),
+                    HttpErrorKind::kRequestTimeout);
     }
     if (cancelled) {
-      return {StatusCode::kCancelled, "request cancelled: the HTTP client is shut down" + where};
+      return Kinded(
+          {StatusCode::kCancelled, "request cancelled: the HTTP client is shut down" + where},
+          HttpErrorKind::kCancelled);
     }
     if (ec == http::error::body_limit) {
-      return {StatusCode::kResourceExhausted,
-              "response body exceeds the client's limit of " +
-                  std::to_string(client_->options().max_response_body) + " bytes" + where};
+      return Kinded({StatusCode::kResourceExhausted,
+                     "response body exceeds the client's limit of " +
+                         std::to_string(client_->options().max_response_body) + " bytes" + where},
+                    HttpErrorKind::kTooLarge);
     }
     if (ec == http::error::header_limit) {
-      return {
-          StatusCode::kResourceExhausted,
-          "response headers exceed " + std::to_string(kMaxResponseHeaderBytes) + " bytes" + where};
+      return Kinded(
+          {StatusCode::kResourceExhausted,
+           "response headers exceed " + std::to_string(kMaxResponseHeaderBytes) + " bytes" + where},
+          HttpErrorKind::kTooLarge);
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof) {
-      return UnavailableError("connection closed by the server before a response" + where);
+      return Kinded(UnavailableError("connection closed by the server before a response" + where),
+                    HttpErrorKind::kConnectionReset);
     }
     if (ec == http::error::partial_message) {
-      return UnavailableError("connection closed by the server in the middle of the response" +
-                              where);
+      return Kinded(
+          UnavailableError("connection closed by the server in the middle of the response" + where),
+          HttpErrorKind::kConnectionReset);
     }
     if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
-      return InternalError("malformed HTTP response: " + ec.message() + where);
+      return Kinded(InternalError("malformed HTTP response: " + ec.message() + where),
+                    HttpErrorKind::kProtocol);
     }
     if (conn_) {
       Status status = conn_->stream.ErrorStatus(ec, Peer());
-      return Status(status.code(), status.message() + where, status.retryable());
+      const HttpErrorKind kind = SocketErrorKind(ec, status);
+      return Kinded(Status(status.code(), status.message() + where, status.retryable()), kind);
     }
-    return UnavailableError(ec.message() + where);
+    return Kinded(UnavailableError(ec.message() + where), HttpErrorKind::kNetwork);
   }
 
   const std::shared_ptr<ClientState> client_;
-  const Url url_;
-  const std::string key_;
+  const Route route_;
   http::request<http::string_body> request_;  // kept whole so a retry can resend it
   const std::chrono::milliseconds timeout_;
+  const std::chrono::milliseconds idle_timeout_;
   const bool accept_truncated_body_;
+  const Clock::time_point start_;
   const Clock::time_point deadline_;
+  Clock::time_point connect_deadline_;
   Callback done_;
+  HttpRequest::BodySource source_;
+  const std::optional<uint64_t> source_length_;
+  const HttpRequest::BodySink sink_;
+  const HttpRequest::ProgressCallback progress_;
   std::shared_ptr<Connection> conn_;
-  std::optional<http::response_parser<http::string_body>> parser_;
+  std::unique_ptr<asio::steady_timer> wait_timer_;
+  std::optional<http::request_serializer<http::string_body>> serializer_;
+  std::unique_ptr<char[]> upload_buffer_;
+  uint64_t sent_ = 0;
+  std::optional<http::response_parser<ResponseBody>> parser_;
   // The parser keeps a reference to it.
   std::function<void(uint64_t, std::string_view, error_code&)> chunk_header_hook_;
   bool headers_taken_ = false;
@@ -492,7 +904,179 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   int interim_responses_ = 0;
   bool reused_ = false;
   bool retried_ = false;
+  bool source_started_ = false;
+  bool idle_limited_ = false;  // the armed timer is the idle timeout, not the deadline
+  bool got_first_byte_ = false;
+  // CONNECT tunnel through a proxy.
+  std::string tunnel_request_;
+  std::optional<http::response_parser<http::empty_body>> tunnel_parser_;
+  beast::flat_buffer tunnel_buffer_;
+  Clock::time_point tunnel_start_;
+  Clock::duration tunnel_time_{};
 };
+
+Lease ClientState::Acquire(const std::string& key, bool tls, bool allow_reuse,
+                           const std::shared_ptr<Exchange>& waiter) {
+  Lease lease;
+  std::shared_ptr<Connection> evicted;
+  {
+    MutexLock lock(mu_);
+    if (shut_down_) return lease;
+    Origin& origin = origins_[key];
+    origin.tls = tls;
+    if (allow_reuse && !origin.idle.empty()) {
+      lease.conn = std::move(origin.idle.back());
+      origin.idle.pop_back();
+      idle_count_.fetch_sub(1, std::memory_order_relaxed);
+      lease.reused = true;
+    } else {
+      const size_t limit = options_.max_connections_per_host;
+      if (limit != 0 && origin.busy + origin.idle.size() >= limit) {
+        if (origin.idle.empty()) {
+          origin.waiters.push_back(waiter);
+          lease.queued = true;
+          return lease;
+        }
+        // A fresh connection is wanted while the idle ones count against the limit: make room.
+        evicted = std::move(origin.idle.front());
+        origin.idle.pop_front();
+        idle_count_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      lease.conn = NewConnection(key, tls);
+    }
+    ++origin.busy;
+    active_.insert(lease.conn);
+  }
+  if (evicted) asio::post(evicted->strand, [evicted] { evicted->Close(); });
+  return lease;
+}
+
+std::shared_ptr<Exchange> ClientState::GrantSlot(Origin& origin, const std::string& key,
+                                                 std::shared_ptr<Connection>& conn) {
+  if (shut_down_ || origin.waiters.empty()) return nullptr;
+  std::shared_ptr<Exchange> waiter = std::move(origin.waiters.front());
+  origin.waiters.pop_front();
+  if (!conn) conn = NewConnection(key, origin.tls);
+  ++origin.busy;
+  active_.insert(conn);
+  return waiter;
+}
+
+void ClientState::Release(const std::shared_ptr<Connection>& conn, bool keep_alive) {
+  uint64_t generation = 0;
+  std::shared_ptr<Exchange> waiter;
+  std::shared_ptr<Connection> for_waiter;
+  bool pooled = false;
+  {
+    MutexLock lock(mu_);
+    active_.erase(conn);
+    auto it = origins_.find(conn->key);
+    if (it == origins_.end()) {
+      keep_alive = false;
+    } else {
+      Origin& origin = it->second;
+      --origin.busy;
+      keep_alive = keep_alive && !shut_down_;
+      if (keep_alive && !origin.waiters.empty()) {
+        for_waiter = conn;  // straight to the next request in line
+        waiter = GrantSlot(origin, conn->key, for_waiter);
+      } else if (keep_alive && origin.idle.size() < options_.max_idle_per_host) {
+        origin.idle.push_back(conn);
+        idle_count_.fetch_add(1, std::memory_order_relaxed);
+        generation = ++conn->idle_generation;
+        pooled = true;
+      } else {
+        keep_alive = false;
+        waiter = GrantSlot(origin, conn->key, for_waiter);
+        EraseIfUnused(it);
+      }
+    }
+  }
+  if (waiter) waiter->Granted(for_waiter, /*reused=*/for_waiter == conn);
+  if (!keep_alive) {
+    conn->Close();
+    return;
+  }
+  if (pooled) StartIdleTimer(conn, generation);
+}
+
+void ClientState::Discard(const std::shared_ptr<Connection>& conn) {
+  std::shared_ptr<Exchange> waiter;
+  std::shared_ptr<Connection> for_waiter;
+  {
+    MutexLock lock(mu_);
+    if (active_.erase(conn) != 0) {
+      auto it = origins_.find(conn->key);
+      if (it != origins_.end()) {
+        --it->second.busy;
+        waiter = GrantSlot(it->second, conn->key, for_waiter);
+        EraseIfUnused(it);
+      }
+    }
+  }
+  conn->Close();
+  if (waiter) waiter->Granted(std::move(for_waiter), /*reused=*/false);
+}
+
+bool ClientState::CancelWaiter(const std::string& key, const std::shared_ptr<Exchange>& waiter) {
+  MutexLock lock(mu_);
+  auto it = origins_.find(key);
+  if (it == origins_.end()) return false;
+  auto& waiters = it->second.waiters;
+  auto pos = std::find(waiters.begin(), waiters.end(), waiter);
+  if (pos == waiters.end()) return false;
+  waiters.erase(pos);
+  EraseIfUnused(it);
+  return true;
+}
+
+void ClientState::Shutdown() {
+  std::vector<std::shared_ptr<Connection>> all;
+  std::vector<std::shared_ptr<Exchange>> waiters;
+  {
+    MutexLock lock(mu_);
+    shut_down_ = true;
+    for (auto& [key, origin] : origins_) {
+      all.insert(all.end(), origin.idle.begin(), origin.idle.end());
+      origin.idle.clear();
+      waiters.insert(waiters.end(), origin.waiters.begin(), origin.waiters.end());
+      origin.waiters.clear();
+    }
+    idle_count_.store(0, std::memory_order_relaxed);
+    all.insert(all.end(), active_.begin(), active_.end());
+  }
+  for (auto& conn : all) asio::post(conn->strand, [conn] { conn->Close(); });
+  for (auto& waiter : waiters) waiter->Granted(nullptr, false);
+}
+
+void ClientState::StartIdleTimer(const std::shared_ptr<Connection>& conn, uint64_t generation) {
+  if (options_.idle_timeout.count() <= 0) return;
+  conn->idle_timer.expires_after(options_.idle_timeout);
+  conn->idle_timer.async_wait([weak = weak_from_this(), conn, generation](const error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) {
+      self->ExpireIdle(conn, generation);
+    } else {
+      conn->Close();
+    }
+  });
+}
+
+void ClientState::ExpireIdle(const std::shared_ptr<Connection>& conn, uint64_t generation) {
+  {
+    MutexLock lock(mu_);
+    if (conn->idle_generation != generation) return;
+    auto it = origins_.find(conn->key);
+    if (it == origins_.end()) return;
+    auto& idle = it->second.idle;
+    auto pos = std::find(idle.begin(), idle.end(), conn);
+    if (pos == idle.end()) return;  // taken for a request meanwhile
+    idle.erase(pos);
+    idle_count_.fetch_sub(1, std::memory_order_relaxed);
+    EraseIfUnused(it);
+  }
+  conn->Close();
+}
 
 }  // namespace
 
@@ -549,8 +1133,10 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   if (!done) done = [](Result<HttpResponse>) {};
   auto& state = impl_->state;
   auto fail = [&](Status status) {
-    asio::post(state->ioc(),
-               [done = std::move(done), status = std::move(status)] { done(status); });
+    asio::post(state->ioc(), [done = std::move(done),
+                              status = Kinded(std::move(status), HttpErrorKind::kInvalidRequest)] {
+      done(status);
+    });
   };
   Result<Url> url = Url::Parse(request.url);
   if (!url.ok()) return fail(url.status());
@@ -561,13 +1147,43 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   if (!IsToken(request.method)) {
     return fail(InvalidArgumentError("invalid HTTP method '" + request.method + "'"));
   }
+  if (request.body_source && !request.body.empty()) {
+    return fail(InvalidArgumentError("HttpRequest has both a body and a body_source"));
+  }
+  Route route;
+  route.key = url->scheme + "://" + url->Authority();
+  if (!request.proxy.empty()) {
+    Result<Url> proxy = Url::Parse(request.proxy);
+    if (!proxy.ok()) {
+      return fail(InvalidArgumentError("invalid proxy URL: " + proxy.status().message()));
+    }
+    if (proxy->scheme != "http") {
+      return fail(InvalidArgumentError("unsupported proxy scheme '" + proxy->scheme +
+                                       "' (only http:// proxies)"));
+    }
+    route.tunnel = url->is_tls();
+    // Credentials are part of the key: a tunnel or connection opened with one user's proxy
+    // credentials is not handed to another's requests. The key is never shown.
+    route.key += " via ";
+    if (proxy->has_credentials()) {
+      route.key += proxy->user + ":" + proxy->password.value_or("") + "@";
+    }
+    route.key += HostPort(*proxy);
+    route.proxy = std::move(*proxy);
+  }
+  const bool absolute_form = route.proxy && !route.tunnel;
   http::request<http::string_body> message;
   message.version(11);
   message.method_string(request.method);
-  message.target(url->target);
+  if (absolute_form) {
+    message.target(url->scheme + "://" + url->Authority() + url->target);
+  } else {
+    message.target(url->target);
+  }
   bool has_host = false;
   bool has_user_agent = false;
   bool has_authorization = false;
+  bool has_proxy_authorization = false;
   for (const auto& [name, value] : request.headers) {
     if (!IsToken(name)) return fail(InvalidArgumentError("invalid header name '" + name + "'"));
     if (!IsValidHeaderValue(value)) {
@@ -576,12 +1192,16 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
     has_host = has_host || EqualsIgnoreCase(name, "host");
     has_user_agent = has_user_agent || EqualsIgnoreCase(name, "user-agent");
     has_authorization = has_authorization || EqualsIgnoreCase(name, "authorization");
+    has_proxy_authorization =
+        has_proxy_authorization || EqualsIgnoreCase(name, "proxy-authorization");
   }
   if (!has_host) message.set(http::field::host, url->Authority());
   if (url->has_credentials() && !has_authorization) {
     // As curl does: URL credentials become Basic authentication.
-    message.set(http::field::authorization,
-                "Basic " + internal::Base64Encode(url->user + ":" + url->password.value_or("")));
+    message.set(http::field::authorization, BasicCredentials(*url));
+  }
+  if (absolute_form && route.proxy->has_credentials() && !has_proxy_authorization) {
+    message.set(http::field::proxy_authorization, BasicCredentials(*route.proxy));
   }
   for (const auto& [name, value] : request.headers) {
     if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
@@ -593,11 +1213,22 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   if (!has_user_agent && !options.user_agent.empty()) {
     message.set(http::field::user_agent, options.user_agent);
   }
-  message.body() = std::move(request.body);
-  message.prepare_payload();
+  if (request.body_source) {
+    if (request.body_length) {
+      message.content_length(*request.body_length);
+    } else {
+      message.chunked(true);
+    }
+  } else {
+    message.body() = std::move(request.body);
+    message.prepare_payload();
+  }
+  route.url = std::move(*url);
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options.default_timeout;
-  auto exchange = std::make_shared<Exchange>(state, std::move(*url), std::move(message), timeout,
-                                             request.accept_truncated_body, std::move(done));
+  const auto idle_timeout =
+      request.idle_timeout.count() > 0 ? request.idle_timeout : options.idle_timeout_between_bytes;
+  auto exchange = std::make_shared<Exchange>(state, std::move(route), std::move(message), timeout,
+                                             idle_timeout, request, std::move(done));
   exchange->Start(/*allow_reuse=*/true);
 }
 

@@ -1,5 +1,7 @@
-// otlp/net/http_client.h — an HTTP/1.1 client (Boost.Beast underneath, never in this header)
-// with keep-alive connection reuse, timeouts and TLS (OpenSSL).
+// otlp/net/http_client.h — the pooled HTTP transport (HTTP/1.1 on Boost.Beast, never in this
+// header) that otlp::http and the OTLP exporter stand on: keep-alive connection reuse with a
+// per-host limit, connect / whole-request / idle timeouts, TLS (OpenSSL), HTTP proxies,
+// streamed bodies, timings. No retries, redirects or cookies here (otlp/http does those).
 //
 //   auto rt = otlp::net::Runtime::Create();                  // owns one I/O thread
 //   auto client = otlp::net::HttpClient::Create(rt, {});
@@ -13,18 +15,56 @@
 // messages. Interim (1xx) responses before the final one are skipped, at most
 // kMaxInterimResponses of them, within the request's deadline.
 //
+// Streaming: a request body may come from `body_source` (pulled on the I/O thread, sent with
+// Content-Length when `body_length` is given, chunked otherwise) and the response body may go to
+// `on_body` chunk by chunk as it arrives (never held in memory; max_response_body does not
+// apply). `on_progress` reports bytes sent and received.
+//
+//   uint64_t got = 0;
+//   auto resp = client->Send({.url = "http://127.0.0.1:8080/big.iso",
+//                             .on_body = [&](std::string_view chunk) {
+//                               got += chunk.size();
+//                               return file.Write(chunk);  // an error Status stops the download
+//                             }});
+//
+// Proxies: `HttpRequest::proxy`, "http://[user:pass@]host:port". http:// targets are sent to
+// the proxy in absolute form; https:// targets go through an HTTP CONNECT tunnel, then TLS
+// with the origin. Proxy credentials become Proxy-Authorization (Basic), never the origin's.
+// Connections are pooled per (scheme, host, port, proxy).
+//
 // Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
 // runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking.
 // SendAsync() calls its callback exactly once, on an I/O thread (also for immediate errors).
-// Errors come back as a Status, never an exception:
-//   kInvalidArgument    bad URL, method or header (not retryable)
-//   kUnavailable        refused, reset, closed, DNS failure (retryable); TLS errors (not retryable)
-//   kDeadlineExceeded   the whole-request timeout expired (retryable)
-//   kPermissionDenied   the server certificate failed verification (not retryable)
-//   kResourceExhausted  the response body or headers exceed the limits (not retryable)
-//   kInternal           the server sent something that is not HTTP/1.1, or endless interim
-//                       responses (not retryable)
-//   kCancelled          the client was shut down while the request was in flight
+// The streaming callbacks (body_source, on_body, on_progress) run on an I/O thread, one at a
+// time per request, before the completion; they should return quickly.
+//
+// Errors come back as a Status, never an exception. Its code says what a caller may do; its
+// detail() (HttpErrorKindOf) says what happened:
+//   code                kind                 when
+//   kInvalidArgument    kInvalidRequest      bad URL, method, header or proxy (not retryable)
+//   kDeadlineExceeded   kConnectTimeout      resolve + connect + TLS (+ proxy tunnel) took
+//                                            longer than Options::connect_timeout (retryable)
+//   kDeadlineExceeded   kRequestTimeout      the whole-request deadline expired, also while
+//                                            waiting for a connection (retryable)
+//   kDeadlineExceeded   kIdleTimeout         no byte sent or received for the idle timeout
+//                                            (retryable)
+//   kUnavailable        kDnsFailure          the host name does not resolve (retryable)
+//   kUnavailable        kConnectionRefused   nothing listens there (retryable)
+//   kUnavailable        kConnectionReset     reset by the peer, or closed before or in the
+//                                            middle of the response (retryable)
+//   kUnavailable        kTlsHandshake        the TLS handshake failed (not retryable)
+//   kPermissionDenied   kCertificate         the server certificate failed verification
+//   kUnavailable        kNetwork             another socket error (retryable)
+//   kResourceExhausted  kTooLarge            response body or headers exceed the limits
+//   kInternal           kProtocol            not HTTP/1.1, or endless interim responses
+//   kUnavailable        kProxy               the proxy refused CONNECT (its status in the
+//                                            message) or broke the tunnel (not retryable)
+//   kCancelled          kCancelled           the client was shut down while the request was
+//                                            in flight or waiting
+//   (source's code)     kBodySource          HttpRequest::body_source failed, or gave fewer or
+//                                            more bytes than body_length
+//   (sink's code)       kBodySink            HttpRequest::on_body returned an error
+// kStreamReset and kGoAway are reserved for the HTTP/2 engine.
 #pragma once
 
 #include <chrono>
@@ -46,7 +86,53 @@
 
 namespace otlp::net {
 
+// The finer kind of an HTTP transport error, carried in Status::detail() (the table above).
+// Values are stable: otlp::http re-exports them.
+enum class HttpErrorKind : uint16_t {
+  kNone = 0,
+  kInvalidRequest = 1,
+  kConnectTimeout = 2,
+  kRequestTimeout = 3,
+  kIdleTimeout = 4,
+  kDnsFailure = 5,
+  kConnectionRefused = 6,
+  kConnectionReset = 7,
+  kTlsHandshake = 8,
+  kCertificate = 9,
+  kNetwork = 10,
+  kProtocol = 11,
+  kTooLarge = 12,
+  kCancelled = 13,
+  kProxy = 14,
+  kStreamReset = 15,  // HTTP/2: the server reset the request's stream (RST_STREAM)
+  kGoAway = 16,       // HTTP/2: the server ended the connection (GOAWAY) before answering
+  kBodySource = 17,
+  kBodySink = 18,
+};
+
+// "connect_timeout", "dns_failure", ...; "none" for kNone, "unknown" for other values.
+OTLP_EXPORT std::string_view HttpErrorKindName(HttpErrorKind kind) noexcept;
+// The kind an HTTP transport error carries (kNone for OK or a Status from elsewhere).
+inline HttpErrorKind HttpErrorKindOf(const Status& status) noexcept {
+  return static_cast<HttpErrorKind>(status.detail());
+}
+
+// Bytes of the body moved so far; a total is nullopt when unknown (a chunked body).
+struct OTLP_EXPORT HttpProgress {
+  uint64_t sent = 0;
+  std::optional<uint64_t> send_total{};
+  uint64_t received = 0;
+  std::optional<uint64_t> receive_total{};
+};
+
 struct OTLP_EXPORT HttpRequest {
+  // Fills `buffer` with up to `capacity` bytes of the request body and returns how many; 0
+  // ends the body. An error Status fails the request (kind kBodySource).
+  using BodySource = std::function<Result<size_t>(char* buffer, size_t capacity)>;
+  // Takes the next piece of the response body; an error Status fails the request (kBodySink).
+  using BodySink = std::function<Status(std::string_view chunk)>;
+  using ProgressCallback = std::function<void(const HttpProgress&)>;
+
   std::string method = "GET";
   // http:// or https://; user info ("user:pass@") is sent as Basic authentication.
   std::string url{};
@@ -54,13 +140,40 @@ struct OTLP_EXPORT HttpRequest {
   // Transfer-Encoding given here are ignored: the client computes them).
   Headers headers{};
   std::string body{};
-  // Whole-request deadline (connect, send, receive); zero means the client's default.
+  // Whole-request deadline (waiting for a connection, connect, send, receive); zero means the
+  // client's default.
   std::chrono::milliseconds timeout{0};
+  // Longest silence while sending or receiving (each read or write must move a byte within
+  // it); zero means Options::idle_timeout_between_bytes.
+  std::chrono::milliseconds idle_timeout{0};
   // When the connection ends after the status line and headers arrived but before the body is
   // complete, return that response with `body_truncated` set (and the part of the body that
   // arrived) instead of failing with kUnavailable. For callers to whom the status is the answer
   // (an OTLP exporter must not resend a batch the collector acknowledged with 2xx).
   bool accept_truncated_body = false;
+  // When set, the body is pulled from here instead of `body`, and the request is not resent on
+  // a fresh connection once the source has been called.
+  BodySource body_source{};
+  // The exact length body_source gives (sent as Content-Length); unset: chunked encoding.
+  std::optional<uint64_t> body_length{};
+  // When set, the response body goes here piece by piece and HttpResponse::body stays empty.
+  BodySink on_body{};
+  ProgressCallback on_progress{};
+  // "http://[user:pass@]host:port" of an HTTP proxy to go through; empty: direct. (Which
+  // requests use a proxy, e.g. from HTTP_PROXY / NO_PROXY, is the caller's choice.)
+  std::string proxy{};
+};
+
+// How long each step of a request took, from the moment it was handed to the client. Zero for
+// steps that did not happen (dns/connect/tls on a reused connection, dns for an IP literal,
+// tls for plain HTTP). Through a CONNECT tunnel `connect` ends once the tunnel stands.
+struct OTLP_EXPORT HttpTimings {
+  std::chrono::nanoseconds dns{};
+  std::chrono::nanoseconds connect{};
+  std::chrono::nanoseconds tls{};
+  // Until the first byte of the response.
+  std::chrono::nanoseconds first_byte{};
+  std::chrono::nanoseconds total{};
 };
 
 struct OTLP_EXPORT HttpResponse {
@@ -72,6 +185,11 @@ struct OTLP_EXPORT HttpResponse {
   // Trailer fields, kept apart from `headers`: those after a chunked body (HTTP/1.1); an HTTP/2
   // transport fills it from the trailing HEADERS frame (where gRPC puts grpc-status).
   Headers trailers{};
+  // The protocol version that carried the response: "1.1" (or "1.0"); "2" for HTTP/2.
+  std::string version{};
+  HttpTimings timings{};
+  // The request went over a pooled connection opened by an earlier request.
+  bool connection_reused = false;
   // First header with that name (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const noexcept {
     return headers.Find(name);
@@ -95,8 +213,15 @@ class OTLP_EXPORT HttpClient {
     std::chrono::milliseconds connect_timeout{10000};
     // Used when HttpRequest::timeout is zero; zero here means no limit.
     std::chrono::milliseconds default_timeout{30000};
-    // Idle keep-alive connections kept per (scheme, host, port).
+    // Idle keep-alive connections kept per (scheme, host, port, proxy).
     size_t max_idle_per_host = 4;
+    // Connections open at once per (scheme, host, port, proxy), idle ones included; requests
+    // beyond it wait, first come first served, for one to be free. 0 = no limit.
+    size_t max_connections_per_host = 0;
+    // Longest silence between bytes sent or received (HttpRequest::idle_timeout overrides);
+    // zero = no limit.
+    std::chrono::milliseconds idle_timeout_between_bytes{0};
+
     // Closes idle pooled connections after this long.
     std::chrono::milliseconds idle_timeout{60000};
     std::string user_agent = kUserAgent;

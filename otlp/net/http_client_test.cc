@@ -2,9 +2,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -13,9 +17,12 @@
 #include <vector>
 
 #include "otlp/net/http_server.h"
+#include "tests/support/connect_proxy.h"
 #include "tests/support/raw_tcp_server.h"
 #include "tests/support/scripted_http_server.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
 
 namespace otlp::net {
 namespace {
@@ -708,6 +715,598 @@ TEST_F(HttpClientTest, LocalhostIsResolved) {
   // localhost may resolve to ::1 first; the client must fall back to 127.0.0.1.
   ASSERT_OK(resp);
   EXPECT_EQ(resp->status, 200);
+}
+
+}  // namespace
+}  // namespace otlp::net
+
+// ---------------------------------------------------------------------------------------------
+// Error kinds, timeouts, response metadata, streaming, per-host limit, proxies.
+
+namespace otlp::net {
+namespace {
+
+HttpErrorKind KindOf(const Result<HttpResponse>& result) {
+  return HttpErrorKindOf(result.status());
+}
+
+std::string LocalUrl(uint16_t port, std::string_view path = "/") {
+  return "http://127.0.0.1:" + std::to_string(port) + std::string(path);
+}
+
+bool SendAllTo(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+std::string ReadRequestHead(int fd) {
+  std::string data;
+  char buf[4096];
+  while (data.find("\r\n\r\n") == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+// Blocks until the client closes the connection (or the socket's 10 s timeout).
+void WaitForClientToLeave(int fd) {
+  char buf[256];
+  while (::recv(fd, buf, sizeof(buf), 0) > 0) {
+  }
+}
+
+TEST(HttpErrorKindTest, NamesAreStable) {
+  EXPECT_EQ(HttpErrorKindName(HttpErrorKind::kConnectTimeout), "connect_timeout");
+  EXPECT_EQ(HttpErrorKindName(HttpErrorKind::kIdleTimeout), "idle_timeout");
+  EXPECT_EQ(HttpErrorKindName(HttpErrorKind::kProxy), "proxy");
+  EXPECT_EQ(HttpErrorKindName(static_cast<HttpErrorKind>(999)), "unknown");
+  EXPECT_EQ(HttpErrorKindOf(Status::Ok()), HttpErrorKind::kNone);
+  EXPECT_EQ(static_cast<uint16_t>(HttpErrorKind::kRequestTimeout), 3);
+}
+
+TEST_F(HttpClientTest, EveryFailureCarriesItsKind) {
+  auto client = MakeClient({.max_response_body = 10});
+  ASSERT_TRUE(client);
+
+  ASSERT_OK_AND_ASSIGN(uint16_t unused, test::PickUnusedPort());
+  auto refused = client->Send({.url = LocalUrl(unused)});
+  EXPECT_THAT(refused, StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(KindOf(refused), HttpErrorKind::kConnectionRefused);
+
+  auto dns = client->Send({.url = "http://no-such-host.invalid/", .timeout = kWait});
+  EXPECT_THAT(dns, StatusIs(StatusCode::kUnavailable, HasSubstr("no-such-host.invalid")));
+  EXPECT_EQ(KindOf(dns), HttpErrorKind::kDnsFailure);
+
+  ASSERT_OK_AND_ASSIGN(
+      auto garbage,
+      RawTcpServer::Start(RawTcpServer::ReplyAfterRequest("SSH-2.0-OpenSSH_9.2\r\n\r\n")));
+  auto protocol = client->Send({.url = LocalUrl(garbage->port())});
+  EXPECT_EQ(KindOf(protocol), HttpErrorKind::kProtocol);
+
+  ASSERT_OK_AND_ASSIGN(auto big, RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+                                     "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n01234567890")));
+  auto too_large = client->Send({.url = LocalUrl(big->port())});
+  EXPECT_THAT(too_large, StatusIs(StatusCode::kResourceExhausted));
+  EXPECT_EQ(KindOf(too_large), HttpErrorKind::kTooLarge);
+
+  ASSERT_OK_AND_ASSIGN(auto closer, RawTcpServer::Start(RawTcpServer::CloseAfterRequest()));
+  auto closed = client->Send({.url = LocalUrl(closer->port())});
+  EXPECT_THAT(closed, StatusIs(StatusCode::kUnavailable, HasSubstr("before a response")));
+  EXPECT_EQ(KindOf(closed), HttpErrorKind::kConnectionReset);
+
+  // An abortive close (SO_LINGER 0) sends a TCP reset.
+  ASSERT_OK_AND_ASSIGN(auto resetter, RawTcpServer::Start([](int fd) {
+                         ReadRequestHead(fd);
+                         linger hard{.l_onoff = 1, .l_linger = 0};
+                         ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+                       }));
+  auto reset = client->Send({.url = LocalUrl(resetter->port())});
+  EXPECT_THAT(reset, StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(KindOf(reset), HttpErrorKind::kConnectionReset);
+
+  auto invalid = client->Send({.url = "ftp://127.0.0.1/"});
+  EXPECT_EQ(KindOf(invalid), HttpErrorKind::kInvalidRequest);
+  auto bad_proxy = client->Send({.url = LocalUrl(1), .proxy = "socks5://127.0.0.1:1080"});
+  EXPECT_THAT(bad_proxy, StatusIs(StatusCode::kInvalidArgument, HasSubstr("proxy")));
+  EXPECT_EQ(KindOf(bad_proxy), HttpErrorKind::kInvalidRequest);
+
+  client->Shutdown();
+  auto cancelled = client->Send({.url = LocalUrl(unused)});
+  EXPECT_EQ(KindOf(cancelled), HttpErrorKind::kCancelled);
+}
+
+TEST_F(HttpClientTest, RequestTimeoutAndConnectTimeoutAreDistinct) {
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       ScriptedHttpServer::Start({.default_reply = ScriptedReply::Hang()}));
+  auto client = MakeClient({.connect_timeout = milliseconds(200)});
+  ASSERT_TRUE(client);
+  auto whole = client->Send({.url = server->Url("/"), .timeout = milliseconds(200)});
+  EXPECT_THAT(whole, StatusIs(StatusCode::kDeadlineExceeded, HasSubstr("request timed out")));
+  EXPECT_EQ(KindOf(whole), HttpErrorKind::kRequestTimeout);
+
+  // A peer that accepts TCP but never answers the TLS ClientHello: the connect timeout (which
+  // covers the handshake) fires long before the request's deadline.
+  ASSERT_OK_AND_ASSIGN(auto silent, RawTcpServer::Start(WaitForClientToLeave));
+  auto handshake = client->Send(
+      {.url = "https://127.0.0.1:" + std::to_string(silent->port()) + "/", .timeout = kWait});
+  EXPECT_THAT(handshake, StatusIs(StatusCode::kDeadlineExceeded,
+                                  AllOf(HasSubstr("timed out after 200 ms"), HasSubstr("TLS"))));
+  EXPECT_EQ(KindOf(handshake), HttpErrorKind::kConnectTimeout);
+}
+
+TEST_F(HttpClientTest, IdleTimeoutFiresOnSilenceNotOnASlowSteadyBody) {
+  // Headers and half the body, then silence.
+  ASSERT_OK_AND_ASSIGN(auto stalls, RawTcpServer::Start([](int fd) {
+                         ReadRequestHead(fd);
+                         SendAllTo(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345");
+                         WaitForClientToLeave(fd);
+                       }));
+  // Ten bytes, 40 ms apart: slower in total than the idle timeout, but never silent that long.
+  ASSERT_OK_AND_ASSIGN(auto trickles, RawTcpServer::Start([](int fd) {
+                         ReadRequestHead(fd);
+                         SendAllTo(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+                         for (char c = '0'; c <= '9'; ++c) {
+                           std::this_thread::sleep_for(milliseconds(40));
+                           if (!SendAllTo(fd, std::string_view(&c, 1))) return;
+                         }
+                       }));
+  auto client = MakeClient({.idle_timeout_between_bytes = milliseconds(300)});
+  ASSERT_TRUE(client);
+  auto idle = client->Send({.url = LocalUrl(stalls->port()), .timeout = kWait});
+  EXPECT_THAT(
+      idle, StatusIs(StatusCode::kDeadlineExceeded, AllOf(HasSubstr("300 ms (idle timeout)"),
+                                                          HasSubstr("waiting for the response"))));
+  EXPECT_TRUE(idle.status().retryable());
+  EXPECT_EQ(KindOf(idle), HttpErrorKind::kIdleTimeout);
+
+  // The request's own idle timeout overrides the client's.
+  auto per_request = client->Send(
+      {.url = LocalUrl(stalls->port()), .timeout = kWait, .idle_timeout = milliseconds(100)});
+  EXPECT_THAT(per_request, StatusIs(StatusCode::kDeadlineExceeded, HasSubstr("100 ms")));
+  EXPECT_EQ(KindOf(per_request), HttpErrorKind::kIdleTimeout);
+
+  ASSERT_OK_AND_ASSIGN(auto slow, client->Send({.url = LocalUrl(trickles->port()),
+                                                .timeout = kWait,
+                                                .idle_timeout = milliseconds(300)}));
+  EXPECT_EQ(slow.body, "0123456789");
+
+  // When the whole deadline comes first, it is a request timeout.
+  auto deadline = client->Send({.url = LocalUrl(stalls->port()), .timeout = milliseconds(150)});
+  EXPECT_EQ(KindOf(deadline), HttpErrorKind::kRequestTimeout);
+}
+
+class HttpClientTlsTest : public HttpClientTest {
+ protected:
+  void SetUp() override {
+    HttpClientTest::SetUp();
+    ASSERT_TRUE(dir_.ok()) << dir_.error();
+    ASSERT_OK_AND_ASSIGN(pki_, test::GenerateTestPki(dir_.path()));
+  }
+  std::unique_ptr<HttpServer> StartTlsServer(HttpServer::Handler handler) {
+    return StartServer(std::move(handler),
+                       {.tls = ServerTlsOptions{.certificate_file = pki_.server_cert_file,
+                                                .key_file = pki_.server_key_file}});
+  }
+  test::TempDir dir_{"otlp-http-client-test-"};
+  test::TestPki pki_;
+};
+
+TEST_F(HttpClientTlsTest, TlsFailuresHaveTheirKinds) {
+  auto tls_server = StartTlsServer(Echo);
+  auto plain_server = StartServer(Echo);
+  auto wrong_ca = MakeClient({.tls = {.ca_file = pki_.other_ca_cert_file}});
+  ASSERT_TRUE(tls_server && plain_server && wrong_ca);
+  const std::string port = std::to_string(tls_server->port());
+  auto certificate = wrong_ca->Send({.url = "https://127.0.0.1:" + port + "/"});
+  EXPECT_THAT(certificate, StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_EQ(KindOf(certificate), HttpErrorKind::kCertificate);
+
+  auto handshake =
+      wrong_ca->Send({.url = "https://127.0.0.1:" + std::to_string(plain_server->port()) + "/"});
+  EXPECT_THAT(handshake, StatusIs(StatusCode::kUnavailable, HasSubstr("TLS")));
+  EXPECT_FALSE(handshake.status().retryable());
+  EXPECT_EQ(KindOf(handshake), HttpErrorKind::kTlsHandshake);
+}
+
+TEST_F(HttpClientTlsTest, ResponseCarriesVersionTimingsAndReuse) {
+  auto server = StartTlsServer(Echo);
+  auto client = MakeClient({.tls = {.ca_file = pki_.ca_cert_file}});
+  ASSERT_TRUE(server && client);
+  const std::string url = "https://localhost:" + std::to_string(server->port()) + "/";
+  ASSERT_OK_AND_ASSIGN(HttpResponse first, client->Send({.url = url}));
+  EXPECT_EQ(first.version, "1.1");
+  EXPECT_FALSE(first.connection_reused);
+  EXPECT_GT(first.timings.dns.count(), 0);
+  EXPECT_GT(first.timings.connect.count(), 0);
+  EXPECT_GT(first.timings.tls.count(), 0);
+  EXPECT_GT(first.timings.first_byte.count(), 0);
+  EXPECT_GE(first.timings.total, first.timings.first_byte);
+  EXPECT_GE(first.timings.first_byte,
+            first.timings.dns + first.timings.connect + first.timings.tls);
+
+  ASSERT_OK_AND_ASSIGN(HttpResponse second, client->Send({.url = url}));
+  EXPECT_TRUE(second.connection_reused);
+  EXPECT_EQ(second.timings.dns.count(), 0);
+  EXPECT_EQ(second.timings.connect.count(), 0);
+  EXPECT_EQ(second.timings.tls.count(), 0);
+  EXPECT_GT(second.timings.first_byte.count(), 0);
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+TEST_F(HttpClientTest, PlainIpResponseHasNoDnsOrTlsTime) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  ASSERT_OK_AND_ASSIGN(HttpResponse resp, client->Send({.url = server->base_url() + "/"}));
+  EXPECT_EQ(resp.timings.dns.count(), 0);
+  EXPECT_EQ(resp.timings.tls.count(), 0);
+  EXPECT_GT(resp.timings.connect.count(), 0);
+  ASSERT_OK_AND_ASSIGN(auto old, RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+                                     "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")));
+  ASSERT_OK_AND_ASSIGN(HttpResponse ten, client->Send({.url = LocalUrl(old->port())}));
+  EXPECT_EQ(ten.version, "1.0");
+}
+
+// A source handing out `total` bytes of a repeating pattern, `piece` at most per call.
+HttpRequest::BodySource PatternSource(uint64_t total, size_t piece, std::atomic<int>* calls) {
+  auto offset = std::make_shared<uint64_t>(0);
+  return [=](char* buffer, size_t capacity) -> Result<size_t> {
+    if (calls) calls->fetch_add(1);
+    const size_t n = static_cast<size_t>(std::min<uint64_t>({total - *offset, capacity, piece}));
+    for (size_t i = 0; i < n; ++i) buffer[i] = static_cast<char>('a' + (*offset + i) % 26);
+    *offset += n;
+    return n;
+  };
+}
+
+std::string Pattern(size_t n) {
+  std::string s(n, ' ');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + i % 26);
+  return s;
+}
+
+TEST_F(HttpClientTest, StreamedUploadWithKnownLengthAndChunked) {
+  auto server = StartServer([](const ServerRequest& req, ServerResponse& res) {
+    res.headers = {
+        {"X-Content-Length", std::string(req.Header("Content-Length").value_or("<none>"))},
+        {"X-Transfer-Encoding", std::string(req.Header("Transfer-Encoding").value_or("<none>"))}};
+    res.body = req.body == Pattern(req.body.size()) ? std::to_string(req.body.size()) : "corrupt";
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  constexpr uint64_t kSize = 1'000'003;
+  std::atomic<int> calls{0};
+  std::vector<HttpProgress> progress;
+  ASSERT_OK_AND_ASSIGN(
+      HttpResponse sized,
+      client->Send({.method = "PUT",
+                    .url = server->base_url() + "/",
+                    .body_source = PatternSource(kSize, 10'000, &calls),
+                    .body_length = kSize,
+                    .on_progress = [&](const HttpProgress& p) { progress.push_back(p); }}));
+  EXPECT_EQ(sized.body, std::to_string(kSize));
+  EXPECT_EQ(sized.Header("X-Content-Length"), std::to_string(kSize));
+  EXPECT_EQ(sized.Header("X-Transfer-Encoding"), "<none>");
+  EXPECT_GE(calls.load(), 100);  // pulled piece by piece
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back().sent, kSize);
+  EXPECT_EQ(progress.back().send_total, kSize);
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end(),
+                             [](const auto& a, const auto& b) { return a.sent < b.sent; }));
+
+  ASSERT_OK_AND_ASSIGN(HttpResponse chunked,
+                       client->Send({.method = "POST",
+                                     .url = server->base_url() + "/",
+                                     .body_source = PatternSource(kSize, 70'000, nullptr)}));
+  EXPECT_EQ(chunked.body, std::to_string(kSize));
+  EXPECT_EQ(chunked.Header("X-Content-Length"), "<none>");
+  EXPECT_EQ(chunked.Header("X-Transfer-Encoding"), "chunked");
+  // An empty chunked body is just the last chunk.
+  ASSERT_OK_AND_ASSIGN(HttpResponse empty,
+                       client->Send({.method = "POST",
+                                     .url = server->base_url() + "/",
+                                     .body_source = PatternSource(0, 1, nullptr)}));
+  EXPECT_EQ(empty.body, "0");
+  EXPECT_EQ(client->connections_opened(), 1u);  // framing stayed right for reuse
+}
+
+TEST_F(HttpClientTest, BrokenBodySourcesFailTheRequest) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  auto failing = client->Send({.method = "POST",
+                               .url = server->base_url() + "/",
+                               .body_source = [](char*, size_t) -> Result<size_t> {
+                                 return Status(StatusCode::kDataLoss, "disk read error");
+                               }});
+  EXPECT_THAT(failing, StatusIs(StatusCode::kDataLoss, HasSubstr("disk read error")));
+  EXPECT_EQ(KindOf(failing), HttpErrorKind::kBodySource);
+
+  auto short_source = client->Send({.method = "POST",
+                                    .url = server->base_url() + "/",
+                                    .body_source = PatternSource(10, 10, nullptr),
+                                    .body_length = 20});
+  EXPECT_THAT(short_source, StatusIs(StatusCode::kInvalidArgument, HasSubstr("10 of 20")));
+  EXPECT_EQ(KindOf(short_source), HttpErrorKind::kBodySource);
+  auto long_source = client->Send({.method = "POST",
+                                   .url = server->base_url() + "/",
+                                   .body_source = PatternSource(30, 30, nullptr),
+                                   .body_length = 20});
+  EXPECT_EQ(KindOf(long_source), HttpErrorKind::kBodySource);
+  auto both = client->Send({.method = "POST",
+                            .url = server->base_url() + "/",
+                            .body = "x",
+                            .body_source = PatternSource(1, 1, nullptr)});
+  EXPECT_EQ(KindOf(both), HttpErrorKind::kInvalidRequest);
+  // The client still works.
+  EXPECT_OK(client->Send({.url = server->base_url() + "/"}));
+}
+
+// Serves `size` bytes of the pattern without ever holding them (Content-Length or chunked),
+// then closes the connection.
+RawTcpServer::Behavior StreamingServer(uint64_t size, bool chunked) {
+  return [size, chunked](int fd) {
+    ReadRequestHead(fd);
+    std::string head = "HTTP/1.1 200 OK\r\nConnection: close\r\n";
+    head += chunked ? "Transfer-Encoding: chunked\r\n\r\n"
+                    : "Content-Length: " + std::to_string(size) + "\r\n\r\n";
+    if (!SendAllTo(fd, head)) return;
+    const std::string block = Pattern(26 * 2521);  // 65546 bytes, a whole number of patterns
+    uint64_t sent = 0;
+    while (sent < size) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(block.size(), size - sent));
+      if (chunked) {
+        char line[32];
+        std::snprintf(line, sizeof(line), "%zx\r\n", n);
+        if (!SendAllTo(fd, line)) return;
+      }
+      if (!SendAllTo(fd, std::string_view(block.data(), n))) return;
+      if (chunked && !SendAllTo(fd, "\r\n")) return;
+      sent += n;
+    }
+    if (chunked) SendAllTo(fd, "0\r\n\r\n");
+  };
+}
+
+struct SinkStats {
+  uint64_t bytes = 0;
+  size_t chunks = 0;
+  size_t largest = 0;
+  bool pattern_ok = true;
+};
+
+HttpRequest::BodySink CountingSink(SinkStats& stats) {
+  return [&stats](std::string_view chunk) {
+    for (size_t i = 0; i < chunk.size(); i += 4093) {  // spot checks keep this fast
+      if (chunk[i] != static_cast<char>('a' + (stats.bytes + i) % 26)) stats.pattern_ok = false;
+    }
+    stats.bytes += chunk.size();
+    ++stats.chunks;
+    stats.largest = std::max(stats.largest, chunk.size());
+    return Status::Ok();
+  };
+}
+
+TEST_F(HttpClientTest, StreamedDownloadIsNeverHeldInMemory) {
+  constexpr uint64_t kSize = 300ull * 1024 * 1024;
+  ASSERT_OK_AND_ASSIGN(auto server, RawTcpServer::Start(StreamingServer(kSize, false)));
+  // max_response_body does not apply to a streamed body.
+  auto client = MakeClient({.max_response_body = 1024});
+  ASSERT_TRUE(client);
+  SinkStats stats;
+  HttpProgress last;
+  size_t progress_calls = 0;
+  ASSERT_OK_AND_ASSIGN(HttpResponse resp, client->Send({.url = LocalUrl(server->port(), "/big"),
+                                                        .timeout = std::chrono::seconds(120),
+                                                        .on_body = CountingSink(stats),
+                                                        .on_progress = [&](const HttpProgress& p) {
+                                                          last = p;
+                                                          ++progress_calls;
+                                                        }}));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_TRUE(resp.body.empty());
+  EXPECT_EQ(stats.bytes, kSize);
+  EXPECT_TRUE(stats.pattern_ok);
+  // Delivered in pieces no larger than the connection's read buffer.
+  EXPECT_GT(stats.chunks, 1000u);
+  EXPECT_LE(stats.largest, 1024u * 1024u);
+  EXPECT_EQ(last.received, kSize);
+  EXPECT_EQ(last.receive_total, kSize);
+  EXPECT_GT(progress_calls, 100u);
+}
+
+TEST_F(HttpClientTest, StreamedChunkedDownloadAndFailingSink) {
+  constexpr uint64_t kSize = 8ull * 1024 * 1024 + 17;
+  ASSERT_OK_AND_ASSIGN(auto server, RawTcpServer::Start(StreamingServer(kSize, true)));
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  SinkStats stats;
+  HttpProgress last;
+  ASSERT_OK_AND_ASSIGN(HttpResponse resp,
+                       client->Send({.url = LocalUrl(server->port()),
+                                     .on_body = CountingSink(stats),
+                                     .on_progress = [&](const HttpProgress& p) { last = p; }}));
+  EXPECT_TRUE(resp.body.empty());
+  EXPECT_EQ(stats.bytes, kSize);
+  EXPECT_TRUE(stats.pattern_ok);
+  EXPECT_EQ(last.received, kSize);
+  EXPECT_EQ(last.receive_total, std::nullopt);  // chunked: unknown until the end
+
+  uint64_t taken = 0;
+  auto stopped =
+      client->Send({.url = LocalUrl(server->port()), .on_body = [&](std::string_view chunk) {
+                      taken += chunk.size();
+                      if (taken > 1024 * 1024) {
+                        return Status(StatusCode::kResourceExhausted, "disk full");
+                      }
+                      return Status::Ok();
+                    }});
+  EXPECT_THAT(stopped, StatusIs(StatusCode::kResourceExhausted, HasSubstr("disk full")));
+  EXPECT_EQ(KindOf(stopped), HttpErrorKind::kBodySink);
+  EXPECT_EQ(client->idle_connections(), 0u);  // a half-read response is not reused
+}
+
+TEST_F(HttpClientTest, PerHostLimitQueuesRequestsInOrder) {
+  std::mutex mu;
+  std::vector<std::shared_ptr<Responder>> parked;
+  std::vector<std::string> order;
+  auto server = StartServer([&](const ServerRequest& req, ServerResponse& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    order.emplace_back(req.Header("X-Index").value_or("?"));
+    parked.push_back(res.Defer());
+  });
+  auto client = MakeClient({.max_connections_per_host = 2});
+  ASSERT_TRUE(server && client);
+  constexpr int kRequests = 6;
+  std::vector<std::shared_ptr<std::promise<Result<HttpResponse>>>> results;
+  for (int i = 0; i < kRequests; ++i) {
+    auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();
+    results.push_back(promise);
+    client->SendAsync(
+        {.url = server->base_url() + "/", .headers = {{"X-Index", std::to_string(i)}}},
+        [promise](Result<HttpResponse> r) { promise->set_value(std::move(r)); });
+  }
+  auto parked_count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return parked.size();
+  };
+  ASSERT_TRUE(WaitUntil([&] { return parked_count() == 2; }));
+  // Give a third connection the chance to appear if the limit did not hold.
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(parked_count(), 2u);
+  EXPECT_EQ(server->connections_accepted(), 2u);
+  for (int answered = 0; answered < kRequests; ++answered) {
+    ASSERT_TRUE(WaitUntil([&] { return parked_count() > 0; }));
+    std::shared_ptr<Responder> next;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      next = parked.front();
+      parked.erase(parked.begin());
+    }
+    next->Send(200, {}, "ok");
+  }
+  for (auto& promise : results) {
+    auto future = promise->get_future();
+    ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+    ASSERT_OK(future.get());
+  }
+  EXPECT_EQ(client->connections_opened(), 2u);
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(order.size(), static_cast<size_t>(kRequests));
+  // The first two went out at once; the rest in the order they were sent.
+  EXPECT_EQ(std::vector<std::string>(order.begin() + 2, order.end()),
+            (std::vector<std::string>{"2", "3", "4", "5"}));
+}
+
+TEST_F(HttpClientTest, WaitingForAConnectionCountsAgainstTheDeadline) {
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       ScriptedHttpServer::Start({.default_reply = ScriptedReply::Hang()}));
+  auto client = MakeClient({.max_connections_per_host = 1});
+  ASSERT_TRUE(client);
+  auto first = std::make_shared<std::promise<Status>>();
+  client->SendAsync({.url = server->Url("/")},
+                    [first](Result<HttpResponse> r) { first->set_value(r.status()); });
+  ASSERT_TRUE(server->WaitForRequests(1, kWait));
+  auto second = client->Send({.url = server->Url("/"), .timeout = milliseconds(150)});
+  EXPECT_THAT(second,
+              StatusIs(StatusCode::kDeadlineExceeded, HasSubstr("waiting for a free connection")));
+  EXPECT_EQ(KindOf(second), HttpErrorKind::kRequestTimeout);
+  EXPECT_EQ(server->request_count(), 1u);
+  // Shutting down cancels the one in flight and one that waits.
+  auto third = std::make_shared<std::promise<Status>>();
+  client->SendAsync({.url = server->Url("/")},
+                    [third](Result<HttpResponse> r) { third->set_value(r.status()); });
+  client->Shutdown();
+  for (auto* p : {first.get(), third.get()}) {
+    auto future = p->get_future();
+    ASSERT_EQ(future.wait_for(kWait), std::future_status::ready);
+    Status status = future.get();
+    EXPECT_THAT(status, StatusIs(StatusCode::kCancelled));
+    EXPECT_EQ(HttpErrorKindOf(status), HttpErrorKind::kCancelled);
+  }
+}
+
+TEST_F(HttpClientTest, PlainHttpThroughAProxyUsesAbsoluteForm) {
+  // The "proxy" is a server that records what it was asked.
+  auto proxy = StartServer([](const ServerRequest& req, ServerResponse& res) {
+    res.headers = {
+        {"X-Target", req.target},
+        {"X-Host", std::string(req.Header("Host").value_or("<none>"))},
+        {"X-Proxy-Auth", std::string(req.Header("Proxy-Authorization").value_or("<none>"))}};
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(proxy && client);
+  const std::string proxy_url =
+      "http://pu:pp@127.0.0.1:" + std::to_string(proxy->port());  // credentials: "pu:pp"
+  ASSERT_OK_AND_ASSIGN(HttpResponse resp, client->Send({.url = "http://origin.test:8080/a/b?c=d",
+                                                        .proxy = proxy_url}));
+  EXPECT_EQ(resp.Header("X-Target"), "http://origin.test:8080/a/b?c=d");
+  EXPECT_EQ(resp.Header("X-Host"), "origin.test:8080");
+  EXPECT_EQ(resp.Header("X-Proxy-Auth"), "Basic cHU6cHA=");
+  ASSERT_OK(client->Send({.url = "http://origin.test:8080/again", .proxy = proxy_url}));
+  EXPECT_EQ(client->connections_opened(), 1u);  // the proxy connection is pooled
+  // Errors name the origin URL, never the proxy's credentials.
+  ASSERT_OK_AND_ASSIGN(uint16_t unused, test::PickUnusedPort());
+  auto refused = client->Send({.url = "http://origin.test/",
+                               .proxy = "http://pu:secret@127.0.0.1:" + std::to_string(unused)});
+  EXPECT_THAT(refused, StatusIs(StatusCode::kUnavailable,
+                                AllOf(HasSubstr("proxy 127.0.0.1"), Not(HasSubstr("secret")))));
+}
+
+TEST_F(HttpClientTlsTest, HttpsThroughAConnectTunnel) {
+  auto server = StartTlsServer([](const ServerRequest& req, ServerResponse& res) {
+    res.body = req.target + " " + std::string(req.Header("Host").value_or("<none>")) + " " +
+               (req.Header("Proxy-Authorization") ? "leaked" : "clean");
+  });
+  ASSERT_OK_AND_ASSIGN(auto proxy,
+                       test::ConnectProxy::Start({.required_authorization = "Basic cHU6cHA="}));
+  auto client = MakeClient({.tls = {.ca_file = pki_.ca_cert_file}});
+  ASSERT_TRUE(server && client);
+  const std::string origin = "127.0.0.1:" + std::to_string(server->port());
+  const std::string proxy_url = "http://pu:pp@127.0.0.1:" + std::to_string(proxy->port());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(HttpResponse resp,
+                         client->Send({.url = "https://" + origin + "/x", .proxy = proxy_url}));
+    EXPECT_EQ(resp.status, 200);
+    EXPECT_EQ(resp.body, "/x " + origin + " clean");
+    if (i == 0) {
+      EXPECT_GT(resp.timings.connect.count(), 0);
+      EXPECT_GT(resp.timings.tls.count(), 0);
+    } else {
+      EXPECT_TRUE(resp.connection_reused);
+    }
+  }
+  EXPECT_EQ(proxy->tunnels(), 1u);  // the tunnel is pooled like any connection
+  EXPECT_EQ(client->connections_opened(), 1u);
+  auto requests = proxy->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].request_line, "CONNECT " + origin + " HTTP/1.1");
+  EXPECT_EQ(requests[0].headers.Find("Host"), origin);
+
+  // Without the credentials the proxy answers 407.
+  auto refused = client->Send({.url = "https://" + origin + "/x",
+                               .proxy = "http://127.0.0.1:" + std::to_string(proxy->port())});
+  EXPECT_THAT(refused, StatusIs(StatusCode::kUnavailable,
+                                AllOf(HasSubstr("refused CONNECT"), HasSubstr("407"))));
+  EXPECT_FALSE(refused.status().retryable());
+  EXPECT_EQ(KindOf(refused), HttpErrorKind::kProxy);
+}
+
+TEST_F(HttpClientTlsTest, ProxyRefusingEveryTunnel) {
+  ASSERT_OK_AND_ASSIGN(auto proxy, test::ConnectProxy::Start({.refuse_status = 503}));
+  auto client = MakeClient({.tls = {.ca_file = pki_.ca_cert_file}});
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "https://127.0.0.1:1/", .proxy = proxy->url()});
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable, HasSubstr("HTTP 503")));
+  EXPECT_TRUE(resp.status().retryable());
+  EXPECT_EQ(KindOf(resp), HttpErrorKind::kProxy);
+  EXPECT_EQ(client->idle_connections(), 0u);
 }
 
 }  // namespace

@@ -10,8 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -264,6 +267,84 @@ TEST_F(NginxTest, Https) {
   ASSERT_TRUE(untrusted);
   auto rejected = untrusted->Send({.url = url});
   EXPECT_THAT(rejected, StatusIs(StatusCode::kPermissionDenied));
+}
+
+// A file far larger than the client's body limit, streamed through a sink over plain HTTP and
+// TLS: it arrives whole, in many pieces, and is never gathered into the response.
+TEST_F(NginxTest, StreamedDownloadOfALargeFile) {
+  constexpr size_t kBlock = 26 * 40330;  // whole patterns, ~1 MB
+  constexpr size_t kBlocks = 128;
+  {
+    std::ofstream out(dir_.Join("www/huge.bin"), std::ios::binary);
+    const std::string block(big_file_.data(), kBlock);
+    for (size_t i = 0; i < kBlocks; ++i) out.write(block.data(), block.size());
+    ASSERT_TRUE(out.good());
+  }
+  auto client = MakeClient({.tls = {.ca_file = pki_.ca_cert_file}, .max_response_body = 4096});
+  ASSERT_TRUE(client);
+  for (const std::string& url :
+       {Url("/huge.bin"), "https://localhost:" + std::to_string(tls_port_) + "/huge.bin"}) {
+    uint64_t bytes = 0;
+    size_t chunks = 0;
+    bool pattern_ok = true;
+    HttpProgress last;
+    ASSERT_OK_AND_ASSIGN(
+        HttpResponse resp,
+        client->Send({.url = url,
+                      .timeout = std::chrono::seconds(120),
+                      .on_body =
+                          [&](std::string_view chunk) {
+                            if (!chunk.empty() && chunk[0] != static_cast<char>('a' + bytes % 26)) {
+                              pattern_ok = false;
+                            }
+                            bytes += chunk.size();
+                            ++chunks;
+                            return Status::Ok();
+                          },
+                      .on_progress = [&](const HttpProgress& p) { last = p; }}));
+    EXPECT_EQ(resp.status, 200);
+    EXPECT_TRUE(resp.body.empty());
+    EXPECT_EQ(bytes, kBlock * kBlocks);
+    EXPECT_TRUE(pattern_ok);
+    EXPECT_GT(chunks, 100u);
+    EXPECT_EQ(last.receive_total, kBlock * kBlocks);
+  }
+}
+
+TEST_F(NginxTest, StreamedChunkedUpload) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  size_t left = 2'000'000;
+  ASSERT_OK_AND_ASSIGN(
+      HttpResponse resp,
+      client->Send({.method = "POST",
+                    .url = Url("/v1/traces"),
+                    .headers = {{"Content-Type", "application/octet-stream"}},
+                    .body_source = [&](char* buffer, size_t capacity) -> Result<size_t> {
+                      const size_t n = std::min(left, capacity);
+                      std::memset(buffer, 'u', n);
+                      left -= n;
+                      return n;
+                    }}));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_THAT(resp.body, HasSubstr("type=application/octet-stream"));
+  EXPECT_EQ(left, 0u);
+  // nginx found the end of the chunked body: the connection carries the next request.
+  ASSERT_OK_AND_ASSIGN(auto next, client->Send({.url = Url("/hello")}));
+  EXPECT_EQ(next.body, "hello from nginx\n");
+  EXPECT_TRUE(next.connection_reused);
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+// nginx takes an absolute-form request as a proxy would receive it.
+TEST_F(NginxTest, AbsoluteFormThroughAProxyUrl) {
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  ASSERT_OK_AND_ASSIGN(
+      auto resp,
+      client->Send({.url = Url("/hello"), .proxy = "http://127.0.0.1:" + std::to_string(port_)}));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.body, "hello from nginx\n");
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "otlp/net/http_server.h"
 #include "tests/support/scripted_http_server.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
 
 extern char** environ;
 
@@ -1082,6 +1083,109 @@ TEST(ConfigTest, MarkdownReference) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.rfind("# Configuration", 0), 0u);
   EXPECT_NE(r.out.find("| `OTEL_EXPORTER_OTLP_ENDPOINT` |"), std::string::npos);
+}
+
+// ---- http ----
+
+TEST(HttpTest, GetPrintsBodyAndExportsTheClientSpanItsTraceparentNames) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  ASSERT_OK_AND_ASSIGN(auto server, otlp::test::ScriptedHttpServer::Start());
+  server->Enqueue({.status = 200, .headers = {{"X-Answer", "42"}}, .body = "hello\n"});
+  RunResult r = RunCli({"http", server->Url("/greeting"), "-v"}, rx.Env());
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello\n");
+  EXPECT_NE(r.err.find("> GET " + server->Url("/greeting")), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("< HTTP/1.1 200"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("< X-Answer: 42"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("* total "), std::string::npos) << r.err;
+  const std::string marker = "* traceparent sent: ";
+  const size_t at = r.err.find(marker);
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const std::string sent = r.err.substr(at + marker.size(), 55);
+  auto tp = ParseTp(sent);
+  ASSERT_TRUE(tp.has_value()) << sent;
+  ASSERT_EQ(server->request_count(), 1u);
+  EXPECT_EQ(server->requests()[0].Header("traceparent"), sent);
+  auto span = rx.WaitForSpan(tp->span_id);
+  ASSERT_TRUE(span.has_value());
+  EXPECT_EQ(span->name, "GET");
+  EXPECT_EQ(span->trace_id, tp->trace_id);
+  EXPECT_NE(span->text.find("http.response.status_code"), std::string::npos);
+  EXPECT_NE(span->text.find("\"kind\":3"), std::string::npos);  // CLIENT
+}
+
+TEST(HttpTest, ParentFromTraceparentJsonBodyHeadersRetriesAndOutputFile) {
+  Receiver rx;
+  ASSERT_TRUE(rx.ok());
+  ASSERT_OK_AND_ASSIGN(auto server, otlp::test::ScriptedHttpServer::Start());
+  server->EnqueueAll({{.status = 503, .headers = {{"Retry-After", "0"}}},
+                      {.status = 201, .body = "stored"}});
+  otlp::test::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string out = dir.Join("body.out");
+  RunResult r = RunCli({"http", "PUT", server->Url("/items/1"), "--json", R"({"a":1})", "-H",
+                        "X-Trace-Me: yes", "--retries", "2", "--timeout", "10", "-o", out},
+                       Merge(rx.Env(), {{"TRACEPARENT", kParentTp}}));
+  ASSERT_TRUE(r.finished);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(dir.ReadFile("body.out"), "stored");
+  const auto reqs = server->requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  for (const auto& req : reqs) {
+    EXPECT_EQ(req.method, "PUT");
+    EXPECT_EQ(req.body, R"({"a":1})");
+    EXPECT_EQ(req.Header("Content-Type"), "application/json");
+    EXPECT_EQ(req.Header("X-Trace-Me"), "yes");
+  }
+  // Both attempts are children of the given parent, each sent with its own span.
+  auto first = ParseTp(std::string(reqs[0].Header("traceparent").value_or("")));
+  auto second = ParseTp(std::string(reqs[1].Header("traceparent").value_or("")));
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(first->span_id, second->span_id);
+  auto retried = rx.WaitForSpan(second->span_id);
+  ASSERT_TRUE(retried.has_value());
+  EXPECT_EQ(retried->parent_span_id, "00f067aa0ba902b7");
+  EXPECT_NE(retried->text.find("http.request.resend_count"), std::string::npos);
+}
+
+TEST(HttpTest, ExitCodesAndUsageErrors) {
+  ASSERT_OK_AND_ASSIGN(auto server, otlp::test::ScriptedHttpServer::Start());
+  server->Enqueue({.status = 404, .body = "missing"});
+  const std::map<std::string, std::string> no_export = {{"OTEL_TRACES_EXPORTER", "none"}};
+  RunResult not_found = RunCli({"http", server->Url("/nope")}, no_export);
+  EXPECT_EQ(not_found.exit_code, 3) << not_found.err;
+  EXPECT_EQ(not_found.out, "missing");
+  RunResult refused =
+      RunCli({"http", "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/"}, no_export);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("otlp http: UNAVAILABLE: connection refused"), std::string::npos)
+      << refused.err;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> usage = {
+      {{"http"}, "otlp http: a URL is required"},
+      {{"http", "GET", "http://h/", "extra"}, "otlp http: unexpected argument 'extra'"},
+      {{"http", "http://h/", "-d", "x", "--json", "{}"}, "otlp http: --data and --json exclude"},
+      {{"http", "http://h/", "--json", "{nope"}, "otlp http: --json: the body is not valid JSON"},
+      {{"http", "http://h/", "--retries", "-1"}, "otlp http: invalid --retries '-1'"},
+      {{"http", "http://h/", "--timeout", "0"}, "otlp http: invalid --timeout '0'"},
+      {{"http", "http://h/", "-H", "novalue"}, "otlp http: invalid --header 'novalue'"},
+      {{"http", "http://h/", "--http2"}, "otlp http: --http2: this build's HTTP transport"},
+  };
+  for (const auto& [args, expected] : usage) {
+    RunResult r = RunCli(args, no_export);
+    ASSERT_TRUE(r.finished);
+    EXPECT_EQ(r.exit_code, 2) << expected;
+    EXPECT_EQ(r.err.rfind(expected, 0), 0u) << "got: " << r.err;
+  }
+  RunResult help = RunCli({"http", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--header", "--data", "--json", "--http2", "--retries", "--timeout",
+                           "--output", "--verbose", "Examples:"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
 }
 
 }  // namespace

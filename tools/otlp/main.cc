@@ -21,6 +21,7 @@ constexpr const char* kHelp =
     "  exec     run a command inside a span, passing TRACEPARENT to it\n"
     "  bench    measure the export pipeline (bench trace) against a local sink (bench sink)\n"
     "  config   show the resolved OTEL_* configuration (--markdown: the reference)\n"
+    "  http     send one HTTP request, traced (a curl-like client)\n"
     "\n"
     "Run `otlp <command> --help` for a command's flags and examples.\n"
     "Spans are exported with OTLP/HTTP as configured by OTEL_* variables (see `otlp config`);\n"
@@ -37,6 +38,7 @@ int Dispatch(const std::string& command, std::span<const std::string> args) {
   if (command == "exec") return otlp::cli::RunExec(args);
   if (command == "bench") return otlp::cli::RunBench(args);
   if (command == "config") return otlp::cli::RunConfig(args);
+  if (command == "http") return otlp::cli::RunHttp(args);
   return -1;
 }
 

@@ -88,8 +88,20 @@ bool Stream::is_open() const noexcept {
 
 void Stream::AsyncConnect(std::string host, uint16_t port, Clock::time_point deadline,
                           Handler done) {
+  StartConnect(std::move(host), port, deadline, std::move(done), /*handshake=*/true);
+}
+
+void Stream::AsyncConnectTcp(std::string host, uint16_t port, Clock::time_point deadline,
+                             Handler done) {
+  StartConnect(std::move(host), port, deadline, std::move(done), /*handshake=*/false);
+}
+
+void Stream::StartConnect(std::string host, uint16_t port, Clock::time_point deadline, Handler done,
+                          bool handshake) {
   host_ = std::move(host);
   phase_ = Phase::kResolve;
+  handshake_after_connect_ = handshake;
+  timings_ = {};
   error_code ec;
   const asio::ip::address address = asio::ip::make_address(host_, ec);
   if (!ec) {
@@ -97,6 +109,16 @@ void Stream::AsyncConnect(std::string host, uint16_t port, Clock::time_point dea
     return;
   }
   Resolve(port, deadline, std::move(done));
+}
+
+void Stream::AsyncHandshake(std::string server_host, Clock::time_point deadline, Handler done) {
+  if (!tls_ || closed_) {
+    const error_code ec = closed_ ? error_code(asio::error::operation_aborted) : error_code();
+    asio::post(get_executor(), [done = std::move(done), ec] { done(ec); });
+    return;
+  }
+  host_ = std::move(server_host);
+  Handshake(deadline, std::move(done));
 }
 
 void Stream::Resolve(uint16_t port, Clock::time_point deadline, Handler done) {
@@ -111,9 +133,11 @@ void Stream::Resolve(uint16_t port, Clock::time_point deadline, Handler done) {
       resolver_->cancel();
     });
   }
+  const Clock::time_point start = Clock::now();
   resolver_->async_resolve(host_, std::to_string(port),
-                           [this, deadline, done = std::move(done)](
+                           [this, deadline, start, done = std::move(done)](
                                const error_code& e, const tcp::resolver::results_type& results) {
+                             timings_.resolve = Clock::now() - start;
                              if (resolve_timer_) resolve_timer_->cancel();
                              if (closed_) return done(asio::error::operation_aborted);
                              if (resolve_timed_out_) return done(beast::error::timeout);
@@ -136,12 +160,14 @@ void Stream::Connect(std::vector<tcp::endpoint> endpoints, Clock::time_point dea
   ExpiresAt(deadline);
   // The endpoints live in the handler until the connect completes.
   auto list = std::make_shared<std::vector<tcp::endpoint>>(std::move(endpoints));
-  tcp().async_connect(*list, [this, list, deadline, done = std::move(done)](
+  const Clock::time_point start = Clock::now();
+  tcp().async_connect(*list, [this, list, deadline, start, done = std::move(done)](
                                  const error_code& ec, const tcp::endpoint&) mutable {
+    timings_.connect = Clock::now() - start;
     if (ec) return done(ec);
     error_code ignored;
     tcp().socket().set_option(tcp::no_delay(true), ignored);
-    if (!tls_) {
+    if (!tls_ || !handshake_after_connect_) {
       phase_ = Phase::kOpen;
       ExpiresNever();
       return done(ec);
@@ -158,8 +184,10 @@ void Stream::Handshake(Clock::time_point deadline, Handler done) {
     return;
   }
   ExpiresAt(deadline);
+  const Clock::time_point start = Clock::now();
   tls_->async_handshake(ssl::stream_base::client,
-                        [this, done = std::move(done)](const error_code& ec) {
+                        [this, start, done = std::move(done)](const error_code& ec) {
+                          timings_.handshake = Clock::now() - start;
                           if (!ec) {
                             phase_ = Phase::kOpen;
                             ExpiresNever();

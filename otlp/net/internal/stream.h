@@ -78,6 +78,14 @@ class Stream {
   // Where AsyncConnect (or AsyncAccept) got to; names the step in error messages.
   enum class Phase { kNew, kResolve, kConnect, kHandshake, kOpen };
 
+  // How long each step of the last client connect took; zero for a step that did not happen
+  // (no resolve for an IP literal, no handshake for plain TCP).
+  struct ConnectTimings {
+    Clock::duration resolve{};
+    Clock::duration connect{};
+    Clock::duration handshake{};
+  };
+
   // Room the read buffer keeps: Beast reads at most the buffer's free capacity (512 bytes when
   // empty), so large bodies need a roomy buffer to avoid thousands of tiny reads.
   static constexpr size_t kReadBufferBytes = 128 * 1024;
@@ -101,6 +109,13 @@ class Stream {
   // name from the context's server_name or `host`, ALPN from the context. All of it within
   // `deadline` (Clock::time_point::max() for none); a timeout is beast::error::timeout.
   void AsyncConnect(std::string host, uint16_t port, Clock::time_point deadline, Handler done);
+  // Client, in two steps (a TLS connection through an HTTP CONNECT tunnel): AsyncConnectTcp
+  // resolves and connects like AsyncConnect but leaves a TLS stream before its handshake (the
+  // caller talks to the proxy through tcp()); AsyncHandshake then runs the TLS handshake with
+  // SNI and certificate name from the context's server_name or `server_host`.
+  void AsyncConnectTcp(std::string host, uint16_t port, Clock::time_point deadline, Handler done);
+  void AsyncHandshake(std::string server_host, Clock::time_point deadline, Handler done);
+  const ConnectTimings& connect_timings() const noexcept { return timings_; }
   // Server: the TLS handshake within `deadline` (plain streams complete at once).
   void AsyncAccept(Clock::time_point deadline, Handler done);
 
@@ -191,6 +206,8 @@ class Stream {
   }
 
  private:
+  void StartConnect(std::string host, uint16_t port, Clock::time_point deadline, Handler done,
+                    bool handshake);
   void Resolve(uint16_t port, Clock::time_point deadline, Handler done);
   void Connect(std::vector<boost::asio::ip::tcp::endpoint> endpoints, Clock::time_point deadline,
                Handler done);
@@ -219,6 +236,8 @@ class Stream {
   Phase phase_ = Phase::kNew;
   bool closed_ = false;
   bool resolve_timed_out_ = false;
+  bool handshake_after_connect_ = true;
+  ConnectTimings timings_;
   Status setup_error_;  // why kTlsSetup
 };
 

@@ -1,0 +1,85 @@
+// The request engine shared by Client and AsyncClient: admission (max_in_flight), and for each
+// request the attempts on the transport, redirects, retries with backoff timers, tracing,
+// metrics and cancellation. Internal: not an API.
+//
+// Seams for the parts other modules provide (set with SetHooks before the first request):
+// cookies (before_send adds Cookie, on_response stores Set-Cookie, for every hop), content
+// decoding (on_final decodes the body of the final response).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_set>
+
+#include "otlp/core/internal/mutex.h"
+#include "otlp/core/status.h"
+#include "otlp/http/client.h"
+#include "otlp/net/http_client.h"
+#include "otlp/net/url.h"
+#include "otlp/net/runtime.h"
+#include "otlp/trace/tracer.h"
+
+namespace otlp::http::internal {
+
+struct ExchangeHooks {
+  // Before each attempt, with the URL it goes to and the headers it will carry.
+  std::function<void(const net::Url&, net::Headers&)> before_send{};
+  // After each response (redirects and retried answers too).
+  std::function<void(const net::Url&, const net::Headers&)> on_response{};
+  // On the final response before it is returned; an error replaces it.
+  std::function<Status(Response&)> on_final{};
+};
+
+class Exchange;
+
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  using Callback = std::function<void(Result<Response>)>;
+
+  static Result<std::shared_ptr<Engine>> Create(ClientOptions options);
+  ~Engine();
+
+  // Starts the request; `done` runs exactly once, on an I/O thread (or, for the first attempt's
+  // synchronous failures, on this one). Never blocks.
+  void Submit(Request request, Callback done);
+  // Cancels every request (kCancelled), shuts the transport down, and (unless called on an I/O
+  // thread) waits until every callback has returned, at most `wait`.
+  void Shutdown(std::chrono::milliseconds wait) noexcept;
+
+  void SetHooks(ExchangeHooks hooks) { hooks_ = std::move(hooks); }
+
+  net::Runtime& runtime() { return *runtime_; }
+  net::HttpClient& transport() { return *transport_; }
+  const ClientOptions& options() const { return options_; }
+  const ExchangeHooks& hooks() const { return hooks_; }
+  trace::Tracer& tracer() { return tracer_; }
+  RequestDurationHistogram* histogram() const { return histogram_; }
+
+  // Exchange → engine: the request is over; admits the next waiting one.
+  void Release(const std::shared_ptr<Exchange>& exchange) OTLP_EXCLUDES(mu_);
+
+ private:
+  Engine(ClientOptions options, std::shared_ptr<net::Runtime> runtime,
+         std::unique_ptr<net::HttpClient> transport);
+
+  void Quiesce(std::chrono::steady_clock::time_point deadline) noexcept;
+
+  const ClientOptions options_;
+  const std::shared_ptr<net::Runtime> runtime_;
+  const std::unique_ptr<net::HttpClient> transport_;
+  trace::Tracer tracer_;  // thread-safe
+  RequestDurationHistogram* const histogram_;
+  ExchangeHooks hooks_;
+
+  otlp::internal::Mutex mu_;
+  otlp::internal::CondVar drained_;
+  std::unordered_set<std::shared_ptr<Exchange>> live_ OTLP_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<Exchange>> waiting_ OTLP_GUARDED_BY(mu_);
+  size_t in_flight_ OTLP_GUARDED_BY(mu_) = 0;
+  bool shut_down_ OTLP_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace otlp::http::internal
