@@ -14,6 +14,7 @@
 // semantic-convention attributes, traceparent injected) done here; HTTP/2 rows use the engine,
 // otlp::net::internal::H2ClientSession, directly. Every row prints which API it used.
 #include <curl/curl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -131,6 +132,14 @@ long StatusKb(const char* field) {
     }
   }
   return -1;
+}
+
+// Context switches of this process so far (all threads, voluntary and not): on one core every
+// hand-off between threads is one, so per request it shows how many the client makes.
+double ContextSwitches() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_nvcsw + usage.ru_nivcsw);
 }
 
 // Resets VmHWM to the current RSS (Linux: "5" to clear_refs).
@@ -505,6 +514,7 @@ int RunSeq(const Args& args) {
     }
     CurlLoop curl(http_url, "", false);
     std::vector<double> t_ours, t_plain, t_curl, t_beast, r_curl, r_beast, cost_ns;
+    std::map<std::string, std::vector<double>> switches;  // per request, by contender
     using Loop = std::pair<std::vector<double>*, std::function<Status()>>;
     std::vector<std::pair<const char*, Loop>> loops = {
         {"ours traced", {&t_ours, [&] { return (*traced)->Get(http_url, want); }}},
@@ -520,9 +530,11 @@ int RunSeq(const Args& args) {
       // Rotate the order so no contender always runs right after another.
       for (size_t k = 0; k < loops.size(); ++k) {
         auto& [who, loop] = loops[(k + static_cast<size_t>(rep)) % loops.size()];
+        const double switches_before = ContextSwitches();
         auto ms = TimeLoop(who, n, loop.second);
         if (!ms) return 1;
         loop.first->push_back(*ms * 1000.0 / static_cast<double>(n));  // ms per 1000
+        switches[who].push_back((ContextSwitches() - switches_before) / static_cast<double>(n));
       }
       r_curl.push_back(t_ours.back() / t_curl.back());
       r_beast.push_back(t_ours.back() / t_beast.back());
@@ -539,6 +551,10 @@ int RunSeq(const Args& args) {
     std::printf("     libcurl easy handle     %s   (%ld connection(s))\n", Spread(t_curl).c_str(),
                 curl.connections());
     std::printf("     Beast sync loop         %s\n", Spread(t_beast).c_str());
+    std::printf("   context switches of this process per request, median: ours traced %.2f, "
+                "untraced %.2f, libcurl %.2f, Beast %.2f\n",
+                Median(switches["ours traced"]), Median(switches["ours untraced"]),
+                Median(switches["libcurl"]), Median(switches["beast"]));
     std::printf("   ours/libcurl  median %.3f %s\n", Median(r_curl),
                 Verdict(Median(r_curl), 0.75, true).c_str());
     std::printf("   ours/Beast    median %.3f %s\n", Median(r_beast),
