@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Runs every benchmark the project reports and prints results beside their references.
-#   bench/run.sh [build-dir]      (default: build-bench, configured Release)
+#   bench/run.sh [build-dir] [--quick]   (default: build-bench, configured Release; --quick: short
+#                                        HTTP rows)
 # Spans: Google Benchmark medians of 15 randomly interleaved repetitions, through the real
 # BatchSpanProcessor, with in-process references (clock_gettime, malloc+free) so runs on noisy
 # machines can be compared as ratios.
 # Encoding: spans/s serialized on one core. Pipeline: one thread → batch processor →
 # OTLP/HTTP → `otlp bench sink` on loopback, paced at 1 M spans/s and at full speed.
 # Chunk reuse: what a thread pays to write memory another core has just read, by reuse depth.
+# HTTP: the client against libcurl, Beast, h2load and curl on a local nginx (bench/http_bench.sh,
+# which takes --quick; its rows are listed in bench/RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build-bench}
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOTLP_BUILD_BENCHMARKS=ON \
   -DOTLP_BUILD_TESTS=OFF >/dev/null
 cmake --build "$dir" --target span_bench encode_bench chunk_reuse_bench otlp >/dev/null
+# The HTTP benchmark exists only when libcurl was found (its script says so otherwise).
+cmake --build "$dir" --target http_bench >/dev/null 2>&1 || true
 
 echo "== span hot path (median and coefficient of variation of 15 runs, interleaved at random so"
 echo "   every row sees the same host; allocs/span counted with glibc malloc; the clock_gettime"
@@ -49,3 +54,7 @@ echo "   reference (opentelemetry-cpp): 52 k spans/s exported, 86 % dropped"
 echo
 echo "== writing memory another core has read (why chunks are reused 16 deep; bench/RESULTS.md)"
 "$dir/bench/chunk_reuse_bench" | sed 's/^/   /'
+
+echo
+echo "== HTTP client against libcurl, Beast, h2load and curl (local nginx, one core; bench/http_bench.sh)"
+bench/http_bench.sh "$dir" "${@:2}"
