@@ -3,7 +3,7 @@
 #include <mutex>
 
 #include "otlp/core/internal/mutex.h"
-#include "otlp/http/internal/url_encoding.h"
+#include "otlp/http/internal/form.h"
 #include "otlp/net/internal/base64.h"
 
 namespace otlp::http {
@@ -73,7 +73,7 @@ void Request::Apply(const Json& j) {
 }
 
 void Request::Apply(const Form& f) {
-  body = internal::EncodeFormFields(f.fields);
+  body = internal::EncodeForm(f.fields);
   headers.Set("Content-Type", "application/x-www-form-urlencoded");
 }
 
@@ -87,7 +87,7 @@ void Request::Apply(const Basic& b) {
 }
 
 std::string Request::FullUrl() const {
-  return internal::WithQueryParams(url, query);
+  return internal::AppendQuery(url, query);
 }
 
 }  // namespace otlp::http

@@ -11,6 +11,7 @@
 #include "otlp/core/version.h"
 #include "otlp/http/internal/attempt_tracing.h"
 #include "otlp/http/internal/redirects.h"
+#include "otlp/http/internal/retry_after.h"
 #include "otlp/net/internal/base64.h"
 #include "otlp/net/url.h"
 #include "otlp/trace/context.h"
@@ -238,7 +239,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       std::optional<std::chrono::milliseconds> wait;
       if (retry_->honour_retry_after) {
         if (auto header = r.Header("Retry-After")) {
-          wait = ParseRetryAfter(*header, std::chrono::system_clock::now());
+          wait = ParseRetryAfter(*header, std::chrono::system_clock::now());  // internal/retry_after.h
           if (wait && *wait > retry_->max_retry_after) return FinishLocked(MakeResponse(r));
         }
       }
