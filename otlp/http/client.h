@@ -44,8 +44,10 @@
 #include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/core/version.h"
+#include "otlp/http/cookies.h"
 #include "otlp/http/error.h"
 #include "otlp/http/metrics.h"
+#include "otlp/http/proxy.h"
 #include "otlp/http/request.h"
 #include "otlp/http/response.h"
 #include "otlp/http/retry.h"
@@ -79,6 +81,23 @@ struct OTLP_EXPORT ClientOptions {
   // DefaultRequestDurationHistogram() when null.
   bool metrics = true;
   std::shared_ptr<RequestDurationHistogram> duration_histogram{};
+  // Cookies (RFC 6265): Set-Cookie of every response, redirect hops included, is stored, and
+  // each request (each hop) carries the Cookie header that applies to its URL, unless it has
+  // its own Cookie header. `cookie_jar` null: the client has a jar of its own; set: that jar,
+  // shared with whoever else holds it. `cookies` false: neither stored nor sent.
+  bool cookies = true;
+  std::shared_ptr<CookieJar> cookie_jar{};
+  // Content decoding: requests carry "Accept-Encoding: gzip, deflate, br, zstd" unless they
+  // have their own Accept-Encoding, and a response body with a Content-Encoding is decoded
+  // (within transport.max_response_body); the decoded response has no Content-Encoding and no
+  // Content-Length header (they described the bytes on the wire). A body that does not decode
+  // fails the request with ErrorKind::kDecoding. false: neither (the body as sent). Streamed
+  // downloads are not decoded (see Request::on_body).
+  bool decompress = true;
+  // HTTP proxies (CONNECT for https): unset, from HTTP_PROXY / HTTPS_PROXY / NO_PROXY (see
+  // ProxyConfig::FromEnvironment; a malformed variable fails Create); set, that configuration
+  // (ProxyConfig{} for none).
+  std::optional<ProxyConfig> proxy{};
   // Requests on the wire (or waiting for a retry) at once; more wait in FIFO order, their
   // timeout running. 0: unlimited.
   size_t max_in_flight = 0;
@@ -88,8 +107,8 @@ class OTLP_EXPORT Client {
  public:
   using Options = ClientOptions;
 
-  // kInvalidArgument for a bad retry policy, thread count or TLS option (the transport's
-  // errors as they are).
+  // kInvalidArgument for a bad retry policy, thread count, proxy variable or TLS option (the
+  // transport's errors as they are).
   static Result<std::unique_ptr<Client>> Create(Options options);
   static Result<std::unique_ptr<Client>> Create() { return Create(Options{}); }
   ~Client();
@@ -132,6 +151,8 @@ class OTLP_EXPORT Client {
   // The transport's counters (connections opened, idle in the pool).
   uint64_t connections_opened() const noexcept;
   size_t idle_connections() const noexcept;
+  // The client's cookie jar (null when ClientOptions::cookies is false).
+  const std::shared_ptr<CookieJar>& cookie_jar() const noexcept;
 
  private:
   explicit Client(std::shared_ptr<internal::Engine> engine);
