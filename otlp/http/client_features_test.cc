@@ -12,6 +12,7 @@
 #include "otlp/core/internal/gzip.h"
 #include "otlp/http/async_client.h"
 #include "otlp/http/client.h"
+#include "otlp/http/client_test_helpers.h"
 #include "tests/support/scripted_http_server.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
@@ -21,23 +22,11 @@ namespace otlp::http {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using test::ScriptedHttpServer;
 using test::ScriptedReply;
-using std::chrono::milliseconds;
 
-RetryPolicy FastRetry(int attempts = 3) {
-  return RetryPolicy{.max_attempts = attempts, .initial_backoff = milliseconds(5),
-                     .max_backoff = milliseconds(20)};
-}
-
-// Clients here never read the proxy variables of the environment the tests run in.
-std::unique_ptr<Client> MakeClient(ClientOptions options = {}) {
-  if (!options.proxy) options.proxy = ProxyConfig();
-  auto client = Client::Create(std::move(options));
-  EXPECT_OK(client);
-  return client.ok() ? std::move(*client) : nullptr;
-}
+using testing::FastRetry;
+using testing::MakeClient;
 
 std::string Gzip(std::string_view text) {
   std::string out;
