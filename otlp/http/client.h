@@ -21,7 +21,13 @@
 // one for many requests. Errors come back as a Status (see error.h for telling them apart); an
 // HTTP 4xx/5xx answer is a Response (check Response::ok()). Retries (retry.h), redirects
 // (RedirectPolicy in request.h), tracing (tracing.h) and the duration metric (metrics.h) apply
-// to every request, with per-request overrides on the Request.
+// to every request, with per-request overrides on the Request; so do the client's cookie jar
+// (cookies.h), proxy configuration (proxy.h, from the environment by default) and content
+// decoding (see ClientOptions). Bodies may be streamed both ways (BodyStream, Multipart with
+// streamed parts, OnBody, SaveTo, OnProgress in request.h).
+//
+//   (*client)->Get("https://example.com/big.iso", SaveTo{"/tmp/big.iso"},
+//                  OnProgress{[](const Progress& p) { Show(p.received, p.receive_total); }});
 //
 // The default client behind the free functions is created on first use with default options
 // and lives until static destruction at exit, where it cancels requests still in flight (they

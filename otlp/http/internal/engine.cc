@@ -456,7 +456,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
     if (!engine_->options().decompress || method_ == "HEAD") return response;
     const std::optional<std::string_view> coding = response.Header("Content-Encoding");
-    if (!coding) return response;
+    if (!coding || response.body.empty()) return response;
     const size_t limit = engine_->options().transport.max_response_body;
     Result<std::string> decoded =
         DecodeBody(*coding, response.body, limit == 0 ? SIZE_MAX : limit);
