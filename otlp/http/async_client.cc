@@ -56,4 +56,8 @@ size_t AsyncClient::idle_connections() const noexcept {
   return engine_->transport().idle_connections();
 }
 
+const std::shared_ptr<CookieJar>& AsyncClient::cookie_jar() const noexcept {
+  return engine_->cookie_jar();
+}
+
 }  // namespace otlp::http

@@ -89,6 +89,8 @@ class OTLP_EXPORT AsyncClient {
 
   uint64_t connections_opened() const noexcept;
   size_t idle_connections() const noexcept;
+  // The client's cookie jar (null when ClientOptions::cookies is false).
+  const std::shared_ptr<CookieJar>& cookie_jar() const noexcept;
 
  private:
   explicit AsyncClient(std::shared_ptr<internal::Engine> engine);

@@ -48,6 +48,10 @@ size_t Client::idle_connections() const noexcept {
   return engine_->transport().idle_connections();
 }
 
+const std::shared_ptr<CookieJar>& Client::cookie_jar() const noexcept {
+  return engine_->cookie_jar();
+}
+
 Result<Client*> DefaultClient() {
   // Destroyed with the other statics at exit: requests still in flight are cancelled and the
   // I/O thread joined (Client::~Client), so exit does not wait on the network.

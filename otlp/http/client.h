@@ -21,7 +21,13 @@
 // one for many requests. Errors come back as a Status (see error.h for telling them apart); an
 // HTTP 4xx/5xx answer is a Response (check Response::ok()). Retries (retry.h), redirects
 // (RedirectPolicy in request.h), tracing (tracing.h) and the duration metric (metrics.h) apply
-// to every request, with per-request overrides on the Request.
+// to every request, with per-request overrides on the Request; so do the client's cookie jar
+// (cookies.h), proxy configuration (proxy.h, from the environment by default) and content
+// decoding (see ClientOptions). Bodies may be streamed both ways (BodyStream, Multipart with
+// streamed parts, OnBody, SaveTo, OnProgress in request.h).
+//
+//   (*client)->Get("https://example.com/big.iso", SaveTo{"/tmp/big.iso"},
+//                  OnProgress{[](const Progress& p) { Show(p.received, p.receive_total); }});
 //
 // The default client behind the free functions is created on first use with default options
 // and lives until static destruction at exit, where it cancels requests still in flight (they
@@ -44,8 +50,10 @@
 #include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/core/version.h"
+#include "otlp/http/cookies.h"
 #include "otlp/http/error.h"
 #include "otlp/http/metrics.h"
+#include "otlp/http/proxy.h"
 #include "otlp/http/request.h"
 #include "otlp/http/response.h"
 #include "otlp/http/retry.h"
@@ -79,6 +87,23 @@ struct OTLP_EXPORT ClientOptions {
   // DefaultRequestDurationHistogram() when null.
   bool metrics = true;
   std::shared_ptr<RequestDurationHistogram> duration_histogram{};
+  // Cookies (RFC 6265): Set-Cookie of every response, redirect hops included, is stored, and
+  // each request (each hop) carries the Cookie header that applies to its URL, unless it has
+  // its own Cookie header. `cookie_jar` null: the client has a jar of its own; set: that jar,
+  // shared with whoever else holds it. `cookies` false: neither stored nor sent.
+  bool cookies = true;
+  std::shared_ptr<CookieJar> cookie_jar{};
+  // Content decoding: requests carry "Accept-Encoding: gzip, deflate, br, zstd" unless they
+  // have their own Accept-Encoding, and a response body with a Content-Encoding is decoded
+  // (within transport.max_response_body); the decoded response has no Content-Encoding and no
+  // Content-Length header (they described the bytes on the wire). A body that does not decode
+  // fails the request with ErrorKind::kDecoding. false: neither (the body as sent). Streamed
+  // downloads are not decoded (see Request::on_body).
+  bool decompress = true;
+  // HTTP proxies (CONNECT for https): unset, from HTTP_PROXY / HTTPS_PROXY / NO_PROXY (see
+  // ProxyConfig::FromEnvironment; a malformed variable fails Create); set, that configuration
+  // (ProxyConfig{} for none).
+  std::optional<ProxyConfig> proxy{};
   // Requests on the wire (or waiting for a retry) at once; more wait in FIFO order, their
   // timeout running. 0: unlimited.
   size_t max_in_flight = 0;
@@ -88,8 +113,8 @@ class OTLP_EXPORT Client {
  public:
   using Options = ClientOptions;
 
-  // kInvalidArgument for a bad retry policy, thread count or TLS option (the transport's
-  // errors as they are).
+  // kInvalidArgument for a bad retry policy, thread count, proxy variable or TLS option (the
+  // transport's errors as they are).
   static Result<std::unique_ptr<Client>> Create(Options options);
   static Result<std::unique_ptr<Client>> Create() { return Create(Options{}); }
   ~Client();
@@ -132,6 +157,8 @@ class OTLP_EXPORT Client {
   // The transport's counters (connections opened, idle in the pool).
   uint64_t connections_opened() const noexcept;
   size_t idle_connections() const noexcept;
+  // The client's cookie jar (null when ClientOptions::cookies is false).
+  const std::shared_ptr<CookieJar>& cookie_jar() const noexcept;
 
  private:
   explicit Client(std::shared_ptr<internal::Engine> engine);

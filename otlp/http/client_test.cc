@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "otlp/http/client_test_helpers.h"
 #include "tests/support/scripted_http_server.h"
 #include "tests/support/status_matchers.h"
 
@@ -16,17 +17,8 @@ using test::ScriptedHttpServer;
 using test::ScriptedReply;
 using std::chrono::milliseconds;
 
-// Short backoffs: the tests wait for retries, not for the defaults.
-RetryPolicy FastRetry(int attempts = 3) {
-  return RetryPolicy{.max_attempts = attempts, .initial_backoff = milliseconds(5),
-                     .max_backoff = milliseconds(20)};
-}
-
-std::unique_ptr<Client> MakeClient(ClientOptions options = {}) {
-  auto client = Client::Create(std::move(options));
-  EXPECT_OK(client);
-  return client.ok() ? std::move(*client) : nullptr;
-}
+using testing::FastRetry;
+using testing::MakeClient;
 
 TEST(ClientTest, GetSendsHeadersQueryAndReturnsResponse) {
   ASSERT_OK_AND_ASSIGN(auto server, ScriptedHttpServer::Start());

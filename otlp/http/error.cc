@@ -3,41 +3,25 @@
 #include <string>
 #include <utility>
 
+#include "otlp/http/websocket.h"
+
 namespace otlp::http {
 namespace {
 
-bool Contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
+constexpr bool SameValue(ErrorKind a, WebSocketErrorKind b) {
+  return static_cast<uint16_t>(a) == static_cast<uint16_t>(b);
 }
+static_assert(SameValue(ErrorKind::kWebSocketUpgradeRefused, WebSocketErrorKind::kUpgradeRefused) &&
+              SameValue(ErrorKind::kWebSocketMessageTooBig, WebSocketErrorKind::kMessageTooBig) &&
+              SameValue(ErrorKind::kWebSocketClosed, WebSocketErrorKind::kClosed) &&
+              SameValue(ErrorKind::kWebSocketProtocol, WebSocketErrorKind::kProtocol));
+static_assert(static_cast<uint16_t>(ErrorKind::kBodySink) ==
+                  static_cast<uint16_t>(net::HttpErrorKind::kBodySink),
+              "ErrorKind takes the transport's numbering");
 
-// The transport of today sets no detail: the kind follows from the code and, where one code
-// covers several kinds, from the wording of otlp::net's messages (net/http_client.cc,
-// net/internal/stream.cc). Engines that set Status::detail() never reach this.
-ErrorKind InferKind(const Status& status) {
-  const std::string& m = status.message();
-  switch (status.code()) {
-    case StatusCode::kOk: return ErrorKind::kNone;
-    case StatusCode::kCancelled: return ErrorKind::kCancelled;
-    case StatusCode::kInvalidArgument: return ErrorKind::kInvalidRequest;
-    case StatusCode::kDeadlineExceeded:
-      if (m.starts_with("connect to ") || m.starts_with("resolving ") ||
-          m.starts_with("TLS handshake with ")) {
-        return ErrorKind::kConnectTimeout;
-      }
-      return ErrorKind::kRequestTimeout;
-    case StatusCode::kPermissionDenied: return ErrorKind::kCertificate;
-    case StatusCode::kResourceExhausted: return ErrorKind::kTooLarge;
-    case StatusCode::kInternal: return ErrorKind::kProtocol;
-    case StatusCode::kUnavailable:
-      if (m.starts_with("connection refused")) return ErrorKind::kConnectionRefused;
-      if (m.starts_with("cannot resolve host")) return ErrorKind::kDnsFailure;
-      if (Contains(m, "during the TLS handshake") || m.starts_with("TLS ")) {
-        return ErrorKind::kTlsHandshake;
-      }
-      if (Contains(m, "closed") || Contains(m, "reset")) return ErrorKind::kConnectionReset;
-      return ErrorKind::kOther;
-    default: return ErrorKind::kOther;
-  }
+bool IsTransportKind(uint16_t detail) {
+  return detail >= static_cast<uint16_t>(ErrorKind::kInvalidRequest) &&
+         detail <= static_cast<uint16_t>(ErrorKind::kBodySink);
 }
 
 }  // namespace
@@ -45,30 +29,28 @@ ErrorKind InferKind(const Status& status) {
 ErrorKind ErrorKindOf(const Status& status) noexcept {
   if (status.ok()) return ErrorKind::kNone;
   if (status.detail() != 0) return static_cast<ErrorKind>(status.detail());
-  return InferKind(status);
+  switch (status.code()) {
+    case StatusCode::kCancelled: return ErrorKind::kCancelled;
+    case StatusCode::kInvalidArgument: return ErrorKind::kInvalidRequest;
+    case StatusCode::kDeadlineExceeded: return ErrorKind::kRequestTimeout;
+    case StatusCode::kUnavailable: return ErrorKind::kNetwork;
+    default: return ErrorKind::kOther;
+  }
 }
 
 std::string_view ErrorKindName(ErrorKind kind) noexcept {
+  const auto value = static_cast<uint16_t>(kind);
+  if (IsTransportKind(value)) return net::HttpErrorKindName(static_cast<net::HttpErrorKind>(value));
   switch (kind) {
     case ErrorKind::kNone: return "";
-    case ErrorKind::kConnectTimeout: return "connect_timeout";
-    case ErrorKind::kRequestTimeout: return "request_timeout";
-    case ErrorKind::kIdleTimeout: return "idle_timeout";
-    case ErrorKind::kConnectionRefused: return "connection_refused";
-    case ErrorKind::kDnsFailure: return "dns_failure";
-    case ErrorKind::kTlsHandshake: return "tls_handshake";
-    case ErrorKind::kCertificate: return "certificate";
-    case ErrorKind::kConnectionReset: return "connection_reset";
-    case ErrorKind::kProtocol: return "protocol_error";
-    case ErrorKind::kTooLarge: return "too_large";
-    case ErrorKind::kCancelled: return "cancelled";
-    case ErrorKind::kProxy: return "proxy";
-    case ErrorKind::kStreamReset: return "stream_reset";
-    case ErrorKind::kGoAway: return "goaway";
+    case ErrorKind::kWebSocketUpgradeRefused: return "websocket_upgrade_refused";
+    case ErrorKind::kWebSocketMessageTooBig: return "websocket_message_too_big";
+    case ErrorKind::kWebSocketClosed: return "websocket_closed";
+    case ErrorKind::kWebSocketProtocol: return "websocket_protocol";
     case ErrorKind::kTooManyRedirects: return "too_many_redirects";
     case ErrorKind::kDecoding: return "decoding";
-    case ErrorKind::kInvalidRequest: return "invalid_request";
-    case ErrorKind::kOther: break;
+    case ErrorKind::kBodyNotReplayable: return "body_not_replayable";
+    default: break;
   }
   return "_OTHER";
 }

@@ -12,53 +12,75 @@
 //
 // A Status keeps its code (kDeadlineExceeded, kUnavailable, ...) and says whether retrying can
 // help; the kind is finer: a connect timeout and a whole-request timeout share
-// kDeadlineExceeded but not their kind. The transport kinds (connect timeout ... GOAWAY) are set
-// by the protocol engines in Status::detail(); the API-level kinds (kTooManyRedirects,
-// kDecoding, kInvalidRequest) by this module. For a Status without a detail (from a transport
-// that does not set one yet) ErrorKindOf infers the kind from the code.
+// kDeadlineExceeded but not their kind. The kind lives in Status::detail() and ErrorKind uses
+// one numbering with the layers that set it, so a detail is read as it is, never translated:
+//   1..18      the transport's net::HttpErrorKind (otlp/net/http_client.h), same values;
+//   100..103   the WebSocket client's WebSocketErrorKind (websocket.h), same values;
+//   0x100...   this module's own (redirect limit, content decoding, a body that cannot be resent).
+// A Status without a detail (not from an HTTP layer) gets a kind from its code alone.
 //
-// ErrorKindName gives the low-cardinality identifier used as `error.type` on spans and metrics.
+// ErrorKindName gives the low-cardinality identifier used as `error.type` on spans and metrics
+// (the transport's own names, net::HttpErrorKindName, for the transport kinds).
 //
 // Threading: pure functions.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "otlp/core/export.h"
 #include "otlp/core/status.h"
+#include "otlp/net/http_client.h"
 
 namespace otlp::http {
 
+namespace internal {
+constexpr uint16_t NetKind(net::HttpErrorKind kind) { return static_cast<uint16_t>(kind); }
+}  // namespace internal
+
 enum class ErrorKind : uint16_t {
   kNone = 0,  // not an error
-  // Transport kinds, in the numbering of the engines' Status::detail().
-  kConnectTimeout = 1,     // resolve + TCP connect + TLS handshake took too long
-  kRequestTimeout = 2,     // the whole request (or its per-request timeout) expired
-  kIdleTimeout = 3,        // no byte arrived for too long in the middle of a response
-  kConnectionRefused = 4,  // nothing listens on that port
-  kDnsFailure = 5,         // the host name does not resolve
-  kTlsHandshake = 6,       // TLS failed before any request byte (protocol, version, alert)
-  kCertificate = 7,        // the server certificate failed verification
-  kConnectionReset = 8,    // the peer closed or reset the connection
-  kProtocol = 9,           // the peer sent something that is not valid HTTP
-  kTooLarge = 10,          // response headers or body beyond the configured limits
-  kCancelled = 11,         // cancelled by the caller, or the client shut down
-  kProxy = 12,             // the proxy refused or failed the CONNECT
-  kStreamReset = 13,       // HTTP/2 RST_STREAM
-  kGoAway = 14,            // HTTP/2 GOAWAY before the stream was processed
-  kOther = 15,             // a transport failure without a finer kind
-  // API-level kinds (this module).
+  // The transport's kinds (net::HttpErrorKind, documented there).
+  kInvalidRequest = internal::NetKind(net::HttpErrorKind::kInvalidRequest),  // nothing sent
+  kConnectTimeout = internal::NetKind(net::HttpErrorKind::kConnectTimeout),
+  kRequestTimeout = internal::NetKind(net::HttpErrorKind::kRequestTimeout),
+  kIdleTimeout = internal::NetKind(net::HttpErrorKind::kIdleTimeout),
+  kDnsFailure = internal::NetKind(net::HttpErrorKind::kDnsFailure),
+  kConnectionRefused = internal::NetKind(net::HttpErrorKind::kConnectionRefused),
+  kConnectionReset = internal::NetKind(net::HttpErrorKind::kConnectionReset),
+  kTlsHandshake = internal::NetKind(net::HttpErrorKind::kTlsHandshake),  // protocol, alert
+  kCertificate = internal::NetKind(net::HttpErrorKind::kCertificate),    // verification
+  kNetwork = internal::NetKind(net::HttpErrorKind::kNetwork),            // other socket error
+  kProtocol = internal::NetKind(net::HttpErrorKind::kProtocol),
+  kTooLarge = internal::NetKind(net::HttpErrorKind::kTooLarge),
+  kCancelled = internal::NetKind(net::HttpErrorKind::kCancelled),
+  kProxy = internal::NetKind(net::HttpErrorKind::kProxy),
+  kStreamReset = internal::NetKind(net::HttpErrorKind::kStreamReset),  // HTTP/2 RST_STREAM
+  kGoAway = internal::NetKind(net::HttpErrorKind::kGoAway),            // HTTP/2 GOAWAY
+  kBodySource = internal::NetKind(net::HttpErrorKind::kBodySource),  // the upload source failed
+  kBodySink = internal::NetKind(net::HttpErrorKind::kBodySink),  // the download sink failed
+  // The WebSocket client's kinds (WebSocketErrorKind in websocket.h).
+  kWebSocketUpgradeRefused = 100,
+  kWebSocketMessageTooBig = 101,
+  kWebSocketClosed = 102,
+  kWebSocketProtocol = 103,
+  // This module's kinds.
   kTooManyRedirects = 0x100,  // the redirect limit was reached
   kDecoding = 0x101,          // the body could not be decoded (JSON, content encoding)
-  kInvalidRequest = 0x102,    // bad URL, method, header or option; nothing was sent
+  // A redirect or retry would resend a streamed request body that was already consumed and
+  // cannot be rewound (see BodyStream in request.h).
+  kBodyNotReplayable = 0x102,
+  kOther = 0x1FF,  // a failure without a finer kind (a Status from elsewhere)
 };
 
-// The kind of `status`: kNone for OK, the detail it carries, else inferred from its code.
+// The kind of `status`: kNone for OK, the detail it carries; without a detail, from its code
+// (kCancelled, kInvalidArgument → kInvalidRequest, kDeadlineExceeded → kRequestTimeout,
+// kUnavailable → kNetwork, anything else kOther).
 OTLP_EXPORT ErrorKind ErrorKindOf(const Status& status) noexcept;
 
-// "connect_timeout", "too_many_redirects", ...; "_OTHER" for kOther (semantic conventions'
-// fallback); "" for kNone.
+// "connect_timeout", "too_many_redirects", ...; "_OTHER" for kOther and unknown values
+// (semantic conventions' fallback); "" for kNone.
 OTLP_EXPORT std::string_view ErrorKindName(ErrorKind kind) noexcept;
 
 // True for kinds where no byte of the request reached the server (a retry cannot repeat a

@@ -53,15 +53,15 @@ TEST(Form, EncodeFormJoinsPairs) {
 
 TEST(Form, AppendQueryHandlesExistingQueryAndFragment) {
   const QueryParams p = {{"a", "1"}, {"b", "x y"}};
-  EXPECT_EQ(AppendQuery("http://h/p", p), "http://h/p?a=1&b=x+y");
-  EXPECT_EQ(AppendQuery("http://h/p?x=1", p), "http://h/p?x=1&a=1&b=x+y");
-  EXPECT_EQ(AppendQuery("http://h/p?", p), "http://h/p?a=1&b=x+y");
-  EXPECT_EQ(AppendQuery("http://h/p?x=1&", p), "http://h/p?x=1&a=1&b=x+y");
-  EXPECT_EQ(AppendQuery("http://h/p#frag", p), "http://h/p?a=1&b=x+y#frag");
-  EXPECT_EQ(AppendQuery("http://h/p?x#f?g", p), "http://h/p?x&a=1&b=x+y#f?g");
-  EXPECT_EQ(AppendQuery("http://h", p), "http://h?a=1&b=x+y");
+  EXPECT_EQ(AppendQuery("http://h/p", p), "http://h/p?a=1&b=x%20y");
+  EXPECT_EQ(AppendQuery("http://h/p?x=1", p), "http://h/p?x=1&a=1&b=x%20y");
+  EXPECT_EQ(AppendQuery("http://h/p?", p), "http://h/p?a=1&b=x%20y");
+  EXPECT_EQ(AppendQuery("http://h/p?x=1&", p), "http://h/p?x=1&a=1&b=x%20y");
+  EXPECT_EQ(AppendQuery("http://h/p#frag", p), "http://h/p?a=1&b=x%20y#frag");
+  EXPECT_EQ(AppendQuery("http://h/p?x#f?g", p), "http://h/p?x&a=1&b=x%20y#f?g");
+  EXPECT_EQ(AppendQuery("http://h", p), "http://h?a=1&b=x%20y");
   EXPECT_EQ(AppendQuery("http://h/p?x=1#f", {}), "http://h/p?x=1#f");
-  EXPECT_EQ(AppendQuery("", p), "?a=1&b=x+y");
+  EXPECT_EQ(AppendQuery("", p), "?a=1&b=x%20y");
 }
 
 TEST(Form, ParseQuerySplitsAndDecodes) {

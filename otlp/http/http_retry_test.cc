@@ -45,21 +45,5 @@ TEST(RetryPolicyTest, ValidateRejectsNonsense) {
   EXPECT_EQ(RetryPolicy::Disabled().max_attempts, 1);
 }
 
-TEST(RetryAfterTest, SecondsAndDates) {
-  const auto now = std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37
-  EXPECT_EQ(ParseRetryAfter("120", now), milliseconds(120000));
-  EXPECT_EQ(ParseRetryAfter(" 0 ", now), milliseconds(0));
-  EXPECT_EQ(ParseRetryAfter("99999999999999999999", now), milliseconds(86400000));
-  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:47 GMT", now), milliseconds(10000));
-  EXPECT_EQ(ParseRetryAfter("Sunday, 06-Nov-94 08:50:37 GMT", now), milliseconds(60000));
-  EXPECT_EQ(ParseRetryAfter("Sun Nov  6 08:49:38 1994", now), milliseconds(1000));
-  EXPECT_EQ(ParseRetryAfter("Sat, 05 Nov 1994 08:49:37 GMT", now), milliseconds(0));
-  EXPECT_FALSE(ParseRetryAfter("", now).has_value());
-  EXPECT_FALSE(ParseRetryAfter("-1", now).has_value());
-  EXPECT_FALSE(ParseRetryAfter("soon", now).has_value());
-  EXPECT_FALSE(ParseRetryAfter("Sun, 32 Nov 1994 08:49:37 GMT", now).has_value());
-  EXPECT_FALSE(ParseRetryAfter("Sun, 06 Foo 1994 08:49:37 GMT", now).has_value());
-}
-
 }  // namespace
 }  // namespace otlp::http

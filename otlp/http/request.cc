@@ -3,7 +3,7 @@
 #include <mutex>
 
 #include "otlp/core/internal/mutex.h"
-#include "otlp/http/internal/url_encoding.h"
+#include "otlp/http/internal/form.h"
 #include "otlp/net/internal/base64.h"
 
 namespace otlp::http {
@@ -73,7 +73,7 @@ void Request::Apply(const Json& j) {
 }
 
 void Request::Apply(const Form& f) {
-  body = internal::EncodeFormFields(f.fields);
+  body = internal::EncodeForm(f.fields);
   headers.Set("Content-Type", "application/x-www-form-urlencoded");
 }
 
@@ -86,8 +86,39 @@ void Request::Apply(const Basic& b) {
               "Basic " + net::internal::Base64Encode(b.user + ":" + b.password));
 }
 
+void Request::Apply(Multipart m) {
+  Result<MultipartBody> built = m.Build();
+  if (built.ok()) {
+    body = std::move(built->body);
+    headers.Set("Content-Type", std::move(built->content_type));
+    return;
+  }
+  if (built.status().code() != StatusCode::kFailedPrecondition) {  // an invalid part
+    error = built.status();
+    return;
+  }
+  // Streamed parts: the body is read from them as it is sent.
+  Result<MultipartStream> stream = std::move(m).Stream();
+  if (!stream.ok()) {
+    error = stream.status();
+    return;
+  }
+  auto shared = std::make_shared<MultipartStream>(std::move(*stream));
+  Apply(BodyStream{.read = [shared](char* buffer, size_t capacity) {
+                     return shared->Read(buffer, capacity);
+                   },
+                   .length = shared->content_length(),
+                   .content_type = shared->content_type()});
+}
+
+void Request::Apply(BodyStream b) {
+  if (!b.content_type.empty()) headers.Set("Content-Type", std::move(b.content_type));
+  body.clear();
+  body_stream = std::move(b);
+}
+
 std::string Request::FullUrl() const {
-  return internal::WithQueryParams(url, query);
+  return internal::AppendQuery(url, query);
 }
 
 }  // namespace otlp::http

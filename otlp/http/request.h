@@ -37,8 +37,11 @@
 #include <vector>
 
 #include "otlp/core/export.h"
+#include "otlp/core/status.h"
+#include "otlp/http/multipart.h"
 #include "otlp/http/retry.h"
 #include "otlp/net/headers.h"
+#include "otlp/net/http_client.h"
 
 namespace otlp::http {
 
@@ -95,6 +98,40 @@ struct UrlTemplate {
   std::string value;
 };
 
+// Bytes of the body moved so far on the current attempt (totals nullopt when unknown).
+using Progress = net::HttpProgress;
+
+// A request body read piece by piece (an upload from a file, a pipe, a generator) instead of
+// held in memory. `read` fills `buffer` with up to `capacity` bytes and returns how many, 0 at
+// the end; an error fails the request (ErrorKind::kBodySource). With `length` the body is sent
+// with that Content-Length (and must have exactly that many bytes), without it chunked.
+// A stream is read once. A retry or a redirect that would send the body again calls `rewind`
+// first (which must restart the stream at its first byte); without `rewind` the request is not
+// sent again once `read` was called: a retry is not made (the outcome is returned as it is) and a
+// 307/308 redirect fails with ErrorKind::kBodyNotReplayable. (A 301/302/303 that turns the
+// request into a GET drops the body and is followed.) The functions run on an I/O thread.
+struct BodyStream {
+  std::function<Result<size_t>(char* buffer, size_t capacity)> read;
+  std::optional<uint64_t> length{};
+  std::function<Status()> rewind{};
+  std::string content_type{};  // sent as Content-Type when not empty
+};
+// The response body goes to `sink` piece by piece as it arrives, never held in memory;
+// Response::body stays empty. An error from the sink stops the download (kBodySink). See
+// Request::on_body.
+struct OnBody {
+  std::function<Status(std::string_view chunk)> sink;
+};
+// The response body is written to the file at `path` (created or truncated when the final
+// response's body starts), never held in memory. See Request::on_body.
+struct SaveTo {
+  std::string path;
+};
+// Called with the progress of each attempt, on an I/O thread.
+struct OnProgress {
+  std::function<void(const Progress&)> callback;
+};
+
 // What to do with a 3xx answer that has a Location header.
 struct OTLP_EXPORT RedirectPolicy {
   // false: a 3xx is returned as the response.
@@ -142,6 +179,27 @@ struct OTLP_EXPORT Request {
   std::string url_template{};
   // Unset: not cancellable.
   std::optional<CancelToken> cancel{};
+  // A streamed body (see BodyStream); `body` must then be empty.
+  std::optional<BodyStream> body_stream{};
+  // Streamed download (OnBody, SaveTo): the final response's body goes here instead of
+  // Response::body. The body of a response that is then followed (a redirect) or retried does
+  // not reach the sink while it is at most kHeldBodyLimit bytes (it is held until the status
+  // decides); a larger one does, and that response is then returned as the final one (neither
+  // followed nor retried). The body is passed on as the server sent it: Content-Encoding is not
+  // decoded in a streamed download, and the client sends no Accept-Encoding of its own for it
+  // (the header stays on the Response for the caller to see).
+  std::function<Status(std::string_view chunk)> on_body{};
+  // Streamed download to this file (SaveTo): created or truncated when the final response's
+  // body starts, closed before the request completes. Failing to open or write it fails the
+  // request (kBodySink). Not with on_body.
+  std::string save_to{};
+  std::function<void(const Progress&)> on_progress{};
+  // An option that could not be applied (a Multipart with an invalid part): the request fails
+  // with it (ErrorKind::kInvalidRequest) and nothing is sent.
+  Status error{};
+
+  // Bytes of a streamed download held back until the response's status is known.
+  static constexpr size_t kHeldBodyLimit = 64 * 1024;
 
   static Request Get(std::string url) { return Make("GET", std::move(url)); }
   static Request Head(std::string url) { return Make("HEAD", std::move(url)); }
@@ -157,8 +215,10 @@ struct OTLP_EXPORT Request {
   }
 
   // Applies options in order: Header, net::Headers (each added), Query, QueryParams, Body,
-  // std::string (a body without Content-Type), Json, Form, Bearer, Basic, Timeout, UrlTemplate,
-  // RedirectPolicy, RetryPolicy, CancelToken.
+  // std::string (a body without Content-Type), Json, Form, Multipart (in memory, or streamed
+  // when it has AddStream parts: then with a length when every part declared its size),
+  // BodyStream, Bearer, Basic, Timeout, UrlTemplate, RedirectPolicy, RetryPolicy, CancelToken,
+  // OnBody, SaveTo, OnProgress.
   template <typename... Options>
   Request& With(Options&&... options) & {
     (Apply(std::forward<Options>(options)), ...);
@@ -186,6 +246,11 @@ struct OTLP_EXPORT Request {
   void Apply(RedirectPolicy p) { redirects = p; }
   void Apply(RetryPolicy p) { retry = std::move(p); }
   void Apply(CancelToken t) { cancel = std::move(t); }
+  void Apply(Multipart m);
+  void Apply(BodyStream b);
+  void Apply(OnBody b) { on_body = std::move(b.sink); }
+  void Apply(SaveTo s) { save_to = std::move(s.path); }
+  void Apply(OnProgress p) { on_progress = std::move(p.callback); }
 
   // The URL with `query` appended (what is sent on the first attempt).
   std::string FullUrl() const;

@@ -5,7 +5,6 @@
 
 #include <atomic>
 
-#include "otlp/http/internal/url_encoding.h"
 
 namespace otlp::http {
 namespace {

@@ -31,8 +31,9 @@
 namespace otlp::http {
 
 // Where the time of a request went. `total` is always set (from the call to the response,
-// redirects and retries included); the phases of the last attempt are set when the transport
-// measures them (nullopt otherwise).
+// redirects and retries included). The phases are those of the final attempt, from its start
+// as the transport measured them; a phase that did not happen (dns, connect and tls on a reused
+// connection, dns for an IP address, tls for http://) is nullopt.
 struct OTLP_EXPORT Timings {
   std::optional<std::chrono::microseconds> dns{};
   std::optional<std::chrono::microseconds> connect{};
@@ -49,8 +50,10 @@ struct OTLP_EXPORT Response {
   net::Headers trailers{};
   // The URL that gave this response: the request's (query included) or the last redirect's.
   std::string url{};
-  // "1.1" or "2".
+  // The protocol version that carried the final response: "1.1", "1.0" or "2".
   std::string protocol_version = "1.1";
+  // The final attempt went over a pooled connection opened by an earlier request.
+  bool connection_reused = false;
   // Redirects followed and attempts made to get this response.
   int redirects = 0;
   int attempts = 1;

@@ -13,9 +13,9 @@
 // request was sent (refused, DNS failure, connect timeout) is retried for every method.
 // The wait before retry n (n = 1, 2, ...) is "full jitter": a uniform random duration in
 // [0, min(max_backoff, initial_backoff × multiplier^(n-1))]. A Retry-After header on the
-// response (delta-seconds or an HTTP-date) replaces it; a Retry-After longer than
-// `max_retry_after` is not waited for: the response is returned as it is. No wait goes past the
-// request's timeout: then the last outcome is returned. Waiting never blocks an I/O thread (it
+// response (delta-seconds or an HTTP-date, in any of RFC 9110's three date forms) replaces it;
+// a Retry-After longer than `max_retry_after` is not waited for: the response is returned as it
+// is. No wait goes past the request's timeout: then the last outcome is returned. Waiting never blocks an I/O thread (it
 // is a timer of the client's runtime).
 //
 // Threading: a value type; the functions are pure.
@@ -63,11 +63,5 @@ struct OTLP_EXPORT RetryPolicy {
   // The wait before retry `retry` given `unit`, a random number in [0, 1): the ceiling × unit.
   std::chrono::milliseconds Backoff(int retry, double unit) const noexcept;
 };
-
-// Parses a Retry-After value: delta-seconds ("120") or an HTTP-date (IMF-fixdate
-// "Sun, 06 Nov 1994 08:49:37 GMT"; the obsolete RFC 850 and asctime forms too). A date in the
-// past gives zero; nullopt when malformed.
-OTLP_EXPORT std::optional<std::chrono::milliseconds> ParseRetryAfter(
-    std::string_view value, std::chrono::system_clock::time_point now) noexcept;
 
 }  // namespace otlp::http

@@ -196,8 +196,9 @@ int RunHttp(std::span<const std::string> args) {
     }
     request.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(seconds * 1000)));
   }
-  std::FILE* output = stdout;
+  // -o streams the final response's body to the file as it arrives (not held in memory).
   std::optional<std::string> output_path = flags.Get("output");
+  if (output_path) request.save_to = *output_path;
   const bool verbose = flags.Has("verbose");
 
   SetupOptions setup;
@@ -246,26 +247,19 @@ int RunHttp(std::span<const std::string> args) {
               std::pair{"first byte", t.first_byte}}) {
           if (phase) timings += std::string(", ") + label + " " + Milliseconds(*phase);
         }
-        std::fprintf(stderr, "%s; %d attempt(s), %d redirect(s); final URL %s\n",
+        std::fprintf(stderr, "%s; %d attempt(s), %d redirect(s)%s; final URL %s\n",
                      timings.c_str(), response->attempts, response->redirects,
+                     response->connection_reused ? ", connection reused" : "",
                      response->url.c_str());
       }
-      if (output_path) {
-        output = std::fopen(output_path->c_str(), "wb");
-        if (output == nullptr) {
-          PrintError(cmd, "cannot write '" + *output_path + "': " + std::strerror(errno));
-          exit_code = 1;
-        }
-      }
-      if (output != nullptr) {
+      if (!output_path) {
         const std::string& body = response->body;
-        if (std::fwrite(body.data(), 1, body.size(), output) != body.size()) {
+        if (std::fwrite(body.data(), 1, body.size(), stdout) != body.size()) {
           PrintError(cmd, "writing the body failed: " + std::string(std::strerror(errno)));
           exit_code = 1;
         }
-        if (output != stdout) std::fclose(output);
-        if (exit_code == 0 && response->status >= 400) exit_code = 3;
       }
+      if (exit_code == 0 && response->status >= 400) exit_code = 3;
     }
   }
   std::fflush(stdout);

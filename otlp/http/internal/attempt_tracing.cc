@@ -5,45 +5,13 @@
 
 #include "otlp/core/internal/ascii.h"
 #include "otlp/http/error.h"
+#include "otlp/http/internal/redact.h"
 #include "otlp/propagation/carriers.h"
 #include "otlp/propagation/global_propagator.h"
 #include "otlp/trace/tracer.h"
 
 namespace otlp::http::internal {
 namespace {
-
-// Query parameters whose values url.full must not show (semantic conventions, url.full).
-constexpr std::array<std::string_view, 4> kSensitiveQueryKeys = {"AWSAccessKeyId", "Signature",
-                                                                 "sig", "X-Goog-Signature"};
-
-bool IsSensitiveKey(std::string_view key) {
-  for (std::string_view k : kSensitiveQueryKeys) {
-    if (k == key) return true;
-  }
-  return false;
-}
-
-std::string RedactQuery(std::string_view query) {
-  std::string out;
-  out.reserve(query.size());
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string_view::npos) end = query.size();
-    const std::string_view piece = query.substr(start, end - start);
-    const size_t eq = piece.find('=');
-    if (eq != std::string_view::npos && IsSensitiveKey(piece.substr(0, eq))) {
-      out.append(piece.substr(0, eq + 1));
-      out.append("REDACTED");
-    } else {
-      out.append(piece);
-    }
-    if (end == query.size()) break;
-    out += '&';
-    start = end + 1;
-  }
-  return out;
-}
 
 // Sets `<prefix><lowercase name>` to the values of each listed header present.
 void CaptureHeaders(trace::Span& span, std::string_view prefix,
@@ -67,12 +35,7 @@ bool IsKnownMethod(std::string_view method) noexcept {
   return false;
 }
 
-std::string RedactedUrl(const net::Url& url) {
-  std::string full = url.ToStringRedacted();
-  const size_t question = full.find('?');
-  if (question == std::string::npos) return full;
-  return full.substr(0, question + 1) + RedactQuery(std::string_view(full).substr(question + 1));
-}
+std::string RedactedUrl(const net::Url& url) { return RedactUrl(url.ToString()); }
 
 trace::Span StartAttemptSpan(trace::Tracer& tracer, const TracingOptions& options,
                              const trace::Context& parent, const AttemptInfo& info) noexcept {

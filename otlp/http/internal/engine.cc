@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
@@ -10,7 +13,10 @@
 #include "otlp/core/internal/ascii.h"
 #include "otlp/core/version.h"
 #include "otlp/http/internal/attempt_tracing.h"
+#include "otlp/http/internal/content_decoder.h"
+#include "otlp/http/internal/form.h"
 #include "otlp/http/internal/redirects.h"
+#include "otlp/http/internal/retry_after.h"
 #include "otlp/net/internal/base64.h"
 #include "otlp/net/url.h"
 #include "otlp/trace/context.h"
@@ -37,6 +43,131 @@ double RandomUnit() {
 Status CancelledError(std::string why) {
   return MakeError(StatusCode::kCancelled, ErrorKind::kCancelled, std::move(why));
 }
+
+// The transport's proxy string: "http://user:pass@host:port" (user info percent-encoded again:
+// net::Url keeps it decoded and ToString leaves it out).
+std::string ProxyString(const net::Url& proxy) {
+  std::string out = proxy.scheme + "://";
+  if (proxy.has_credentials()) {
+    out += PercentEncode(proxy.user);
+    if (proxy.password) out += ":" + PercentEncode(*proxy.password);
+    out += '@';
+  }
+  out += proxy.Authority();
+  return out;
+}
+
+std::optional<std::chrono::microseconds> Phase(std::chrono::nanoseconds d) {
+  if (d.count() <= 0) return std::nullopt;
+  return std::chrono::ceil<std::chrono::microseconds>(d);
+}
+
+// Writes a streamed download to a file, opened at the first write. Thread-safe: the transport
+// may still write after the request was cancelled, and Close() makes later writes fail.
+class FileSink {
+ public:
+  explicit FileSink(std::string path) : path_(std::move(path)) {}
+  ~FileSink() { (void)Close(); }
+
+  Status Write(std::string_view chunk) {
+    MutexLock lock(mu_);
+    if (closed_) return CancelledError("download to '" + path_ + "' abandoned");
+    if (file_ == nullptr) {
+      file_ = std::fopen(path_.c_str(), "wb");
+      if (file_ == nullptr) {
+        return MakeError(StatusCode::kFailedPrecondition, ErrorKind::kBodySink,
+                         "cannot open '" + path_ + "' for the download: " +
+                             std::strerror(errno));
+      }
+    }
+    if (!chunk.empty() && std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size()) {
+      return MakeError(StatusCode::kDataLoss, ErrorKind::kBodySink,
+                       "writing the download to '" + path_ + "' failed: " +
+                           std::strerror(errno));
+    }
+    return Status::Ok();
+  }
+
+  Status Close() {
+    MutexLock lock(mu_);
+    closed_ = true;
+    if (file_ == nullptr) return Status::Ok();
+    const bool ok = std::fclose(file_) == 0;
+    file_ = nullptr;
+    if (!ok) {
+      return MakeError(StatusCode::kDataLoss, ErrorKind::kBodySink,
+                       "closing the download '" + path_ + "' failed");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const std::string path_;
+  otlp::internal::Mutex mu_;
+  std::FILE* file_ OTLP_GUARDED_BY(mu_) = nullptr;
+  bool closed_ OTLP_GUARDED_BY(mu_) = false;
+};
+
+// One attempt's response body in a streamed download. Up to Request::kHeldBodyLimit bytes are
+// held until the status says whether this response is the final one (a redirect's or a
+// retried answer's body never reaches the sink); beyond that the body is committed: passed to
+// the sink as it arrives, and this response has to be the final one. Abandon() (the request is
+// over) makes later chunks fail without reaching the sink; the sink never runs after it.
+class Download {
+ public:
+  using Sink = std::function<Status(std::string_view)>;
+  explicit Download(std::shared_ptr<Sink> sink) : sink_(std::move(sink)) {}
+
+  Status Take(std::string_view chunk) {
+    MutexLock lock(mu_);
+    if (abandoned_) return CancelledError("download abandoned: the request is over");
+    if (!committed_) {
+      if (held_.size() + chunk.size() <= Request::kHeldBodyLimit) {
+        held_.append(chunk);
+        return Status::Ok();
+      }
+      committed_ = true;
+      std::string held = std::move(held_);
+      held_.clear();
+      OTLP_RETURN_IF_ERROR((*sink_)(held));
+    }
+    return (*sink_)(chunk);
+  }
+
+  // After the attempt's completion.
+  bool committed() {
+    MutexLock lock(mu_);
+    return committed_;
+  }
+  // This response is the final one: the held body (possibly empty) goes to the sink.
+  Status Deliver() {
+    MutexLock lock(mu_);
+    if (abandoned_ || committed_) return Status::Ok();
+    committed_ = true;
+    std::string held = std::move(held_);
+    held_.clear();
+    Status s = (*sink_)(held);
+    if (s.ok() || s.detail() != 0) return s;
+    return MakeError(s.code(), ErrorKind::kBodySink, s.message());
+  }
+  void Abandon() {
+    MutexLock lock(mu_);
+    abandoned_ = true;
+  }
+
+ private:
+  const std::shared_ptr<Sink> sink_;
+  otlp::internal::Mutex mu_;
+  std::string held_ OTLP_GUARDED_BY(mu_);
+  bool committed_ OTLP_GUARDED_BY(mu_) = false;
+  bool abandoned_ OTLP_GUARDED_BY(mu_) = false;
+};
+
+// A streamed request body: `touched` once the transport pulled from it.
+struct Upload {
+  BodyStream stream;
+  std::atomic<bool> touched{false};
+};
 
 }  // namespace
 
@@ -110,7 +241,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     {
       MutexLock lock(mu_);
       if (done_) return;
-      EndSpanLocked(0, nullptr, status);
+      EndSpanLocked(0, nullptr, status, std::string());
       (void)FinishLocked(status);
     }
     std::shared_ptr<Exchange> self = shared_from_this();
@@ -137,6 +268,23 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (!otlp::internal::IsToken(request_.method)) {
       return Invalid("invalid HTTP method '" + request_.method + "'");
     }
+    if (!request_.error.ok()) return Invalid(request_.error.message());
+    if (request_.body_stream) {
+      if (!request_.body.empty()) return Invalid("a request has both a body and a body_stream");
+      if (!request_.body_stream->read) return Invalid("BodyStream without a read function");
+      upload_ = std::make_shared<Upload>();
+      upload_->stream = std::move(*request_.body_stream);
+    }
+    if (request_.on_body && !request_.save_to.empty()) {
+      return Invalid("a request has both on_body and save_to");
+    }
+    if (!request_.save_to.empty()) {
+      file_ = std::make_shared<FileSink>(request_.save_to);
+      sink_ = std::make_shared<Download::Sink>(
+          [file = file_](std::string_view chunk) { return file->Write(chunk); });
+    } else if (request_.on_body) {
+      sink_ = std::make_shared<Download::Sink>(std::move(request_.on_body));
+    }
     url_ = std::move(*url);
     method_ = request_.method;
     body_ = std::move(request_.body);
@@ -147,6 +295,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
     if (!options.user_agent.empty() && !headers_.Contains("User-Agent")) {
       headers_.Add("User-Agent", options.user_agent);
+    }
+    // A streamed download is passed on as sent (it cannot be decoded without its headers).
+    if (options.decompress && !sink_ && !headers_.Contains("Accept-Encoding")) {
+      headers_.Add("Accept-Encoding", std::string(kAcceptEncoding));
     }
     if (url_.has_credentials()) {
       // As a header, so that the redirect rules decide where it goes.
@@ -174,8 +326,43 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     out.headers = headers_;
     out.body = body_;
     out.timeout = remaining;
-    const ExchangeHooks& hooks = engine_->hooks();
-    if (hooks.before_send) hooks.before_send(url_, out.headers);
+    if (const auto& jar = engine_->cookie_jar(); jar && !out.headers.Contains("Cookie")) {
+      std::string cookie = jar->CookieHeader(url_);
+      if (!cookie.empty()) out.headers.Add("Cookie", std::move(cookie));
+    }
+    if (std::optional<net::Url> proxy = engine_->proxy().ProxyFor(url_)) {
+      out.proxy = ProxyString(*proxy);
+    }
+    if (upload_) {
+      if (upload_->touched.load()) {
+        if (!upload_->stream.rewind) {
+          return FinishLocked(MakeError(
+              StatusCode::kFailedPrecondition, ErrorKind::kBodyNotReplayable,
+              "cannot resend the streamed request body to " + url_.ToString() +
+                  ": it was already sent and the BodyStream has no rewind"));
+        }
+        Status rewound = upload_->stream.rewind();
+        if (!rewound.ok()) {
+          return FinishLocked(MakeError(rewound.code(), ErrorKind::kBodySource,
+                                        "rewinding the request body failed: " +
+                                            rewound.message()));
+        }
+        upload_->touched.store(false);
+      }
+      out.body.clear();
+      out.body_length = upload_->stream.length;
+      out.body_source = [upload = upload_](char* buffer, size_t capacity) {
+        upload->touched.store(true);
+        return upload->stream.read(buffer, capacity);
+      };
+    }
+    if (sink_) {
+      download_ = std::make_shared<Download>(sink_);
+      out.on_body = [download = download_](std::string_view chunk) {
+        return download->Take(chunk);
+      };
+    }
+    out.on_progress = request_.on_progress;
 
     const TracingOptions& tracing = engine_->options().tracing;
     if (!suppressed_) {
@@ -215,21 +402,28 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::optional<Result<Response>> HandleLocked(Result<net::HttpResponse> result)
       OTLP_REQUIRES(mu_) {
     const int status = result.ok() ? result->status : 0;
-    EndSpanLocked(status, result.ok() ? &result->headers : nullptr, result.status());
-    const bool can_retry = resend_count_ - redirects_ + 1 < retry_->max_attempts;
+    EndSpanLocked(status, result.ok() ? &result->headers : nullptr, result.status(),
+                  result.ok() ? result->version : std::string());
+    // A committed download has given this response's body to the sink: it is the answer.
+    const bool committed = download_ && download_->committed();
+    const bool can_retry = resend_count_ - redirects_ + 1 < retry_->max_attempts &&
+                           !committed && CanResendLocked();
     if (!result.ok()) {
       const Status error = result.status();
       const ErrorKind kind = ErrorKindOf(error);
       const bool retry =
           can_retry && error.retryable() && kind != ErrorKind::kCancelled &&
           (retry_->RetriesMethod(method_) || (retry_->retry_connect_failures && NothingWasSent(kind)));
-      if (retry) return ScheduleRetryLocked(std::nullopt, Result<Response>(error));
+      if (retry && ScheduleRetryLocked(std::nullopt)) return std::nullopt;
       return FinishLocked(error);
     }
     net::HttpResponse& r = *result;
-    const ExchangeHooks& hooks = engine_->hooks();
-    if (hooks.on_response) hooks.on_response(url_, r.headers);
-    if (redirects_policy_.follow && IsRedirectStatus(status)) {
+    if (const auto& jar = engine_->cookie_jar()) {
+      for (std::string_view set_cookie : r.headers.FindAll("Set-Cookie")) {
+        jar->SetCookie(url_, set_cookie).IgnoreError();  // a rejected cookie is dropped
+      }
+    }
+    if (redirects_policy_.follow && IsRedirectStatus(status) && !committed) {
       if (std::optional<std::string_view> location = r.Header("Location")) {
         return RedirectLocked(status, *location);
       }
@@ -238,18 +432,43 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       std::optional<std::chrono::milliseconds> wait;
       if (retry_->honour_retry_after) {
         if (auto header = r.Header("Retry-After")) {
-          wait = ParseRetryAfter(*header, std::chrono::system_clock::now());
-          if (wait && *wait > retry_->max_retry_after) return FinishLocked(MakeResponse(r));
+          wait = ParseRetryAfter(*header, std::chrono::system_clock::now());  // internal/retry_after.h
+          if (wait && *wait > retry_->max_retry_after) return FinishLocked(FinalLocked(r));
         }
       }
-      return ScheduleRetryLocked(wait, MakeResponse(r));
+      if (ScheduleRetryLocked(wait)) return std::nullopt;
     }
+    return FinishLocked(FinalLocked(r));
+  }
+
+  // Whether the request body can be sent again.
+  bool CanResendLocked() OTLP_REQUIRES(mu_) {
+    return !upload_ || !upload_->touched.load() || static_cast<bool>(upload_->stream.rewind);
+  }
+
+  // The final response: its streamed body delivered, or its body decoded.
+  Result<Response> FinalLocked(net::HttpResponse& r) OTLP_REQUIRES(mu_) {
     Response response = MakeResponse(r);
-    if (hooks.on_final) {
-      Status decoded = hooks.on_final(response);
-      if (!decoded.ok()) return FinishLocked(std::move(decoded));
+    if (download_) {
+      OTLP_RETURN_IF_ERROR(download_->Deliver());
+      if (file_) OTLP_RETURN_IF_ERROR(file_->Close());
+      return response;
     }
-    return FinishLocked(std::move(response));
+    if (!engine_->options().decompress || method_ == "HEAD") return response;
+    const std::optional<std::string_view> coding = response.Header("Content-Encoding");
+    if (!coding || response.body.empty()) return response;
+    const size_t limit = engine_->options().transport.max_response_body;
+    Result<std::string> decoded =
+        DecodeBody(*coding, response.body, limit == 0 ? SIZE_MAX : limit);
+    if (!decoded.ok()) {
+      return MakeError(decoded.status().code(), ErrorKind::kDecoding,
+                       "decoding the response body of " + response.url + " (Content-Encoding: " +
+                           std::string(*coding) + "): " + decoded.status().message());
+    }
+    response.body = std::move(*decoded);
+    response.headers.Remove("Content-Encoding");
+    response.headers.Remove("Content-Length");
+    return response;
   }
 
   std::optional<Result<Response>> RedirectLocked(int status, std::string_view location)
@@ -265,28 +484,29 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       return FinishLocked(MakeError(StatusCode::kInvalidArgument, ErrorKind::kInvalidRequest,
                                     next.status().message() + " (from " + url_.ToString() + ")"));
     }
+    const std::string method_before = method_;
     RewriteForRedirect(status, !SameOrigin(url_, *next), method_, body_, headers_);
+    if (method_ != method_before) upload_.reset();  // the redirect dropped the body
     url_ = std::move(*next);
     ++redirects_;
     ++resend_count_;
     return AttemptLocked();
   }
 
-  // Waits (on a runtime timer) and tries again, unless the wait would pass the deadline: then
-  // `fallback`, the outcome of this attempt, is the answer.
-  std::optional<Result<Response>> ScheduleRetryLocked(
-      std::optional<std::chrono::milliseconds> server_wait, Result<Response> fallback)
+  // Waits (on a runtime timer) and tries again; false, doing nothing, when the wait would pass
+  // the deadline (the outcome of this attempt is then the answer).
+  bool ScheduleRetryLocked(std::optional<std::chrono::milliseconds> server_wait)
       OTLP_REQUIRES(mu_) {
     const int retry = resend_count_ - redirects_ + 1;
     const std::chrono::milliseconds wait =
         server_wait ? *server_wait : retry_->Backoff(retry, RandomUnit());
     if (deadline_ != Clock::time_point::max() && Clock::now() + wait >= deadline_) {
-      return FinishLocked(std::move(fallback));
+      return false;
     }
     ++resend_count_;
     // The timer holds the exchange: it lives while it waits; the engine cancels it on shutdown.
     timer_ = engine_->runtime().After(wait, [self = shared_from_this()] { self->OnTimer(); });
-    return std::nullopt;
+    return true;
   }
 
   void OnTimer() {
@@ -306,7 +526,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     response.body = std::move(r.body);
     response.trailers = std::move(r.trailers);
     response.url = url_.ToString();
-    response.protocol_version = "1.1";
+    response.protocol_version = r.version.empty() ? "1.1" : r.version;
+    response.connection_reused = r.connection_reused;
+    response.timings.dns = Phase(r.timings.dns);
+    response.timings.connect = Phase(r.timings.connect);
+    response.timings.tls = Phase(r.timings.tls);
+    response.timings.first_byte = Phase(r.timings.first_byte);
     response.redirects = redirects_;
     response.attempts = resend_count_ + 1;
     response.trace_context = injected_;
@@ -315,10 +540,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     return response;
   }
 
-  void EndSpanLocked(int status, const net::Headers* headers, const Status& error)
-      OTLP_REQUIRES(mu_) {
+  void EndSpanLocked(int status, const net::Headers* headers, const Status& error,
+                     const std::string& version) OTLP_REQUIRES(mu_) {
     if (attempt_start_ == Clock::time_point{}) return;  // no attempt on the wire
-    EndAttemptSpan(span_, engine_->options().tracing, status, headers, error, "1.1");
+    const std::string_view protocol = version.empty() ? std::string_view("1.1") : version;
+    EndAttemptSpan(span_, engine_->options().tracing, status, headers, error, protocol);
     if (RequestDurationHistogram* histogram = engine_->histogram()) {
       const double seconds =
           std::chrono::duration<double>(Clock::now() - attempt_start_).count();
@@ -330,7 +556,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                                       : std::string(ErrorKindName(ErrorKindOf(error))),
           .server_address = url_.host,
           .server_port = url_.port,
-          .protocol_version = status > 0 ? "1.1" : ""};
+          .protocol_version = status > 0 ? std::string(protocol) : std::string()};
       histogram->Record(attributes, seconds);
     }
     attempt_start_ = Clock::time_point{};
@@ -339,6 +565,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::optional<Result<Response>> FinishLocked(Result<Response> result) OTLP_REQUIRES(mu_) {
     done_ = true;
     timer_.Cancel();
+    // An abandoned attempt may still be receiving: its chunks no longer reach the sink.
+    if (download_) download_->Abandon();
+    if (file_) (void)file_->Close();
     return result;
   }
 
@@ -395,6 +624,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   int resend_count_ OTLP_GUARDED_BY(mu_) = 0;  // attempts after the first
   int redirects_ OTLP_GUARDED_BY(mu_) = 0;     // of which redirect hops
   net::Timer timer_ OTLP_GUARDED_BY(mu_);
+  std::shared_ptr<Upload> upload_ OTLP_GUARDED_BY(mu_);
+  std::shared_ptr<Download::Sink> sink_ OTLP_GUARDED_BY(mu_);
+  std::shared_ptr<FileSink> file_ OTLP_GUARDED_BY(mu_);
+  std::shared_ptr<Download> download_ OTLP_GUARDED_BY(mu_);  // the current attempt's
 };
 
 Result<std::shared_ptr<Engine>> Engine::Create(ClientOptions options) {
@@ -410,17 +643,31 @@ Result<std::shared_ptr<Engine>> Engine::Create(ClientOptions options) {
     }
     runtime = net::Runtime::Create({.threads = options.threads, .thread_name = "otlp-http"});
   }
+  ProxyConfig proxy;
+  if (options.proxy) {
+    proxy = *options.proxy;
+  } else {
+    OTLP_ASSIGN_OR_RETURN(proxy, ProxyConfig::FromEnvironment());
+  }
+  std::shared_ptr<CookieJar> jar;
+  if (options.cookies) {
+    jar = options.cookie_jar ? options.cookie_jar : std::make_shared<CookieJar>();
+  }
   OTLP_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> transport,
                         net::HttpClient::Create(runtime, options.transport));
-  return std::shared_ptr<Engine>(
-      new Engine(std::move(options), std::move(runtime), std::move(transport)));
+  return std::shared_ptr<Engine>(new Engine(std::move(options), std::move(runtime),
+                                            std::move(transport), std::move(jar),
+                                            std::move(proxy)));
 }
 
 Engine::Engine(ClientOptions options, std::shared_ptr<net::Runtime> runtime,
-               std::unique_ptr<net::HttpClient> transport)
+               std::unique_ptr<net::HttpClient> transport, std::shared_ptr<CookieJar> cookie_jar,
+               ProxyConfig proxy)
     : options_(std::move(options)),
       runtime_(std::move(runtime)),
       transport_(std::move(transport)),
+      cookie_jar_(std::move(cookie_jar)),
+      proxy_(std::move(proxy)),
       tracer_(options_.tracing.tracer ? *options_.tracing.tracer
                                       : trace::GetTracer("otlp.http", OTLP_VERSION_STRING)),
       histogram_(!options_.metrics               ? nullptr

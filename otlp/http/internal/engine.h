@@ -2,9 +2,9 @@
 // request the attempts on the transport, redirects, retries with backoff timers, tracing,
 // metrics and cancellation. Internal: not an API.
 //
-// Seams for the parts other modules provide (set with SetHooks before the first request):
-// cookies (before_send adds Cookie, on_response stores Set-Cookie, for every hop), content
-// decoding (on_final decodes the body of the final response).
+// Per request it also applies the client's cookie jar (Cookie per hop, Set-Cookie stored from
+// every response), its proxy configuration, content decoding of the final body, streamed
+// uploads (BodyStream, with rewind before a resend) and streamed downloads (OnBody, SaveTo).
 #pragma once
 
 #include <chrono>
@@ -24,15 +24,6 @@
 
 namespace otlp::http::internal {
 
-struct ExchangeHooks {
-  // Before each attempt, with the URL it goes to and the headers it will carry.
-  std::function<void(const net::Url&, net::Headers&)> before_send{};
-  // After each response (redirects and retried answers too).
-  std::function<void(const net::Url&, const net::Headers&)> on_response{};
-  // On the final response before it is returned; an error replaces it.
-  std::function<Status(Response&)> on_final{};
-};
-
 class Exchange;
 
 class Engine : public std::enable_shared_from_this<Engine> {
@@ -49,12 +40,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // thread) waits until every callback has returned, at most `wait`.
   void Shutdown(std::chrono::milliseconds wait) noexcept;
 
-  void SetHooks(ExchangeHooks hooks) { hooks_ = std::move(hooks); }
-
   net::Runtime& runtime() { return *runtime_; }
   net::HttpClient& transport() { return *transport_; }
   const ClientOptions& options() const { return options_; }
-  const ExchangeHooks& hooks() const { return hooks_; }
+  // Null when cookies are off.
+  const std::shared_ptr<CookieJar>& cookie_jar() const { return cookie_jar_; }
+  const ProxyConfig& proxy() const { return proxy_; }
   trace::Tracer& tracer() { return tracer_; }
   RequestDurationHistogram* histogram() const { return histogram_; }
 
@@ -63,16 +54,18 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
  private:
   Engine(ClientOptions options, std::shared_ptr<net::Runtime> runtime,
-         std::unique_ptr<net::HttpClient> transport);
+         std::unique_ptr<net::HttpClient> transport, std::shared_ptr<CookieJar> cookie_jar,
+         ProxyConfig proxy);
 
   void Quiesce(std::chrono::steady_clock::time_point deadline) noexcept;
 
   const ClientOptions options_;
   const std::shared_ptr<net::Runtime> runtime_;
   const std::unique_ptr<net::HttpClient> transport_;
+  const std::shared_ptr<CookieJar> cookie_jar_;
+  const ProxyConfig proxy_;
   trace::Tracer tracer_;  // thread-safe
   RequestDurationHistogram* const histogram_;
-  ExchangeHooks hooks_;
 
   otlp::internal::Mutex mu_;
   otlp::internal::CondVar drained_;

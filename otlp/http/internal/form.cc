@@ -72,14 +72,24 @@ Result<std::string> FormDecode(std::string_view text, bool plus_as_space) {
   return out;
 }
 
+namespace {
+
+void AppendPairs(const QueryParams& params, bool space_as_plus, std::string& out) {
+  bool first = true;
+  for (const auto& [name, value] : params) {
+    if (!first) out += '&';
+    first = false;
+    Encode(name, space_as_plus, out);
+    out += '=';
+    Encode(value, space_as_plus, out);
+  }
+}
+
+}  // namespace
+
 std::string EncodeForm(const QueryParams& params) {
   std::string out;
-  for (const auto& [name, value] : params) {
-    if (!out.empty()) out += '&';
-    Encode(name, true, out);
-    out += '=';
-    Encode(value, true, out);
-  }
+  AppendPairs(params, /*space_as_plus=*/true, out);
   return out;
 }
 
@@ -95,7 +105,7 @@ std::string AppendQuery(std::string_view url, const QueryParams& params) {
   } else if (!base.empty() && base.back() != '?' && base.back() != '&') {
     out += '&';
   }
-  out += EncodeForm(params);
+  AppendPairs(params, /*space_as_plus=*/false, out);
   out += fragment;
   return out;
 }

@@ -3,7 +3,7 @@
 //
 //   FormEncode("a b&c")                          "a+b%26c"
 //   AppendQuery("http://h/p?x=1#top", {{"q", "C++ 20"}})
-//                                                "http://h/p?x=1&q=C%2B%2B+20#top"
+//                                                "http://h/p?x=1&q=C%2B%2B%2020#top"
 //   ParseQuery("a=1&b=x+y&c")                    {{"a","1"}, {"b","x y"}, {"c",""}}
 //
 // Encoding keeps the RFC 3986 unreserved characters (ALPHA DIGIT - . _ ~) and escapes every
@@ -22,7 +22,7 @@
 namespace otlp::http::internal {
 
 // Ordered name/value pairs; a name may repeat ("tag=a&tag=b").
-using QueryParams = std::vector<std::pair<std::string, std::string>>;
+using QueryParams = std::vector<std::pair<std::string, std::string>>;  // = http::QueryParams
 
 // application/x-www-form-urlencoded: space as '+'.
 std::string FormEncode(std::string_view text);
@@ -34,7 +34,8 @@ Result<std::string> FormDecode(std::string_view text, bool plus_as_space = true)
 
 // "a=1&b=x+y": each name and value FormEncode()d, joined with '&'.
 std::string EncodeForm(const QueryParams& params);
-// `url` with `params` added to its query: before any "#fragment", after '?' (when the URL has
+// `url` with `params` added to its query, each name and value PercentEncode()d (space as %20,
+// which every server reads as a space, unlike '+'): before any "#fragment", after '?' (when the URL has
 // no query yet) or '&' (when it has one not already ending in '&' or '?'). No params: `url`
 // unchanged.
 std::string AppendQuery(std::string_view url, const QueryParams& params);

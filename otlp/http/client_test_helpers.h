@@ -1,0 +1,28 @@
+// Helpers shared by the otlp::http client tests: short retry backoffs and a client that never
+// reads the proxy variables of the environment the tests run in.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <utility>
+
+#include "otlp/http/client.h"
+#include "tests/support/status_matchers.h"
+
+namespace otlp::http::testing {
+
+// Short backoffs: the tests wait for retries, not for the defaults.
+inline RetryPolicy FastRetry(int attempts = 3) {
+  return RetryPolicy{.max_attempts = attempts, .initial_backoff = std::chrono::milliseconds(5),
+                     .max_backoff = std::chrono::milliseconds(20)};
+}
+
+// A client with `options`, direct (no proxy) unless options.proxy says otherwise.
+inline std::unique_ptr<Client> MakeClient(ClientOptions options = {}) {
+  if (!options.proxy) options.proxy = ProxyConfig();
+  auto client = Client::Create(std::move(options));
+  EXPECT_OK(client);
+  return client.ok() ? std::move(*client) : nullptr;
+}
+
+}  // namespace otlp::http::testing
