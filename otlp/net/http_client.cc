@@ -316,8 +316,10 @@ struct Route {
 };
 
 // The HTTP/1.1 message for `request` (validated by SendAsync, User-Agent added); its body is
-// moved into the message.
-http::request<http::string_body> BuildHttp1Message(const Route& route, HttpRequest& request) {
+// moved into the message. With `streamed` the body comes from a source, `length` bytes long
+// (sent with Content-Length) or of unknown length (chunked).
+http::request<http::string_body> BuildHttp1Message(const Route& route, HttpRequest& request,
+                                                   bool streamed, std::optional<uint64_t> length) {
   const Url& url = route.url;
   const bool absolute_form = route.proxy && !route.tunnel;
   http::request<http::string_body> message;
@@ -351,9 +353,9 @@ http::request<http::string_body> BuildHttp1Message(const Route& route, HttpReque
     }
     message.insert(name, value);
   }
-  if (request.body_source) {
-    if (request.body_length) {
-      message.content_length(*request.body_length);
+  if (streamed) {
+    if (length) {
+      message.content_length(*length);
     } else {
       message.chunked(true);
     }
@@ -412,10 +414,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       h2_request_.url = std::move(request.url);
       h2_request_.headers = std::move(request.headers);
       h2_request_.body = std::move(request.body);
-      h2_request_.body_source = source_;  // only BuildHttp1Message looks at these two
-      h2_request_.body_length = source_length_;
     } else {
-      request_ = BuildHttp1Message(route_, request);
+      request_ = BuildHttp1Message(route_, request, static_cast<bool>(source_), source_length_);
       message_built_ = true;
     }
   }
@@ -585,7 +585,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void BuildMessage() {
     if (message_built_) return;
-    request_ = BuildHttp1Message(route_, h2_request_);
+    request_ = BuildHttp1Message(route_, h2_request_, static_cast<bool>(source_), source_length_);
     message_built_ = true;
   }
 
