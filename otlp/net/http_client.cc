@@ -190,7 +190,7 @@ using H2Session = internal::H2ClientSession;
 // the next request, and when max_connections_per_host is reached requests queue for one. An
 // origin that may speak HTTP/2 opens one connection first; when it becomes an HTTP/2 session
 // (ALPN chose "h2", or h2c by prior knowledge) every request shares it, otherwise the origin
-// goes on as HTTP/1.1.
+// goes on as HTTP/1.1 (for the client's lifetime).
 struct Origin {
   enum class Protocol { kUnknown, kHttp1, kHttp2 };
 
@@ -198,7 +198,6 @@ struct Origin {
   size_t busy = 0;                                // connections in use or connecting
   std::deque<std::shared_ptr<Exchange>> waiters;  // first come, first served
   bool tls = false;                               // its connections' streams use TLS
-  bool h2 = false;                                // its key allows HTTP/2
   Protocol protocol = Protocol::kUnknown;         // what the last connection spoke
   std::shared_ptr<H2Session> session;             // the shared HTTP/2 session
   bool h2_connecting = false;                     // a request is opening the next session
@@ -270,9 +269,11 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   size_t idle_count() const { return idle_count_.load(std::memory_order_relaxed); }
 
  private:
-  std::shared_ptr<Connection> NewConnection(const std::string& key, bool tls, bool h2) {
+  // Only the connection that opens an origin's HTTP/2 session offers "h2": the others carry
+  // HTTP/1.1 and must not let ALPN choose anything else.
+  std::shared_ptr<Connection> NewConnection(const std::string& key, bool tls, bool offer_h2) {
     return std::make_shared<Connection>(ioc_, key,
-                                        !tls ? nullptr : h2 ? tls_h2_ctx_ : tls_ctx_);
+                                        !tls ? nullptr : offer_h2 ? tls_h2_ctx_ : tls_ctx_);
   }
   // Under mu_: a connection slot of `origin` became free; the first waiter gets a new
   // connection. Returns that waiter (to call once mu_ is released) or null.
@@ -1282,7 +1283,6 @@ Lease ClientState::Acquire(const std::string& key, bool tls, bool h2, bool allow
     if (shut_down_) return lease;
     Origin& origin = origins_[key];
     origin.tls = tls;
-    origin.h2 = h2;
     if (h2 && origin.protocol != Origin::Protocol::kHttp1) {
       if (origin.session && origin.session->is_open() && !origin.session->IsDraining()) {
         lease.session = origin.session;
@@ -1297,7 +1297,7 @@ Lease ClientState::Acquire(const std::string& key, bool tls, bool h2, bool allow
       }
       origin.h2_connecting = true;
       lease.h2_probe = true;
-      lease.conn = NewConnection(key, tls, h2);
+      lease.conn = NewConnection(key, tls, /*offer_h2=*/true);
       ++origin.busy;
       active_.insert(lease.conn);
       return lease;
@@ -1320,7 +1320,7 @@ Lease ClientState::Acquire(const std::string& key, bool tls, bool h2, bool allow
         origin.idle.pop_front();
         idle_count_.fetch_sub(1, std::memory_order_relaxed);
       }
-      lease.conn = NewConnection(key, tls, h2);
+      lease.conn = NewConnection(key, tls, /*offer_h2=*/false);
     }
     ++origin.busy;
     active_.insert(lease.conn);
@@ -1334,7 +1334,7 @@ std::shared_ptr<Exchange> ClientState::GrantSlot(Origin& origin, const std::stri
   if (shut_down_ || origin.waiters.empty()) return nullptr;
   std::shared_ptr<Exchange> waiter = std::move(origin.waiters.front());
   origin.waiters.pop_front();
-  if (!conn) conn = NewConnection(key, origin.tls, origin.h2);
+  if (!conn) conn = NewConnection(key, origin.tls, /*offer_h2=*/false);
   ++origin.busy;
   active_.insert(conn);
   return waiter;

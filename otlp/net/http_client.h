@@ -35,12 +35,15 @@
 //
 // HTTP/2: with HttpVersionPolicy::kPreferHttp2 (Options::http_version, or per request
 // HttpRequest::http_version) https:// requests offer ALPN {"h2", "http/1.1"} and use what the
-// server chooses; kHttp2PriorKnowledge also sends http:// requests as h2c (no upgrade dance).
+// server chooses (an origin whose server chose HTTP/1.1 stays HTTP/1.1 in this client);
+// kHttp2PriorKnowledge also sends http:// requests as h2c (no upgrade dance).
 // An HTTP/2 origin has one shared connection: concurrent requests are streams on it, and
 // requests that arrive while it is being opened wait for it rather than open their own. A
 // session the server is closing (GOAWAY) or that has closed is replaced for new requests; a
-// request the server did not process (GOAWAY, RST_STREAM REFUSED_STREAM) is sent once more on a
-// fresh session. On HTTP/2 a `body_source` is read whole into memory before the request is sent
+// request the server did not process (GOAWAY, RST_STREAM REFUSED_STREAM) is sent once more
+// (on a new session when the old one is going away). Shutdown() cancels HTTP/2 streams too.
+// HttpResponse::version is "2"; timings.dns/connect/tls belong to the request that opened the
+// session, first_byte is measured to the response HEADERS frame. On HTTP/2 a `body_source` is read whole into memory before the request is sent
 // (at most kMaxHttp2BufferedUpload bytes), the idle timeout between bytes does not apply, and
 // requests through a proxy always use HTTP/1.1.
 //
