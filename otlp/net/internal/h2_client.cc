@@ -224,6 +224,12 @@ uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline
 }
 
 void H2ClientSession::Enqueue(std::unique_ptr<Call> call) {
+  if ((closed() || session_ == nullptr) && goaway_received_) {
+    // The peer said goodbye before this request reached the connection: not processed.
+    return call->done(WithH2Kind(UnavailableError("the HTTP/2 connection to " + peer() +
+                                                  " went away (GOAWAY); the request was not sent"),
+                                 H2ErrorKind::kGoAway));
+  }
   if (closed() || session_ == nullptr) {
     Status status = close_status_.ok()
                         ? WithH2Kind(UnavailableError("the HTTP/2 connection to " + peer() +
