@@ -194,13 +194,13 @@ using H2Session = internal::H2ClientSession;
 struct Origin {
   enum class Protocol { kUnknown, kHttp1, kHttp2 };
 
-  std::deque<std::shared_ptr<Connection>> idle;   // most recently used at the back
-  size_t busy = 0;                                // connections in use or connecting
-  std::deque<std::shared_ptr<Exchange>> waiters;  // first come, first served
-  bool tls = false;                               // its connections' streams use TLS
-  Protocol protocol = Protocol::kUnknown;         // what the last connection spoke
-  std::shared_ptr<H2Session> session;             // the shared HTTP/2 session
-  bool h2_connecting = false;                     // a request is opening the next session
+  std::deque<std::shared_ptr<Connection>> idle;      // most recently used at the back
+  size_t busy = 0;                                   // connections in use or connecting
+  std::deque<std::shared_ptr<Exchange>> waiters;     // first come, first served
+  bool tls = false;                                  // its connections' streams use TLS
+  Protocol protocol = Protocol::kUnknown;            // what the last connection spoke
+  std::shared_ptr<H2Session> session;                // the shared HTTP/2 session
+  bool h2_connecting = false;                        // a request is opening the next session
   std::deque<std::shared_ptr<Exchange>> h2_waiters;  // waiting for that session
   bool unused() const {
     return busy == 0 && idle.empty() && waiters.empty() && !session && !h2_connecting &&
@@ -273,7 +273,9 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   // HTTP/1.1 and must not let ALPN choose anything else.
   std::shared_ptr<Connection> NewConnection(const std::string& key, bool tls, bool offer_h2) {
     return std::make_shared<Connection>(ioc_, key,
-                                        !tls ? nullptr : offer_h2 ? tls_h2_ctx_ : tls_ctx_);
+                                        !tls       ? nullptr
+                                        : offer_h2 ? tls_h2_ctx_
+                                                   : tls_ctx_);
   }
   // Under mu_: a connection slot of `origin` became free; the first waiter gets a new
   // connection. Returns that waiter (to call once mu_ is released) or null.
@@ -467,9 +469,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   // Connecting for the session this request waited for failed with `status`.
   void FailWaiting(Status status) {
-    asio::post(client_->ioc(), [self = shared_from_this(), status = std::move(status)] {
-      self->Finish(status);
-    });
+    asio::post(client_->ioc(),
+               [self = shared_from_this(), status = std::move(status)] { self->Finish(status); });
   }
 
  private:
@@ -485,13 +486,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       auto self = weak.lock();
       if (!self || !self->client_->CancelWaiter(self->route_.key, self)) return;
       if (self->route_.h2 && self->client_->options().max_connections_per_host == 0) {
-        return self->Finish(Kinded(
-            DeadlineExceededError("request timed out after " +
-                                  std::to_string(self->timeout_.count()) +
-                                  " ms waiting for the HTTP/2 connection to " +
-                                  self->route_.url.Authority() + " (" +
-                                  self->route_.url.ToString() + ")"),
-            HttpErrorKind::kRequestTimeout));
+        return self->Finish(
+            Kinded(DeadlineExceededError(
+                       "request timed out after " + std::to_string(self->timeout_.count()) +
+                       " ms waiting for the HTTP/2 connection to " + self->route_.url.Authority() +
+                       " (" + self->route_.url.ToString() + ")"),
+                   HttpErrorKind::kRequestTimeout));
       }
       self->Finish(Kinded(
           DeadlineExceededError(
@@ -665,23 +665,23 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (*got == 0) break;
       if (body.size() > kMaxHttp2BufferedUpload) {
         body.clear();
-        return fail(StatusCode::kInvalidArgument,
-                    "request body from body_source exceeds the " +
-                        std::to_string(kMaxHttp2BufferedUpload) +
-                        " bytes an HTTP/2 request buffers");
+        return fail(StatusCode::kInvalidArgument, "request body from body_source exceeds the " +
+                                                      std::to_string(kMaxHttp2BufferedUpload) +
+                                                      " bytes an HTTP/2 request buffers");
       }
       if (source_length_ && body.size() > *source_length_) {
         body.clear();
-        return fail(StatusCode::kInvalidArgument, "request body source gave more than body_length (" +
-                                                      std::to_string(*source_length_) + ") bytes");
+        return fail(StatusCode::kInvalidArgument,
+                    "request body source gave more than body_length (" +
+                        std::to_string(*source_length_) + ") bytes");
       }
     }
     if (source_length_ && body.size() != *source_length_) {
       const size_t got = body.size();
       body.clear();
-      return fail(StatusCode::kInvalidArgument,
-                  "request body source ended after " + std::to_string(got) + " of " +
-                      std::to_string(*source_length_) + " bytes");
+      return fail(StatusCode::kInvalidArgument, "request body source ended after " +
+                                                    std::to_string(got) + " of " +
+                                                    std::to_string(*source_length_) + " bytes");
     }
     return Status::Ok();
   }
@@ -743,10 +743,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                                  : status.code() == StatusCode::kInvalidArgument
                                      ? HttpErrorKind::kInvalidRequest
                                      : HttpErrorKind::kProtocol;
-      return Finish(Kinded(Status(status.code(),
-                                  status.message() + " (" + route_.url.ToString() + ")",
-                                  status.retryable()),
-                           kind));
+      return Finish(
+          Kinded(Status(status.code(), status.message() + " (" + route_.url.ToString() + ")",
+                        status.retryable()),
+                 kind));
     }
     HttpResponse response = std::move(*result);
     response.version = "2";
@@ -754,7 +754,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     response.timings.dns = response_.timings.dns;
     response.timings.connect = response_.timings.connect;
     response.timings.tls = response_.timings.tls;
-    if (response.timings.first_byte.count() != 0) response.timings.first_byte += submitted_ - start_;
+    if (response.timings.first_byte.count() != 0)
+      response.timings.first_byte += submitted_ - start_;
     if (!sink_ && progress_) response.body = std::move(h2_body_);
     response.timings.total = Clock::now() - start_;
     Finish(std::move(response));
@@ -1230,7 +1231,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // HTTP/2-capable routes: the request as given (method, url, headers, body) until it is sent
   // as a stream or request_ is built from it.
   HttpRequest h2_request_;
-  bool probing_ = false;  // this request opens the origin's next HTTP/2 session
+  bool probing_ = false;                // this request opens the origin's next HTTP/2 session
   std::shared_ptr<H2Session> session_;  // the session carrying the stream
   uint64_t h2_call_ = 0;
   Clock::time_point submitted_;

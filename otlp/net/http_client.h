@@ -43,9 +43,9 @@
 // request the server did not process (GOAWAY, RST_STREAM REFUSED_STREAM) is sent once more
 // (on a new session when the old one is going away). Shutdown() cancels HTTP/2 streams too.
 // HttpResponse::version is "2"; timings.dns/connect/tls belong to the request that opened the
-// session, first_byte is measured to the response HEADERS frame. On HTTP/2 a `body_source` is read whole into memory before the request is sent
-// (at most kMaxHttp2BufferedUpload bytes), the idle timeout between bytes does not apply, and
-// requests through a proxy always use HTTP/1.1.
+// session, first_byte is measured to the response HEADERS frame. On HTTP/2 a `body_source` is read
+// whole into memory before the request is sent (at most kMaxHttp2BufferedUpload bytes), the idle
+// timeout between bytes does not apply, and requests through a proxy always use HTTP/1.1.
 //
 //   auto client = otlp::net::HttpClient::Create(
 //       rt, {.http_version = otlp::net::HttpVersionPolicy::kPreferHttp2});

@@ -147,8 +147,8 @@ TEST_F(HttpClientH2Test, PerRequestPolicyOverridesTheClientDefault) {
   auto client = HttpClient::Create(runtime_, {});  // kHttp1Only by default
   ASSERT_OK(client);
   ASSERT_OK_AND_ASSIGN(
-      auto r, (*client)->Send({.url = Url("/x"),
-                               .http_version = HttpVersionPolicy::kHttp2PriorKnowledge}));
+      auto r,
+      (*client)->Send({.url = Url("/x"), .http_version = HttpVersionPolicy::kHttp2PriorKnowledge}));
   EXPECT_EQ(r.version, "2");
   // kPreferHttp2 negotiates only over TLS: an http:// request stays HTTP/1.1, which this
   // HTTP/2-only server does not understand.
@@ -313,17 +313,16 @@ TEST_F(HttpClientH2Test, StreamingDownloadBeyondTheBodyLimitAndSinkErrors) {
   size_t got = 0;
   size_t chunks = 0;
   std::vector<HttpProgress> progress;
-  ASSERT_OK_AND_ASSIGN(auto streamed,
-                       client->Send({.url = Url("/big"),
-                                     .on_body =
-                                         [&](std::string_view chunk) {
-                                           got += chunk.size();
-                                           ++chunks;
-                                           return Status::Ok();
-                                         },
-                                     .on_progress = [&](const HttpProgress& p) {
-                                       progress.push_back(p);
-                                     }}));
+  ASSERT_OK_AND_ASSIGN(
+      auto streamed,
+      client->Send({.url = Url("/big"),
+                    .on_body =
+                        [&](std::string_view chunk) {
+                          got += chunk.size();
+                          ++chunks;
+                          return Status::Ok();
+                        },
+                    .on_progress = [&](const HttpProgress& p) { progress.push_back(p); }}));
   EXPECT_EQ(streamed.status, 200);
   EXPECT_TRUE(streamed.body.empty());
   EXPECT_EQ(got, big.size());
@@ -337,9 +336,8 @@ TEST_F(HttpClientH2Test, StreamingDownloadBeyondTheBodyLimitAndSinkErrors) {
   EXPECT_THAT(stopped, StatusIs(StatusCode::kDataLoss, HasSubstr("disk full")));
   EXPECT_EQ(HttpErrorKindOf(stopped.status()), HttpErrorKind::kBodySink);
   // The connection survives all of it.
-  ASSERT_OK(client->Send({.url = Url("/big"), .on_body = [](std::string_view) {
-                            return Status::Ok();
-                          }}));
+  ASSERT_OK(
+      client->Send({.url = Url("/big"), .on_body = [](std::string_view) { return Status::Ok(); }}));
   EXPECT_EQ(server_->connections(), 1u);
 }
 
@@ -366,11 +364,10 @@ TEST_F(HttpClientH2Test, UploadFromABodySource) {
                                   .body_source = source,
                                   .body_length = payload.size() + 1});
   EXPECT_EQ(HttpErrorKindOf(short_body.status()), HttpErrorKind::kBodySource);
-  auto failing = client->Send({.method = "PUT",
-                               .url = Url("/up"),
-                               .body_source = [](char*, size_t) -> Result<size_t> {
-                                 return Status(StatusCode::kNotFound, "no such file");
-                               }});
+  auto failing = client->Send(
+      {.method = "PUT", .url = Url("/up"), .body_source = [](char*, size_t) -> Result<size_t> {
+         return Status(StatusCode::kNotFound, "no such file");
+       }});
   EXPECT_THAT(failing, StatusIs(StatusCode::kNotFound, HasSubstr("no such file")));
   EXPECT_EQ(HttpErrorKindOf(failing.status()), HttpErrorKind::kBodySource);
 }
@@ -402,8 +399,8 @@ TEST_F(HttpClientH2Test, TlsAlpnChoosesHttp2OrFallsBackToHttp11) {
   options.tls = true;
   options.tls_options = {.certificate_file = pki.server_cert_file, .key_file = pki.server_key_file};
   StartServer(Echo(), options);
-  auto client = MakeClient({.tls = {.ca_file = pki.ca_cert_file},
-                            .http_version = HttpVersionPolicy::kPreferHttp2});
+  auto client = MakeClient(
+      {.tls = {.ca_file = pki.ca_cert_file}, .http_version = HttpVersionPolicy::kPreferHttp2});
   ASSERT_TRUE(client);
   const std::string url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/secure";
   ASSERT_OK_AND_ASSIGN(auto r, client->Send({.url = url}));

@@ -414,8 +414,8 @@ TEST_F(NginxTest, Http1OnlyRequestToAnHttp2ServerUsesHttp11) {
   auto client = MakeClient(PreferHttp2(pki_));
   ASSERT_TRUE(client);
   const std::string url = "https://127.0.0.1:" + std::to_string(h2_port_) + "/hello";
-  ASSERT_OK_AND_ASSIGN(auto r, client->Send({.url = url,
-                                             .http_version = HttpVersionPolicy::kHttp1Only}));
+  ASSERT_OK_AND_ASSIGN(auto r,
+                       client->Send({.url = url, .http_version = HttpVersionPolicy::kHttp1Only}));
   EXPECT_EQ(r.version, "1.1");
   ASSERT_OK_AND_ASSIGN(auto r2, client->Send({.url = url}));
   EXPECT_EQ(r2.version, "2");
@@ -427,12 +427,12 @@ TEST_F(NginxTest, StreamedDownloadAndUploadOverHttp2) {
   const std::string base = "https://127.0.0.1:" + std::to_string(h2_port_);
   std::string got;
   size_t chunks = 0;
-  ASSERT_OK_AND_ASSIGN(auto r, client->Send({.url = base + "/big.bin",
-                                             .on_body = [&](std::string_view chunk) {
-                                               got.append(chunk);
-                                               ++chunks;
-                                               return Status::Ok();
-                                             }}));
+  ASSERT_OK_AND_ASSIGN(
+      auto r, client->Send({.url = base + "/big.bin", .on_body = [&](std::string_view chunk) {
+                              got.append(chunk);
+                              ++chunks;
+                              return Status::Ok();
+                            }}));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.version, "2");
   EXPECT_TRUE(r.body.empty());
@@ -441,16 +441,16 @@ TEST_F(NginxTest, StreamedDownloadAndUploadOverHttp2) {
 
   const std::string payload(300'000, 'u');
   size_t offset = 0;
-  ASSERT_OK_AND_ASSIGN(
-      auto up, client->Send({.method = "POST",
-                             .url = base + "/v1/traces",
-                             .headers = {{"Content-Type", "application/x-protobuf"}},
-                             .body_source = [&](char* buf, size_t cap) -> Result<size_t> {
-                               const size_t n = std::min(cap, payload.size() - offset);
-                               std::memcpy(buf, payload.data() + offset, n);
-                               offset += n;
-                               return n;
-                             }}));
+  ASSERT_OK_AND_ASSIGN(auto up,
+                       client->Send({.method = "POST",
+                                     .url = base + "/v1/traces",
+                                     .headers = {{"Content-Type", "application/x-protobuf"}},
+                                     .body_source = [&](char* buf, size_t cap) -> Result<size_t> {
+                                       const size_t n = std::min(cap, payload.size() - offset);
+                                       std::memcpy(buf, payload.data() + offset, n);
+                                       offset += n;
+                                       return n;
+                                     }}));
   EXPECT_EQ(up.status, 200);
   EXPECT_EQ(up.body, "POST len=300000 type=application/x-protobuf");
   EXPECT_EQ(client->connections_opened(), 1u);
