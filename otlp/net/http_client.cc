@@ -25,6 +25,7 @@
 #include "otlp/core/internal/ascii.h"
 #include "otlp/core/internal/mutex.h"
 #include "otlp/net/internal/base64.h"
+#include "otlp/net/internal/h2_client.h"
 #include "otlp/net/internal/runtime_impl.h"
 #include "otlp/net/internal/stream.h"
 #include "otlp/net/internal/tls.h"
@@ -160,18 +161,20 @@ struct Connection {
   Connection(asio::io_context& ioc, std::string pool_key,
              std::shared_ptr<const internal::TlsContext> tls)
       : strand(asio::make_strand(ioc)),
-        stream(strand, std::move(tls)),
+        stream(std::make_unique<internal::Stream>(strand, std::move(tls))),
         idle_timer(strand),
         key(std::move(pool_key)) {}
 
   void Close() {
     closed = true;
     idle_timer.cancel();
-    stream.Close();
+    if (stream) stream->Close();
   }
 
   Strand strand;
-  internal::Stream stream;  // its buffer keeps bytes read past a response for the next one
+  // Its buffer keeps bytes read past a response for the next one. Null once the stream was
+  // handed to an HTTP/2 session.
+  std::unique_ptr<internal::Stream> stream;
   asio::steady_timer idle_timer;
   const std::string key;
   // Guarded by ClientState::mu_ (another object's mutex, which an annotation cannot name).
@@ -180,41 +183,74 @@ struct Connection {
 };
 
 class Exchange;
+using H2Session = internal::H2ClientSession;
 
-// The connections of one pool key (scheme, host, port, proxy). HTTP/1.1 runs one request per
-// connection at a time: idle keep-alive connections wait here for the next request, and when
-// max_connections_per_host is reached requests queue for one. (An HTTP/2 origin will instead
-// hold its one multiplexed session here, which every request shares.)
+// The connections of one pool key (scheme, host, port, proxy, and whether HTTP/2 may be used).
+// HTTP/1.1 runs one request per connection at a time: idle keep-alive connections wait here for
+// the next request, and when max_connections_per_host is reached requests queue for one. An
+// origin that may speak HTTP/2 opens one connection first; when it becomes an HTTP/2 session
+// (ALPN chose "h2", or h2c by prior knowledge) every request shares it, otherwise the origin
+// goes on as HTTP/1.1 (for the client's lifetime).
 struct Origin {
-  std::deque<std::shared_ptr<Connection>> idle;   // most recently used at the back
-  size_t busy = 0;                                // connections in use or connecting
-  std::deque<std::shared_ptr<Exchange>> waiters;  // first come, first served
-  bool tls = false;                               // its connections' streams use TLS
-  bool unused() const { return busy == 0 && idle.empty() && waiters.empty(); }
+  enum class Protocol { kUnknown, kHttp1, kHttp2 };
+
+  std::deque<std::shared_ptr<Connection>> idle;      // most recently used at the back
+  size_t busy = 0;                                   // connections in use or connecting
+  std::deque<std::shared_ptr<Exchange>> waiters;     // first come, first served
+  bool tls = false;                                  // its connections' streams use TLS
+  Protocol protocol = Protocol::kUnknown;            // what the last connection spoke
+  std::shared_ptr<H2Session> session;                // the shared HTTP/2 session
+  bool h2_connecting = false;                        // a request is opening the next session
+  std::deque<std::shared_ptr<Exchange>> h2_waiters;  // waiting for that session
+  bool unused() const {
+    return busy == 0 && idle.empty() && waiters.empty() && !session && !h2_connecting &&
+           h2_waiters.empty();
+  }
 };
 
-// What ClientState::Acquire hands out: a connection (reused or new), a place in the queue, or
-// neither once the client is shut down.
+// What ClientState::Acquire hands out: an HTTP/2 session to submit to, a connection (reused or
+// new; `h2_probe` when the request opens the origin's next HTTP/2 session with it), a place in
+// a queue, or nothing once the client is shut down.
 struct Lease {
+  std::shared_ptr<H2Session> session;
   std::shared_ptr<Connection> conn;
   bool reused = false;
   bool queued = false;
+  bool h2_probe = false;
 };
 
 // Shared by the HttpClient and every request in flight, so callbacks never outlive it.
 class ClientState : public std::enable_shared_from_this<ClientState> {
  public:
   ClientState(asio::io_context& ioc, HttpClient::Options options,
-              std::shared_ptr<const internal::TlsContext> tls_ctx)
-      : ioc_(ioc), options_(std::move(options)), tls_ctx_(std::move(tls_ctx)) {}
+              std::shared_ptr<const internal::TlsContext> tls_ctx,
+              std::shared_ptr<const internal::TlsContext> tls_h2_ctx)
+      : ioc_(ioc),
+        options_(std::move(options)),
+        tls_ctx_(std::move(tls_ctx)),
+        tls_h2_ctx_(std::move(tls_h2_ctx)) {}
 
   asio::io_context& ioc() { return ioc_; }
   const HttpClient::Options& options() const { return options_; }
 
   // An idle pooled connection for `key` (most recently used first), or a new one while the
   // per-host limit allows; otherwise `waiter` is queued and later handed one (Exchange::Granted).
-  Lease Acquire(const std::string& key, bool tls, bool allow_reuse,
+  // For a key that allows HTTP/2 (`h2`): the origin's live session, or a place among the
+  // requests waiting for the session being opened, or (no session, none being opened) a new
+  // connection with which the request opens it.
+  Lease Acquire(const std::string& key, bool tls, bool h2, bool allow_reuse,
                 const std::shared_ptr<Exchange>& waiter);
+  // The h2 probe's connection became `session` (on the connection's strand): the origin shares
+  // it from now on and the requests waiting for it are handed it. False when the client shut
+  // down meanwhile (the session is closed).
+  bool SessionOpened(const std::shared_ptr<Connection>& conn,
+                     const std::shared_ptr<H2Session>& session);
+  // The h2 probe's connection speaks HTTP/1.1 (ALPN chose it): the origin is an HTTP/1.1 one
+  // from now on; the waiting requests ask the pool again.
+  void ProbeChoseHttp1(const std::string& key);
+  // The h2 probe failed with `status`; waiting requests fail with it too, or ask the pool again
+  // when the failure was the probe's own (its deadline, its cancellation).
+  void ProbeFailed(const std::string& key, const Status& status);
   // On the connection's strand, after a complete response.
   void Release(const std::shared_ptr<Connection>& conn, bool keep_alive);
   // On the connection's strand: forgets a connection that failed or is not reusable.
@@ -233,8 +269,13 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   size_t idle_count() const { return idle_count_.load(std::memory_order_relaxed); }
 
  private:
-  std::shared_ptr<Connection> NewConnection(const std::string& key, bool tls) {
-    return std::make_shared<Connection>(ioc_, key, tls ? tls_ctx_ : nullptr);
+  // Only the connection that opens an origin's HTTP/2 session offers "h2": the others carry
+  // HTTP/1.1 and must not let ALPN choose anything else.
+  std::shared_ptr<Connection> NewConnection(const std::string& key, bool tls, bool offer_h2) {
+    return std::make_shared<Connection>(ioc_, key,
+                                        !tls       ? nullptr
+                                        : offer_h2 ? tls_h2_ctx_
+                                                   : tls_ctx_);
   }
   // Under mu_: a connection slot of `origin` became free; the first waiter gets a new
   // connection. Returns that waiter (to call once mu_ is released) or null.
@@ -248,10 +289,13 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   asio::io_context& ioc_;
   const HttpClient::Options options_;
-  const std::shared_ptr<const internal::TlsContext> tls_ctx_;
+  const std::shared_ptr<const internal::TlsContext> tls_ctx_;     // ALPN http/1.1
+  const std::shared_ptr<const internal::TlsContext> tls_h2_ctx_;  // ALPN h2, http/1.1
   otlp::internal::Mutex mu_;
   std::map<std::string, Origin> origins_ OTLP_GUARDED_BY(mu_);
   std::unordered_set<std::shared_ptr<Connection>> active_ OTLP_GUARDED_BY(mu_);
+  // Every HTTP/2 session opened (replaced ones may still carry streams), for Shutdown.
+  std::vector<std::weak_ptr<H2Session>> sessions_ OTLP_GUARDED_BY(mu_);
   bool shut_down_ OTLP_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> opened_{0};
   std::atomic<size_t> idle_count_{0};
@@ -271,43 +315,127 @@ struct Route {
   std::string key;           // the pool key
   std::optional<Url> proxy;  // set when going through a proxy
   bool tunnel = false;       // https through the proxy: CONNECT, then TLS with the origin
+  bool h2 = false;           // HTTP/2 may be used (ALPN for https, prior knowledge for http)
 };
 
-// One HTTP/1.1 request: picks a connection (or waits for one), then connect (resolve, TCP,
+// The HTTP/1.1 message for `request` (validated by SendAsync, User-Agent added); its body is
+// moved into the message. With `streamed` the body comes from a source, `length` bytes long
+// (sent with Content-Length) or of unknown length (chunked).
+http::request<http::string_body> BuildHttp1Message(const Route& route, HttpRequest& request,
+                                                   bool streamed, std::optional<uint64_t> length) {
+  const Url& url = route.url;
+  const bool absolute_form = route.proxy && !route.tunnel;
+  http::request<http::string_body> message;
+  message.version(11);
+  message.method_string(request.method);
+  if (absolute_form) {
+    message.target(url.scheme + "://" + url.Authority() + url.target);
+  } else {
+    message.target(url.target);
+  }
+  bool has_host = false;
+  bool has_authorization = false;
+  bool has_proxy_authorization = false;
+  for (const auto& [name, value] : request.headers) {
+    has_host = has_host || EqualsIgnoreCase(name, "host");
+    has_authorization = has_authorization || EqualsIgnoreCase(name, "authorization");
+    has_proxy_authorization =
+        has_proxy_authorization || EqualsIgnoreCase(name, "proxy-authorization");
+  }
+  if (!has_host) message.set(http::field::host, url.Authority());
+  if (url.has_credentials() && !has_authorization) {
+    // As curl does: URL credentials become Basic authentication.
+    message.set(http::field::authorization, BasicCredentials(url));
+  }
+  if (absolute_form && route.proxy->has_credentials() && !has_proxy_authorization) {
+    message.set(http::field::proxy_authorization, BasicCredentials(*route.proxy));
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
+      continue;
+    }
+    message.insert(name, value);
+  }
+  if (streamed) {
+    if (length) {
+      message.content_length(*length);
+    } else {
+      message.chunked(true);
+    }
+  } else {
+    message.body() = std::move(request.body);
+    message.prepare_payload();
+  }
+  return message;
+}
+
+// H2ErrorKind -> HttpErrorKind (the table in h2_common.h).
+HttpErrorKind HttpKindOf(internal::H2ErrorKind kind) {
+  using K = internal::H2ErrorKind;
+  switch (kind) {
+    case K::kStreamReset: return HttpErrorKind::kStreamReset;
+    case K::kGoAway: return HttpErrorKind::kGoAway;
+    case K::kProtocol: return HttpErrorKind::kProtocol;
+    case K::kConnection: return HttpErrorKind::kConnectionReset;
+    case K::kTimeout: return HttpErrorKind::kRequestTimeout;
+    case K::kCancelled: return HttpErrorKind::kCancelled;
+    case K::kTooLarge: return HttpErrorKind::kTooLarge;
+    case K::kNone: break;
+  }
+  return HttpErrorKind::kProtocol;
+}
+
+// One request. HTTP/1.1: picks a connection (or waits for one), then connect (resolve, TCP,
 // proxy tunnel, TLS) → write → read, each step on the connection's strand, all bounded by one
-// absolute deadline and, per read or write, by the idle timeout.
+// absolute deadline and, per read or write, by the idle timeout. HTTP/2: submits a stream to
+// the origin's shared session (or waits for it, or opens it: connect as above, then the
+// session takes over the connection), bounded by the same deadline.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   enum class Phase { kResolve, kConnect, kTunnel, kHandshake, kWrite, kRead };
 
-  Exchange(std::shared_ptr<ClientState> client, Route route,
-           http::request<http::string_body> request, std::chrono::milliseconds timeout,
-           std::chrono::milliseconds idle_timeout, HttpRequest& streaming, Callback done)
+  // Takes what it needs from `request` (moved from).
+  Exchange(std::shared_ptr<ClientState> client, Route route, std::chrono::milliseconds timeout,
+           std::chrono::milliseconds idle_timeout, HttpRequest& request, Callback done)
       : client_(std::move(client)),
         route_(std::move(route)),
-        request_(std::move(request)),
         timeout_(timeout),
         idle_timeout_(idle_timeout),
-        accept_truncated_body_(streaming.accept_truncated_body),
+        accept_truncated_body_(request.accept_truncated_body),
         start_(Clock::now()),
         deadline_(timeout.count() > 0 ? start_ + timeout : Clock::time_point::max()),
         done_(std::move(done)),
-        source_(std::move(streaming.body_source)),
-        source_length_(streaming.body_length),
-        sink_(std::move(streaming.on_body)),
-        progress_(std::move(streaming.on_progress)),
+        source_(std::move(request.body_source)),
+        source_length_(request.body_length),
+        sink_(std::move(request.on_body)),
+        progress_(std::move(request.on_progress)),
         chunk_header_hook_(
-            [this](uint64_t size, std::string_view, error_code&) { OnChunkHeader(size); }) {}
+            [this](uint64_t size, std::string_view, error_code&) { OnChunkHeader(size); }) {
+    if (route_.h2) {
+      // Kept as given until the protocol is known; HTTP/1.1 builds its message from it.
+      h2_request_.method = std::move(request.method);
+      h2_request_.url = std::move(request.url);
+      h2_request_.headers = std::move(request.headers);
+      h2_request_.body = std::move(request.body);
+    } else {
+      request_ = BuildHttp1Message(route_, request, static_cast<bool>(source_), source_length_);
+      message_built_ = true;
+    }
+  }
 
   void Start(bool allow_reuse) {
-    if (client_->options().max_connections_per_host != 0 && !wait_timer_) ArmWaitTimer();
-    Lease lease =
-        client_->Acquire(route_.key, route_.url.is_tls(), allow_reuse, shared_from_this());
-    if (lease.queued) return;  // Granted() follows, or the wait timer fires
+    if ((route_.h2 || client_->options().max_connections_per_host != 0) && !wait_timer_) {
+      ArmWaitTimer();
+    }
+    Lease lease = client_->Acquire(route_.key, route_.url.is_tls(), route_.h2, allow_reuse,
+                                   shared_from_this());
+    if (lease.queued) return;  // Granted() / GrantedSession() follows, or the wait timer fires
+    if (lease.session) return GrantedSession(std::move(lease.session));
     if (!lease.conn) {
       asio::post(client_->ioc(), [self = shared_from_this()] { self->FinishCancelled(); });
       return;
     }
+    probing_ = lease.h2_probe;
     Strand strand = lease.conn->strand;
     asio::dispatch(strand, [self = shared_from_this(), conn = std::move(lease.conn),
                             reused = lease.reused] { self->Begin(conn, reused); });
@@ -325,6 +453,26 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     });
   }
 
+  // The pool's answer to a request waiting for (or finding) the origin's HTTP/2 session.
+  void GrantedSession(std::shared_ptr<H2Session> session) {
+    auto executor = session->executor();
+    asio::post(executor, [self = shared_from_this(), session = std::move(session)] {
+      self->SubmitH2(session, /*reused=*/true);
+    });
+  }
+
+  // The session this request waited for will not come (the origin turned out to speak
+  // HTTP/1.1, or its opener gave up): ask the pool again.
+  void AskAgain() {
+    asio::post(client_->ioc(), [self = shared_from_this()] { self->Start(/*allow_reuse=*/true); });
+  }
+
+  // Connecting for the session this request waited for failed with `status`.
+  void FailWaiting(Status status) {
+    asio::post(client_->ioc(),
+               [self = shared_from_this(), status = std::move(status)] { self->Finish(status); });
+  }
+
  private:
   // With a per-host limit a request may have to wait for a connection, within its deadline.
   // The timer is armed before the request first asks the pool (and never touched again but by
@@ -337,6 +485,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (ec) return;
       auto self = weak.lock();
       if (!self || !self->client_->CancelWaiter(self->route_.key, self)) return;
+      if (self->route_.h2 && self->client_->options().max_connections_per_host == 0) {
+        return self->Finish(
+            Kinded(DeadlineExceededError(
+                       "request timed out after " + std::to_string(self->timeout_.count()) +
+                       " ms waiting for the HTTP/2 connection to " + self->route_.url.Authority() +
+                       " (" + self->route_.url.ToString() + ")"),
+                   HttpErrorKind::kRequestTimeout));
+      }
       self->Finish(Kinded(
           DeadlineExceededError(
               "request timed out after " + std::to_string(self->timeout_.count()) +
@@ -350,9 +506,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Begin(const std::shared_ptr<Connection>& conn, bool reused) {
     conn_ = conn;
     reused_ = reused;
+    if (!probing_) BuildMessage();
     if (reused) {
       conn->idle_timer.cancel();
-      if (conn->closed || !conn->stream.IsReusable()) {
+      if (conn->closed || !conn->stream->IsReusable()) {
         client_->Discard(conn);
         conn_.reset();
         Start(/*allow_reuse=*/true);
@@ -374,26 +531,26 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
     const Url& peer = route_.proxy ? *route_.proxy : route_.url;
     if (route_.tunnel) {
-      conn_->stream.AsyncConnectTcp(
+      conn_->stream->AsyncConnectTcp(
           peer.host, peer.port, connect_deadline_,
           [self = shared_from_this()](const error_code& ec) { self->OnTcpConnected(ec); });
       return;
     }
-    conn_->stream.AsyncConnect(
+    conn_->stream->AsyncConnect(
         peer.host, peer.port, connect_deadline_,
         [self = shared_from_this()](const error_code& ec) { self->OnConnected(ec); });
   }
 
   void StreamFailed(const error_code& ec) {
     using StreamPhase = internal::Stream::Phase;
-    const StreamPhase reached = conn_->stream.phase();
+    const StreamPhase reached = conn_->stream->phase();
     phase_ = reached == StreamPhase::kResolve   ? Phase::kResolve
              : reached == StreamPhase::kConnect ? Phase::kConnect
                                                 : Phase::kHandshake;
     if (phase_ == Phase::kHandshake && ec != beast::error::timeout &&
         ec != asio::error::operation_aborted && !client_->shut_down()) {
       // A failed handshake is not retried: the same server would fail it again.
-      Status status = conn_->stream.ErrorStatus(ec, Peer());
+      Status status = conn_->stream->ErrorStatus(ec, Peer());
       const HttpErrorKind kind = status.code() == StatusCode::kPermissionDenied
                                      ? HttpErrorKind::kCertificate
                                      : HttpErrorKind::kTlsHandshake;
@@ -406,21 +563,207 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void OnConnected(const error_code& ec) {
     using StreamPhase = internal::Stream::Phase;
-    const StreamPhase reached = conn_->stream.phase();
+    const StreamPhase reached = conn_->stream->phase();
     if (!route_.tunnel && (reached == StreamPhase::kHandshake || reached == StreamPhase::kOpen)) {
       client_->CountOpened();
     }
     if (ec) return StreamFailed(ec);
-    const auto& t = conn_->stream.connect_timings();
+    const auto& t = conn_->stream->connect_timings();
     response_.timings.dns = t.resolve;
     response_.timings.connect = t.connect + tunnel_time_;
     response_.timings.tls = t.handshake;
+    if (probing_) {
+      probing_ = false;
+      // h2c by prior knowledge, or whatever ALPN chose over TLS.
+      if (!conn_->stream->is_tls() || conn_->stream->tls_session().alpn_protocol == "h2") {
+        return StartSession();
+      }
+      client_->ProbeChoseHttp1(route_.key);
+      BuildMessage();
+    }
     Write();
+  }
+
+  void BuildMessage() {
+    if (message_built_) return;
+    request_ = BuildHttp1Message(route_, h2_request_, static_cast<bool>(source_), source_length_);
+    message_built_ = true;
+  }
+
+  // The connection this request opened becomes the origin's HTTP/2 session.
+  void StartSession() {
+    H2Session::Options options;
+    options.max_concurrent_streams = client_->options().http2_max_concurrent_streams;
+    options.max_response_body = client_->options().max_response_body;
+    conn_->stream->ExpiresNever();
+    auto session = H2Session::Start(std::move(conn_->stream), options);
+    std::shared_ptr<Connection> conn = std::move(conn_);
+    if (!client_->SessionOpened(conn, session)) return FinishCancelled();
+    SubmitH2(session, /*reused=*/false);
+  }
+
+  // On the session's executor: reads a body_source whole (HTTP/2 sends bodies from memory),
+  // then submits the request as a stream.
+  void SubmitH2(const std::shared_ptr<H2Session>& session, bool reused) {
+    if (!done_) return;
+    reused_ = reused;
+    if (reused) response_.timings = {};
+    if (source_ && !source_read_) {
+      source_read_ = true;
+      Status read = ReadSourceWhole();
+      if (!read.ok()) return Finish(std::move(read));
+    }
+    HttpRequest request;
+    request.method = h2_request_.method;
+    request.url = h2_request_.url;
+    request.headers = h2_request_.headers;
+    // The first attempt copies the body: a request the server did not process is sent again.
+    request.body = retried_ ? std::move(h2_request_.body) : h2_request_.body;
+    request.accept_truncated_body = accept_truncated_body_;
+    sent_ = request.body.size();
+    H2Session::BodySink sink;
+    if (sink_ || progress_) {
+      sink = [self = shared_from_this()](std::string_view chunk) { self->OnH2Chunk(chunk); };
+    }
+    session_ = session;
+    submitted_ = Clock::now();
+    h2_call_ = session->Submit(
+        std::move(request), deadline_,
+        [self = shared_from_this()](Result<HttpResponse> result) {
+          self->OnH2Done(std::move(result));
+        },
+        std::move(sink));
+  }
+
+  Status ReadSourceWhole() {
+    std::string& body = h2_request_.body;
+    auto fail = [&](StatusCode code, std::string message) {
+      return Kinded(Status(code, std::move(message) + " (" + route_.url.ToString() + ")"),
+                    HttpErrorKind::kBodySource);
+    };
+    if (source_length_ && *source_length_ > kMaxHttp2BufferedUpload) {
+      return fail(StatusCode::kInvalidArgument,
+                  "request body of " + std::to_string(*source_length_) +
+                      " bytes from body_source exceeds the " +
+                      std::to_string(kMaxHttp2BufferedUpload) + " bytes an HTTP/2 request buffers");
+    }
+    for (;;) {
+      const size_t size = body.size();
+      body.resize(size + kUploadChunkBytes);
+      Result<size_t> got = source_(body.data() + size, kUploadChunkBytes);
+      if (!got.ok()) {
+        body.clear();
+        return fail(got.status().code(), "request body source failed: " + got.status().message());
+      }
+      if (*got > kUploadChunkBytes) {
+        body.clear();
+        return fail(StatusCode::kInvalidArgument,
+                    "request body source returned " + std::to_string(*got) +
+                        " bytes for a buffer of " + std::to_string(kUploadChunkBytes));
+      }
+      body.resize(size + *got);
+      if (*got == 0) break;
+      if (body.size() > kMaxHttp2BufferedUpload) {
+        body.clear();
+        return fail(StatusCode::kInvalidArgument, "request body from body_source exceeds the " +
+                                                      std::to_string(kMaxHttp2BufferedUpload) +
+                                                      " bytes an HTTP/2 request buffers");
+      }
+      if (source_length_ && body.size() > *source_length_) {
+        body.clear();
+        return fail(StatusCode::kInvalidArgument,
+                    "request body source gave more than body_length (" +
+                        std::to_string(*source_length_) + ") bytes");
+      }
+    }
+    if (source_length_ && body.size() != *source_length_) {
+      const size_t got = body.size();
+      body.clear();
+      return fail(StatusCode::kInvalidArgument, "request body source ended after " +
+                                                    std::to_string(got) + " of " +
+                                                    std::to_string(*source_length_) + " bytes");
+    }
+    return Status::Ok();
+  }
+
+  // On the session's executor, for each piece of the response body when the caller streams
+  // it or watches progress.
+  void OnH2Chunk(std::string_view chunk) {
+    if (!sink_error_.ok()) return;  // the stream is being cancelled
+    received_ += chunk.size();
+    if (sink_) {
+      Status status = sink_(chunk);
+      if (!status.ok()) {
+        sink_error_ = Kinded(Status(status.code(),
+                                    "response body sink failed: " + status.message() + " (" +
+                                        route_.url.ToString() + ")",
+                                    status.retryable()),
+                             HttpErrorKind::kBodySink);
+        session_->Cancel(h2_call_);
+        return;
+      }
+    } else {
+      const size_t limit = client_->options().max_response_body;
+      if (limit != 0 && h2_body_.size() + chunk.size() > limit) {
+        sink_error_ = Kinded({StatusCode::kResourceExhausted,
+                              "response body exceeds the client's limit of " +
+                                  std::to_string(limit) + " bytes (" + route_.url.ToString() + ")"},
+                             HttpErrorKind::kTooLarge);
+        session_->Cancel(h2_call_);
+        return;
+      }
+      h2_body_.append(chunk);
+    }
+    if (progress_) {
+      HttpProgress p;
+      p.sent = p.send_total.emplace(sent_);
+      p.received = received_;
+      progress_(p);
+    }
+  }
+
+  void OnH2Done(Result<HttpResponse> result) {
+    session_.reset();
+    if (!sink_error_.ok()) return Finish(std::move(sink_error_));
+    if (!result.ok()) {
+      if (client_->shut_down()) return FinishCancelled();
+      const Status& status = result.status();
+      const internal::H2ErrorKind h2_kind = internal::H2ErrorKindOf(status);
+      // Not processed by the server (GOAWAY above its last stream, REFUSED_STREAM): sent once
+      // more, on a fresh session when this one is going away.
+      const bool not_processed =
+          h2_kind == internal::H2ErrorKind::kGoAway ||
+          (h2_kind == internal::H2ErrorKind::kStreamReset && status.retryable());
+      if (not_processed && !retried_ && Clock::now() < deadline_) {
+        retried_ = true;
+        Start(/*allow_reuse=*/true);
+        return;
+      }
+      const HttpErrorKind kind = h2_kind != internal::H2ErrorKind::kNone ? HttpKindOf(h2_kind)
+                                 : status.code() == StatusCode::kInvalidArgument
+                                     ? HttpErrorKind::kInvalidRequest
+                                     : HttpErrorKind::kProtocol;
+      return Finish(
+          Kinded(Status(status.code(), status.message() + " (" + route_.url.ToString() + ")",
+                        status.retryable()),
+                 kind));
+    }
+    HttpResponse response = std::move(*result);
+    response.version = "2";
+    response.connection_reused = reused_;
+    response.timings.dns = response_.timings.dns;
+    response.timings.connect = response_.timings.connect;
+    response.timings.tls = response_.timings.tls;
+    if (response.timings.first_byte.count() != 0)
+      response.timings.first_byte += submitted_ - start_;
+    if (!sink_ && progress_) response.body = std::move(h2_body_);
+    response.timings.total = Clock::now() - start_;
+    Finish(std::move(response));
   }
 
   // Through a proxy to an https origin: TCP to the proxy is up; ask it for a tunnel.
   void OnTcpConnected(const error_code& ec) {
-    if (conn_->stream.phase() == internal::Stream::Phase::kOpen) client_->CountOpened();
+    if (conn_->stream->phase() == internal::Stream::Phase::kOpen) client_->CountOpened();
     if (ec) return StreamFailed(ec);
     phase_ = Phase::kTunnel;
     tunnel_start_ = Clock::now();
@@ -433,8 +776,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       tunnel_request_ += "User-Agent: " + client_->options().user_agent + "\r\n";
     }
     tunnel_request_ += "\r\n";
-    conn_->stream.ExpiresAt(connect_deadline_);
-    asio::async_write(conn_->stream.tcp(), asio::buffer(tunnel_request_),
+    conn_->stream->ExpiresAt(connect_deadline_);
+    asio::async_write(conn_->stream->tcp(), asio::buffer(tunnel_request_),
                       [self = shared_from_this()](const error_code& e, size_t) {
                         if (e) return self->Fail(e);
                         self->ReadTunnelResponse();
@@ -446,7 +789,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     tunnel_parser_->skip(true);  // a 2xx to CONNECT has no body; the tunnel starts right after
     tunnel_parser_->header_limit(kMaxResponseHeaderBytes);
     http::async_read(
-        conn_->stream.tcp(), tunnel_buffer_, *tunnel_parser_,
+        conn_->stream->tcp(), tunnel_buffer_, *tunnel_parser_,
         [self = shared_from_this()](const error_code& ec, size_t) { self->OnTunnelResponse(ec); });
   }
 
@@ -480,7 +823,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     tunnel_parser_.reset();
     tunnel_time_ = Clock::now() - tunnel_start_;
     phase_ = Phase::kHandshake;
-    conn_->stream.AsyncHandshake(
+    conn_->stream->AsyncHandshake(
         route_.url.host, connect_deadline_,
         [self = shared_from_this()](const error_code& e) { self->OnConnected(e); });
   }
@@ -491,16 +834,16 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (idle_timeout_.count() <= 0) return;
     const Clock::time_point idle_at = Clock::now() + idle_timeout_;
     idle_limited_ = idle_at < deadline_;
-    conn_->stream.ExpiresAt(idle_limited_ ? idle_at : deadline_);
+    conn_->stream->ExpiresAt(idle_limited_ ? idle_at : deadline_);
   }
 
   void Write() {
     phase_ = Phase::kWrite;
-    conn_->stream.ExpiresAt(deadline_);
+    conn_->stream->ExpiresAt(deadline_);
     serializer_.emplace(request_);
     if (source_) {
       ArmIo();
-      http::async_write_header(conn_->stream, *serializer_,
+      http::async_write_header(*conn_->stream, *serializer_,
                                [self = shared_from_this()](const error_code& ec, size_t) {
                                  if (ec) return self->Fail(ec);
                                  self->PumpBody();
@@ -512,7 +855,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void WriteSome() {
     ArmIo();
-    http::async_write_some(conn_->stream, *serializer_,
+    http::async_write_some(*conn_->stream, *serializer_,
                            [self = shared_from_this()](const error_code& ec, size_t) {
                              if (ec) return self->Fail(ec);
                              if (!self->serializer_->is_done()) return self->WriteSome();
@@ -562,7 +905,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       }
       static constexpr std::string_view kLastChunk = "0\r\n\r\n";
       ArmIo();
-      asio::async_write(conn_->stream, asio::buffer(kLastChunk.data(), kLastChunk.size()),
+      asio::async_write(*conn_->stream, asio::buffer(kLastChunk.data(), kLastChunk.size()),
                         [self = shared_from_this()](const error_code& ec, size_t) {
                           if (ec) return self->Fail(ec);
                           self->Read();
@@ -581,7 +924,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       length = static_cast<size_t>(w) + n + kChunkSuffixBytes;
     }
     ArmIo();
-    asio::async_write(conn_->stream, asio::buffer(begin, length),
+    asio::async_write(*conn_->stream, asio::buffer(begin, length),
                       [self = shared_from_this(), n](const error_code& ec, size_t) {
                         if (ec) return self->Fail(ec);
                         self->sent_ += n;
@@ -623,7 +966,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void ReadSome() {
     ArmIo();
     http::async_read_some(
-        conn_->stream, conn_->stream.buffer(), *parser_,
+        *conn_->stream, conn_->stream->buffer(), *parser_,
         [self = shared_from_this()](const error_code& ec, size_t) { self->OnReadSome(ec); });
   }
 
@@ -712,7 +1055,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     response_.body = std::move(message.body().data);
     FillMetadata();
     const bool keep_alive = parser_->keep_alive() && request_.keep_alive();
-    conn_->stream.ExpiresNever();
+    conn_->stream->ExpiresNever();
     client_->Release(conn_, keep_alive);
     conn_.reset();
     Finish(std::move(response_));
@@ -765,6 +1108,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void Finish(Result<HttpResponse> result) {
+    if (probing_) {
+      // This request was opening the origin's HTTP/2 session and did not get that far.
+      probing_ = false;
+      client_->ProbeFailed(route_.key, result.status());
+    }
     if (!done_) return;
     Callback done = std::move(done_);
     done_ = nullptr;
@@ -869,7 +1217,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                     HttpErrorKind::kProtocol);
     }
     if (conn_) {
-      Status status = conn_->stream.ErrorStatus(ec, Peer());
+      Status status = conn_->stream->ErrorStatus(ec, Peer());
       const HttpErrorKind kind = SocketErrorKind(ec, status);
       return Kinded(Status(status.code(), status.message() + where, status.retryable()), kind);
     }
@@ -879,6 +1227,18 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const std::shared_ptr<ClientState> client_;
   const Route route_;
   http::request<http::string_body> request_;  // kept whole so a retry can resend it
+  bool message_built_ = false;                // request_ is built
+  // HTTP/2-capable routes: the request as given (method, url, headers, body) until it is sent
+  // as a stream or request_ is built from it.
+  HttpRequest h2_request_;
+  bool probing_ = false;                // this request opens the origin's next HTTP/2 session
+  std::shared_ptr<H2Session> session_;  // the session carrying the stream
+  uint64_t h2_call_ = 0;
+  Clock::time_point submitted_;
+  Status sink_error_;  // on_body failed (or the collected body hit the limit)
+  uint64_t received_ = 0;
+  std::string h2_body_;  // collected here when only on_progress watches the body
+  bool source_read_ = false;
   const std::chrono::milliseconds timeout_;
   const std::chrono::milliseconds idle_timeout_;
   const bool accept_truncated_body_;
@@ -915,7 +1275,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   Clock::duration tunnel_time_{};
 };
 
-Lease ClientState::Acquire(const std::string& key, bool tls, bool allow_reuse,
+Lease ClientState::Acquire(const std::string& key, bool tls, bool h2, bool allow_reuse,
                            const std::shared_ptr<Exchange>& waiter) {
   Lease lease;
   std::shared_ptr<Connection> evicted;
@@ -924,6 +1284,25 @@ Lease ClientState::Acquire(const std::string& key, bool tls, bool allow_reuse,
     if (shut_down_) return lease;
     Origin& origin = origins_[key];
     origin.tls = tls;
+    if (h2 && origin.protocol != Origin::Protocol::kHttp1) {
+      if (origin.session && origin.session->is_open() && !origin.session->IsDraining()) {
+        lease.session = origin.session;
+        lease.reused = true;
+        return lease;
+      }
+      origin.session.reset();  // closed or going away: new requests get a new one
+      if (origin.h2_connecting) {
+        origin.h2_waiters.push_back(waiter);
+        lease.queued = true;
+        return lease;
+      }
+      origin.h2_connecting = true;
+      lease.h2_probe = true;
+      lease.conn = NewConnection(key, tls, /*offer_h2=*/true);
+      ++origin.busy;
+      active_.insert(lease.conn);
+      return lease;
+    }
     if (allow_reuse && !origin.idle.empty()) {
       lease.conn = std::move(origin.idle.back());
       origin.idle.pop_back();
@@ -942,7 +1321,7 @@ Lease ClientState::Acquire(const std::string& key, bool tls, bool allow_reuse,
         origin.idle.pop_front();
         idle_count_.fetch_sub(1, std::memory_order_relaxed);
       }
-      lease.conn = NewConnection(key, tls);
+      lease.conn = NewConnection(key, tls, /*offer_h2=*/false);
     }
     ++origin.busy;
     active_.insert(lease.conn);
@@ -956,7 +1335,7 @@ std::shared_ptr<Exchange> ClientState::GrantSlot(Origin& origin, const std::stri
   if (shut_down_ || origin.waiters.empty()) return nullptr;
   std::shared_ptr<Exchange> waiter = std::move(origin.waiters.front());
   origin.waiters.pop_front();
-  if (!conn) conn = NewConnection(key, origin.tls);
+  if (!conn) conn = NewConnection(key, origin.tls, /*offer_h2=*/false);
   ++origin.busy;
   active_.insert(conn);
   return waiter;
@@ -1022,17 +1401,90 @@ bool ClientState::CancelWaiter(const std::string& key, const std::shared_ptr<Exc
   MutexLock lock(mu_);
   auto it = origins_.find(key);
   if (it == origins_.end()) return false;
-  auto& waiters = it->second.waiters;
-  auto pos = std::find(waiters.begin(), waiters.end(), waiter);
-  if (pos == waiters.end()) return false;
-  waiters.erase(pos);
-  EraseIfUnused(it);
-  return true;
+  for (auto* waiters : {&it->second.waiters, &it->second.h2_waiters}) {
+    auto pos = std::find(waiters->begin(), waiters->end(), waiter);
+    if (pos == waiters->end()) continue;
+    waiters->erase(pos);
+    EraseIfUnused(it);
+    return true;
+  }
+  return false;
+}
+
+bool ClientState::SessionOpened(const std::shared_ptr<Connection>& conn,
+                                const std::shared_ptr<H2Session>& session) {
+  std::deque<std::shared_ptr<Exchange>> waiters;
+  bool shut_down = false;
+  {
+    MutexLock lock(mu_);
+    active_.erase(conn);
+    shut_down = shut_down_;
+    std::erase_if(sessions_, [](const std::weak_ptr<H2Session>& w) { return w.expired(); });
+    sessions_.push_back(session);
+    auto it = origins_.find(conn->key);
+    if (it != origins_.end()) {
+      Origin& origin = it->second;
+      --origin.busy;
+      origin.h2_connecting = false;
+      origin.protocol = Origin::Protocol::kHttp2;
+      waiters.swap(origin.h2_waiters);
+      if (!shut_down) origin.session = session;
+      EraseIfUnused(it);
+    }
+  }
+  if (shut_down) session->Close();
+  for (auto& waiter : waiters) {
+    if (shut_down) {
+      waiter->Granted(nullptr, false);
+    } else {
+      waiter->GrantedSession(session);
+    }
+  }
+  return !shut_down;
+}
+
+void ClientState::ProbeChoseHttp1(const std::string& key) {
+  std::deque<std::shared_ptr<Exchange>> waiters;
+  {
+    MutexLock lock(mu_);
+    auto it = origins_.find(key);
+    if (it == origins_.end()) return;
+    it->second.h2_connecting = false;
+    it->second.protocol = Origin::Protocol::kHttp1;
+    waiters.swap(it->second.h2_waiters);
+  }
+  for (auto& waiter : waiters) waiter->AskAgain();
+}
+
+void ClientState::ProbeFailed(const std::string& key, const Status& status) {
+  std::deque<std::shared_ptr<Exchange>> waiters;
+  {
+    MutexLock lock(mu_);
+    auto it = origins_.find(key);
+    if (it == origins_.end()) return;
+    it->second.h2_connecting = false;
+    waiters.swap(it->second.h2_waiters);
+    EraseIfUnused(it);
+  }
+  const HttpErrorKind kind = HttpErrorKindOf(status);
+  // The probe's own deadline or cancellation says nothing about the server: the next waiter
+  // opens the connection instead. A failure to connect would fail every waiter the same way.
+  const bool ask_again = kind == HttpErrorKind::kRequestTimeout ||
+                         kind == HttpErrorKind::kIdleTimeout || kind == HttpErrorKind::kCancelled ||
+                         kind == HttpErrorKind::kBodySource || kind == HttpErrorKind::kNone;
+  for (auto& waiter : waiters) {
+    if (ask_again) {
+      waiter->AskAgain();
+    } else {
+      waiter->FailWaiting(status);
+    }
+  }
 }
 
 void ClientState::Shutdown() {
   std::vector<std::shared_ptr<Connection>> all;
   std::vector<std::shared_ptr<Exchange>> waiters;
+  std::vector<std::shared_ptr<H2Session>> sessions;
   {
     MutexLock lock(mu_);
     shut_down_ = true;
@@ -1041,11 +1493,20 @@ void ClientState::Shutdown() {
       origin.idle.clear();
       waiters.insert(waiters.end(), origin.waiters.begin(), origin.waiters.end());
       origin.waiters.clear();
+      waiters.insert(waiters.end(), origin.h2_waiters.begin(), origin.h2_waiters.end());
+      origin.h2_waiters.clear();
+      origin.session.reset();
     }
     idle_count_.store(0, std::memory_order_relaxed);
     all.insert(all.end(), active_.begin(), active_.end());
+    for (auto& weak : sessions_) {
+      if (auto session = weak.lock()) sessions.push_back(std::move(session));
+    }
+    sessions_.clear();
   }
   for (auto& conn : all) asio::post(conn->strand, [conn] { conn->Close(); });
+  // Close() fails every stream of a session with kCancelled, then ends its connection.
+  for (auto& session : sessions) session->Close();
   for (auto& waiter : waiters) waiter->Granted(nullptr, false);
 }
 
@@ -1088,19 +1549,23 @@ struct HttpClient::Impl {
 Result<std::unique_ptr<HttpClient>> HttpClient::Create(std::shared_ptr<Runtime> runtime,
                                                        Options options) {
   if (!runtime) return InvalidArgumentError("HttpClient::Create: runtime is null");
-  // This client speaks HTTP/1.1 only, so that is the one protocol it may offer.
+  // The client offers what each request's HttpVersionPolicy allows; nothing else may be listed.
   for (const std::string& protocol : options.tls.alpn_protocols) {
-    if (protocol != "http/1.1") {
-      return InvalidArgumentError("HttpClient speaks HTTP/1.1 only; TLS ALPN protocol '" +
+    if (protocol != "http/1.1" && protocol != "h2") {
+      return InvalidArgumentError("HttpClient speaks HTTP/1.1 and HTTP/2; TLS ALPN protocol '" +
                                   protocol + "' cannot be offered");
     }
   }
-  if (options.tls.alpn_protocols.empty()) options.tls.alpn_protocols = {"http/1.1"};
+  TlsOptions tls = options.tls;
+  tls.alpn_protocols = {"http/1.1"};
   OTLP_ASSIGN_OR_RETURN(std::shared_ptr<const internal::TlsContext> tls_ctx,
-                        internal::TlsContext::Client(options.tls));
+                        internal::TlsContext::Client(tls));
+  tls.alpn_protocols = {"h2", "http/1.1"};
+  OTLP_ASSIGN_OR_RETURN(std::shared_ptr<const internal::TlsContext> tls_h2_ctx,
+                        internal::TlsContext::Client(tls));
   auto impl = std::make_unique<Impl>();
   impl->state = std::make_shared<ClientState>(internal::IoContext(*runtime), std::move(options),
-                                              std::move(tls_ctx));
+                                              std::move(tls_ctx), std::move(tls_h2_ctx));
   impl->runtime = std::move(runtime);
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
@@ -1171,64 +1636,29 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
     route.key += HostPort(*proxy);
     route.proxy = std::move(*proxy);
   }
-  const bool absolute_form = route.proxy && !route.tunnel;
-  http::request<http::string_body> message;
-  message.version(11);
-  message.method_string(request.method);
-  if (absolute_form) {
-    message.target(url->scheme + "://" + url->Authority() + url->target);
-  } else {
-    message.target(url->target);
-  }
-  bool has_host = false;
   bool has_user_agent = false;
-  bool has_authorization = false;
-  bool has_proxy_authorization = false;
   for (const auto& [name, value] : request.headers) {
     if (!IsToken(name)) return fail(InvalidArgumentError("invalid header name '" + name + "'"));
     if (!IsValidHeaderValue(value)) {
       return fail(InvalidArgumentError("header '" + name + "' has CR, LF or NUL in its value"));
     }
-    has_host = has_host || EqualsIgnoreCase(name, "host");
     has_user_agent = has_user_agent || EqualsIgnoreCase(name, "user-agent");
-    has_authorization = has_authorization || EqualsIgnoreCase(name, "authorization");
-    has_proxy_authorization =
-        has_proxy_authorization || EqualsIgnoreCase(name, "proxy-authorization");
-  }
-  if (!has_host) message.set(http::field::host, url->Authority());
-  if (url->has_credentials() && !has_authorization) {
-    // As curl does: URL credentials become Basic authentication.
-    message.set(http::field::authorization, BasicCredentials(*url));
-  }
-  if (absolute_form && route.proxy->has_credentials() && !has_proxy_authorization) {
-    message.set(http::field::proxy_authorization, BasicCredentials(*route.proxy));
-  }
-  for (const auto& [name, value] : request.headers) {
-    if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
-      continue;
-    }
-    message.insert(name, value);
   }
   const Options& options = state->options();
   if (!has_user_agent && !options.user_agent.empty()) {
-    message.set(http::field::user_agent, options.user_agent);
+    request.headers.emplace_back("User-Agent", options.user_agent);
   }
-  if (request.body_source) {
-    if (request.body_length) {
-      message.content_length(*request.body_length);
-    } else {
-      message.chunked(true);
-    }
-  } else {
-    message.body() = std::move(request.body);
-    message.prepare_payload();
-  }
+  const HttpVersionPolicy policy = request.http_version.value_or(options.http_version);
+  route.h2 = !route.proxy && (url->is_tls() ? policy != HttpVersionPolicy::kHttp1Only
+                                            : policy == HttpVersionPolicy::kHttp2PriorKnowledge);
+  // Origins that may speak HTTP/2 are pooled apart: their TLS connections offer "h2".
+  if (route.h2) route.key += url->is_tls() ? " h2" : " h2c";
   route.url = std::move(*url);
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options.default_timeout;
   const auto idle_timeout =
       request.idle_timeout.count() > 0 ? request.idle_timeout : options.idle_timeout_between_bytes;
-  auto exchange = std::make_shared<Exchange>(state, std::move(route), std::move(message), timeout,
-                                             idle_timeout, request, std::move(done));
+  auto exchange = std::make_shared<Exchange>(state, std::move(route), timeout, idle_timeout,
+                                             request, std::move(done));
   exchange->Start(/*allow_reuse=*/true);
 }
 

@@ -1,7 +1,8 @@
-// otlp/net/http_client.h — the pooled HTTP transport (HTTP/1.1 on Boost.Beast, never in this
-// header) that otlp::http and the OTLP exporter stand on: keep-alive connection reuse with a
-// per-host limit, connect / whole-request / idle timeouts, TLS (OpenSSL), HTTP proxies,
-// streamed bodies, timings. No retries, redirects or cookies here (otlp/http does those).
+// otlp/net/http_client.h — the pooled HTTP transport (HTTP/1.1 on Boost.Beast, HTTP/2 on
+// nghttp2, neither in this header) that otlp::http and the OTLP exporter stand on: keep-alive
+// connection reuse with a per-host limit, one shared HTTP/2 connection per origin, connect /
+// whole-request / idle timeouts, TLS (OpenSSL), HTTP proxies, streamed bodies, timings. No
+// retries, redirects or cookies here (otlp/http does those).
 //
 //   auto rt = otlp::net::Runtime::Create();                  // owns one I/O thread
 //   auto client = otlp::net::HttpClient::Create(rt, {});
@@ -31,6 +32,24 @@
 // the proxy in absolute form; https:// targets go through an HTTP CONNECT tunnel, then TLS
 // with the origin. Proxy credentials become Proxy-Authorization (Basic), never the origin's.
 // Connections are pooled per (scheme, host, port, proxy).
+//
+// HTTP/2: with HttpVersionPolicy::kPreferHttp2 (Options::http_version, or per request
+// HttpRequest::http_version) https:// requests offer ALPN {"h2", "http/1.1"} and use what the
+// server chooses (an origin whose server chose HTTP/1.1 stays HTTP/1.1 in this client);
+// kHttp2PriorKnowledge also sends http:// requests as h2c (no upgrade dance).
+// An HTTP/2 origin has one shared connection: concurrent requests are streams on it, and
+// requests that arrive while it is being opened wait for it rather than open their own. A
+// session the server is closing (GOAWAY) or that has closed is replaced for new requests; a
+// request the server did not process (GOAWAY, RST_STREAM REFUSED_STREAM) is sent once more
+// (on a new session when the old one is going away). Shutdown() cancels HTTP/2 streams too.
+// HttpResponse::version is "2"; timings.dns/connect/tls belong to the request that opened the
+// session, first_byte is measured to the response HEADERS frame. On HTTP/2 a `body_source` is read
+// whole into memory before the request is sent (at most kMaxHttp2BufferedUpload bytes), the idle
+// timeout between bytes does not apply, and requests through a proxy always use HTTP/1.1.
+//
+//   auto client = otlp::net::HttpClient::Create(
+//       rt, {.http_version = otlp::net::HttpVersionPolicy::kPreferHttp2});
+//   auto resp = (*client)->Send({.url = "https://127.0.0.1:8443/"});  // resp->version == "2"
 //
 // Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
 // runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking.
@@ -64,7 +83,15 @@
 //   (source's code)     kBodySource          HttpRequest::body_source failed, or gave fewer or
 //                                            more bytes than body_length
 //   (sink's code)       kBodySink            HttpRequest::on_body returned an error
-// kStreamReset and kGoAway are reserved for the HTTP/2 engine.
+// HTTP/2 adds:
+//   kUnavailable        kStreamReset         the server reset the stream (RST_STREAM; the
+//                                            HTTP/2 error code in the message); retryable
+//                                            only for REFUSED_STREAM
+//   kUnavailable        kGoAway              the server ended the connection (GOAWAY) before
+//                                            processing the request (retryable)
+//   kUnavailable        kConnectionReset     the HTTP/2 connection failed under the request
+//   kInternal           kProtocol            the server broke HTTP/2 (bad frames, :status)
+// and its timeouts, cancellations and size limits use the kinds above.
 #pragma once
 
 #include <chrono>
@@ -125,6 +152,21 @@ struct OTLP_EXPORT HttpProgress {
   std::optional<uint64_t> receive_total{};
 };
 
+// Which HTTP version a request may use.
+enum class HttpVersionPolicy : uint8_t {
+  // HTTP/1.1 only (ALPN offers "http/1.1").
+  kHttp1Only = 0,
+  // https://: offer {"h2", "http/1.1"} by ALPN and use what the server chooses; http://:
+  // HTTP/1.1.
+  kPreferHttp2 = 1,
+  // http://: HTTP/2 without negotiation (h2c, RFC 9113 §3.3); https://: as kPreferHttp2.
+  kHttp2PriorKnowledge = 2,
+};
+
+// The largest request body an HTTP/2 request reads from a BodySource into memory before it is
+// sent; a larger body fails the request (kBodySource).
+inline constexpr size_t kMaxHttp2BufferedUpload = 64 * 1024 * 1024;
+
 struct OTLP_EXPORT HttpRequest {
   // Fills `buffer` with up to `capacity` bytes of the request body and returns how many; 0
   // ends the body. An error Status fails the request (kind kBodySource).
@@ -160,8 +202,11 @@ struct OTLP_EXPORT HttpRequest {
   BodySink on_body{};
   ProgressCallback on_progress{};
   // "http://[user:pass@]host:port" of an HTTP proxy to go through; empty: direct. (Which
-  // requests use a proxy, e.g. from HTTP_PROXY / NO_PROXY, is the caller's choice.)
+  // requests use a proxy, e.g. from HTTP_PROXY / NO_PROXY, is the caller's choice.) Requests
+  // through a proxy use HTTP/1.1.
   std::string proxy{};
+  // Overrides Options::http_version for this request.
+  std::optional<HttpVersionPolicy> http_version{};
 };
 
 // How long each step of a request took, from the moment it was handed to the client. Zero for
@@ -188,7 +233,8 @@ struct OTLP_EXPORT HttpResponse {
   // The protocol version that carried the response: "1.1" (or "1.0"); "2" for HTTP/2.
   std::string version{};
   HttpTimings timings{};
-  // The request went over a pooled connection opened by an earlier request.
+  // The request went over a pooled connection opened by an earlier request (for HTTP/2: over
+  // a session this request did not open).
   bool connection_reused = false;
   // First header with that name (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const noexcept {
@@ -206,14 +252,21 @@ inline constexpr int kMaxInterimResponses = 32;
 class OTLP_EXPORT HttpClient {
  public:
   struct Options {
-    // ALPN: only "http/1.1" may be listed; it is offered when the list is empty.
+    // tls.alpn_protocols may stay empty: the client offers "http/1.1", or "h2" and "http/1.1",
+    // by each request's HttpVersionPolicy. Protocols other than those two are rejected.
     TlsOptions tls{};
+    // Which HTTP version requests use unless HttpRequest::http_version says otherwise.
+    HttpVersionPolicy http_version = HttpVersionPolicy::kHttp1Only;
+    // Our own cap on concurrent streams per HTTP/2 connection (the server's
+    // SETTINGS_MAX_CONCURRENT_STREAMS applies too); further requests queue on the connection.
+    uint32_t http2_max_concurrent_streams = 256;
     // Resolving the host, the TCP connect and the TLS handshake together; bounded by the
     // request's whole deadline as well.
     std::chrono::milliseconds connect_timeout{10000};
     // Used when HttpRequest::timeout is zero; zero here means no limit.
     std::chrono::milliseconds default_timeout{30000};
-    // Idle keep-alive connections kept per (scheme, host, port, proxy).
+    // Idle keep-alive connections kept per (scheme, host, port, proxy). An HTTP/2 connection
+    // stays open until the server closes it or the client shuts down.
     size_t max_idle_per_host = 4;
     // Connections open at once per (scheme, host, port, proxy), idle ones included; requests
     // beyond it wait, first come first served, for one to be free. 0 = no limit.
@@ -230,7 +283,7 @@ class OTLP_EXPORT HttpClient {
   };
 
   // Fails with kInvalidArgument / kNotFound when a TLS file cannot be loaded, kInvalidArgument
-  // for an ALPN protocol other than http/1.1.
+  // for an ALPN protocol other than h2 and http/1.1.
   static Result<std::unique_ptr<HttpClient>> Create(std::shared_ptr<Runtime> runtime,
                                                     Options options);
   // Cancels requests in flight (their callbacks get kCancelled) and closes pooled connections.
@@ -249,8 +302,8 @@ class OTLP_EXPORT HttpClient {
   // and makes later requests fail with kCancelled. Idempotent; the destructor calls it.
   void Shutdown() noexcept;
 
-  // Counters for tests and diagnostics: TCP connections established, and connections idle in
-  // the pool right now.
+  // Counters for tests and diagnostics: TCP connections established (HTTP/2 ones included),
+  // and HTTP/1.1 connections idle in the pool right now.
   uint64_t connections_opened() const noexcept;
   size_t idle_connections() const noexcept;
 

@@ -520,10 +520,11 @@ TEST_F(HttpClientTest, ErrorsNeverShowUrlCredentials) {
   EXPECT_THAT(bad, StatusIs(StatusCode::kInvalidArgument, Not(HasSubstr("hunter2"))));
 }
 
-TEST_F(HttpClientTest, OnlyHttp11MayBeOfferedByAlpn) {
-  EXPECT_THAT(HttpClient::Create(client_runtime_, {.tls = {.alpn_protocols = {"h2"}}}),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("HTTP/1.1 only")));
+TEST_F(HttpClientTest, OnlyHttp11AndH2MayBeOfferedByAlpn) {
+  EXPECT_THAT(HttpClient::Create(client_runtime_, {.tls = {.alpn_protocols = {"spdy/3.1"}}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'spdy/3.1'")));
   EXPECT_OK(HttpClient::Create(client_runtime_, {.tls = {.alpn_protocols = {"http/1.1"}}}));
+  EXPECT_OK(HttpClient::Create(client_runtime_, {.tls = {.alpn_protocols = {"h2", "http/1.1"}}}));
 }
 
 TEST_F(HttpClientTest, InvalidRequestsFailWithoutNetworkIo) {

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -52,7 +53,7 @@ std::string FindNginx() {
   return "";
 }
 
-std::string Config(const std::string& dir, uint16_t port, uint16_t tls_port) {
+std::string Config(const std::string& dir, uint16_t port, uint16_t tls_port, uint16_t h2_port) {
   return "daemon off;\n"
          "master_process off;\n"
          "worker_processes 1;\n"
@@ -88,6 +89,9 @@ std::string Config(const std::string& dir, uint16_t port, uint16_t tls_port) {
          "    listen 127.0.0.1:" +
          std::to_string(tls_port) +
          " ssl;\n"
+         "    listen 127.0.0.1:" +
+         std::to_string(h2_port) +
+         " ssl http2;\n"
          "    ssl_certificate " +
          dir +
          "/server.pem;\n"
@@ -122,7 +126,8 @@ class NginxTest : public ::testing::Test {
 
     ASSERT_OK_AND_ASSIGN(port_, test::PickUnusedPort());
     ASSERT_OK_AND_ASSIGN(tls_port_, test::PickUnusedPort());
-    ASSERT_OK(dir_.WriteFile("nginx.conf", Config(dir_.path(), port_, tls_port_)));
+    ASSERT_OK_AND_ASSIGN(h2_port_, test::PickUnusedPort());
+    ASSERT_OK(dir_.WriteFile("nginx.conf", Config(dir_.path(), port_, tls_port_, h2_port_)));
     StartNginx();
   }
 
@@ -161,7 +166,7 @@ class NginxTest : public ::testing::Test {
 
     // Ready once both ports accept connections; fail fast if nginx exits.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (uint16_t p : {port_, tls_port_}) {
+    for (uint16_t p : {port_, tls_port_, h2_port_}) {
       for (;;) {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -198,6 +203,7 @@ class NginxTest : public ::testing::Test {
   std::string big_file_;
   uint16_t port_ = 0;
   uint16_t tls_port_ = 0;
+  uint16_t h2_port_ = 0;  // TLS with HTTP/2 (ALPN h2 and http/1.1); tls_port_ offers only http/1.1
   pid_t pid_ = -1;
   std::shared_ptr<Runtime> runtime_ = Runtime::Create();
 };
@@ -345,6 +351,109 @@ TEST_F(NginxTest, AbsoluteFormThroughAProxyUrl) {
       client->Send({.url = Url("/hello"), .proxy = "http://127.0.0.1:" + std::to_string(port_)}));
   EXPECT_EQ(resp.status, 200);
   EXPECT_EQ(resp.body, "hello from nginx\n");
+}
+
+}  // namespace
+}  // namespace otlp::net
+
+namespace otlp::net {
+namespace {
+
+// --- HTTP/2 over TLS (ALPN) ---
+
+HttpClient::Options PreferHttp2(const test::TestPki& pki) {
+  HttpClient::Options options;
+  options.tls.ca_file = pki.ca_cert_file;
+  options.http_version = HttpVersionPolicy::kPreferHttp2;
+  return options;
+}
+
+TEST_F(NginxTest, AlpnChoosesHttp2AndConcurrentRequestsShareOneConnection) {
+  auto client = MakeClient(PreferHttp2(pki_));
+  ASSERT_TRUE(client);
+  const std::string url = "https://127.0.0.1:" + std::to_string(h2_port_) + "/hello";
+  ASSERT_OK_AND_ASSIGN(auto first, client->Send({.url = url}));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.version, "2");
+  EXPECT_EQ(first.body, "hello from nginx\n");
+  EXPECT_FALSE(first.connection_reused);
+  EXPECT_GT(first.timings.tls.count(), 0);
+  EXPECT_GT(first.timings.first_byte.count(), 0);
+
+  constexpr int kRequests = 60;
+  std::vector<std::future<Result<HttpResponse>>> futures;
+  for (int i = 0; i < kRequests; ++i) {
+    auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();
+    futures.push_back(promise->get_future());
+    client->SendAsync({.url = url},
+                      [promise](Result<HttpResponse> r) { promise->set_value(std::move(r)); });
+  }
+  for (auto& f : futures) {
+    ASSERT_OK_AND_ASSIGN(auto r, f.get());
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.version, "2");
+    EXPECT_TRUE(r.connection_reused);
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+}
+
+TEST_F(NginxTest, AlpnFallsBackToHttp11WhenTheServerOffersOnlyThat) {
+  auto client = MakeClient(PreferHttp2(pki_));
+  ASSERT_TRUE(client);
+  const std::string url = "https://127.0.0.1:" + std::to_string(tls_port_) + "/hello";
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto r, client->Send({.url = url}));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.version, "1.1");
+    EXPECT_EQ(r.body, "hello from nginx\n");
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);  // keep-alive as with HTTP/1.1 only
+}
+
+TEST_F(NginxTest, Http1OnlyRequestToAnHttp2ServerUsesHttp11) {
+  auto client = MakeClient(PreferHttp2(pki_));
+  ASSERT_TRUE(client);
+  const std::string url = "https://127.0.0.1:" + std::to_string(h2_port_) + "/hello";
+  ASSERT_OK_AND_ASSIGN(auto r,
+                       client->Send({.url = url, .http_version = HttpVersionPolicy::kHttp1Only}));
+  EXPECT_EQ(r.version, "1.1");
+  ASSERT_OK_AND_ASSIGN(auto r2, client->Send({.url = url}));
+  EXPECT_EQ(r2.version, "2");
+}
+
+TEST_F(NginxTest, StreamedDownloadAndUploadOverHttp2) {
+  auto client = MakeClient(PreferHttp2(pki_));
+  ASSERT_TRUE(client);
+  const std::string base = "https://127.0.0.1:" + std::to_string(h2_port_);
+  std::string got;
+  size_t chunks = 0;
+  ASSERT_OK_AND_ASSIGN(
+      auto r, client->Send({.url = base + "/big.bin", .on_body = [&](std::string_view chunk) {
+                              got.append(chunk);
+                              ++chunks;
+                              return Status::Ok();
+                            }}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.version, "2");
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_GT(chunks, 1u);
+  EXPECT_TRUE(got == big_file_);
+
+  const std::string payload(300'000, 'u');
+  size_t offset = 0;
+  ASSERT_OK_AND_ASSIGN(auto up,
+                       client->Send({.method = "POST",
+                                     .url = base + "/v1/traces",
+                                     .headers = {{"Content-Type", "application/x-protobuf"}},
+                                     .body_source = [&](char* buf, size_t cap) -> Result<size_t> {
+                                       const size_t n = std::min(cap, payload.size() - offset);
+                                       std::memcpy(buf, payload.data() + offset, n);
+                                       offset += n;
+                                       return n;
+                                     }}));
+  EXPECT_EQ(up.status, 200);
+  EXPECT_EQ(up.body, "POST len=300000 type=application/x-protobuf");
+  EXPECT_EQ(client->connections_opened(), 1u);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ struct H2ClientSession::Call {
   size_t body_offset = 0;
   bool accept_truncated = false;  // HttpRequest::accept_truncated_body
   Clock::time_point deadline;
+  Clock::time_point submitted;  // for HttpResponse::timings.first_byte
   ResponseHandler done;
   BodySink sink;
   HttpResponse response;
@@ -163,6 +164,7 @@ uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline
   call->id = next_id_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t id = call->id;
   call->deadline = deadline;
+  call->submitted = Clock::now();
   call->done = std::move(done);
   call->sink = std::move(sink);
 
@@ -222,6 +224,12 @@ uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline
 }
 
 void H2ClientSession::Enqueue(std::unique_ptr<Call> call) {
+  if ((closed() || session_ == nullptr) && goaway_received_) {
+    // The peer said goodbye before this request reached the connection: not processed.
+    return call->done(WithH2Kind(UnavailableError("the HTTP/2 connection to " + peer() +
+                                                  " went away (GOAWAY); the request was not sent"),
+                                 H2ErrorKind::kGoAway));
+  }
   if (closed() || session_ == nullptr) {
     Status status = close_status_.ok()
                         ? WithH2Kind(UnavailableError("the HTTP/2 connection to " + peer() +
@@ -455,7 +463,12 @@ int H2ClientSession::OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame
                                     void* user_data) {
   auto* self = static_cast<H2ClientSession*>(user_data);
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-  if (Call* call = self->FindStream(frame->hd.stream_id)) call->block = Call::Block::kNone;
+  if (Call* call = self->FindStream(frame->hd.stream_id)) {
+    call->block = Call::Block::kNone;
+    if (call->response.timings.first_byte.count() == 0) {
+      call->response.timings.first_byte = Clock::now() - call->submitted;
+    }
+  }
   return 0;
 }
 

@@ -23,6 +23,8 @@
 // as the body is taken (by the collector or the sink). With HttpRequest::accept_truncated_body,
 // a stream or connection that fails after the final response headers gives the partial
 // response with body_truncated set instead of an error (deadline and Cancel() still fail).
+// HttpResponse::timings.first_byte is the time from Submit() to the first response HEADERS
+// frame of the stream; the other timings are left to the caller.
 //
 // Errors (Status, with H2ErrorKind in detail(), see h2_common.h):
 //   kDeadlineExceeded  the request's deadline passed (the stream is reset with CANCEL)   kTimeout
