@@ -106,14 +106,22 @@ TEST_F(TlsTest, ClientAndServerAgreeOnHttp11ByAlpnAndTheServerSeesSni) {
       client->Send({.url = "https://localhost:" + std::to_string(server->port()) + "/"}));
   EXPECT_THAT(resp.body, ::testing::StartsWith("http/1.1 localhost TLSv1."));
 
-  // Neither side offers or accepts a protocol it does not speak.
-  auto h2_server =
+  // Neither side offers or accepts a protocol it does not speak: h2 only while HTTP/2 is on.
+  auto h2_off =
       HttpServer::Start(runtime_,
                         {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
                                                  .key_file = pki_->server_key_file,
-                                                 .alpn_protocols = {"h2"}}},
+                                                 .alpn_protocols = {"h2"}},
+                         .enable_http2 = false},
                         [](const ServerRequest&, ServerResponse&) {});
-  EXPECT_THAT(h2_server, StatusIs(StatusCode::kInvalidArgument, HasSubstr("HTTP/1.1 only")));
+  EXPECT_THAT(h2_off, StatusIs(StatusCode::kInvalidArgument, HasSubstr("HTTP/1.1 only")));
+  auto spdy =
+      HttpServer::Start(runtime_,
+                        {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
+                                                 .key_file = pki_->server_key_file,
+                                                 .alpn_protocols = {"spdy/3"}}},
+                        [](const ServerRequest&, ServerResponse&) {});
+  EXPECT_THAT(spdy, StatusIs(StatusCode::kInvalidArgument, HasSubstr("'spdy/3'")));
 }
 
 TEST_F(TlsTest, UnknownCaFailsVerification) {

@@ -1152,6 +1152,27 @@ TEST(HttpTest, ParentFromTraceparentJsonBodyHeadersRetriesAndOutputFile) {
   EXPECT_NE(retried->text.find("http.request.resend_count"), std::string::npos);
 }
 
+TEST(HttpTest, Http2SpeaksH2cWithPriorKnowledge) {
+  auto runtime = otlp::net::Runtime::Create();
+  ASSERT_OK_AND_ASSIGN(
+      auto server,
+      otlp::net::HttpServer::Start(runtime, {},
+                                   [](const otlp::net::ServerRequest& req,
+                                      otlp::net::ServerResponse& res) {
+                                     res.body = "over HTTP/" + req.version;
+                                   }));
+  const std::string url = "http://127.0.0.1:" + std::to_string(server->port()) + "/";
+  const std::map<std::string, std::string> no_export = {{"OTEL_TRACES_EXPORTER", "none"}};
+  RunResult h2 = RunCli({"http", url, "--http2", "-v"}, no_export);
+  ASSERT_TRUE(h2.finished);
+  EXPECT_EQ(h2.exit_code, 0) << h2.err;
+  EXPECT_EQ(h2.out, "over HTTP/2");
+  EXPECT_NE(h2.err.find("< HTTP/2 200"), std::string::npos) << h2.err;
+  RunResult h1 = RunCli({"http", url}, no_export);
+  EXPECT_EQ(h1.exit_code, 0) << h1.err;
+  EXPECT_EQ(h1.out, "over HTTP/1.1");
+}
+
 TEST(HttpTest, ExitCodesAndUsageErrors) {
   ASSERT_OK_AND_ASSIGN(auto server, otlp::test::ScriptedHttpServer::Start());
   server->Enqueue({.status = 404, .body = "missing"});
@@ -1172,7 +1193,6 @@ TEST(HttpTest, ExitCodesAndUsageErrors) {
       {{"http", "http://h/", "--retries", "-1"}, "otlp http: invalid --retries '-1'"},
       {{"http", "http://h/", "--timeout", "0"}, "otlp http: invalid --timeout '0'"},
       {{"http", "http://h/", "-H", "novalue"}, "otlp http: invalid --header 'novalue'"},
-      {{"http", "http://h/", "--http2"}, "otlp http: --http2: this build's HTTP transport"},
   };
   for (const auto& [args, expected] : usage) {
     RunResult r = RunCli(args, no_export);

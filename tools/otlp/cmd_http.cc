@@ -172,12 +172,11 @@ int RunHttp(std::span<const std::string> args) {
     }
     if (!request.headers.Contains("Accept")) request.headers.Add("Accept", "application/json");
   }
-  if (flags.Has("http2")) {
-    // The transport underneath (otlp::net::HttpClient) speaks HTTP/1.1 only so far.
-    PrintError(cmd, "--http2: this build's HTTP transport speaks HTTP/1.1 only");
-    return 2;
-  }
   http::ClientOptions options;
+  if (flags.Has("http2")) {
+    // https: h2 offered by ALPN (HTTP/1.1 when the server declines); http: h2c, prior knowledge.
+    options.transport.http_version = net::HttpVersionPolicy::kHttp2PriorKnowledge;
+  }
   options.retry = http::RetryPolicy::Disabled();
   if (auto retries = flags.Get("retries")) {
     char* end = nullptr;

@@ -379,7 +379,8 @@ TEST_F(StreamTest, TlsWithSniAndAlpnAgainstTheHttpServer) {
       auto server,
       HttpServer::Start(runtime_,
                         {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
-                                                 .key_file = pki_->server_key_file}},
+                                                 .key_file = pki_->server_key_file},
+                         .enable_http2 = false},
                         [](const ServerRequest& req, ServerResponse& res) {
                           res.body = "sni=" + req.tls_session.server_name +
                                      " alpn=" + req.tls_session.alpn_protocol;
@@ -390,7 +391,7 @@ TEST_F(StreamTest, TlsWithSniAndAlpnAgainstTheHttpServer) {
   ASSERT_FALSE(ec) << ErrorStatus(stream, ec, "localhost").ToString();
   const TlsSessionInfo session =
       Run<TlsSessionInfo>(stream, [stream](auto done) { done(stream->tls_session()); });
-  EXPECT_EQ(session.alpn_protocol, "http/1.1");  // the server only speaks HTTP/1.1
+  EXPECT_EQ(session.alpn_protocol, "http/1.1");  // HTTP/2 is off on this server
   EXPECT_EQ(session.server_name, "localhost");
   EXPECT_THAT(session.version, StartsWith("TLSv1."));
   EXPECT_FALSE(session.cipher.empty());
