@@ -20,6 +20,9 @@ Result<Response> FetchAwaitable::await_resume() {
 }
 
 Result<std::unique_ptr<AsyncClient>> AsyncClient::Create(Options options) {
+  if (options.runtime ? options.runtime->caller_driven() : options.threads.value_or(1) == 0) {
+    return InvalidArgumentError("http::AsyncClient needs at least one I/O thread of its own");
+  }
   OTLP_ASSIGN_OR_RETURN(std::shared_ptr<internal::Engine> engine,
                         internal::Engine::Create(std::move(options)));
   return std::unique_ptr<AsyncClient>(new AsyncClient(std::move(engine)));

@@ -1,6 +1,8 @@
 #include "otlp/http/client.h"
 
+#include <atomic>
 #include <future>
+#include <optional>
 
 #include "otlp/http/internal/engine.h"
 
@@ -10,6 +12,7 @@ namespace otlp::http {
 constexpr std::chrono::milliseconds kShutdownWait{5000};
 
 Result<std::unique_ptr<Client>> Client::Create(Options options) {
+  if (!options.runtime && !options.threads) options.threads = 0;  // I/O on the sending thread
   OTLP_ASSIGN_OR_RETURN(std::shared_ptr<internal::Engine> engine,
                         internal::Engine::Create(std::move(options)));
   return std::unique_ptr<Client>(new Client(std::move(engine)));
@@ -30,6 +33,22 @@ Result<Response> Client::Send(Request request) {
     return FailedPreconditionError(
         "http::Client::Send() called on the client's own I/O thread, where it would deadlock; "
         "use AsyncClient");
+  }
+  net::Runtime& runtime = engine_->runtime();
+  if (runtime.caller_driven()) {
+    // This thread runs the I/O until the request is over (or waits while another sending
+    // thread runs it). The callback always runs inside the runtime's work.
+    struct Outcome {
+      std::atomic<bool> done{false};
+      std::optional<Result<Response>> result;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    engine_->Submit(std::move(request), [outcome](Result<Response> result) {
+      outcome->result.emplace(std::move(result));
+      outcome->done.store(true, std::memory_order_release);
+    });
+    runtime.Drive([&outcome] { return outcome->done.load(std::memory_order_acquire); });
+    return std::move(*outcome->result);
   }
   // Shared with the callback: set_value() may still touch the promise after get() returned.
   auto promise = std::make_shared<std::promise<Result<Response>>>();

@@ -35,8 +35,10 @@
 // the free functions from threads that outlive main() is not supported.
 //
 // Threading: Client is thread-safe; many threads may Send() at once. Send() blocks the calling
-// thread; called on one of the client's own I/O threads it fails with kFailedPrecondition
-// rather than deadlock. Destroying the client cancels requests in flight and waits (bounded, a
+// thread, and by default does the request's I/O on it (ClientOptions::threads): when several
+// threads send at once, one of them runs the I/O of all (callbacks such as OnBody may run on
+// another sending thread than their own). Called on one of the client's own I/O threads (for
+// instance from such a callback) it fails with kFailedPrecondition rather than deadlock. Destroying the client cancels requests in flight and waits (bounded, a
 // few seconds at most) for their completion and for the runtime's threads to be done with the
 // client's work, except when done on one of those threads.
 #pragma once
@@ -44,6 +46,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -71,7 +74,10 @@ class Engine;
 // Options of Client and AsyncClient.
 struct OTLP_EXPORT ClientOptions {
   // I/O threads of the client's own runtime (named "otlp-http"); ignored with `runtime`.
-  int threads = 1;
+  // Unset: none for a Client (each Send() runs its request's I/O on the calling thread, no
+  // hand-off to another thread; idle connections are looked after only while some Send() runs),
+  // one for an AsyncClient. 0 (Client only): none, as unset.
+  std::optional<int> threads{};
   // Share an existing runtime instead (kept alive by the client).
   std::shared_ptr<net::Runtime> runtime{};
   // The transport: TLS, connect timeout, default (whole-request) timeout, pool sizes, limits.

@@ -5,7 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "otlp/http/async_client.h"
 #include "otlp/http/client_test_helpers.h"
+#include "otlp/net/http_server.h"
 #include "tests/support/scripted_http_server.h"
 #include "tests/support/status_matchers.h"
 
@@ -278,7 +284,65 @@ TEST(ClientTest, InvalidRequestsFailClearly) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("method")));
   EXPECT_THAT(Client::Create({.retry = {.max_attempts = 0}}),
               StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(Client::Create({.threads = 0}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Client::Create({.threads = -1}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(AsyncClient::Create({.threads = 0}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("I/O thread")));
+  EXPECT_THAT(AsyncClient::Create({.runtime = net::Runtime::CreateCallerDriven()}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("I/O thread")));
+}
+
+// By default a Client has no I/O thread: the sending thread runs its request. With several
+// sending threads one runs the I/O of all, and each still gets its own response.
+TEST(ClientTest, SendRunsTheIoOnTheSendingThreads) {
+  auto runtime = net::Runtime::Create({.threads = 2});
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       net::HttpServer::Start(runtime, {},
+                                              [](const net::ServerRequest& req,
+                                                 net::ServerResponse& res) {
+                                                res.body = "echo " + req.target;
+                                              }));
+  const std::string base = "http://127.0.0.1:" + std::to_string(server->port());
+  auto client = MakeClient();
+  std::thread::id body_thread;
+  ASSERT_OK_AND_ASSIGN(Response one,
+                       client->Get(base + "/one", OnBody{[&](std::string_view) {
+                                     body_thread = std::this_thread::get_id();
+                                     return Status::Ok();
+                                   }}));
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(body_thread, std::this_thread::get_id());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK_AND_ASSIGN(Response again, client->Get(base + "/again"));
+    EXPECT_EQ(again.Text(), "echo /again");
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);  // keep-alive: one connection throughout
+
+  constexpr int kThreads = 6;
+  constexpr int kEach = 25;
+  std::atomic<int> right{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string path = "/t" + std::to_string(t) + "/" + std::to_string(i);
+        Result<Response> r = client->Get(base + path);
+        if (r.ok() && r->Text() == "echo " + path) right.fetch_add(1);
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  EXPECT_EQ(right.load(), kThreads * kEach);
+  EXPECT_LT(client->connections_opened(), static_cast<uint64_t>(kThreads * kEach / 4));
+
+  // With threads of its own the I/O (and OnBody) runs there instead.
+  ASSERT_OK_AND_ASSIGN(auto threaded, Client::Create({.threads = 1}));
+  ASSERT_OK_AND_ASSIGN(Response two,
+                       threaded->Get(base + "/two", OnBody{[&](std::string_view) {
+                                       body_thread = std::this_thread::get_id();
+                                       return Status::Ok();
+                                     }}));
+  EXPECT_EQ(two.status, 200);
+  EXPECT_NE(body_thread, std::this_thread::get_id());
 }
 
 TEST(ClientTest, CancelFromAnotherThreadUnblocksSend) {

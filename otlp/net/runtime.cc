@@ -167,7 +167,91 @@ std::shared_ptr<Runtime> Runtime::Create(Options options) {
   return std::shared_ptr<Runtime>(new Runtime(std::move(impl)));
 }
 
+std::shared_ptr<Runtime> Runtime::CreateCallerDriven() {
+  auto impl = std::make_shared<Impl>();
+  impl->work.emplace(impl->ioc.get_executor());
+  impl->caller_driven = true;
+  return std::shared_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
 Runtime::Runtime(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+namespace {
+
+// Runs one piece of the runtime's work (or none, when `deadline` passes first); an exception
+// escaping it is logged, as on an I/O thread.
+void RunOne(Runtime::Impl& impl, Runtime::Clock::time_point deadline) {
+  try {
+    if (deadline == Runtime::Clock::time_point::max()) {
+      impl.ioc.run_one();
+    } else {
+      impl.ioc.run_one_until(deadline);
+    }
+  } catch (const std::exception& e) {
+    OTLP_LOG(kError, std::string("exception escaped an I/O handler: ") + e.what());
+  } catch (...) {
+    OTLP_LOG(kError, "unknown exception escaped an I/O handler");
+  }
+}
+
+}  // namespace
+
+bool Runtime::Drive(const std::function<bool()>& done, Clock::time_point deadline) {
+  Impl& impl = *impl_;
+  if (!impl.caller_driven || InIoThread()) return done();
+  MutexLock lock(impl.drive_mu);
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() >= deadline) return false;
+    if (impl.driving) {
+      // Someone else runs the work; it wakes us after each piece and when it leaves.
+      ++impl.drive_waiters;
+      impl.drive_cv.WaitUntil(lock, deadline);
+      --impl.drive_waiters;
+      continue;
+    }
+    impl.driving = true;
+    lock.Unlock();
+    t_current_runtime = impl_.get();
+    while (!done() && Clock::now() < deadline) {
+      RunOne(impl, deadline);
+      // Under the lock: a waiter checks done() and starts waiting atomically with respect to
+      // this, so a wake-up is never lost.
+      MutexLock wake(impl.drive_mu);
+      if (impl.drive_waiters > 0) impl.drive_cv.NotifyAll();
+    }
+    t_current_runtime = nullptr;
+    lock.Lock();
+    impl.driving = false;
+    impl.drive_cv.NotifyAll();
+  }
+}
+
+void Runtime::Poll() {
+  Impl& impl = *impl_;
+  if (!impl.caller_driven || InIoThread()) return;
+  {
+    MutexLock lock(impl.drive_mu);
+    if (impl.driving) return;
+    impl.driving = true;
+  }
+  t_current_runtime = impl_.get();
+  try {
+    impl.ioc.poll();
+  } catch (const std::exception& e) {
+    OTLP_LOG(kError, std::string("exception escaped an I/O handler: ") + e.what());
+  } catch (...) {
+    OTLP_LOG(kError, "unknown exception escaped an I/O handler");
+  }
+  t_current_runtime = nullptr;
+  MutexLock lock(impl.drive_mu);
+  impl.driving = false;
+  impl.drive_cv.NotifyAll();
+}
+
+bool Runtime::caller_driven() const noexcept {
+  return impl_->caller_driven;
+}
 
 Runtime::~Runtime() {
   const bool on_own_thread = InIoThread();
@@ -183,7 +267,17 @@ Runtime::~Runtime() {
   for (auto& timer : timers) timer->Cancel();
   timers.clear();
   impl_->work.reset();
-  if (!on_own_thread) {
+  if (impl_->caller_driven && !on_own_thread) {
+    // What is still queued (the last completions of closed connections) runs here.
+    t_current_runtime = impl_.get();
+    try {
+      impl_->ioc.run_for(kDrainTimeout);
+    } catch (...) {
+      OTLP_LOG(kError, "exception escaped an I/O handler while the runtime stopped");
+    }
+    t_current_runtime = nullptr;
+  }
+  if (!on_own_thread && !impl_->caller_driven) {
     // Without the work guard run() returns once nothing is pending; give that a bounded time.
     MutexLock lock(impl_->mu);
     if (!impl_->cv.WaitFor(lock, kDrainTimeout,

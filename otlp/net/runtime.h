@@ -14,8 +14,18 @@
 // No hidden globals: every component that does I/O is handed a Runtime (or creates its own) and
 // keeps it alive while it needs it.
 //
+// A caller-driven runtime has no thread of its own: its work runs inside Drive(), on the thread
+// that calls it. A synchronous client uses one, so that a request's I/O runs on the thread
+// waiting for it (no hand-off to an I/O thread and back); while nobody drives, nothing runs.
+//
+//   auto rt = otlp::net::Runtime::CreateCallerDriven();
+//   std::atomic<bool> done{false};
+//   rt->Post([&] { done = true; });
+//   rt->Drive([&] { return done.load(); });           // runs the posted function here
+//
 // Threading: Runtime and Timer methods are thread-safe. Posted functions and timer callbacks
-// run on one of the runtime's I/O threads; with several threads, different ones may run at the
+// run on one of the runtime's I/O threads (for a caller-driven runtime: the thread driving it,
+// which counts as an I/O thread meanwhile); with several threads, different ones may run at the
 // same time, but the calls of one periodic timer never overlap. An exception escaping a posted
 // function or a timer callback is logged and swallowed. Work should not block an I/O thread.
 #pragma once
@@ -69,6 +79,9 @@ class OTLP_EXPORT Runtime {
   };
   static std::shared_ptr<Runtime> Create(Options options);
   static std::shared_ptr<Runtime> Create() { return Create(Options{}); }
+  // A runtime without threads: work runs only inside Drive(). Its destructor runs what is
+  // still queued (bounded) on the destroying thread.
+  static std::shared_ptr<Runtime> CreateCallerDriven();
   // Cancels pending timers, lets queued work finish (bounded to a few seconds), then stops the
   // I/O and joins its threads. Safe to run on one of its own I/O threads (that thread is then
   // detached).
@@ -80,7 +93,22 @@ class OTLP_EXPORT Runtime {
   bool InIoThread() const noexcept;
   // Runs f on an I/O thread, soon.
   void Post(std::function<void()> f);
+  // The number of I/O threads; 0 for a caller-driven runtime.
   int thread_count() const noexcept;
+  bool caller_driven() const noexcept;
+
+  // Caller-driven runtimes: runs the runtime's work on the calling thread until done() is true
+  // or `deadline` passes, and returns done(). Several threads may drive at once: one runs the
+  // work (for all of them) while the others wait, and the next takes over when it leaves.
+  // done() must become true inside work run by this runtime (a posted function, a completion,
+  // a timer) or be true already; it may be called under an internal lock, so it must be cheap
+  // and must not call into the runtime. Called on one of the runtime's own I/O threads (from work
+  // it runs), or on a runtime with threads, it runs nothing and returns done().
+  bool Drive(const std::function<bool()>& done,
+             Clock::time_point deadline = Clock::time_point::max());
+  // Caller-driven runtimes: runs the work that is ready now, without waiting for more; does
+  // nothing while another thread drives (that one runs it).
+  void Poll();
 
   // Runs f once on an I/O thread after `delay` (at once when it is zero or negative).
   Timer After(Clock::duration delay, std::function<void()> f);

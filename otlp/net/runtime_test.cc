@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "otlp/core/log.h"
 
@@ -92,6 +93,7 @@ TEST(RuntimeTest, LastReferenceDroppedOnItsOwnThread) {
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
+using std::chrono::microseconds;
 
 // Counts calls and lets a test wait for a number of them.
 class CallCounter {
@@ -259,6 +261,83 @@ TEST(TimerTest, CallbackMayDestroyItsOwnHandle) {
     });
   }
   EXPECT_EQ(done->get_future().wait_for(kWait), std::future_status::ready);
+}
+
+TEST(CallerDrivenRuntimeTest, WorkRunsOnlyInsideDriveOnTheDrivingThread) {
+  auto runtime = Runtime::CreateCallerDriven();
+  EXPECT_TRUE(runtime->caller_driven());
+  EXPECT_EQ(runtime->thread_count(), 0);
+  std::atomic<bool> ran{false};
+  std::thread::id where;
+  bool in_io = false;
+  runtime->Post([&] {
+    where = std::this_thread::get_id();
+    in_io = runtime->InIoThread();
+    ran = true;
+  });
+  EXPECT_FALSE(ran.load());  // nobody drives yet
+  EXPECT_TRUE(runtime->Drive([&] { return ran.load(); }));
+  EXPECT_EQ(where, std::this_thread::get_id());
+  EXPECT_TRUE(in_io);
+  EXPECT_FALSE(runtime->InIoThread());  // only while driving
+  // A timer fires while someone drives; a deadline bounds the drive.
+  std::atomic<bool> fired{false};
+  Timer timer = runtime->After(milliseconds(5), [&] { fired = true; });
+  EXPECT_TRUE(runtime->Drive([&] { return fired.load(); }, Runtime::Clock::now() + kWait));
+  EXPECT_FALSE(runtime->Drive([] { return false; }, Runtime::Clock::now() + milliseconds(5)));
+  // Poll runs what is ready and returns.
+  int polled = 0;
+  for (int i = 0; i < 3; ++i) runtime->Post([&] { ++polled; });
+  runtime->Poll();
+  EXPECT_EQ(polled, 3);
+}
+
+TEST(CallerDrivenRuntimeTest, SeveralDriversShareTheWork) {
+  auto runtime = Runtime::CreateCallerDriven();
+  constexpr int kThreads = 4;
+  constexpr int kEach = 200;
+  std::atomic<int> finished{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        // Completed by a timer: whoever drives at that moment runs it.
+        Timer timer = runtime->After(microseconds(50), [done] { done->store(true); });
+        if (runtime->Drive([&] { return done->load(); }, Runtime::Clock::now() + kWait)) {
+          finished.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(finished.load(), kThreads * kEach);
+}
+
+TEST(CallerDrivenRuntimeTest, DriveFromInsideItsOwnWorkRunsNothing) {
+  auto runtime = Runtime::CreateCallerDriven();
+  bool inner = true;
+  std::atomic<bool> done{false};
+  runtime->Post([&] {
+    inner = runtime->Drive([] { return false; });  // would recurse: returns done() at once
+    done = true;
+  });
+  EXPECT_TRUE(runtime->Drive([&] { return done.load(); }));
+  EXPECT_FALSE(inner);
+  // On a runtime with threads Drive only reports done().
+  auto threaded = Runtime::Create();
+  EXPECT_FALSE(threaded->caller_driven());
+  EXPECT_FALSE(threaded->Drive([] { return false; }));
+  EXPECT_TRUE(threaded->Drive([] { return true; }));
+}
+
+TEST(CallerDrivenRuntimeTest, DestructorRunsWhatIsQueued) {
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  {
+    auto runtime = Runtime::CreateCallerDriven();
+    for (int i = 0; i < 10; ++i) runtime->Post([ran] { ran->fetch_add(1); });
+  }
+  EXPECT_EQ(ran->load(), 10);
 }
 
 }  // namespace

@@ -637,11 +637,14 @@ Result<std::shared_ptr<Engine>> Engine::Create(ClientOptions options) {
   }
   std::shared_ptr<net::Runtime> runtime = options.runtime;
   if (!runtime) {
-    if (options.threads < 1) {
-      return InvalidArgumentError("http client: threads must be at least 1 (got " +
-                                  std::to_string(options.threads) + ")");
+    const int threads = options.threads.value_or(1);
+    if (threads < 0) {
+      return InvalidArgumentError("http client: threads must not be negative (got " +
+                                  std::to_string(threads) + ")");
     }
-    runtime = net::Runtime::Create({.threads = options.threads, .thread_name = "otlp-http"});
+    runtime = threads == 0
+                  ? net::Runtime::CreateCallerDriven()
+                  : net::Runtime::Create({.threads = threads, .thread_name = "otlp-http"});
   }
   ProxyConfig proxy;
   if (options.proxy) {
@@ -745,6 +748,18 @@ void Engine::Shutdown(std::chrono::milliseconds wait) noexcept {
   transport_->Shutdown();
   if (runtime_->InIoThread()) return;
   const auto deadline = Clock::now() + wait;
+  if (runtime_->caller_driven()) {
+    // The cancellations complete here (or on a thread still in Send()), then the transport's
+    // closing handlers run (see Quiesce for why a few rounds).
+    runtime_->Drive(
+        [this]() OTLP_EXCLUDES(mu_) {
+          MutexLock lock(mu_);
+          return live_.empty();
+        },
+        deadline);
+    for (int round = 0; round < 3; ++round) runtime_->Poll();
+    return;
+  }
   {
     MutexLock lock(mu_);
     drained_.WaitUntil(lock, deadline, [this]() OTLP_REQUIRES(mu_) { return live_.empty(); });

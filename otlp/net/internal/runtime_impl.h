@@ -23,6 +23,13 @@ struct Runtime::Impl {
   otlp::internal::CondVar cv;           // `running` changed
   int running OTLP_GUARDED_BY(mu) = 0;  // threads still inside io_context::run()
 
+  // Caller-driven runtimes (no threads): who runs the work now, and who waits for it.
+  bool caller_driven = false;
+  otlp::internal::Mutex drive_mu;
+  otlp::internal::CondVar drive_cv;  // the driver left, or ran something a waiter may await
+  bool driving OTLP_GUARDED_BY(drive_mu) = false;
+  int drive_waiters OTLP_GUARDED_BY(drive_mu) = 0;
+
   // Every live timer, so that ~Runtime can cancel the pending ones (a pending wait would keep
   // io_context::run() from returning). Lock order: timers_mu, then a timer's own mutex.
   otlp::internal::Mutex timers_mu;
