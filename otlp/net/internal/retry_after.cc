@@ -151,9 +151,10 @@ std::optional<milliseconds> ParseRetryAfter(std::string_view value,
   }
   const std::optional<sys_seconds> when = ParseHttpDate(value, now);
   if (!when) return std::nullopt;
-  // Compared in whole seconds first: a date centuries ahead does not fit in nanoseconds.
-  if (*when - std::chrono::floor<seconds>(now) > kMaxRetryAfter) return kMaxRetryAfter;
-  if (*when <= now) return milliseconds::zero();
+  // Compared in whole seconds first: a date centuries away does not fit in nanoseconds.
+  const seconds ahead = *when - std::chrono::floor<seconds>(now);
+  if (ahead > kMaxRetryAfter) return kMaxRetryAfter;
+  if (ahead <= seconds::zero()) return milliseconds::zero();
   return std::chrono::ceil<milliseconds>(*when - now);
 }
 
