@@ -43,7 +43,9 @@ bool HonoursRetryAfter(int status) noexcept;
 
 // Parses a Retry-After value: delta-seconds ("120") or an HTTP-date (IMF-fixdate
 // "Sun, 06 Nov 1994 08:49:37 GMT", and the obsolete RFC 850 and asctime forms). A date in the
-// past gives zero. nullopt when the value is malformed (then the normal backoff applies).
+// past gives zero, one ahead the time left rounded up to the millisecond; values are clamped to
+// a year. nullopt when the value is malformed (then the normal backoff applies). The same
+// parser as otlp::http's retry policy.
 std::optional<std::chrono::milliseconds> ParseRetryAfter(
     std::string_view value, std::chrono::system_clock::time_point now) noexcept;
 

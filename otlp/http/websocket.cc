@@ -5,6 +5,7 @@
 
 #include "otlp/core/internal/mutex.h"
 #include "otlp/core/version.h"
+#include "otlp/http/error.h"
 #include "otlp/net/internal/base64.h"
 #include "otlp/net/internal/tls.h"
 #include "otlp/net/internal/websocket_client.h"
@@ -49,17 +50,26 @@ WebSocketClient::DataType ToDataType(WebSocketMessage::Type type) {
                                                  : WebSocketClient::DataType::kText;
 }
 
-// error.type of a failed upgrade: the refusing status, else a low-cardinality name of the
-// failure.
+// A failed upgrade's Status with an http::ErrorKind in its detail: the engine's own kind when it
+// set one; otherwise the kind its code means here (the upgrade has a single deadline, the
+// connect timeout) or ErrorKindOf's reading of the code.
+Status WithUpgradeErrorKind(Status s) {
+  if (s.detail() != 0) return s;
+  ErrorKind kind = ErrorKindOf(s);
+  switch (s.code()) {
+    case StatusCode::kDeadlineExceeded: kind = ErrorKind::kConnectTimeout; break;
+    case StatusCode::kPermissionDenied: kind = ErrorKind::kCertificate; break;
+    case StatusCode::kInternal: kind = ErrorKind::kProtocol; break;
+    default: break;
+  }
+  return std::move(s).WithDetail(static_cast<uint16_t>(kind));
+}
+
+// error.type of a failed upgrade: the refusing status, else the kind's name, as on the HTTP
+// client's spans (ErrorKindName).
 std::string ErrorType(const Status& s, int http_status) {
   if (http_status >= 400) return std::to_string(http_status);
-  switch (s.code()) {
-    case StatusCode::kDeadlineExceeded: return "timeout";
-    case StatusCode::kPermissionDenied: return "certificate";
-    case StatusCode::kCancelled: return "cancelled";
-    case StatusCode::kInternal: return "protocol";
-    default: return "connection";
-  }
+  return std::string(ErrorKindName(ErrorKindOf(s)));
 }
 
 }  // namespace
@@ -86,7 +96,7 @@ struct WebSocket::State {
   std::shared_ptr<WebSocketClient> client;
   otlp::internal::Mutex mu;
   std::shared_ptr<PendingReceive> pending OTLP_GUARDED_BY(mu);
-  bool receiving OTLP_GUARDED_BY(mu) = false;  // a Receive call is waiting
+  bool receiving OTLP_GUARDED_BY(mu) = false;    // a Receive call is waiting
   bool fragmenting OTLP_GUARDED_BY(mu) = false;  // a SendFragment message is unfinished
 };
 
@@ -94,8 +104,8 @@ Result<std::unique_ptr<WebSocket>> WebSocket::Connect(std::string_view url,
                                                       WebSocketOptions options) {
   OTLP_ASSIGN_OR_RETURN(net::Url parsed, net::Url::Parse(url));
   if (parsed.scheme != "ws" && parsed.scheme != "wss") {
-    return InvalidArgumentError("a WebSocket URL must be ws:// or wss://, not '" +
-                                parsed.scheme + "://'");
+    return InvalidArgumentError("a WebSocket URL must be ws:// or wss://, not '" + parsed.scheme +
+                                "://'");
   }
   std::shared_ptr<net::Runtime> runtime = options.runtime;
   if (runtime && runtime->InIoThread()) return OnIoThread("Connect");
@@ -105,23 +115,22 @@ Result<std::unique_ptr<WebSocket>> WebSocket::Connect(std::string_view url,
   }
   if (!runtime) runtime = net::Runtime::Create({.threads = 1, .thread_name = "otlp-ws"});
 
-  net::internal::WebSocketConnectParams params{
-      .host = parsed.host,
-      .port = parsed.port,
-      .target = parsed.target,
-      .authority = parsed.Authority(),
-      .headers = std::move(options.headers),
-      .subprotocols = std::move(options.subprotocols),
-      .max_message_size = options.max_message_size,
-      .permessage_deflate = options.permessage_deflate,
-      .user_agent = std::move(options.user_agent)};
+  net::internal::WebSocketConnectParams params{.host = parsed.host,
+                                               .port = parsed.port,
+                                               .target = parsed.target,
+                                               .authority = parsed.Authority(),
+                                               .headers = std::move(options.headers),
+                                               .subprotocols = std::move(options.subprotocols),
+                                               .max_message_size = options.max_message_size,
+                                               .permessage_deflate = options.permessage_deflate,
+                                               .user_agent = std::move(options.user_agent)};
   if (options.connect_timeout.count() > 0) {
     params.deadline = std::chrono::steady_clock::now() + options.connect_timeout;
   }
   if (parsed.has_credentials() && !params.headers.Contains("Authorization")) {
-    params.headers.Add("Authorization",
-                       "Basic " + net::internal::Base64Encode(
-                                      parsed.user + ":" + parsed.password.value_or("")));
+    params.headers.Add(
+        "Authorization",
+        "Basic " + net::internal::Base64Encode(parsed.user + ":" + parsed.password.value_or("")));
   }
 
   // The upgrade's CLIENT span, and its context in the request headers.
@@ -147,7 +156,9 @@ Result<std::unique_ptr<WebSocket>> WebSocket::Connect(std::string_view url,
                        [&promise](Status s, net::internal::WebSocketHandshake hs) {
                          promise.set_value({std::move(s), std::move(hs)});
                        });
-  auto [status, handshake] = future.get();
+  auto [engine_status, handshake] = future.get();
+  Status status = engine_status.ok() ? std::move(engine_status)
+                                     : WithUpgradeErrorKind(std::move(engine_status));
 
   if (handshake.status != 0) {
     span.SetAttribute("http.response.status_code", static_cast<int64_t>(handshake.status));
@@ -274,8 +285,8 @@ Result<WebSocketMessage> WebSocket::Receive(std::chrono::milliseconds timeout) {
   otlp::internal::MutexLock lock(state_->mu);
   state_->receiving = false;
   if (!result) {
-    return DeadlineExceededError("no WebSocket message within " +
-                                 std::to_string(timeout.count()) + " ms");
+    return DeadlineExceededError("no WebSocket message within " + std::to_string(timeout.count()) +
+                                 " ms");
   }
   state_->pending.reset();
   return std::move(*result);
@@ -294,8 +305,9 @@ void WebSocket::ReceiveAsync(ReceiveCallback done) {
     pending = std::exchange(state_->pending, nullptr);
   }
   if (!pending) {
-    state_->client->AsyncReceive(
-        [done = std::move(done)](Result<WebSocketFrameMessage> r) { done(ToMessage(std::move(r))); });
+    state_->client->AsyncReceive([done = std::move(done)](Result<WebSocketFrameMessage> r) {
+      done(ToMessage(std::move(r)));
+    });
     return;
   }
   // A Receive timed out before its message arrived: that message comes first.
@@ -305,9 +317,8 @@ void WebSocket::ReceiveAsync(ReceiveCallback done) {
     earlier = std::move(pending->result);
   }
   if (earlier) {
-    state_->runtime->Post([done = std::move(done), r = std::move(*earlier)]() mutable {
-      done(std::move(r));
-    });
+    state_->runtime->Post(
+        [done = std::move(done), r = std::move(*earlier)]() mutable { done(std::move(r)); });
     return;
   }
   {

@@ -23,9 +23,12 @@
 // a message of type kClose with its code and reason (then the connection is closed; further
 // receives fail with kFailedPrecondition). Errors: kInvalidArgument (bad URL or options),
 // kUnavailable (refused, reset, DNS, TLS; a refused upgrade names the HTTP status, and
-// WebSocketErrorKindOf() tells it apart), kPermissionDenied (certificate), kDeadlineExceeded (connect timeout,
-// Receive timeout), kResourceExhausted (message too big), kFailedPrecondition (closed),
-// kInternal (protocol violations by the peer).
+// WebSocketErrorKindOf() tells it apart), kPermissionDenied (certificate), kDeadlineExceeded
+// (connect timeout, Receive timeout), kResourceExhausted (message too big), kFailedPrecondition
+// (closed), kInternal (protocol violations by the peer). A failed Connect carries an
+// http::ErrorKind (ErrorKindOf in error.h: kConnectTimeout, kCertificate, kProtocol, the
+// WebSocket kinds, ...), whose ErrorKindName is the upgrade span's error.type (the refusing
+// HTTP status instead when there is one), as on the HTTP client's spans.
 //
 // Threading: every method is thread-safe. Sends from several threads are serialized (each
 // message goes out whole, in the order the calls were made) — except that the fragments of one

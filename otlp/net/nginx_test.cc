@@ -53,7 +53,8 @@ std::string FindNginx() {
   return "";
 }
 
-std::string Config(const std::string& dir, uint16_t port, uint16_t tls_port, uint16_t h2_port) {
+std::string Config(const std::string& dir, uint16_t port, uint16_t tls_port, uint16_t h2_port,
+                   uint16_t tls12_port) {
   return "daemon off;\n"
          "master_process off;\n"
          "worker_processes 1;\n"
@@ -109,6 +110,19 @@ std::string Config(const std::string& dir, uint16_t port, uint16_t tls_port, uin
          "    }\n"
          "    location = /limited { keepalive_requests 5; return 204; }\n"
          "  }\n"
+         "  server {\n"
+         "    listen 127.0.0.1:" +
+         std::to_string(tls12_port) +
+         " ssl;\n"
+         "    ssl_protocols TLSv1.2;\n"
+         "    ssl_certificate " +
+         dir +
+         "/server.pem;\n"
+         "    ssl_certificate_key " +
+         dir +
+         "/server.key;\n"
+         "    location = /hello { default_type text/plain; return 200 \"$ssl_protocol\"; }\n"
+         "  }\n"
          "}\n";
 }
 
@@ -127,7 +141,9 @@ class NginxTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(port_, test::PickUnusedPort());
     ASSERT_OK_AND_ASSIGN(tls_port_, test::PickUnusedPort());
     ASSERT_OK_AND_ASSIGN(h2_port_, test::PickUnusedPort());
-    ASSERT_OK(dir_.WriteFile("nginx.conf", Config(dir_.path(), port_, tls_port_, h2_port_)));
+    ASSERT_OK_AND_ASSIGN(tls12_port_, test::PickUnusedPort());
+    ASSERT_OK(
+        dir_.WriteFile("nginx.conf", Config(dir_.path(), port_, tls_port_, h2_port_, tls12_port_)));
     StartNginx();
   }
 
@@ -166,7 +182,7 @@ class NginxTest : public ::testing::Test {
 
     // Ready once both ports accept connections; fail fast if nginx exits.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (uint16_t p : {port_, tls_port_, h2_port_}) {
+    for (uint16_t p : {port_, tls_port_, h2_port_, tls12_port_}) {
       for (;;) {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -204,6 +220,7 @@ class NginxTest : public ::testing::Test {
   uint16_t port_ = 0;
   uint16_t tls_port_ = 0;
   uint16_t h2_port_ = 0;  // TLS with HTTP/2 (ALPN h2 and http/1.1); tls_port_ offers only http/1.1
+  uint16_t tls12_port_ = 0;  // TLS 1.2 only; /hello answers the protocol version
   pid_t pid_ = -1;
   std::shared_ptr<Runtime> runtime_ = Runtime::Create();
 };
@@ -273,6 +290,22 @@ TEST_F(NginxTest, Https) {
   ASSERT_TRUE(untrusted);
   auto rejected = untrusted->Send({.url = url});
   EXPECT_THAT(rejected, StatusIs(StatusCode::kPermissionDenied));
+}
+
+TEST_F(NginxTest, MinimumTlsVersionAboveTheServersFailsTheHandshakeSayingSo) {
+  const std::string url = "https://localhost:" + std::to_string(tls12_port_) + "/hello";
+  auto tls12 = MakeClient({.tls = {.ca_file = pki_.ca_cert_file}});
+  auto tls13 =
+      MakeClient({.tls = {.ca_file = pki_.ca_cert_file, .min_version = TlsVersion::kTls13}});
+  ASSERT_TRUE(tls12 && tls13);
+  ASSERT_OK_AND_ASSIGN(auto resp, tls12->Send({.url = url}));
+  EXPECT_EQ(resp.body, "TLSv1.2");
+  auto refused = tls13->Send({.url = url});
+  EXPECT_THAT(refused, StatusIs(StatusCode::kUnavailable,
+                                ::testing::AllOf(HasSubstr("no TLS protocol version"),
+                                                 HasSubstr("requires TLS 1.3"))));
+  EXPECT_EQ(HttpErrorKindOf(refused.status()), HttpErrorKind::kTlsHandshake);
+  EXPECT_FALSE(refused.status().retryable());
 }
 
 // A file far larger than the client's body limit, streamed through a sink over plain HTTP and

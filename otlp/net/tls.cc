@@ -63,7 +63,12 @@ bool IsIpAddress(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
 }
 
-Result<std::unique_ptr<ssl::context>> NewContext(ssl::context::method method) {
+int OpenSslVersion(TlsVersion version) {
+  return version == TlsVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+}
+
+Result<std::unique_ptr<ssl::context>> NewContext(ssl::context::method method,
+                                                 TlsVersion min_version) {
   std::unique_ptr<ssl::context> ctx;
   try {
     ctx = std::make_unique<ssl::context>(method);
@@ -74,7 +79,9 @@ Result<std::unique_ptr<ssl::context>> NewContext(ssl::context::method method) {
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::single_dh_use,
                    ec);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  if (SSL_CTX_set_min_proto_version(ctx->native_handle(), OpenSslVersion(min_version)) != 1) {
+    return InternalError("cannot set the minimum TLS version");
+  }
   return ctx;
 }
 
@@ -95,7 +102,8 @@ Result<std::string> AlpnWire(const std::vector<std::string>& protocols) {
 
 Result<std::shared_ptr<TlsContext>> TlsContext::Client(TlsOptions options) {
   OTLP_ASSIGN_OR_RETURN(const std::string alpn, AlpnWire(options.alpn_protocols));
-  OTLP_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> ctx, NewContext(ssl::context::tls_client));
+  OTLP_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> ctx,
+                        NewContext(ssl::context::tls_client, options.min_version));
   error_code ec;
   if (options.verify_peer) {
     if (!options.ca_file.empty()) {
@@ -138,7 +146,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Server(ServerTlsOptions options)
     return InvalidArgumentError("TLS server needs both certificate_file and key_file");
   }
   OTLP_ASSIGN_OR_RETURN(std::string alpn, AlpnWire(options.alpn_protocols));
-  OTLP_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> ctx, NewContext(ssl::context::tls_server));
+  OTLP_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> ctx,
+                        NewContext(ssl::context::tls_server, options.min_version));
   OTLP_RETURN_IF_ERROR(
       LoadCertificateAndKey(*ctx, "TLS server", options.certificate_file, options.key_file));
   if (!options.client_ca_file.empty()) {
@@ -204,8 +213,31 @@ Status ClientHandshakeError(SSL* ssl, const error_code& ec, std::string_view pee
                                                std::string(peer) + ": " +
                                                X509_verify_cert_error_string(verify)};
   }
+  std::string why;
+  if (ec.category() == boost::asio::error::get_ssl_category()) {
+    switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
+      // Our minimum is above the server's maximum (the server's alert), or the reverse.
+      case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+      case SSL_R_UNSUPPORTED_PROTOCOL:
+        why = SSL_get_min_proto_version(ssl) == TLS1_3_VERSION
+                  ? "no TLS protocol version acceptable to both sides (this client requires "
+                    "TLS 1.3): "
+                  : "no TLS protocol version acceptable to both sides (this client speaks "
+                    "TLS 1.2 and 1.3): ";
+        break;
+      // The first bytes back were not a TLS record: typically an http:// port.
+      case SSL_R_WRONG_VERSION_NUMBER:
+      case SSL_R_PACKET_LENGTH_TOO_LONG:
+        why = "the server does not speak TLS (a plain-text port?): ";
+        break;
+      case SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL:
+        why = "the server accepts none of the offered ALPN protocols: ";
+        break;
+      default: break;
+    }
+  }
   return {StatusCode::kUnavailable,
-          "TLS handshake with " + std::string(peer) + " failed: " + ec.message(),
+          "TLS handshake with " + std::string(peer) + " failed: " + why + ec.message(),
           /*retryable=*/false};
 }
 

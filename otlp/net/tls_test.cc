@@ -2,7 +2,13 @@
 // a PKI generated at test time (tests/support/test_certs.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <memory>
 #include <string>
 
@@ -39,14 +45,16 @@ class TlsTest : public ::testing::Test {
     runtime_ = Runtime::Create();
   }
 
-  std::unique_ptr<HttpServer> StartTlsServer(std::string client_ca_file = "") {
+  std::unique_ptr<HttpServer> StartTlsServer(std::string client_ca_file = "",
+                                             TlsVersion min_version = TlsVersion::kTls12) {
     auto server =
         HttpServer::Start(runtime_,
                           {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
                                                    .key_file = pki_->server_key_file,
-                                                   .client_ca_file = std::move(client_ca_file)}},
+                                                   .client_ca_file = std::move(client_ca_file),
+                                                   .min_version = min_version}},
                           [](const ServerRequest& req, ServerResponse& res) {
-                            res.body = req.tls ? "secure" : "plain?";
+                            res.body = req.tls ? "secure " + req.tls_session.version : "plain?";
                           });
     EXPECT_OK(server);
     return server.ok() ? std::move(*server) : nullptr;
@@ -73,7 +81,7 @@ TEST_F(TlsTest, VerifiesServerWithCaFileAndReusesConnection) {
   EXPECT_EQ(server->base_url().rfind("https://127.0.0.1:", 0), 0u);
   for (int i = 0; i < 3; ++i) {
     ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
-    EXPECT_EQ(resp.body, "secure");
+    EXPECT_THAT(resp.body, ::testing::StartsWith("secure"));
   }
   EXPECT_EQ(client->connections_opened(), 1u);
 }
@@ -86,7 +94,7 @@ TEST_F(TlsTest, DnsNameIsVerifiedToo) {
   ASSERT_OK_AND_ASSIGN(
       auto resp,
       client->Send({.url = "https://localhost:" + std::to_string(server->port()) + "/"}));
-  EXPECT_EQ(resp.body, "secure");
+  EXPECT_THAT(resp.body, ::testing::StartsWith("secure"));
 }
 
 TEST_F(TlsTest, ClientAndServerAgreeOnHttp11ByAlpnAndTheServerSeesSni) {
@@ -115,12 +123,11 @@ TEST_F(TlsTest, ClientAndServerAgreeOnHttp11ByAlpnAndTheServerSeesSni) {
                          .enable_http2 = false},
                         [](const ServerRequest&, ServerResponse&) {});
   EXPECT_THAT(h2_off, StatusIs(StatusCode::kInvalidArgument, HasSubstr("HTTP/1.1 only")));
-  auto spdy =
-      HttpServer::Start(runtime_,
-                        {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
-                                                 .key_file = pki_->server_key_file,
-                                                 .alpn_protocols = {"spdy/3"}}},
-                        [](const ServerRequest&, ServerResponse&) {});
+  auto spdy = HttpServer::Start(runtime_,
+                                {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
+                                                         .key_file = pki_->server_key_file,
+                                                         .alpn_protocols = {"spdy/3"}}},
+                                [](const ServerRequest&, ServerResponse&) {});
   EXPECT_THAT(spdy, StatusIs(StatusCode::kInvalidArgument, HasSubstr("'spdy/3'")));
 }
 
@@ -159,7 +166,7 @@ TEST_F(TlsTest, VerificationCanBeTurnedOff) {
   auto client = MakeClient({.verify_peer = false, .server_name = "anything.example"});
   ASSERT_TRUE(server && client);
   ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
-  EXPECT_EQ(resp.body, "secure");
+  EXPECT_THAT(resp.body, ::testing::StartsWith("secure"));
 }
 
 TEST_F(TlsTest, MutualTlsWithClientCertificate) {
@@ -169,7 +176,7 @@ TEST_F(TlsTest, MutualTlsWithClientCertificate) {
                             .client_key_file = pki_->client_key_file});
   ASSERT_TRUE(server && client);
   ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
-  EXPECT_EQ(resp.body, "secure");
+  EXPECT_THAT(resp.body, ::testing::StartsWith("secure"));
   EXPECT_EQ(server->requests_received(), 1u);
 }
 
@@ -196,6 +203,73 @@ TEST_F(TlsTest, PlainClientAgainstTlsServerAndViceVersa) {
   EXPECT_THAT(b, StatusIs(StatusCode::kUnavailable, HasSubstr("TLS handshake")));
   // Both servers survive.
   EXPECT_OK(client->Send({.url = tls_server->base_url()}));
+}
+
+// A client that speaks at most TLS 1.2 (OpenSSL directly, since our client has no maximum):
+// the handshake's outcome, or OpenSSL's reason for failing it.
+std::string HandshakeAsTls12Client(uint16_t port) {
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  asio::ssl::stream<asio::ip::tcp::socket> stream(ioc, ctx);
+  boost::system::error_code ec;
+  stream.next_layer().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+  if (ec) return "connect: " + ec.message();
+  stream.handshake(asio::ssl::stream_base::client, ec);
+  if (ec) return "failed: " + ec.message();
+  return std::string("ok: ") + SSL_get_version(stream.native_handle());
+}
+
+TEST_F(TlsTest, ServerMinimumVersionRefusesTls12Clients) {
+  auto tls13_only = StartTlsServer("", TlsVersion::kTls13);
+  auto tls12_too = StartTlsServer();
+  ASSERT_TRUE(tls13_only && tls12_too);
+  EXPECT_THAT(HandshakeAsTls12Client(tls13_only->port()),
+              AllOf(HasSubstr("failed: "), HasSubstr("protocol version")));
+  EXPECT_EQ(HandshakeAsTls12Client(tls12_too->port()), "ok: TLSv1.2");
+  // Our client speaks TLS 1.3 and is served.
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file});
+  ASSERT_TRUE(client);
+  ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = tls13_only->base_url() + "/"}));
+  EXPECT_EQ(resp.body, "secure TLSv1.3");
+}
+
+TEST_F(TlsTest, ClientMinimumVersionTls13IsMetByTls13Servers) {
+  auto server = StartTlsServer();
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file, .min_version = TlsVersion::kTls13});
+  ASSERT_TRUE(server && client);
+  ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
+  EXPECT_EQ(resp.body, "secure TLSv1.3");
+  // The refusal by a TLS 1.2 server is in nginx_test (MinimumTlsVersionAboveTheServers).
+}
+
+TEST_F(TlsTest, HttpsToAPlainPortSaysTheServerDoesNotSpeakTls) {
+  ASSERT_OK_AND_ASSIGN(
+      auto plain_server,
+      HttpServer::Start(runtime_, {}, [](const ServerRequest&, ServerResponse&) {}));
+  auto client = MakeClient({.ca_file = pki_->ca_cert_file});
+  ASSERT_TRUE(client);
+  auto resp = client->Send({.url = "https://127.0.0.1:" + std::to_string(plain_server->port())});
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable, HasSubstr("does not speak TLS")));
+  EXPECT_EQ(HttpErrorKindOf(resp.status()), HttpErrorKind::kTlsHandshake);
+}
+
+TEST_F(TlsTest, NoCommonAlpnProtocolIsNamedAsTheCause) {
+  ASSERT_OK_AND_ASSIGN(
+      auto h2_only,
+      HttpServer::Start(runtime_,
+                        {.tls = ServerTlsOptions{.certificate_file = pki_->server_cert_file,
+                                                 .key_file = pki_->server_key_file,
+                                                 .alpn_protocols = {"h2"}}},
+                        [](const ServerRequest&, ServerResponse&) {}));
+  auto client = HttpClient::Create(runtime_, {.tls = {.ca_file = pki_->ca_cert_file},
+                                              .http_version = HttpVersionPolicy::kHttp1Only});
+  ASSERT_OK(client);
+  auto resp = (*client)->Send({.url = h2_only->base_url() + "/"});
+  EXPECT_THAT(resp, StatusIs(StatusCode::kUnavailable, HasSubstr("none of the offered ALPN")));
+  EXPECT_EQ(HttpErrorKindOf(resp.status()), HttpErrorKind::kTlsHandshake);
 }
 
 TEST_F(TlsTest, FileErrorsAreClear) {

@@ -145,7 +145,8 @@ void ExpectedFields::Check(const std::map<std::string, std::string>& got,
 
 // ---- ReceiverProcess ----
 
-std::string ReceiverProcess::Start(const std::string& out_file, const std::string& err_file) {
+std::string ReceiverProcess::Start(const std::string& out_file, const std::string& err_file,
+                                   const std::vector<std::string>& extra_args) {
   err_file_ = err_file;
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0) return "pipe2 failed";
@@ -156,6 +157,7 @@ std::string ReceiverProcess::Start(const std::string& out_file, const std::strin
   }
   std::vector<std::string> args = {"node", std::string(kDir) + "/" + script_, "--out=" + out_file,
                                    "--exit-on-stdin-eof"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

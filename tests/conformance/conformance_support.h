@@ -93,8 +93,10 @@ class ReceiverProcess {
   ReceiverProcess& operator=(const ReceiverProcess&) = delete;
   ~ReceiverProcess() { Stop(); }
 
-  // Starts the receiver, its stderr going to `err_file`; empty on success, else what went wrong.
-  std::string Start(const std::string& out_file, const std::string& err_file);
+  // Starts the receiver, its stderr going to `err_file`, with `extra_args` after the usual ones
+  // (e.g. grpc_receiver.js --tls-cert=…); empty on success, else what went wrong.
+  std::string Start(const std::string& out_file, const std::string& err_file,
+                    const std::vector<std::string>& extra_args = {});
 
   int port() const { return port_; }
   std::string stderr_text() const { return ReadAll(err_file_); }

@@ -4,7 +4,10 @@
 // "path=value" lines keyed by span name rather than by position, so a test can compare what it
 // sent without depending on how the exporter grouped spans into resources, scopes and requests.
 //
-//   node e2e_spans.js <receiver output file>
+//   node e2e_spans.js [--by-kind] <receiver output file>
+//
+// --by-kind keys spans by kind and name, span[CLIENT GET /items/{id}], for traces where a
+// CLIENT and a SERVER span share a name (HTTP spans do).
 //
 // Prints, in file order:
 //   request[i].contentType="…"  request[i].contentEncoding="…"  request[i].userAgent="…"
@@ -26,10 +29,15 @@ function emit(out, prefix, value) {
   for (const line of flatten(value, prefix, [])) out.push(line);
 }
 
+// opentelemetry.proto.trace.v1.Span.SpanKind without the SPAN_KIND_ prefix.
+const KIND_NAMES = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+
 function main(argv) {
-  if (argv.length !== 1) throw new Error('usage: e2e_spans.js <receiver output file>');
+  const byKind = argv[0] === '--by-kind';
+  const files = byKind ? argv.slice(1) : argv;
+  if (files.length !== 1) throw new Error('usage: e2e_spans.js [--by-kind] <receiver output file>');
   const out = [];
-  const lines = fs.readFileSync(argv[0], 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = fs.readFileSync(files[0], 'utf8').split('\n').filter((l) => l.trim() !== '');
   lines.forEach((line, i) => {
     const rec = JSON.parse(line);
     if (rec.error !== undefined) {
@@ -50,7 +58,8 @@ function main(argv) {
         for (const span of ss.spans || []) {
           count += 1;
           const { name = '', ...fields } = span;
-          const p = `span[${name}]`;
+          const kind = byKind ? `${KIND_NAMES[span.kind || 0] || span.kind} ` : '';
+          const p = `span[${kind}${name}]`;
           emit(out, p, fields);
           emit(out, `${p}.resource`, rs.resource);
           emit(out, `${p}.resourceSchemaUrl`, rs.schemaUrl);

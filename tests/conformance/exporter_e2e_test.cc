@@ -5,7 +5,9 @@
 // without gzip, must deliver every field exactly as the test set it: ids, parents, kinds, times,
 // attributes of every type, events, links, statuses, tracestate, flags, dropped counts (small
 // SpanLimits), resource and scope. The request headers (Content-Type, Content-Encoding,
-// User-Agent) are checked too.
+// User-Agent) are checked too. OTLP/gRPC goes to grpc_receiver.js, an independent gRPC server
+// (@grpc/grpc-js), over h2c and over TLS with a certificate from a test CA (and a server the
+// exporter does not trust gets nothing).
 //
 // Needs node and `npm ci` in tests/conformance; skipped with a message otherwise.
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,7 +39,10 @@
 #include "otlp/trace/span.h"
 #include "otlp/trace/tracer.h"
 #include "tests/conformance/conformance_support.h"
+#include "tests/support/span_fixtures.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
 
 namespace otlp::exporter {
 namespace {
@@ -346,6 +352,8 @@ struct Combination {
   const char* content_encoding;
   // OTLP/gRPC to grpc_receiver.js (@grpc/grpc-js) instead of OTLP/HTTP to receiver.js.
   bool grpc = false;
+  // https:// (gRPC: TLS with ALPN h2) with a certificate from a test CA the exporter trusts.
+  bool tls = false;
 };
 
 // Names the combination in test output (ctest would otherwise show the struct's bytes).
@@ -362,7 +370,13 @@ class ExporterE2e : public testing::TestWithParam<Combination> {
     out_file_ = base + ".jsonl";
     err_file_ = base + ".stderr";
     fs::remove(out_file_);
-    const std::string error = receiver_.Start(out_file_, err_file_);
+    std::vector<std::string> tls_args;
+    if (GetParam().tls) {
+      ASSERT_TRUE(pki_dir_.ok()) << pki_dir_.error();
+      ASSERT_OK_AND_ASSIGN(pki_, test::GenerateTestPki(pki_dir_.path()));
+      tls_args = {"--tls-cert=" + pki_.server_cert_file, "--tls-key=" + pki_.server_key_file};
+    }
+    const std::string error = receiver_.Start(out_file_, err_file_, tls_args);
     ASSERT_TRUE(error.empty()) << error;
   }
   void TearDown() override {
@@ -379,19 +393,21 @@ class ExporterE2e : public testing::TestWithParam<Combination> {
   test::ReceiverProcess receiver_{GetParam().grpc ? "grpc_receiver.js" : "receiver.js"};
   std::string out_file_;
   std::string err_file_;
+  test::TempDir pki_dir_{"otlp-e2e-pki-"};
+  test::TestPki pki_;  // with Combination::tls
 };
 
 TEST_P(ExporterE2e, EveryFieldRoundTrips) {
   const Combination& c = GetParam();
   ASSERT_OK_AND_ASSIGN(
-      auto created,
-      OtlpHttpExporter::Create({
-          .endpoint = "http://127.0.0.1:" + std::to_string(receiver_.port()) +
-                      (c.grpc ? "" : "/v1/traces"),
-          .protocol = c.protocol,
-          .timeout = std::chrono::milliseconds(kFlushLimit),
-          .compression = c.compression,
-      }));
+      auto created, OtlpHttpExporter::Create({
+                        .endpoint = std::string(c.tls ? "https" : "http") + "://localhost:" +
+                                    std::to_string(receiver_.port()) + (c.grpc ? "" : "/v1/traces"),
+                        .protocol = c.protocol,
+                        .timeout = std::chrono::milliseconds(kFlushLimit),
+                        .compression = c.compression,
+                        .certificate_file = c.tls ? std::optional(pki_.ca_cert_file) : std::nullopt,
+                    }));
   OtlpHttpExporter* exporter = created.get();  // owned by the processor from here on
   auto provider = trace::TracerProvider::Create({
       // A long schedule delay: the spans leave on ForceFlush, not on a timer.
@@ -442,6 +458,37 @@ TEST_P(ExporterE2e, EveryFieldRoundTrips) {
   EXPECT_TRUE(provider->Shutdown(kFlushLimit));
 }
 
+// The other side of grpc_tls: a gRPC server whose certificate the exporter does not trust gets
+// nothing, and the export fails (not retried: the certificate would fail again).
+TEST(ExporterE2eGrpcTls, UntrustedServerCertificateFailsTheExport) {
+  if (const std::string why = test::NodeSkipReason(); !why.empty()) GTEST_SKIP() << why;
+  test::TempDir dir("otlp-e2e-untrusted-");
+  ASSERT_TRUE(dir.ok()) << dir.error();
+  ASSERT_OK_AND_ASSIGN(test::TestPki pki, test::GenerateTestPki(dir.path()));
+  test::ReceiverProcess receiver("grpc_receiver.js");
+  const std::string out_file = dir.Join("out.jsonl");
+  ASSERT_EQ(
+      receiver.Start(out_file, dir.Join("stderr"),
+                     {"--tls-cert=" + pki.server_cert_file, "--tls-key=" + pki.server_key_file}),
+      "");
+  ASSERT_OK_AND_ASSIGN(auto exporter,
+                       OtlpHttpExporter::Create({
+                           .endpoint = "https://localhost:" + std::to_string(receiver.port()),
+                           .protocol = OtlpProtocol::kGrpc,
+                           .timeout = std::chrono::milliseconds(kFlushLimit),
+                           .certificate_file = pki.other_ca_cert_file,
+                           .synchronous = true,
+                       }));
+  trace::SpanData span = test::MinimalSpan();
+  const trace::SpanData* batch[] = {&span};
+  EXPECT_EQ(exporter->Export(batch), trace::ExportResult::kFailure);
+  const ExporterStats stats = exporter->stats();
+  EXPECT_EQ(stats.spans_failed, 1u);
+  EXPECT_EQ(stats.retries, 0u);
+  receiver.Stop();
+  EXPECT_EQ(ReadAll(out_file), "");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     AllEncodings, ExporterE2e,
     testing::Values(Combination{"proto", OtlpProtocol::kHttpProtobuf, Compression::kNone,
@@ -453,13 +500,16 @@ INSTANTIATE_TEST_SUITE_P(
                     Combination{"json_gzip", OtlpProtocol::kHttpJson, Compression::kGzip,
                                 "application/json", "gzip"},
                     // Received by an independent gRPC server over h2c.
-                    Combination{"grpc", OtlpProtocol::kGrpc, Compression::kNone,
-                                "application/grpc", "identity", true},
+                    Combination{"grpc", OtlpProtocol::kGrpc, Compression::kNone, "application/grpc",
+                                "identity", true},
                     // grpc-js inflates the message and drops grpc-encoding from the metadata it
                     // hands over, so the log says identity; that the message went compressed
                     // is checked in grpc_transport_test.
                     Combination{"grpc_gzip", OtlpProtocol::kGrpc, Compression::kGzip,
-                                "application/grpc", "identity", true}),
+                                "application/grpc", "identity", true},
+                    // gRPC over TLS (ALPN h2), the certificate verified against the test CA.
+                    Combination{"grpc_tls", OtlpProtocol::kGrpc, Compression::kGzip,
+                                "application/grpc", "identity", true, true}),
     [](const testing::TestParamInfo<Combination>& p) { return std::string(p.param.name); });
 
 }  // namespace

@@ -8,9 +8,10 @@
 // path and the generated message classes as (de)serializers. Current @opentelemetry packages
 // ship no .proto files for @grpc/proto-loader to load.
 //
-//   node grpc_receiver.js --out=<file> [--exit-on-stdin-eof]
+//   node grpc_receiver.js --out=<file> [--tls-cert=<pem> --tls-key=<pem>] [--exit-on-stdin-eof]
 //
-// Listens on 127.0.0.1 (any free port) and prints the port on stdout as the first line. For
+// Listens on 127.0.0.1 (any free port) and prints the port on stdout as the first line; h2c,
+// or TLS with that certificate chain and key when --tls-cert and --tls-key are given. For
 // each call, appends {"contentType":"application/grpc","contentEncoding":<grpc-encoding>,
 // "userAgent":…,"request":<canonical request>} to <file>
 // before answering OK with an empty ExportTraceServiceResponse; a request that does not decode
@@ -41,13 +42,25 @@ const TraceService = {
 function main() {
   const args = process.argv.slice(2);
   let out;
+  let tlsCert;
+  let tlsKey;
   let exitOnStdinEof = false;
   for (const arg of args) {
     if (arg.startsWith('--out=')) out = arg.slice(6);
+    else if (arg.startsWith('--tls-cert=')) tlsCert = arg.slice(11);
+    else if (arg.startsWith('--tls-key=')) tlsKey = arg.slice(10);
     else if (arg === '--exit-on-stdin-eof') exitOnStdinEof = true;
     else throw new Error(`unknown argument ${arg}`);
   }
   if (!out) throw new Error('--out=<file> is required');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new Error('--tls-cert and --tls-key go together');
+  }
+  const credentials = tlsCert === undefined
+    ? grpc.ServerCredentials.createInsecure()
+    : grpc.ServerCredentials.createSsl(null, [{
+      cert_chain: fs.readFileSync(tlsCert), private_key: fs.readFileSync(tlsKey),
+    }], false);
   const log = (obj) => fs.appendFileSync(out, `${JSON.stringify(obj)}\n`);
 
   const server = new grpc.Server();
@@ -79,7 +92,7 @@ function main() {
     process.stdin.on('error', () => process.exit(0));
     process.stdin.resume();
   }
-  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
+  server.bindAsync('127.0.0.1:0', credentials, (err, port) => {
     if (err) {
       process.stderr.write(`grpc_receiver.js: ${err.message}\n`);
       process.exit(2);

@@ -1,36 +1,14 @@
-// Parsing the Retry-After response header (RFC 9110 §10.2.3): a delay in seconds or an HTTP
-// date, turned into how long to wait from `now`. Internal: not an API.
-//
-//   ParseRetryAfter("120", now)                            2 min
-//   ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now)  that date minus now (0 if past)
-//   ParseRetryAfter("soon", now)                           nullopt
-//
-// Accepted: delay-seconds (digits only, surrounding whitespace ignored), the IMF-fixdate and
-// the two obsolete date forms recipients must still accept — RFC 850 ("Sunday, 06-Nov-94
-// 08:49:37 GMT"; a two-digit year is taken in the century that puts it at most 50 years
-// ahead of `now`) and asctime ("Sun Nov  6 08:49:37 1994"). A date in the past means "now"
-// (zero). A negative number, a fraction, a date with an impossible day or time, or anything
-// else is not a valid value: nullopt, and the caller falls back to its own backoff. Values
-// beyond kMaxRetryAfter (a huge number of seconds, a date centuries ahead) are clamped to it, so
-// adding the result to a time point cannot overflow; the retry policy applies its own, much
-// smaller cap.
-//
-// Threading: pure functions.
+// otlp/http/internal/retry_after.h — the Retry-After parser under its otlp::http name. It lives
+// in otlp/net/internal/retry_after.h, shared with the OTLP exporter; include that one in new
+// code. Internal: not an API.
 #pragma once
 
-#include <chrono>
-#include <optional>
-#include <string_view>
+#include "otlp/net/internal/retry_after.h"
 
 namespace otlp::http::internal {
 
-inline constexpr std::chrono::seconds kMaxRetryAfter = std::chrono::hours(24 * 366);
-
-std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value,
-                                                    std::chrono::system_clock::time_point now);
-
-// Parses an HTTP date in any of the three forms above; nullopt when it is not one.
-std::optional<std::chrono::sys_seconds> ParseHttpDate(std::string_view text,
-                                                      std::chrono::system_clock::time_point now);
+using net::internal::kMaxRetryAfter;
+using net::internal::ParseHttpDate;
+using net::internal::ParseRetryAfter;
 
 }  // namespace otlp::http::internal

@@ -17,12 +17,14 @@ namespace otlp::net::internal {
 // One OpenSSL context and the options it was built from; shared by every stream that uses it.
 class TlsContext {
  public:
-  // TLS 1.2+, peer verification per `options`, CA file or the system store, optional client
-  // certificate, the ALPN protocols to offer. File problems are kNotFound (missing) or
-  // kInvalidArgument (unreadable, not PEM, key does not match the certificate), with the path
-  // and OpenSSL's reason in the message; a bad ALPN name is kInvalidArgument.
+  // options.min_version (TLS 1.2 or 1.3) and up, peer verification per `options`, CA file or
+  // the system store, optional client certificate, the ALPN protocols to offer. File problems
+  // are kNotFound (missing) or kInvalidArgument (unreadable, not PEM, key does not match the
+  // certificate), with the path and OpenSSL's reason in the message; a bad ALPN name is
+  // kInvalidArgument.
   static Result<std::shared_ptr<TlsContext>> Client(TlsOptions options);
-  // Certificate and key, optional client CA (mutual TLS), the ALPN protocols to accept.
+  // options.min_version and up, certificate and key, optional client CA (mutual TLS), the ALPN
+  // protocols to accept.
   static Result<std::shared_ptr<TlsContext>> Server(ServerTlsOptions options);
 
   TlsContext(const TlsContext&) = delete;
@@ -50,7 +52,9 @@ class TlsContext {
 Status PrepareClientSsl(SSL* ssl, const TlsOptions& options, const std::string& host);
 
 // The Status for a failed client handshake: kPermissionDenied with OpenSSL's verification
-// result when the certificate was rejected, otherwise kUnavailable (not retryable).
+// result when the certificate was rejected, otherwise kUnavailable (not retryable) naming the
+// cause OpenSSL reports: no common protocol version, a peer that does not speak TLS, no common
+// ALPN protocol, or OpenSSL's reason as it is.
 Status ClientHandshakeError(SSL* ssl, const boost::system::error_code& ec, std::string_view peer);
 
 // What the handshake on `ssl` agreed on.

@@ -1,13 +1,15 @@
-#include "otlp/http/internal/retry_after.h"
+#include "otlp/net/internal/retry_after.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
 #include "otlp/core/internal/ascii.h"
 
-namespace otlp::http::internal {
+namespace otlp::net::internal {
 namespace {
 
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::sys_seconds;
 
@@ -128,15 +130,15 @@ std::optional<sys_seconds> ParseAsctime(std::string_view text) {
 }  // namespace
 
 std::optional<sys_seconds> ParseHttpDate(std::string_view text,
-                                         std::chrono::system_clock::time_point now) {
+                                         std::chrono::system_clock::time_point now) noexcept {
   text = Trim(text);
   if (auto t = ParseImfFixdate(text)) return t;
   if (auto t = ParseRfc850(text, std::chrono::floor<seconds>(now))) return t;
   return ParseAsctime(text);
 }
 
-std::optional<seconds> ParseRetryAfter(std::string_view value,
-                                       std::chrono::system_clock::time_point now) {
+std::optional<milliseconds> ParseRetryAfter(std::string_view value,
+                                            std::chrono::system_clock::time_point now) noexcept {
   value = Trim(value);
   if (value.empty()) return std::nullopt;
   if (value.front() >= '0' && value.front() <= '9') {
@@ -145,15 +147,15 @@ std::optional<seconds> ParseRetryAfter(std::string_view value,
       if (c < '0' || c > '9') return std::nullopt;  // "1.5", "10s", "1 2"
       if (secs < kMaxRetryAfter.count()) secs = secs * 10 + (c - '0');
     }
-    return std::min(seconds(secs), kMaxRetryAfter);
+    return std::min<milliseconds>(seconds(secs), kMaxRetryAfter);
   }
   const std::optional<sys_seconds> when = ParseHttpDate(value, now);
   if (!when) return std::nullopt;
-  // In whole seconds (a date centuries ahead does not fit in nanoseconds), rounded up: "at
-  // 12:00:05" is not yet due at 12:00:04.5.
-  const seconds wait = *when - std::chrono::floor<seconds>(now);
-  if (wait <= seconds::zero()) return seconds::zero();
-  return std::min(wait, kMaxRetryAfter);
+  // Compared in whole seconds first: a date centuries away does not fit in nanoseconds.
+  const seconds ahead = *when - std::chrono::floor<seconds>(now);
+  if (ahead > kMaxRetryAfter) return kMaxRetryAfter;
+  if (ahead <= seconds::zero()) return milliseconds::zero();
+  return std::chrono::ceil<milliseconds>(*when - now);
 }
 
-}  // namespace otlp::http::internal
+}  // namespace otlp::net::internal

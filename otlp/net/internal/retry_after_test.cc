@@ -1,11 +1,11 @@
-#include "otlp/http/internal/retry_after.h"
+#include "otlp/net/internal/retry_after.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <optional>
 
-namespace otlp::http::internal {
+namespace otlp::net::internal {
 namespace {
 
 using namespace std::chrono_literals;
@@ -62,8 +62,11 @@ TEST(RetryAfter, PastDateMeansNow) {
   EXPECT_EQ(ParseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT", Now()), seconds(0));
 }
 
-TEST(RetryAfter, SubSecondNowRoundsTheWaitUp) {
-  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", Now() + 500ms), seconds(37));
+TEST(RetryAfter, SubSecondRemainderRoundsUpToTheMillisecond) {
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", Now() + 500ms), 36500ms);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", Now() + 37s - 1500ms), 1500ms);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", Now() + 37s - 1us), 1ms);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", Now() + 37s), 0ms);
 }
 
 TEST(RetryAfter, FarFutureDateIsClampedWithoutOverflow) {
@@ -78,6 +81,7 @@ TEST(RetryAfter, MalformedDatesAreRejected) {
            "Sun, 06 Nov 1994 08:60:00 GMT",    // minute
            "Sun, 06 Nov 1994 08:49:61 GMT",    // second
            "Sun, 06 Foo 1994 08:49:37 GMT",    // month
+           "Xyz, 06 Nov 1994 08:49:37 GMT",    // day name
            "Sun, 6 Nov 1994 08:49:37 GMT",     // one-digit day in IMF-fixdate
            "Sun, 06 Nov 1994 08:49:37 UTC",    // zone
            "Sun, 06 Nov 1994 08:49:37 GMT x",  // trailing junk
@@ -98,4 +102,4 @@ TEST(RetryAfter, LeapSecondAccepted) {
 }
 
 }  // namespace
-}  // namespace otlp::http::internal
+}  // namespace otlp::net::internal
