@@ -72,6 +72,8 @@ using otlp::internal::IsToken;
 using otlp::internal::MutexLock;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
+// Beast keeps a field name or value in at most this many bytes (and throws beyond it).
+constexpr size_t kMaxRequestFieldBytes = 65533;
 // Bytes pulled from a BodySource per write: large enough that a fast source fills the socket
 // in few system calls, small enough to stay flat in memory.
 constexpr size_t kUploadChunkBytes = 64 * 1024;
@@ -380,6 +382,7 @@ HttpErrorKind HttpKindOf(internal::H2ErrorKind kind) {
     case K::kTimeout: return HttpErrorKind::kRequestTimeout;
     case K::kCancelled: return HttpErrorKind::kCancelled;
     case K::kTooLarge: return HttpErrorKind::kTooLarge;
+    case K::kNotSent: return HttpErrorKind::kConnectionReset;
     case K::kNone: break;
   }
   return HttpErrorKind::kProtocol;
@@ -729,10 +732,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (client_->shut_down()) return FinishCancelled();
       const Status& status = result.status();
       const internal::H2ErrorKind h2_kind = internal::H2ErrorKindOf(status);
-      // Not processed by the server (GOAWAY above its last stream, REFUSED_STREAM): sent once
-      // more, on a fresh session when this one is going away.
+      // Not processed by the server (GOAWAY above its last stream, REFUSED_STREAM, or never
+      // sent before the connection failed): sent once more, on a fresh session when this one is
+      // going away or gone.
       const bool not_processed =
-          h2_kind == internal::H2ErrorKind::kGoAway ||
+          h2_kind == internal::H2ErrorKind::kGoAway || h2_kind == internal::H2ErrorKind::kNotSent ||
           (h2_kind == internal::H2ErrorKind::kStreamReset && status.retryable());
       if (not_processed && !retried_ && Clock::now() < deadline_) {
         retried_ = true;
@@ -1641,6 +1645,12 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
     if (!IsToken(name)) return fail(InvalidArgumentError("invalid header name '" + name + "'"));
     if (!IsValidHeaderValue(value)) {
       return fail(InvalidArgumentError("header '" + name + "' has CR, LF or NUL in its value"));
+    }
+    if (name.size() > kMaxRequestFieldBytes || value.size() > kMaxRequestFieldBytes) {
+      return fail(InvalidArgumentError(
+          "header '" + name.substr(0, 64) + "' is " + std::to_string(name.size() + value.size()) +
+          " bytes long; a request header name or value may have at most " +
+          std::to_string(kMaxRequestFieldBytes) + " bytes"));
     }
     has_user_agent = has_user_agent || EqualsIgnoreCase(name, "user-agent");
   }

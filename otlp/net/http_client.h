@@ -40,8 +40,10 @@
 // An HTTP/2 origin has one shared connection: concurrent requests are streams on it, and
 // requests that arrive while it is being opened wait for it rather than open their own. A
 // session the server is closing (GOAWAY) or that has closed is replaced for new requests; a
-// request the server did not process (GOAWAY, RST_STREAM REFUSED_STREAM) is sent once more
-// (on a new session when the old one is going away). Shutdown() cancels HTTP/2 streams too.
+// request the server did not process (GOAWAY, RST_STREAM REFUSED_STREAM, or still waiting for a
+// stream slot when the connection failed or closed without GOAWAY) is sent once more (on a new
+// session when the old one is going away or gone), whatever its method. A request already sent
+// when the connection fails gets kConnectionReset. Shutdown() cancels HTTP/2 streams too.
 // HttpResponse::version is "2"; timings.dns/connect/tls belong to the request that opened the
 // session, first_byte is measured to the response HEADERS frame. On HTTP/2 a `body_source` is read
 // whole into memory before the request is sent (at most kMaxHttp2BufferedUpload bytes), the idle
@@ -60,7 +62,8 @@
 // Errors come back as a Status, never an exception. Its code says what a caller may do; its
 // detail() (HttpErrorKindOf) says what happened:
 //   code                kind                 when
-//   kInvalidArgument    kInvalidRequest      bad URL, method, header or proxy (not retryable)
+//   kInvalidArgument    kInvalidRequest      bad URL, method, header (CR/LF/NUL, or a name or
+//                                            value over 65533 bytes) or proxy (not retryable)
 //   kDeadlineExceeded   kConnectTimeout      resolve + connect + TLS (+ proxy tunnel) took
 //                                            longer than Options::connect_timeout (retryable)
 //   kDeadlineExceeded   kRequestTimeout      the whole-request deadline expired, also while

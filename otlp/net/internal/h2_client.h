@@ -32,6 +32,7 @@
 //   kUnavailable       RST_STREAM REFUSED_STREAM (retryable); any other RST_STREAM (not) kStreamReset
 //   kUnavailable       GOAWAY: not processed by the peer, retryable elsewhere            kGoAway
 //   kUnavailable       the connection failed or closed (retryable)                       kConnection
+//   kUnavailable       ... before the request's HEADERS went out (never sent; retryable)  kNotSent
 //   kInternal          protocol error: bad frames, bad :status                           kProtocol
 //   kResourceExhausted response headers or body over the limits                          kTooLarge
 //   kInvalidArgument   bad URL or header in the request
@@ -168,6 +169,7 @@ class H2ClientSession final : public H2Connection {
                            void* user_data);
   static int OnFrameNotSend(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
                             void* user_data);
+  static int OnFrameSend(nghttp2_session* session, const nghttp2_frame* frame, void* user_data);
   static int OnInvalidFrame(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
                             void* user_data);
   static ssize_t ReadBody(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
