@@ -143,7 +143,11 @@ struct OTLP_EXPORT RedirectPolicy {
 };
 
 // Cancels requests it was given to (Request::With(token) or Request::cancel). Copies share the
-// state; a default-constructed token is a fresh, uncancelled one.
+// state; a default-constructed token is a fresh, uncancelled one. A cancelled request completes
+// at once with ErrorKind::kCancelled, with the sync Client and the AsyncClient alike: waiting for
+// a slot (max_in_flight, a per-host connection limit) or for a retry, it stops waiting; on the
+// wire, its HTTP/1.1 connection is closed (never pooled again) or its HTTP/2 stream is reset with
+// CANCEL (the connection and its other streams go on).
 class OTLP_EXPORT CancelToken {
  public:
   CancelToken();

@@ -81,8 +81,8 @@
 //   kInternal           kProtocol            not HTTP/1.1, or endless interim responses
 //   kUnavailable        kProxy               the proxy refused CONNECT (its status in the
 //                                            message) or broke the tunnel (not retryable)
-//   kCancelled          kCancelled           the client was shut down while the request was
-//                                            in flight or waiting
+//   kCancelled          kCancelled           HttpRequest::cancel fired, or the client was shut
+//                                            down while the request was in flight or waiting
 //   (source's code)     kBodySource          HttpRequest::body_source failed, or gave fewer or
 //                                            more bytes than body_length
 //   (sink's code)       kBodySink            HttpRequest::on_body returned an error
@@ -147,6 +147,42 @@ inline HttpErrorKind HttpErrorKindOf(const Status& status) noexcept {
   return static_cast<HttpErrorKind>(status.detail());
 }
 
+// Cancels requests in flight: give one to HttpRequest::cancel (shared by as many requests as
+// wanted) and call Cancel() from any thread. Each request carrying it stops where it is and
+// completes with kCancelled (kind kCancelled): waiting for a connection or an HTTP/2 session, it
+// leaves the queue; connecting or on an HTTP/1.1 connection, that connection is closed (never
+// returned to the pool); on an HTTP/2 session, its stream is reset with CANCEL and the session
+// and its other streams go on. A request given an already cancelled signal fails at once.
+//
+//   auto cancel = otlp::net::CancelSignal::Create();
+//   client->SendAsync({.url = url, .cancel = cancel}, on_done);
+//   cancel->Cancel();                       // on_done gets kCancelled
+//
+// Threading: thread-safe; Cancel() runs the subscribers (the transport's requests) on the calling
+// thread and never waits for I/O.
+class OTLP_EXPORT CancelSignal {
+ public:
+  static std::shared_ptr<CancelSignal> Create();
+  CancelSignal();
+  ~CancelSignal();
+  CancelSignal(const CancelSignal&) = delete;
+  CancelSignal& operator=(const CancelSignal&) = delete;
+
+  // Idempotent.
+  void Cancel() noexcept;
+  bool cancelled() const noexcept;
+
+  // For the transport (and layers above it): `f` runs once when Cancel() is called, on that
+  // thread, or right here when the signal is already cancelled (then the id is 0). Unsubscribe
+  // forgets it; an `f` already running may still finish after Unsubscribe returns.
+  uint64_t Subscribe(std::function<void()> f);
+  void Unsubscribe(uint64_t id) noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Bytes of the body moved so far; a total is nullopt when unknown (a chunked body).
 struct OTLP_EXPORT HttpProgress {
   uint64_t sent = 0;
@@ -210,6 +246,9 @@ struct OTLP_EXPORT HttpRequest {
   std::string proxy{};
   // Overrides Options::http_version for this request.
   std::optional<HttpVersionPolicy> http_version{};
+  // Cancelling it stops the request wherever it is (see CancelSignal); null: not cancellable
+  // (but for Shutdown()).
+  std::shared_ptr<CancelSignal> cancel{};
 };
 
 // How long each step of a request took, from the moment it was handed to the client. Zero for

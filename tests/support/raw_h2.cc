@@ -81,7 +81,11 @@ RawTcpServer::Behavior RawH2::Serve(Options options, OnRequest on_request) {
     if (!h2.WriteFrame(kSettings, 0, 0, settings)) return;
     Frame frame;
     while (h2.ReadFrame(frame)) {
-      if (frame.type == kHeaders && !on_request(h2, frame.stream_id)) return;
+      if (frame.type == kHeaders) {
+        if (!on_request(h2, frame.stream_id)) return;
+      } else if (options.on_frame && !options.on_frame(h2, frame)) {
+        return;
+      }
     }
   };
 }

@@ -34,9 +34,19 @@ namespace otlp::test {
 
 class RawH2 {
  public:
+  // A frame as read (type 0x3 is RST_STREAM: its payload is the 4-byte error code).
+  struct Frame {
+    uint8_t type = 0;
+    uint8_t flags = 0;
+    uint32_t stream_id = 0;
+    std::string payload;
+  };
   struct Options {
     // SETTINGS_MAX_CONCURRENT_STREAMS in the server's SETTINGS (0: not sent).
     uint32_t max_concurrent_streams = 0;
+    // Called for every frame from the client but request HEADERS (after SETTINGS and PING were
+    // answered); false ends the connection.
+    std::function<bool(RawH2& h2, const Frame& frame)> on_frame{};
   };
   // Called for each request HEADERS frame (the request's DATA, if any, may still follow);
   // false ends the connection (the socket is closed; after ResetOnClose() with a TCP RST).
@@ -74,12 +84,6 @@ class RawH2 {
 
   // Reads the next frame; frames the connection itself needs (SETTINGS, PING) are answered.
   // False when the client closed the connection or the read failed.
-  struct Frame {
-    uint8_t type = 0;
-    uint8_t flags = 0;
-    uint32_t stream_id = 0;
-    std::string payload;
-  };
   bool ReadFrame(Frame& frame);
 
  private:

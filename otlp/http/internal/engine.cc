@@ -190,6 +190,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     retry_ = request_.retry ? &*request_.retry : &engine_->options().retry;
     redirects_policy_ = request_.redirects.value_or(engine_->options().redirects);
     suppressed_ = context_.IsTracingSuppressed();
+    // Aborts the attempt on the wire when the request is cancelled (see Cancel()).
+    if (request_.cancel) net_cancel_ = net::CancelSignal::Create();
   }
 
   // Runs `f` after the token is cancelled (subscribed until the exchange is over).
@@ -235,8 +237,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   // Finishes the request now with `status` (cancellation, timeout in the queue, shutdown). The
-  // callback is posted to an I/O thread. An attempt on the wire runs on in the transport until
-  // it ends or times out; its result is ignored.
+  // callback is posted to an I/O thread. A cancellable request's attempt on the wire is aborted
+  // (its HTTP/1.1 connection closed, its HTTP/2 stream reset); its result is ignored.
   void Cancel(Status status) {
     {
       MutexLock lock(mu_);
@@ -244,6 +246,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       EndSpanLocked(0, nullptr, status, std::string());
       (void)FinishLocked(status);
     }
+    if (net_cancel_) net_cancel_->Cancel();
     std::shared_ptr<Exchange> self = shared_from_this();
     engine_->runtime().Post([self, status = std::move(status)]() mutable {
       self->Complete(std::move(status));
@@ -363,6 +366,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       };
     }
     out.on_progress = request_.on_progress;
+    out.cancel = net_cancel_;
 
     const TracingOptions& tracing = engine_->options().tracing;
     if (!suppressed_) {
@@ -628,6 +632,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<Download::Sink> sink_ OTLP_GUARDED_BY(mu_);
   std::shared_ptr<FileSink> file_ OTLP_GUARDED_BY(mu_);
   std::shared_ptr<Download> download_ OTLP_GUARDED_BY(mu_);  // the current attempt's
+  // Set by the constructor, then only read.
+  std::shared_ptr<net::CancelSignal> net_cancel_;
 };
 
 Result<std::shared_ptr<Engine>> Engine::Create(ClientOptions options) {
