@@ -459,6 +459,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         source_(std::move(request.body_source)),
         source_length_(request.body_length),
         sink_(std::move(request.on_body)),
+        on_headers_(std::move(request.on_headers)),
         progress_(std::move(request.on_progress)),
         chunk_header_hook_(
             [this](uint64_t size, std::string_view, error_code&) { OnChunkHeader(size); }) {
@@ -717,7 +718,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         [self = shared_from_this()](Result<HttpResponse> result) {
           self->OnH2Done(std::move(result));
         },
-        std::move(sink));
+        std::move(sink),
+        on_headers_ ? H2Session::HeadersHandler(on_headers_) : H2Session::HeadersHandler());
     {
       MutexLock lock(cancel_mu_);
       attached_session_ = session;
@@ -1050,6 +1052,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (progress_ && !source_) ReportProgress();
     parser_.emplace();
     headers_taken_ = false;
+    headers_reported_ = false;
     parser_->header_limit(kMaxResponseHeaderBytes);
     if (sink_) {
       parser_->get().body().sink = &sink_;
@@ -1076,6 +1079,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       response_.timings.first_byte = Clock::now() - start_;
     }
     if (ec) return OnRead(ec);
+    if (on_headers_ && !headers_reported_ && parser_->is_header_done()) {
+      // The parser stops after the header (it is not eager): no body byte has reached on_body.
+      const int status = static_cast<int>(parser_->get().result_int());
+      if (status >= 200 || status == 101) {
+        headers_reported_ = true;
+        TakeHeaders();
+        on_headers_(status, response_.headers);
+      }
+    }
     if (progress_ && parser_->is_header_done()) ReportProgress();
     if (!parser_->is_done()) return ReadSome();
     OnRead({});
@@ -1399,6 +1411,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   HttpRequest::BodySource source_;
   const std::optional<uint64_t> source_length_;
   const HttpRequest::BodySink sink_;
+  const HttpRequest::HeadersCallback on_headers_;
+  bool headers_reported_ = false;  // HTTP/1.1: on_headers_ ran for this response
   const HttpRequest::ProgressCallback progress_;
   std::shared_ptr<Connection> conn_;
   std::unique_ptr<asio::steady_timer> wait_timer_;

@@ -56,8 +56,8 @@
 // Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
 // runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking.
 // SendAsync() calls its callback exactly once, on an I/O thread (also for immediate errors).
-// The streaming callbacks (body_source, on_body, on_progress) run on an I/O thread, one at a
-// time per request, before the completion; they should return quickly.
+// The streaming callbacks (body_source, on_headers, on_body, on_progress) run on an I/O thread,
+// one at a time per request, before the completion; they should return quickly.
 //
 // Errors come back as a Status, never an exception. Its code says what a caller may do; its
 // detail() (HttpErrorKindOf) says what happened:
@@ -213,6 +213,8 @@ struct OTLP_EXPORT HttpRequest {
   // Takes the next piece of the response body; an error Status fails the request (kBodySink).
   using BodySink = std::function<Status(std::string_view chunk)>;
   using ProgressCallback = std::function<void(const HttpProgress&)>;
+  // Sees the final response's status and headers as soon as they arrived.
+  using HeadersCallback = std::function<void(int status, const Headers& headers)>;
 
   std::string method = "GET";
   // http:// or https://; user info ("user:pass@") is sent as Basic authentication.
@@ -239,6 +241,10 @@ struct OTLP_EXPORT HttpRequest {
   std::optional<uint64_t> body_length{};
   // When set, the response body goes here piece by piece and HttpResponse::body stays empty.
   BodySink on_body{};
+  // Called once per attempt with the final (non-1xx) response's status and headers, before the
+  // first on_body chunk and before completion (so a streaming caller can learn e.g. the
+  // Content-Encoding of the body about to come). Not called when the attempt fails first.
+  HeadersCallback on_headers{};
   ProgressCallback on_progress{};
   // "http://[user:pass@]host:port" of an HTTP proxy to go through; empty: direct. (Which
   // requests use a proxy, e.g. from HTTP_PROXY / NO_PROXY, is the caller's choice.) Requests

@@ -46,6 +46,8 @@ struct H2ClientSession::Call {
   Clock::time_point submitted;  // for HttpResponse::timings.first_byte
   ResponseHandler done;
   BodySink sink;
+  HeadersHandler on_headers;
+  bool headers_reported = false;
   HttpResponse response;
   Block block = Block::kNone;
   bool final_seen = false;
@@ -160,7 +162,8 @@ bool H2ClientSession::CanTakeRequest() const noexcept {
 }
 
 uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline,
-                                 ResponseHandler done, BodySink sink) {
+                                 ResponseHandler done, BodySink sink,
+                                 HeadersHandler on_headers) {
   auto call = std::make_unique<Call>(executor());
   call->id = next_id_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t id = call->id;
@@ -168,6 +171,7 @@ uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline
   call->submitted = Clock::now();
   call->done = std::move(done);
   call->sink = std::move(sink);
+  call->on_headers = std::move(on_headers);
 
   // Build the header block now; a bad request fails without touching the connection.
   Status bad;
@@ -306,6 +310,7 @@ void H2ClientSession::Complete(Call* call, Result<HttpResponse> result) {
   call->timer.cancel();
   ResponseHandler done = std::move(call->done);
   call->sink = nullptr;
+  call->on_headers = nullptr;
   if (call->stream_id == 0) calls_.erase(call->id);  // never had a stream: nothing refers to it
   UpdateCounters();  // before `done`, so that its caller sees the session as it is now
   done(std::move(result));
@@ -542,6 +547,11 @@ int H2ClientSession::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, v
     case NGHTTP2_DATA: {
       Call* call = self->FindStream(frame->hd.stream_id);
       if (call == nullptr || call->completed) break;
+      if (frame->hd.type == NGHTTP2_HEADERS && call->final_seen && !call->headers_reported) {
+        call->headers_reported = true;
+        if (call->on_headers) call->on_headers(call->response.status, call->response.headers);
+        if (call->completed) break;
+      }
       if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
         if (!call->final_seen) {
           self->Complete(call, WithH2Kind(InternalError("the HTTP/2 stream from " + self->peer() +
