@@ -101,7 +101,11 @@ bool RawH2::ReadFrame(Frame& frame) {
                     (uint32_t{byte(7)} << 8) | byte(8);
   frame.payload.resize(length);
   if (length > 0 && !ReadExactly(fd_, frame.payload.data(), length)) return false;
-  if (frame.type == kSettings && (frame.flags & kFlagAck) == 0) {
+  if (frame.type == kSettings) {
+    if ((frame.flags & kFlagAck) != 0) {
+      settings_acked_ = true;
+      return true;
+    }
     return WriteFrame(kSettings, kFlagAck, 0, {});
   }
   if (frame.type == kPing && (frame.flags & kFlagAck) == 0) {
@@ -219,6 +223,14 @@ bool RawH2::WaitForClose(std::chrono::milliseconds timeout) {
     if (r <= 0) return false;
     if (!ReadFrame(frame)) return true;
   }
+}
+
+bool RawH2::WaitForSettingsAck() {
+  Frame frame;
+  while (!settings_acked_) {
+    if (!ReadFrame(frame)) return false;
+  }
+  return true;
 }
 
 void RawH2::ResetOnClose() {

@@ -79,6 +79,9 @@ class RawH2 {
   // Reads frames (acknowledging SETTINGS and PING) until the client closes the connection or
   // `timeout` passes; true when it closed. Frames of other types are ignored.
   bool WaitForClose(std::chrono::milliseconds timeout);
+  // Reads frames until the client acknowledged the server's SETTINGS (it then applies them,
+  // e.g. max_concurrent_streams); false when the connection ended first.
+  bool WaitForSettingsAck();
   // Makes the server's close of this connection a TCP reset (SO_LINGER 0).
   void ResetOnClose();
 
@@ -90,6 +93,7 @@ class RawH2 {
   bool WriteBlock(uint32_t stream_id, const std::string& block, bool end_stream);
   bool WriteFrame(uint8_t type, uint8_t flags, uint32_t stream_id, std::string_view payload);
   int fd_;
+  bool settings_acked_ = false;
 };
 
 }  // namespace otlp::test

@@ -220,7 +220,7 @@ class Download {
     return (*sink_)(chunk);
   }
 
-  Status DecodingError(const Status& cause) const {
+  Status DecodingError(const Status& cause) const OTLP_REQUIRES(mu_) {
     return MakeError(cause.code(), ErrorKind::kDecoding,
                      "decoding the streamed response body of " + url_ + " (Content-Encoding: " +
                          coding_ + "): " + cause.message());
