@@ -29,12 +29,12 @@
 namespace otlp::http {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
 using test::RawH2;
 using test::RawTcpServer;
 using test::ScriptedHttpServer;
 using test::ScriptedReply;
+using ::testing::HasSubstr;
 
 constexpr auto kGenerous = std::chrono::seconds(30);
 constexpr uint32_t kCancelCode = 0x8;
@@ -252,9 +252,9 @@ TEST(CancelTest, RequestsWaitingForASlotAreCancelled) {
 
 TEST(CancelTest, ARetryBackoffIsCancelled) {
   auto store = std::make_shared<trace::InMemorySpanStore>();
-  auto provider = trace::TracerProvider::Create(
-      {.processor = std::make_unique<trace::SimpleSpanProcessor>(
-           std::make_unique<trace::InMemorySpanExporter>(store))});
+  auto provider =
+      trace::TracerProvider::Create({.processor = std::make_unique<trace::SimpleSpanProcessor>(
+                                         std::make_unique<trace::InMemorySpanExporter>(store))});
   ASSERT_OK_AND_ASSIGN(auto server, ScriptedHttpServer::Start());
   server->Enqueue({.status = 503, .headers = {{"Retry-After", "120"}}});
   ClientOptions options = Options();

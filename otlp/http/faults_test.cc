@@ -30,14 +30,14 @@
 namespace otlp::http {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
 using test::RawH2;
 using test::RawTcpServer;
 using test::ScriptedHttpServer;
 using test::ScriptedReply;
-using trace::RecordedSpan;
 using testing::FastRetry;
+using ::testing::HasSubstr;
+using trace::RecordedSpan;
 
 constexpr auto kGenerous = std::chrono::seconds(30);
 constexpr uint32_t kRefusedStream = 0x7;
@@ -54,9 +54,9 @@ class FaultsBase {
  protected:
   FaultsBase() {
     store_ = std::make_shared<trace::InMemorySpanStore>();
-    provider_ = trace::TracerProvider::Create(
-        {.processor = std::make_unique<trace::SimpleSpanProcessor>(
-             std::make_unique<trace::InMemorySpanExporter>(store_))});
+    provider_ =
+        trace::TracerProvider::Create({.processor = std::make_unique<trace::SimpleSpanProcessor>(
+                                           std::make_unique<trace::InMemorySpanExporter>(store_))});
   }
   ~FaultsBase() { provider_->Shutdown(); }
 
@@ -98,9 +98,8 @@ class FaultsBase {
     std::vector<std::string> out;
     for (const RecordedSpan& span : store_->Spans()) {
       const OwnedAttributeValue* v = span.Attribute("error.type");
-      out.push_back(v != nullptr && std::holds_alternative<std::string>(*v)
-                        ? std::get<std::string>(*v)
-                        : "");
+      out.push_back(
+          v != nullptr && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : "");
     }
     return out;
   }
@@ -205,8 +204,7 @@ TEST_P(ScriptedFaultsTest, ADroppedRequestIsRetriedOnlyWhereThePolicySays) {
 TEST_P(ScriptedFaultsTest, AnOversizedRequestHeaderFailsWithoutBeingSent) {
   ASSERT_OK_AND_ASSIGN(auto server, ScriptedHttpServer::Start());
   auto client = MakeClient(Options(GetParam()));
-  Result<Response> r =
-      client->Get(server->Url("/"), Header{"X-Big", std::string(70 * 1024, 'b')});
+  Result<Response> r = client->Get(server->Url("/"), Header{"X-Big", std::string(70 * 1024, 'b')});
   EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument, HasSubstr("'X-Big'")));
   EXPECT_EQ(ErrorKindOf(r.status()), ErrorKind::kInvalidRequest);
   EXPECT_EQ(server->request_count(), 0u);
@@ -214,8 +212,7 @@ TEST_P(ScriptedFaultsTest, AnOversizedRequestHeaderFailsWithoutBeingSent) {
 
 TEST_P(ScriptedFaultsTest, ARedirectLoopEndsWithTooManyRedirects) {
   ASSERT_OK_AND_ASSIGN(
-      auto server,
-      ScriptedHttpServer::Start({.on_request = [](const test::RecordedRequest& req) {
+      auto server, ScriptedHttpServer::Start({.on_request = [](const test::RecordedRequest& req) {
         return std::optional<ScriptedReply>(ScriptedReply{
             .status = 302, .headers = {{"Location", req.target == "/a" ? "/b" : "/a"}}});
       }}));
@@ -233,17 +230,17 @@ TEST_P(ScriptedFaultsTest, AsyncRequestsEachGetTheirOwnOutcome) {
   std::atomic<int> busy{0};
   ASSERT_OK_AND_ASSIGN(
       auto server,
-      ScriptedHttpServer::Start({.on_request = [&busy](const test::RecordedRequest& req)
-                                     -> std::optional<ScriptedReply> {
-        if (req.target == "/slow") {
-          return ScriptedReply{.status = 200, .delay = std::chrono::seconds(5)};
-        }
-        if (req.target == "/busy" && busy.fetch_add(1) == 0) {
-          return ScriptedReply{.status = 503, .headers = {{"Retry-After", "0"}}};
-        }
-        if (req.target == "/missing") return ScriptedReply{.status = 404};
-        return ScriptedReply{.status = 200, .body = req.target};
-      }}));
+      ScriptedHttpServer::Start(
+          {.on_request = [&busy](const test::RecordedRequest& req) -> std::optional<ScriptedReply> {
+            if (req.target == "/slow") {
+              return ScriptedReply{.status = 200, .delay = std::chrono::seconds(5)};
+            }
+            if (req.target == "/busy" && busy.fetch_add(1) == 0) {
+              return ScriptedReply{.status = 503, .headers = {{"Retry-After", "0"}}};
+            }
+            if (req.target == "/missing") return ScriptedReply{.status = 404};
+            return ScriptedReply{.status = 200, .body = req.target};
+          }}));
   auto client = MakeAsyncClient(Options(GetParam()));
   auto ok = client->Send(Request::Get(server->Url("/ok")));
   auto slow = client->Send(Request::Get(server->Url("/slow")).With(Timeout{milliseconds(300)}));
@@ -304,10 +301,10 @@ TEST_F(Http1RawFaultsTest, ATruncatedBodyIsConnectionReset) {
 }
 
 TEST_F(Http1RawFaultsTest, HugeResponseHeadersAreTooLarge) {
-  ASSERT_OK_AND_ASSIGN(auto server, RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
-                                        "HTTP/1.1 200 OK\r\nX-Huge: " +
-                                        std::string(100 * 1024, 'h') +
-                                        "\r\nContent-Length: 0\r\n\r\n")));
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(
+                           "HTTP/1.1 200 OK\r\nX-Huge: " + std::string(100 * 1024, 'h') +
+                           "\r\nContent-Length: 0\r\n\r\n")));
   auto client = MakeClient(Options(Protocol::kHttp1));
   Result<Response> r = client->Get(Url(*server));
   EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted, HasSubstr("headers exceed")));
@@ -322,8 +319,7 @@ TEST_F(Http1RawFaultsTest, MalformedResponsesAreProtocolErrorsAndNotRetried) {
                             std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                         "zz\r\nabc\r\n0\r\n\r\n")}) {
     store_->Clear();
-    ASSERT_OK_AND_ASSIGN(auto server,
-                         RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(reply)));
+    ASSERT_OK_AND_ASSIGN(auto server, RawTcpServer::Start(RawTcpServer::ReplyAfterRequest(reply)));
     auto client = MakeClient(Options(Protocol::kHttp1));
     Result<Response> r = client->Get(Url(*server));
     EXPECT_THAT(r, StatusIs(StatusCode::kInternal, HasSubstr("malformed"))) << reply;
@@ -422,13 +418,12 @@ TEST_F(Http2RawFaultsTest, AResponseCutOffAfterItsHeadersIsConnectionReset) {
 }
 
 TEST_F(Http2RawFaultsTest, HugeResponseHeadersAreTooLarge) {
-  ASSERT_OK_AND_ASSIGN(auto server,
-                       RawTcpServer::Start(RawH2::Serve({}, [](RawH2& h2, uint32_t stream) {
-                         // 100 × 4 KB decoded from a few hundred bytes (HPACK).
-                         return h2.RepeatedHeader(stream, 200, "x-huge",
-                                                  std::string(4000, 'h'), 100, true) &&
-                                h2.WaitForClose(kGenerous);
-                       })));
+  ASSERT_OK_AND_ASSIGN(
+      auto server, RawTcpServer::Start(RawH2::Serve({}, [](RawH2& h2, uint32_t stream) {
+        // 100 × 4 KB decoded from a few hundred bytes (HPACK).
+        return h2.RepeatedHeader(stream, 200, "x-huge", std::string(4000, 'h'), 100, true) &&
+               h2.WaitForClose(kGenerous);
+      })));
   auto client = MakeClient(Options(Protocol::kHttp2));
   Result<Response> r = client->Get(Url(*server));
   EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted, HasSubstr("headers")));
@@ -438,8 +433,7 @@ TEST_F(Http2RawFaultsTest, HugeResponseHeadersAreTooLarge) {
 
 TEST_F(Http2RawFaultsTest, GarbageAndAnInvalidStatusAreProtocolErrors) {
   {
-    ASSERT_OK_AND_ASSIGN(auto server,
-                         RawTcpServer::Start(RawH2::Serve({}, [](RawH2& h2, uint32_t) {
+    ASSERT_OK_AND_ASSIGN(auto server, RawTcpServer::Start(RawH2::Serve({}, [](RawH2& h2, uint32_t) {
                            h2.Write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
                            return h2.WaitForClose(kGenerous);
                          })));
@@ -463,15 +457,15 @@ TEST_F(Http2RawFaultsTest, GarbageAndAnInvalidStatusAreProtocolErrors) {
 
 TEST_F(Http2RawFaultsTest, GoAwayBeforeProcessingIsRetriedOnANewConnection) {
   std::atomic<int> connection{0};
-  ASSERT_OK_AND_ASSIGN(
-      auto server, RawTcpServer::Start(RawH2::Serve({}, [&connection](RawH2& h2, uint32_t s) {
-        if (connection.fetch_add(1) == 0) {
-          h2.GoAway(0, 0);  // nothing processed
-          return h2.WaitForClose(kGenerous);
-        }
-        h2.Headers(s, 200);
-        return h2.Data(s, "fresh", true) && h2.WaitForClose(kGenerous);
-      })));
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       RawTcpServer::Start(RawH2::Serve({}, [&connection](RawH2& h2, uint32_t s) {
+                         if (connection.fetch_add(1) == 0) {
+                           h2.GoAway(0, 0);  // nothing processed
+                           return h2.WaitForClose(kGenerous);
+                         }
+                         h2.Headers(s, 200);
+                         return h2.Data(s, "fresh", true) && h2.WaitForClose(kGenerous);
+                       })));
   auto client = MakeClient(Options(Protocol::kHttp2));
   // A POST too: the server said it did not process it.
   ASSERT_OK_AND_ASSIGN(Response r, client->Post(Url(*server), std::string("x")));
@@ -481,8 +475,7 @@ TEST_F(Http2RawFaultsTest, GoAwayBeforeProcessingIsRetriedOnANewConnection) {
 }
 
 TEST_F(Http2RawFaultsTest, GoAwayOnEveryConnectionIsGoAway) {
-  ASSERT_OK_AND_ASSIGN(auto server,
-                       RawTcpServer::Start(RawH2::Serve({}, [](RawH2& h2, uint32_t) {
+  ASSERT_OK_AND_ASSIGN(auto server, RawTcpServer::Start(RawH2::Serve({}, [](RawH2& h2, uint32_t) {
                          h2.GoAway(0, 0);
                          return h2.WaitForClose(kGenerous);
                        })));
@@ -494,14 +487,14 @@ TEST_F(Http2RawFaultsTest, GoAwayOnEveryConnectionIsGoAway) {
 
 TEST_F(Http2RawFaultsTest, RefusedStreamIsResentAndOtherResetsAreStreamResets) {
   std::atomic<int> requests{0};
-  ASSERT_OK_AND_ASSIGN(
-      auto server, RawTcpServer::Start(RawH2::Serve({}, [&requests](RawH2& h2, uint32_t s) {
-        switch (requests.fetch_add(1)) {
-          case 0: return h2.RstStream(s, kRefusedStream);
-          case 1: return h2.Headers(s, 200, {}, true);
-          default: return h2.RstStream(s, kInternalError);
-        }
-      })));
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       RawTcpServer::Start(RawH2::Serve({}, [&requests](RawH2& h2, uint32_t s) {
+                         switch (requests.fetch_add(1)) {
+                           case 0: return h2.RstStream(s, kRefusedStream);
+                           case 1: return h2.Headers(s, 200, {}, true);
+                           default: return h2.RstStream(s, kInternalError);
+                         }
+                       })));
   auto client = MakeClient(Options(Protocol::kHttp2));
   ASSERT_OK_AND_ASSIGN(Response r, client->Post(Url(*server), std::string("x")));
   EXPECT_EQ(r.status, 200);
@@ -518,14 +511,14 @@ TEST_F(Http2RawFaultsTest, RefusedStreamIsResentAndOtherResetsAreStreamResets) {
 // fails with kConnectionReset; a GET is retried by the policy on a new connection, a POST is not.
 TEST_F(Http2RawFaultsTest, ADroppedConnectionFailsSentRequestsWithConnectionReset) {
   std::atomic<int> connection{0};
-  ASSERT_OK_AND_ASSIGN(
-      auto server, RawTcpServer::Start(RawH2::Serve({}, [&connection](RawH2& h2, uint32_t s) {
-        if (connection.fetch_add(1) % 2 == 0) {
-          h2.ResetOnClose();
-          return false;
-        }
-        return h2.Headers(s, 200, {}, true) && h2.WaitForClose(kGenerous);
-      })));
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       RawTcpServer::Start(RawH2::Serve({}, [&connection](RawH2& h2, uint32_t s) {
+                         if (connection.fetch_add(1) % 2 == 0) {
+                           h2.ResetOnClose();
+                           return false;
+                         }
+                         return h2.Headers(s, 200, {}, true) && h2.WaitForClose(kGenerous);
+                       })));
   auto client = MakeClient(Options(Protocol::kHttp2));
   ASSERT_OK_AND_ASSIGN(Response get, client->Get(Url(*server)));
   EXPECT_EQ(get.status, 200);
@@ -551,21 +544,20 @@ TEST_F(Http2RawFaultsTest, ARequestNeverSentIsResentWhenTheConnectionDrops) {
   std::atomic<int> connection{0};
   ASSERT_OK_AND_ASSIGN(
       auto server,
-      RawTcpServer::Start(RawH2::Serve(
-          {.max_concurrent_streams = 1}, [&](RawH2& h2, uint32_t s) {
-            if (connection.fetch_add(1) == 0) {
-              // The client has applied max_concurrent_streams = 1 once it acknowledged it.
-              if (!h2.WaitForSettingsAck()) return false;
-              first_arrived.set_value();
-              second_submitted.get_future().wait();
-              // Time for the second request to reach the session's queue. If it has not, it
-              // meets a closed session or opens a new one: it is sent once either way.
-              std::this_thread::sleep_for(milliseconds(200));
-              h2.ResetOnClose();
-              return false;
-            }
-            return h2.Headers(s, 200, {}, true) && h2.WaitForClose(kGenerous);
-          })));
+      RawTcpServer::Start(RawH2::Serve({.max_concurrent_streams = 1}, [&](RawH2& h2, uint32_t s) {
+        if (connection.fetch_add(1) == 0) {
+          // The client has applied max_concurrent_streams = 1 once it acknowledged it.
+          if (!h2.WaitForSettingsAck()) return false;
+          first_arrived.set_value();
+          second_submitted.get_future().wait();
+          // Time for the second request to reach the session's queue. If it has not, it
+          // meets a closed session or opens a new one: it is sent once either way.
+          std::this_thread::sleep_for(milliseconds(200));
+          h2.ResetOnClose();
+          return false;
+        }
+        return h2.Headers(s, 200, {}, true) && h2.WaitForClose(kGenerous);
+      })));
   auto client = MakeAsyncClient(Options(Protocol::kHttp2));
   auto first = client->Send(Request::Post(Url(*server, "/1")).With(std::string("one")));
   first_arrived.get_future().wait();

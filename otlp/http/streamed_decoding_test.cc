@@ -19,8 +19,8 @@
 namespace otlp::http {
 namespace {
 
-using ::testing::HasSubstr;
 using test::ScriptedHttpServer;
+using ::testing::HasSubstr;
 
 enum class Protocol { kHttp1, kHttp2 };
 
@@ -76,11 +76,12 @@ TEST_P(StreamedDecodingTest, GzipToACallbackChunkByChunk) {
   auto client = MakeClient();
   std::string got;
   int chunks = 0;
-  ASSERT_OK_AND_ASSIGN(Response r, client->Get(server->Url("/text"), OnBody{[&](std::string_view c) {
-                                                 got.append(c);
-                                                 ++chunks;
-                                                 return Status::Ok();
-                                               }}));
+  ASSERT_OK_AND_ASSIGN(Response r,
+                       client->Get(server->Url("/text"), OnBody{[&](std::string_view c) {
+                                     got.append(c);
+                                     ++chunks;
+                                     return Status::Ok();
+                                   }}));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.protocol_version, GetParam() == Protocol::kHttp2 ? "2" : "1.1");
   EXPECT_TRUE(r.body.empty());
@@ -98,8 +99,9 @@ TEST_P(StreamedDecodingTest, BrotliAndGzipToAFile) {
   ASSERT_TRUE(dir.ok()) << dir.error();
   const std::string text = Text(30000);
   const std::string small = "a short body, held until the status is known\n";
-  server->EnqueueAll({{.status = 200, .headers = {{"Content-Encoding", "br"}}, .body = Brotli(text)},
-                      {.status = 200, .headers = {{"Content-Encoding", "gzip"}}, .body = Gzip(small)}});
+  server->EnqueueAll(
+      {{.status = 200, .headers = {{"Content-Encoding", "br"}}, .body = Brotli(text)},
+       {.status = 200, .headers = {{"Content-Encoding", "gzip"}}, .body = Gzip(small)}});
   auto client = MakeClient();
   const std::string big_path = dir.Join("big.txt");
   ASSERT_OK_AND_ASSIGN(Response r, client->Get(server->Url("/big"), SaveTo{big_path}));
@@ -117,12 +119,11 @@ TEST_P(StreamedDecodingTest, RawBytesWhenAskedFor) {
   server->Enqueue({.status = 200, .headers = {{"Content-Encoding", "gzip"}}, .body = encoded});
   auto client = MakeClient();
   std::string got;
-  ASSERT_OK_AND_ASSIGN(Response r,
-                       client->Get(server->Url("/raw"), Decompress{false},
-                                   OnBody{[&](std::string_view c) {
-                                     got.append(c);
-                                     return Status::Ok();
-                                   }}));
+  ASSERT_OK_AND_ASSIGN(Response r, client->Get(server->Url("/raw"), Decompress{false},
+                                               OnBody{[&](std::string_view c) {
+                                                 got.append(c);
+                                                 return Status::Ok();
+                                               }}));
   EXPECT_TRUE(got == encoded);
   EXPECT_EQ(r.Header("Content-Encoding"), "gzip");
   EXPECT_FALSE(server->requests()[0].Header("Accept-Encoding").has_value());

@@ -56,12 +56,11 @@ TEST(HttpClientHooksTest, OnHeadersComesOnceBeforeTheBodyAndNotForInterimRespons
 }
 
 TEST(HttpClientHooksTest, OnHeadersOverHttp2) {
-  ASSERT_OK_AND_ASSIGN(auto server,
-                       RawTcpServer::Start(RawH2::Serve({}, [](RawH2& h2, uint32_t stream) {
-                         return h2.Headers(stream, 200, {{"x-a", "b"}}) &&
-                                h2.Data(stream, "hel") && h2.Data(stream, "lo", true) &&
-                                h2.WaitForClose(std::chrono::seconds(30));
-                       })));
+  ASSERT_OK_AND_ASSIGN(
+      auto server, RawTcpServer::Start(RawH2::Serve({}, [](RawH2& h2, uint32_t stream) {
+        return h2.Headers(stream, 200, {{"x-a", "b"}}) && h2.Data(stream, "hel") &&
+               h2.Data(stream, "lo", true) && h2.WaitForClose(std::chrono::seconds(30));
+      })));
   auto client = HttpClient::Create(Runtime::Create(),
                                    {.http_version = HttpVersionPolicy::kHttp2PriorKnowledge});
   ASSERT_OK(client);
@@ -70,8 +69,7 @@ TEST(HttpClientHooksTest, OnHeadersOverHttp2) {
   recorder.Hook(request);
   ASSERT_OK_AND_ASSIGN(HttpResponse r, (*client)->Send(std::move(request)));
   EXPECT_EQ(r.version, "2");
-  EXPECT_EQ(recorder.events,
-            (std::vector<std::string>{"head 200 x-a=b", "body hel", "body lo"}));
+  EXPECT_EQ(recorder.events, (std::vector<std::string>{"head 200 x-a=b", "body hel", "body lo"}));
 }
 
 TEST(HttpClientHooksTest, AnAlreadyCancelledSignalFailsAtOnceWithoutConnecting) {

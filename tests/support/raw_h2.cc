@@ -114,8 +114,7 @@ bool RawH2::ReadFrame(Frame& frame) {
   return true;
 }
 
-bool RawH2::WriteFrame(uint8_t type, uint8_t flags, uint32_t stream_id,
-                       std::string_view payload) {
+bool RawH2::WriteFrame(uint8_t type, uint8_t flags, uint32_t stream_id, std::string_view payload) {
   std::string out;
   out += static_cast<char>((payload.size() >> 16) & 0xff);
   out += static_cast<char>((payload.size() >> 8) & 0xff);

@@ -64,13 +64,12 @@ class RawH2 {
                bool end_stream = false);
   // The same with :status given as text (e.g. "abc" for an invalid one).
   bool HeadersRaw(uint32_t stream_id, std::string_view status,
-                  const std::vector<std::pair<std::string, std::string>>& headers,
-                  bool end_stream);
+                  const std::vector<std::pair<std::string, std::string>>& headers, bool end_stream);
   // A HEADERS frame whose block adds `name: value` to the HPACK dynamic table once and then
   // refers to it `times` times (a few bytes on the wire, a header list of
   // times × (32 + name + value) bytes once decoded). The entry must fit the default 4 KiB table.
-  bool RepeatedHeader(uint32_t stream_id, int status, std::string_view name,
-                      std::string_view value, int times, bool end_stream);
+  bool RepeatedHeader(uint32_t stream_id, int status, std::string_view name, std::string_view value,
+                      int times, bool end_stream);
   bool Data(uint32_t stream_id, std::string_view data, bool end_stream = false);
   bool RstStream(uint32_t stream_id, uint32_t error_code);
   bool GoAway(uint32_t last_stream_id, uint32_t error_code);
