@@ -486,9 +486,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void Start(bool allow_reuse) {
     if (cancelled_.load()) {
-      asio::post(client_->ioc(), [self = shared_from_this()] {
-        self->Finish(self->CancelledStatus());
-      });
+      asio::post(client_->ioc(),
+                 [self = shared_from_this()] { self->Finish(self->CancelledStatus()); });
       return;
     }
     if ((route_.h2 || client_->options().max_connections_per_host != 0) && !wait_timer_) {
@@ -1268,8 +1267,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   Status CancelledStatus() const {
-    return Kinded(Status(StatusCode::kCancelled, "request cancelled (" + route_.url.ToString() + ")"),
-                  HttpErrorKind::kCancelled);
+    return Kinded(
+        Status(StatusCode::kCancelled, "request cancelled (" + route_.url.ToString() + ")"),
+        HttpErrorKind::kCancelled);
   }
 
   // Forgets the connection (released, discarded or handed to a session by the caller).
@@ -1347,10 +1347,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                     HttpErrorKind::kRequestTimeout);
     }
     if (cancelled) {
-      return Kinded({StatusCode::kCancelled, (cancelled_.load()
-                                                  ? std::string("request cancelled")
-                                                  : "request cancelled: the HTTP client is shut down") +
-                                                 where},
+      return Kinded({StatusCode::kCancelled,
+                     (cancelled_.load() ? std::string("request cancelled")
+                                        : "request cancelled: the HTTP client is shut down") +
+                         where},
                     HttpErrorKind::kCancelled);
     }
     if (ec == http::error::body_limit) {

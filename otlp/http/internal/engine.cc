@@ -222,8 +222,8 @@ class Download {
 
   Status DecodingError(const Status& cause) const OTLP_REQUIRES(mu_) {
     return MakeError(cause.code(), ErrorKind::kDecoding,
-                     "decoding the streamed response body of " + url_ + " (Content-Encoding: " +
-                         coding_ + "): " + cause.message());
+                     "decoding the streamed response body of " + url_ +
+                         " (Content-Encoding: " + coding_ + "): " + cause.message());
   }
 
   const std::shared_ptr<Sink> sink_;
@@ -435,8 +435,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       };
     }
     if (sink_) {
-      download_ = std::make_shared<Download>(sink_, decompress_ && method_ != "HEAD",
-                                             url_.ToString());
+      download_ =
+          std::make_shared<Download>(sink_, decompress_ && method_ != "HEAD", url_.ToString());
       out.on_headers = [download = download_](int, const net::Headers& headers) {
         download->Head(headers);
       };

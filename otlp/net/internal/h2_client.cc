@@ -162,8 +162,7 @@ bool H2ClientSession::CanTakeRequest() const noexcept {
 }
 
 uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline,
-                                 ResponseHandler done, BodySink sink,
-                                 HeadersHandler on_headers) {
+                                 ResponseHandler done, BodySink sink, HeadersHandler on_headers) {
   auto call = std::make_unique<Call>(executor());
   call->id = next_id_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t id = call->id;
@@ -238,8 +237,10 @@ void H2ClientSession::Enqueue(std::unique_ptr<Call> call) {
   if (closed() || session_ == nullptr) {
     // It reached the session after the connection ended: never sent.
     return call->done(WithH2Kind(
-        UnavailableError("the HTTP/2 connection to " + peer() + " closed before the request was "
-                         "sent" + (close_status_.ok() ? "" : " (" + close_status_.message() + ")")),
+        UnavailableError("the HTTP/2 connection to " + peer() +
+                         " closed before the request was "
+                         "sent" +
+                         (close_status_.ok() ? "" : " (" + close_status_.message() + ")")),
         H2ErrorKind::kNotSent));
   }
   if (goaway_sent_code_ != NGHTTP2_NO_ERROR) return call->done(SessionEndStatus(0));
@@ -425,10 +426,10 @@ void H2ClientSession::FailAll(const Status& status) {
                                       " sent GOAWAY before processing the request"),
                      H2ErrorKind::kGoAway);
     } else if (connection_failed && !call->headers_sent) {
-      s = WithH2Kind(UnavailableError("the HTTP/2 connection to " + peer() +
-                                      " failed before the request was sent (" + status.message() +
-                                      ")"),
-                     H2ErrorKind::kNotSent);
+      s = WithH2Kind(
+          UnavailableError("the HTTP/2 connection to " + peer() +
+                           " failed before the request was sent (" + status.message() + ")"),
+          H2ErrorKind::kNotSent);
     }
     // Complete() erases calls without a stream; keep the rest until the maps are cleared.
     CompleteFailed(call, std::move(s));

@@ -21,9 +21,10 @@
 // 200..599; a trailing HEADERS frame fills HttpResponse::trailers. The body is collected in
 // HttpResponse::body, or handed chunk by chunk to a BodySink; flow-control credit is returned
 // as the body is taken (by the collector or the sink); a HeadersHandler sees the final status
-// and headers when their HEADERS frame arrived, before any DATA. With HttpRequest::accept_truncated_body,
-// a stream or connection that fails after the final response headers gives the partial
-// response with body_truncated set instead of an error (deadline and Cancel() still fail).
+// and headers when their HEADERS frame arrived, before any DATA. With
+// HttpRequest::accept_truncated_body, a stream or connection that fails after the final
+// response headers gives the partial response with body_truncated set instead of an error
+// (deadline and Cancel() still fail).
 // HttpResponse::timings.first_byte is the time from Submit() to the first response HEADERS
 // frame of the stream; the other timings are left to the caller.
 //
@@ -33,7 +34,7 @@
 //   kUnavailable       RST_STREAM REFUSED_STREAM (retryable); any other RST_STREAM (not) kStreamReset
 //   kUnavailable       GOAWAY: not processed by the peer, retryable elsewhere            kGoAway
 //   kUnavailable       the connection failed or closed (retryable)                       kConnection
-//   kUnavailable       ... before the request's HEADERS went out (never sent; retryable)  kNotSent
+//   kUnavailable       ... before the request's HEADERS went out (never sent; retryable) kNotSent
 //   kInternal          protocol error: bad frames, bad :status                           kProtocol
 //   kResourceExhausted response headers or body over the limits                          kTooLarge
 //   kInvalidArgument   bad URL or header in the request
