@@ -21,9 +21,10 @@
 // The same engine as the synchronous Client: redirects, retries (waits are runtime timers,
 // never a blocked thread), tracing and metrics. Options::max_in_flight bounds the requests in
 // progress; the others wait in FIFO order (their timeout running: one that expires while
-// waiting fails with kDeadlineExceeded). Cancellation completes the request at once; an attempt
-// already on the wire is abandoned (its connection finishes or times out in the background and
-// is not reused).
+// waiting fails with kDeadlineExceeded). Cancellation completes the request at once, also one
+// waiting for a slot or for a retry; an attempt already on the wire is aborted: its HTTP/1.1
+// connection is closed (not reused), its HTTP/2 stream reset with CANCEL (the connection and
+// its other streams go on).
 //
 // Threading: thread-safe. Callbacks (and coroutine resumptions) run on the client's I/O threads
 // — exactly once per request, also for requests rejected before sending, and with kCancelled

@@ -127,6 +127,12 @@ struct OnBody {
 struct SaveTo {
   std::string path;
 };
+// Whether the response body is decoded by its Content-Encoding for this request (overrides
+// ClientOptions::decompress): Decompress{false} gets the bytes as the server sent them (e.g. to
+// save a .gz as it is) and sends no Accept-Encoding of the client's own.
+struct Decompress {
+  bool value;
+};
 // Called with the progress of each attempt, on an I/O thread.
 struct OnProgress {
   std::function<void(const Progress&)> callback;
@@ -143,7 +149,11 @@ struct OTLP_EXPORT RedirectPolicy {
 };
 
 // Cancels requests it was given to (Request::With(token) or Request::cancel). Copies share the
-// state; a default-constructed token is a fresh, uncancelled one.
+// state; a default-constructed token is a fresh, uncancelled one. A cancelled request completes
+// at once with ErrorKind::kCancelled, with the sync Client and the AsyncClient alike: waiting for
+// a slot (max_in_flight, a per-host connection limit) or for a retry, it stops waiting; on the
+// wire, its HTTP/1.1 connection is closed (never pooled again) or its HTTP/2 stream is reset with
+// CANCEL (the connection and its other streams go on).
 class OTLP_EXPORT CancelToken {
  public:
   CancelToken();
@@ -185,15 +195,20 @@ struct OTLP_EXPORT Request {
   // Response::body. The body of a response that is then followed (a redirect) or retried does
   // not reach the sink while it is at most kHeldBodyLimit bytes (it is held until the status
   // decides); a larger one does, and that response is then returned as the final one (neither
-  // followed nor retried). The body is passed on as the server sent it: Content-Encoding is not
-  // decoded in a streamed download, and the client sends no Accept-Encoding of its own for it
-  // (the header stays on the Response for the caller to see).
+  // followed nor retried). Unless decompression is off (Decompress{false} or
+  // ClientOptions::decompress), a body with a Content-Encoding is decoded chunk by chunk on its
+  // way to the sink, never held whole (the limits above count decoded bytes; the decoded size is
+  // not capped, as a raw streamed body is not); the Response then has no Content-Encoding and no
+  // Content-Length, and a body that does not decode (or ends truncated) fails the request with
+  // ErrorKind::kDecoding after the part that decoded reached the sink.
   std::function<Status(std::string_view chunk)> on_body{};
   // Streamed download to this file (SaveTo): created or truncated when the final response's
   // body starts, closed before the request completes. Failing to open or write it fails the
   // request (kBodySink). Not with on_body.
   std::string save_to{};
   std::function<void(const Progress&)> on_progress{};
+  // Unset: ClientOptions::decompress. See Decompress.
+  std::optional<bool> decompress{};
   // An option that could not be applied (a Multipart with an invalid part): the request fails
   // with it (ErrorKind::kInvalidRequest) and nothing is sent.
   Status error{};
@@ -218,7 +233,7 @@ struct OTLP_EXPORT Request {
   // std::string (a body without Content-Type), Json, Form, Multipart (in memory, or streamed
   // when it has AddStream parts: then with a length when every part declared its size),
   // BodyStream, Bearer, Basic, Timeout, UrlTemplate, RedirectPolicy, RetryPolicy, CancelToken,
-  // OnBody, SaveTo, OnProgress.
+  // OnBody, SaveTo, OnProgress, Decompress.
   template <typename... Options>
   Request& With(Options&&... options) & {
     (Apply(std::forward<Options>(options)), ...);
@@ -251,6 +266,7 @@ struct OTLP_EXPORT Request {
   void Apply(OnBody b) { on_body = std::move(b.sink); }
   void Apply(SaveTo s) { save_to = std::move(s.path); }
   void Apply(OnProgress p) { on_progress = std::move(p.callback); }
+  void Apply(Decompress d) { decompress = d.value; }
 
   // The URL with `query` appended (what is sent on the first attempt).
   std::string FullUrl() const;

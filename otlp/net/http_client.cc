@@ -58,6 +58,54 @@ std::string_view HttpErrorKindName(HttpErrorKind kind) noexcept {
   return "unknown";
 }
 
+struct CancelSignal::State {
+  otlp::internal::Mutex mu;
+  bool cancelled OTLP_GUARDED_BY(mu) = false;
+  uint64_t next_id OTLP_GUARDED_BY(mu) = 1;
+  std::vector<std::pair<uint64_t, std::function<void()>>> subscribers OTLP_GUARDED_BY(mu);
+};
+
+CancelSignal::CancelSignal() : state_(std::make_unique<State>()) {}
+CancelSignal::~CancelSignal() = default;
+
+std::shared_ptr<CancelSignal> CancelSignal::Create() {
+  return std::make_shared<CancelSignal>();
+}
+
+void CancelSignal::Cancel() noexcept {
+  std::vector<std::pair<uint64_t, std::function<void()>>> run;
+  {
+    otlp::internal::MutexLock lock(state_->mu);
+    if (state_->cancelled) return;
+    state_->cancelled = true;
+    run.swap(state_->subscribers);
+  }
+  for (auto& [id, f] : run) f();
+}
+
+bool CancelSignal::cancelled() const noexcept {
+  otlp::internal::MutexLock lock(state_->mu);
+  return state_->cancelled;
+}
+
+uint64_t CancelSignal::Subscribe(std::function<void()> f) {
+  {
+    otlp::internal::MutexLock lock(state_->mu);
+    if (!state_->cancelled) {
+      const uint64_t id = state_->next_id++;
+      state_->subscribers.emplace_back(id, std::move(f));
+      return id;
+    }
+  }
+  f();
+  return 0;
+}
+
+void CancelSignal::Unsubscribe(uint64_t id) noexcept {
+  otlp::internal::MutexLock lock(state_->mu);
+  std::erase_if(state_->subscribers, [id](const auto& s) { return s.first == id; });
+}
+
 namespace {
 
 namespace asio = boost::asio;
@@ -72,6 +120,8 @@ using otlp::internal::IsToken;
 using otlp::internal::MutexLock;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
+// Beast keeps a field name or value in at most this many bytes (and throws beyond it).
+constexpr size_t kMaxRequestFieldBytes = 65533;
 // Bytes pulled from a BodySource per write: large enough that a fast source fills the socket
 // in few system calls, small enough to stay flat in memory.
 constexpr size_t kUploadChunkBytes = 64 * 1024;
@@ -380,6 +430,7 @@ HttpErrorKind HttpKindOf(internal::H2ErrorKind kind) {
     case K::kTimeout: return HttpErrorKind::kRequestTimeout;
     case K::kCancelled: return HttpErrorKind::kCancelled;
     case K::kTooLarge: return HttpErrorKind::kTooLarge;
+    case K::kNotSent: return HttpErrorKind::kConnectionReset;
     case K::kNone: break;
   }
   return HttpErrorKind::kProtocol;
@@ -408,6 +459,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         source_(std::move(request.body_source)),
         source_length_(request.body_length),
         sink_(std::move(request.on_body)),
+        on_headers_(std::move(request.on_headers)),
         progress_(std::move(request.on_progress)),
         chunk_header_hook_(
             [this](uint64_t size, std::string_view, error_code&) { OnChunkHeader(size); }) {
@@ -423,7 +475,21 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
   }
 
+  // Subscribes to HttpRequest::cancel (before Start).
+  void WatchCancel(std::shared_ptr<CancelSignal> signal) {
+    if (!signal) return;
+    cancel_ = std::move(signal);
+    cancel_id_ = cancel_->Subscribe([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->OnCancel();
+    });
+  }
+
   void Start(bool allow_reuse) {
+    if (cancelled_.load()) {
+      asio::post(client_->ioc(),
+                 [self = shared_from_this()] { self->Finish(self->CancelledStatus()); });
+      return;
+    }
     if ((route_.h2 || client_->options().max_connections_per_host != 0) && !wait_timer_) {
       ArmWaitTimer();
     }
@@ -504,6 +570,23 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void Begin(const std::shared_ptr<Connection>& conn, bool reused) {
+    {
+      MutexLock lock(cancel_mu_);
+      attached_conn_ = conn;
+    }
+    // A cancellation that came before the connection was attached (see OnCancel).
+    if (cancelled_.load()) {
+      {
+        MutexLock lock(cancel_mu_);
+        attached_conn_.reset();
+      }
+      if (reused) {
+        client_->Release(conn, /*keep_alive=*/true);  // untouched: back to the pool
+      } else {
+        client_->Discard(conn);
+      }
+      return Finish(CancelledStatus());
+    }
     conn_ = conn;
     reused_ = reused;
     if (!probing_) BuildMessage();
@@ -511,7 +594,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       conn->idle_timer.cancel();
       if (conn->closed || !conn->stream->IsReusable()) {
         client_->Discard(conn);
-        conn_.reset();
+        DetachConn();
         Start(/*allow_reuse=*/true);
         return;
       }
@@ -548,14 +631,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
              : reached == StreamPhase::kConnect ? Phase::kConnect
                                                 : Phase::kHandshake;
     if (phase_ == Phase::kHandshake && ec != beast::error::timeout &&
-        ec != asio::error::operation_aborted && !client_->shut_down()) {
+        ec != asio::error::operation_aborted && !client_->shut_down() && !cancelled_.load()) {
       // A failed handshake is not retried: the same server would fail it again.
       Status status = conn_->stream->ErrorStatus(ec, Peer());
       const HttpErrorKind kind = status.code() == StatusCode::kPermissionDenied
                                      ? HttpErrorKind::kCertificate
                                      : HttpErrorKind::kTlsHandshake;
       client_->Discard(conn_);
-      conn_.reset();
+      DetachConn();
       return Finish(Kinded(std::move(status), kind));
     }
     Fail(ec);
@@ -597,7 +680,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     options.max_response_body = client_->options().max_response_body;
     conn_->stream->ExpiresNever();
     auto session = H2Session::Start(std::move(conn_->stream), options);
-    std::shared_ptr<Connection> conn = std::move(conn_);
+    std::shared_ptr<Connection> conn = conn_;
+    DetachConn();
     if (!client_->SessionOpened(conn, session)) return FinishCancelled();
     SubmitH2(session, /*reused=*/false);
   }
@@ -606,6 +690,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // then submits the request as a stream.
   void SubmitH2(const std::shared_ptr<H2Session>& session, bool reused) {
     if (!done_) return;
+    if (cancelled_.load()) return Finish(CancelledStatus());
     reused_ = reused;
     if (reused) response_.timings = {};
     if (source_ && !source_read_) {
@@ -632,7 +717,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         [self = shared_from_this()](Result<HttpResponse> result) {
           self->OnH2Done(std::move(result));
         },
-        std::move(sink));
+        std::move(sink),
+        on_headers_ ? H2Session::HeadersHandler(on_headers_) : H2Session::HeadersHandler());
+    {
+      MutexLock lock(cancel_mu_);
+      attached_session_ = session;
+      attached_call_ = h2_call_;
+    }
+    // A cancellation that came before the stream was attached (see OnCancel).
+    if (cancelled_.load()) session->Cancel(h2_call_);
   }
 
   Status ReadSourceWhole() {
@@ -724,15 +817,21 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void OnH2Done(Result<HttpResponse> result) {
     session_.reset();
+    {
+      MutexLock lock(cancel_mu_);
+      attached_session_.reset();
+    }
     if (!sink_error_.ok()) return Finish(std::move(sink_error_));
     if (!result.ok()) {
+      if (cancelled_.load()) return Finish(CancelledStatus());
       if (client_->shut_down()) return FinishCancelled();
       const Status& status = result.status();
       const internal::H2ErrorKind h2_kind = internal::H2ErrorKindOf(status);
-      // Not processed by the server (GOAWAY above its last stream, REFUSED_STREAM): sent once
-      // more, on a fresh session when this one is going away.
+      // Not processed by the server (GOAWAY above its last stream, REFUSED_STREAM, or never
+      // sent before the connection failed): sent once more, on a fresh session when this one is
+      // going away or gone.
       const bool not_processed =
-          h2_kind == internal::H2ErrorKind::kGoAway ||
+          h2_kind == internal::H2ErrorKind::kGoAway || h2_kind == internal::H2ErrorKind::kNotSent ||
           (h2_kind == internal::H2ErrorKind::kStreamReset && status.retryable());
       if (not_processed && !retried_ && Clock::now() < deadline_) {
         retried_ = true;
@@ -794,12 +893,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void OnTunnelResponse(const error_code& ec) {
-    if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return Fail(ec);
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted || cancelled_.load()) {
+      return Fail(ec);
+    }
     const std::string proxy = route_.proxy->Authority();
     const std::string where = " (" + route_.url.ToString() + ")";
     auto proxy_error = [&](std::string message, bool retryable) {
       client_->Discard(conn_);
-      conn_.reset();
+      DetachConn();
       Finish(Kinded(Status(StatusCode::kUnavailable, std::move(message) + where, retryable),
                     HttpErrorKind::kProxy));
     };
@@ -866,7 +967,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void FailSource(std::string message, StatusCode code = StatusCode::kInvalidArgument) {
     client_->Discard(conn_);
-    conn_.reset();
+    DetachConn();
     Finish(Kinded(Status(code, std::move(message) + " (" + route_.url.ToString() + ")"),
                   HttpErrorKind::kBodySource));
   }
@@ -950,6 +1051,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (progress_ && !source_) ReportProgress();
     parser_.emplace();
     headers_taken_ = false;
+    headers_reported_ = false;
     parser_->header_limit(kMaxResponseHeaderBytes);
     if (sink_) {
       parser_->get().body().sink = &sink_;
@@ -976,6 +1078,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       response_.timings.first_byte = Clock::now() - start_;
     }
     if (ec) return OnRead(ec);
+    if (on_headers_ && !headers_reported_ && parser_->is_header_done()) {
+      // The parser stops after the header (it is not eager): no body byte has reached on_body.
+      const int status = static_cast<int>(parser_->get().result_int());
+      if (status >= 200 || status == 101) {
+        headers_reported_ = true;
+        TakeHeaders();
+        on_headers_(status, response_.headers);
+      }
+    }
     if (progress_ && parser_->is_header_done()) ReportProgress();
     if (!parser_->is_done()) return ReadSome();
     OnRead({});
@@ -1015,7 +1126,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         response_.body_truncated = true;
         FillMetadata();
         client_->Discard(conn_);
-        conn_.reset();
+        DetachConn();
         return Finish(std::move(response_));
       }
       return Fail(ec);
@@ -1029,7 +1140,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (++interim_responses_ > kMaxInterimResponses) {
         const std::string where = " (" + route_.url.ToString() + ")";
         client_->Discard(conn_);
-        conn_.reset();
+        DetachConn();
         return Finish(
             Kinded(InternalError("protocol error: the server sent more than " +
                                  std::to_string(kMaxInterimResponses) +
@@ -1057,7 +1168,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     const bool keep_alive = parser_->keep_alive() && request_.keep_alive();
     conn_->stream->ExpiresNever();
     client_->Release(conn_, keep_alive);
-    conn_.reset();
+    DetachConn();
     Finish(std::move(response_));
   }
 
@@ -1075,13 +1186,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
           "response body sink failed: " + s.message() + " (" + route_.url.ToString() + ")",
           s.retryable());
       client_->Discard(conn_);
-      conn_.reset();
+      DetachConn();
       return Finish(Kinded(std::move(status), HttpErrorKind::kBodySink));
     }
     const bool before_response =
         phase_ == Phase::kWrite ||
         (phase_ == Phase::kRead && interim_responses_ == 0 && parser_ && !parser_->got_some());
-    const bool cancelled = ec == asio::error::operation_aborted || client_->shut_down();
+    const bool cancelled =
+        ec == asio::error::operation_aborted || client_->shut_down() || cancelled_.load();
     // A reused connection that fails before any response byte was most likely closed by the
     // server while idle: the request is sent once more on a fresh connection (unless its body
     // came from a source, which cannot be read twice).
@@ -1090,7 +1202,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     Status status = retry ? Status::Ok() : ErrorStatus(ec, cancelled);
     if (conn_) {
       client_->Discard(conn_);
-      conn_.reset();
+      DetachConn();
     }
     if (retry) {
       retried_ = true;
@@ -1116,7 +1228,55 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (!done_) return;
     Callback done = std::move(done_);
     done_ = nullptr;
+    if (cancel_) cancel_->Unsubscribe(cancel_id_);
     done(std::move(result));
+  }
+
+  // HttpRequest::cancel fired (on the cancelling thread): stop wherever the request is. A
+  // request waiting for a connection or session leaves the queue; one on an HTTP/1.1
+  // connection closes it (the pending operation fails, Fail() discards the connection); one
+  // on an HTTP/2 session has its stream reset (CANCEL). Steps that attach a connection or a
+  // stream later check cancelled_ after attaching, so no window is missed.
+  void OnCancel() {
+    cancelled_.store(true);
+    std::shared_ptr<Connection> conn;
+    std::shared_ptr<H2Session> session;
+    uint64_t call = 0;
+    {
+      MutexLock lock(cancel_mu_);
+      conn = attached_conn_;
+      session = attached_session_;
+      call = attached_call_;
+    }
+    if (client_->CancelWaiter(route_.key, shared_from_this())) {
+      asio::post(client_->ioc(),
+                 [self = shared_from_this()] { self->Finish(self->CancelledStatus()); });
+      return;
+    }
+    if (session) session->Cancel(call);
+    if (conn) {
+      asio::post(conn->strand, [self = shared_from_this(), conn] {
+        {
+          MutexLock lock(self->cancel_mu_);
+          // Still this request's (not released to the pool or handed to a session since).
+          if (self->attached_conn_ != conn) return;
+        }
+        conn->Close();
+      });
+    }
+  }
+
+  Status CancelledStatus() const {
+    return Kinded(
+        Status(StatusCode::kCancelled, "request cancelled (" + route_.url.ToString() + ")"),
+        HttpErrorKind::kCancelled);
+  }
+
+  // Forgets the connection (released, discarded or handed to a session by the caller).
+  void DetachConn() {
+    conn_.reset();
+    MutexLock lock(cancel_mu_);
+    attached_conn_.reset();
   }
 
   // The peer named in messages: the proxy while talking to it, else the origin.
@@ -1187,9 +1347,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                     HttpErrorKind::kRequestTimeout);
     }
     if (cancelled) {
-      return Kinded(
-          {StatusCode::kCancelled, "request cancelled: the HTTP client is shut down" + where},
-          HttpErrorKind::kCancelled);
+      return Kinded({StatusCode::kCancelled,
+                     (cancelled_.load() ? std::string("request cancelled")
+                                        : "request cancelled: the HTTP client is shut down") +
+                         where},
+                    HttpErrorKind::kCancelled);
     }
     if (ec == http::error::body_limit) {
       return Kinded({StatusCode::kResourceExhausted,
@@ -1249,6 +1411,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   HttpRequest::BodySource source_;
   const std::optional<uint64_t> source_length_;
   const HttpRequest::BodySink sink_;
+  const HttpRequest::HeadersCallback on_headers_;
+  bool headers_reported_ = false;  // HTTP/1.1: on_headers_ ran for this response
   const HttpRequest::ProgressCallback progress_;
   std::shared_ptr<Connection> conn_;
   std::unique_ptr<asio::steady_timer> wait_timer_;
@@ -1266,6 +1430,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   bool retried_ = false;
   bool source_started_ = false;
   bool idle_limited_ = false;  // the armed timer is the idle timeout, not the deadline
+  // HttpRequest::cancel, and what OnCancel acts on (set and cleared where conn_ / the stream
+  // are, read by the cancelling thread).
+  std::shared_ptr<CancelSignal> cancel_;
+  uint64_t cancel_id_ = 0;
+  std::atomic<bool> cancelled_{false};
+  otlp::internal::Mutex cancel_mu_;
+  std::shared_ptr<Connection> attached_conn_ OTLP_GUARDED_BY(cancel_mu_);
+  std::shared_ptr<H2Session> attached_session_ OTLP_GUARDED_BY(cancel_mu_);
+  uint64_t attached_call_ OTLP_GUARDED_BY(cancel_mu_) = 0;
   bool got_first_byte_ = false;
   // CONNECT tunnel through a proxy.
   std::string tunnel_request_;
@@ -1642,6 +1815,12 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
     if (!IsValidHeaderValue(value)) {
       return fail(InvalidArgumentError("header '" + name + "' has CR, LF or NUL in its value"));
     }
+    if (name.size() > kMaxRequestFieldBytes || value.size() > kMaxRequestFieldBytes) {
+      return fail(InvalidArgumentError(
+          "header '" + name.substr(0, 64) + "' is " + std::to_string(name.size() + value.size()) +
+          " bytes long; a request header name or value may have at most " +
+          std::to_string(kMaxRequestFieldBytes) + " bytes"));
+    }
     has_user_agent = has_user_agent || EqualsIgnoreCase(name, "user-agent");
   }
   const Options& options = state->options();
@@ -1657,8 +1836,10 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options.default_timeout;
   const auto idle_timeout =
       request.idle_timeout.count() > 0 ? request.idle_timeout : options.idle_timeout_between_bytes;
+  std::shared_ptr<CancelSignal> cancel = std::move(request.cancel);
   auto exchange = std::make_shared<Exchange>(state, std::move(route), timeout, idle_timeout,
                                              request, std::move(done));
+  exchange->WatchCancel(std::move(cancel));
   exchange->Start(/*allow_reuse=*/true);
 }
 

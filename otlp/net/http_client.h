@@ -40,8 +40,10 @@
 // An HTTP/2 origin has one shared connection: concurrent requests are streams on it, and
 // requests that arrive while it is being opened wait for it rather than open their own. A
 // session the server is closing (GOAWAY) or that has closed is replaced for new requests; a
-// request the server did not process (GOAWAY, RST_STREAM REFUSED_STREAM) is sent once more
-// (on a new session when the old one is going away). Shutdown() cancels HTTP/2 streams too.
+// request the server did not process (GOAWAY, RST_STREAM REFUSED_STREAM, or still waiting for a
+// stream slot when the connection failed or closed without GOAWAY) is sent once more (on a new
+// session when the old one is going away or gone), whatever its method. A request already sent
+// when the connection fails gets kConnectionReset. Shutdown() cancels HTTP/2 streams too.
 // HttpResponse::version is "2"; timings.dns/connect/tls belong to the request that opened the
 // session, first_byte is measured to the response HEADERS frame. On HTTP/2 a `body_source` is read
 // whole into memory before the request is sent (at most kMaxHttp2BufferedUpload bytes), the idle
@@ -54,13 +56,14 @@
 // Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
 // runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking.
 // SendAsync() calls its callback exactly once, on an I/O thread (also for immediate errors).
-// The streaming callbacks (body_source, on_body, on_progress) run on an I/O thread, one at a
-// time per request, before the completion; they should return quickly.
+// The streaming callbacks (body_source, on_headers, on_body, on_progress) run on an I/O thread,
+// one at a time per request, before the completion; they should return quickly.
 //
 // Errors come back as a Status, never an exception. Its code says what a caller may do; its
 // detail() (HttpErrorKindOf) says what happened:
 //   code                kind                 when
-//   kInvalidArgument    kInvalidRequest      bad URL, method, header or proxy (not retryable)
+//   kInvalidArgument    kInvalidRequest      bad URL, method, header (CR/LF/NUL, or a name or
+//                                            value over 65533 bytes) or proxy (not retryable)
 //   kDeadlineExceeded   kConnectTimeout      resolve + connect + TLS (+ proxy tunnel) took
 //                                            longer than Options::connect_timeout (retryable)
 //   kDeadlineExceeded   kRequestTimeout      the whole-request deadline expired, also while
@@ -78,8 +81,8 @@
 //   kInternal           kProtocol            not HTTP/1.1, or endless interim responses
 //   kUnavailable        kProxy               the proxy refused CONNECT (its status in the
 //                                            message) or broke the tunnel (not retryable)
-//   kCancelled          kCancelled           the client was shut down while the request was
-//                                            in flight or waiting
+//   kCancelled          kCancelled           HttpRequest::cancel fired, or the client was shut
+//                                            down while the request was in flight or waiting
 //   (source's code)     kBodySource          HttpRequest::body_source failed, or gave fewer or
 //                                            more bytes than body_length
 //   (sink's code)       kBodySink            HttpRequest::on_body returned an error
@@ -144,6 +147,42 @@ inline HttpErrorKind HttpErrorKindOf(const Status& status) noexcept {
   return static_cast<HttpErrorKind>(status.detail());
 }
 
+// Cancels requests in flight: give one to HttpRequest::cancel (shared by as many requests as
+// wanted) and call Cancel() from any thread. Each request carrying it stops where it is and
+// completes with kCancelled (kind kCancelled): waiting for a connection or an HTTP/2 session, it
+// leaves the queue; connecting or on an HTTP/1.1 connection, that connection is closed (never
+// returned to the pool); on an HTTP/2 session, its stream is reset with CANCEL and the session
+// and its other streams go on. A request given an already cancelled signal fails at once.
+//
+//   auto cancel = otlp::net::CancelSignal::Create();
+//   client->SendAsync({.url = url, .cancel = cancel}, on_done);
+//   cancel->Cancel();                       // on_done gets kCancelled
+//
+// Threading: thread-safe; Cancel() runs the subscribers (the transport's requests) on the calling
+// thread and never waits for I/O.
+class OTLP_EXPORT CancelSignal {
+ public:
+  static std::shared_ptr<CancelSignal> Create();
+  CancelSignal();
+  ~CancelSignal();
+  CancelSignal(const CancelSignal&) = delete;
+  CancelSignal& operator=(const CancelSignal&) = delete;
+
+  // Idempotent.
+  void Cancel() noexcept;
+  bool cancelled() const noexcept;
+
+  // For the transport (and layers above it): `f` runs once when Cancel() is called, on that
+  // thread, or right here when the signal is already cancelled (then the id is 0). Unsubscribe
+  // forgets it; an `f` already running may still finish after Unsubscribe returns.
+  uint64_t Subscribe(std::function<void()> f);
+  void Unsubscribe(uint64_t id) noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Bytes of the body moved so far; a total is nullopt when unknown (a chunked body).
 struct OTLP_EXPORT HttpProgress {
   uint64_t sent = 0;
@@ -174,6 +213,8 @@ struct OTLP_EXPORT HttpRequest {
   // Takes the next piece of the response body; an error Status fails the request (kBodySink).
   using BodySink = std::function<Status(std::string_view chunk)>;
   using ProgressCallback = std::function<void(const HttpProgress&)>;
+  // Sees the final response's status and headers as soon as they arrived.
+  using HeadersCallback = std::function<void(int status, const Headers& headers)>;
 
   std::string method = "GET";
   // http:// or https://; user info ("user:pass@") is sent as Basic authentication.
@@ -200,6 +241,10 @@ struct OTLP_EXPORT HttpRequest {
   std::optional<uint64_t> body_length{};
   // When set, the response body goes here piece by piece and HttpResponse::body stays empty.
   BodySink on_body{};
+  // Called once per attempt with the final (non-1xx) response's status and headers, before the
+  // first on_body chunk and before completion (so a streaming caller can learn e.g. the
+  // Content-Encoding of the body about to come). Not called when the attempt fails first.
+  HeadersCallback on_headers{};
   ProgressCallback on_progress{};
   // "http://[user:pass@]host:port" of an HTTP proxy to go through; empty: direct. (Which
   // requests use a proxy, e.g. from HTTP_PROXY / NO_PROXY, is the caller's choice.) Requests
@@ -207,6 +252,9 @@ struct OTLP_EXPORT HttpRequest {
   std::string proxy{};
   // Overrides Options::http_version for this request.
   std::optional<HttpVersionPolicy> http_version{};
+  // Cancelling it stops the request wherever it is (see CancelSignal); null: not cancellable
+  // (but for Shutdown()).
+  std::shared_ptr<CancelSignal> cancel{};
 };
 
 // How long each step of a request took, from the moment it was handed to the client. Zero for

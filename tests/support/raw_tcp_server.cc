@@ -146,6 +146,36 @@ RawTcpServer::Behavior RawTcpServer::CloseAfterRequest() {
   return [](int fd) { ReadHeaders(fd); };
 }
 
+RawTcpServer::Behavior RawTcpServer::ResetAfterRequest() {
+  return [](int fd) {
+    ReadHeaders(fd);
+    linger l{.l_onoff = 1, .l_linger = 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  };
+}
+
+RawTcpServer::Behavior RawTcpServer::TrickleAfterRequest(std::string head,
+                                                         std::vector<std::string> pieces,
+                                                         std::chrono::milliseconds pause) {
+  return [head = std::move(head), pieces = std::move(pieces), pause](int fd) {
+    ReadHeaders(fd);
+    auto send_all = [fd](std::string_view bytes) {
+      size_t sent = 0;
+      while (sent < bytes.size()) {
+        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        sent += static_cast<size_t>(n);
+      }
+      return true;
+    };
+    if (!send_all(head)) return;
+    for (const std::string& piece : pieces) {
+      std::this_thread::sleep_for(pause);
+      if (!send_all(piece)) return;
+    }
+  };
+}
+
 Result<std::unique_ptr<RawTcpServer>> RawTcpServer::Start(Behavior behavior) {
   int fd = -1;
   uint16_t port = 0;

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "otlp/core/status.h"
 
@@ -48,6 +49,13 @@ class RawTcpServer {
   static Behavior RepeatAfterRequest(std::string bytes, std::chrono::milliseconds pause);
   // Reads the request headers, then closes without answering.
   static Behavior CloseAfterRequest();
+  // Reads the request headers, then closes with a TCP reset (SO_LINGER 0): the client sees
+  // ECONNRESET rather than an orderly end.
+  static Behavior ResetAfterRequest();
+  // Reads the request headers, writes `head`, then each of `pieces` `pause` apart (a slow
+  // body), then closes. Stops early when the client goes away.
+  static Behavior TrickleAfterRequest(std::string head, std::vector<std::string> pieces,
+                                      std::chrono::milliseconds pause);
 
   static Result<std::unique_ptr<RawTcpServer>> Start(Behavior behavior);
   ~RawTcpServer();

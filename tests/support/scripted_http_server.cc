@@ -128,8 +128,10 @@ void ScriptedHttpServer::TimerLoop() {
     auto earliest =
         std::min_element(delayed_.begin(), delayed_.end(),
                          [](const Delayed& a, const Delayed& b) { return a.when < b.when; });
-    if (std::chrono::steady_clock::now() < earliest->when) {
-      cv_.WaitUntil(lock, earliest->when);
+    // A copy: while this waits, Handle() may grow delayed_ and move its elements.
+    const std::chrono::steady_clock::time_point when = earliest->when;
+    if (std::chrono::steady_clock::now() < when) {
+      cv_.WaitUntil(lock, when);
       continue;
     }
     Delayed due = std::move(*earliest);

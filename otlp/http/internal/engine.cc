@@ -111,27 +111,39 @@ class FileSink {
 // One attempt's response body in a streamed download. Up to Request::kHeldBodyLimit bytes are
 // held until the status says whether this response is the final one (a redirect's or a
 // retried answer's body never reaches the sink); beyond that the body is committed: passed to
-// the sink as it arrives, and this response has to be the final one. Abandon() (the request is
-// over) makes later chunks fail without reaching the sink; the sink never runs after it.
+// the sink as it arrives, and this response has to be the final one. With `decode`, a body whose
+// head (Head(), before any chunk) names a Content-Encoding goes through a ContentDecoder first:
+// what is held, committed and passed on is the decoded body. Abandon() (the request is over)
+// makes later chunks fail without reaching the sink; the sink never runs after it.
 class Download {
  public:
   using Sink = std::function<Status(std::string_view)>;
-  explicit Download(std::shared_ptr<Sink> sink) : sink_(std::move(sink)) {}
+  Download(std::shared_ptr<Sink> sink, bool decode, std::string url)
+      : sink_(std::move(sink)), decode_(decode), url_(std::move(url)) {}
+
+  // The response's status and headers, from the transport before its first body chunk.
+  void Head(const net::Headers& headers) {
+    MutexLock lock(mu_);
+    if (!decode_) return;
+    const std::optional<std::string_view> coding = headers.Find("Content-Encoding");
+    if (!coding) return;
+    coding_ = std::string(*coding);
+    Result<std::unique_ptr<ContentDecoder>> decoder = ContentDecoder::Create(*coding, SIZE_MAX);
+    if (!decoder.ok()) {
+      error_ = DecodingError(decoder.status());
+      return;
+    }
+    if ((*decoder)->codings().empty()) return;  // identity
+    decoder_ = std::move(*decoder);
+  }
 
   Status Take(std::string_view chunk) {
     MutexLock lock(mu_);
     if (abandoned_) return CancelledError("download abandoned: the request is over");
-    if (!committed_) {
-      if (held_.size() + chunk.size() <= Request::kHeldBodyLimit) {
-        held_.append(chunk);
-        return Status::Ok();
-      }
-      committed_ = true;
-      std::string held = std::move(held_);
-      held_.clear();
-      OTLP_RETURN_IF_ERROR((*sink_)(held));
-    }
-    return (*sink_)(chunk);
+    if (!error_.ok()) return error_;
+    if (!decoder_) return PassLocked(chunk);
+    decoder_->Feed(chunk);
+    return DrainLocked();
   }
 
   // After the attempt's completion.
@@ -139,10 +151,31 @@ class Download {
     MutexLock lock(mu_);
     return committed_;
   }
-  // This response is the final one: the held body (possibly empty) goes to the sink.
+  // The body is being decoded (the Response loses Content-Encoding and Content-Length).
+  bool decoded() {
+    MutexLock lock(mu_);
+    return decoder_ != nullptr;
+  }
+  // Why the body could not be decoded (OK when it could, so far).
+  Status error() {
+    MutexLock lock(mu_);
+    return error_;
+  }
+  // This response is the final one and its body is complete: the decoder's end is checked and
+  // the held body (possibly empty) goes to the sink.
   Status Deliver() {
     MutexLock lock(mu_);
-    if (abandoned_ || committed_) return Status::Ok();
+    if (abandoned_) return Status::Ok();
+    if (!error_.ok()) return error_;
+    if (decoder_) {
+      OTLP_RETURN_IF_ERROR(DrainLocked());
+      Status end = decoder_->Finish();
+      if (!end.ok()) {
+        error_ = DecodingError(end);
+        return error_;
+      }
+    }
+    if (committed_) return Status::Ok();
     committed_ = true;
     std::string held = std::move(held_);
     held_.clear();
@@ -156,8 +189,50 @@ class Download {
   }
 
  private:
+  // Decoded bytes are passed on in pieces of at most this size.
+  static constexpr size_t kDecodedPiece = 64 * 1024;
+
+  Status DrainLocked() OTLP_REQUIRES(mu_) {
+    std::string out;
+    for (;;) {
+      out.clear();
+      Result<size_t> n = decoder_->Read(out, kDecodedPiece);
+      if (!n.ok()) {
+        error_ = DecodingError(n.status());
+        return error_;
+      }
+      if (*n == 0) return Status::Ok();
+      OTLP_RETURN_IF_ERROR(PassLocked(out));
+    }
+  }
+
+  Status PassLocked(std::string_view chunk) OTLP_REQUIRES(mu_) {
+    if (!committed_) {
+      if (held_.size() + chunk.size() <= Request::kHeldBodyLimit) {
+        held_.append(chunk);
+        return Status::Ok();
+      }
+      committed_ = true;
+      std::string held = std::move(held_);
+      held_.clear();
+      OTLP_RETURN_IF_ERROR((*sink_)(held));
+    }
+    return (*sink_)(chunk);
+  }
+
+  Status DecodingError(const Status& cause) const OTLP_REQUIRES(mu_) {
+    return MakeError(cause.code(), ErrorKind::kDecoding,
+                     "decoding the streamed response body of " + url_ +
+                         " (Content-Encoding: " + coding_ + "): " + cause.message());
+  }
+
   const std::shared_ptr<Sink> sink_;
+  const bool decode_;
+  const std::string url_;
   otlp::internal::Mutex mu_;
+  std::string coding_ OTLP_GUARDED_BY(mu_);
+  std::unique_ptr<ContentDecoder> decoder_ OTLP_GUARDED_BY(mu_);
+  Status error_ OTLP_GUARDED_BY(mu_);
   std::string held_ OTLP_GUARDED_BY(mu_);
   bool committed_ OTLP_GUARDED_BY(mu_) = false;
   bool abandoned_ OTLP_GUARDED_BY(mu_) = false;
@@ -190,6 +265,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     retry_ = request_.retry ? &*request_.retry : &engine_->options().retry;
     redirects_policy_ = request_.redirects.value_or(engine_->options().redirects);
     suppressed_ = context_.IsTracingSuppressed();
+    // Aborts the attempt on the wire when the request is cancelled (see Cancel()).
+    if (request_.cancel) net_cancel_ = net::CancelSignal::Create();
   }
 
   // Runs `f` after the token is cancelled (subscribed until the exchange is over).
@@ -235,8 +312,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   // Finishes the request now with `status` (cancellation, timeout in the queue, shutdown). The
-  // callback is posted to an I/O thread. An attempt on the wire runs on in the transport until
-  // it ends or times out; its result is ignored.
+  // callback is posted to an I/O thread. A cancellable request's attempt on the wire is aborted
+  // (its HTTP/1.1 connection closed, its HTTP/2 stream reset); its result is ignored.
   void Cancel(Status status) {
     {
       MutexLock lock(mu_);
@@ -244,6 +321,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       EndSpanLocked(0, nullptr, status, std::string());
       (void)FinishLocked(status);
     }
+    if (net_cancel_) net_cancel_->Cancel();
     std::shared_ptr<Exchange> self = shared_from_this();
     engine_->runtime().Post([self, status = std::move(status)]() mutable {
       self->Complete(std::move(status));
@@ -296,8 +374,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (!options.user_agent.empty() && !headers_.Contains("User-Agent")) {
       headers_.Add("User-Agent", options.user_agent);
     }
-    // A streamed download is passed on as sent (it cannot be decoded without its headers).
-    if (options.decompress && !sink_ && !headers_.Contains("Accept-Encoding")) {
+    decompress_ = request_.decompress.value_or(options.decompress);
+    if (decompress_ && !headers_.Contains("Accept-Encoding")) {
       headers_.Add("Accept-Encoding", std::string(kAcceptEncoding));
     }
     if (url_.has_credentials()) {
@@ -357,12 +435,17 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       };
     }
     if (sink_) {
-      download_ = std::make_shared<Download>(sink_);
+      download_ =
+          std::make_shared<Download>(sink_, decompress_ && method_ != "HEAD", url_.ToString());
+      out.on_headers = [download = download_](int, const net::Headers& headers) {
+        download->Head(headers);
+      };
       out.on_body = [download = download_](std::string_view chunk) {
         return download->Take(chunk);
       };
     }
     out.on_progress = request_.on_progress;
+    out.cancel = net_cancel_;
 
     const TracingOptions& tracing = engine_->options().tracing;
     if (!suppressed_) {
@@ -409,7 +492,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     const bool can_retry = resend_count_ - redirects_ + 1 < retry_->max_attempts &&
                            !committed && CanResendLocked();
     if (!result.ok()) {
-      const Status error = result.status();
+      Status error = result.status();
+      // The sink failed because the body did not decode: that is the error.
+      if (download_) {
+        if (Status decoding = download_->error(); !decoding.ok()) error = std::move(decoding);
+      }
       const ErrorKind kind = ErrorKindOf(error);
       const bool retry =
           can_retry && error.retryable() && kind != ErrorKind::kCancelled &&
@@ -452,9 +539,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (download_) {
       OTLP_RETURN_IF_ERROR(download_->Deliver());
       if (file_) OTLP_RETURN_IF_ERROR(file_->Close());
+      if (download_->decoded()) {
+        response.headers.Remove("Content-Encoding");
+        response.headers.Remove("Content-Length");
+      }
       return response;
     }
-    if (!engine_->options().decompress || method_ == "HEAD") return response;
+    if (!decompress_ || method_ == "HEAD") return response;
     const std::optional<std::string_view> coding = response.Header("Content-Encoding");
     if (!coding || response.body.empty()) return response;
     const size_t limit = engine_->options().transport.max_response_body;
@@ -611,6 +702,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   bool suppressed_ = false;
 
   otlp::internal::Mutex mu_;
+  bool decompress_ OTLP_GUARDED_BY(mu_) = true;  // this request's (PrepareLocked)
   bool done_ OTLP_GUARDED_BY(mu_) = false;
   uint64_t cancel_id_ OTLP_GUARDED_BY(mu_) = 0;
   net::Url url_ OTLP_GUARDED_BY(mu_);
@@ -628,6 +720,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<Download::Sink> sink_ OTLP_GUARDED_BY(mu_);
   std::shared_ptr<FileSink> file_ OTLP_GUARDED_BY(mu_);
   std::shared_ptr<Download> download_ OTLP_GUARDED_BY(mu_);  // the current attempt's
+  // Set by the constructor, then only read.
+  std::shared_ptr<net::CancelSignal> net_cancel_;
 };
 
 Result<std::shared_ptr<Engine>> Engine::Create(ClientOptions options) {

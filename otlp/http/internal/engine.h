@@ -4,7 +4,8 @@
 //
 // Per request it also applies the client's cookie jar (Cookie per hop, Set-Cookie stored from
 // every response), its proxy configuration, content decoding of the final body, streamed
-// uploads (BodyStream, with rewind before a resend) and streamed downloads (OnBody, SaveTo).
+// uploads (BodyStream, with rewind before a resend) and streamed downloads (OnBody, SaveTo,
+// decoded by their Content-Encoding on the way to the sink).
 #pragma once
 
 #include <chrono>

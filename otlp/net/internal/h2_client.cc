@@ -46,10 +46,13 @@ struct H2ClientSession::Call {
   Clock::time_point submitted;  // for HttpResponse::timings.first_byte
   ResponseHandler done;
   BodySink sink;
+  HeadersHandler on_headers;
+  bool headers_reported = false;
   HttpResponse response;
   Block block = Block::kNone;
   bool final_seen = false;
   bool completed = false;  // `done` has run (the stream may still be open)
+  bool headers_sent = false;  // the request's HEADERS frame went to the connection
   bool rst_received = false;
   uint32_t rst_code = 0;
   std::string invalid_frame;  // why nghttp2 rejected a frame of this stream
@@ -108,7 +111,7 @@ void H2ClientSession::Begin() {
   nghttp2_session_callbacks_set_on_frame_not_send_callback(cbs, &OnFrameNotSend);
   nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, &OnInvalidFrame);
   nghttp2_session_callbacks_set_error_callback2(cbs, &OnNghttp2Error);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &OnFrameSent);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &OnFrameSend);
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
   // Flow-control credit goes back as the body is taken (OnDataChunk), not as bytes arrive.
@@ -159,7 +162,7 @@ bool H2ClientSession::CanTakeRequest() const noexcept {
 }
 
 uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline,
-                                 ResponseHandler done, BodySink sink) {
+                                 ResponseHandler done, BodySink sink, HeadersHandler on_headers) {
   auto call = std::make_unique<Call>(executor());
   call->id = next_id_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t id = call->id;
@@ -167,6 +170,7 @@ uint64_t H2ClientSession::Submit(HttpRequest request, Clock::time_point deadline
   call->submitted = Clock::now();
   call->done = std::move(done);
   call->sink = std::move(sink);
+  call->on_headers = std::move(on_headers);
 
   // Build the header block now; a bad request fails without touching the connection.
   Status bad;
@@ -231,12 +235,13 @@ void H2ClientSession::Enqueue(std::unique_ptr<Call> call) {
                                  H2ErrorKind::kGoAway));
   }
   if (closed() || session_ == nullptr) {
-    Status status = close_status_.ok()
-                        ? WithH2Kind(UnavailableError("the HTTP/2 connection to " + peer() +
-                                                      " is closed"),
-                                     H2ErrorKind::kConnection)
-                        : close_status_;
-    return call->done(std::move(status));
+    // It reached the session after the connection ended: never sent.
+    return call->done(WithH2Kind(
+        UnavailableError("the HTTP/2 connection to " + peer() +
+                         " closed before the request was "
+                         "sent" +
+                         (close_status_.ok() ? "" : " (" + close_status_.message() + ")")),
+        H2ErrorKind::kNotSent));
   }
   if (goaway_sent_code_ != NGHTTP2_NO_ERROR) return call->done(SessionEndStatus(0));
   if (IsDraining()) {
@@ -306,6 +311,7 @@ void H2ClientSession::Complete(Call* call, Result<HttpResponse> result) {
   call->timer.cancel();
   ResponseHandler done = std::move(call->done);
   call->sink = nullptr;
+  call->on_headers = nullptr;
   if (call->stream_id == 0) calls_.erase(call->id);  // never had a stream: nothing refers to it
   UpdateCounters();  // before `done`, so that its caller sees the session as it is now
   done(std::move(result));
@@ -409,12 +415,21 @@ void H2ClientSession::FailAll(const Status& status) {
   for (auto& [id, call] : calls_) {
     if (!call->completed) pending.push_back(call.get());
   }
+  const H2ErrorKind kind = H2ErrorKindOf(status);
+  // A connection that failed under the session: requests whose HEADERS never went out are
+  // safe to send elsewhere.
+  const bool connection_failed = kind == H2ErrorKind::kConnection || kind == H2ErrorKind::kProtocol;
   for (Call* call : pending) {
     Status s = status;
     if (goaway_received_ && call->stream_id > goaway_last_stream_id_) {
       s = WithH2Kind(UnavailableError("the peer " + peer() +
                                       " sent GOAWAY before processing the request"),
                      H2ErrorKind::kGoAway);
+    } else if (connection_failed && !call->headers_sent) {
+      s = WithH2Kind(
+          UnavailableError("the HTTP/2 connection to " + peer() +
+                           " failed before the request was sent (" + status.message() + ")"),
+          H2ErrorKind::kNotSent);
     }
     // Complete() erases calls without a stream; keep the rest until the maps are cleared.
     CompleteFailed(call, std::move(s));
@@ -533,6 +548,11 @@ int H2ClientSession::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, v
     case NGHTTP2_DATA: {
       Call* call = self->FindStream(frame->hd.stream_id);
       if (call == nullptr || call->completed) break;
+      if (frame->hd.type == NGHTTP2_HEADERS && call->final_seen && !call->headers_reported) {
+        call->headers_reported = true;
+        if (call->on_headers) call->on_headers(call->response.status, call->response.headers);
+        if (call->completed) break;
+      }
       if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
         if (!call->final_seen) {
           self->Complete(call, WithH2Kind(InternalError("the HTTP/2 stream from " + self->peer() +
@@ -672,6 +692,15 @@ int H2ClientSession::OnFrameNotSend(nghttp2_session*, const nghttp2_frame* frame
   self->calls_.erase(call->id);
   self->UpdateCounters();
   return 0;
+}
+
+int H2ClientSession::OnFrameSend(nghttp2_session* session, const nghttp2_frame* frame,
+                                 void* user_data) {
+  auto* self = static_cast<H2ClientSession*>(user_data);
+  if (frame->hd.type == NGHTTP2_HEADERS) {
+    if (Call* call = self->FindStream(frame->hd.stream_id)) call->headers_sent = true;
+  }
+  return OnFrameSent(session, frame, static_cast<H2Connection*>(self));
 }
 
 int H2ClientSession::OnInvalidFrame(nghttp2_session*, const nghttp2_frame* frame,

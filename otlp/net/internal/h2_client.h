@@ -20,9 +20,11 @@
 // FIFO order. Responses: interim (1xx) header blocks are skipped; the final :status must be
 // 200..599; a trailing HEADERS frame fills HttpResponse::trailers. The body is collected in
 // HttpResponse::body, or handed chunk by chunk to a BodySink; flow-control credit is returned
-// as the body is taken (by the collector or the sink). With HttpRequest::accept_truncated_body,
-// a stream or connection that fails after the final response headers gives the partial
-// response with body_truncated set instead of an error (deadline and Cancel() still fail).
+// as the body is taken (by the collector or the sink); a HeadersHandler sees the final status
+// and headers when their HEADERS frame arrived, before any DATA. With
+// HttpRequest::accept_truncated_body, a stream or connection that fails after the final
+// response headers gives the partial response with body_truncated set instead of an error
+// (deadline and Cancel() still fail).
 // HttpResponse::timings.first_byte is the time from Submit() to the first response HEADERS
 // frame of the stream; the other timings are left to the caller.
 //
@@ -32,6 +34,7 @@
 //   kUnavailable       RST_STREAM REFUSED_STREAM (retryable); any other RST_STREAM (not) kStreamReset
 //   kUnavailable       GOAWAY: not processed by the peer, retryable elsewhere            kGoAway
 //   kUnavailable       the connection failed or closed (retryable)                       kConnection
+//   kUnavailable       ... before the request's HEADERS went out (never sent; retryable) kNotSent
 //   kInternal          protocol error: bad frames, bad :status                           kProtocol
 //   kResourceExhausted response headers or body over the limits                          kTooLarge
 //   kInvalidArgument   bad URL or header in the request
@@ -72,6 +75,8 @@ class H2ClientSession final : public H2Connection {
   // Receives the response body in order, chunk by chunk (the view is valid during the call);
   // when set, HttpResponse::body stays empty and max_response_body does not apply.
   using BodySink = std::function<void(std::string_view chunk)>;
+  // Sees the final response's status and headers before any of its body.
+  using HeadersHandler = std::function<void(int status, const Headers& headers)>;
   using SessionHandler = std::function<void(Result<std::shared_ptr<H2ClientSession>>)>;
 
   struct Options {
@@ -109,7 +114,7 @@ class H2ClientSession final : public H2Connection {
   // Returns an id for Cancel(). A session that is draining or closed fails the request with
   // kUnavailable (retryable, kGoAway or kConnection).
   uint64_t Submit(HttpRequest request, Clock::time_point deadline, ResponseHandler done,
-                  BodySink sink = {});
+                  BodySink sink = {}, HeadersHandler on_headers = {});
   // Fails the request with kCancelled and resets its stream with CANCEL; no-op when it has
   // completed.
   void Cancel(uint64_t id);
@@ -168,6 +173,7 @@ class H2ClientSession final : public H2Connection {
                            void* user_data);
   static int OnFrameNotSend(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
                             void* user_data);
+  static int OnFrameSend(nghttp2_session* session, const nghttp2_frame* frame, void* user_data);
   static int OnInvalidFrame(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
                             void* user_data);
   static ssize_t ReadBody(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,

@@ -35,7 +35,7 @@ namespace otlp::net::internal {
 // return. The transport maps these onto net::HttpErrorKind:
 //   kStreamReset -> kStreamReset, kGoAway -> kGoAway, kProtocol -> kProtocol,
 //   kConnection -> kConnectionReset, kTimeout -> kRequestTimeout, kCancelled -> kCancelled,
-//   kTooLarge -> kTooLarge.
+//   kTooLarge -> kTooLarge, kNotSent -> kConnectionReset (after its one resend).
 enum class H2ErrorKind : uint16_t {
   kNone = 0,
   // The peer reset the stream (RST_STREAM); the message names the HTTP/2 error code. Only
@@ -54,6 +54,9 @@ enum class H2ErrorKind : uint16_t {
   kCancelled = 6,
   // The response (headers or body) exceeds the configured limit.
   kTooLarge = 7,
+  // The connection failed or closed (without GOAWAY) before the request's HEADERS were sent:
+  // the peer never saw it; retryable on another connection, whatever the method.
+  kNotSent = 8,
 };
 
 // The H2ErrorKind of a Status made by the sessions (kNone for others).
