@@ -48,6 +48,9 @@ Result<Response> Client::Send(Request request) {
       outcome->done.store(true, std::memory_order_release);
     });
     runtime.Drive([&outcome] { return outcome->done.load(std::memory_order_acquire); });
+    // A failed request may leave work behind (closing an abandoned connection): run what is
+    // ready now rather than at the next Send().
+    if (!outcome->result->ok()) runtime.Poll();
     return std::move(*outcome->result);
   }
   // Shared with the callback: set_value() may still touch the promise after get() returned.

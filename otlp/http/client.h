@@ -104,7 +104,8 @@ struct OTLP_EXPORT ClientOptions {
   // (within transport.max_response_body); the decoded response has no Content-Encoding and no
   // Content-Length header (they described the bytes on the wire). A body that does not decode
   // fails the request with ErrorKind::kDecoding. false: neither (the body as sent). Streamed
-  // downloads are not decoded (see Request::on_body).
+  // downloads (OnBody, SaveTo) are decoded on their way to the sink; a request opts out with
+  // Decompress{false}.
   bool decompress = true;
   // HTTP proxies (CONNECT for https): unset, from HTTP_PROXY / HTTPS_PROXY / NO_PROXY (see
   // ProxyConfig::FromEnvironment; a malformed variable fails Create); set, that configuration

@@ -52,6 +52,8 @@ using Clock = std::chrono::steady_clock;
 // How long a connection closed after an error response keeps draining what the client still
 // sends, so the client reads our answer instead of a reset.
 constexpr std::chrono::seconds kLingerTimeout{5};
+// The largest response header name or value the HTTP/1.1 writer accepts (Beast's limit).
+constexpr size_t kMaxResponseField = 65533;
 
 class NullResponder final : public Responder {
  public:
@@ -482,6 +484,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void WriteResponse(int status, Headers headers, std::string body, bool linger) {
     if (closed_) return;
     if (status < 100 || status > 999) status = 500;
+    for (const auto& [name, value] : headers) {
+      // Beast cannot serialize a field this large (it would throw inside this handler).
+      if (name.size() > kMaxResponseField || value.size() > kMaxResponseField) {
+        const std::string shown = name.substr(0, 64);
+        OTLP_LOG(kWarn, "HTTP server: the handler's response header '" + shown +
+                            "' is too large to send; answering 500");
+        return WriteResponse(500, {{"Content-Type", "text/plain"}},
+                             "internal server error: response header '" + shown +
+                                 "' too large\n",
+                             linger);
+      }
+    }
     bool close_after = !keep_alive_ || server_->stopped.load();
     response_ = {};
     response_.version(11);

@@ -74,6 +74,23 @@ TEST_F(HttpServerTest, PassesRequestPartsToHandler) {
   EXPECT_EQ(server->requests_received(), 1u);
 }
 
+TEST_F(HttpServerTest, AResponseHeaderTooLargeToSendBecomesA500) {
+  auto server = StartServer(
+      [](const ServerRequest&, ServerResponse& res) {
+        res.headers = {{"X-Huge", std::string(70000, 'h')}};
+        res.body = "never sent";
+      },
+      {.enable_http2 = false});
+  ASSERT_TRUE(server);
+  ASSERT_OK_AND_ASSIGN(auto resp, client_->Send({.url = server->base_url() + "/",
+                                                 .timeout = std::chrono::seconds(20)}));
+  EXPECT_EQ(resp.status, 500);
+  EXPECT_THAT(resp.body, HasSubstr("response header 'X-Huge' too large"));
+  // The connection lives on.
+  ASSERT_OK_AND_ASSIGN(auto again, client_->Send({.url = server->base_url() + "/"}));
+  EXPECT_EQ(again.status, 500);
+}
+
 TEST_F(HttpServerTest, KeepAliveOverRawSocket) {
   auto server = StartServer(Hello);
   ASSERT_TRUE(server);

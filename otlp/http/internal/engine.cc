@@ -16,8 +16,8 @@
 #include "otlp/http/internal/content_decoder.h"
 #include "otlp/http/internal/form.h"
 #include "otlp/http/internal/redirects.h"
-#include "otlp/http/internal/retry_after.h"
 #include "otlp/net/internal/base64.h"
+#include "otlp/net/internal/retry_after.h"
 #include "otlp/net/url.h"
 #include "otlp/trace/context.h"
 #include "otlp/trace/provider.h"
@@ -519,7 +519,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       std::optional<std::chrono::milliseconds> wait;
       if (retry_->honour_retry_after) {
         if (auto header = r.Header("Retry-After")) {
-          wait = ParseRetryAfter(*header, std::chrono::system_clock::now());  // internal/retry_after.h
+          wait = net::internal::ParseRetryAfter(*header, std::chrono::system_clock::now());
           if (wait && *wait > retry_->max_retry_after) return FinishLocked(FinalLocked(r));
         }
       }
