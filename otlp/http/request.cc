@@ -1,61 +1,26 @@
 #include "otlp/http/request.h"
 
-#include <mutex>
-
-#include "otlp/core/internal/mutex.h"
 #include "otlp/http/internal/form.h"
 #include "otlp/net/internal/base64.h"
 
 namespace otlp::http {
 
-struct CancelToken::State {
-  otlp::internal::Mutex mu;
-  bool cancelled OTLP_GUARDED_BY(mu) = false;
-  uint64_t next_id OTLP_GUARDED_BY(mu) = 1;
-  std::vector<std::pair<uint64_t, std::function<void()>>> subscribers OTLP_GUARDED_BY(mu);
-};
-
-CancelToken::CancelToken() : state_(std::make_shared<State>()) {}
+CancelToken::CancelToken() : signal_(net::CancelSignal::Create()) {}
 
 void CancelToken::Cancel() noexcept {
-  std::vector<std::pair<uint64_t, std::function<void()>>> run;
-  {
-    otlp::internal::MutexLock lock(state_->mu);
-    if (state_->cancelled) return;
-    state_->cancelled = true;
-    run.swap(state_->subscribers);
-  }
-  for (auto& [id, f] : run) f();
+  signal_->Cancel();
 }
 
 bool CancelToken::cancelled() const noexcept {
-  otlp::internal::MutexLock lock(state_->mu);
-  return state_->cancelled;
+  return signal_->cancelled();
 }
 
 uint64_t CancelToken::Subscribe(std::function<void()> f) {
-  {
-    otlp::internal::MutexLock lock(state_->mu);
-    if (!state_->cancelled) {
-      const uint64_t id = state_->next_id++;
-      state_->subscribers.emplace_back(id, std::move(f));
-      return id;
-    }
-  }
-  f();
-  return 0;
+  return signal_->Subscribe(std::move(f));
 }
 
 void CancelToken::Unsubscribe(uint64_t id) noexcept {
-  if (id == 0) return;
-  otlp::internal::MutexLock lock(state_->mu);
-  auto& subs = state_->subscribers;
-  for (auto it = subs.begin(); it != subs.end(); ++it) {
-    if (it->first == id) {
-      subs.erase(it);
-      return;
-    }
-  }
+  signal_->Unsubscribe(id);
 }
 
 void Request::Apply(const net::Headers& h) {

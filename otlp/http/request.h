@@ -166,10 +166,8 @@ class OTLP_EXPORT CancelToken {
   uint64_t Subscribe(std::function<void()> f);
   void Unsubscribe(uint64_t id) noexcept;
 
-  struct State;
-
  private:
-  std::shared_ptr<State> state_;
+  std::shared_ptr<net::CancelSignal> signal_;  // shared by the token's copies
 };
 
 struct OTLP_EXPORT Request {
