@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -110,7 +111,16 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Client(TlsOptions options) {
       OTLP_RETURN_IF_ERROR(CheckReadable("TLS CA file", options.ca_file));
       ctx->load_verify_file(options.ca_file, ec);
       if (ec) return LoadError("TLS CA file", options.ca_file, ec);
-    } else {
+    }
+    if (!options.ca_dir.empty()) {
+      std::error_code fs_ec;
+      if (!std::filesystem::is_directory(options.ca_dir, fs_ec)) {
+        return NotFoundError("TLS CA directory '" + options.ca_dir + "' is not a directory");
+      }
+      ctx->add_verify_path(options.ca_dir, ec);
+      if (ec) return LoadError("TLS CA directory", options.ca_dir, ec);
+    }
+    if (options.ca_file.empty() && options.ca_dir.empty()) {
       ctx->set_default_verify_paths(ec);
       if (ec) {
         return InternalError("cannot load the system's trusted CA certificates: " + ec.message());

@@ -37,6 +37,9 @@ enum class TlsVersion : uint8_t { kTls12, kTls13 };
 struct OTLP_EXPORT TlsOptions {
   bool verify_peer = true;                      // verify the server certificate and host name
   std::string ca_file{};                        // PEM CA bundle; the system store when empty
+  // A directory of PEM CA certificates named by subject hash (`openssl rehash DIR`), searched
+  // as needed; with ca_file, both are trusted; the system store only when both are empty.
+  std::string ca_dir{};
   std::string client_certificate_file{};        // PEM chain for mutual TLS
   std::string client_key_file{};                // PEM private key for mutual TLS
   std::string server_name{};                    // SNI / verification name; the URL host when empty

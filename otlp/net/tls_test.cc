@@ -2,13 +2,17 @@
 // a PKI generated at test time (tests/support/test_certs.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -143,6 +147,41 @@ TEST_F(TlsTest, UnknownCaFailsVerification) {
                                      HasSubstr("local issuer certificate"))));
     EXPECT_FALSE(resp.status().retryable());
   }
+}
+
+// A CA directory in OpenSSL's hashed layout (what `openssl rehash` makes).
+TEST_F(TlsTest, VerifiesServerWithCaDirectory) {
+  auto server = StartTlsServer();
+  ASSERT_TRUE(server);
+  std::string hashed_name;
+  {
+    std::FILE* f = std::fopen(pki_->ca_cert_file.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    X509* ca = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    ASSERT_NE(ca, nullptr);
+    char name[16];
+    std::snprintf(name, sizeof name, "%08lx.0", X509_subject_name_hash(ca));
+    X509_free(ca);
+    hashed_name = name;
+  }
+  test::TempDir trusted;
+  ASSERT_TRUE(trusted.ok()) << trusted.error();
+  std::filesystem::copy_file(pki_->ca_cert_file, trusted.Join(hashed_name));
+  auto client = MakeClient({.ca_dir = trusted.path()});
+  ASSERT_TRUE(client);
+  ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
+  EXPECT_THAT(resp.body, ::testing::StartsWith("secure"));
+
+  // A directory without the server's CA does not verify it; a missing one is refused up front.
+  test::TempDir empty;
+  ASSERT_TRUE(empty.ok()) << empty.error();
+  auto untrusting = MakeClient({.ca_dir = empty.path()});
+  ASSERT_TRUE(untrusting);
+  EXPECT_THAT(untrusting->Send({.url = server->base_url() + "/"}),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("certificate verification failed")));
+  EXPECT_THAT(HttpClient::Create(runtime_, {.tls = {.ca_dir = empty.Join("missing")}}),
+              StatusIs(StatusCode::kNotFound, HasSubstr("TLS CA directory")));
 }
 
 TEST_F(TlsTest, HostNameMismatchFails) {
