@@ -491,11 +491,11 @@ TEST_F(WebSocketTest, BadUrlsAndRefusedConnections) {
   EXPECT_THAT(ws, StatusIs(StatusCode::kUnavailable, HasSubstr("refused")));
   auto spans = GetSpans();
   ASSERT_EQ(spans.size(), 1u);
-  // The names otlp::http uses everywhere (ErrorKindName); a refusal without a finer kind from
-  // the engine is a network error.
+  // The names otlp::http uses everywhere (ErrorKindName), as fine as the HTTP client's.
+  EXPECT_EQ(ErrorKindOf(ws.status()), ErrorKind::kConnectionRefused);
   EXPECT_EQ(AttrOf(spans[0], "error.type"),
             Str(std::string(ErrorKindName(ErrorKindOf(ws.status())))));
-  EXPECT_EQ(AttrOf(spans[0], "error.type"), Str("network"));
+  EXPECT_EQ(AttrOf(spans[0], "error.type"), Str("connection_refused"));
   EXPECT_EQ(spans[0].Attribute("http.response.status_code"), nullptr);
 }
 

@@ -24,6 +24,7 @@
 
 #include "otlp/core/internal/ascii.h"
 #include "otlp/core/internal/mutex.h"
+#include "otlp/net/internal/error_kind.h"
 #include "otlp/net/internal/base64.h"
 #include "otlp/net/internal/h2_client.h"
 #include "otlp/net/internal/runtime_impl.h"
@@ -1305,24 +1306,6 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
            phase_ == Phase::kHandshake;
   }
 
-  static HttpErrorKind SocketErrorKind(const error_code& ec, const Status& status) {
-    if (ec == asio::error::connection_refused) return HttpErrorKind::kConnectionRefused;
-    if (ec.category() == asio::error::get_netdb_category() ||
-        ec.category() == asio::error::get_addrinfo_category()) {
-      return HttpErrorKind::kDnsFailure;
-    }
-    if (status.code() == StatusCode::kPermissionDenied) return HttpErrorKind::kCertificate;
-    if (ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
-        ec == asio::error::broken_pipe || ec == asio::error::eof ||
-        ec == ssl::error::stream_truncated) {
-      return HttpErrorKind::kConnectionReset;
-    }
-    if (ec == internal::StreamError::kTlsSetup || internal::IsSslError(ec)) {
-      return HttpErrorKind::kTlsHandshake;
-    }
-    return HttpErrorKind::kNetwork;
-  }
-
   // HTTP's own errors and the client's wording for closed connections and timeouts; the
   // stream describes the rest (refused, DNS, TLS). Called while conn_ is still set.
   Status ErrorStatus(const error_code& ec, bool cancelled) const {
@@ -1380,7 +1363,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
     if (conn_) {
       Status status = conn_->stream->ErrorStatus(ec, Peer());
-      const HttpErrorKind kind = SocketErrorKind(ec, status);
+      const HttpErrorKind kind = internal::SocketErrorKind(ec, status);
       return Kinded(Status(status.code(), status.message() + where, status.retryable()), kind);
     }
     return Kinded(UnavailableError(ec.message() + where), HttpErrorKind::kNetwork);

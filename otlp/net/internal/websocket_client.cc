@@ -14,6 +14,7 @@
 #include <optional>
 #include <utility>
 
+#include "otlp/net/internal/error_kind.h"
 #include "otlp/net/internal/runtime_impl.h"
 #include "otlp/net/internal/stream.h"
 
@@ -101,7 +102,9 @@ struct WebSocketClient::Impl {
       return WithKind(InternalError("WebSocket protocol error with " + peer + ": " + ec.message()),
                       WebSocketErrorKind::kProtocol);
     }
-    return ws.next_layer().ErrorStatus(ec, peer);
+    Status status = ws.next_layer().ErrorStatus(ec, peer);
+    const HttpErrorKind kind = SocketErrorKind(ec, status);
+    return std::move(status).WithDetail(static_cast<uint16_t>(kind));
   }
 
   void Connect(std::shared_ptr<WebSocketClient> self, WebSocketConnectParams params,
