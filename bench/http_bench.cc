@@ -1003,7 +1003,9 @@ int RunIdle(const Args& args, const char* self) {
               "minus before, fresh process each, %d repetitions\n",
               reps);
 #if OTLP_BENCH_HTTP_CLIENT
-  std::printf("   ours: otlp::http::Client::Create() (its own I/O thread), default options\n");
+  std::printf(
+      "   ours: otlp::http::Client::Create(), default options (no I/O thread: Send() runs the "
+      "I/O)\n");
 #else
   std::printf("   ours: otlp::net::Runtime + otlp::net::HttpClient (otlp::http::Client not in "
               "this revision)\n");
