@@ -1718,7 +1718,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(std::shared_ptr<Runtime> 
                         internal::TlsContext::Client(tls));
   tls.alpn_protocols = {"h2", "http/1.1"};
   OTLP_ASSIGN_OR_RETURN(std::shared_ptr<const internal::TlsContext> tls_h2_ctx,
-                        internal::TlsContext::Client(tls));
+                        internal::TlsContext::Client(tls, tls_ctx.get()));
   auto impl = std::make_unique<Impl>();
   impl->state = std::make_shared<ClientState>(internal::IoContext(*runtime), std::move(options),
                                               std::move(tls_ctx), std::move(tls_h2_ctx));

@@ -101,12 +101,18 @@ Result<std::string> AlpnWire(const std::vector<std::string>& protocols) {
 
 }  // namespace
 
-Result<std::shared_ptr<TlsContext>> TlsContext::Client(TlsOptions options) {
+Result<std::shared_ptr<TlsContext>> TlsContext::Client(TlsOptions options,
+                                                       const TlsContext* share_trust_of) {
   OTLP_ASSIGN_OR_RETURN(const std::string alpn, AlpnWire(options.alpn_protocols));
   OTLP_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> ctx,
                         NewContext(ssl::context::tls_client, options.min_version));
   error_code ec;
-  if (options.verify_peer) {
+  if (options.verify_peer && share_trust_of != nullptr) {
+    // The same trusted certificates, not a second copy of them (the system store is ~1 MB).
+    SSL_CTX_set1_cert_store(ctx->native_handle(),
+                            SSL_CTX_get_cert_store(share_trust_of->native().native_handle()));
+    ctx->set_verify_mode(ssl::verify_peer, ec);
+  } else if (options.verify_peer) {
     if (!options.ca_file.empty()) {
       OTLP_RETURN_IF_ERROR(CheckReadable("TLS CA file", options.ca_file));
       ctx->load_verify_file(options.ca_file, ec);

@@ -21,8 +21,10 @@ class TlsContext {
   // the system store, optional client certificate, the ALPN protocols to offer. File problems
   // are kNotFound (missing) or kInvalidArgument (unreadable, not PEM, key does not match the
   // certificate), with the path and OpenSSL's reason in the message; a bad ALPN name is
-  // kInvalidArgument.
-  static Result<std::shared_ptr<TlsContext>> Client(TlsOptions options);
+  // kInvalidArgument. With `share_trust_of` (a client context made from the same CA options)
+  // the trusted certificates are that context's store, shared rather than loaded again.
+  static Result<std::shared_ptr<TlsContext>> Client(TlsOptions options,
+                                                    const TlsContext* share_trust_of = nullptr);
   // options.min_version and up, certificate and key, optional client CA (mutual TLS), the ALPN
   // protocols to accept.
   static Result<std::shared_ptr<TlsContext>> Server(ServerTlsOptions options);
