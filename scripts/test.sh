@@ -71,6 +71,7 @@ if [ "${1:-}" != "--quick" ]; then
   configure_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
     -DOTLP_SANITIZE=address,undefined -DOTLP_WERROR=ON -DOTLP_BUILD_BENCHMARKS=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp" \
     run_ctest "asan+ubsan" build-asan
 
   echo "=== [3/4] clang + TSan: the same suite"

@@ -1,5 +1,6 @@
 #include "otlp/net/runtime.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -39,6 +40,9 @@ void RunLoop(const std::shared_ptr<Runtime::Impl>& impl) {
     }
   }
   t_current_runtime = nullptr;
+  // OpenSSL keeps per-thread state (its random generators) for threads that did TLS; free it
+  // now rather than leave it to the thread-exit hook, which races with a quick process exit.
+  OPENSSL_thread_stop();
   MutexLock lock(impl->mu);
   --impl->running;
   impl->cv.NotifyAll();
