@@ -265,10 +265,7 @@ TEST(CancelTest, ARetryBackoffIsCancelled) {
   CancelToken cancel;
   std::thread canceller([&] {
     // The first attempt's span ends when its 503 is handled: the retry wait has begun.
-    const auto end = std::chrono::steady_clock::now() + kGenerous;
-    while (store->Spans().empty() && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(milliseconds(2));
-    }
+    store->WaitForSpans(1, kGenerous);
     cancel.Cancel();
   });
   // Without the cancellation this would wait two minutes, then fail the test's bounds.

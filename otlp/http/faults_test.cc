@@ -549,10 +549,9 @@ TEST_F(Http2RawFaultsTest, ARequestNeverSentIsResentWhenTheConnectionDrops) {
           // The client has applied max_concurrent_streams = 1 once it acknowledged it.
           if (!h2.WaitForSettingsAck()) return false;
           first_arrived.set_value();
+          // The second request is queued for the stream slot, or (not yet there) meets a
+          // closed session or opens a new one: it is sent once either way.
           second_submitted.get_future().wait();
-          // Time for the second request to reach the session's queue. If it has not, it
-          // meets a closed session or opens a new one: it is sent once either way.
-          std::this_thread::sleep_for(milliseconds(200));
           h2.ResetOnClose();
           return false;
         }
