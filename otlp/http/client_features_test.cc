@@ -21,25 +21,15 @@
 namespace otlp::http {
 namespace {
 
+using testing::Gzip;
+using testing::ReadFile;
+
 using ::testing::HasSubstr;
 using test::ScriptedHttpServer;
 using test::ScriptedReply;
 
 using testing::FastRetry;
 using testing::MakeClient;
-
-std::string Gzip(std::string_view text) {
-  std::string out;
-  EXPECT_OK(otlp::internal::GzipCompress(text, out));
-  return out;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A BodyStream over a string, read in pieces of at most 7 bytes; rewindable when asked.
 struct StringSource {

@@ -3,9 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
 #include <utility>
 
+#include "otlp/core/internal/gzip.h"
 #include "otlp/http/client.h"
 #include "tests/support/status_matchers.h"
 
@@ -23,6 +28,20 @@ inline std::unique_ptr<Client> MakeClient(ClientOptions options = {}) {
   auto client = Client::Create(std::move(options));
   EXPECT_OK(client);
   return client.ok() ? std::move(*client) : nullptr;
+}
+
+// `text` gzip-compressed (a test body for content decoding).
+inline std::string Gzip(std::string_view text) {
+  std::string out;
+  EXPECT_OK(otlp::internal::GzipCompress(text, out));
+  return out;
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace otlp::http::testing

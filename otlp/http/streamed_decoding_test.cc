@@ -19,16 +19,13 @@
 namespace otlp::http {
 namespace {
 
+using testing::Gzip;
+using testing::ReadFile;
+
 using test::ScriptedHttpServer;
 using ::testing::HasSubstr;
 
 enum class Protocol { kHttp1, kHttp2 };
-
-std::string Gzip(std::string_view text) {
-  std::string out;
-  EXPECT_OK(otlp::internal::GzipCompress(text, out));
-  return out;
-}
 
 std::string Brotli(std::string_view in) {
   size_t size = BrotliEncoderMaxCompressedSize(in.size());
@@ -47,13 +44,6 @@ std::string Text(size_t lines) {
     out += "line " + std::to_string(i) + ": " + std::to_string(i * 2654435761u % 1000003) + "\n";
   }
   return out;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 class StreamedDecodingTest : public ::testing::TestWithParam<Protocol> {
