@@ -3,18 +3,19 @@
 // nginx, pins everything to one core and runs each row; by hand:
 //
 //   http_bench seq    --http URL [--https URL --ca FILE] [--n 1000] [--reps 5]   rows 1 and 5
+//                     [--profile "ours traced"|"ours untraced"|libcurl|beast|"raw socket"]
 //   http_bench burst  --https URL --ca FILE [--bursts 20] [--reps 5]            row 2
 //   http_bench stream --http URL --https URL --ca FILE --size BYTES [--reps 5]  row 3
 //   http_bench idle   --http URL [--reps 5]                                      row 4
 //
 // Each row is repeated --reps times with ours and the references interleaved; a ratio is taken
-// per repetition and the median of those ratios is compared with the target. "Ours" is
-// otlp::http::Client when this revision has it (otlp/http/client.h), else the transport it will
-// stand on, otlp::net::HttpClient, with the client's per-request tracing (a CLIENT span with the
-// semantic-convention attributes, traceparent injected) done here; HTTP/2 rows use the engine,
-// otlp::net::internal::H2ClientSession, directly. Every row prints which API it used.
+// per repetition and the median of those ratios is compared with the target. "Ours" is the
+// public client a user would pick: otlp::http::Client for the sequential and streaming rows
+// (HTTP/2 by HttpVersionPolicy), otlp::http::AsyncClient for the concurrent burst row, each with
+// its own tracing on. Every row prints which API it used.
 #include <curl/curl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,7 +24,6 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -34,7 +34,6 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,10 +45,10 @@
 #include <vector>
 
 #include "otlp/core/status.h"
+#include "otlp/http/async_client.h"
+#include "otlp/http/client.h"
+#include "otlp/http/internal/attempt_tracing.h"
 #include "otlp/net/http_client.h"
-#include "otlp/net/internal/h2_client.h"
-#include "otlp/net/internal/runtime_impl.h"
-#include "otlp/net/internal/tls.h"
 #include "otlp/net/runtime.h"
 #include "otlp/net/url.h"
 #include "otlp/propagation/carriers.h"
@@ -58,12 +57,6 @@
 #include "otlp/trace/provider.h"
 #include "otlp/trace/tracer.h"
 
-#if __has_include("otlp/http/client.h")
-#include "otlp/http/client.h"
-#define OTLP_BENCH_HTTP_CLIENT 1
-#else
-#define OTLP_BENCH_HTTP_CLIENT 0
-#endif
 
 namespace {
 
@@ -192,29 +185,24 @@ std::shared_ptr<trace::TracerProvider> InstallTracing() {
   return provider;
 }
 
-// What otlp::http does per attempt, for the transports that do not trace themselves: a CLIENT
-// span with the semantic-convention attributes, traceparent/baggage injected into the headers,
-// the status and protocol version recorded at the end.
+// Row 5's "tracing work alone": the calls otlp::http's engine makes per attempt (its CLIENT
+// span with the semantic-convention attributes, the context injected into the headers, the
+// status and protocol version recorded at the end), without the I/O.
 class AttemptTrace {
  public:
-  AttemptTrace(trace::Tracer& tracer, const net::Url& url, const std::string& full,
-               net::Headers& headers) {
-    const otlp::KeyValue attributes[] = {{"http.request.method", std::string_view("GET")},
-                                         {"url.full", std::string_view(full)},
-                                         {"server.address", std::string_view(url.host)},
-                                         {"server.port", static_cast<int64_t>(url.port)}};
-    span_ = tracer.StartSpan("GET", attributes, {.kind = trace::SpanKind::kClient});
-    const trace::Context context = trace::Context::Current().WithSpanContext(span_.GetContext());
-    otlp::propagation::HeaderVectorCarrier carrier(headers.fields());
-    otlp::propagation::GlobalPropagator().Inject(context, carrier);
+  AttemptTrace(trace::Tracer& tracer, const net::Url& url, net::Headers& headers) {
+    namespace hi = otlp::http::internal;
+    const hi::AttemptInfo info{.method = "GET", .url = &url, .request_headers = &headers};
+    const trace::Context parent = trace::Context::Current();
+    span_ = hi::StartAttemptSpan(tracer, options_, parent, info);
+    hi::InjectContext(parent.WithSpanContext(span_.GetContext()), headers);
   }
   void End(int status, std::string_view version) {
-    span_.SetAttribute("http.response.status_code", static_cast<int64_t>(status));
-    span_.SetAttribute("network.protocol.version", version);
-    span_.End();
+    otlp::http::internal::EndAttemptSpan(span_, options_, status, nullptr, Status(), version);
   }
 
  private:
+  otlp::http::TracingOptions options_{};
   trace::Span span_;
 };
 
@@ -228,158 +216,69 @@ Status CheckBody(int status, size_t size, size_t want) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ours, HTTP/1.1, one request at a time.
+// Ours: otlp::http::Client, one request at a time, HTTP/1.1 or HTTP/2 (by ALPN over TLS).
 
-class OursH1 {
+otlp::http::ClientOptions OursOptions(bool traced, const std::string& ca, bool h2) {
+  otlp::http::ClientOptions options;
+  options.transport.tls.ca_file = ca;
+  options.transport.max_response_body = 0;
+  options.transport.http_version =
+      h2 ? net::HttpVersionPolicy::kPreferHttp2 : net::HttpVersionPolicy::kHttp1Only;
+  options.tracing.enabled = traced;
+  options.tracing.propagate = traced;
+  return options;
+}
+
+class Ours {
  public:
   // `traced`: spans and injection on (the global provider); off: neither.
-  static Result<std::unique_ptr<OursH1>> Create(bool traced, const std::string& ca_file) {
-    auto self = std::unique_ptr<OursH1>(new OursH1());
-    self->traced_ = traced;
-#if OTLP_BENCH_HTTP_CLIENT
-    otlp::http::Client::Options options;
-    options.transport.tls.ca_file = ca_file;
-    options.transport.max_response_body = 0;
-    options.tracing.enabled = traced;
-    options.tracing.propagate = traced;
-    auto client = otlp::http::Client::Create(std::move(options));
+  static Result<std::unique_ptr<Ours>> Create(bool traced, const std::string& ca,
+                                              bool h2 = false) {
+    auto self = std::unique_ptr<Ours>(new Ours());
+    self->version_ = h2 ? "2" : "1.1";
+    auto client = otlp::http::Client::Create(OursOptions(traced, ca, h2));
     if (!client.ok()) return client.status();
     self->client_ = std::move(*client);
-#else
-    self->runtime_ = net::Runtime::Create();
-    net::HttpClient::Options options;
-    options.tls.ca_file = ca_file;
-    options.max_response_body = 0;
-    auto client = net::HttpClient::Create(self->runtime_, std::move(options));
-    if (!client.ok()) return client.status();
-    self->client_ = std::move(*client);
-    self->tracer_ = trace::GetTracer("otlp.http", "bench");
-#endif
     return self;
   }
 
-  static const char* Api() {
-#if OTLP_BENCH_HTTP_CLIENT
-    return "otlp::http::Client (its own tracing)";
-#else
-    return "otlp::net::HttpClient + the client's span/injection done by the bench "
-           "(otlp::http::Client not in this revision)";
-#endif
+  static const char* Api(bool h2 = false) {
+    return h2 ? "otlp::http::Client, HttpVersionPolicy::kPreferHttp2 (its own tracing)"
+              : "otlp::http::Client (its own tracing)";
   }
 
   Status Get(const std::string& url, size_t want) {
-#if OTLP_BENCH_HTTP_CLIENT
     auto r = client_->Send(otlp::http::Request::Get(url));
     if (!r.ok()) return r.status();
-    return CheckBody(r->status, r->body.size(), want);
-#else
-    net::HttpRequest request{.url = url};
-    std::optional<AttemptTrace> attempt;
-    if (traced_) {
-      if (!parsed_ || parsed_text_ != url) {
-        auto u = net::Url::Parse(url);
-        if (!u.ok()) return u.status();
-        parsed_ = *u;
-        parsed_text_ = url;
-      }
-      attempt.emplace(tracer_, *parsed_, url, request.headers);
+    if (r->protocol_version != version_) {
+      return Status(StatusCode::kInternal, "answered over HTTP/" + r->protocol_version);
     }
-    auto r = client_->Send(std::move(request));
-    if (!r.ok()) return r.status();
-    if (attempt) attempt->End(r->status, "1.1");
     return CheckBody(r->status, r->body.size(), want);
-#endif
+  }
+
+  // Streams the body of `url` to a counting sink; the bytes received.
+  Result<uint64_t> Download(const std::string& url) {
+    uint64_t got = 0;
+    auto r = client_->Send(otlp::http::Request::Get(url).With(
+        otlp::http::Timeout{std::chrono::minutes(10)},
+        otlp::http::OnBody{[&got](std::string_view chunk) {
+          got += chunk.size();
+          return Status();
+        }}));
+    if (!r.ok()) return r.status();
+    if (r->protocol_version != version_) {
+      return Status(StatusCode::kInternal, "answered over HTTP/" + r->protocol_version);
+    }
+    if (auto s = CheckBody(r->status, 0, 0); !s.ok()) return s;
+    return got;
   }
 
   uint64_t connections_opened() const { return client_->connections_opened(); }
 
  private:
-  OursH1() = default;
-  bool traced_ = false;
-#if OTLP_BENCH_HTTP_CLIENT
+  Ours() = default;
+  std::string version_;
   std::unique_ptr<otlp::http::Client> client_;
-#else
-  std::shared_ptr<net::Runtime> runtime_;
-  std::unique_ptr<net::HttpClient> client_;
-  trace::Tracer tracer_;
-  std::optional<net::Url> parsed_;
-  std::string parsed_text_;
-#endif
-};
-
-// ---------------------------------------------------------------------------------------------
-// Ours, HTTP/2: one H2ClientSession (the engine the pooled client will hand HTTP/2 origins to).
-
-class OursH2 {
- public:
-  static Result<std::unique_ptr<OursH2>> Connect(const std::string& url, const std::string& ca,
-                                                 bool traced) {
-    auto u = net::Url::Parse(url);
-    if (!u.ok()) return u.status();
-    auto tls = net::internal::TlsContext::Client(
-        {.ca_file = ca, .alpn_protocols = {"h2", "http/1.1"}});
-    if (!tls.ok()) return tls.status();
-    auto self = std::unique_ptr<OursH2>(new OursH2());
-    self->url_ = *u;
-    self->traced_ = traced;
-    self->tracer_ = trace::GetTracer("otlp.http", "bench");
-    self->runtime_ = net::Runtime::Create();
-    std::promise<Result<std::shared_ptr<net::internal::H2ClientSession>>> promise;
-    auto future = promise.get_future();
-    net::internal::H2ClientSession::Options options;
-    options.max_response_body = 0;
-    net::internal::H2ClientSession::Connect(
-        boost::asio::make_strand(net::internal::IoContext(*self->runtime_)), *tls, u->host,
-        u->port, Clock::now() + std::chrono::seconds(10), options,
-        [&promise](Result<std::shared_ptr<net::internal::H2ClientSession>> s) {
-          promise.set_value(std::move(s));
-        });
-    auto session = future.get();
-    if (!session.ok()) return session.status();
-    self->session_ = *session;
-    return self;
-  }
-
-  static const char* Api() {
-    return "otlp::net::internal::H2ClientSession (the HTTP/2 engine; the client pool does not "
-           "speak h2 in this revision), span/injection done by the bench";
-  }
-
-  // Starts one GET; `done` runs on the I/O thread.
-  void Submit(const std::string& full_url, std::function<void(Status)> done, size_t want,
-              net::internal::H2ClientSession::BodySink sink = {}) {
-    net::HttpRequest request{.url = full_url};
-    std::shared_ptr<AttemptTrace> attempt;
-    if (traced_) attempt = std::make_shared<AttemptTrace>(tracer_, url_, full_url, request.headers);
-    session_->Submit(
-        std::move(request), Clock::time_point::max(),
-        [attempt, want, done = std::move(done)](Result<net::HttpResponse> r) {
-          if (!r.ok()) return done(r.status());
-          if (attempt) attempt->End(r->status, "2");
-          done(CheckBody(r->status, r->body.size(), want));
-        },
-        std::move(sink));
-  }
-
-  Status Get(const std::string& full_url, size_t want) {
-    std::promise<Status> promise;
-    Submit(full_url, [&promise](Status s) { promise.set_value(std::move(s)); }, want);
-    return promise.get_future().get();
-  }
-
-  net::internal::H2ClientSession& session() { return *session_; }
-
-  ~OursH2() {
-    if (session_) session_->Close();
-  }
-
- private:
-  OursH2() = default;
-  net::Url url_;
-  bool traced_ = false;
-  trace::Tracer tracer_;
-  std::shared_ptr<net::Runtime> runtime_;
-  std::shared_ptr<net::internal::H2ClientSession> session_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -476,6 +375,66 @@ class BeastLoop {
   uint16_t port_ = 0;
 };
 
+// The floor: what any client must spend per request on this machine. A blocking socket, one
+// prebuilt request written with one send(), the response read with recv() until its headers and
+// Content-Length bytes are in; no parsing beyond that, no allocation, no timers. Not a client
+// anyone should use (no chunked bodies, no errors beyond "failed"): it shows how much of a
+// request's time is nginx and the kernel, i.e. the least any of the contenders can take.
+class RawLoop {
+ public:
+  static Result<std::unique_ptr<RawLoop>> Create(const std::string& url) {
+    auto u = net::Url::Parse(url);
+    if (!u.ok()) return u.status();
+    auto self = std::unique_ptr<RawLoop>(new RawLoop());
+    self->request_ = "GET " + u->target + " HTTP/1.1\r\nHost: " + u->host + ":" +
+                     std::to_string(u->port) + "\r\nUser-Agent: raw\r\n\r\n";
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::resolver resolver(self->ioc_);
+    auto endpoints = resolver.resolve(u->host, std::to_string(u->port), ec);
+    if (!ec) boost::asio::connect(self->socket_, endpoints, ec);
+    if (ec) return Status(StatusCode::kUnavailable, ec.message());
+    self->socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    return self;
+  }
+
+  Status Get(size_t want) {
+    const int fd = socket_.native_handle();
+    if (::send(fd, request_.data(), request_.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request_.size())) {
+      return Status(StatusCode::kUnavailable, "send failed");
+    }
+    size_t have = 0;
+    size_t total = 0;  // headers + body, once the headers are in
+    int status = 0;
+    while (total == 0 || have < total) {
+      const ssize_t got = ::recv(fd, buffer_.data() + have, buffer_.size() - have, 0);
+      if (got <= 0) return Status(StatusCode::kUnavailable, "recv failed");
+      have += static_cast<size_t>(got);
+      if (total != 0) continue;
+      std::string_view text(buffer_.data(), have);
+      const size_t end = text.find("\r\n\r\n");
+      if (end == std::string_view::npos) continue;
+      const size_t cl = text.find("Content-Length: ");
+      if (cl == std::string_view::npos || cl > end || text.size() < 12) {
+        return Status(StatusCode::kUnavailable, "no Content-Length");
+      }
+      status = std::atoi(text.data() + 9);
+      total = end + 4 + static_cast<size_t>(std::atol(text.data() + cl + 16));
+      if (total > buffer_.size()) return Status(StatusCode::kUnavailable, "response too big");
+    }
+    if (have != total) return Status(StatusCode::kUnavailable, "pipelined bytes");
+    return CheckBody(status, total - (std::string_view(buffer_.data(), have).find("\r\n\r\n") + 4),
+                     want);
+  }
+
+ private:
+  RawLoop() : socket_(ioc_) {}
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::socket socket_;
+  std::string request_;
+  std::array<char, 16384> buffer_{};
+};
+
 // Times `n` calls of `one`; nullopt (after printing why) when one fails.
 std::optional<double> TimeLoop(const char* who, long n, const std::function<Status()>& one) {
   const auto start = Clock::now();
@@ -504,16 +463,18 @@ int RunSeq(const Args& args) {
 
   // HTTP/1.1.
   {
-    auto traced = OursH1::Create(true, ca);
-    auto untraced = OursH1::Create(false, ca);
+    auto traced = Ours::Create(true, ca);
+    auto untraced = Ours::Create(false, ca);
     auto beast = BeastLoop::Create(http_url);
-    if (!traced.ok() || !untraced.ok() || !beast.ok()) {
+    auto raw = RawLoop::Create(http_url);
+    if (!traced.ok() || !untraced.ok() || !beast.ok() || !raw.ok()) {
       std::printf("row 1 (HTTP/1.1) cannot run: %s %s %s\n", traced.status().ToString().c_str(),
                   untraced.status().ToString().c_str(), beast.status().ToString().c_str());
       return 1;
     }
     CurlLoop curl(http_url, "", false);
-    std::vector<double> t_ours, t_plain, t_curl, t_beast, r_curl, r_beast, cost_ns;
+    std::vector<double> t_ours, t_plain, t_curl, t_beast, t_raw, r_curl, r_beast, r_floor,
+        cost_ns;
     std::map<std::string, std::vector<double>> switches;  // per request, by contender
     using Loop = std::pair<std::vector<double>*, std::function<Status()>>;
     std::vector<std::pair<const char*, Loop>> loops = {
@@ -521,7 +482,16 @@ int RunSeq(const Args& args) {
         {"libcurl", {&t_curl, [&] { return curl.Get(want); }}},
         {"beast", {&t_beast, [&] { return (*beast)->Get(want); }}},
         {"ours untraced", {&t_plain, [&] { return (*untraced)->Get(http_url, want); }}},
+        {"raw socket", {&t_raw, [&] { return (*raw)->Get(want); }}},
     };
+    // --profile NAME: only that contender's loop, n requests, no comparison (for perf/strace).
+    if (const std::string only = args.Get("profile"); !only.empty()) {
+      for (auto& [who, loop] : loops) {
+        if (only == who) return TimeLoop(who, n, loop.second) ? 0 : 1;
+      }
+      std::printf("--profile: no contender named '%s'\n", only.c_str());
+      return 1;
+    }
     // Warm-up: connections open, allocator and caches warm.
     for (auto& [who, loop] : loops) {
       if (!TimeLoop(who, 50, loop.second)) return 1;
@@ -538,12 +508,13 @@ int RunSeq(const Args& args) {
       }
       r_curl.push_back(t_ours.back() / t_curl.back());
       r_beast.push_back(t_ours.back() / t_beast.back());
+      r_floor.push_back(t_raw.back() / t_curl.back());
       cost_ns.push_back((t_ours.back() - t_plain.back()) * 1e3);  // ms/1000 → ns per request
     }
     provider->ForceFlush();
     std::printf("row 1: %ld sequential keep-alive GETs of a %zu-byte body, HTTP/1.1, %s\n", n, want,
                 http_url.c_str());
-    std::printf("   ours: %s\n", OursH1::Api());
+    std::printf("   ours: %s\n", Ours::Api());
     std::printf("   ms per 1000 requests, min / median / max of %d interleaved repetitions:\n",
                 reps);
     std::printf("     ours, tracing on        %s\n", Spread(t_ours).c_str());
@@ -551,6 +522,7 @@ int RunSeq(const Args& args) {
     std::printf("     libcurl easy handle     %s   (%ld connection(s))\n", Spread(t_curl).c_str(),
                 curl.connections());
     std::printf("     Beast sync loop         %s\n", Spread(t_beast).c_str());
+    std::printf("     raw socket (the floor)  %s\n", Spread(t_raw).c_str());
     std::printf("   context switches of this process per request, median: ours traced %.2f, "
                 "untraced %.2f, libcurl %.2f, Beast %.2f\n",
                 Median(switches["ours traced"]), Median(switches["ours untraced"]),
@@ -559,6 +531,9 @@ int RunSeq(const Args& args) {
                 Verdict(Median(r_curl), 0.75, true).c_str());
     std::printf("   ours/Beast    median %.3f %s\n", Median(r_beast),
                 Verdict(Median(r_beast), 1.3, true).c_str());
+    std::printf("   floor/libcurl median %.3f: no client on this host can take less than this "
+                "share of libcurl's time\n",
+                Median(r_floor));
     std::printf("   connections opened by ours (traced client): %llu\n",
                 static_cast<unsigned long long>((*traced)->connections_opened()));
 
@@ -572,7 +547,7 @@ int RunSeq(const Args& args) {
         const auto start = Clock::now();
         for (int i = 0; i < kOps; ++i) {
           net::Headers headers;
-          AttemptTrace attempt(tracer, *url, http_url, headers);
+          AttemptTrace attempt(tracer, *url, headers);
           attempt.End(200, "1.1");
         }
         alone_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
@@ -598,7 +573,7 @@ int RunSeq(const Args& args) {
     return failures;
   }
   {
-    auto ours = OursH2::Connect(https_url, ca, true);
+    auto ours = Ours::Create(true, ca, /*h2=*/true);
     if (!ours.ok()) {
       std::printf("row 1 (HTTP/2 over TLS) cannot run: %s\n", ours.status().ToString().c_str());
       return 1;
@@ -624,10 +599,12 @@ int RunSeq(const Args& args) {
     }
     std::printf("row 1: %ld sequential GETs of a %zu-byte body, HTTP/2 over TLS, %s\n", n, want,
                 https_url.c_str());
-    std::printf("   ours: %s\n", OursH2::Api());
+    std::printf("   ours: %s\n", Ours::Api(/*h2=*/true));
     std::printf("   ms per 1000 requests, min / median / max of %d interleaved repetitions:\n",
                 reps);
-    std::printf("     ours, tracing on              %s   (1 session)\n", Spread(t_ours).c_str());
+    std::printf("     ours, tracing on              %s   (%llu connection(s))\n",
+                Spread(t_ours).c_str(),
+                static_cast<unsigned long long>((*ours)->connections_opened()));
     std::printf("     libcurl CURL_HTTP_VERSION_2TLS %s   (%ld connection(s))\n",
                 Spread(t_curl).c_str(), curl.connections());
     std::printf("   ours/libcurl  median %.3f %s\n", Median(ratio),
@@ -685,7 +662,9 @@ int RunBurst(const Args& args) {
   auto provider = InstallTracing();
   const bool h2load = HaveTool("h2load");
 
-  auto ours = OursH2::Connect(url, ca, true);
+  otlp::http::ClientOptions options = OursOptions(true, ca, /*h2=*/true);
+  options.threads = 1;
+  auto ours = otlp::http::AsyncClient::Create(std::move(options));
   if (!ours.ok()) {
     std::printf("row 2 cannot run: %s\n", ours.status().ToString().c_str());
     return 1;
@@ -698,14 +677,14 @@ int RunBurst(const Args& args) {
     Status first_error;
     const auto start = Clock::now();
     for (int i = 0; i < kConcurrent; ++i) {
-      (*ours)->Submit(
-          url,
-          [&](Status s) {
-            std::lock_guard lock(mu);
-            if (!s.ok() && first_error.ok()) first_error = s;
-            if (--left == 0) cv.notify_one();
-          },
-          want);
+      (*ours)->SendAsync(otlp::http::Request::Get(url), [&](Result<otlp::http::Response> r) {
+        Status s = !r.ok()                        ? r.status()
+                   : r->protocol_version != "2" ? Status(StatusCode::kInternal, "not HTTP/2")
+                                                  : CheckBody(r->status, r->body.size(), want);
+        std::lock_guard lock(mu);
+        if (!s.ok() && first_error.ok()) first_error = s;
+        if (--left == 0) cv.notify_one();
+      });
     }
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return left == 0; });
@@ -752,7 +731,8 @@ int RunBurst(const Args& args) {
   std::printf("row 2: bursts of %d concurrent GETs (%zu-byte body) on one HTTP/2+TLS connection,"
               " %d bursts × %d repetitions, %s\n",
               kConcurrent, want, bursts, reps, url.c_str());
-  std::printf("   ours: %s\n", OursH2::Api());
+  std::printf("   ours: otlp::http::AsyncClient (one I/O thread), kPreferHttp2, its own "
+              "tracing\n");
   std::printf("   ours, median burst per repetition (ms): %s\n", Spread(ours_median, 3).c_str());
   std::printf("   ours, slowest burst per repetition (ms): %s\n", Spread(ours_worst, 3).c_str());
   if (h2load) {
@@ -769,39 +749,15 @@ int RunBurst(const Args& args) {
               "bursts: %.2f\n",
               Spread(stall).c_str(), Median(stall), Verdict(Median(stall), 3.0, true).c_str(),
               all_bursts.size(), Max(all_bursts) / Median(all_bursts));
-  std::printf("   connections opened by ours: 1 (one session, still open: %s)\n",
-              (*ours)->session().is_open() ? "yes" : "NO");
-  return 0;
+  const uint64_t connections = (*ours)->connections_opened();
+  std::printf("   connections opened by ours: %llu %s\n",
+              static_cast<unsigned long long>(connections),
+              connections == 1 ? "(target: 1, met)" : "(target: 1, NOT MET)");
+  return connections == 1 ? 0 : 1;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Row 3: streaming a large body to a callback, against `curl -o /dev/null`.
-
-template <typename Req>
-constexpr bool kTransportStreams = requires(Req r) { r.on_body; };
-
-// Downloads `url` with net::HttpClient to a counting sink; bytes received, or an error.
-// A template so that revisions without HttpRequest::on_body still compile (and say so).
-template <typename Req = net::HttpRequest>
-Result<uint64_t> StreamH1(net::HttpClient& client, const std::string& url) {
-  if constexpr (kTransportStreams<Req>) {
-    uint64_t got = 0;
-    Req request{.url = url};
-    request.timeout = std::chrono::minutes(10);
-    request.on_body = [&got](std::string_view chunk) {
-      got += chunk.size();
-      return Status();
-    };
-    auto r = client.Send(std::move(request));
-    if (!r.ok()) return r.status();
-    if (auto s = CheckBody(r->status, 0, 0); !s.ok()) return s;
-    return got;
-  } else {
-    return Status(StatusCode::kUnimplemented,
-                  "net::HttpClient has no streamed response body in this revision "
-                  "(HttpRequest::on_body)");
-  }
-}
 
 struct CurlCliRun {
   double seconds = 0;
@@ -842,45 +798,23 @@ int RunStream(const Args& args) {
     std::string api;
     std::function<Result<uint64_t>()> ours;
   };
-  auto runtime = net::Runtime::Create();
-  net::HttpClient::Options options;
-  options.tls.ca_file = ca;
-  options.max_response_body = 0;
-  auto h1 = net::HttpClient::Create(runtime, options);
-  if (!h1.ok()) {
-    std::printf("   cannot run: %s\n", h1.status().ToString().c_str());
+  // Untraced: one span per download is noise beside a gigabyte.
+  auto h1 = Ours::Create(false, ca);
+  auto h2 = Ours::Create(false, ca, /*h2=*/true);
+  if (!h1.ok() || !h2.ok()) {
+    std::printf("   cannot run: %s %s\n", h1.status().ToString().c_str(),
+                h2.status().ToString().c_str());
     return 1;
   }
-  std::unique_ptr<OursH2> h2;
-  if (!https_url.empty()) {
-    auto s = OursH2::Connect(https_url, ca, false);
-    if (!s.ok()) {
-      std::printf("   HTTP/2 cannot run: %s\n", s.status().ToString().c_str());
-      return 1;
-    }
-    h2 = std::move(*s);
-  }
-  auto stream_h2 = [&](const std::string& url) -> Result<uint64_t> {
-    uint64_t got = 0;
-    std::promise<Status> done;
-    h2->Submit(url, [&done](Status s) { done.set_value(std::move(s)); }, 0,
-               [&got](std::string_view chunk) { got += chunk.size(); });
-    Status s = done.get_future().get();
-    if (!s.ok()) return s;
-    return got;
-  };
   std::vector<Case> cases;
-  const std::string h1_api = kTransportStreams<net::HttpRequest>
-                                 ? "otlp::net::HttpClient, HttpRequest::on_body"
-                                 : "otlp::net::HttpClient (no streaming in this revision)";
-  cases.push_back({"HTTP/1.1 plain", http_url, "--http1.1", h1_api,
-                   [&] { return StreamH1(**h1, http_url); }});
+  const std::string api = "otlp::http::Client, OnBody";
+  cases.push_back({"HTTP/1.1 plain", http_url, "--http1.1", api,
+                   [&] { return (*h1)->Download(http_url); }});
   if (!https_url.empty()) {
-    cases.push_back({"HTTP/1.1 TLS", https_url, "--http1.1", h1_api,
-                     [&] { return StreamH1(**h1, https_url); }});
-    cases.push_back({"HTTP/2 TLS", https_url, "--http2",
-                     "otlp::net::internal::H2ClientSession, BodySink",
-                     [&] { return stream_h2(https_url); }});
+    cases.push_back({"HTTP/1.1 TLS", https_url, "--http1.1", api,
+                     [&] { return (*h1)->Download(https_url); }});
+    cases.push_back({"HTTP/2 TLS", https_url, "--http2", api + ", kPreferHttp2",
+                     [&] { return (*h2)->Download(https_url); }});
   }
   int failures = 0;
   for (Case& c : cases) {
@@ -952,22 +886,11 @@ int RunIdleChild(const Args& args) {
   // Kept alive (idle) until after the second reading.
   std::shared_ptr<void> keep;
   if (which == "ours") {
-#if OTLP_BENCH_HTTP_CLIENT
     auto client = otlp::http::Client::Create();
     if (!client.ok()) return 1;
     auto r = (*client)->Get(url);
     if (!r.ok() || r->status != 200) return 1;
     keep = std::shared_ptr<otlp::http::Client>(std::move(*client));
-#else
-    auto runtime = net::Runtime::Create();
-    auto client = net::HttpClient::Create(runtime, {});
-    if (!client.ok()) return 1;
-    auto r = (*client)->Send({.url = url});
-    if (!r.ok() || r->status != 200) return 1;
-    keep = std::make_shared<std::pair<std::shared_ptr<net::Runtime>,
-                                      std::unique_ptr<net::HttpClient>>>(runtime,
-                                                                          std::move(*client));
-#endif
   } else {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL* easy = curl_easy_init();
@@ -1002,14 +925,9 @@ int RunIdle(const Args& args, const char* self) {
   std::printf("row 4: idle client private memory, RssAnon after creating a client and one GET "
               "minus before, fresh process each, %d repetitions\n",
               reps);
-#if OTLP_BENCH_HTTP_CLIENT
   std::printf(
       "   ours: otlp::http::Client::Create(), default options (no I/O thread: Send() runs the "
       "I/O)\n");
-#else
-  std::printf("   ours: otlp::net::Runtime + otlp::net::HttpClient (otlp::http::Client not in "
-              "this revision)\n");
-#endif
   std::printf("   ours (kB): %s; median %.2f MB %s\n", Spread(ours, 0).c_str(),
               Median(ours) / 1024.0, Verdict(Median(ours) / 1024.0, 1.5, true).c_str());
   std::printf("   libcurl easy handle + curl_global_init (kB): %s; ours/libcurl median %.2f\n",

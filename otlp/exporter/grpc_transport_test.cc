@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -203,7 +204,7 @@ class GrpcTransportTest : public ::testing::Test {
             seen_.push_back(s);
           }
           cv_.notify_all();
-          if (hold_) return held_.set_value(reply);
+          if (hold_.exchange(false)) return held_.set_value(reply);
           reply.Send(script_(s));
         }));
   }
@@ -254,7 +255,7 @@ class GrpcTransportTest : public ::testing::Test {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Seen> seen_;
-  bool hold_ = false;  // keep the first reply in held_ instead of answering
+  std::atomic<bool> hold_{false};  // keep the next reply in held_ instead of answering
   std::promise<H2Reply> held_;
 };
 
@@ -376,25 +377,49 @@ TEST_F(GrpcTransportTest, StatusesAreClassified) {
   EXPECT_EQ(server_->connections(), 1u);
 }
 
-TEST_F(GrpcTransportTest, GoAwayMidExportFailsRetryablyAndTheNextCallReconnects) {
+TEST_F(GrpcTransportTest, GoAwayMidExportSendsTheUnprocessedCallAgainOnANewConnection) {
   hold_ = true;
   StartServer([&](const Seen&) { return Grpc(0); });
   MakeTransport();
   auto future = held_.get_future();
-  std::thread sender([&] {
-    auto r = Send();
-    EXPECT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-    EXPECT_TRUE(r.status().retryable()) << r.status().ToString();
-  });
+  std::promise<Result<TransportResponse>> result;
+  std::thread sender([&] { result.set_value(Send("first")); });
   ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  // Last stream id 0: the call in flight was not processed.
+  // Last stream id 0: the call in flight was not processed, so the client may send it again.
   server_->sessions().front()->GoAway(0, 0);
+  auto r = result.get_future().get();
   sender.join();
-  hold_ = false;
-  ASSERT_OK_AND_ASSIGN(auto r, Send());
-  EXPECT_EQ(r.outcome, TransportResponse::Outcome::kAccepted);
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->outcome, TransportResponse::Outcome::kAccepted);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSERT_EQ(seen_.size(), 2u);
+    EXPECT_EQ(seen_[1].message, "first");
+  }
   EXPECT_EQ(server_->connections(), 2u);
+  // The next call stays on the new connection.
+  ASSERT_OK_AND_ASSIGN(auto again, Send());
+  EXPECT_EQ(again.outcome, TransportResponse::Outcome::kAccepted);
+  EXPECT_EQ(server_->connections(), 2u);
+}
+
+TEST_F(GrpcTransportTest, ResetMidExportFailsRetryably) {
+  hold_ = true;
+  StartServer([&](const Seen&) { return Grpc(0); });
+  MakeTransport();
+  auto future = held_.get_future();
+  std::promise<Result<TransportResponse>> result;
+  std::thread sender([&] { result.set_value(Send()); });
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  // The call was processed as far as the server is concerned (last stream id 1), then the
+  // connection goes: the exporter must be told to retry, not that the batch was delivered.
+  server_->sessions().front()->GoAway(1, 2);
+  server_->sessions().front()->Close();
+  auto r = result.get_future().get();
+  sender.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_TRUE(r.status().retryable());
 }
 
 TEST_F(GrpcTransportTest, CancelEndsACallInFlight) {

@@ -1,33 +1,24 @@
 #include "otlp/exporter/internal/grpc_transport.h"
 
-#include <boost/asio/strand.hpp>
 #include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "otlp/core/internal/ascii.h"
 #include "otlp/core/internal/gzip.h"
-#include "otlp/core/internal/mutex.h"
 #include "otlp/exporter/internal/http_transport.h"
 #include "otlp/exporter/internal/proto_wire.h"
-#include "otlp/net/internal/h2_client.h"
-#include "otlp/net/internal/runtime_impl.h"
-#include "otlp/net/internal/tls.h"
+#include "otlp/net/http_client.h"
 #include "otlp/net/url.h"
 
 namespace otlp::exporter::internal {
 namespace {
 
-using net::internal::H2ClientSession;
-using otlp::internal::MutexLock;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 // The largest response message accepted (an ExportTraceServiceResponse is a few bytes).
 constexpr size_t kMaxResponseMessage = 4 * 1024 * 1024;
-
-// How long past its deadline Send waits for the session to report a call's end.
-constexpr milliseconds kAnswerGrace{2000};
 
 constexpr std::string_view kRetryInfoType = "type.googleapis.com/google.rpc.RetryInfo";
 
@@ -280,91 +271,16 @@ Result<GrpcStatusDetails> DecodeGrpcStatusDetails(std::string_view header_value)
 
 // ---- the transport ----
 
-// Shared with the callbacks that run on the I/O thread, so that they never touch a destroyed
-// transport.
-struct GrpcTransport::Impl : std::enable_shared_from_this<GrpcTransport::Impl> {
+// The call goes through the project's one HTTP client (net::HttpClient), which keeps one HTTP/2
+// connection per origin, lets concurrent exports share it as streams, replaces it after GOAWAY
+// and resends a call the server did not process.
+struct GrpcTransport::Impl {
   std::string url;  // endpoint prefix + kGrpcTraceExportPath
-  std::string host;
-  uint16_t port = 0;
   net::Headers headers;
-  std::string user_agent;
-  milliseconds connect_timeout{10000};
-  std::shared_ptr<const net::internal::TlsContext> tls;  // null: h2c
-  // Declared before what runs on it, so that it is destroyed last.
+  // Declared before the client so that it outlives it.
   std::shared_ptr<net::Runtime> runtime;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand;
-
-  otlp::internal::Mutex mu;
-  otlp::internal::CondVar cv;  // a call completed, a connect ended, or Cancel()
-  std::shared_ptr<H2ClientSession> session OTLP_GUARDED_BY(mu);
-  bool connecting OTLP_GUARDED_BY(mu) = false;
-  bool cancelled OTLP_GUARDED_BY(mu) = false;
-
-  explicit Impl(std::shared_ptr<net::Runtime> rt)
-      : runtime(std::move(rt)),
-        strand(boost::asio::make_strand(net::internal::IoContext(*runtime))) {}
-
-  // A usable session, connecting when there is none (or it is closed or draining); waits for a
-  // connect another Send started.
-  Result<std::shared_ptr<H2ClientSession>> Session(steady_clock::time_point deadline)
-      OTLP_EXCLUDES(mu);
+  std::unique_ptr<net::HttpClient> client;
 };
-
-Result<std::shared_ptr<H2ClientSession>> GrpcTransport::Impl::Session(
-    steady_clock::time_point deadline) {
-  MutexLock lock(mu);
-  while (true) {
-    if (cancelled) return Status(StatusCode::kCancelled, "the OTLP exporter is shutting down");
-    if (session && session->is_open() && !session->IsDraining()) return session;
-    if (!connecting) break;
-    // Another Send is connecting: its session will do for this one too.
-    if (!cv.WaitUntil(lock, deadline, [&]() OTLP_REQUIRES(mu) { return !connecting || cancelled; })) {
-      return DeadlineExceededError("the export deadline passed while connecting to " + host + ":" +
-                                   std::to_string(port));
-    }
-  }
-  // A draining session finishes its streams and closes by itself; it is only forgotten here.
-  session.reset();
-  connecting = true;
-  struct Outcome {
-    bool done = false;
-    Result<std::shared_ptr<H2ClientSession>> result = UnavailableError("not connected");
-  };
-  auto outcome = std::make_shared<Outcome>();
-  const auto connect_deadline = std::min(deadline, steady_clock::now() + connect_timeout);
-  H2ClientSession::Options options;
-  options.max_response_body = kMaxResponseMessage + 5;
-  // The callback holds the Impl weakly: it may run after the transport is gone.
-  std::weak_ptr<Impl> weak = weak_from_this();
-  lock.Unlock();
-  H2ClientSession::Connect(
-      strand, tls, host, port, connect_deadline, options,
-      [weak, outcome](Result<std::shared_ptr<H2ClientSession>> s) {
-        auto impl = weak.lock();
-        if (!impl) {
-          if (s.ok()) (*s)->Close();
-          return;
-        }
-        MutexLock l(impl->mu);
-        impl->connecting = false;
-        if (s.ok()) {
-          if (impl->cancelled) {
-            (*s)->Close();
-          } else {
-            impl->session = *s;
-          }
-        }
-        outcome->done = true;
-        outcome->result = std::move(s);
-        l.Unlock();
-        impl->cv.NotifyAll();
-      });
-  lock.Lock();
-  cv.Wait(lock, [&]() OTLP_REQUIRES(mu) { return outcome->done || cancelled; });
-  if (cancelled) return Status(StatusCode::kCancelled, "the OTLP exporter is shutting down");
-  return outcome->result;
-}
-
 
 namespace {
 
@@ -389,16 +305,21 @@ Result<std::unique_ptr<GrpcTransport>> GrpcTransport::Create(Options options) {
         net::Runtime::Create(net::Runtime::Options{.threads = 1, .thread_name = "otlp-exporter"});
     if (!runtime) return InternalError("could not start the exporter's I/O runtime");
   }
-  auto impl = std::make_shared<Impl>(std::move(runtime));
-  if (url->scheme == "https") {
-    options.tls.alpn_protocols = {"h2"};
-    auto ctx = net::internal::TlsContext::Client(std::move(options.tls));
-    if (!ctx.ok()) {
-      const Status& st = ctx.status();
-      return Status(st.code(), "OTLP exporter: " + st.message(), st.retryable());
-    }
-    impl->tls = std::move(*ctx);
+  net::HttpClient::Options client_options;
+  client_options.tls = std::move(options.tls);
+  client_options.tls.alpn_protocols.clear();  // the client offers "h2" (and "http/1.1")
+  client_options.http_version = net::HttpVersionPolicy::kHttp2PriorKnowledge;
+  client_options.connect_timeout = options.connect_timeout;
+  if (!options.user_agent.empty()) client_options.user_agent = std::move(options.user_agent);
+  client_options.max_response_body = kMaxResponseMessage + 5;
+  auto client = net::HttpClient::Create(runtime, std::move(client_options));
+  if (!client.ok()) {
+    const Status& st = client.status();
+    return Status(st.code(), "OTLP exporter: " + st.message(), st.retryable());
   }
+  auto impl = std::make_shared<Impl>();
+  impl->runtime = std::move(runtime);
+  impl->client = std::move(*client);
   // The endpoint's path, if any, is a prefix of the method path (for proxies that route by
   // path); "/" adds nothing. The query is not part of a gRPC call.
   std::string prefix = url->target.substr(0, url->target.find_first_of("?#"));
@@ -413,11 +334,7 @@ Result<std::unique_ptr<GrpcTransport>> GrpcTransport::Create(Options options) {
       (url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host) + ":" +
       std::to_string(url->port);
   impl->url = base + host_port + prefix + std::string(kGrpcTraceExportPath);
-  impl->host = url->host;
-  impl->port = url->port;
   impl->headers = std::move(options.headers);
-  impl->user_agent = std::move(options.user_agent);
-  impl->connect_timeout = options.connect_timeout;
   auto t = std::unique_ptr<GrpcTransport>(new GrpcTransport(std::move(impl)));
   t->endpoint_for_messages_ = url->ToStringRedacted();
   return t;
@@ -425,26 +342,10 @@ Result<std::unique_ptr<GrpcTransport>> GrpcTransport::Create(Options options) {
 
 GrpcTransport::GrpcTransport(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-GrpcTransport::~GrpcTransport() {
-  std::shared_ptr<H2ClientSession> session;
-  {
-    MutexLock lock(impl_->mu);
-    session = std::move(impl_->session);
-  }
-  if (session) session->Close();
-}
+GrpcTransport::~GrpcTransport() = default;
 
-void GrpcTransport::Cancel() noexcept {
-  std::shared_ptr<H2ClientSession> session;
-  {
-    MutexLock lock(impl_->mu);
-    impl_->cancelled = true;
-    session = std::move(impl_->session);
-  }
-  impl_->cv.NotifyAll();
-  // Fails every call on it with kCancelled at once.
-  if (session) session->Close();
-}
+// Fails every call in flight with kCancelled at once, and every later one.
+void GrpcTransport::Cancel() noexcept { impl_->client->Shutdown(); }
 
 Result<TransportResponse> GrpcTransport::Send(const TransportRequest& request) {
   if (request.json) {
@@ -454,59 +355,25 @@ Result<TransportResponse> GrpcTransport::Send(const TransportRequest& request) {
       std::chrono::ceil<milliseconds>(request.deadline - steady_clock::now());
   if (left.count() <= 0) return DeadlineExceededError("the export deadline passed");
 
-  OTLP_ASSIGN_OR_RETURN(std::shared_ptr<H2ClientSession> session,
-                        impl_->Session(request.deadline));
-
   net::HttpRequest req;
   req.method = "POST";
   req.url = impl_->url;
+  req.timeout = left;
   req.headers.reserve(impl_->headers.size() + 6);
   req.headers.emplace_back("content-type", "application/grpc");
   req.headers.emplace_back("te", "trailers");
   req.headers.emplace_back("grpc-timeout", FormatGrpcTimeout(left));
   if (request.gzip) req.headers.emplace_back("grpc-encoding", "gzip");
   req.headers.emplace_back("grpc-accept-encoding", "identity,gzip");
-  if (!impl_->user_agent.empty()) req.headers.emplace_back("user-agent", impl_->user_agent);
   req.headers.insert(req.headers.end(), impl_->headers.begin(), impl_->headers.end());
   req.body = FrameGrpcMessage(request.body, request.gzip);
 
-  struct Call {
-    bool done = false;
-    Result<net::HttpResponse> result = UnavailableError("no answer");
-  };
-  auto call = std::make_shared<Call>();
-  std::weak_ptr<Impl> weak = impl_;
-  const uint64_t id = session->Submit(
-      std::move(req), request.deadline, [weak, call](Result<net::HttpResponse> r) {
-        auto impl = weak.lock();
-        if (!impl) return;
-        {
-          MutexLock lock(impl->mu);
-          call->done = true;
-          call->result = std::move(r);
-        }
-        impl->cv.NotifyAll();
-      });
-  {
-    MutexLock lock(impl_->mu);
-    // The session fails the call at its deadline; the grace only bounds a session that would
-    // not.
-    const bool answered =
-        impl_->cv.WaitUntil(lock, request.deadline + kAnswerGrace, [&]() OTLP_REQUIRES(impl_->mu) {
-          return call->done || impl_->cancelled;
-        });
-    if (!call->done) {
-      const bool cancelled = impl_->cancelled;
-      lock.Unlock();
-      session->Cancel(id);
-      if (!answered && !cancelled) {
-        return DeadlineExceededError("no answer from " + endpoint_for_messages_ +
-                                     " by the export deadline");
-      }
-      return Status(StatusCode::kCancelled, "the OTLP exporter is shutting down");
-    }
+  OTLP_ASSIGN_OR_RETURN(net::HttpResponse resp, impl_->client->Send(std::move(req)));
+  if (resp.version != "2") {
+    // Only over TLS can this happen: ALPN chose HTTP/1.1.
+    return FailedPreconditionError(endpoint_for_messages_ + " answered over HTTP/" +
+                                   resp.version + ", not HTTP/2: it is no gRPC endpoint");
   }
-  OTLP_ASSIGN_OR_RETURN(net::HttpResponse resp, std::move(call->result));
 
   TransportResponse out;
   int code;

@@ -1,7 +1,8 @@
 // The OTLP/gRPC transport: sends each export request as the unary call
-// /opentelemetry.proto.collector.trace.v1.TraceService/Export over one HTTP/2 connection (h2c
-// with prior knowledge for http://, TLS with ALPN "h2" for https://), reused across exports and
-// reopened when it closed or the server sent GOAWAY, and classifies the gRPC status as the OTLP
+// /opentelemetry.proto.collector.trace.v1.TraceService/Export through net::HttpClient over one
+// HTTP/2 connection (h2c with prior knowledge for http://, TLS with ALPN "h2" for https://),
+// reused across exports and reopened when it closed or the server sent GOAWAY (a call the server
+// did not process is sent again on the new one), and classifies the gRPC status as the OTLP
 // specification says. Internal: used by OtlpHttpExporter when the protocol is grpc. The pieces
 // of the gRPC wire format (message framing, grpc-timeout, status details) are exposed for their
 // unit tests.
@@ -102,7 +103,7 @@ class GrpcTransport final : public Transport {
     std::string endpoint;
     net::Headers headers;  // extra request metadata (OTEL_EXPORTER_OTLP_HEADERS)
     std::string user_agent;
-    net::TlsOptions tls;  // ALPN is set to "h2"
+    net::TlsOptions tls;  // ALPN is the client's: "h2", "http/1.1"; an HTTP/1.1 answer is an error
     std::chrono::milliseconds connect_timeout{10000};
     // The I/O runtime; one with one thread ("otlp-exporter") is created when null.
     std::shared_ptr<net::Runtime> runtime;
@@ -118,7 +119,8 @@ class GrpcTransport final : public Transport {
   // codes (IsRetryableGrpcCode), and RESOURCE_EXHAUSTED carrying RetryInfo: kRetryable, with
   // retry_after = RetryInfo's delay when present. Every other code: kRejected. `detail` names
   // the code and the server's grpc-message; `code` is the gRPC status code. A connection lost
-  // before the status arrived is a retryable error, as for HTTP.
+  // before the status arrived is a retryable error, as for HTTP (net::HttpClient's errors); a
+  // TLS server that chose HTTP/1.1 by ALPN is kFailedPrecondition.
   Result<TransportResponse> Send(const TransportRequest& request) override;
   void Cancel() noexcept override;
   std::string_view endpoint() const noexcept override { return endpoint_for_messages_; }

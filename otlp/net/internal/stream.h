@@ -26,7 +26,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/role.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 #include <boost/system/error_code.hpp>
@@ -43,6 +42,7 @@
 #include <vector>
 
 #include "otlp/core/status.h"
+#include "otlp/net/internal/timed_socket.h"
 #include "otlp/net/internal/tls.h"
 #include "otlp/net/tls.h"
 
@@ -170,8 +170,8 @@ class Stream {
   Status ErrorStatus(const boost::system::error_code& ec, std::string_view peer);
 
   // The lowest layer, for socket options and raw reads (e.g. draining a closing connection).
-  boost::beast::tcp_stream& tcp() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
-  const boost::beast::tcp_stream& tcp() const noexcept {
+  TimedSocket& tcp() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
+  const TimedSocket& tcp() const noexcept {
     return tls_ ? tls_->next_layer() : *plain_;
   }
   // OpenSSL's handle of a TLS stream, nullptr for plain.
@@ -225,8 +225,8 @@ class Stream {
   }
 
   std::shared_ptr<const TlsContext> tls_context_;  // outlives tls_
-  std::optional<boost::beast::tcp_stream> plain_;
-  std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls_;
+  std::optional<TimedSocket> plain_;
+  std::optional<boost::beast::ssl_stream<TimedSocket>> tls_;
   std::optional<boost::asio::ip::tcp::resolver> resolver_;
   std::optional<boost::asio::steady_timer> resolve_timer_;
   boost::beast::flat_buffer buffer_;

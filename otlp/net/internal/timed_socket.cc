@@ -1,0 +1,70 @@
+#include "otlp/net/internal/timed_socket.h"
+
+#include <boost/asio/error.hpp>
+
+namespace otlp::net::internal {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+TimedSocket::TimedSocket(executor_type executor)
+    : state_(std::make_shared<State>(std::move(executor))) {}
+
+TimedSocket::TimedSocket(asio::ip::tcp::socket socket)
+    : state_(std::make_shared<State>(std::move(socket))) {}
+
+TimedSocket::~TimedSocket() { close(); }
+
+void TimedSocket::expires_at(Clock::time_point when) {
+  state_->deadline = when;
+  if (state_->pending > 0) state_->Arm();
+}
+
+void TimedSocket::close() noexcept {
+  error_code ignored;
+  state_->socket.close(ignored);
+  // The pending wait (if any) ends now rather than at its time, releasing the state.
+  state_->timer.cancel();
+  state_->armed_for = Clock::time_point::max();
+}
+
+bool TimedSocket::State::Begin() {
+  if (deadline != Clock::time_point::max() && Clock::now() >= deadline) {
+    timed_out = true;
+    error_code ignored;
+    socket.close(ignored);
+    return false;
+  }
+  ++pending;
+  Arm();
+  return true;
+}
+
+void TimedSocket::State::End(error_code& ec) noexcept {
+  --pending;
+  if (timed_out && ec) ec = boost::beast::error::timeout;
+}
+
+void TimedSocket::State::Arm() {
+  if (deadline >= armed_for) return;  // the pending wait fires in time (or there is no deadline)
+  armed_for = deadline;
+  timer.expires_at(deadline);  // cancels the earlier wait, whose handler then does nothing
+  timer.async_wait([self = shared_from_this(), g = ++generation](const error_code& ec) {
+    self->OnTimer(ec, g);
+  });
+}
+
+void TimedSocket::State::OnTimer(const error_code& ec, uint64_t g) {
+  if (g != generation) return;  // superseded by a re-arm
+  armed_for = Clock::time_point::max();
+  if (ec || pending == 0) return;  // cancelled (closed), or nothing to time out: the next op arms
+  if (Clock::now() >= deadline) {
+    timed_out = true;
+    error_code ignored;
+    socket.close(ignored);  // the pending operations complete with operation_aborted → timeout
+    return;
+  }
+  Arm();  // the deadline moved later since this wait was armed
+}
+
+}  // namespace otlp::net::internal
