@@ -3,7 +3,8 @@
 // nginx, pins everything to one core and runs each row; by hand:
 //
 //   http_bench seq    --http URL [--https URL --ca FILE] [--n 1000] [--reps 5]   rows 1 and 5
-//                     [--profile "ours traced"|"ours untraced"|libcurl|beast|"raw socket"]
+//                     [--profile "ours traced"|"ours untraced"|libcurl|beast|"raw socket"|
+//                                "ours h2"|"libcurl h2"]
 //   http_bench burst  --https URL --ca FILE [--bursts 20] [--reps 5]            row 2
 //   http_bench stream --http URL --https URL --ca FILE --size BYTES [--reps 5]  row 3
 //   http_bench idle   --http URL [--reps 5]                                      row 4
@@ -133,6 +134,15 @@ double ContextSwitches() {
   struct rusage usage {};
   ::getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_nvcsw + usage.ru_nivcsw);
+}
+
+// CPU time (user + system) of this process so far, all threads, in µs: nginx is another
+// process, so per request it is the client's own work (and its batch span processor's).
+double ProcessCpuUs() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + t.tv_usec; };
+  return us(usage.ru_utime) + us(usage.ru_stime);
 }
 
 // Resets VmHWM to the current RSS (Linux: "5" to clear_refs).
@@ -460,9 +470,10 @@ int RunSeq(const Args& args) {
   const size_t want = static_cast<size_t>(args.Int("body", 100));
   auto provider = InstallTracing();
   int failures = 0;
+  const std::string only = args.Get("profile");
 
   // HTTP/1.1.
-  {
+  if (only.empty() || only.find("h2") == std::string::npos) {
     auto traced = Ours::Create(true, ca);
     auto untraced = Ours::Create(false, ca);
     auto beast = BeastLoop::Create(http_url);
@@ -474,8 +485,9 @@ int RunSeq(const Args& args) {
     }
     CurlLoop curl(http_url, "", false);
     std::vector<double> t_ours, t_plain, t_curl, t_beast, t_raw, r_curl, r_beast, r_floor,
-        cost_ns;
+        cost_ns, cpu_cost_ns;
     std::map<std::string, std::vector<double>> switches;  // per request, by contender
+    std::map<std::string, std::vector<double>> cpu_us;    // per request, by contender
     using Loop = std::pair<std::vector<double>*, std::function<Status()>>;
     std::vector<std::pair<const char*, Loop>> loops = {
         {"ours traced", {&t_ours, [&] { return (*traced)->Get(http_url, want); }}},
@@ -485,12 +497,10 @@ int RunSeq(const Args& args) {
         {"raw socket", {&t_raw, [&] { return (*raw)->Get(want); }}},
     };
     // --profile NAME: only that contender's loop, n requests, no comparison (for perf/strace).
-    if (const std::string only = args.Get("profile"); !only.empty()) {
+    if (!only.empty()) {
       for (auto& [who, loop] : loops) {
         if (only == who) return TimeLoop(who, n, loop.second) ? 0 : 1;
       }
-      std::printf("--profile: no contender named '%s'\n", only.c_str());
-      return 1;
     }
     // Warm-up: connections open, allocator and caches warm.
     for (auto& [who, loop] : loops) {
@@ -501,14 +511,17 @@ int RunSeq(const Args& args) {
       for (size_t k = 0; k < loops.size(); ++k) {
         auto& [who, loop] = loops[(k + static_cast<size_t>(rep)) % loops.size()];
         const double switches_before = ContextSwitches();
+        const double cpu_before = ProcessCpuUs();
         auto ms = TimeLoop(who, n, loop.second);
         if (!ms) return 1;
         loop.first->push_back(*ms * 1000.0 / static_cast<double>(n));  // ms per 1000
         switches[who].push_back((ContextSwitches() - switches_before) / static_cast<double>(n));
+        cpu_us[who].push_back((ProcessCpuUs() - cpu_before) / static_cast<double>(n));
       }
       r_curl.push_back(t_ours.back() / t_curl.back());
       r_beast.push_back(t_ours.back() / t_beast.back());
       r_floor.push_back(t_raw.back() / t_curl.back());
+      cpu_cost_ns.push_back((cpu_us["ours traced"].back() - cpu_us["ours untraced"].back()) * 1e3);
       cost_ns.push_back((t_ours.back() - t_plain.back()) * 1e3);  // ms/1000 → ns per request
     }
     provider->ForceFlush();
@@ -527,6 +540,10 @@ int RunSeq(const Args& args) {
                 "untraced %.2f, libcurl %.2f, Beast %.2f\n",
                 Median(switches["ours traced"]), Median(switches["ours untraced"]),
                 Median(switches["libcurl"]), Median(switches["beast"]));
+    std::printf("   CPU µs of this process per request, median: ours traced %.1f, untraced %.1f, "
+                "libcurl %.1f, Beast %.1f, raw socket %.1f\n",
+                Median(cpu_us["ours traced"]), Median(cpu_us["ours untraced"]),
+                Median(cpu_us["libcurl"]), Median(cpu_us["beast"]), Median(cpu_us["raw socket"]));
     std::printf("   ours/libcurl  median %.3f %s\n", Median(r_curl),
                 Verdict(Median(r_curl), 0.75, true).c_str());
     std::printf("   ours/Beast    median %.3f %s\n", Median(r_beast),
@@ -560,6 +577,10 @@ int RunSeq(const Args& args) {
     std::printf("   traced − untraced on the loop above, ns per request: %s, median %.0f ns %s\n",
                 Spread(cost_ns, 0).c_str(), Median(cost_ns),
                 Verdict(Median(cost_ns), 1000, true).c_str());
+    std::printf("   traced − untraced CPU time of this process (spans exported by the batch thread "
+                "included), ns per request: %s, median %.0f ns %s\n",
+                Spread(cpu_cost_ns, 0).c_str(), Median(cpu_cost_ns),
+                Verdict(Median(cpu_cost_ns), 1000, true).c_str());
     std::printf("   the same per-request tracing work alone (CLIENT span with the client's "
                 "attributes,\n   traceparent injected, status recorded), ns: %s\n",
                 Spread(alone_ns, 0).c_str());
@@ -579,18 +600,30 @@ int RunSeq(const Args& args) {
       return 1;
     }
     CurlLoop curl(https_url, ca, true);
-    std::vector<double> t_ours, t_curl, ratio;
+    std::vector<double> t_ours, t_curl, ratio, cpu_ours, cpu_curl;
     auto ours_one = [&] { return (*ours)->Get(https_url, want); };
     auto curl_one = [&] { return curl.Get(want); };
+    if (only == "ours h2") return TimeLoop("ours h2", n, ours_one) ? 0 : 1;
+    if (only == "libcurl h2") return TimeLoop("libcurl h2", n, curl_one) ? 0 : 1;
+    if (!only.empty()) {
+      std::printf("--profile: no contender named '%s'\n", only.c_str());
+      return 1;
+    }
     if (!TimeLoop("ours h2", 50, ours_one) || !TimeLoop("libcurl h2", 50, curl_one)) return 1;
     for (int rep = 0; rep < reps; ++rep) {
       std::optional<double> a, b;
+      auto timed = [&](std::optional<double>& out, std::vector<double>& cpu, const char* who,
+                       const std::function<Status()>& one) {
+        const double before = ProcessCpuUs();
+        out = TimeLoop(who, n, one);
+        cpu.push_back((ProcessCpuUs() - before) / static_cast<double>(n));
+      };
       if (rep % 2 == 0) {
-        a = TimeLoop("ours h2", n, ours_one);
-        b = TimeLoop("libcurl h2", n, curl_one);
+        timed(a, cpu_ours, "ours h2", ours_one);
+        timed(b, cpu_curl, "libcurl h2", curl_one);
       } else {
-        b = TimeLoop("libcurl h2", n, curl_one);
-        a = TimeLoop("ours h2", n, ours_one);
+        timed(b, cpu_curl, "libcurl h2", curl_one);
+        timed(a, cpu_ours, "ours h2", ours_one);
       }
       if (!a || !b) return 1;
       t_ours.push_back(*a * 1000.0 / static_cast<double>(n));
@@ -607,6 +640,8 @@ int RunSeq(const Args& args) {
                 static_cast<unsigned long long>((*ours)->connections_opened()));
     std::printf("     libcurl CURL_HTTP_VERSION_2TLS %s   (%ld connection(s))\n",
                 Spread(t_curl).c_str(), curl.connections());
+    std::printf("   CPU µs of this process per request, median: ours %.1f, libcurl %.1f\n",
+                Median(cpu_ours), Median(cpu_curl));
     std::printf("   ours/libcurl  median %.3f %s\n", Median(ratio),
                 Verdict(Median(ratio), 0.9, true).c_str());
   }
