@@ -126,6 +126,11 @@ constexpr size_t kMaxRequestFieldBytes = 65533;
 // Bytes pulled from a BodySource per write: large enough that a fast source fills the socket
 // in few system calls, small enough to stay flat in memory.
 constexpr size_t kUploadChunkBytes = 64 * 1024;
+// A pooled connection idle for less than this is reused without first peeking at its socket
+// for a close by the server (a system call per request). Should the server have closed it
+// anyway, the request fails before any response byte and is sent again on a fresh connection
+// (requests with a streamed body, which cannot be sent again, always peek).
+constexpr std::chrono::milliseconds kPeekWhenIdleFor{1000};
 // Room for a chunk-size line ("ffffffffffffffff\r\n") before the data and CRLF after it.
 constexpr size_t kChunkPrefixBytes = 18;
 constexpr size_t kChunkSuffixBytes = 2;
@@ -230,6 +235,7 @@ struct Connection {
   const std::string key;
   // Guarded by ClientState::mu_ (another object's mutex, which an annotation cannot name).
   uint64_t idle_generation = 0;
+  Clock::time_point idle_since{};  // when it last went back to the pool; guarded likewise
   bool closed = false;
 };
 
@@ -593,7 +599,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (!probing_) BuildMessage();
     if (reused) {
       conn->idle_timer.cancel();
-      if (conn->closed || !conn->stream->IsReusable()) {
+      const bool peek = source_ || Clock::now() - conn->idle_since >= kPeekWhenIdleFor;
+      if (conn->closed || !conn->stream->IsReusable(peek)) {
         client_->Discard(conn);
         DetachConn();
         Start(/*allow_reuse=*/true);
@@ -1519,6 +1526,7 @@ void ClientState::Release(const std::shared_ptr<Connection>& conn, bool keep_ali
         origin.idle.push_back(conn);
         idle_count_.fetch_add(1, std::memory_order_relaxed);
         generation = ++conn->idle_generation;
+        conn->idle_since = Clock::now();
         pooled = true;
       } else {
         keep_alive = false;

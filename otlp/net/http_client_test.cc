@@ -1017,6 +1017,28 @@ TEST_F(HttpClientTest, StreamedUploadWithKnownLengthAndChunked) {
   EXPECT_EQ(client->connections_opened(), 1u);  // framing stayed right for reuse
 }
 
+// A connection that went idle a moment ago is reused without peeking at its socket (the
+// dropped-connection resend covers a server that closed it); a request whose body comes from a
+// source cannot be resent, so it peeks and finds the close before sending.
+TEST_F(HttpClientTest, StreamedBodyIsNotSentOnAConnectionTheServerClosedWhileIdle) {
+  auto server = StartServer([](const ServerRequest& req, ServerResponse& res) {
+    res.body = std::to_string(req.body.size());
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  ASSERT_OK(client->Send({.url = server->base_url() + "/"}));
+  server->CloseIdleConnections();
+  std::atomic<int> calls{0};
+  ASSERT_OK_AND_ASSIGN(HttpResponse resp,
+                       client->Send({.method = "PUT",
+                                     .url = server->base_url() + "/",
+                                     .body_source = PatternSource(5000, 1000, &calls),
+                                     .body_length = 5000}));
+  EXPECT_EQ(resp.body, "5000");
+  EXPECT_EQ(client->connections_opened(), 2u);
+  EXPECT_EQ(server->requests_received(), 2u);  // nothing was sent on the closed connection
+}
+
 TEST_F(HttpClientTest, BrokenBodySourcesFailTheRequest) {
   auto server = StartServer(Echo);
   auto client = MakeClient();

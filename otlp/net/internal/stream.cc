@@ -300,12 +300,13 @@ void Stream::ContinueExactly(size_t n, DataHandler done, bool in_completion) {
   });
 }
 
-bool Stream::IsReusable() {
+bool Stream::IsReusable(bool peek) {
   ConsumeDelivered();
   if (phase_ != Phase::kOpen || buffer_.size() != 0) return false;
   if (tls_ && SSL_pending(tls_->native_handle()) > 0) return false;
   auto& socket = tcp().socket();
   if (!socket.is_open()) return false;
+  if (!peek) return true;
   char byte = 0;
   const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);

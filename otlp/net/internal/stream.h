@@ -151,8 +151,8 @@ class Stream {
   }
 
   // An idle stream (e.g. in a connection pool) is still usable: open, nothing buffered, and
-  // the peer has neither sent a byte nor closed. Peeks without blocking.
-  bool IsReusable();
+  // (with `peek`, a non-blocking MSG_PEEK) the peer has neither sent a byte nor closed.
+  bool IsReusable(bool peek = true);
   // Half-closes the TCP connection (no TLS close_notify): the peer reads EOF.
   void ShutdownSend() noexcept;
   // Closes the socket; pending operations complete with operation_aborted (a pending resolve or
