@@ -201,19 +201,40 @@ Result<Url> Url::Parse(std::string_view text) {
   return url;
 }
 
+namespace {
+
+// Appends host (bracketed when IPv6) and ":port" unless it is the scheme's default.
+void AppendAuthority(const Url& url, std::string& out) {
+  const bool v6 = url.host.find(':') != std::string::npos;
+  if (v6) out += '[';
+  out += url.host;
+  if (v6) out += ']';
+  if (url.port != Url::DefaultPort(url.scheme) && url.port != 0) {
+    char digits[8];
+    const std::to_chars_result r = std::to_chars(digits, digits + sizeof digits, url.port);
+    out += ':';
+    out.append(digits, r.ptr);
+  }
+}
+
+}  // namespace
+
 std::string Url::Authority() const {
   std::string out;
-  if (host.find(':') != std::string::npos) {
-    out = "[" + host + "]";
-  } else {
-    out = host;
-  }
-  if (port != DefaultPort(scheme) && port != 0) out += ":" + std::to_string(port);
+  out.reserve(host.size() + 8);
+  AppendAuthority(*this, out);
   return out;
 }
 
 std::string Url::ToString() const {
-  return scheme + "://" + Authority() + (target.empty() ? "/" : target);
+  // One allocation: this runs for every traced request (url.full).
+  std::string out;
+  out.reserve(scheme.size() + 3 + host.size() + 8 + std::max<size_t>(target.size(), 1));
+  out += scheme;
+  out += "://";
+  AppendAuthority(*this, out);
+  out += target.empty() ? std::string_view("/") : std::string_view(target);
+  return out;
 }
 
 std::string Url::ToStringRedacted() const {

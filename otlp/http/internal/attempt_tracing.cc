@@ -35,7 +35,12 @@ bool IsKnownMethod(std::string_view method) noexcept {
   return false;
 }
 
-std::string RedactedUrl(const net::Url& url) { return RedactUrl(url.ToString()); }
+std::string RedactedUrl(const net::Url& url) {
+  // Most URLs have neither credentials nor a query: nothing to redact, no second copy.
+  std::string full = url.ToString();
+  if (!url.has_credentials() && url.target.find('?') == std::string::npos) return full;
+  return RedactUrl(full);
+}
 
 trace::Span StartAttemptSpan(trace::Tracer& tracer, const TracingOptions& options,
                              const trace::Context& parent, const AttemptInfo& info) noexcept {

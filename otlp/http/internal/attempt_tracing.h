@@ -16,8 +16,8 @@ namespace otlp::http::internal {
 
 // RFC 9110 methods, PATCH and QUERY (case-sensitive).
 bool IsKnownMethod(std::string_view method) noexcept;
-// url.full: user info as REDACTED:REDACTED, sensitive query values as REDACTED. (The extras
-// branch's internal/redact.h does the same; to be merged.)
+// url.full: user info as REDACTED:REDACTED, sensitive query values as REDACTED (RedactUrl of
+// internal/redact.h on the URL's text).
 std::string RedactedUrl(const net::Url& url);
 
 struct AttemptInfo {
