@@ -101,7 +101,8 @@ struct OtlpHttpExporterOptions {
   // Only for an endpoint without a scheme: true = plain http. A scheme in the URL wins.
   std::optional<bool> insecure{};
 
-  // The I/O runtime to use; one is created (one I/O thread) when null.
+  // The I/O runtime to use. Null: a caller-driven one, so that each sender thread runs the I/O
+  // of the request it sends (no hand-off to an I/O thread and back).
   std::shared_ptr<net::Runtime> runtime{};
   RetryPolicy retry{};
   // Requests in flight at once (≥ 1), i.e. sender threads. One already overlaps encoding of the

@@ -1,10 +1,9 @@
 #include "otlp/http/client.h"
 
-#include <atomic>
 #include <future>
-#include <optional>
 
 #include "otlp/http/internal/engine.h"
+#include "otlp/net/internal/caller_driven.h"
 
 namespace otlp::http {
 
@@ -38,20 +37,13 @@ Result<Response> Client::Send(Request request) {
   if (runtime.caller_driven()) {
     // This thread runs the I/O until the request is over (or waits while another sending
     // thread runs it). The callback always runs inside the runtime's work.
-    struct Outcome {
-      std::atomic<bool> done{false};
-      std::optional<Result<Response>> result;
-    };
-    auto outcome = std::make_shared<Outcome>();
-    engine_->Submit(std::move(request), [outcome](Result<Response> result) {
-      outcome->result.emplace(std::move(result));
-      outcome->done.store(true, std::memory_order_release);
+    auto result = net::internal::DriveUntilDone<Result<Response>>(runtime, [&](auto done) {
+      engine_->Submit(std::move(request), std::move(done));
     });
-    runtime.Drive([&outcome] { return outcome->done.load(std::memory_order_acquire); });
     // A failed request may leave work behind (closing an abandoned connection): run what is
     // ready now rather than at the next Send().
-    if (!outcome->result->ok()) runtime.Poll();
-    return std::move(*outcome->result);
+    if (!result.ok()) runtime.Poll();
+    return result;
   }
   // Shared with the callback: set_value() may still touch the promise after get() returned.
   auto promise = std::make_shared<std::promise<Result<Response>>>();

@@ -24,6 +24,7 @@
 
 #include "otlp/core/internal/ascii.h"
 #include "otlp/core/internal/mutex.h"
+#include "otlp/net/internal/caller_driven.h"
 #include "otlp/net/internal/error_kind.h"
 #include "otlp/net/internal/base64.h"
 #include "otlp/net/internal/h2_client.h"
@@ -1749,6 +1750,15 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
     return FailedPreconditionError(
         "HttpClient::Send() called on the runtime's I/O thread, where it would deadlock; use "
         "SendAsync()");
+  }
+  if (impl_->runtime->caller_driven()) {
+    // This thread runs the I/O until the response (see Runtime::CreateCallerDriven).
+    auto result = internal::DriveUntilDone<Result<HttpResponse>>(
+        *impl_->runtime,
+        [&](auto done) { SendAsync(std::move(request), std::move(done)); });
+    // A failed request may leave work behind (closing its connection): run what is ready.
+    if (!result.ok()) impl_->runtime->Poll();
+    return result;
   }
   // Shared with the callback: the promise must outlive set_value() even after get() returns.
   auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();

@@ -54,7 +54,9 @@
 //   auto resp = (*client)->Send({.url = "https://127.0.0.1:8443/"});  // resp->version == "2"
 //
 // Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
-// runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking.
+// runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking. On a
+// caller-driven runtime (Runtime::CreateCallerDriven) Send() runs the I/O on the calling thread
+// (concurrent senders share it, one drives), and callbacks run on whichever thread drives.
 // SendAsync() calls its callback exactly once, on an I/O thread (also for immediate errors).
 // The streaming callbacks (body_source, on_headers, on_body, on_progress) run on an I/O thread,
 // one at a time per request, before the completion; they should return quickly.

@@ -105,7 +105,8 @@ class GrpcTransport final : public Transport {
     std::string user_agent;
     net::TlsOptions tls;  // ALPN is the client's: "h2", "http/1.1"; an HTTP/1.1 answer is an error
     std::chrono::milliseconds connect_timeout{10000};
-    // The I/O runtime; one with one thread ("otlp-exporter") is created when null.
+    // The I/O runtime. Null: a caller-driven one (net::Runtime::CreateCallerDriven), so that
+    // each Send runs its request's I/O on the sending thread.
     std::shared_ptr<net::Runtime> runtime;
   };
   // Fails for an endpoint that is not an absolute http(s) URL, or TLS files that cannot be

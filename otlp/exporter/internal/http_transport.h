@@ -23,7 +23,8 @@ class HttpTransport final : public Transport {
     net::TlsOptions tls;
     size_t max_idle_connections = 1;
     std::chrono::milliseconds connect_timeout{10000};
-    // The I/O runtime; one with one thread ("otlp-exporter") is created when null.
+    // The I/O runtime. Null: a caller-driven one (net::Runtime::CreateCallerDriven), so that
+    // each Send runs its request's I/O on the sending thread.
     std::shared_ptr<net::Runtime> runtime;
   };
   // Fails like net::HttpClient::Create (an unreadable TLS file ...).
