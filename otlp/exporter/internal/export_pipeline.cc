@@ -59,19 +59,40 @@ void ExportPipeline::Start() {
   }
 }
 
+std::string ExportPipeline::TakeBuffer() {
+  MutexLock lock(mu_);
+  if (spare_buffers_.empty()) return {};
+  std::string buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffer;
+}
+
+void ExportPipeline::ReturnBuffer(std::string buffer) {
+  buffer.clear();
+  MutexLock lock(mu_);
+  // Enough for every batch that can be in flight or queued at once, plus one being encoded
+  // and its compressed copy.
+  if (spare_buffers_.size() < options_.max_concurrent_requests + 2) {
+    spare_buffers_.push_back(std::move(buffer));
+  }
+}
+
 Result<ExportPipeline::Batch> ExportPipeline::Encode(
-    std::span<const trace::SpanData* const> spans) const {
+    std::span<const trace::SpanData* const> spans) {
   Batch b;
   b.spans = spans.size();
+  b.body = TakeBuffer();
   if (options_.json) {
     EncodeTraceRequestJson(spans, b.body);
   } else {
     EncodeTraceRequestProto(spans, b.body);
   }
   if (options_.gzip) {
-    std::string compressed;
-    OTLP_RETURN_IF_ERROR(otlp::internal::GzipCompress(b.body, compressed));
-    b.body = std::move(compressed);
+    std::string compressed = TakeBuffer();
+    const Status status = otlp::internal::GzipCompress(b.body, compressed);
+    std::swap(b.body, compressed);
+    ReturnBuffer(std::move(compressed));  // the uncompressed request
+    OTLP_RETURN_IF_ERROR(status);
   }
   return b;
 }
@@ -102,6 +123,7 @@ trace::ExportResult ExportPipeline::Export(std::span<const trace::SpanData* cons
       ++busy_;
       lock.Unlock();
       const bool delivered = Deliver(*batch);
+      ReturnBuffer(std::move(batch->body));
       lock.Lock();
       --busy_;
       lock.Unlock();
@@ -143,6 +165,7 @@ void ExportPipeline::SenderMain() {
     ++busy_;
     lock.Unlock();
     Deliver(b);
+    ReturnBuffer(std::move(b.body));
     lock.Lock();
     --busy_;
     cv_.NotifyAll();

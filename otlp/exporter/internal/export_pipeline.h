@@ -74,7 +74,13 @@ class ExportPipeline {
     size_t spans = 0;
   };
 
-  Result<Batch> Encode(std::span<const trace::SpanData* const> spans) const;
+  Result<Batch> Encode(std::span<const trace::SpanData* const> spans) OTLP_EXCLUDES(mu_);
+  // A buffer for an encoded (or compressed) request: one that an earlier batch used, with the
+  // capacity it grew to, when there is one. Request bodies are tens to hundreds of kilobytes:
+  // a fresh allocation that size is new pages (page faults) every time, and freeing it gives
+  // them back to the kernel.
+  std::string TakeBuffer() OTLP_EXCLUDES(mu_);
+  void ReturnBuffer(std::string buffer) OTLP_EXCLUDES(mu_);
   // Sends with retries; counts and logs the outcome. True when delivered.
   bool Deliver(const Batch& batch) noexcept OTLP_EXCLUDES(mu_);
   void HandleAccepted(const Batch& batch, const TransportResponse& response) noexcept;
@@ -97,6 +103,7 @@ class ExportPipeline {
   otlp::internal::Mutex mu_;
   otlp::internal::CondVar cv_;                    // state changes: queue, busy, shutdown
   std::deque<Batch> queue_ OTLP_GUARDED_BY(mu_);  // accepted, not yet picked by a sender
+  std::vector<std::string> spare_buffers_ OTLP_GUARDED_BY(mu_);
   // Batches being delivered (senders or a synchronous call).
   size_t busy_ OTLP_GUARDED_BY(mu_) = 0;
   bool shutdown_ OTLP_GUARDED_BY(mu_) = false;  // Shutdown() called: refuse exports, stop waiting
