@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 dir=${1:-build-bench}
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOTLP_BUILD_BENCHMARKS=ON \
   -DOTLP_BUILD_TESTS=OFF >/dev/null
-cmake --build "$dir" --target span_bench encode_bench chunk_reuse_bench otlp >/dev/null
+cmake --build "$dir" --target span_bench encode_bench chunk_reuse_bench export_bench otlp >/dev/null
 # The HTTP benchmark exists only when libcurl was found (its script says so otherwise).
 cmake --build "$dir" --target http_bench >/dev/null 2>&1 || true
 
@@ -51,6 +51,9 @@ for rate in 1000000 0; do
 done
 echo "   reference (opentelemetry-cpp): 52 k spans/s exported, 86 % dropped"
 
+echo
+echo "== CPU per exported span against hot path + encoding, every protocol (issue 15)"
+"$dir/bench/export_bench" --spans 200000 --reps 5 | sed 's/^/   /'
 echo
 echo "== writing memory another core has read (why chunks are reused 16 deep; bench/RESULTS.md)"
 "$dir/bench/chunk_reuse_bench" | sed 's/^/   /'
