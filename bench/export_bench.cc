@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_spans.h"
 #include "otlp/core/internal/gzip.h"
 #include "otlp/exporter/internal/grpc_transport.h"
 #include "otlp/exporter/otlp_decoder.h"
@@ -104,15 +105,11 @@ std::string Spread(std::vector<double> v, int precision = 0) {
 
 void EndSpans(trace::Tracer& tracer, long n, bool attributes) {
   for (long i = 0; i < n; ++i) {
-    trace::Span s = tracer.StartSpan("GET /users/{id}", {.kind = trace::SpanKind::kServer});
     if (attributes) {
-      s.SetAttribute("http.request.method", "GET");
-      s.SetAttribute("url.path", "/users/42");
-      s.SetAttribute("http.response.status_code", 200);
-      s.SetAttribute("server.port", 8080);
-      s.SetAttribute("user_agent.original", "curl/7.88.1");
+      otlp::bench::OneSpan5Attributes(tracer);
+    } else {
+      tracer.StartSpan("GET /users/{id}", {.kind = trace::SpanKind::kServer}).End();
     }
-    s.End();
   }
 }
 
@@ -155,17 +152,7 @@ PhaseResult RunPipeline(std::unique_ptr<trace::SpanExporter> exporter, long n, b
   return r;
 }
 
-class CountingExporter final : public trace::SpanExporter {
- public:
-  explicit CountingExporter(std::atomic<uint64_t>* n) : n_(n) {}
-  trace::ExportResult Export(std::span<const trace::SpanData* const> spans) noexcept override {
-    n_->fetch_add(spans.size(), std::memory_order_relaxed);
-    return trace::ExportResult::kSuccess;
-  }
-
- private:
-  std::atomic<uint64_t>* n_;
-};
+using otlp::bench::CountingExporter;
 
 // Encodes each batch as the real exporter's request body would be, into reused buffers, and
 // adds its own CPU time spent doing so.

@@ -46,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_spans.h"
 #include "otlp/core/status.h"
 #include "otlp/http/async_client.h"
 #include "otlp/http/client.h"
@@ -182,17 +183,7 @@ bool HaveTool(const std::string& name) {
 // Tracing: a real provider with a batch processor whose exporter only counts, so that spans are
 // made, queued and exported as in production.
 
-class CountingExporter final : public trace::SpanExporter {
- public:
-  explicit CountingExporter(std::atomic<uint64_t>* n) : n_(n) {}
-  trace::ExportResult Export(std::span<const trace::SpanData* const> spans) noexcept override {
-    n_->fetch_add(spans.size(), std::memory_order_relaxed);
-    return trace::ExportResult::kSuccess;
-  }
-
- private:
-  std::atomic<uint64_t>* n_;
-};
+using otlp::bench::CountingExporter;
 
 std::atomic<uint64_t> g_exported{0};
 

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "alloc_counter.h"
+#include "bench_spans.h"
 #include "otlp/trace/batch_processor.h"
 #include "otlp/trace/provider.h"
 
@@ -18,17 +19,7 @@ namespace {
 
 using namespace otlp::trace;
 
-class CountingExporter final : public SpanExporter {
- public:
-  explicit CountingExporter(std::atomic<uint64_t>* n) : n_(n) {}
-  ExportResult Export(std::span<const SpanData* const> spans) noexcept override {
-    n_->fetch_add(spans.size(), std::memory_order_relaxed);
-    return ExportResult::kSuccess;
-  }
-
- private:
-  std::atomic<uint64_t>* n_;
-};
+using otlp::bench::CountingExporter;
 
 struct Pipeline {
   std::atomic<uint64_t> exported{0};
@@ -69,15 +60,7 @@ inline void OneSpan(Tracer& t) {
   s.End();
 }
 
-inline void OneSpan5Attributes(Tracer& t) {
-  Span s = t.StartSpan("GET /users/{id}", {.kind = SpanKind::kServer});
-  s.SetAttribute("http.request.method", "GET");
-  s.SetAttribute("url.path", "/users/42");
-  s.SetAttribute("http.response.status_code", 200);
-  s.SetAttribute("server.port", 8080);
-  s.SetAttribute("user_agent.original", "curl/7.88.1");
-  s.End();
-}
+using otlp::bench::OneSpan5Attributes;
 
 // One pipeline per benchmark for the whole process, warmed with bursts larger than the queue so
 // every record the pipeline will ever circulate exists before measuring: what is measured is
