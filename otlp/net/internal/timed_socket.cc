@@ -55,9 +55,12 @@ void TimedSocket::State::Arm() {
 }
 
 void TimedSocket::State::OnTimer(const error_code& ec, uint64_t g) {
-  if (g != generation) return;  // superseded by a re-arm
+  // Cancelled by a re-arm (whose wait is pending now) or by close(), which may run on another
+  // thread as the socket is destroyed: touch nothing.
+  if (ec == asio::error::operation_aborted) return;
+  if (g != generation) return;  // fired, but re-armed before this handler ran
   armed_for = Clock::time_point::max();
-  if (ec || pending == 0) return;  // cancelled (closed), or nothing to time out: the next op arms
+  if (ec || pending == 0) return;  // nothing to time out: the next operation arms
   if (Clock::now() >= deadline) {
     timed_out = true;
     error_code ignored;
