@@ -77,7 +77,8 @@ if [ "${1:-}" != "--quick" ]; then
   echo "=== [3/4] clang + TSan: the same suite"
   configure_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
     -DOTLP_SANITIZE=thread -DOTLP_WERROR=ON -DOTLP_BUILD_BENCHMARKS=OFF
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest "tsan" build-tsan
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/sanitizers/tsan.supp" \
+    run_ctest "tsan" build-tsan
 
   echo "=== [4/4] libFuzzer: header extraction, OTLP request decoder"
   configure_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
