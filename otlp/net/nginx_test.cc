@@ -138,10 +138,11 @@ class NginxTest : public ::testing::Test {
     for (size_t i = 0; i < big_file_.size(); ++i) big_file_[i] = static_cast<char>('a' + i % 26);
     ASSERT_OK(dir_.WriteFile("www/big.bin", big_file_));
 
-    ASSERT_OK_AND_ASSIGN(port_, test::PickUnusedPort());
-    ASSERT_OK_AND_ASSIGN(tls_port_, test::PickUnusedPort());
-    ASSERT_OK_AND_ASSIGN(h2_port_, test::PickUnusedPort());
-    ASSERT_OK_AND_ASSIGN(tls12_port_, test::PickUnusedPort());
+    ASSERT_OK_AND_ASSIGN(std::vector<uint16_t> ports, test::PickUnusedPorts(4));
+    port_ = ports[0];
+    tls_port_ = ports[1];
+    h2_port_ = ports[2];
+    tls12_port_ = ports[3];
     ASSERT_OK(
         dir_.WriteFile("nginx.conf", Config(dir_.path(), port_, tls_port_, h2_port_, tls12_port_)));
     StartNginx();

@@ -114,6 +114,23 @@ Result<uint16_t> PickUnusedPort() {
   return port;
 }
 
+Result<std::vector<uint16_t>> PickUnusedPorts(size_t n) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  Status status;
+  while (ports.size() < n && status.ok()) {
+    int fd = -1;
+    uint16_t port = 0;
+    status = ListenLoopback(fd, port, /*listen_now=*/false);
+    if (!status.ok()) break;
+    fds.push_back(fd);
+    ports.push_back(port);
+  }
+  for (int fd : fds) ::close(fd);
+  if (!status.ok()) return status;
+  return ports;
+}
+
 RawTcpServer::Behavior RawTcpServer::ReplyAfterRequest(std::string bytes) {
   return [bytes = std::move(bytes)](int fd) {
     ReadHeaders(fd);

@@ -26,6 +26,9 @@ namespace otlp::test {
 // A port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close). For tools
 // that need a port number up front (nginx); prefer port 0 where possible.
 Result<uint16_t> PickUnusedPort();
+// `n` distinct such ports: all are held bound until the last is picked (separate
+// PickUnusedPort calls may be given the same port twice).
+Result<std::vector<uint16_t>> PickUnusedPorts(size_t n);
 
 // Connects to 127.0.0.1:port, writes `bytes`, then reads until the peer closes (or `stop_after`
 // appears in what was read, when non-empty) and returns everything read. 10 s I/O timeouts.
