@@ -1,9 +1,11 @@
-// What the span benchmarks share: the span shapes they end, and an exporter that only counts.
+// What the span benchmarks share: the span shapes they end, an exporter that only counts, and
+// the calling thread's CPU clock.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <span>
+#include <ctime>
 
 #include "otlp/trace/exporter.h"
 #include "otlp/trace/tracer.h"
@@ -19,6 +21,13 @@ inline void OneSpan5Attributes(trace::Tracer& t) {
   s.SetAttribute("server.port", 8080);
   s.SetAttribute("user_agent.original", "curl/7.88.1");
   s.End();
+}
+
+// CPU time of the calling thread, in ns.
+inline double ThreadCpuNs() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
 }
 
 // Counts the spans it is given into `*n`; exports nothing.

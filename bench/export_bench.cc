@@ -61,11 +61,7 @@ namespace net = otlp::net;
 
 // ---- measuring ----
 
-double ThreadCpuNs() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
-}
+using otlp::bench::ThreadCpuNs;
 
 struct Usage {
   double cpu_ns = 0;  // user + system, all threads

@@ -150,11 +150,7 @@ double ProcessCpuUs() {
 // CPU time of the calling thread in µs: with the synchronous client (caller-driven: its I/O runs
 // on the calling thread) it is all of a request's client work, without the batch span
 // processor's thread.
-double ThreadCpuUs() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
-}
+double ThreadCpuUs() { return otlp::bench::ThreadCpuNs() / 1e3; }
 
 // Resets VmHWM to the current RSS (Linux: "5" to clear_refs).
 void ResetPeakRss() {
@@ -485,8 +481,7 @@ int RunSeq(const Args& args) {
       return 1;
     }
     CurlLoop curl(http_url, "", false);
-    std::vector<double> t_ours, t_plain, t_curl, t_beast, t_raw, r_curl, r_beast, r_floor,
-        cost_ns, cpu_cost_ns;
+    std::vector<double> t_ours, t_plain, t_curl, t_beast, t_raw, r_curl, r_beast, r_floor;
     std::map<std::string, std::vector<double>> switches;  // per request, by contender
     std::map<std::string, std::vector<double>> cpu_us;    // per request, by contender
     using Loop = std::pair<std::vector<double>*, std::function<Status()>>;
@@ -522,8 +517,6 @@ int RunSeq(const Args& args) {
       r_curl.push_back(t_ours.back() / t_curl.back());
       r_beast.push_back(t_ours.back() / t_beast.back());
       r_floor.push_back(t_raw.back() / t_curl.back());
-      cpu_cost_ns.push_back((cpu_us["ours traced"].back() - cpu_us["ours untraced"].back()) * 1e3);
-      cost_ns.push_back((t_ours.back() - t_plain.back()) * 1e3);  // ms/1000 → ns per request
     }
     provider->ForceFlush();
     std::printf("row 1: %ld sequential keep-alive GETs of a %zu-byte body, HTTP/1.1, %s\n", n, want,
@@ -604,11 +597,6 @@ int RunSeq(const Args& args) {
       }
     }
     std::printf("row 5: tracing cost per request (span + header injection)\n");
-    std::printf("   traced − untraced on the loop above, ns per request: %s, median %.0f ns\n",
-                Spread(cost_ns, 0).c_str(), Median(cost_ns));
-    std::printf("   traced − untraced CPU time of this process (spans exported by the batch thread "
-                "included), ns per request: %s, median %.0f ns\n",
-                Spread(cpu_cost_ns, 0).c_str(), Median(cpu_cost_ns));
     std::printf("   paired blocks (20 pairs of %ld-request traced/untraced blocks per repetition, "
                 "median difference):\n     wall ns per request %s, median %.0f ns %s\n"
                 "     calling thread's CPU ns per request %s, median %.0f ns %s\n",

@@ -13,7 +13,6 @@
 #include <future>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "otlp/core/internal/gzip.h"
@@ -230,6 +229,20 @@ class GrpcTransportTest : public ::testing::Test {
                              .deadline = steady_clock::now() + timeout});
   }
 
+  // Sends `body` from another thread to a server that holds the call unanswered; returns once
+  // the server holds it, with the future of the call's result.
+  std::future<Result<TransportResponse>> SendHeldCall(std::string body = "payload",
+                                                      milliseconds timeout = milliseconds(10000)) {
+    hold_ = true;
+    StartServer([](const Seen&) { return Grpc(0); });
+    MakeTransport();
+    auto held = held_.get_future();
+    auto result = std::async(std::launch::async,
+                             [this, body, timeout] { return Send(body, false, timeout); });
+    EXPECT_EQ(held.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    return result;
+  }
+
   static H2ServerResponse Grpc(int code, std::string message = {}, std::string body = {},
                                net::Headers extra_trailers = {}) {
     H2ServerResponse r{.status = 200, .headers = {{"content-type", "application/grpc"}},
@@ -378,17 +391,10 @@ TEST_F(GrpcTransportTest, StatusesAreClassified) {
 }
 
 TEST_F(GrpcTransportTest, GoAwayMidExportSendsTheUnprocessedCallAgainOnANewConnection) {
-  hold_ = true;
-  StartServer([&](const Seen&) { return Grpc(0); });
-  MakeTransport();
-  auto future = held_.get_future();
-  std::promise<Result<TransportResponse>> result;
-  std::thread sender([&] { result.set_value(Send("first")); });
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  auto result = SendHeldCall("first");
   // Last stream id 0: the call in flight was not processed, so the client may send it again.
   server_->sessions().front()->GoAway(0, 0);
-  auto r = result.get_future().get();
-  sender.join();
+  auto r = result.get();
   ASSERT_OK(r.status());
   EXPECT_EQ(r->outcome, TransportResponse::Outcome::kAccepted);
   {
@@ -404,35 +410,21 @@ TEST_F(GrpcTransportTest, GoAwayMidExportSendsTheUnprocessedCallAgainOnANewConne
 }
 
 TEST_F(GrpcTransportTest, ResetMidExportFailsRetryably) {
-  hold_ = true;
-  StartServer([&](const Seen&) { return Grpc(0); });
-  MakeTransport();
-  auto future = held_.get_future();
-  std::promise<Result<TransportResponse>> result;
-  std::thread sender([&] { result.set_value(Send()); });
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  auto result = SendHeldCall();
   // The call was processed as far as the server is concerned (last stream id 1), then the
   // connection goes: the exporter must be told to retry, not that the batch was delivered.
   server_->sessions().front()->GoAway(1, 2);
   server_->sessions().front()->Close();
-  auto r = result.get_future().get();
-  sender.join();
+  auto r = result.get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
   EXPECT_TRUE(r.status().retryable());
 }
 
 TEST_F(GrpcTransportTest, CancelEndsACallInFlight) {
-  hold_ = true;
-  StartServer([&](const Seen&) { return Grpc(0); });
-  MakeTransport();
-  auto future = held_.get_future();
-  std::promise<Result<TransportResponse>> result;
-  std::thread sender([&] { result.set_value(Send("x", false, milliseconds(60000))); });
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  auto result = SendHeldCall("x", milliseconds(60000));
   transport_->Cancel();
-  auto r = result.get_future().get();
-  sender.join();
+  auto r = result.get();
   EXPECT_THAT(r, StatusIs(StatusCode::kCancelled));
   // Later calls fail at once.
   EXPECT_THAT(Send(), StatusIs(StatusCode::kCancelled));

@@ -315,7 +315,7 @@ Result<std::unique_ptr<GrpcTransport>> GrpcTransport::Create(Options options) {
     const Status& st = client.status();
     return Status(st.code(), "OTLP exporter: " + st.message(), st.retryable());
   }
-  auto impl = std::make_shared<Impl>();
+  auto impl = std::make_unique<Impl>();
   impl->runtime = std::move(runtime);
   impl->client = std::move(*client);
   // The endpoint's path, if any, is a prefix of the method path (for proxies that route by
@@ -338,7 +338,7 @@ Result<std::unique_ptr<GrpcTransport>> GrpcTransport::Create(Options options) {
   return t;
 }
 
-GrpcTransport::GrpcTransport(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GrpcTransport::GrpcTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 GrpcTransport::~GrpcTransport() = default;
 

@@ -129,8 +129,8 @@ class GrpcTransport final : public Transport {
   struct Impl;
 
  private:
-  explicit GrpcTransport(std::shared_ptr<Impl> impl);
-  std::shared_ptr<Impl> impl_;
+  explicit GrpcTransport(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
   std::string endpoint_for_messages_;
 };
 
