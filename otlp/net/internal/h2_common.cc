@@ -40,7 +40,9 @@ void NvList::Add(std::string_view name, std::string_view value) {
   nv.namelen = name.size();
   nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
   nv.valuelen = value.size();
-  nv.flags = NGHTTP2_NV_FLAG_NONE;
+  // A traceparent is new on every request: indexing it would only churn the HPACK dynamic
+  // table, evicting the fields that do repeat (user-agent, accept, ...) on both sides.
+  nv.flags = name == "traceparent" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE;
   nv_.push_back(nv);
 }
 

@@ -885,5 +885,17 @@ TEST(H2PrefaceTest, MatchesPrefixesOfThePreface) {
   EXPECT_EQ(H2ErrorCodeName(0x1f), "error code 0x1f");
 }
 
+TEST(NvListTest, TraceparentIsNeverIndexedOtherFieldsAre) {
+  // A new traceparent on every request must not enter the HPACK dynamic table.
+  NvList nv;
+  nv.Add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  nv.Add("user-agent", "otlp-cpp");
+  ASSERT_EQ(nv.size(), 2u);
+  EXPECT_EQ(nv.data()[0].flags, NGHTTP2_NV_FLAG_NO_INDEX);
+  EXPECT_EQ(nv.data()[1].flags, NGHTTP2_NV_FLAG_NONE);
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(nv.data()[1].value), nv.data()[1].valuelen),
+            "otlp-cpp");
+}
+
 }  // namespace
 }  // namespace otlp::net::internal
