@@ -2,7 +2,8 @@
 // compression, hand-offs, HTTP — against its floor, the hot path plus the encoding alone,
 // measured in the same run.
 //
-//   build/bench/export_bench [--spans 200000] [--reps 5] [--only proto|proto-gzip|json|...]
+//   build/bench/export_bench [--spans 200000] [--reps 5]
+//                            [--only http/protobuf|http/protobuf+gzip|http/json|http/json+gzip|grpc|grpc+gzip]
 //
 // For 0 and 5 attributes per span, each repetition runs, one after the other:
 //   hot      one thread ends N spans into a BatchSpanProcessor (default batch size 512, a queue
@@ -311,6 +312,13 @@ int main(int argc, char** argv) {
   }
   if (spans < 1000 || reps < 1) {
     std::fprintf(stderr, "export_bench: --spans ≥ 1000 and --reps ≥ 1\n");
+    return 2;
+  }
+  if (!only.empty() && std::none_of(std::begin(kConfigs), std::end(kConfigs),
+                                    [&](const Config& c) { return only == c.name; })) {
+    std::fprintf(stderr, "export_bench: --only takes one of");
+    for (const Config& c : kConfigs) std::fprintf(stderr, " %s", c.name);
+    std::fprintf(stderr, ", not '%s'\n", only.c_str());
     return 2;
   }
   auto sink = StartSink();

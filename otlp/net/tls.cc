@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -101,16 +102,40 @@ Result<std::string> AlpnWire(const std::vector<std::string>& protocols) {
 
 }  // namespace
 
+struct TlsContext::SystemTrust {
+  explicit SystemTrust(X509_STORE* s) : store(s) { X509_STORE_up_ref(store); }
+  ~SystemTrust() { X509_STORE_free(store); }
+  SystemTrust(const SystemTrust&) = delete;
+  SystemTrust& operator=(const SystemTrust&) = delete;
+
+  X509_STORE* store;
+  std::once_flag loaded;
+};
+
+ssl::context& TlsContext::ForNewConnection() const {
+  if (system_trust_) {
+    std::call_once(system_trust_->loaded, [store = system_trust_->store] {
+      // What SSL_CTX_set_default_verify_paths does (SSL_CERT_FILE / SSL_CERT_DIR apply). A
+      // missing store is no error here: verification then fails, naming the certificate.
+      X509_STORE_set_default_paths(store);
+      ERR_clear_error();
+    });
+  }
+  return *ctx_;
+}
+
 Result<std::shared_ptr<TlsContext>> TlsContext::Client(TlsOptions options,
                                                        const TlsContext* share_trust_of) {
   OTLP_ASSIGN_OR_RETURN(const std::string alpn, AlpnWire(options.alpn_protocols));
   OTLP_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> ctx,
                         NewContext(ssl::context::tls_client, options.min_version));
   error_code ec;
+  std::shared_ptr<SystemTrust> system_trust;
   if (options.verify_peer && share_trust_of != nullptr) {
     // The same trusted certificates, not a second copy of them (the system store is ~1 MB).
     SSL_CTX_set1_cert_store(ctx->native_handle(),
                             SSL_CTX_get_cert_store(share_trust_of->native().native_handle()));
+    system_trust = share_trust_of->system_trust_;
     ctx->set_verify_mode(ssl::verify_peer, ec);
   } else if (options.verify_peer) {
     if (!options.ca_file.empty()) {
@@ -127,10 +152,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Client(TlsOptions options,
       if (ec) return LoadError("TLS CA directory", options.ca_dir, ec);
     }
     if (options.ca_file.empty() && options.ca_dir.empty()) {
-      ctx->set_default_verify_paths(ec);
-      if (ec) {
-        return InternalError("cannot load the system's trusted CA certificates: " + ec.message());
-      }
+      // Loaded by the first connection (ForNewConnection), not here.
+      system_trust = std::make_shared<SystemTrust>(SSL_CTX_get_cert_store(ctx->native_handle()));
     }
     ctx->set_verify_mode(ssl::verify_peer, ec);
   } else {
@@ -154,6 +177,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Client(TlsOptions options,
   }
   std::shared_ptr<TlsContext> result(new TlsContext(std::move(ctx), /*server=*/false));
   result->client_options_ = std::move(options);
+  result->system_trust_ = std::move(system_trust);
   return result;
 }
 

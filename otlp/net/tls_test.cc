@@ -18,6 +18,7 @@
 
 #include "otlp/net/http_client.h"
 #include "otlp/net/http_server.h"
+#include "otlp/net/internal/tls.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -336,6 +337,37 @@ TEST_F(TlsTest, FileErrorsAreClear) {
                         [](const ServerRequest&, ServerResponse&) {});
   EXPECT_THAT(bad_server, AnyOf(StatusIs(StatusCode::kInvalidArgument, HasSubstr("garbage.pem")),
                                 StatusIs(StatusCode::kNotFound, HasSubstr("garbage.pem"))));
+}
+
+TEST_F(TlsTest, SystemStoreIsLoadedByTheFirstConnectionNotByTheClient) {
+  // The system's CA bundle costs tens of milliseconds to parse: a client that never opens a TLS
+  // connection must not pay for it; the h2 context shares the store and its load.
+  auto ctx = internal::TlsContext::Client({});
+  ASSERT_OK(ctx);
+  auto h2 = internal::TlsContext::Client({.alpn_protocols = {"h2"}}, ctx->get());
+  ASSERT_OK(h2);
+  X509_STORE* store = SSL_CTX_get_cert_store((*ctx)->native().native_handle());
+  ASSERT_EQ(SSL_CTX_get_cert_store((*h2)->native().native_handle()), store);
+  const auto loaded = [&] {
+    X509_STORE_lock(store);
+    const int lookups = sk_X509_OBJECT_num(X509_STORE_get0_objects(store));
+    X509_STORE_unlock(store);
+    return lookups;
+  };
+  EXPECT_EQ(loaded(), 0);
+  (*h2)->ForNewConnection();
+  const int after = loaded();
+  EXPECT_GT(after, 0) << "the system CA bundle (ca-certificates) was not loaded";
+  (*ctx)->ForNewConnection();  // once per store
+  EXPECT_EQ(loaded(), after);
+
+  // A CA file is loaded (and checked) when the context is made.
+  auto with_file = internal::TlsContext::Client({.ca_file = pki_->ca_cert_file});
+  ASSERT_OK(with_file);
+  X509_STORE* file_store = SSL_CTX_get_cert_store((*with_file)->native().native_handle());
+  X509_STORE_lock(file_store);
+  EXPECT_EQ(sk_X509_OBJECT_num(X509_STORE_get0_objects(file_store)), 1);
+  X509_STORE_unlock(file_store);
 }
 
 }  // namespace

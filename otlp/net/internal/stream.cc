@@ -62,7 +62,7 @@ const boost::system::error_category& StreamErrorCategory() noexcept {
 Stream::Stream(executor_type executor, std::shared_ptr<const TlsContext> tls)
     : tls_context_(std::move(tls)) {
   if (tls_context_) {
-    tls_.emplace(std::move(executor), tls_context_->native());
+    tls_.emplace(std::move(executor), tls_context_->ForNewConnection());
   } else {
     plain_.emplace(std::move(executor));
   }
@@ -72,7 +72,7 @@ Stream::Stream(executor_type executor, std::shared_ptr<const TlsContext> tls)
 Stream::Stream(tcp::socket socket, std::shared_ptr<const TlsContext> tls)
     : tls_context_(std::move(tls)) {
   if (tls_context_) {
-    tls_.emplace(std::move(socket), tls_context_->native());
+    tls_.emplace(std::move(socket), tls_context_->ForNewConnection());
   } else {
     plain_.emplace(std::move(socket));
   }

@@ -33,11 +33,19 @@ class TlsContext {
   TlsContext& operator=(const TlsContext&) = delete;
 
   boost::asio::ssl::context& native() const noexcept { return *ctx_; }
+  // The context for a new connection's SSL object: native(), after loading the system's
+  // trusted certificates when this context trusts them and they are not loaded yet. Loading
+  // the system store parses the whole CA bundle (~20 ms of CPU and ~1 MB here), so a client
+  // that never opens a TLS connection — an OTLP exporter to http://, a plain HTTP client —
+  // never pays for it. Thread-safe; the load happens once per store.
+  boost::asio::ssl::context& ForNewConnection() const;
   bool is_server() const noexcept { return server_; }
   // The client options (empty defaults for a server context).
   const TlsOptions& client_options() const noexcept { return client_options_; }
 
  private:
+  struct SystemTrust;  // the deferred load of the system store (tls.cc)
+
   TlsContext(std::unique_ptr<boost::asio::ssl::context> ctx, bool server)
       : ctx_(std::move(ctx)), server_(server) {}
   static int SelectAlpn(SSL* ssl, const unsigned char** out, unsigned char* outlen,
@@ -45,6 +53,9 @@ class TlsContext {
 
   std::unique_ptr<boost::asio::ssl::context> ctx_;
   const bool server_;
+  // Set when the trusted certificates are the system's: shared with the contexts that share
+  // this context's store.
+  std::shared_ptr<SystemTrust> system_trust_;
   TlsOptions client_options_;
   std::string alpn_wire_;  // server: accepted protocols in ALPN wire format
 };
