@@ -21,6 +21,8 @@ pkgs=(
   nghttp2-server nghttp2-client         # nghttpd (h2c peer in tests), h2load (bench reference)
   websocketd                            # independent WebSocket server for client tests
   libcurl4-openssl-dev                  # libcurl: the in-process reference of the HTTP bench
+  libsqlite3-dev                        # otlp view's store
+  chromium                              # the browser test of otlp view's web UI (playwright-core)
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -17,6 +17,8 @@ scripts/install-deps.sh
 if [ -f tests/conformance/package.json ]; then
   (cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# playwright-core drives Debian's chromium in the browser test of otlp view's web UI.
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 summary=()
 total_pass=0

@@ -13,5 +13,6 @@ int RunExec(std::span<const std::string> args);
 int RunBench(std::span<const std::string> args);  // "trace" and "sink" subcommands
 int RunConfig(std::span<const std::string> args);
 int RunHttp(std::span<const std::string> args);
+int RunView(std::span<const std::string> args);
 
 }  // namespace otlp::cli

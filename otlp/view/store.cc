@@ -1,0 +1,650 @@
+#include "otlp/view/store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <utility>
+
+namespace otlp::view {
+
+namespace decoded = exporter::decoded;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS spans(
+  trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT NOT NULL,
+  service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status INTEGER NOT NULL,
+  json TEXT NOT NULL, PRIMARY KEY(trace_id, span_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS spans_name ON spans(name, trace_id);
+CREATE TABLE IF NOT EXISTS traces(
+  trace_id TEXT PRIMARY KEY, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  span_count INTEGER NOT NULL, error_count INTEGER NOT NULL,
+  root_service TEXT NOT NULL, root_name TEXT NOT NULL, root_start_ns INTEGER NOT NULL,
+  has_root INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS traces_start ON traces(start_ns);
+CREATE TABLE IF NOT EXISTS trace_services(
+  trace_id TEXT NOT NULL, service TEXT NOT NULL, spans INTEGER NOT NULL, errors INTEGER NOT NULL,
+  PRIMARY KEY(trace_id, service)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trace_services_service ON trace_services(service, trace_id);
+CREATE TABLE IF NOT EXISTS attrs(
+  key TEXT NOT NULL, value TEXT NOT NULL, trace_id TEXT NOT NULL,
+  PRIMARY KEY(key, value, trace_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attrs_trace ON attrs(trace_id);
+CREATE TABLE IF NOT EXISTS logs(
+  trace_id TEXT NOT NULL, span_id TEXT NOT NULL, time_ns INTEGER NOT NULL,
+  service TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id, time_ns);
+CREATE TABLE IF NOT EXISTS metrics(
+  series TEXT PRIMARY KEY, name TEXT NOT NULL, service TEXT NOT NULL, time_ns INTEGER NOT NULL,
+  json TEXT NOT NULL) WITHOUT ROWID;
+)sql";
+
+const char* KindName(int kind) {
+  switch (kind) {
+    case 1: return "internal";
+    case 2: return "server";
+    case 3: return "client";
+    case 4: return "producer";
+    case 5: return "consumer";
+    default: return "unspecified";
+  }
+}
+
+const char* StatusName(int code) {
+  switch (code) {
+    case 1: return "ok";
+    case 2: return "error";
+    default: return "unset";
+  }
+}
+
+std::string Base64(const std::vector<uint8_t>& bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const uint32_t n = (uint32_t{bytes[i]} << 16) |
+                       (i + 1 < bytes.size() ? uint32_t{bytes[i + 1]} << 8 : 0) |
+                       (i + 2 < bytes.size() ? uint32_t{bytes[i + 2]} : 0);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+json ValueJson(const decoded::AnyValue& v);
+
+json AttributesJson(const std::vector<decoded::KeyValue>& attributes) {
+  json out = json::array();
+  for (const decoded::KeyValue& kv : attributes) {
+    out.push_back({{"key", kv.key}, {"value", ValueJson(kv.value)}});
+  }
+  return out;
+}
+
+json ValueJson(const decoded::AnyValue& v) {
+  constexpr int64_t kExact = int64_t{1} << 53;
+  return std::visit(
+      [](const auto& x) -> json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          if (x > kExact || x < -kExact) return std::to_string(x);
+          return x;
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::Array>) {
+          json a = json::array();
+          for (const decoded::AnyValue& e : x) a.push_back(ValueJson(e));
+          return a;
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::KeyValueList>) {
+          json o = json::object();
+          for (const decoded::KeyValue& kv : x) o[kv.key] = ValueJson(kv.value);
+          return o;
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::Bytes>) {
+          return Base64(x);
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (std::isfinite(x)) return x;
+          return std::isnan(x) ? "NaN" : (x > 0 ? "Infinity" : "-Infinity");
+        } else {
+          return x;
+        }
+      },
+      v.value);
+}
+
+// An attribute value as the text that search compares with ("503", "true", "GET").
+std::string ValueText(const decoded::AnyValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v.value)) return *s;
+  if (const auto* b = std::get_if<bool>(&v.value)) return *b ? "true" : "false";
+  if (const auto* i = std::get_if<int64_t>(&v.value)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&v.value)) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, *d);
+    return std::string(buf, r.ptr);
+  }
+  if (std::holds_alternative<std::monostate>(v.value)) return "";
+  return ValueJson(v).dump();
+}
+
+std::string ServiceOf(const decoded::Resource& resource) {
+  for (const decoded::KeyValue& kv : resource.attributes) {
+    if (kv.key == "service.name") {
+      if (const auto* s = std::get_if<std::string>(&kv.value.value)) return *s;
+    }
+  }
+  return "unknown_service";
+}
+
+std::string NanosText(uint64_t ns) { return std::to_string(ns); }
+
+uint64_t Duration(uint64_t start, uint64_t end) { return end > start ? end - start : 0; }
+
+// RAII for a prepared statement.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return stmt_ != nullptr; }
+  sqlite3_stmt* get() { return stmt_; }
+  Stmt& Bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& BindU(int i, uint64_t v) { return Bind(i, static_cast<int64_t>(v)); }
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string Text(int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace
+
+struct Store::Impl {
+  StoreOptions options;
+  sqlite3* db = nullptr;
+  std::mutex db_mu;  // the connection: one user at a time
+
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<decoded::TraceRequest> queue;
+  uint64_t enqueued = 0;  // requests queued so far
+  uint64_t written = 0;   // requests written (or failed) so far
+  std::condition_variable written_cv;
+  bool stopping = false;
+  std::thread writer;
+
+  ~Impl() {
+    {
+      std::lock_guard lock(queue_mu);
+      stopping = true;
+    }
+    queue_cv.notify_all();
+    if (writer.joinable()) writer.join();
+    if (db != nullptr) sqlite3_close(db);
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errmsg(db);
+      sqlite3_free(err);
+      return InternalError(msg);
+    }
+    return Status::Ok();
+  }
+
+  void WriterLoop() {
+    for (;;) {
+      std::deque<decoded::TraceRequest> batch;
+      {
+        std::unique_lock lock(queue_mu);
+        queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty() && stopping) return;
+        batch.swap(queue);
+      }
+      std::vector<std::string> touched;
+      Status st = WriteBatch(batch, touched);
+      if (st.ok()) st = EnforceCap();
+      if (!st.ok() && options.on_error) options.on_error(st);
+      if (st.ok() && options.on_traces_written && !touched.empty()) {
+        options.on_traces_written(touched);
+      }
+      {
+        std::lock_guard lock(queue_mu);
+        written += batch.size();
+      }
+      written_cv.notify_all();
+    }
+  }
+
+  Status WriteBatch(std::deque<decoded::TraceRequest>& batch, std::vector<std::string>& touched) {
+    std::lock_guard lock(db_mu);
+    OTLP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Stmt insert_span(db,
+                     "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_span_id, service, "
+                     "name, kind, start_ns, end_ns, status, json) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    Stmt upsert_trace(
+        db,
+        "INSERT INTO traces(trace_id, start_ns, end_ns, span_count, error_count, root_service, "
+        "root_name, root_start_ns, has_root) VALUES(?1,?2,?3,1,?4,?5,?6,?2,?7) "
+        "ON CONFLICT(trace_id) DO UPDATE SET start_ns = min(start_ns, excluded.start_ns), "
+        "end_ns = max(end_ns, excluded.end_ns), span_count = span_count + 1, "
+        "error_count = error_count + excluded.error_count, "
+        "root_service = CASE WHEN excluded.has_root > has_root OR (excluded.has_root = has_root "
+        "AND excluded.root_start_ns < root_start_ns) THEN excluded.root_service ELSE root_service "
+        "END, "
+        "root_name = CASE WHEN excluded.has_root > has_root OR (excluded.has_root = has_root AND "
+        "excluded.root_start_ns < root_start_ns) THEN excluded.root_name ELSE root_name END, "
+        "root_start_ns = CASE WHEN excluded.has_root > has_root OR (excluded.has_root = has_root "
+        "AND excluded.root_start_ns < root_start_ns) THEN excluded.root_start_ns ELSE "
+        "root_start_ns END, "
+        "has_root = max(has_root, excluded.has_root)");
+    Stmt upsert_service(db,
+                        "INSERT INTO trace_services(trace_id, service, spans, errors) "
+                        "VALUES(?,?,1,?) ON CONFLICT(trace_id, service) DO UPDATE SET "
+                        "spans = spans + 1, errors = errors + excluded.errors");
+    Stmt insert_attr(db, "INSERT OR IGNORE INTO attrs(key, value, trace_id) VALUES(?,?,?)");
+    if (!insert_span.ok() || !upsert_trace.ok() || !upsert_service.ok() || !insert_attr.ok()) {
+      Status st = InternalError(sqlite3_errmsg(db));
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    std::set<std::string> seen_traces;
+    for (const decoded::TraceRequest& request : batch) {
+      for (const decoded::ResourceSpans& rs : request.resource_spans) {
+        const std::string service = ServiceOf(rs.resource);
+        const json resource = {{"attributes", AttributesJson(rs.resource.attributes)},
+                               {"dropped_attributes_count", rs.resource.dropped_attributes_count}};
+        std::vector<std::pair<std::string, std::string>> resource_attrs;
+        for (const decoded::KeyValue& kv : rs.resource.attributes) {
+          resource_attrs.emplace_back(kv.key, ValueText(kv.value));
+        }
+        for (const decoded::ScopeSpans& ss : rs.scope_spans) {
+          const json scope = {{"name", ss.scope.name},
+                              {"version", ss.scope.version},
+                              {"attributes", AttributesJson(ss.scope.attributes)}};
+          for (const decoded::Span& span : ss.spans) {
+            const std::string trace_id = span.trace_id.ToHex();
+            const std::string span_id = span.span_id.ToHex();
+            const std::string parent = span.has_parent() ? span.parent_span_id.ToHex() : "";
+            const bool error = span.status.code == 2;
+            json j = {{"span_id", span_id},
+                      {"parent_span_id", parent},
+                      {"name", span.name},
+                      {"kind", KindName(span.kind)},
+                      {"service", service},
+                      {"start_unix_nano", NanosText(span.start_time_unix_nano)},
+                      {"end_unix_nano", NanosText(span.end_time_unix_nano)},
+                      {"duration_ns", Duration(span.start_time_unix_nano, span.end_time_unix_nano)},
+                      {"status", {{"code", StatusName(span.status.code)},
+                                  {"message", span.status.message}}},
+                      {"trace_state", span.trace_state},
+                      {"flags", span.flags},
+                      {"attributes", AttributesJson(span.attributes)},
+                      {"dropped_attributes_count", span.dropped_attributes_count},
+                      {"events", json::array()},
+                      {"dropped_events_count", span.dropped_events_count},
+                      {"links", json::array()},
+                      {"dropped_links_count", span.dropped_links_count},
+                      {"resource", resource},
+                      {"scope", scope}};
+            for (const decoded::Event& e : span.events) {
+              j["events"].push_back({{"name", e.name},
+                                     {"time_unix_nano", NanosText(e.time_unix_nano)},
+                                     {"attributes", AttributesJson(e.attributes)},
+                                     {"dropped_attributes_count", e.dropped_attributes_count}});
+            }
+            for (const decoded::Link& l : span.links) {
+              j["links"].push_back({{"trace_id", l.trace_id.ToHex()},
+                                    {"span_id", l.span_id.ToHex()},
+                                    {"trace_state", l.trace_state},
+                                    {"attributes", AttributesJson(l.attributes)},
+                                    {"dropped_attributes_count", l.dropped_attributes_count}});
+            }
+            insert_span.Bind(1, trace_id).Bind(2, span_id).Bind(3, parent).Bind(4, service);
+            insert_span.Bind(5, span.name).Bind(6, int64_t{span.kind});
+            insert_span.BindU(7, span.start_time_unix_nano).BindU(8, span.end_time_unix_nano);
+            insert_span.Bind(9, int64_t{span.status.code}).Bind(10, j.dump());
+            const int rc = insert_span.Step();
+            insert_span.Reset();
+            if (rc != SQLITE_DONE) {
+              Status st = InternalError(sqlite3_errmsg(db));
+              (void)Exec("ROLLBACK");
+              return st;
+            }
+            if (sqlite3_changes(db) == 0) continue;  // seen before: counted once
+            upsert_trace.Bind(1, trace_id).BindU(2, span.start_time_unix_nano);
+            upsert_trace.BindU(3, span.end_time_unix_nano).Bind(4, int64_t{error});
+            upsert_trace.Bind(5, service).Bind(6, span.name).Bind(7, int64_t{!span.has_parent()});
+            upsert_trace.Step();
+            upsert_trace.Reset();
+            upsert_service.Bind(1, trace_id).Bind(2, service).Bind(3, int64_t{error});
+            upsert_service.Step();
+            upsert_service.Reset();
+            auto add_attr = [&](const std::string& key, const std::string& value) {
+              insert_attr.Bind(1, key).Bind(2, value).Bind(3, trace_id);
+              insert_attr.Step();
+              insert_attr.Reset();
+            };
+            for (const decoded::KeyValue& kv : span.attributes) add_attr(kv.key, ValueText(kv.value));
+            if (seen_traces.insert(trace_id).second) {
+              for (const auto& [k, v] : resource_attrs) add_attr(k, v);
+              touched.push_back(trace_id);
+            }
+          }
+        }
+      }
+    }
+    return Exec("COMMIT");
+  }
+
+  uint64_t UsedBytesLocked() {
+    Stmt count(db, "SELECT (SELECT page_count FROM pragma_page_count()) - "
+                   "(SELECT freelist_count FROM pragma_freelist_count()), "
+                   "(SELECT page_size FROM pragma_page_size())");
+    if (!count.ok() || count.Step() != SQLITE_ROW) return 0;
+    return static_cast<uint64_t>(count.Int(0)) * static_cast<uint64_t>(count.Int(1));
+  }
+
+  // Deletes the earliest traces while the used size is over the cap.
+  Status EnforceCap() {
+    if (options.max_bytes == 0) return Status::Ok();
+    std::lock_guard lock(db_mu);
+    for (int round = 0; round < 1000 && UsedBytesLocked() > options.max_bytes; ++round) {
+      // A tenth of the traces (at least one) per round, oldest first.
+      OTLP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+      OTLP_RETURN_IF_ERROR(Exec(
+          "CREATE TEMP TABLE IF NOT EXISTS doomed(trace_id TEXT PRIMARY KEY);"
+          "DELETE FROM doomed;"
+          "INSERT INTO doomed SELECT trace_id FROM traces ORDER BY start_ns LIMIT "
+          "max(1, (SELECT count(*) FROM traces) / 10);"
+          "DELETE FROM spans WHERE trace_id IN doomed;"
+          "DELETE FROM attrs WHERE trace_id IN doomed;"
+          "DELETE FROM trace_services WHERE trace_id IN doomed;"
+          "DELETE FROM logs WHERE trace_id IN doomed;"
+          "DELETE FROM traces WHERE trace_id IN doomed;"));
+      OTLP_RETURN_IF_ERROR(Exec("COMMIT"));
+      Stmt left(db, "SELECT count(*) FROM traces");
+      if (left.ok() && left.Step() == SQLITE_ROW && left.Int(0) == 0) break;
+    }
+    return Status::Ok();
+  }
+};
+
+Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  const std::string& path = impl->options.path;
+  const std::string where = path.empty() ? std::string("the in-memory database") : "'" + path + "'";
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.empty() ? ":memory:" : path.c_str(), &impl->db, flags, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = impl->db ? sqlite3_errmsg(impl->db) : "out of memory";
+    return FailedPreconditionError("cannot open " + where + ": " + msg);
+  }
+  sqlite3_busy_timeout(impl->db, 5000);
+  if (!path.empty()) {
+    // Write-ahead log: readers (the API) do not wait for the writer's transaction.
+    if (Status st = impl->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st.ok()) {
+      return FailedPreconditionError(where + " is not a usable SQLite database: " + st.message());
+    }
+  }
+  if (Status st = impl->Exec(kSchema); !st.ok()) {
+    return FailedPreconditionError(where + " is not a usable otlp view database: " +
+                                   st.message());
+  }
+  if (sqlite3_db_readonly(impl->db, "main") == 1) {
+    return FailedPreconditionError(where + " is read-only");
+  }
+  Impl* raw = impl.get();
+  raw->writer = std::thread([raw] { raw->WriterLoop(); });
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+void Store::AddTraces(exporter::decoded::TraceRequest request) {
+  {
+    std::lock_guard lock(impl_->queue_mu);
+    impl_->queue.push_back(std::move(request));
+    ++impl_->enqueued;
+  }
+  impl_->queue_cv.notify_one();
+}
+
+void Store::Flush() {
+  std::unique_lock lock(impl_->queue_mu);
+  const uint64_t target = impl_->enqueued;
+  impl_->written_cv.wait(lock, [&] { return impl_->written >= target; });
+}
+
+std::string Store::ServicesJson() {
+  std::lock_guard lock(impl_->db_mu);
+  Stmt q(impl_->db,
+         "SELECT service, sum(spans), sum(errors), count(*) FROM trace_services "
+         "GROUP BY service ORDER BY service");
+  json services = json::array();
+  while (q.ok() && q.Step() == SQLITE_ROW) {
+    services.push_back(
+        {{"name", q.Text(0)}, {"spans", q.Int(1)}, {"errors", q.Int(2)}, {"traces", q.Int(3)}});
+  }
+  return json{{"services", services}}.dump();
+}
+
+std::string Store::TracesJson(const TraceQuery& query) {
+  std::string where = " WHERE 1";
+  std::vector<std::string> params;
+  if (!query.service.empty()) {
+    where += " AND t.trace_id IN (SELECT trace_id FROM trace_services WHERE service = ?)";
+    params.push_back(query.service);
+  }
+  if (!query.span_name.empty()) {
+    where += " AND t.trace_id IN (SELECT trace_id FROM spans WHERE name = ?)";
+    params.push_back(query.span_name);
+  }
+  for (const auto& [k, v] : query.attributes) {
+    where += " AND t.trace_id IN (SELECT trace_id FROM attrs WHERE key = ? AND value = ?)";
+    params.push_back(k);
+    params.push_back(v);
+  }
+  if (query.min_duration_ns) {
+    where += " AND t.end_ns - t.start_ns >= " + std::to_string(*query.min_duration_ns);
+  }
+  if (query.status == TraceQuery::StatusFilter::kError) where += " AND t.error_count > 0";
+  if (query.status == TraceQuery::StatusFilter::kOk) where += " AND t.error_count = 0";
+  if (query.start_unix_nano) where += " AND t.start_ns >= " + std::to_string(*query.start_unix_nano);
+  if (query.end_unix_nano) where += " AND t.start_ns <= " + std::to_string(*query.end_unix_nano);
+  const size_t limit = std::clamp<size_t>(query.limit, 1, 1000);
+
+  std::lock_guard lock(impl_->db_mu);
+  auto bind_all = [&](Stmt& s) {
+    for (size_t i = 0; i < params.size(); ++i) s.Bind(static_cast<int>(i + 1), params[i]);
+  };
+  Stmt total(impl_->db, ("SELECT count(*) FROM traces t" + where).c_str());
+  bind_all(total);
+  const int64_t total_count = total.ok() && total.Step() == SQLITE_ROW ? total.Int(0) : 0;
+
+  Stmt q(impl_->db, ("SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns, "
+                     "t.span_count, t.error_count FROM traces t" +
+                     where + " ORDER BY t.start_ns DESC LIMIT " + std::to_string(limit))
+                        .c_str());
+  bind_all(q);
+  Stmt services(impl_->db,
+                "SELECT service, spans FROM trace_services WHERE trace_id = ? ORDER BY service");
+  json traces = json::array();
+  while (q.ok() && q.Step() == SQLITE_ROW) {
+    const std::string id = q.Text(0);
+    json svc = json::array();
+    services.Bind(1, id);
+    while (services.Step() == SQLITE_ROW) {
+      svc.push_back({{"name", services.Text(0)}, {"spans", services.Int(1)}});
+    }
+    services.Reset();
+    const auto start = static_cast<uint64_t>(q.Int(3));
+    const auto end = static_cast<uint64_t>(q.Int(4));
+    traces.push_back({{"trace_id", id},
+                      {"root_service", q.Text(1)},
+                      {"root_name", q.Text(2)},
+                      {"start_unix_nano", NanosText(start)},
+                      {"duration_ns", Duration(start, end)},
+                      {"span_count", q.Int(5)},
+                      {"error_count", q.Int(6)},
+                      {"services", svc}});
+  }
+  return json{{"traces", traces}, {"total", total_count}}.dump();
+}
+
+std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
+  std::lock_guard lock(impl_->db_mu);
+  Stmt t(impl_->db, "SELECT start_ns, end_ns FROM traces WHERE trace_id = ?");
+  t.Bind(1, trace_id);
+  if (!t.ok() || t.Step() != SQLITE_ROW) return std::nullopt;
+  const auto start = static_cast<uint64_t>(t.Int(0));
+  const auto end = static_cast<uint64_t>(t.Int(1));
+  // The spans are stored as JSON already: concatenated, not parsed again.
+  std::string out = "{\"trace_id\":" + json(trace_id).dump() + ",\"start_unix_nano\":\"" +
+                    NanosText(start) + "\",\"duration_ns\":" +
+                    std::to_string(Duration(start, end)) + ",\"spans\":[";
+  Stmt spans(impl_->db,
+             "SELECT json FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id");
+  spans.Bind(1, trace_id);
+  bool first = true;
+  while (spans.ok() && spans.Step() == SQLITE_ROW) {
+    if (!first) out += ',';
+    first = false;
+    out += spans.Text(0);
+  }
+  out += "],\"logs\":[";
+  Stmt logs(impl_->db, "SELECT json FROM logs WHERE trace_id = ? ORDER BY time_ns");
+  logs.Bind(1, trace_id);
+  first = true;
+  while (logs.ok() && logs.Step() == SQLITE_ROW) {
+    if (!first) out += ',';
+    first = false;
+    out += logs.Text(0);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string Store::ServiceMapJson() {
+  std::lock_guard lock(impl_->db_mu);
+  Stmt q(impl_->db,
+         "SELECT p.service, c.service, count(*), sum(c.status = 2) FROM spans c "
+         "JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id "
+         "WHERE p.service != c.service GROUP BY p.service, c.service ORDER BY 1, 2");
+  json edges = json::array();
+  while (q.ok() && q.Step() == SQLITE_ROW) {
+    edges.push_back({{"parent", q.Text(0)},
+                     {"child", q.Text(1)},
+                     {"calls", q.Int(2)},
+                     {"errors", q.Int(3)}});
+  }
+  return json{{"edges", edges}}.dump();
+}
+
+std::string Store::MetricsJson() {
+  std::lock_guard lock(impl_->db_mu);
+  Stmt q(impl_->db, "SELECT json FROM metrics ORDER BY name, service, series");
+  std::string out = "{\"metrics\":[";
+  bool first = true;
+  while (q.ok() && q.Step() == SQLITE_ROW) {
+    if (!first) out += ',';
+    first = false;
+    out += q.Text(0);
+  }
+  return out + "]}";
+}
+
+StoreStats Store::Stats() {
+  std::lock_guard lock(impl_->db_mu);
+  StoreStats s;
+  Stmt q(impl_->db,
+         "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM spans), "
+         "(SELECT count(*) FROM logs), (SELECT count(*) FROM metrics)");
+  if (q.ok() && q.Step() == SQLITE_ROW) {
+    s.traces = static_cast<uint64_t>(q.Int(0));
+    s.spans = static_cast<uint64_t>(q.Int(1));
+    s.logs = static_cast<uint64_t>(q.Int(2));
+    s.metric_series = static_cast<uint64_t>(q.Int(3));
+  }
+  s.db_bytes = impl_->UsedBytesLocked();
+  return s;
+}
+
+std::string Store::StatsJson() {
+  const StoreStats s = Stats();
+  return json{{"traces", s.traces},
+              {"spans", s.spans},
+              {"logs", s.logs},
+              {"metric_points", s.metric_series},
+              {"db_bytes", s.db_bytes}}
+      .dump();
+}
+
+std::vector<StoredSpan> Store::TraceSpans(const std::string& trace_id) {
+  std::lock_guard lock(impl_->db_mu);
+  Stmt q(impl_->db,
+         "SELECT json FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id");
+  q.Bind(1, trace_id);
+  std::vector<StoredSpan> spans;
+  while (q.ok() && q.Step() == SQLITE_ROW) {
+    const json j = json::parse(q.Text(0), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) continue;
+    StoredSpan s;
+    s.span_id = j.value("span_id", "");
+    s.parent_span_id = j.value("parent_span_id", "");
+    s.service = j.value("service", "");
+    s.name = j.value("name", "");
+    const std::string kind = j.value("kind", "");
+    for (int k = 0; k <= 5; ++k) {
+      if (kind == KindName(k)) s.kind = k;
+    }
+    s.start_unix_nano = std::stoull(j.value("start_unix_nano", "0"));
+    s.end_unix_nano = std::stoull(j.value("end_unix_nano", "0"));
+    const std::string status = j["status"].value("code", "unset");
+    s.status = status == "error" ? 2 : status == "ok" ? 1 : 0;
+    s.status_message = j["status"].value("message", "");
+    for (const json& kv : j["attributes"]) {
+      const json& v = kv["value"];
+      s.attributes.emplace_back(kv.value("key", ""), v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    spans.push_back(std::move(s));
+  }
+  return spans;
+}
+
+}  // namespace otlp::view

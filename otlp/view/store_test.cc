@@ -1,0 +1,196 @@
+#include "otlp/view/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "otlp/view/view_test_data.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
+
+namespace otlp::view {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+using testing::kTraceA;
+using testing::kTraceB;
+using testing::OtlpJson;
+using testing::TestSpan;
+using testing::ThreeServiceTrace;
+
+exporter::decoded::TraceRequest Decode(const std::vector<TestSpan>& spans) {
+  auto r = exporter::DecodeTraceRequestJson(OtlpJson(spans));
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return std::move(*r);
+}
+
+std::unique_ptr<Store> OpenOrDie(StoreOptions options = {}) {
+  options.on_error = [](const Status& st) { ADD_FAILURE() << "write failed: " << st.message(); };
+  auto s = Store::Open(std::move(options));
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return std::move(*s);
+}
+
+TEST(StoreTest, StoresATraceAndAnswersTheApiShapes) {
+  auto store = OpenOrDie();
+  store->AddTraces(Decode(ThreeServiceTrace()));
+  store->Flush();
+
+  const json services = json::parse(store->ServicesJson());
+  ASSERT_EQ(services["services"].size(), 3u);
+  EXPECT_EQ(services["services"][1]["name"], "frontend");
+  EXPECT_EQ(services["services"][1]["spans"], 2);
+  EXPECT_EQ(services["services"][1]["errors"], 1);
+
+  const json list = json::parse(store->TracesJson({}));
+  ASSERT_EQ(list["traces"].size(), 1u);
+  const json& t = list["traces"][0];
+  EXPECT_EQ(t["trace_id"], kTraceA);
+  EXPECT_EQ(t["root_service"], "client");
+  EXPECT_EQ(t["root_name"], "GET");
+  EXPECT_EQ(t["span_count"], 4);
+  EXPECT_EQ(t["error_count"], 2);
+  EXPECT_EQ(t["duration_ns"], 50'000'000);
+  EXPECT_EQ(t["start_unix_nano"], "1765100000000000000");
+
+  auto trace = store->TraceJson(kTraceA);
+  ASSERT_TRUE(trace.has_value());
+  const json tj = json::parse(*trace);
+  ASSERT_EQ(tj["spans"].size(), 4u);
+  EXPECT_EQ(tj["spans"][0]["parent_span_id"], "");
+  EXPECT_EQ(tj["spans"][0]["kind"], "client");
+  EXPECT_EQ(tj["spans"][0]["service"], "client");
+  EXPECT_EQ(tj["spans"][0]["resource"]["attributes"][0]["key"], "service.name");
+  EXPECT_EQ(tj["spans"][3]["status"]["code"], "error");
+  EXPECT_EQ(tj["spans"][3]["parent_span_id"], "3333333333333333");
+  EXPECT_FALSE(store->TraceJson(kTraceB).has_value());
+
+  const json map = json::parse(store->ServiceMapJson());
+  ASSERT_EQ(map["edges"].size(), 2u);
+  EXPECT_EQ(map["edges"][0], json({{"parent", "client"}, {"child", "frontend"}, {"calls", 1},
+                                   {"errors", 0}}));
+  EXPECT_EQ(map["edges"][1], json({{"parent", "frontend"}, {"child", "orders"}, {"calls", 1},
+                                   {"errors", 1}}));
+}
+
+TEST(StoreTest, SearchFilters) {
+  auto store = OpenOrDie();
+  store->AddTraces(Decode(ThreeServiceTrace()));
+  store->AddTraces(Decode({{"batch", kTraceB, "5555555555555555", "", "nightly", 1,
+                            1765200000000000000ull, 1765200000001000000ull, 0,
+                            {{"job", "reindex"}}}}));
+  store->Flush();
+  auto ids = [&](TraceQuery q) {
+    std::vector<std::string> out;
+    const json list = json::parse(store->TracesJson(q));
+    for (const json& t : list["traces"]) out.push_back(t["trace_id"]);
+    return out;
+  };
+  EXPECT_THAT(ids({}), ::testing::ElementsAre(kTraceB, kTraceA));  // newest first
+  EXPECT_THAT(ids({.service = "orders"}), ::testing::ElementsAre(kTraceA));
+  EXPECT_THAT(ids({.span_name = "nightly"}), ::testing::ElementsAre(kTraceB));
+  EXPECT_THAT(ids({.attributes = {{"http.response.status_code", "503"}}}),
+              ::testing::ElementsAre(kTraceA));
+  EXPECT_THAT(ids({.attributes = {{"service.name", "batch"}}}), ::testing::ElementsAre(kTraceB));
+  EXPECT_THAT(ids({.attributes = {{"job", "other"}}}), ::testing::IsEmpty());
+  EXPECT_THAT(ids({.min_duration_ns = 10'000'000}), ::testing::ElementsAre(kTraceA));
+  EXPECT_THAT(ids({.status = TraceQuery::StatusFilter::kError}), ::testing::ElementsAre(kTraceA));
+  EXPECT_THAT(ids({.status = TraceQuery::StatusFilter::kOk}), ::testing::ElementsAre(kTraceB));
+  EXPECT_THAT(ids({.start_unix_nano = 1765150000000000000ull}), ::testing::ElementsAre(kTraceB));
+  EXPECT_THAT(ids({.end_unix_nano = 1765150000000000000ull}), ::testing::ElementsAre(kTraceA));
+  EXPECT_THAT(ids({.limit = 1}), ::testing::ElementsAre(kTraceB));
+  EXPECT_EQ(json::parse(store->TracesJson({.limit = 1}))["total"], 2);
+}
+
+TEST(StoreTest, ASpanSentTwiceIsStoredOnceAndLateSpansUpdateTheTrace) {
+  auto store = OpenOrDie();
+  auto spans = ThreeServiceTrace();
+  // The root arrives last: until then the earliest span stands in for it.
+  std::vector<TestSpan> children(spans.begin() + 1, spans.end());
+  store->AddTraces(Decode(children));
+  store->Flush();
+  json t = json::parse(store->TracesJson({}))["traces"][0];
+  EXPECT_EQ(t["root_service"], "frontend");
+  store->AddTraces(Decode(children));  // an exporter's retry
+  store->AddTraces(Decode({spans[0]}));
+  store->Flush();
+  t = json::parse(store->TracesJson({}))["traces"][0];
+  EXPECT_EQ(t["span_count"], 4);
+  EXPECT_EQ(t["error_count"], 2);
+  EXPECT_EQ(t["root_service"], "client");
+  EXPECT_EQ(store->Stats().spans, 4u);
+}
+
+TEST(StoreTest, AFileDatabaseSurvivesRestart) {
+  auto dir = std::make_unique<test::TempDir>("otlp-view-");
+  const std::string path = dir->Join("view.db");
+  {
+    auto store = OpenOrDie(StoreOptions{.path = path});
+    store->AddTraces(Decode(ThreeServiceTrace()));
+  }  // the destructor writes what is queued
+  auto store = OpenOrDie(StoreOptions{.path = path});
+  EXPECT_EQ(store->Stats().traces, 1u);
+  EXPECT_EQ(store->TraceSpans(kTraceA).size(), 4u);
+}
+
+TEST(StoreTest, BadDatabaseFilesAreClearErrors) {
+  auto dir = std::make_unique<test::TempDir>("otlp-view-");
+  ASSERT_OK(dir->WriteFile("garbage.db", std::string(4096, 'x')));
+  EXPECT_THAT(Store::Open(StoreOptions{.path = dir->Join("garbage.db")}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("garbage.db")));
+  EXPECT_THAT(Store::Open(StoreOptions{.path = dir->Join("no/such/dir/x.db")}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("x.db")));
+  if (geteuid() != 0) {  // root writes read-only files anyway
+    const std::string ro = dir->Join("ro.db");
+    { OpenOrDie(StoreOptions{.path = ro}); }
+    chmod(ro.c_str(), 0444);
+    EXPECT_THAT(Store::Open(StoreOptions{.path = ro}), StatusIs(StatusCode::kFailedPrecondition));
+  }
+}
+
+TEST(StoreTest, TheSizeCapDropsTheOldestTraces) {
+  auto store = OpenOrDie(StoreOptions{.max_bytes = 512 * 1024});
+  for (int i = 0; i < 400; ++i) {
+    char id[33];
+    std::snprintf(id, sizeof id, "%032x", i + 1);
+    std::vector<TestSpan> spans;
+    for (int j = 0; j < 10; ++j) {
+      char sid[17];
+      std::snprintf(sid, sizeof sid, "%016x", j + 1);
+      spans.push_back({"svc", id, sid, "", "span", 1, 1765100000000000000ull + i * 1000000ull,
+                       1765100000000000000ull + i * 1000000ull + 500, 0,
+                       {{"payload", std::string(200, 'p')}}});
+    }
+    store->AddTraces(Decode(spans));
+  }
+  store->Flush();
+  const StoreStats stats = store->Stats();
+  EXPECT_LE(stats.db_bytes, 512u * 1024u);
+  EXPECT_GT(stats.traces, 0u);
+  EXPECT_LT(stats.traces, 400u);
+  // The newest trace is kept, the oldest is gone.
+  EXPECT_TRUE(store->TraceJson("00000000000000000000000000000190").has_value());
+  EXPECT_FALSE(store->TraceJson("00000000000000000000000000000001").has_value());
+}
+
+TEST(StoreTest, TraceSpansForTheWaterfall) {
+  auto store = OpenOrDie();
+  store->AddTraces(Decode(ThreeServiceTrace()));
+  store->Flush();
+  const auto spans = store->TraceSpans(kTraceA);
+  ASSERT_EQ(spans.size(), 4u);
+  EXPECT_EQ(spans[0].service, "client");
+  EXPECT_EQ(spans[0].kind, 3);
+  EXPECT_EQ(spans[2].status, 2);
+  EXPECT_EQ(spans[3].parent_span_id, "3333333333333333");
+  EXPECT_THAT(spans[2].attributes,
+              ::testing::Contains(std::pair<std::string, std::string>("error.type", "503")));
+}
+
+}  // namespace
+}  // namespace otlp::view

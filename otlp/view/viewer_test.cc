@@ -1,0 +1,157 @@
+#include "otlp/view/viewer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "otlp/core/internal/gzip.h"
+#include "otlp/net/http_client.h"
+#include "otlp/net/runtime.h"
+#include "otlp/view/view_test_data.h"
+#include "tests/support/status_matchers.h"
+
+namespace otlp::view {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+using testing::kTraceA;
+using testing::OtlpJson;
+using testing::ThreeServiceTrace;
+
+class ViewerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ViewerOptions options;
+    options.http_port = 0;
+    options.grpc_port = 0;
+    options.ui_port = 0;
+    options.max_body_bytes = 1 << 20;
+    options.quiet_period = std::chrono::milliseconds(100);
+    options.on_trace_complete = [this](const std::string& id, const std::vector<StoredSpan>& s) {
+      std::lock_guard lock(mu_);
+      completed_.emplace_back(id, s.size());
+    };
+    auto v = Viewer::Start(options);
+    ASSERT_OK(v);
+    viewer_ = std::move(*v);
+    runtime_ = net::Runtime::Create();
+    auto c = net::HttpClient::Create(runtime_, {});
+    ASSERT_OK(c);
+    client_ = std::move(*c);
+  }
+
+  net::HttpResponse Post(const std::string& path, std::string body, net::Headers headers) {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.url = viewer_->otlp_http_url() + path;
+    req.headers = std::move(headers);
+    req.body = std::move(body);
+    auto r = client_->Send(std::move(req));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? std::move(*r) : net::HttpResponse{};
+  }
+
+  net::HttpResponse Get(const std::string& path) {
+    net::HttpRequest req;
+    req.method = "GET";
+    req.url = viewer_->ui_url() + path.substr(1);
+    auto r = client_->Send(std::move(req));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? std::move(*r) : net::HttpResponse{};
+  }
+
+  std::unique_ptr<Viewer> viewer_;
+  std::shared_ptr<net::Runtime> runtime_;
+  std::unique_ptr<net::HttpClient> client_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, size_t>> completed_;
+};
+
+TEST_F(ViewerTest, JsonAndGzipProtobufAreStoredAndServedByTheApi) {
+  auto r = Post("/v1/traces", OtlpJson(ThreeServiceTrace()), {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{}");
+  viewer_->store().Flush();
+  auto list = Get("/api/traces?service=orders&attr=http.response.status_code%3D503");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_THAT(r.headers.Find("Content-Type").value_or(""), HasSubstr("application/json"));
+  const json traces = json::parse(list.body);
+  ASSERT_EQ(traces["traces"].size(), 1u) << list.body;
+  EXPECT_EQ(traces["traces"][0]["trace_id"], kTraceA);
+  auto trace = Get(std::string("/api/traces/") + kTraceA);
+  EXPECT_EQ(trace.status, 200);
+  EXPECT_EQ(json::parse(trace.body)["spans"].size(), 4u);
+  EXPECT_EQ(Get("/api/traces/0af7651916cd43dd8448eb211c80319c").status, 404);
+  EXPECT_EQ(Get("/api/traces/nothex").status, 400);
+  EXPECT_EQ(Get("/api/traces?min_duration_ms=abc").status, 400);
+  EXPECT_EQ(Get("/api/nothing").status, 404);
+  EXPECT_EQ(json::parse(Get("/api/services").body)["services"].size(), 3u);
+  EXPECT_EQ(json::parse(Get("/api/service-map").body)["edges"].size(), 2u);
+  EXPECT_EQ(json::parse(Get("/api/stats").body)["spans"], 4);
+  // The UI's page comes from the binary.
+  auto page = Get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_THAT(page.body, HasSubstr("<html"));
+  // The trace was reported complete once it went quiet.
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu_);
+      if (!completed_.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(completed_.size(), 1u);
+  EXPECT_EQ(completed_[0], std::make_pair(std::string(kTraceA), size_t{4}));
+}
+
+TEST_F(ViewerTest, AnswersAsACollectorDoes) {
+  // Protobuf: an empty request is a valid one.
+  auto ok = Post("/v1/traces", "", {{"Content-Type", "application/x-protobuf"}});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "");
+  // gzip.
+  std::string gz;
+  ASSERT_OK(otlp::internal::GzipCompress(OtlpJson(ThreeServiceTrace()), gz));
+  auto zipped = Post("/v1/traces", gz,
+                     {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}});
+  EXPECT_EQ(zipped.status, 200);
+  // Undecodable: 400 with the decoder's message.
+  auto bad = Post("/v1/traces", "{\"resourceSpans\": [", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("\"code\":3"));
+  auto truncated = Post("/v1/traces", std::string("\x0a\x10\x0a", 3),
+                        {{"Content-Type", "application/x-protobuf"}});
+  EXPECT_EQ(truncated.status, 400);
+  // Unknown content type / encoding: 415.
+  EXPECT_EQ(Post("/v1/traces", "x", {{"Content-Type", "text/plain"}}).status, 415);
+  EXPECT_EQ(Post("/v1/traces", "x", {{"Content-Type", "application/json"},
+                                     {"Content-Encoding", "br"}})
+                .status,
+            415);
+  // Over the body limit: 413.
+  EXPECT_EQ(Post("/v1/traces", std::string(2 << 20, ' '), {{"Content-Type", "application/json"}})
+                .status,
+            413);
+  EXPECT_EQ(Post("/v1/nothing", "", {{"Content-Type", "application/json"}}).status, 404);
+  // Invalid span ids: partial success naming the rejected span; the valid ones are kept.
+  auto spans = ThreeServiceTrace();
+  spans[1].span_id = "0000000000000000";
+  auto partial = Post("/v1/traces", OtlpJson(spans), {{"Content-Type", "application/json"}});
+  EXPECT_EQ(partial.status, 200);
+  const json p = json::parse(partial.body);
+  EXPECT_EQ(p["partialSuccess"]["rejectedSpans"], "1");
+  EXPECT_THAT(p["partialSuccess"]["errorMessage"].get<std::string>(), HasSubstr("spanId"));
+  // Nothing stored so far was lost, and the viewer still serves.
+  viewer_->store().Flush();
+  EXPECT_EQ(viewer_->store().Stats().spans, 4u);
+  EXPECT_EQ(Get("/api/stats").status, 200);
+}
+
+}  // namespace
+}  // namespace otlp::view

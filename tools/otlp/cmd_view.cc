@@ -1,0 +1,169 @@
+// otlp view — a local OTLP backend: receives traces over OTLP/HTTP and OTLP/gRPC, stores them
+// in SQLite, draws each finished trace as a waterfall on the terminal and serves a web UI.
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+#include "commands.h"
+#include "common.h"
+#include "otlp/view/viewer.h"
+#include "otlp/view/waterfall.h"
+#include "stop_signals.h"
+
+namespace otlp::cli {
+namespace {
+
+const Command& ViewCommand() {
+  static const Command cmd{
+      .name = "view",
+      .summary = "a local OTLP backend: trace waterfalls in the terminal and the browser",
+      .usage = "otlp view [flags]",
+      .description =
+          "Receives OTLP over HTTP (POST /v1/traces: protobuf or JSON, gzip) and gRPC\n"
+          "(TraceService/Export over h2c), answering as a collector does; stores the spans in\n"
+          "SQLite (in memory unless --db is given); prints each trace as a waterfall once no new\n"
+          "span arrived for --quiet seconds; and serves a web UI (trace list and search, trace\n"
+          "waterfall, span details, service map) with a JSON API (docs/VIEW-API.md).\n"
+          "Point a program at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318.\n"
+          "Ports given as 0 are chosen by the system; the addresses are printed at start.\n"
+          "Stops on Ctrl-C (SIGINT) or SIGTERM. Exit status: 0, 1 when it cannot start, 2 usage.",
+      .flags =
+          {
+              {.name = "listen", .value = "HOST", .help = "Address to listen on (default 127.0.0.1)"},
+              {.name = "http", .value = "PORT", .help = "OTLP/HTTP port (default 4318)"},
+              {.name = "grpc", .value = "PORT", .help = "OTLP/gRPC port (default 4317)"},
+              {.name = "no-grpc", .help = "No OTLP/gRPC receiver"},
+              {.name = "ui", .value = "PORT", .help = "Web UI port (default 4320)"},
+              {.name = "no-ui", .help = "No web UI"},
+              {.name = "db", .value = "FILE", .help = "SQLite database file (kept across restarts)"},
+              {.name = "max-db-mb",
+               .value = "N",
+               .help = "Keep the stored data under N MiB, dropping the oldest traces"},
+              {.name = "max-body-mb",
+               .value = "N",
+               .help = "Largest OTLP request accepted (default 20; larger: 413)"},
+              {.name = "quiet",
+               .value = "S",
+               .help = "Seconds without a new span after which a trace is drawn (default 1.5)"},
+              {.name = "no-waterfall", .help = "Do not print waterfalls"},
+              {.name = "color", .value = "WHEN", .help = "auto (default), always or never"},
+          },
+      .examples = "  otlp view\n"
+                  "  otlp view --db traces.db --max-db-mb 512\n"
+                  "  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./my-service\n"};
+  return cmd;
+}
+
+bool PortFlag(const ParsedFlags& flags, std::string_view name, uint16_t& out, std::string& error) {
+  auto v = flags.Get(name);
+  if (!v) return true;
+  unsigned n = 0;
+  auto r = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (r.ec != std::errc() || r.ptr != v->data() + v->size() || n > 65535) {
+    error = "--" + std::string(name) + " takes a port number (0-65535), not '" + *v + "'";
+    return false;
+  }
+  out = static_cast<uint16_t>(n);
+  return true;
+}
+
+bool PositiveNumberFlag(const ParsedFlags& flags, std::string_view name, double& out,
+                        std::string& error) {
+  auto v = flags.Get(name);
+  if (!v) return true;
+  double d = 0;
+  auto r = std::from_chars(v->data(), v->data() + v->size(), d);
+  if (r.ec != std::errc() || r.ptr != v->data() + v->size() || !(d > 0)) {
+    error = "--" + std::string(name) + " takes a positive number, not '" + *v + "'";
+    return false;
+  }
+  out = d;
+  return true;
+}
+
+}  // namespace
+
+int RunView(std::span<const std::string> args) {
+  const Command& cmd = ViewCommand();
+  ParsedFlags flags;
+  if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
+  std::string error;
+  view::ViewerOptions options;
+  uint16_t http_port = 4318, grpc_port = 4317, ui_port = 4320;
+  double max_db_mb = 0, max_body_mb = 20, quiet = 1.5;
+  if (!PortFlag(flags, "http", http_port, error) || !PortFlag(flags, "grpc", grpc_port, error) ||
+      !PortFlag(flags, "ui", ui_port, error) ||
+      !PositiveNumberFlag(flags, "max-db-mb", max_db_mb, error) ||
+      !PositiveNumberFlag(flags, "max-body-mb", max_body_mb, error) ||
+      !PositiveNumberFlag(flags, "quiet", quiet, error)) {
+    return UsageError(cmd, error);
+  }
+  const std::string color = flags.Get("color").value_or("auto");
+  if (color != "auto" && color != "always" && color != "never") {
+    return UsageError(cmd, "--color takes auto, always or never, not '" + color + "'");
+  }
+  options.host = flags.Get("listen").value_or("127.0.0.1");
+  options.http_port = http_port;
+  options.grpc_port = flags.Has("no-grpc") ? std::nullopt : std::optional<uint16_t>(grpc_port);
+  options.ui_port = flags.Has("no-ui") ? std::nullopt : std::optional<uint16_t>(ui_port);
+  options.db_path = flags.Get("db").value_or("");
+  options.max_db_bytes = static_cast<size_t>(max_db_mb * 1024 * 1024);
+  options.max_body_bytes = static_cast<size_t>(max_body_mb * 1024 * 1024);
+  options.quiet_period = std::chrono::milliseconds(static_cast<int64_t>(quiet * 1000));
+
+  static std::mutex print_mu;  // waterfalls and warnings come from the viewer's threads
+  const view::WaterfallOptions waterfall{
+      .color = color == "always" || (color == "auto" && isatty(STDOUT_FILENO) == 1),
+      .width = 120};
+  if (!flags.Has("no-waterfall")) {
+    options.on_trace_complete = [waterfall](const std::string& id,
+                                            const std::vector<view::StoredSpan>& spans) {
+      const std::string text = view::RenderWaterfall(id, spans, waterfall);
+      std::lock_guard lock(print_mu);
+      std::fputs(("\n" + text).c_str(), stdout);
+      std::fflush(stdout);
+    };
+  }
+  options.on_warning = [](const std::string& message) {
+    std::lock_guard lock(print_mu);
+    std::fprintf(stderr, "otlp view: %s\n", message.c_str());
+  };
+
+  // Before any thread starts, so that only Wait() below takes SIGINT/SIGTERM.
+  auto stop = StopSignals::Install();
+  if (!stop.ok()) {
+    PrintError(cmd, stop.status().message());
+    return 1;
+  }
+  auto viewer = view::Viewer::Start(std::move(options));
+  if (!viewer.ok()) {
+    PrintError(cmd, viewer.status().message());
+    return 1;
+  }
+  {
+    std::lock_guard lock(print_mu);
+    std::printf("otlp view: OTLP/HTTP on %s\n", (*viewer)->otlp_http_url().c_str());
+    if (!(*viewer)->otlp_grpc_address().empty()) {
+      std::printf("otlp view: OTLP/gRPC on %s\n", (*viewer)->otlp_grpc_address().c_str());
+    }
+    if (!(*viewer)->ui_url().empty()) {
+      std::printf("otlp view: UI on %s\n", (*viewer)->ui_url().c_str());
+    }
+    std::printf("otlp view: storing in %s; Ctrl-C to stop\n",
+                flags.Get("db") ? flags.Get("db")->c_str() : "memory");
+    std::fflush(stdout);
+  }
+  (*stop)->Wait(StopSignals::Clock::time_point::max());
+  (*viewer)->Stop();
+  const view::StoreStats stats = (*viewer)->store().Stats();
+  std::printf("otlp view: stopped (%llu traces, %llu spans stored)\n",
+              static_cast<unsigned long long>(stats.traces),
+              static_cast<unsigned long long>(stats.spans));
+  return 0;
+}
+
+}  // namespace otlp::cli
