@@ -9,9 +9,11 @@
 #include <thread>
 
 #include "otlp/core/internal/gzip.h"
+#include "otlp/exporter/otlp_http_exporter.h"
 #include "otlp/net/http_client.h"
 #include "otlp/net/runtime.h"
 #include "otlp/view/view_test_data.h"
+#include "tests/support/span_fixtures.h"
 #include "tests/support/status_matchers.h"
 
 namespace otlp::view {
@@ -151,6 +153,35 @@ TEST_F(ViewerTest, AnswersAsACollectorDoes) {
   viewer_->store().Flush();
   EXPECT_EQ(viewer_->store().Stats().spans, 4u);
   EXPECT_EQ(Get("/api/stats").status, 200);
+}
+
+TEST_F(ViewerTest, OtlpGrpcFromOurExporterPlainAndGzip) {
+  for (const auto compression : {exporter::Compression::kNone, exporter::Compression::kGzip}) {
+    exporter::OtlpHttpExporterOptions o;
+    o.endpoint = "http://" + viewer_->otlp_grpc_address();
+    o.protocol = exporter::OtlpProtocol::kGrpc;
+    o.compression = compression;
+    auto exp = exporter::OtlpHttpExporter::Create(o);
+    ASSERT_OK(exp);
+    trace::SpanData span = test::MinimalSpan();
+    span.name = compression == exporter::Compression::kNone ? "over grpc" : "over grpc+gzip";
+    const trace::SpanData* batch[] = {&span};
+    EXPECT_EQ((*exp)->Export(batch), trace::ExportResult::kSuccess);
+    ASSERT_TRUE((*exp)->ForceFlush(std::chrono::seconds(10)));
+    EXPECT_EQ((*exp)->stats().spans_exported, 1u);
+    (*exp)->Shutdown(std::chrono::seconds(1));
+  }
+  viewer_->store().Flush();
+  const json trace = json::parse(*viewer_->store().TraceJson(test::MinimalSpan().context.trace_id().ToHex()));
+  ASSERT_EQ(trace["spans"].size(), 1u);  // the same span ids: stored once
+  EXPECT_EQ(trace["spans"][0]["name"], "over grpc");
+  // Not gRPC on the gRPC port: a clear answer, not a hang.
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = "http://" + viewer_->otlp_grpc_address() + "/v1/traces";
+  auto r = client_->Send(std::move(req));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, 415);
 }
 
 }  // namespace
