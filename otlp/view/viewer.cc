@@ -11,8 +11,10 @@
 #include <thread>
 #include <utility>
 
+#include "otlp/net/http_client.h"
 #include "otlp/net/http_server.h"
 #include "otlp/net/runtime.h"
+#include "otlp/net/url.h"
 #include "otlp/view/internal/ui_assets.h"
 
 namespace otlp::view {
@@ -142,6 +144,47 @@ struct Viewer::Impl {
   std::unique_ptr<net::HttpServer> otlp_http;
   std::unique_ptr<net::HttpServer> otlp_grpc;
   std::unique_ptr<net::HttpServer> ui;
+  std::unique_ptr<net::HttpClient> forward_client;
+  std::atomic<int> forward_in_flight{0};
+  std::atomic<uint64_t> forwarded{0};
+  std::atomic<uint64_t> forward_failures{0};
+
+  static constexpr int kMaxForwardsInFlight = 64;
+
+  // Sends an accepted request on to options.forward_url (see viewer.h).
+  void Forward(std::string body, std::string content_type, bool gzip) {
+    if (!forward_client) return;
+    if (forward_in_flight.fetch_add(1) >= kMaxForwardsInFlight) {
+      forward_in_flight.fetch_sub(1);
+      ForwardFailed("more than " + std::to_string(kMaxForwardsInFlight) +
+                    " requests waiting for the collector");
+      return;
+    }
+    net::HttpRequest req;
+    req.method = "POST";
+    req.url = options.forward_url + "/v1/traces";
+    req.headers = {{"Content-Type", std::move(content_type)}};
+    if (gzip) req.headers.Add("Content-Encoding", "gzip");
+    req.body = std::move(body);
+    req.timeout = std::chrono::seconds(10);
+    forward_client->SendAsync(std::move(req), [this](Result<net::HttpResponse> r) {
+      forward_in_flight.fetch_sub(1);
+      if (!r.ok()) return ForwardFailed(r.status().message());
+      if (r->status < 200 || r->status > 299) {
+        return ForwardFailed("the collector answered HTTP " + std::to_string(r->status));
+      }
+      forwarded.fetch_add(1);
+    });
+  }
+
+  void ForwardFailed(const std::string& why) {
+    const uint64_t n = forward_failures.fetch_add(1) + 1;
+    // The first failure, then every hundredth: a collector that is down must not flood stderr.
+    if (options.on_warning && (n == 1 || n % 100 == 0)) {
+      options.on_warning("could not forward to " + options.forward_url + ": " + why + " (" +
+                         std::to_string(n) + " request" + (n == 1 ? "" : "s") + " not forwarded)");
+    }
+  }
 
   // Traces that received spans, and when they last did (for on_trace_complete).
   std::mutex pending_mu;
@@ -234,6 +277,7 @@ struct Viewer::Impl {
     const uint64_t rejected = decoded->rejected_spans;
     const std::string rejection = decoded->rejection;
     store->AddTraces(std::move(*decoded));
+    Forward(req.body, type, ce == "gzip");
     res.status = 200;
     res.headers = {{"Content-Type", type}};
     res.body = json ? ExportResponseJson(rejected, rejection)
@@ -286,6 +330,7 @@ struct Viewer::Impl {
     const std::string message =
         ExportResponseProto(decoded->rejected_spans, decoded->rejection);
     store->AddTraces(std::move(*decoded));
+    Forward(body.substr(5), "application/x-protobuf", compressed);
     std::string framed(5, '\0');
     framed[1] = static_cast<char>((message.size() >> 24) & 0xFF);
     framed[2] = static_cast<char>((message.size() >> 16) & 0xFF);
@@ -399,6 +444,15 @@ Result<std::unique_ptr<Viewer>> Viewer::Start(ViewerOptions options) {
   so.on_traces_written = [self](const std::vector<std::string>& ids) { self->TracesWritten(ids); };
   OTLP_ASSIGN_OR_RETURN(impl->store, Store::Open(std::move(so)));
   impl->runtime = net::Runtime::Create({.threads = 2, .thread_name = "otlp-view"});
+  if (!impl->options.forward_url.empty()) {
+    while (impl->options.forward_url.ends_with('/')) impl->options.forward_url.pop_back();
+    auto parsed = net::Url::Parse(impl->options.forward_url);
+    if (!parsed.ok() || (parsed->scheme != "http" && parsed->scheme != "https")) {
+      return InvalidArgumentError("the forward URL must be an http:// or https:// URL, not '" +
+                                  impl->options.forward_url + "'");
+    }
+    OTLP_ASSIGN_OR_RETURN(impl->forward_client, net::HttpClient::Create(impl->runtime, {}));
+  }
 
   net::HttpServer::Options http;
   http.host = impl->options.host;
@@ -459,6 +513,17 @@ void Viewer::Stop() {
   if (impl_->otlp_http) impl_->otlp_http->Stop();
   if (impl_->otlp_grpc) impl_->otlp_grpc->Stop();
   if (impl_->ui) impl_->ui->Stop();
+  if (impl_->forward_client) {
+    // Forwards in flight get a moment to finish, then are cancelled.
+    for (int i = 0; i < 200 && impl_->forward_in_flight.load() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    impl_->forward_client->Shutdown();
+    // Cancelled requests still call back (on an I/O thread): wait for them, they use *impl_.
+    for (int i = 0; i < 500 && impl_->forward_in_flight.load() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   impl_->store->Flush();
   {
     std::lock_guard lock(impl_->pending_mu);
@@ -478,5 +543,11 @@ std::string Viewer::otlp_grpc_address() const {
 std::string Viewer::ui_url() const { return impl_->ui ? impl_->ui->base_url() + "/" : std::string(); }
 
 Store& Viewer::store() { return *impl_->store; }
+
+std::string Viewer::forward_url() const { return impl_->options.forward_url; }
+
+uint64_t Viewer::forwarded() const { return impl_->forwarded.load(); }
+
+uint64_t Viewer::forward_failures() const { return impl_->forward_failures.load(); }
 
 }  // namespace otlp::view

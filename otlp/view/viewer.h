@@ -51,6 +51,11 @@ struct ViewerOptions {
   size_t max_db_bytes = 0;                   // 0: no cap
   size_t max_body_bytes = 20u << 20;         // larger requests are answered 413
   std::chrono::milliseconds quiet_period{1500};
+  // Also send every accepted trace request, unchanged, to this OTLP/HTTP collector (base URL,
+  // e.g. "http://collector:4318"; /v1/traces is appended). gRPC requests go there as
+  // OTLP/HTTP protobuf. At most 64 requests are in flight; beyond that, and when the collector
+  // fails, requests are not forwarded and on_warning says how many were lost.
+  std::string forward_url;
   // A trace got no new span for quiet_period (again, when more spans arrive later).
   std::function<void(const std::string& trace_id, const std::vector<StoredSpan>& spans)>
       on_trace_complete;
@@ -72,6 +77,11 @@ class OTLP_EXPORT Viewer {
   std::string ui_url() const;
 
   Store& store();
+  // ViewerOptions::forward_url without a trailing slash; empty when not forwarding.
+  std::string forward_url() const;
+  // Requests forwarded and accepted (2xx) by forward_url, and those that were not.
+  uint64_t forwarded() const;
+  uint64_t forward_failures() const;
   void Stop();
 
   struct Impl;

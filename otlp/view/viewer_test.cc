@@ -184,5 +184,49 @@ TEST_F(ViewerTest, OtlpGrpcFromOurExporterPlainAndGzip) {
   EXPECT_EQ(r->status, 415);
 }
 
+TEST_F(ViewerTest, ForwardsEverythingReceivedToACollectorUnchanged) {
+  // A second viewer plays the collector; the first forwards to it.
+  ViewerOptions o;
+  o.http_port = 0;
+  o.grpc_port = 0;
+  o.ui_port = std::nullopt;
+  o.forward_url = viewer_->otlp_http_url() + "/";
+  auto front = Viewer::Start(o);
+  ASSERT_OK(front);
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = (*front)->otlp_http_url() + "/v1/traces";
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = OtlpJson(ThreeServiceTrace());
+  auto r = client_->Send(std::move(req));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, 200);
+  // And over gRPC, gzip-compressed, from our exporter.
+  exporter::OtlpHttpExporterOptions eo;
+  eo.endpoint = "http://" + (*front)->otlp_grpc_address();
+  eo.protocol = exporter::OtlpProtocol::kGrpc;
+  eo.compression = exporter::Compression::kGzip;
+  auto exp = exporter::OtlpHttpExporter::Create(eo);
+  ASSERT_OK(exp);
+  trace::SpanData span = test::MinimalSpan();
+  const trace::SpanData* batch[] = {&span};
+  EXPECT_EQ((*exp)->Export(batch), trace::ExportResult::kSuccess);
+  ASSERT_TRUE((*exp)->ForceFlush(std::chrono::seconds(10)));
+  (*exp)->Shutdown(std::chrono::seconds(1));
+  for (int i = 0; i < 500 && (*front)->forwarded() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ((*front)->forwarded(), 2u);
+  EXPECT_EQ((*front)->forward_failures(), 0u);
+  viewer_->store().Flush();
+  (*front)->store().Flush();
+  EXPECT_EQ(viewer_->store().Stats().spans, 5u);
+  EXPECT_EQ((*front)->store().Stats().spans, 5u);
+  EXPECT_EQ(viewer_->store().TraceJson(kTraceA), (*front)->store().TraceJson(kTraceA));
+
+  o.forward_url = "ftp://example";
+  EXPECT_THAT(Viewer::Start(o), StatusIs(StatusCode::kInvalidArgument, HasSubstr("forward URL")));
+}
+
 }  // namespace
 }  // namespace otlp::view

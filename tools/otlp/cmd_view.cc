@@ -50,6 +50,10 @@ const Command& ViewCommand() {
                .value = "S",
                .help = "Seconds without a new span after which a trace is drawn (default 1.5)"},
               {.name = "no-waterfall", .help = "Do not print waterfalls"},
+              {.name = "forward",
+               .value = "URL",
+               .help = "Also send everything received to this OTLP/HTTP collector\n"
+                       "(e.g. http://collector:4318), unchanged"},
               {.name = "color", .value = "WHEN", .help = "auto (default), always or never"},
           },
       .examples = "  otlp view\n"
@@ -114,6 +118,7 @@ int RunView(std::span<const std::string> args) {
   options.max_db_bytes = static_cast<size_t>(max_db_mb * 1024 * 1024);
   options.max_body_bytes = static_cast<size_t>(max_body_mb * 1024 * 1024);
   options.quiet_period = std::chrono::milliseconds(static_cast<int64_t>(quiet * 1000));
+  options.forward_url = flags.Get("forward").value_or("");
 
   static std::mutex print_mu;  // waterfalls and warnings come from the viewer's threads
   const view::WaterfallOptions waterfall{
@@ -152,6 +157,9 @@ int RunView(std::span<const std::string> args) {
     }
     if (!(*viewer)->ui_url().empty()) {
       std::printf("otlp view: UI on %s\n", (*viewer)->ui_url().c_str());
+    }
+    if (!(*viewer)->forward_url().empty()) {
+      std::printf("otlp view: forwarding to %s/v1/traces\n", (*viewer)->forward_url().c_str());
     }
     std::printf("otlp view: storing in %s; Ctrl-C to stop\n",
                 flags.Get("db") ? flags.Get("db")->c_str() : "memory");
