@@ -1,9 +1,12 @@
-// DecodeTraceRequest: the body as received, gzip included. Kept apart from the two decoders so
-// that they build without zlib (the fuzzing build has no network layer).
+// DecodeTraceRequest, DecodeMetricsRequest, DecodeLogsRequest: the body as received, gzip
+// included. Kept apart from the decoders so that they build without zlib (the fuzzing build has
+// no network layer).
 #include "otlp/exporter/otlp_decoder.h"
 
 #include "otlp/core/internal/gzip.h"
 #include "otlp/exporter/internal/request_decoding.h"
+#include "otlp/exporter/otlp_logs_decoder.h"
+#include "otlp/exporter/otlp_metrics_decoder.h"
 
 namespace otlp::exporter {
 
@@ -34,6 +37,22 @@ Result<decoded::TraceRequest> DecodeTraceRequest(std::string_view body, OtlpEnco
   OTLP_ASSIGN_OR_RETURN(std::string_view plain, Inflate(body, gzip, limits, inflated));
   return encoding == OtlpEncoding::kJson ? DecodeTraceRequestJson(plain, limits)
                                          : DecodeTraceRequestProto(plain, limits);
+}
+
+Result<decoded::MetricsRequest> DecodeMetricsRequest(std::string_view body, OtlpEncoding encoding,
+                                                     bool gzip, const DecodeLimits& limits) {
+  std::string inflated;
+  OTLP_ASSIGN_OR_RETURN(std::string_view plain, Inflate(body, gzip, limits, inflated));
+  return encoding == OtlpEncoding::kJson ? DecodeMetricsRequestJson(plain, limits)
+                                         : DecodeMetricsRequestProto(plain, limits);
+}
+
+Result<decoded::LogsRequest> DecodeLogsRequest(std::string_view body, OtlpEncoding encoding,
+                                               bool gzip, const DecodeLimits& limits) {
+  std::string inflated;
+  OTLP_ASSIGN_OR_RETURN(std::string_view plain, Inflate(body, gzip, limits, inflated));
+  return encoding == OtlpEncoding::kJson ? DecodeLogsRequestJson(plain, limits)
+                                         : DecodeLogsRequestProto(plain, limits);
 }
 
 Result<uint64_t> CountTraceRequestSpans(std::string_view body, OtlpEncoding encoding, bool gzip,

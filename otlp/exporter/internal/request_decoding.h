@@ -1,5 +1,6 @@
 // What the protobuf and the JSON request decoders share: the path of the field being read (for
-// error messages), the memory budget, and the rule that drops spans without valid ids.
+// error messages), the memory budget, and the rules that drop invalid spans, metrics and log
+// records.
 // Internal: not an API.
 #pragma once
 
@@ -90,6 +91,15 @@ inline bool KeepValidSpan(std::vector<decoded::Span>& spans, decoded::TraceReque
   }
   spans.pop_back();
   return false;
+}
+
+// Counts `items` refused items (data points, log records) of a request and describes the first
+// refusal: "<where>: <why>". The first refusal may count no items (a metric without data points),
+// so the description, not the count, says whether anything was refused.
+inline void NoteRejection(uint64_t& rejected, std::string& rejection, uint64_t items,
+                          const DecodePath& where, std::string_view why) {
+  rejected += items;
+  if (rejection.empty()) rejection = where.ToString() + ": " + std::string(why);
 }
 
 // Messages for limits, shared so that both encodings word them alike.
