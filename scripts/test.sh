@@ -19,6 +19,7 @@ if [ -f tests/conformance/package.json ]; then
 fi
 # playwright-core drives Debian's chromium in the browser test of otlp view's web UI.
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)  # JS SDK + OTLP exporters
 
 summary=()
 total_pass=0

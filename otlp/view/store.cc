@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -13,6 +14,7 @@
 #include <set>
 #include <thread>
 #include <utility>
+#include <variant>
 
 namespace otlp::view {
 
@@ -198,7 +200,9 @@ struct Store::Impl {
 
   std::mutex queue_mu;
   std::condition_variable queue_cv;
-  std::deque<decoded::TraceRequest> queue;
+  using Request =
+      std::variant<decoded::TraceRequest, decoded::LogsRequest, decoded::MetricsRequest>;
+  std::deque<Request> queue;
   uint64_t enqueued = 0;  // requests queued so far
   uint64_t written = 0;   // requests written (or failed) so far
   std::condition_variable written_cv;
@@ -227,7 +231,7 @@ struct Store::Impl {
 
   void WriterLoop() {
     for (;;) {
-      std::deque<decoded::TraceRequest> batch;
+      std::deque<Request> batch;
       {
         std::unique_lock lock(queue_mu);
         queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
@@ -249,7 +253,7 @@ struct Store::Impl {
     }
   }
 
-  Status WriteBatch(std::deque<decoded::TraceRequest>& batch, std::vector<std::string>& touched) {
+  Status WriteBatch(std::deque<Request>& batch, std::vector<std::string>& touched) {
     std::lock_guard lock(db_mu);
     OTLP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Stmt insert_span(db,
@@ -282,11 +286,27 @@ struct Store::Impl {
       return st;
     }
     std::set<std::string> seen_traces;
-    for (const decoded::TraceRequest& request : batch) {
+    for (const Request& any : batch) {
+      if (const auto* logs = std::get_if<decoded::LogsRequest>(&any)) {
+        if (Status st = WriteLogs(*logs); !st.ok()) {
+          (void)Exec("ROLLBACK");
+          return st;
+        }
+        continue;
+      }
+      if (const auto* metrics = std::get_if<decoded::MetricsRequest>(&any)) {
+        if (Status st = WriteMetrics(*metrics); !st.ok()) {
+          (void)Exec("ROLLBACK");
+          return st;
+        }
+        continue;
+      }
+      const auto& request = std::get<decoded::TraceRequest>(any);
       for (const decoded::ResourceSpans& rs : request.resource_spans) {
         const std::string service = ServiceOf(rs.resource);
         const json resource = {{"attributes", AttributesJson(rs.resource.attributes)},
-                               {"dropped_attributes_count", rs.resource.dropped_attributes_count}};
+                               {"dropped_attributes_count", rs.resource.dropped_attributes_count},
+                               {"schema_url", rs.schema_url}};
         std::vector<std::pair<std::string, std::string>> resource_attrs;
         for (const decoded::KeyValue& kv : rs.resource.attributes) {
           resource_attrs.emplace_back(kv.key, ValueText(kv.value));
@@ -294,7 +314,9 @@ struct Store::Impl {
         for (const decoded::ScopeSpans& ss : rs.scope_spans) {
           const json scope = {{"name", ss.scope.name},
                               {"version", ss.scope.version},
-                              {"attributes", AttributesJson(ss.scope.attributes)}};
+                              {"attributes", AttributesJson(ss.scope.attributes)},
+                              {"dropped_attributes_count", ss.scope.dropped_attributes_count},
+                              {"schema_url", ss.schema_url}};
           for (const decoded::Span& span : ss.spans) {
             const std::string trace_id = span.trace_id.ToHex();
             const std::string span_id = span.span_id.ToHex();
@@ -330,6 +352,7 @@ struct Store::Impl {
               j["links"].push_back({{"trace_id", l.trace_id.ToHex()},
                                     {"span_id", l.span_id.ToHex()},
                                     {"trace_state", l.trace_state},
+                                    {"flags", l.flags},
                                     {"attributes", AttributesJson(l.attributes)},
                                     {"dropped_attributes_count", l.dropped_attributes_count}});
             }
@@ -368,6 +391,119 @@ struct Store::Impl {
       }
     }
     return Exec("COMMIT");
+  }
+
+  // Under db_mu, inside the batch's transaction.
+  Status WriteLogs(const decoded::LogsRequest& request) {
+    Stmt insert(db, "INSERT INTO logs(trace_id, span_id, time_ns, service, json) VALUES(?,?,?,?,?)");
+    if (!insert.ok()) return InternalError(sqlite3_errmsg(db));
+    for (const decoded::ResourceLogs& rl : request.resource_logs) {
+      const std::string service = ServiceOf(rl.resource);
+      for (const decoded::ScopeLogs& sl : rl.scope_logs) {
+        for (const decoded::LogRecord& r : sl.log_records) {
+          const std::string trace_id = r.trace_id.IsValid() ? r.trace_id.ToHex() : "";
+          const std::string span_id = r.span_id.IsValid() ? r.span_id.ToHex() : "";
+          // A record without a time is placed at the time it was observed.
+          const uint64_t time = r.time_unix_nano != 0 ? r.time_unix_nano : r.observed_time_unix_nano;
+          const json j = {{"time_unix_nano", NanosText(r.time_unix_nano)},
+                          {"observed_time_unix_nano", NanosText(r.observed_time_unix_nano)},
+                          {"severity_number", r.severity_number},
+                          {"severity_text", r.severity_text},
+                          {"body", ValueJson(r.body)},
+                          {"attributes", AttributesJson(r.attributes)},
+                          {"dropped_attributes_count", r.dropped_attributes_count},
+                          {"event_name", r.event_name},
+                          {"trace_id", trace_id},
+                          {"span_id", span_id},
+                          {"flags", r.flags},
+                          {"service", service},
+                          {"scope", {{"name", sl.scope.name}, {"version", sl.scope.version}}}};
+          insert.Bind(1, trace_id).Bind(2, span_id).BindU(3, time).Bind(4, service).Bind(5, j.dump());
+          const int rc = insert.Step();
+          insert.Reset();
+          if (rc != SQLITE_DONE) return InternalError(sqlite3_errmsg(db));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status WriteMetrics(const decoded::MetricsRequest& request) {
+    Stmt upsert(db,
+                "INSERT INTO metrics(series, name, service, time_ns, json) VALUES(?,?,?,?,?) "
+                "ON CONFLICT(series) DO UPDATE SET time_ns = excluded.time_ns, json = excluded.json "
+                "WHERE excluded.time_ns >= metrics.time_ns");
+    if (!upsert.ok()) return InternalError(sqlite3_errmsg(db));
+    for (const decoded::ResourceMetrics& rm : request.resource_metrics) {
+      const std::string service = ServiceOf(rm.resource);
+      const std::string resource_key = AttributesJson(rm.resource.attributes).dump();
+      for (const decoded::ScopeMetrics& sm : rm.scope_metrics) {
+        for (const decoded::Metric& m : sm.metrics) {
+          auto store_point = [&](const char* type, const std::vector<decoded::KeyValue>& attrs,
+                                 uint64_t time, json fields) -> Status {
+            json j = {{"name", m.name},
+                      {"service", service},
+                      {"type", type},
+                      {"unit", m.unit},
+                      {"description", m.description},
+                      {"attributes", AttributesJson(attrs)},
+                      {"time_unix_nano", NanosText(time)}};
+            j.update(fields);
+            const std::string series =
+                m.name + '\x1f' + resource_key + '\x1f' + j["attributes"].dump();
+            upsert.Bind(1, series).Bind(2, m.name).Bind(3, service).BindU(4, time);
+            upsert.Bind(5, j.dump());
+            const int rc = upsert.Step();
+            upsert.Reset();
+            return rc == SQLITE_DONE ? Status::Ok() : InternalError(sqlite3_errmsg(db));
+          };
+          auto number = [](const decoded::NumberDataPoint& p) -> json {
+            if (const auto* i = std::get_if<int64_t>(&p.value)) return json{{"value", *i}};
+            if (const auto* d = std::get_if<double>(&p.value)) {
+              return json{{"value", std::isfinite(*d) ? json(*d) : json(std::to_string(*d))}};
+            }
+            return json{{"value", nullptr}};
+          };
+          Status st = std::visit(
+              [&](const auto& data) -> Status {
+                using T = std::decay_t<decltype(data)>;
+                if constexpr (std::is_same_v<T, std::monostate>) {
+                  return Status::Ok();
+                } else {
+                  for (const auto& p : data.data_points) {
+                    json fields;
+                    const char* type = "";
+                    if constexpr (std::is_same_v<T, decoded::Gauge>) {
+                      type = "gauge";
+                      fields = number(p);
+                    } else if constexpr (std::is_same_v<T, decoded::Sum>) {
+                      type = "sum";
+                      fields = number(p);
+                      fields["monotonic"] = data.is_monotonic;
+                    } else if constexpr (std::is_same_v<T, decoded::Histogram>) {
+                      type = "histogram";
+                      fields = {{"count", p.count}, {"sum", p.sum ? json(*p.sum) : json(nullptr)},
+                                {"bucket_counts", p.bucket_counts},
+                                {"explicit_bounds", p.explicit_bounds}};
+                    } else if constexpr (std::is_same_v<T, decoded::ExponentialHistogram>) {
+                      type = "exponential_histogram";
+                      fields = {{"count", p.count}, {"sum", p.sum ? json(*p.sum) : json(nullptr)},
+                                {"scale", p.scale}};
+                    } else {
+                      type = "summary";
+                      fields = {{"count", p.count}, {"sum", p.sum}};
+                    }
+                    OTLP_RETURN_IF_ERROR(store_point(type, p.attributes, p.time_unix_nano, fields));
+                  }
+                  return Status::Ok();
+                }
+              },
+              m.data);
+          OTLP_RETURN_IF_ERROR(st);
+        }
+      }
+    }
+    return Status::Ok();
   }
 
   uint64_t UsedBytesLocked() {
@@ -437,6 +573,24 @@ Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
 void Store::AddTraces(exporter::decoded::TraceRequest request) {
+  {
+    std::lock_guard lock(impl_->queue_mu);
+    impl_->queue.push_back(std::move(request));
+    ++impl_->enqueued;
+  }
+  impl_->queue_cv.notify_one();
+}
+
+void Store::AddLogs(exporter::decoded::LogsRequest request) {
+  {
+    std::lock_guard lock(impl_->queue_mu);
+    impl_->queue.push_back(std::move(request));
+    ++impl_->enqueued;
+  }
+  impl_->queue_cv.notify_one();
+}
+
+void Store::AddMetrics(exporter::decoded::MetricsRequest request) {
   {
     std::lock_guard lock(impl_->queue_mu);
     impl_->queue.push_back(std::move(request));

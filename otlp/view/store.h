@@ -11,8 +11,10 @@
 // What is stored: every span with its resource's service.name, the whole span as the API's JSON
 // (built once, at ingest), per trace its start, end, span and error counts, root span and
 // services, and each distinct attribute key=value of its spans and resources (for search); log
-// records by trace; the latest point of every metric series. A span that arrives twice (an
-// exporter's retry) is stored once.
+// records (by trace when they carry a trace id); the latest point of every metric series (a
+// series is the metric name, its resource and the point's attributes; an older point than the
+// one stored does not replace it). A span that arrives twice (an exporter's retry) is stored
+// once.
 //
 // Size cap: after a batch, when the database's used pages exceed `max_bytes`, the traces that
 // started first are deleted (with their logs) until it is under the cap again; metrics are kept
@@ -38,6 +40,8 @@
 #include "otlp/core/export.h"
 #include "otlp/core/status.h"
 #include "otlp/exporter/otlp_decoder.h"
+#include "otlp/exporter/otlp_logs_decoder.h"
+#include "otlp/exporter/otlp_metrics_decoder.h"
 
 namespace otlp::view {
 
@@ -97,6 +101,8 @@ class OTLP_EXPORT Store {
 
   // Queue decoded requests for the writer thread. Never blocks on the database.
   void AddTraces(exporter::decoded::TraceRequest request);
+  void AddLogs(exporter::decoded::LogsRequest request);
+  void AddMetrics(exporter::decoded::MetricsRequest request);
   // Waits until everything queued before the call is written (or failed).
   void Flush();
 

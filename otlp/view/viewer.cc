@@ -24,8 +24,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace decoded = exporter::decoded;
 
-constexpr std::string_view kGrpcExportPath =
+constexpr std::string_view kGrpcTracesPath =
     "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+constexpr std::string_view kGrpcLogsPath =
+    "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+constexpr std::string_view kGrpcMetricsPath =
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
 void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
@@ -41,7 +45,8 @@ void PutBytesField(std::string& out, int field, std::string_view bytes) {
   out += bytes;
 }
 
-// ExportTraceServiceResponse: partial_success (1) { rejected_spans (1), error_message (2) }.
+// Export{Trace,Logs,Metrics}ServiceResponse: partial_success (1) { rejected_spans /
+// rejected_log_records / rejected_data_points (1), error_message (2) }.
 std::string ExportResponseProto(uint64_t rejected, const std::string& message) {
   if (rejected == 0 && message.empty()) return {};
   std::string partial;
@@ -55,10 +60,14 @@ std::string ExportResponseProto(uint64_t rejected, const std::string& message) {
   return out;
 }
 
-std::string ExportResponseJson(uint64_t rejected, const std::string& message) {
+std::string ExportResponseJson(std::string_view signal, uint64_t rejected,
+                               const std::string& message) {
   if (rejected == 0 && message.empty()) return "{}";
   nlohmann::json partial = nlohmann::json::object();
-  if (rejected != 0) partial["rejectedSpans"] = std::to_string(rejected);
+  const char* field = signal == "traces" ? "rejectedSpans"
+                      : signal == "logs" ? "rejectedLogRecords"
+                                         : "rejectedDataPoints";
+  if (rejected != 0) partial[field] = std::to_string(rejected);
   if (!message.empty()) partial["errorMessage"] = message;
   return nlohmann::json{{"partialSuccess", partial}}.dump();
 }
@@ -224,13 +233,54 @@ struct Viewer::Impl {
     }
   }
 
-  // POST /v1/traces (and the other OTLP/HTTP paths).
+  // What one OTLP signal's request came to: decoded and queued for the store, or refused.
+  struct Accepted {
+    Status status;       // not OK: undecodable (kInvalidArgument) or too large
+    uint64_t rejected = 0;
+    std::string rejection;
+  };
+
+  // Decodes `body` as the export request of `signal` ("traces", "logs", "metrics") and hands it
+  // to the store.
+  Accepted Accept(std::string_view signal, std::string_view body, exporter::OtlpEncoding encoding,
+                  bool gzip) {
+    exporter::DecodeLimits limits;
+    limits.max_body_bytes = options.max_body_bytes;
+    Accepted out;
+    if (signal == "traces") {
+      auto r = exporter::DecodeTraceRequest(body, encoding, gzip, limits);
+      if (!r.ok()) return {r.status()};
+      out.rejected = r->rejected_spans;
+      out.rejection = r->rejection;
+      store->AddTraces(std::move(*r));
+    } else if (signal == "logs") {
+      auto r = exporter::DecodeLogsRequest(body, encoding, gzip, limits);
+      if (!r.ok()) return {r.status()};
+      out.rejected = r->rejected_log_records;
+      out.rejection = r->rejection;
+      store->AddLogs(std::move(*r));
+    } else {
+      auto r = exporter::DecodeMetricsRequest(body, encoding, gzip, limits);
+      if (!r.ok()) return {r.status()};
+      out.rejected = r->rejected_data_points;
+      out.rejection = r->rejection;
+      store->AddMetrics(std::move(*r));
+    }
+    return out;
+  }
+
+  // POST /v1/traces, /v1/logs, /v1/metrics.
   void HandleOtlpHttp(const net::ServerRequest& req, net::ServerResponse& res) {
     const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
-    if (path != "/v1/traces") {
+    const std::string_view signal = path == "/v1/traces"    ? "traces"
+                                    : path == "/v1/logs"    ? "logs"
+                                    : path == "/v1/metrics" ? "metrics"
+                                                            : "";
+    if (signal.empty()) {
       res.status = 404;
       res.headers = {{"Content-Type", "text/plain"}};
-      res.body = "otlp view receives OTLP/HTTP traces on /v1/traces, not " + std::string(path) + "\n";
+      res.body = "otlp view receives OTLP/HTTP on /v1/traces, /v1/logs and /v1/metrics, not " +
+                 std::string(path) + "\n";
       return;
     }
     if (req.method != "POST") {
@@ -260,31 +310,25 @@ struct Viewer::Impl {
       res.body = "unsupported Content-Encoding '" + ce + "': use gzip or none\n";
       return;
     }
-    exporter::DecodeLimits limits;
-    limits.max_body_bytes = options.max_body_bytes;
-    auto decoded = exporter::DecodeTraceRequest(req.body, encoding, ce == "gzip", limits);
     const std::string type = json ? "application/json" : "application/x-protobuf";
-    if (!decoded.ok()) {
-      const bool too_large = decoded.status().code() == StatusCode::kResourceExhausted;
+    Accepted a = Accept(signal, req.body, encoding, ce == "gzip");
+    if (!a.status.ok()) {
+      const bool too_large = a.status.code() == StatusCode::kResourceExhausted;
       res.status = too_large ? 413 : 400;
       res.headers = {{"Content-Type", type}};
       const int rpc_code = too_large ? 8 : 3;
-      res.body = json ? nlohmann::json{{"code", rpc_code}, {"message", decoded.status().message()}}
-                            .dump()
-                      : RpcStatusProto(rpc_code, decoded.status().message());
+      res.body = json ? nlohmann::json{{"code", rpc_code}, {"message", a.status.message()}}.dump()
+                      : RpcStatusProto(rpc_code, a.status.message());
       return;
     }
-    const uint64_t rejected = decoded->rejected_spans;
-    const std::string rejection = decoded->rejection;
-    store->AddTraces(std::move(*decoded));
-    Forward(req.body, type, ce == "gzip");
+    if (signal == "traces") Forward(req.body, type, ce == "gzip");
     res.status = 200;
     res.headers = {{"Content-Type", type}};
-    res.body = json ? ExportResponseJson(rejected, rejection)
-                    : ExportResponseProto(rejected, rejection);
+    res.body = json ? ExportResponseJson(signal, a.rejected, a.rejection)
+                    : ExportResponseProto(a.rejected, a.rejection);
   }
 
-  // OTLP/gRPC: unary TraceService/Export over h2c.
+  // OTLP/gRPC: unary TraceService/Export, LogsService/Export, MetricsService/Export over h2c.
   void HandleGrpc(const net::ServerRequest& req, net::ServerResponse& res) {
     res.status = 200;
     res.headers = {{"Content-Type", "application/grpc"}};
@@ -299,7 +343,11 @@ struct Viewer::Impl {
       return;
     }
     const std::string_view path = req.target;
-    if (path != kGrpcExportPath) return fail(12, "unknown method " + std::string(path));
+    const std::string_view signal = path == kGrpcTracesPath    ? "traces"
+                                    : path == kGrpcLogsPath    ? "logs"
+                                    : path == kGrpcMetricsPath ? "metrics"
+                                                               : "";
+    if (signal.empty()) return fail(12, "unknown method " + std::string(path));
     // One length-prefixed message: compressed flag, 4-byte big-endian length, bytes.
     const std::string& body = req.body;
     if (body.size() < 5) return fail(3, "the request message is missing or cut short");
@@ -318,25 +366,19 @@ struct Viewer::Impl {
         return fail(12, "unsupported grpc-encoding '" + enc + "' (gzip is supported)");
       }
     }
-    exporter::DecodeLimits limits;
-    limits.max_body_bytes = options.max_body_bytes;
-    auto decoded = exporter::DecodeTraceRequest(std::string_view(body).substr(5),
-                                                exporter::OtlpEncoding::kProtobuf, compressed,
-                                                limits);
-    if (!decoded.ok()) {
-      return fail(decoded.status().code() == StatusCode::kResourceExhausted ? 8 : 3,
-                  decoded.status().message());
+    const std::string_view message = std::string_view(body).substr(5);
+    Accepted a = Accept(signal, message, exporter::OtlpEncoding::kProtobuf, compressed);
+    if (!a.status.ok()) {
+      return fail(a.status.code() == StatusCode::kResourceExhausted ? 8 : 3, a.status.message());
     }
-    const std::string message =
-        ExportResponseProto(decoded->rejected_spans, decoded->rejection);
-    store->AddTraces(std::move(*decoded));
-    Forward(body.substr(5), "application/x-protobuf", compressed);
+    if (signal == "traces") Forward(std::string(message), "application/x-protobuf", compressed);
+    const std::string answer = ExportResponseProto(a.rejected, a.rejection);
     std::string framed(5, '\0');
-    framed[1] = static_cast<char>((message.size() >> 24) & 0xFF);
-    framed[2] = static_cast<char>((message.size() >> 16) & 0xFF);
-    framed[3] = static_cast<char>((message.size() >> 8) & 0xFF);
-    framed[4] = static_cast<char>(message.size() & 0xFF);
-    res.body = framed + message;
+    framed[1] = static_cast<char>((answer.size() >> 24) & 0xFF);
+    framed[2] = static_cast<char>((answer.size() >> 16) & 0xFF);
+    framed[3] = static_cast<char>((answer.size() >> 8) & 0xFF);
+    framed[4] = static_cast<char>(answer.size() & 0xFF);
+    res.body = framed + answer;
     res.trailers = {{"grpc-status", "0"}};
   }
 

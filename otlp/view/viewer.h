@@ -1,5 +1,6 @@
-// otlp/view/viewer.h — `otlp view` as a library: a local OTLP backend. It receives OTLP over
-// HTTP (POST /v1/traces, protobuf or JSON, optionally gzip) and gRPC (TraceService/Export, h2c),
+// otlp/view/viewer.h — `otlp view` as a library: a local OTLP backend. It receives OTLP traces,
+// logs and metrics over HTTP (POST /v1/traces, /v1/logs, /v1/metrics: protobuf or JSON,
+// optionally gzip) and gRPC (TraceService, LogsService and MetricsService Export, h2c),
 // answers exactly as a collector does, stores what it receives (store.h), serves the web UI and
 // its JSON API (docs/VIEW-API.md) on a third port, and tells the caller when a trace looks
 // complete (no new span for `quiet_period`) so it can be drawn (waterfall.h).
@@ -13,8 +14,9 @@
 //   std::printf("UI on %s\n", (*viewer)->ui_url().c_str());
 //
 // Answers of the OTLP/HTTP receiver (OTLP specification, "OTLP/HTTP"):
-//   200  ExportTraceServiceResponse (in the request's encoding); with partial_success
-//        {rejected_spans, error_message} when spans had invalid ids
+//   200  Export*ServiceResponse (in the request's encoding); with partial_success
+//        {rejected_spans | rejected_log_records | rejected_data_points, error_message} when
+//        spans or log records had invalid ids, or metrics had no name
 //   400  the body does not decode (google.rpc.Status with the decoder's message)
 //   404  an unknown path; 405 a method other than POST
 //   413  the body (or its inflated size) is over max_body_bytes
@@ -22,7 +24,7 @@
 //        Content-Encoding other than gzip / identity
 // The gRPC receiver answers grpc-status 0 with the response message, 3 INVALID_ARGUMENT for an
 // undecodable message, 8 RESOURCE_EXHAUSTED over the limit, 12 UNIMPLEMENTED for another method.
-// Log and metric requests: see the README of `otlp view` (docs) for what is stored.
+// What is kept of logs and metrics: see store.h.
 //
 // Threading: callbacks run on the viewer's own threads; Stop() (also by the destructor) stops the
 // servers, writes what is queued and returns.

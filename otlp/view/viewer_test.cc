@@ -228,5 +228,55 @@ TEST_F(ViewerTest, ForwardsEverythingReceivedToACollectorUnchanged) {
   EXPECT_THAT(Viewer::Start(o), StatusIs(StatusCode::kInvalidArgument, HasSubstr("forward URL")));
 }
 
+TEST_F(ViewerTest, LogsAreListedWithTheirTraceAndMetricsKeepTheLatestPointPerSeries) {
+  auto r = Post("/v1/traces", OtlpJson(ThreeServiceTrace()), {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 200);
+  const std::string logs = R"({"resourceLogs":[{"resource":{"attributes":[
+      {"key":"service.name","value":{"stringValue":"orders"}}]},
+    "scopeLogs":[{"scope":{"name":"orders.log"},"logRecords":[
+      {"timeUnixNano":"1765100000020000000","severityNumber":17,"severityText":"ERROR",
+       "body":{"stringValue":"card declined"},"traceId":"4bf92f3577b34da6a3ce929d0e0e4736",
+       "spanId":"4444444444444444","attributes":[{"key":"order.id","value":{"intValue":"42"}}]},
+      {"timeUnixNano":"1765100000030000000","body":{"stringValue":"no trace"}},
+      {"traceId":"4bf92f35","body":{"stringValue":"bad id"}}]}]}]})";
+  r = Post("/v1/logs", logs, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["partialSuccess"]["rejectedLogRecords"], "1") << r.body;
+  auto metrics = [](const std::string& time, double value) {
+    return R"({"resourceMetrics":[{"resource":{"attributes":[
+        {"key":"service.name","value":{"stringValue":"orders"}}]},
+      "scopeMetrics":[{"metrics":[
+        {"name":"queue.depth","unit":"1","gauge":{"dataPoints":[
+          {"timeUnixNano":")" + time + R"(","asDouble":)" + std::to_string(value) + R"(,
+           "attributes":[{"key":"queue","value":{"stringValue":"a"}}]}]}},
+        {"name":"http.server.request.duration","unit":"s","histogram":{"aggregationTemporality":2,
+          "dataPoints":[{"timeUnixNano":")" + time + R"(","count":"3","sum":0.5,
+            "bucketCounts":["1","2"],"explicitBounds":[0.1]}]}}]}]}]})";
+  };
+  EXPECT_EQ(Post("/v1/metrics", metrics("2000", 7), {{"Content-Type", "application/json"}}).status, 200);
+  EXPECT_EQ(Post("/v1/metrics", metrics("1000", 3), {{"Content-Type", "application/json"}}).status, 200);
+  EXPECT_EQ(Post("/v1/metrics", "{\"resourceMetrics\":[{", {{"Content-Type", "application/json"}}).status,
+            400);
+  viewer_->store().Flush();
+
+  const json trace = json::parse(Get(std::string("/api/traces/") + kTraceA).body);
+  ASSERT_EQ(trace["logs"].size(), 1u);
+  EXPECT_EQ(trace["logs"][0]["body"], "card declined");
+  EXPECT_EQ(trace["logs"][0]["span_id"], "4444444444444444");
+  EXPECT_EQ(trace["logs"][0]["service"], "orders");
+  EXPECT_EQ(trace["logs"][0]["severity_number"], 17);
+  EXPECT_EQ(json::parse(Get("/api/stats").body)["logs"], 2);
+
+  const json m = json::parse(Get("/api/metrics").body)["metrics"];
+  ASSERT_EQ(m.size(), 2u) << m.dump();
+  EXPECT_EQ(m[0]["name"], "http.server.request.duration");
+  EXPECT_EQ(m[0]["type"], "histogram");
+  EXPECT_EQ(m[0]["count"], 3);
+  EXPECT_EQ(m[1]["name"], "queue.depth");
+  EXPECT_EQ(m[1]["value"], 7.0);  // the older point sent later did not replace it
+  EXPECT_EQ(m[1]["service"], "orders");
+  EXPECT_EQ(m[1]["attributes"][0]["value"], "a");
+}
+
 }  // namespace
 }  // namespace otlp::view
