@@ -1,11 +1,14 @@
-// libFuzzer target for the OTLP request decoder (otlp/exporter/otlp_decoder.h): every input is
-// decoded as protobuf and as OTLP/JSON, and counted both ways.
+// libFuzzer target for the OTLP request decoders (otlp/exporter/otlp_decoder.h, and the metrics
+// and logs decoders beside it): every input is decoded as a trace, metrics and logs request, as
+// protobuf and as OTLP/JSON, and counted as spans both ways.
 //
 // Beyond "no crash, no sanitizer report, no hang", it checks what must hold for any input:
 //  - a failure is kInvalidArgument or kResourceExhausted, with a message;
 //  - whatever decodes also counts (the counter checks less), and the count is the spans kept
 //    plus the spans rejected;
-//  - every kept span has valid ids; the limits hold (no AnyValue nested deeper than allowed).
+//  - every kept span has valid ids; the limits hold (no AnyValue nested deeper than allowed);
+//  - every kept metric has a name; every kept log record's ids are valid or absent; a
+//    rejection is described whenever something was rejected.
 //
 //   ./otlp_decoder_fuzz -runs=100000 -max_len=4096 tests/fuzz/corpus/otlp_decoder
 #include <cstddef>
@@ -16,6 +19,8 @@
 
 #include "otlp/exporter/internal/request_decoding.h"
 #include "otlp/exporter/otlp_decoder.h"
+#include "otlp/exporter/otlp_logs_decoder.h"
+#include "otlp/exporter/otlp_metrics_decoder.h"
 
 namespace {
 
@@ -75,6 +80,28 @@ void CheckDecoded(const otlp::Result<TraceRequest>& r, const otlp::Result<uint64
   }
 }
 
+void CheckMetrics(const otlp::Result<otlp::exporter::decoded::MetricsRequest>& r) {
+  if (!r.ok()) return CheckFailure(r.status());
+  Check(r->rejected_data_points == 0 || !r->rejection.empty(), "a rejection is described");
+  for (const auto& rm : r->resource_metrics) {
+    for (const auto& sm : rm.scope_metrics) {
+      for (const auto& m : sm.metrics) Check(!m.name.empty(), "kept metrics have a name");
+    }
+  }
+}
+
+void CheckLogs(const otlp::Result<otlp::exporter::decoded::LogsRequest>& r) {
+  if (!r.ok()) return CheckFailure(r.status());
+  Check((r->rejected_log_records == 0) == r->rejection.empty(), "a rejection is described");
+  for (const auto& rl : r->resource_logs) {
+    for (const auto& sl : rl.scope_logs) {
+      for (const auto& rec : sl.log_records) {
+        Check(Depth(rec.body) <= kLimits.max_value_depth, "AnyValue depth within the limit");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -86,5 +113,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto json_count = internal::CountSpansJson(body, kLimits);
   if (!json_count.ok()) CheckFailure(json_count.status());
   CheckDecoded(otlp::exporter::DecodeTraceRequestJson(body, kLimits), json_count);
+  CheckMetrics(otlp::exporter::DecodeMetricsRequestProto(body, kLimits));
+  CheckMetrics(otlp::exporter::DecodeMetricsRequestJson(body, kLimits));
+  CheckLogs(otlp::exporter::DecodeLogsRequestProto(body, kLimits));
+  CheckLogs(otlp::exporter::DecodeLogsRequestJson(body, kLimits));
   return 0;
 }
