@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <ostream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -28,7 +29,10 @@ CREATE TABLE IF NOT EXISTS spans(
   trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT NOT NULL,
   service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
   start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status INTEGER NOT NULL,
-  json TEXT NOT NULL, PRIMARY KEY(trace_id, span_id)) WITHOUT ROWID;
+  json TEXT NOT NULL, scope_id INTEGER NOT NULL, otlp TEXT NOT NULL,
+  PRIMARY KEY(trace_id, span_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scopes(
+  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, scope TEXT NOT NULL, UNIQUE(resource, scope));
 CREATE INDEX IF NOT EXISTS spans_name ON spans(name, trace_id);
 CREATE TABLE IF NOT EXISTS traces(
   trace_id TEXT PRIMARY KEY, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
@@ -52,6 +56,8 @@ CREATE TABLE IF NOT EXISTS metrics(
   series TEXT PRIMARY KEY, name TEXT NOT NULL, service TEXT NOT NULL, time_ns INTEGER NOT NULL,
   json TEXT NOT NULL) WITHOUT ROWID;
 )sql";
+
+constexpr int64_t kLayoutVersion = 1;
 
 const char* KindName(int kind) {
   switch (kind) {
@@ -156,6 +162,88 @@ std::string NanosText(uint64_t ns) { return std::to_string(ns); }
 
 uint64_t Duration(uint64_t start, uint64_t end) { return end > start ? end - start : 0; }
 
+// OTLP/JSON (the OTLP specification's JSON encoding) of the decoded types, for --export: what
+// was received, written back in the form every OTLP receiver reads.
+json OtlpValue(const decoded::AnyValue& v);
+
+json OtlpAttributes(const std::vector<decoded::KeyValue>& attributes) {
+  json out = json::array();
+  for (const decoded::KeyValue& kv : attributes) {
+    out.push_back({{"key", kv.key}, {"value", OtlpValue(kv.value)}});
+  }
+  return out;
+}
+
+json OtlpValue(const decoded::AnyValue& v) {
+  return std::visit(
+      [](const auto& x) -> json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return json::object();
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return {{"stringValue", x}};
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return {{"boolValue", x}};
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          return {{"intValue", std::to_string(x)}};
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (std::isfinite(x)) return {{"doubleValue", x}};
+          return {{"doubleValue", std::isnan(x) ? "NaN" : (x > 0 ? "Infinity" : "-Infinity")}};
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::Array>) {
+          json a = json::array();
+          for (const decoded::AnyValue& e : x) a.push_back(OtlpValue(e));
+          return {{"arrayValue", {{"values", a}}}};
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::KeyValueList>) {
+          return {{"kvlistValue", {{"values", OtlpAttributes(x)}}}};
+        } else {
+          return {{"bytesValue", Base64(x)}};
+        }
+      },
+      v.value);
+}
+
+json OtlpSpan(const decoded::Span& span) {
+  json j = {{"traceId", span.trace_id.ToHex()},
+            {"spanId", span.span_id.ToHex()},
+            {"name", span.name},
+            {"kind", span.kind},
+            {"startTimeUnixNano", std::to_string(span.start_time_unix_nano)},
+            {"endTimeUnixNano", std::to_string(span.end_time_unix_nano)},
+            {"attributes", OtlpAttributes(span.attributes)},
+            {"status", {{"code", span.status.code}, {"message", span.status.message}}}};
+  if (!span.trace_state.empty()) j["traceState"] = span.trace_state;
+  if (span.has_parent()) j["parentSpanId"] = span.parent_span_id.ToHex();
+  if (span.flags != 0) j["flags"] = span.flags;
+  if (span.dropped_attributes_count != 0) j["droppedAttributesCount"] = span.dropped_attributes_count;
+  if (span.dropped_events_count != 0) j["droppedEventsCount"] = span.dropped_events_count;
+  if (span.dropped_links_count != 0) j["droppedLinksCount"] = span.dropped_links_count;
+  if (!span.events.empty()) {
+    json events = json::array();
+    for (const decoded::Event& e : span.events) {
+      json ej = {{"timeUnixNano", std::to_string(e.time_unix_nano)},
+                 {"name", e.name},
+                 {"attributes", OtlpAttributes(e.attributes)}};
+      if (e.dropped_attributes_count != 0) ej["droppedAttributesCount"] = e.dropped_attributes_count;
+      events.push_back(std::move(ej));
+    }
+    j["events"] = std::move(events);
+  }
+  if (!span.links.empty()) {
+    json links = json::array();
+    for (const decoded::Link& l : span.links) {
+      json lj = {{"traceId", l.trace_id.ToHex()},
+                 {"spanId", l.span_id.ToHex()},
+                 {"attributes", OtlpAttributes(l.attributes)}};
+      if (!l.trace_state.empty()) lj["traceState"] = l.trace_state;
+      if (l.flags != 0) lj["flags"] = l.flags;
+      if (l.dropped_attributes_count != 0) lj["droppedAttributesCount"] = l.dropped_attributes_count;
+      links.push_back(std::move(lj));
+    }
+    j["links"] = std::move(links);
+  }
+  return j;
+}
+
 // RAII for a prepared statement.
 class Stmt {
  public:
@@ -258,7 +346,10 @@ struct Store::Impl {
     OTLP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Stmt insert_span(db,
                      "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_span_id, service, "
-                     "name, kind, start_ns, end_ns, status, json) VALUES(?,?,?,?,?,?,?,?,?,?)");
+                     "name, kind, start_ns, end_ns, status, json, scope_id, otlp) "
+                     "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    Stmt insert_scope(db, "INSERT OR IGNORE INTO scopes(resource, scope) VALUES(?,?)");
+    Stmt find_scope(db, "SELECT id FROM scopes WHERE resource = ? AND scope = ?");
     Stmt upsert_trace(
         db,
         "INSERT INTO traces(trace_id, start_ns, end_ns, span_count, error_count, root_service, "
@@ -280,7 +371,8 @@ struct Store::Impl {
                         "VALUES(?,?,1,?) ON CONFLICT(trace_id, service) DO UPDATE SET "
                         "spans = spans + 1, errors = errors + excluded.errors");
     Stmt insert_attr(db, "INSERT OR IGNORE INTO attrs(key, value, trace_id) VALUES(?,?,?)");
-    if (!insert_span.ok() || !upsert_trace.ok() || !upsert_service.ok() || !insert_attr.ok()) {
+    if (!insert_span.ok() || !upsert_trace.ok() || !upsert_service.ok() || !insert_attr.ok() ||
+        !insert_scope.ok() || !find_scope.ok()) {
       Status st = InternalError(sqlite3_errmsg(db));
       (void)Exec("ROLLBACK");
       return st;
@@ -307,6 +399,12 @@ struct Store::Impl {
         const json resource = {{"attributes", AttributesJson(rs.resource.attributes)},
                                {"dropped_attributes_count", rs.resource.dropped_attributes_count},
                                {"schema_url", rs.schema_url}};
+        json otlp_resource = {{"resource", {{"attributes", OtlpAttributes(rs.resource.attributes)}}}};
+        if (rs.resource.dropped_attributes_count != 0) {
+          otlp_resource["resource"]["droppedAttributesCount"] = rs.resource.dropped_attributes_count;
+        }
+        if (!rs.schema_url.empty()) otlp_resource["schemaUrl"] = rs.schema_url;
+        const std::string otlp_resource_text = otlp_resource.dump();
         std::vector<std::pair<std::string, std::string>> resource_attrs;
         for (const decoded::KeyValue& kv : rs.resource.attributes) {
           resource_attrs.emplace_back(kv.key, ValueText(kv.value));
@@ -317,6 +415,21 @@ struct Store::Impl {
                               {"attributes", AttributesJson(ss.scope.attributes)},
                               {"dropped_attributes_count", ss.scope.dropped_attributes_count},
                               {"schema_url", ss.schema_url}};
+          json otlp_scope = {{"scope",
+                              {{"name", ss.scope.name},
+                               {"version", ss.scope.version},
+                               {"attributes", OtlpAttributes(ss.scope.attributes)}}}};
+          if (ss.scope.dropped_attributes_count != 0) {
+            otlp_scope["scope"]["droppedAttributesCount"] = ss.scope.dropped_attributes_count;
+          }
+          if (!ss.schema_url.empty()) otlp_scope["schemaUrl"] = ss.schema_url;
+          const std::string otlp_scope_text = otlp_scope.dump();
+          insert_scope.Bind(1, otlp_resource_text).Bind(2, otlp_scope_text);
+          insert_scope.Step();
+          insert_scope.Reset();
+          find_scope.Bind(1, otlp_resource_text).Bind(2, otlp_scope_text);
+          const int64_t scope_id = find_scope.Step() == SQLITE_ROW ? find_scope.Int(0) : 0;
+          find_scope.Reset();
           for (const decoded::Span& span : ss.spans) {
             const std::string trace_id = span.trace_id.ToHex();
             const std::string span_id = span.span_id.ToHex();
@@ -360,6 +473,7 @@ struct Store::Impl {
             insert_span.Bind(5, span.name).Bind(6, int64_t{span.kind});
             insert_span.BindU(7, span.start_time_unix_nano).BindU(8, span.end_time_unix_nano);
             insert_span.Bind(9, int64_t{span.status.code}).Bind(10, j.dump());
+            insert_span.Bind(11, scope_id).Bind(12, OtlpSpan(span).dump());
             const int rc = insert_span.Step();
             insert_span.Reset();
             if (rc != SQLITE_DONE) {
@@ -560,6 +674,21 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
   if (Status st = impl->Exec(kSchema); !st.ok()) {
     return FailedPreconditionError(where + " is not a usable otlp view database: " +
                                    st.message());
+  }
+  {
+    // The layout version: a database written by another version of otlp view is refused
+    // rather than misread.
+    Stmt version(impl->db, "PRAGMA user_version");
+    const int64_t v = version.ok() && version.Step() == SQLITE_ROW ? version.Int(0) : -1;
+    Stmt count(impl->db, "SELECT count(*) FROM spans");
+    const int64_t spans = count.ok() && count.Step() == SQLITE_ROW ? count.Int(0) : 0;
+    if (v == 0 && spans == 0) {
+      (void)impl->Exec(("PRAGMA user_version = " + std::to_string(kLayoutVersion)).c_str());
+    } else if (v != kLayoutVersion) {
+      return FailedPreconditionError(where + " was written by another version of otlp view "
+                                     "(layout " + std::to_string(v) + ", this one reads " +
+                                     std::to_string(kLayoutVersion) + ")");
+    }
   }
   if (sqlite3_db_readonly(impl->db, "main") == 1) {
     return FailedPreconditionError(where + " is read-only");
@@ -767,6 +896,51 @@ std::string Store::StatsJson() {
               {"metric_points", s.metric_series},
               {"db_bytes", s.db_bytes}}
       .dump();
+}
+
+Result<uint64_t> Store::ExportJsonLines(std::ostream& out) {
+  Flush();
+  std::lock_guard lock(impl_->db_mu);
+  Stmt traces(impl_->db, "SELECT trace_id FROM traces ORDER BY start_ns, trace_id");
+  Stmt spans(impl_->db,
+             "SELECT s.otlp, c.resource, c.scope, s.scope_id FROM spans s "
+             "JOIN scopes c ON c.id = s.scope_id WHERE s.trace_id = ? ORDER BY s.scope_id, "
+             "s.start_ns, s.span_id");
+  if (!traces.ok() || !spans.ok()) return InternalError(sqlite3_errmsg(impl_->db));
+  uint64_t lines = 0;
+  while (traces.Step() == SQLITE_ROW) {
+    spans.Bind(1, traces.Text(0));
+    // One ResourceSpans per (resource, scope) pair the trace's spans came with.
+    std::string line = "{\"resourceSpans\":[";
+    int64_t current = -1;
+    bool first_group = true, first_span = true;
+    while (spans.Step() == SQLITE_ROW) {
+      const int64_t scope_id = spans.Int(3);
+      if (scope_id != current) {
+        if (current != -1) line += "]}]}";
+        if (!first_group) line += ',';
+        first_group = false;
+        current = scope_id;
+        // {"resource":{...},"schemaUrl":...} and {"scope":{...},"schemaUrl":...}, opened up.
+        const std::string resource = spans.Text(1);
+        const std::string scope = spans.Text(2);
+        line += resource.substr(0, resource.size() - 1) + ",\"scopeSpans\":[" +
+                scope.substr(0, scope.size() - 1) + ",\"spans\":[";
+        first_span = true;
+      }
+      if (!first_span) line += ',';
+      first_span = false;
+      line += spans.Text(0);
+    }
+    spans.Reset();
+    if (current != -1) line += "]}]}";
+    line += "]}\n";
+    out << line;
+    ++lines;
+  }
+  out.flush();
+  if (!out) return InternalError("writing the export failed");
+  return lines;
 }
 
 std::vector<StoredSpan> Store::TraceSpans(const std::string& trace_id) {

@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,10 @@ class OTLP_EXPORT Store {
   StoreStats Stats();
   // The spans of a trace, by start time (empty when unknown).
   std::vector<StoredSpan> TraceSpans(const std::string& trace_id);
+  // Writes every stored trace, oldest first, as one OTLP/JSON ExportTraceServiceRequest per
+  // line (JSON Lines): the spans as received, with their resources and scopes, readable by any
+  // OTLP receiver or `otlp view` itself. Returns the number of lines.
+  Result<uint64_t> ExportJsonLines(std::ostream& out);
 
  private:
   struct Impl;

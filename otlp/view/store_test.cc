@@ -2,11 +2,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "otlp/view/view_test_data.h"
 #include "tests/support/status_matchers.h"
@@ -190,6 +192,86 @@ TEST(StoreTest, TraceSpansForTheWaterfall) {
   EXPECT_EQ(spans[3].parent_span_id, "3333333333333333");
   EXPECT_THAT(spans[2].attributes,
               ::testing::Contains(std::pair<std::string, std::string>("error.type", "503")));
+}
+
+TEST(StoreTest, ExportWritesWhatWasReceivedAsOtlpJsonLines) {
+  auto store = OpenOrDie();
+  const std::string rich = R"({"resourceSpans":[{"resource":{"attributes":[
+      {"key":"service.name","value":{"stringValue":"orders"}},
+      {"key":"host.cores","value":{"intValue":"8"}}],"droppedAttributesCount":1},
+    "schemaUrl":"https://opentelemetry.io/schemas/1.26.0",
+    "scopeSpans":[{"scope":{"name":"orders.http","version":"1.2"},"schemaUrl":"s",
+      "spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",
+        "parentSpanId":"1111111111111111","traceState":"k=v","flags":257,"name":"POST /orders",
+        "kind":2,"startTimeUnixNano":"1765100000000000001","endTimeUnixNano":"1765100000000000999",
+        "attributes":[{"key":"s","value":{"stringValue":"x"}},{"key":"b","value":{"boolValue":true}},
+          {"key":"i","value":{"intValue":"-9007199254740993"}},{"key":"d","value":{"doubleValue":0.5}},
+          {"key":"nan","value":{"doubleValue":"NaN"}},{"key":"bytes","value":{"bytesValue":"AAEC/w=="}},
+          {"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{"stringValue":"two"}]}}},
+          {"key":"kv","value":{"kvlistValue":{"values":[{"key":"n","value":{"boolValue":false}}]}}},
+          {"key":"empty","value":{}}],
+        "droppedAttributesCount":2,
+        "events":[{"timeUnixNano":"1765100000000000500","name":"exception","attributes":[
+          {"key":"exception.type","value":{"stringValue":"E"}}],"droppedAttributesCount":1}],
+        "droppedEventsCount":3,
+        "links":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331",
+          "traceState":"a=b","flags":769,"attributes":[],"droppedAttributesCount":4}],
+        "droppedLinksCount":5,"status":{"code":2,"message":"declined"}}]}]}]})";
+  auto decoded_rich = exporter::DecodeTraceRequestJson(rich);
+  ASSERT_OK(decoded_rich);
+  const auto original = *decoded_rich;
+  store->AddTraces(std::move(*decoded_rich));
+  store->AddTraces(Decode(ThreeServiceTrace()));
+
+  std::ostringstream out;
+  auto lines = store->ExportJsonLines(out);
+  ASSERT_OK(lines);
+  EXPECT_EQ(*lines, 1u);  // one trace: the rich span belongs to the three-service trace
+  // Every line reads back as OTLP/JSON, and the rich span comes back exactly as received.
+  std::istringstream in(out.str());
+  std::string line;
+  bool found = false;
+  size_t spans = 0;
+  while (std::getline(in, line)) {
+    auto back = exporter::DecodeTraceRequestJson(line);
+    ASSERT_OK(back) << line;
+    spans += back->span_count();
+    for (const auto& rs : back->resource_spans) {
+      for (const auto& ss : rs.scope_spans) {
+        for (const auto& span : ss.spans) {
+          if (span.span_id != original.resource_spans[0].scope_spans[0].spans[0].span_id) continue;
+          found = true;
+          EXPECT_NE(line.find(R"("doubleValue":"NaN")"), std::string::npos);
+          // NaN is unequal to itself: compare everything else.
+          auto without_nan = [](exporter::decoded::Span sp) {
+            std::erase_if(sp.attributes, [](const auto& kv) { return kv.key == "nan"; });
+            return sp;
+          };
+          EXPECT_TRUE(without_nan(span) ==
+                      without_nan(original.resource_spans[0].scope_spans[0].spans[0]));
+          EXPECT_EQ(span.attributes.size(), 9u);
+          EXPECT_TRUE(rs.resource == original.resource_spans[0].resource);
+          EXPECT_EQ(rs.schema_url, "https://opentelemetry.io/schemas/1.26.0");
+          EXPECT_TRUE(ss.scope == original.resource_spans[0].scope_spans[0].scope);
+          EXPECT_EQ(ss.schema_url, "s");
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(spans, 5u);
+}
+
+TEST(StoreTest, ADatabaseOfAnotherLayoutIsRefused) {
+  auto dir = std::make_unique<test::TempDir>("otlp-view-");
+  const std::string path = dir->Join("other.db");
+  { OpenOrDie(StoreOptions{.path = path}); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THAT(Store::Open(StoreOptions{.path = path}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("another version")));
 }
 
 }  // namespace

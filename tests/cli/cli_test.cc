@@ -1208,4 +1208,82 @@ TEST(HttpTest, ExitCodesAndUsageErrors) {
   }
 }
 
+// ---- view ----
+
+TEST(ViewTest, ReceivesDrawsStoresAcrossRestartAndExports) {
+  otlp::test::TempDir dir("otlp-view-cli-");
+  const std::string db = dir.Join("traces.db");
+  {
+    Process view({"view", "--db", db, "--http", "0", "--grpc", "0", "--ui", "0", "--quiet",
+                  "0.2", "--color", "never"},
+                 {});
+    ASSERT_TRUE(view.started());
+    std::string endpoint;
+    for (int i = 0; i < 6 && endpoint.empty(); ++i) {
+      auto line = view.ReadLine(30s);
+      ASSERT_TRUE(line.has_value()) << view.err();
+      const std::string prefix = "otlp view: OTLP/HTTP on ";
+      if (line->starts_with(prefix)) endpoint = line->substr(prefix.size());
+    }
+    ASSERT_FALSE(endpoint.empty());
+    RunResult span = RunCli({"span", "--name", "deploy", "--service", "ci", "--attr",
+                             "http.route=/deploy", "--endpoint", endpoint});
+    ASSERT_EQ(span.exit_code, 0) << span.err;
+    const std::string traceparent = Trim(span.out);
+    // The waterfall of the quiet trace: its id, the service and span, the key attribute.
+    std::string waterfall;
+    for (int i = 0; i < 20 && waterfall.find("http.route=/deploy") == std::string::npos; ++i) {
+      auto line = view.ReadLine(30s);
+      ASSERT_TRUE(line.has_value()) << view.out();
+      waterfall += *line + "\n";
+    }
+    EXPECT_NE(waterfall.find("trace " + traceparent.substr(3, 32)), std::string::npos) << waterfall;
+    EXPECT_NE(waterfall.find("ci: deploy"), std::string::npos) << waterfall;
+    EXPECT_EQ(waterfall.find("\x1b["), std::string::npos);  // --color never
+    view.Signal(SIGINT);
+    ASSERT_TRUE(view.Finish());
+    EXPECT_EQ(view.exit_code(), 0) << view.err();
+    EXPECT_NE(view.out().find("stopped (1 traces, 1 spans stored)"), std::string::npos);
+  }
+  // The file keeps what was stored; --export writes it as OTLP/JSON lines.
+  const std::string out = dir.Join("traces.jsonl");
+  RunResult exported = RunCli({"view", "--db", db, "--export", out});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(exported.err.find("wrote 1 trace to"), std::string::npos) << exported.err;
+  std::ifstream in(out);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_NE(line.find("\"name\":\"deploy\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"stringValue\":\"ci\""), std::string::npos) << line;
+  EXPECT_FALSE(std::getline(in, line));
+}
+
+TEST(ViewTest, BadUsageAndBadDatabasesAreOneLine) {
+  otlp::test::TempDir dir("otlp-view-cli-");
+  for (const auto& [args, expected] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"view", "--http", "70000"}, "otlp view: --http takes a port number"},
+           {{"view", "--quiet", "0"}, "otlp view: --quiet takes a positive number"},
+           {{"view", "--color", "rainbow"}, "otlp view: --color takes auto, always or never"},
+           {{"view", "--export", "x.jsonl"}, "otlp view: --export reads the database given with --db"},
+       }) {
+    RunResult r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 2) << expected;
+    EXPECT_EQ(r.err.rfind(expected, 0), 0u) << r.err;
+    EXPECT_EQ(CountLines(r.err), 1u) << r.err;
+  }
+  ASSERT_OK(dir.WriteFile("garbage.db", std::string(8192, 'g')));
+  RunResult garbage = RunCli({"view", "--db", dir.Join("garbage.db"), "--http", "0", "--grpc",
+                              "0", "--ui", "0"});
+  EXPECT_EQ(garbage.exit_code, 1);
+  EXPECT_NE(garbage.err.find("garbage.db"), std::string::npos) << garbage.err;
+  EXPECT_EQ(CountLines(garbage.err), 1u) << garbage.err;
+  RunResult help = RunCli({"view", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--listen", "--http", "--grpc", "--ui", "--db", "--max-db-mb",
+                           "--forward", "--export", "Examples:"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
+}
+
 }  // namespace

@@ -5,6 +5,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <mutex>
 #include <string>
 
@@ -55,9 +59,14 @@ const Command& ViewCommand() {
                .help = "Also send everything received to this OTLP/HTTP collector\n"
                        "(e.g. http://collector:4318), unchanged"},
               {.name = "color", .value = "WHEN", .help = "auto (default), always or never"},
+              {.name = "export",
+               .value = "FILE",
+               .help = "Write the traces stored in --db to FILE as OTLP/JSON lines (one\n"
+                       "ExportTraceServiceRequest per trace, oldest first) and exit; - is stdout"},
           },
       .examples = "  otlp view\n"
                   "  otlp view --db traces.db --max-db-mb 512\n"
+                  "  otlp view --db traces.db --export traces.jsonl\n"
                   "  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./my-service\n"};
   return cmd;
 }
@@ -89,6 +98,38 @@ bool PositiveNumberFlag(const ParsedFlags& flags, std::string_view name, double&
   return true;
 }
 
+// --export: the stored traces as OTLP/JSON lines, without starting any server.
+int Export(const Command& cmd, const ParsedFlags& flags, const std::string& file) {
+  auto db = flags.Get("db");
+  if (!db) return UsageError(cmd, "--export reads the database given with --db");
+  if (!std::filesystem::exists(*db)) {
+    PrintError(cmd, "no database at '" + *db + "'");
+    return 1;
+  }
+  auto store = view::Store::Open({.path = *db});
+  if (!store.ok()) {
+    PrintError(cmd, store.status().message());
+    return 1;
+  }
+  std::ofstream out;
+  if (file != "-") {
+    out.open(file, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      PrintError(cmd, "cannot write '" + file + "': " + std::strerror(errno));
+      return 1;
+    }
+  }
+  auto lines = (*store)->ExportJsonLines(file == "-" ? std::cout : out);
+  if (!lines.ok()) {
+    PrintError(cmd, "exporting to '" + file + "': " + lines.status().message());
+    return 1;
+  }
+  std::fprintf(stderr, "otlp view: wrote %llu trace%s to %s\n",
+               static_cast<unsigned long long>(*lines), *lines == 1 ? "" : "s",
+               file == "-" ? "stdout" : file.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int RunView(std::span<const std::string> args) {
@@ -106,6 +147,7 @@ int RunView(std::span<const std::string> args) {
       !PositiveNumberFlag(flags, "quiet", quiet, error)) {
     return UsageError(cmd, error);
   }
+  if (auto file = flags.Get("export")) return Export(cmd, flags, *file);
   const std::string color = flags.Get("color").value_or("auto");
   if (color != "auto" && color != "always" && color != "never") {
     return UsageError(cmd, "--color takes auto, always or never, not '" + color + "'");
