@@ -14,5 +14,6 @@ int RunBench(std::span<const std::string> args);  // "trace" and "sink" subcomma
 int RunConfig(std::span<const std::string> args);
 int RunHttp(std::span<const std::string> args);
 int RunView(std::span<const std::string> args);
+int RunDemo(std::span<const std::string> args);
 
 }  // namespace otlp::cli

@@ -23,6 +23,7 @@ constexpr const char* kHelp =
     "  config   show the resolved OTEL_* configuration (--markdown: the reference)\n"
     "  http     send one HTTP request, traced (a curl-like client)\n"
     "  view     a local OTLP backend: trace waterfalls in the terminal and the browser\n"
+    "  demo     run a traced multi-service checkout and print its trace id\n"
     "\n"
     "Run `otlp <command> --help` for a command's flags and examples.\n"
     "Spans are exported with OTLP/HTTP as configured by OTEL_* variables (see `otlp config`);\n"
@@ -41,6 +42,7 @@ int Dispatch(const std::string& command, std::span<const std::string> args) {
   if (command == "config") return otlp::cli::RunConfig(args);
   if (command == "http") return otlp::cli::RunHttp(args);
   if (command == "view") return otlp::cli::RunView(args);
+  if (command == "demo") return otlp::cli::RunDemo(args);
   return -1;
 }
 

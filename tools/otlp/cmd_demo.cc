@@ -1,0 +1,490 @@
+// otlp demo — a checkout traced end to end across four services (examples/demo/demo.h): starts
+// the services as child processes, runs the flow as "demo-client", prints what ran and the
+// trace id, and stops everything it started.
+//
+// Each service is a process of its own (the tracing SDK is per process, and service.name with
+// it): this binary again, /proc/self/exe, run as `otlp demo --run-service NAME --endpoint URL
+// --port 0 --ready-fd 3 [peer URLs]` (not in --help). A service listens on an ephemeral loopback
+// port and writes it, one line, to the ready pipe (fd 3), so the parent knows the port without
+// picking one first and knows the service is listening once it reads it. The children stay in
+// the demo's process group (Ctrl-C at a terminal reaches them all); they end on SIGINT/SIGTERM,
+// flushing their spans first, and on the death of the parent (PR_SET_PDEATHSIG).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "commands.h"
+#include "common.h"
+#include "examples/demo/demo.h"
+#include "final_flush.h"
+#include "otlp/http/client.h"
+#include "stop_signals.h"
+
+extern char** environ;
+
+namespace otlp::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kDefaultEndpoint = "http://127.0.0.1:4318";
+// Longest a service may take to start listening, and to exit once asked to (it flushes its
+// spans first, bounded by the export timeout: 10 s by default). Then it is killed.
+constexpr auto kStartLimit = 15s;
+constexpr auto kStopLimit = 15s;
+// How often waits look for a stop signal.
+constexpr auto kTick = 10ms;
+// The fd on which a service reports its port.
+constexpr int kReadyFd = 3;
+
+const Command& DemoCommand() {
+  static const Command cmd{
+      .name = "demo",
+      .summary = "run a traced multi-service checkout and print its trace id",
+      .usage = "otlp demo [--endpoint URL] [--once]",
+      .description =
+          "Starts four services on 127.0.0.1, each a child process with its own service.name:\n"
+          "frontend (HTTP/1.1), orders (HTTP/2, h2c), inventory (HTTP/1.1) and notifications\n"
+          "(WebSocket). Then, as \"demo-client\", it places one order: the frontend calls\n"
+          "orders and inventory at once; orders answers its first request 503, so the call\n"
+          "is retried, and pushes a notification over WebSocket; inventory has one item out\n"
+          "of stock (an error span). Every span of every service is one trace, sent with\n"
+          "OTLP/HTTP to --endpoint. The source is examples/demo/, written with the library's\n"
+          "public API only.\n"
+          "\n"
+          "Prints the services, their ports and the trace id. Without --once the services\n"
+          "keep running until Ctrl-C (SIGINT or SIGTERM); with --once the demo stops them\n"
+          "after the flow. Either way every process it started is stopped before it exits,\n"
+          "also on failure; a second Ctrl-C kills services still flushing.\n"
+          "Exit status: 0 done, 1 failure (one line on stderr), 2 bad usage.",
+      .flags =
+          {
+              {.name = "endpoint",
+               .value = "URL",
+               .help = "OTLP/HTTP collector base URL for every service's spans\n"
+                       "(default http://127.0.0.1:4318; /v1/traces is appended)"},
+              {.name = "once", .help = "Stop the services after the flow and exit"},
+          },
+      .examples =
+          "  otlp demo --once\n"
+          "  otlp demo --endpoint http://collector:4318\n"};
+  return cmd;
+}
+
+// The hidden form a service process runs.
+const Command& ServiceCommand() {
+  static const Command cmd{
+      .name = "demo --run-service",
+      .summary = "run one service of otlp demo (started by otlp demo itself)",
+      .usage =
+          "otlp demo --run-service NAME --endpoint URL [--port N] [--ready-fd FD] "
+          "[--orders URL] [--inventory URL] [--notifications URL]",
+      .flags = {
+          {.name = "run-service",
+           .value = "NAME",
+           .help = "frontend, orders, inventory or notifications"},
+          {.name = "endpoint", .value = "URL", .help = "OTLP/HTTP traces URL"},
+          {.name = "port", .value = "N", .help = "Port to listen on (default 0: any)"},
+          {.name = "ready-fd", .value = "FD", .help = "Where to write the port once listening"},
+          {.name = "orders", .value = "URL", .help = "The orders service (frontend)"},
+          {.name = "inventory", .value = "URL", .help = "The inventory service (frontend)"},
+          {.name = "notifications", .value = "URL", .help = "The notifications endpoint (orders)"},
+      }};
+  return cmd;
+}
+
+template <typename T>
+bool ParseNumber(const std::string& text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// ---- a service process ----
+
+// A started service, whatever its type, and its port.
+struct RunningService {
+  std::shared_ptr<void> service;
+  uint16_t port = 0;
+};
+
+template <typename T>
+Result<RunningService> Keep(Result<std::unique_ptr<T>> started) {
+  if (!started.ok()) return started.status();
+  const uint16_t port = (*started)->port();
+  return RunningService{std::shared_ptr<T>(std::move(*started)), port};
+}
+
+Result<RunningService> StartService(const std::string& name, uint16_t port,
+                                    const ParsedFlags& flags) {
+  if (name == demo::kFrontendService) {
+    return Keep(demo::Frontend::Start({.port = port,
+                                       .orders_url = flags.Get("orders").value_or(""),
+                                       .inventory_url = flags.Get("inventory").value_or("")}));
+  }
+  if (name == demo::kOrdersService) {
+    return Keep(demo::Orders::Start(
+        {.port = port, .notifications_url = flags.Get("notifications").value_or("")}));
+  }
+  if (name == demo::kInventoryService) return Keep(demo::Inventory::Start({.port = port}));
+  if (name == demo::kNotificationsService) {
+    return Keep(demo::Notifications::Start({.port = port}));
+  }
+  return InvalidArgumentError("unknown service '" + name + "'");
+}
+
+int RunService(std::span<const std::string> args) {
+  const Command& cmd = ServiceCommand();
+  ParsedFlags flags;
+  if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
+  const std::string name = flags.Get("run-service").value_or("");
+  const std::string endpoint = flags.Get("endpoint").value_or("");
+  if (endpoint.empty()) return UsageError(cmd, "missing --endpoint");
+  uint16_t port = 0;
+  if (auto p = flags.Get("port"); p && !ParseNumber(*p, port)) {
+    return UsageError(cmd, "invalid --port '" + *p + "'");
+  }
+  int ready_fd = -1;
+  if (auto fd = flags.Get("ready-fd"); fd && (!ParseNumber(*fd, ready_fd) || ready_fd < 0)) {
+    return UsageError(cmd, "invalid --ready-fd '" + *fd + "'");
+  }
+
+  // End with the demo: SIGTERM when the parent dies, however it dies. (Should it have died
+  // already, writing to the ready pipe below fails.)
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  signal(SIGPIPE, SIG_IGN);
+  auto stop = StopSignals::Install();  // before any thread
+  if (!stop.ok()) {
+    PrintError(cmd, name + ": " + stop.status().message());
+    return 1;
+  }
+  auto sdk = demo::SetupTelemetry(name, endpoint);
+  if (!sdk.ok()) {
+    PrintError(cmd, name + ": " + sdk.status().ToString());
+    return 1;
+  }
+  Result<RunningService> running = StartService(name, port, flags);
+  if (!running.ok()) {
+    PrintError(cmd, name + ": " + running.status().ToString());
+    return 1;
+  }
+  if (ready_fd >= 0) {
+    const std::string line = std::to_string(running->port) + "\n";
+    const bool reported =
+        write(ready_fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    close(ready_fd);
+    if (!reported) return 1;  // nobody is waiting for this service
+  }
+
+  (*stop)->Wait(Clock::time_point::max());
+  running->service.reset();  // stop serving: every span has ended
+  // Not cut short by a second signal: the parent stops waiting (and kills) when it must.
+  const FlushOutcome flush = FinalFlush(**sdk, nullptr);
+  if (!flush.clean()) ExitNow(0);
+  return 0;
+}
+
+// ---- the demo's process ----
+
+// The service processes the demo started. Stop() (or the destructor) asks each to exit with
+// SIGTERM, waits for them (they flush their spans on the way out) and kills those still there
+// after kStopLimit or a further stop signal.
+// Threading: one thread (the one that installed `stop`).
+class DemoServices {
+ public:
+  struct Service {
+    std::string name;
+    pid_t pid = -1;
+    uint16_t port = 0;
+    std::string url;  // how the others reach it
+  };
+
+  DemoServices(std::string traces_url, StopSignals& stop)
+      : traces_url_(std::move(traces_url)), stop_(stop) {}
+  ~DemoServices() { Stop(); }
+  DemoServices(const DemoServices&) = delete;
+  DemoServices& operator=(const DemoServices&) = delete;
+
+  // Starts service `name` with `extra_args` and waits until it listens. Its URL is its base
+  // URL, or `ws_path` on it with the ws scheme when given. kCancelled on a stop signal.
+  Result<Service> Start(const std::string& name, std::vector<std::string> extra_args,
+                        const std::string& ws_path = {});
+  void Stop();
+
+  const std::vector<Service>& services() const noexcept { return services_; }
+  const Service* Find(std::string_view name) const {
+    for (const Service& s : services_) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  }
+  const std::string& traces_url() const noexcept { return traces_url_; }
+  StopSignals& stop_signals() noexcept { return stop_; }
+
+ private:
+  // The exit status of a child that exited (reaping it), or nullopt while it runs.
+  std::optional<int> Reap(Service& s);
+
+  std::string traces_url_;
+  StopSignals& stop_;
+  std::vector<Service> services_;
+};
+
+std::string DescribeExit(int status) {
+  if (WIFSIGNALED(status)) return "was killed by " + SignalName(WTERMSIG(status));
+  return "exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+Result<DemoServices::Service> DemoServices::Start(const std::string& name,
+                                                  std::vector<std::string> extra_args,
+                                                  const std::string& ws_path) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return InternalError(std::string("pipe: ") + strerror(errno));
+  std::vector<std::string> args = {"otlp", "demo", "--run-service", name};
+  args.insert(args.end(), {"--endpoint", traces_url_, "--port", "0"});
+  args.insert(args.end(), {"--ready-fd", std::to_string(kReadyFd)});
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_adddup2(&files, ready[1], kReadyFd);  // clears O_CLOEXEC on fd 3
+  // The stop signals are blocked in this thread (StopSignals); the service starts without.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, "/proc/self/exe", &files, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&files);
+  close(ready[1]);
+  if (rc != 0) {
+    close(ready[0]);
+    return InternalError("cannot start the " + name + " service: " + strerror(rc));
+  }
+  services_.push_back({.name = name, .pid = pid});
+  Service& s = services_.back();
+
+  // Its port, one line on the ready pipe; EOF first means it failed (its error is on stderr).
+  std::string line;
+  Status failed;
+  const auto deadline = Clock::now() + kStartLimit;
+  while (line.find('\n') == std::string::npos && failed.ok()) {
+    pollfd p{ready[0], POLLIN, 0};
+    if (poll(&p, 1, 0) > 0) {
+      char buf[32];
+      const ssize_t n = read(ready[0], buf, sizeof buf);
+      if (n > 0) {
+        line.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      int status = 0;
+      waitpid(pid, &status, 0);
+      s.pid = -1;
+      failed = UnavailableError("the " + name + " service " + DescribeExit(status) +
+                                " before it was listening");
+    } else if (Clock::now() >= deadline) {
+      failed = DeadlineExceededError("the " + name + " service was not listening after " +
+                                     std::to_string(kStartLimit.count()) + " s");
+    } else if (stop_.Wait(std::min(deadline, Clock::now() + kTick)) ==
+               StopSignals::Event::kSignal) {
+      failed = Status(StatusCode::kCancelled, "interrupted by " + SignalName(stop_.last_signal()));
+    }
+  }
+  close(ready[0]);
+  OTLP_RETURN_IF_ERROR(failed);
+  if (!ParseNumber(line.substr(0, line.find('\n')), s.port) || s.port == 0) {
+    return InternalError("the " + name + " service reported a bad port: " + line);
+  }
+  s.url = ws_path.empty() ? "http://127.0.0.1:" + std::to_string(s.port)
+                          : "ws://127.0.0.1:" + std::to_string(s.port) + ws_path;
+  return s;
+}
+
+std::optional<int> DemoServices::Reap(Service& s) {
+  int status = 0;
+  const pid_t r = waitpid(s.pid, &status, WNOHANG);
+  if (r == 0) return std::nullopt;
+  s.pid = -1;  // reaped (or, r < 0, not our child any more)
+  return status;
+}
+
+void DemoServices::Stop() {
+  size_t running = 0;
+  for (Service& s : services_) {
+    if (s.pid > 0 && !Reap(s)) {
+      kill(s.pid, SIGTERM);
+      ++running;
+    }
+  }
+  const auto deadline = Clock::now() + kStopLimit;
+  bool kill_now = false;
+  while (running > 0) {
+    if (!kill_now) {
+      const auto event = stop_.Wait(std::min(deadline, Clock::now() + kTick));
+      kill_now = event == StopSignals::Event::kSignal || Clock::now() >= deadline;
+    }
+    running = 0;
+    for (Service& s : services_) {
+      if (s.pid <= 0 || Reap(s)) continue;
+      if (kill_now) {
+        kill(s.pid, SIGKILL);
+        waitpid(s.pid, nullptr, 0);
+        s.pid = -1;
+        continue;
+      }
+      ++running;
+    }
+  }
+}
+
+// Starts the four services, from the back (notifications) to the front (frontend), each given
+// the URLs of those it calls.
+Status StartAll(DemoServices& services) {
+  OTLP_ASSIGN_OR_RETURN(DemoServices::Service notifications,
+                        services.Start(demo::kNotificationsService, {}, "/notifications"));
+  OTLP_ASSIGN_OR_RETURN(DemoServices::Service inventory,
+                        services.Start(demo::kInventoryService, {}));
+  OTLP_ASSIGN_OR_RETURN(
+      DemoServices::Service orders,
+      services.Start(demo::kOrdersService, {"--notifications", notifications.url}));
+  return services
+      .Start(demo::kFrontendService, {"--orders", orders.url, "--inventory", inventory.url})
+      .status();
+}
+
+// Fails when nothing answers HTTP at `traces_url`. Any answer will do (an empty POST gets a 4xx
+// from a collector): this only spares starting the services, and a page of export warnings,
+// when no collector is listening. Connects directly, as the exporter does.
+Status CheckCollector(const std::string& traces_url) {
+  OTLP_ASSIGN_OR_RETURN(
+      std::unique_ptr<http::Client> client,
+      http::Client::Create({.retry = http::RetryPolicy::Disabled(), .proxy = http::ProxyConfig{}}));
+  Result<http::Response> answer = client->Post(traces_url, http::Timeout{5s});
+  if (!answer.ok()) {
+    return UnavailableError("no OTLP collector answers at " + traces_url + " (" +
+                            answer.status().message() + "); see --endpoint");
+  }
+  return Status::Ok();
+}
+
+// The whole flow against `traces_url` (a full OTLP/HTTP traces URL): starts the services as
+// child processes into `services` (they keep running after this returns, until
+// services.Stop()), places one order as "demo-client" with its spans flushed, and returns the
+// trace id. Fails when no collector answers, a service does not start, the checkout does not
+// answer 200, the collector did not take the client's spans, or (kCancelled) on a stop signal.
+Result<std::string> RunDemoFlow(DemoServices& services) {
+  StopSignals& stop = services.stop_signals();
+  OTLP_RETURN_IF_ERROR(CheckCollector(services.traces_url()));
+  OTLP_RETURN_IF_ERROR(StartAll(services));
+  auto sdk = demo::SetupTelemetry(demo::kClientService, services.traces_url());
+  if (!sdk.ok()) return sdk.status();
+
+  // The checkout blocks; run it aside so that a stop signal is seen meanwhile.
+  std::optional<Result<demo::CheckoutResult>> checkout;
+  const std::string frontend = services.Find(demo::kFrontendService)->url;
+  std::thread flow([&] {
+    checkout = demo::PlaceOrder(frontend, {"apple", "pear"});
+    stop.Notify();
+  });
+  if (stop.Wait(Clock::time_point::max()) == StopSignals::Event::kSignal) {
+    services.Stop();  // the checkout fails at once without its services
+    flow.join();
+    (*sdk)->Shutdown(0ms);
+    return Status(StatusCode::kCancelled, "interrupted by " + SignalName(stop.last_signal()));
+  }
+  flow.join();
+  (*sdk)->Shutdown();  // flushes demo-client's spans (bounded by the export timeout)
+
+  if (!checkout->ok()) {
+    return Status(checkout->status().code(), "checkout failed: " + checkout->status().message());
+  }
+  const demo::CheckoutResult& result = **checkout;
+  if (result.status != 200) {
+    return InternalError("checkout answered " + std::to_string(result.status) + ": " + result.body);
+  }
+  if (const exporter::OtlpHttpExporter* exporter = (*sdk)->otlp_exporter()) {
+    if (const uint64_t failed = exporter->stats().spans_failed; failed > 0) {
+      return UnavailableError("the collector at " + services.traces_url() + " did not take " +
+                              std::to_string(failed) + " span(s) of " + demo::kClientService +
+                              " (see the warnings above)");
+    }
+  }
+  return result.trace_id;
+}
+
+void PrintAccount(const DemoServices& services, const std::string& trace_id) {
+  std::printf("otlp demo: services on 127.0.0.1, spans to %s\n", services.traces_url().c_str());
+  for (const DemoServices::Service& s : services.services()) {
+    std::printf("  %-14s %-40s pid %d\n", s.name.c_str(), s.url.c_str(), static_cast<int>(s.pid));
+  }
+  std::printf("  %-14s %-40s pid %d\n", demo::kClientService, "(this process)",
+              static_cast<int>(getpid()));
+  std::printf(
+      "checkout of apple and pear: frontend -> orders (HTTP/2, retried after 503) -> "
+      "notifications (WebSocket); frontend -> inventory (pear out of stock)\n");
+  std::printf("trace %s\n", trace_id.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int RunDemo(std::span<const std::string> args) {
+  if (!args.empty() && args[0] == "--run-service") return RunService(args);
+  const Command& cmd = DemoCommand();
+  ParsedFlags flags;
+  if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
+
+  // --endpoint as every exporting command reads it (a base URL gets /v1/traces).
+  SetupOptions endpoint{.otlp = {.protocol = exporter::OtlpProtocol::kHttpProtobuf}};
+  std::string error;
+  if (!ApplyExportFlags(flags, endpoint, error)) return UsageError(cmd, error);
+  const std::string traces_url =
+      endpoint.otlp.endpoint.value_or(EndpointFromFlag(kDefaultEndpoint));
+
+  signal(SIGCHLD, SIG_DFL);            // an inherited SIG_IGN would reap the services for us
+  auto stop = StopSignals::Install();  // before any thread
+  if (!stop.ok()) {
+    PrintError(cmd, stop.status().message());
+    return 1;
+  }
+  DemoServices services(traces_url, **stop);
+  Result<std::string> trace_id = RunDemoFlow(services);
+  if (!trace_id.ok()) {
+    services.Stop();
+    PrintError(cmd, trace_id.status().message());
+    return 1;
+  }
+  PrintAccount(services, *trace_id);
+  if (!flags.Has("once")) {
+    std::printf("The services keep running; Ctrl-C stops them.\n");
+    std::fflush(stdout);
+    (*stop)->Wait(Clock::time_point::max());
+  }
+  services.Stop();
+  return 0;
+}
+
+}  // namespace otlp::cli
