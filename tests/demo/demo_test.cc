@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "tests/conformance/conformance_support.h"
@@ -499,6 +501,125 @@ TEST_F(DemoTest, CollectorRefusingSpansFailsAndStopsEveryService) {
       << demo.err();
   EXPECT_EQ(demo.out(), "");
   for (const std::string& p : LeftoverServices(endpoint_)) ADD_FAILURE() << "left running: " << p;
+}
+
+// ---- with otlp view ----
+
+// GET on 127.0.0.1 with a plain socket (the test needs no HTTP client library for this).
+std::string HttpGet(const std::string& base, const std::string& path) {
+  const size_t colon = base.rfind(':');
+  const int port = std::stoi(base.substr(colon + 1));
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return {};
+  }
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[8192];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  const size_t body = out.find("\r\n\r\n");
+  return body == std::string::npos ? std::string() : out.substr(body + 4);
+}
+
+// The demo's default: the built-in viewer draws the trace and names its page in the web UI.
+TEST(DemoViewTest, OnceWithTheBuiltInViewerDrawsTheWholeTrace) {
+  Cli demo({"demo", "--once"});
+  ASSERT_TRUE(demo.started());
+  ASSERT_TRUE(demo.Finish());
+  EXPECT_EQ(demo.exit_code(), 0) << demo.err();
+  const std::string& out = demo.out();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("\ntrace ([0-9a-f]{32})\n"))) << out;
+  const std::string trace_id = m[1];
+  EXPECT_NE(out.find("trace " + trace_id + "  "), std::string::npos) << out;  // the waterfall
+  EXPECT_NE(out.find("16 spans  5 services  4 errors"), std::string::npos) << out;
+  for (const char* line : {"demo-client: place order", "frontend: POST /checkout",
+                           "orders: PUT /orders/{id}", "inventory: reserve stock",
+                           "notifications: GET /notifications", "http.request.resend_count=1",
+                           "ERROR pear is out of stock"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << "\n" << out;
+  }
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("the trace in the web UI: http://127\\.0\\.0\\.1:[0-9]+/#/trace/" + trace_id)))
+      << out;
+  EXPECT_EQ(demo.err(), "");
+}
+
+// `otlp demo --once` into a separate `otlp view`: the trace read back through its JSON API has
+// every hop, each span's parent in the trace, and the calls linked across services.
+TEST(DemoViewTest, TheStoredTraceReadBackThroughTheViewApiHasEveryHop) {
+  Cli view({"view", "--http", "0", "--grpc", "0", "--ui", "0", "--no-waterfall"});
+  ASSERT_TRUE(view.started());
+  ASSERT_TRUE(view.WaitForOut("storing in", kProcessLimit)) << view.err();
+  std::smatch m;
+  const std::string banner = view.out();
+  ASSERT_TRUE(std::regex_search(banner, m, std::regex("OTLP/HTTP on (http://127\\.0\\.0\\.1:[0-9]+)")));
+  const std::string otlp_url = m[1];
+  ASSERT_TRUE(std::regex_search(banner, m, std::regex("UI on (http://127\\.0\\.0\\.1:[0-9]+)/")));
+  const std::string ui = m[1];
+
+  Cli demo({"demo", "--once", "--endpoint", otlp_url});
+  ASSERT_TRUE(demo.Finish());
+  ASSERT_EQ(demo.exit_code(), 0) << demo.err();
+  ASSERT_TRUE(std::regex_search(demo.out(), m, std::regex("\ntrace ([0-9a-f]{32})\n")));
+  const std::string trace_id = m[1];
+
+  // The services export in batches: read until all 16 spans are there (bounded).
+  json trace;
+  for (int i = 0; i < 100; ++i) {
+    trace = json::parse(HttpGet(ui, "/api/traces/" + trace_id), nullptr, false);
+    if (!trace.is_discarded() && trace.contains("spans") && trace["spans"].size() >= 16) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_FALSE(trace.is_discarded());
+  ASSERT_EQ(trace["spans"].size(), 16u) << trace.dump(1);
+  std::map<std::string, const json*> by_id;
+  std::set<std::string> services;
+  for (const json& s : trace["spans"]) {
+    by_id[s["span_id"]] = &s;
+    services.insert(s["service"].get<std::string>());
+  }
+  EXPECT_EQ(services, (std::set<std::string>{"demo-client", "frontend", "orders", "inventory",
+                                             "notifications"}));
+  size_t roots = 0;
+  for (const json& s : trace["spans"]) {
+    const std::string parent = s["parent_span_id"];
+    if (parent.empty()) {
+      ++roots;
+      EXPECT_EQ(s["name"], "place order");
+      continue;
+    }
+    ASSERT_TRUE(by_id.contains(parent)) << "the parent of " << s["name"] << " is not in the trace";
+    const json& p = *by_id[parent];
+    // Every SERVER span's parent is the CLIENT span of another service that called it.
+    if (s["kind"] == "server") {
+      EXPECT_EQ(p["kind"], "client") << s["service"] << " " << s["name"];
+      EXPECT_NE(p["service"], s["service"]) << s["name"];
+    }
+  }
+  EXPECT_EQ(roots, 1u);
+  // The service map the UI draws from the same store.
+  const json map = json::parse(HttpGet(ui, "/api/service-map"), nullptr, false);
+  ASSERT_FALSE(map.is_discarded());
+  std::set<std::pair<std::string, std::string>> edges;
+  for (const json& e : map["edges"]) {
+    edges.insert({e["parent"].get<std::string>(), e["child"].get<std::string>()});
+  }
+  EXPECT_EQ(edges, (std::set<std::pair<std::string, std::string>>{
+                       {"demo-client", "frontend"},
+                       {"frontend", "orders"},
+                       {"frontend", "inventory"},
+                       {"orders", "notifications"}}));
+  view.Signal(SIGINT);
+  ASSERT_TRUE(view.Finish());
+  EXPECT_EQ(view.exit_code(), 0) << view.err();
 }
 
 TEST(DemoFailureTest, NoCollectorFailsBeforeStartingAnything) {

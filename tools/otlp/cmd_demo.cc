@@ -34,6 +34,8 @@
 #include "examples/demo/demo.h"
 #include "final_flush.h"
 #include "otlp/http/client.h"
+#include "otlp/view/viewer.h"
+#include "otlp/view/waterfall.h"
 #include "stop_signals.h"
 
 extern char** environ;
@@ -57,7 +59,7 @@ constexpr int kReadyFd = 3;
 const Command& DemoCommand() {
   static const Command cmd{
       .name = "demo",
-      .summary = "run a traced multi-service checkout and print its trace id",
+      .summary = "run a traced multi-service checkout and show its trace (otlp view built in)",
       .usage = "otlp demo [--endpoint URL] [--once]",
       .description =
           "Starts four services on 127.0.0.1, each a child process with its own service.name:\n"
@@ -66,23 +68,27 @@ const Command& DemoCommand() {
           "orders and inventory at once; orders answers its first request 503, so the call\n"
           "is retried, and pushes a notification over WebSocket; inventory has one item out\n"
           "of stock (an error span). Every span of every service is one trace, sent with\n"
-          "OTLP/HTTP to --endpoint. The source is examples/demo/, written with the library's\n"
-          "public API only.\n"
+          "OTLP/HTTP to an `otlp view` running inside this process (OTLP on 4318, web UI on\n"
+          "4320, or free ports when those are taken), or to --endpoint. The source is\n"
+          "examples/demo/, written with the library's public API only.\n"
           "\n"
-          "Prints the services, their ports and the trace id. Without --once the services\n"
-          "keep running until Ctrl-C (SIGINT or SIGTERM); with --once the demo stops them\n"
-          "after the flow. Either way every process it started is stopped before it exits,\n"
-          "also on failure; a second Ctrl-C kills services still flushing.\n"
+          "Prints the services, their ports and the trace id; with the built-in viewer also\n"
+          "the trace as a waterfall and its address in the web UI. Without --once the\n"
+          "services (and the viewer) keep running until Ctrl-C (SIGINT or SIGTERM); with\n"
+          "--once the demo stops them after the flow. Either way every process it started\n"
+          "is stopped before it exits, also on failure; a second Ctrl-C kills services still\n"
+          "flushing.\n"
           "Exit status: 0 done, 1 failure (one line on stderr), 2 bad usage.",
       .flags =
           {
               {.name = "endpoint",
                .value = "URL",
-               .help = "OTLP/HTTP collector base URL for every service's spans\n"
-                       "(default http://127.0.0.1:4318; /v1/traces is appended)"},
+               .help = "Send every service's spans to this OTLP/HTTP collector (base URL;\n"
+                       "/v1/traces is appended) instead of the built-in viewer"},
               {.name = "once", .help = "Stop the services after the flow and exit"},
           },
       .examples =
+          "  otlp demo\n"
           "  otlp demo --once\n"
           "  otlp demo --endpoint http://collector:4318\n"};
   return cmd;
@@ -449,6 +455,38 @@ void PrintAccount(const DemoServices& services, const std::string& trace_id) {
   std::fflush(stdout);
 }
 
+// The built-in `otlp view`: on its usual ports (OTLP/HTTP 4318, OTLP/gRPC 4317, UI 4320), or on
+// free ones when something else has those.
+Result<std::unique_ptr<view::Viewer>> StartViewer() {
+  view::ViewerOptions options;  // 127.0.0.1, in memory
+  auto viewer = view::Viewer::Start(options);
+  if (viewer.ok() || viewer.status().code() != StatusCode::kUnavailable) return viewer;
+  options.http_port = 0;
+  options.grpc_port = 0;
+  options.ui_port = 0;
+  return view::Viewer::Start(options);
+}
+
+// Waits until the trace's spans stop arriving (the services export in batches, a fraction of a
+// second apart): no new span for a second, or ten seconds in all. False on a stop signal.
+bool WaitForTrace(view::Viewer& viewer, const std::string& trace_id, StopSignals& stop) {
+  size_t seen = 0;
+  auto changed = Clock::now();
+  const auto give_up = Clock::now() + 10s;
+  while (Clock::now() < give_up) {
+    if (stop.Wait(Clock::now() + 100ms) == StopSignals::Event::kSignal) return false;
+    viewer.store().Flush();
+    const size_t n = viewer.store().TraceSpans(trace_id).size();
+    if (n != seen) {
+      seen = n;
+      changed = Clock::now();
+    } else if (n > 0 && Clock::now() - changed >= 1s) {
+      break;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int RunDemo(std::span<const std::string> args) {
@@ -461,14 +499,25 @@ int RunDemo(std::span<const std::string> args) {
   SetupOptions endpoint{.otlp = {.protocol = exporter::OtlpProtocol::kHttpProtobuf}};
   std::string error;
   if (!ApplyExportFlags(flags, endpoint, error)) return UsageError(cmd, error);
-  const std::string traces_url =
-      endpoint.otlp.endpoint.value_or(EndpointFromFlag(kDefaultEndpoint));
 
   signal(SIGCHLD, SIG_DFL);            // an inherited SIG_IGN would reap the services for us
   auto stop = StopSignals::Install();  // before any thread
   if (!stop.ok()) {
     PrintError(cmd, stop.status().message());
     return 1;
+  }
+  std::unique_ptr<view::Viewer> viewer;
+  std::string traces_url;
+  if (flags.Has("endpoint")) {
+    traces_url = endpoint.otlp.endpoint.value_or(EndpointFromFlag(kDefaultEndpoint));
+  } else {
+    auto started = StartViewer();
+    if (!started.ok()) {
+      PrintError(cmd, "cannot start the built-in viewer: " + started.status().message());
+      return 1;
+    }
+    viewer = std::move(*started);
+    traces_url = viewer->otlp_http_url() + "/v1/traces";
   }
   DemoServices services(traces_url, **stop);
   Result<std::string> trace_id = RunDemoFlow(services);
@@ -478,12 +527,29 @@ int RunDemo(std::span<const std::string> args) {
     return 1;
   }
   PrintAccount(services, *trace_id);
+  if (viewer) {
+    if (!WaitForTrace(*viewer, *trace_id, **stop)) {
+      services.Stop();
+      return 0;
+    }
+    const bool color = isatty(STDOUT_FILENO) == 1;
+    std::printf("\n%s\n", view::RenderWaterfall(*trace_id, viewer->store().TraceSpans(*trace_id),
+                                                {.color = color, .width = 120})
+                               .c_str());
+    std::printf("otlp demo: the trace in the web UI: %s#/trace/%s\n", viewer->ui_url().c_str(),
+                trace_id->c_str());
+    std::printf("otlp demo: OTLP/HTTP on %s (point your own programs here too)\n",
+                viewer->otlp_http_url().c_str());
+    std::fflush(stdout);
+  }
   if (!flags.Has("once")) {
-    std::printf("The services keep running; Ctrl-C stops them.\n");
+    std::printf(viewer ? "The services and the viewer keep running; Ctrl-C stops them.\n"
+                       : "The services keep running; Ctrl-C stops them.\n");
     std::fflush(stdout);
     (*stop)->Wait(Clock::time_point::max());
   }
   services.Stop();
+  if (viewer) viewer->Stop();
   return 0;
 }
 
