@@ -1,6 +1,7 @@
 #include "otlp/view/store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <charconv>
@@ -658,6 +659,11 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
   impl->options = std::move(options);
   const std::string& path = impl->options.path;
   const std::string where = path.empty() ? std::string("the in-memory database") : "'" + path + "'";
+  struct stat file{};
+  if (!path.empty() && ::stat(path.c_str(), &file) == 0 && (file.st_mode & 0222) == 0) {
+    // Nobody may write it (mode 0444): refused even for root, who could write it anyway.
+    return FailedPreconditionError(where + " is read-only; otlp view needs to write its database");
+  }
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.empty() ? ":memory:" : path.c_str(), &impl->db, flags, nullptr) !=
       SQLITE_OK) {
@@ -691,7 +697,7 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
     }
   }
   if (sqlite3_db_readonly(impl->db, "main") == 1) {
-    return FailedPreconditionError(where + " is read-only");
+    return FailedPreconditionError(where + " is read-only; otlp view needs to write its database");
   }
   Impl* raw = impl.get();
   raw->writer = std::thread([raw] { raw->WriterLoop(); });

@@ -20,8 +20,9 @@
 // started first are deleted (with their logs) until it is under the cap again; metrics are kept
 // (one row per series).
 //
-// Errors: Open fails with a message naming the file (not a database, unreadable, or read-only:
-// kFailedPrecondition / kInvalidArgument). A write that fails later (disk full, the file made
+// Errors: Open fails with kFailedPrecondition and a message naming the file (not a database,
+// written by another version, unreadable, or read-only — a file nobody may write is refused
+// even for root). A write that fails later (disk full, the file made
 // read-only) is reported once through `on_error`, the batch is dropped (the data already stored
 // stays), and the store keeps serving reads.
 //

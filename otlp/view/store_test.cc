@@ -147,12 +147,17 @@ TEST(StoreTest, BadDatabaseFilesAreClearErrors) {
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("garbage.db")));
   EXPECT_THAT(Store::Open(StoreOptions{.path = dir->Join("no/such/dir/x.db")}),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("x.db")));
-  if (geteuid() != 0) {  // root writes read-only files anyway
-    const std::string ro = dir->Join("ro.db");
-    { OpenOrDie(StoreOptions{.path = ro}); }
-    chmod(ro.c_str(), 0444);
-    EXPECT_THAT(Store::Open(StoreOptions{.path = ro}), StatusIs(StatusCode::kFailedPrecondition));
+  // A database nobody may write (also when the test runs as root), after it stored a trace.
+  const std::string ro = dir->Join("ro.db");
+  {
+    auto store = OpenOrDie(StoreOptions{.path = ro});
+    store->AddTraces(Decode(ThreeServiceTrace()));
   }
+  ASSERT_EQ(chmod(ro.c_str(), 0444), 0);
+  EXPECT_THAT(Store::Open(StoreOptions{.path = ro}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
+  ASSERT_EQ(chmod(ro.c_str(), 0644), 0);
+  EXPECT_EQ(OpenOrDie(StoreOptions{.path = ro})->Stats().spans, 4u);  // nothing was lost
 }
 
 TEST(StoreTest, TheSizeCapDropsTheOldestTraces) {
