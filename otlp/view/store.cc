@@ -280,12 +280,44 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Items (spans, log records, metric data points) of a queued request.
+size_t ItemCount(const std::variant<decoded::TraceRequest, decoded::LogsRequest,
+                                    decoded::MetricsRequest>& request) {
+  if (const auto* t = std::get_if<decoded::TraceRequest>(&request)) return t->span_count();
+  if (const auto* l = std::get_if<decoded::LogsRequest>(&request)) return l->log_record_count();
+  size_t n = 0;
+  for (const auto& rm : std::get<decoded::MetricsRequest>(request).resource_metrics) {
+    for (const auto& sm : rm.scope_metrics) {
+      for (const auto& m : sm.metrics) n += m.data_point_count();
+    }
+  }
+  return n;
+}
+
+// One transaction holds at most this many items, so that readers sharing the connection (an
+// in-memory database) get it between transactions.
+constexpr size_t kMaxItemsPerTransaction = 4096;
+
 }  // namespace
 
 struct Store::Impl {
   StoreOptions options;
-  sqlite3* db = nullptr;
-  std::mutex db_mu;  // the connection: one user at a time
+  sqlite3* db = nullptr;  // the writer's connection
+  std::mutex db_mu;       // one user at a time
+  // A file database is read through a second connection: with the write-ahead log, readers
+  // see the last commit and never wait for the writer's transaction. An in-memory database
+  // has only `db`.
+  sqlite3* reader = nullptr;
+  std::mutex reader_mu;
+
+  struct ReadLock {
+    std::unique_lock<std::mutex> lock;
+    sqlite3* db;
+  };
+  ReadLock Reader() {
+    if (reader != nullptr) return {std::unique_lock(reader_mu), reader};
+    return {std::unique_lock(db_mu), db};
+  }
 
   std::mutex queue_mu;
   std::condition_variable queue_cv;
@@ -294,6 +326,7 @@ struct Store::Impl {
   std::deque<Request> queue;
   uint64_t enqueued = 0;  // requests queued so far
   uint64_t written = 0;   // requests written (or failed) so far
+  size_t queued_items = 0;
   std::condition_variable written_cv;
   bool stopping = false;
   std::thread writer;
@@ -305,7 +338,22 @@ struct Store::Impl {
     }
     queue_cv.notify_all();
     if (writer.joinable()) writer.join();
+    if (reader != nullptr) sqlite3_close(reader);
     if (db != nullptr) sqlite3_close(db);
+  }
+
+  // Queues `request` unless the queue is full (the writer is behind).
+  bool Enqueue(Request request) {
+    const size_t items = ItemCount(request);
+    {
+      std::lock_guard lock(queue_mu);
+      if (queued_items > 0 && queued_items + items > options.max_queued_items) return false;
+      queued_items += items;
+      queue.push_back(std::move(request));
+      ++enqueued;
+    }
+    queue_cv.notify_one();
+    return true;
   }
 
   Status Exec(const char* sql) {
@@ -321,11 +369,17 @@ struct Store::Impl {
   void WriterLoop() {
     for (;;) {
       std::deque<Request> batch;
+      size_t items = 0;
       {
         std::unique_lock lock(queue_mu);
         queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
         if (queue.empty() && stopping) return;
-        batch.swap(queue);
+        // The oldest requests, up to one transaction's worth (at least one request).
+        while (!queue.empty() && (batch.empty() || items < kMaxItemsPerTransaction)) {
+          items += ItemCount(queue.front());
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
       }
       std::vector<std::string> touched;
       Status st = WriteBatch(batch, touched);
@@ -337,6 +391,7 @@ struct Store::Impl {
       {
         std::lock_guard lock(queue_mu);
         written += batch.size();
+        queued_items -= items;
       }
       written_cv.notify_all();
     }
@@ -621,7 +676,7 @@ struct Store::Impl {
     return Status::Ok();
   }
 
-  uint64_t UsedBytesLocked() {
+  static uint64_t UsedBytes(sqlite3* db) {
     Stmt count(db, "SELECT (SELECT page_count FROM pragma_page_count()) - "
                    "(SELECT freelist_count FROM pragma_freelist_count()), "
                    "(SELECT page_size FROM pragma_page_size())");
@@ -633,7 +688,7 @@ struct Store::Impl {
   Status EnforceCap() {
     if (options.max_bytes == 0) return Status::Ok();
     std::lock_guard lock(db_mu);
-    for (int round = 0; round < 1000 && UsedBytesLocked() > options.max_bytes; ++round) {
+    for (int round = 0; round < 1000 && UsedBytes(db) > options.max_bytes; ++round) {
       // A tenth of the traces (at least one) per round, oldest first.
       OTLP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
       OTLP_RETURN_IF_ERROR(Exec(
@@ -699,6 +754,14 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
   if (sqlite3_db_readonly(impl->db, "main") == 1) {
     return FailedPreconditionError(where + " is read-only; otlp view needs to write its database");
   }
+  if (!path.empty()) {
+    if (sqlite3_open_v2(path.c_str(), &impl->reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return FailedPreconditionError("cannot open " + where + " for reading: " +
+                                     sqlite3_errmsg(impl->reader));
+    }
+    sqlite3_busy_timeout(impl->reader, 5000);
+  }
   Impl* raw = impl.get();
   raw->writer = std::thread([raw] { raw->WriterLoop(); });
   return std::unique_ptr<Store>(new Store(std::move(impl)));
@@ -707,31 +770,16 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
-void Store::AddTraces(exporter::decoded::TraceRequest request) {
-  {
-    std::lock_guard lock(impl_->queue_mu);
-    impl_->queue.push_back(std::move(request));
-    ++impl_->enqueued;
-  }
-  impl_->queue_cv.notify_one();
+bool Store::AddTraces(exporter::decoded::TraceRequest request) {
+  return impl_->Enqueue(std::move(request));
 }
 
-void Store::AddLogs(exporter::decoded::LogsRequest request) {
-  {
-    std::lock_guard lock(impl_->queue_mu);
-    impl_->queue.push_back(std::move(request));
-    ++impl_->enqueued;
-  }
-  impl_->queue_cv.notify_one();
+bool Store::AddLogs(exporter::decoded::LogsRequest request) {
+  return impl_->Enqueue(std::move(request));
 }
 
-void Store::AddMetrics(exporter::decoded::MetricsRequest request) {
-  {
-    std::lock_guard lock(impl_->queue_mu);
-    impl_->queue.push_back(std::move(request));
-    ++impl_->enqueued;
-  }
-  impl_->queue_cv.notify_one();
+bool Store::AddMetrics(exporter::decoded::MetricsRequest request) {
+  return impl_->Enqueue(std::move(request));
 }
 
 void Store::Flush() {
@@ -741,8 +789,8 @@ void Store::Flush() {
 }
 
 std::string Store::ServicesJson() {
-  std::lock_guard lock(impl_->db_mu);
-  Stmt q(impl_->db,
+  auto r = impl_->Reader();
+  Stmt q(r.db,
          "SELECT service, sum(spans), sum(errors), count(*) FROM trace_services "
          "GROUP BY service ORDER BY service");
   json services = json::array();
@@ -778,20 +826,20 @@ std::string Store::TracesJson(const TraceQuery& query) {
   if (query.end_unix_nano) where += " AND t.start_ns <= " + std::to_string(*query.end_unix_nano);
   const size_t limit = std::clamp<size_t>(query.limit, 1, 1000);
 
-  std::lock_guard lock(impl_->db_mu);
+  auto r = impl_->Reader();
   auto bind_all = [&](Stmt& s) {
     for (size_t i = 0; i < params.size(); ++i) s.Bind(static_cast<int>(i + 1), params[i]);
   };
-  Stmt total(impl_->db, ("SELECT count(*) FROM traces t" + where).c_str());
+  Stmt total(r.db, ("SELECT count(*) FROM traces t" + where).c_str());
   bind_all(total);
   const int64_t total_count = total.ok() && total.Step() == SQLITE_ROW ? total.Int(0) : 0;
 
-  Stmt q(impl_->db, ("SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns, "
+  Stmt q(r.db, ("SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns, "
                      "t.span_count, t.error_count FROM traces t" +
                      where + " ORDER BY t.start_ns DESC LIMIT " + std::to_string(limit))
                         .c_str());
   bind_all(q);
-  Stmt services(impl_->db,
+  Stmt services(r.db,
                 "SELECT service, spans FROM trace_services WHERE trace_id = ? ORDER BY service");
   json traces = json::array();
   while (q.ok() && q.Step() == SQLITE_ROW) {
@@ -817,8 +865,8 @@ std::string Store::TracesJson(const TraceQuery& query) {
 }
 
 std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
-  std::lock_guard lock(impl_->db_mu);
-  Stmt t(impl_->db, "SELECT start_ns, end_ns FROM traces WHERE trace_id = ?");
+  auto r = impl_->Reader();
+  Stmt t(r.db, "SELECT start_ns, end_ns FROM traces WHERE trace_id = ?");
   t.Bind(1, trace_id);
   if (!t.ok() || t.Step() != SQLITE_ROW) return std::nullopt;
   const auto start = static_cast<uint64_t>(t.Int(0));
@@ -827,7 +875,7 @@ std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
   std::string out = "{\"trace_id\":" + json(trace_id).dump() + ",\"start_unix_nano\":\"" +
                     NanosText(start) + "\",\"duration_ns\":" +
                     std::to_string(Duration(start, end)) + ",\"spans\":[";
-  Stmt spans(impl_->db,
+  Stmt spans(r.db,
              "SELECT json FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id");
   spans.Bind(1, trace_id);
   bool first = true;
@@ -837,7 +885,7 @@ std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
     out += spans.Text(0);
   }
   out += "],\"logs\":[";
-  Stmt logs(impl_->db, "SELECT json FROM logs WHERE trace_id = ? ORDER BY time_ns");
+  Stmt logs(r.db, "SELECT json FROM logs WHERE trace_id = ? ORDER BY time_ns");
   logs.Bind(1, trace_id);
   first = true;
   while (logs.ok() && logs.Step() == SQLITE_ROW) {
@@ -850,8 +898,8 @@ std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
 }
 
 std::string Store::ServiceMapJson() {
-  std::lock_guard lock(impl_->db_mu);
-  Stmt q(impl_->db,
+  auto r = impl_->Reader();
+  Stmt q(r.db,
          "SELECT p.service, c.service, count(*), sum(c.status = 2) FROM spans c "
          "JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id "
          "WHERE p.service != c.service GROUP BY p.service, c.service ORDER BY 1, 2");
@@ -866,8 +914,8 @@ std::string Store::ServiceMapJson() {
 }
 
 std::string Store::MetricsJson() {
-  std::lock_guard lock(impl_->db_mu);
-  Stmt q(impl_->db, "SELECT json FROM metrics ORDER BY name, service, series");
+  auto r = impl_->Reader();
+  Stmt q(r.db, "SELECT json FROM metrics ORDER BY name, service, series");
   std::string out = "{\"metrics\":[";
   bool first = true;
   while (q.ok() && q.Step() == SQLITE_ROW) {
@@ -879,9 +927,9 @@ std::string Store::MetricsJson() {
 }
 
 StoreStats Store::Stats() {
-  std::lock_guard lock(impl_->db_mu);
+  auto r = impl_->Reader();
   StoreStats s;
-  Stmt q(impl_->db,
+  Stmt q(r.db,
          "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM spans), "
          "(SELECT count(*) FROM logs), (SELECT count(*) FROM metrics)");
   if (q.ok() && q.Step() == SQLITE_ROW) {
@@ -890,7 +938,7 @@ StoreStats Store::Stats() {
     s.logs = static_cast<uint64_t>(q.Int(2));
     s.metric_series = static_cast<uint64_t>(q.Int(3));
   }
-  s.db_bytes = impl_->UsedBytesLocked();
+  s.db_bytes = Impl::UsedBytes(r.db);
   return s;
 }
 
@@ -906,13 +954,13 @@ std::string Store::StatsJson() {
 
 Result<uint64_t> Store::ExportJsonLines(std::ostream& out) {
   Flush();
-  std::lock_guard lock(impl_->db_mu);
-  Stmt traces(impl_->db, "SELECT trace_id FROM traces ORDER BY start_ns, trace_id");
-  Stmt spans(impl_->db,
+  auto r = impl_->Reader();
+  Stmt traces(r.db, "SELECT trace_id FROM traces ORDER BY start_ns, trace_id");
+  Stmt spans(r.db,
              "SELECT s.otlp, c.resource, c.scope, s.scope_id FROM spans s "
              "JOIN scopes c ON c.id = s.scope_id WHERE s.trace_id = ? ORDER BY s.scope_id, "
              "s.start_ns, s.span_id");
-  if (!traces.ok() || !spans.ok()) return InternalError(sqlite3_errmsg(impl_->db));
+  if (!traces.ok() || !spans.ok()) return InternalError(sqlite3_errmsg(r.db));
   uint64_t lines = 0;
   while (traces.Step() == SQLITE_ROW) {
     spans.Bind(1, traces.Text(0));
@@ -950,8 +998,8 @@ Result<uint64_t> Store::ExportJsonLines(std::ostream& out) {
 }
 
 std::vector<StoredSpan> Store::TraceSpans(const std::string& trace_id) {
-  std::lock_guard lock(impl_->db_mu);
-  Stmt q(impl_->db,
+  auto r = impl_->Reader();
+  Stmt q(r.db,
          "SELECT json FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id");
   q.Bind(1, trace_id);
   std::vector<StoredSpan> spans;

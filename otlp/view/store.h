@@ -26,6 +26,10 @@
 // read-only) is reported once through `on_error`, the batch is dropped (the data already stored
 // stays), and the store keeps serving reads.
 //
+// Writes: one transaction per batch of queued requests (at most a few thousand items, so that
+// readers are not kept waiting). Reads of a file database go through a second connection and
+// see the last committed batch without waiting for the writer.
+//
 // Threading: every method is thread-safe. The writer thread is the store's own.
 #pragma once
 
@@ -54,6 +58,10 @@ struct StoreOptions {
   size_t max_bytes = 0;
   // Called (on the writer thread) when writing a batch failed.
   std::function<void(const Status&)> on_error;
+  // Spans, log records and metric data points waiting for the writer, at most. A request that
+  // would exceed it is refused (Add* returns false; the receivers answer "try again later"), so
+  // a writer that falls behind bounds the memory instead of growing without limit.
+  size_t max_queued_items = 100000;
   // Called (on the writer thread) after a batch was written, with the ids of the traces that
   // received spans in it (lowercase hex).
   std::function<void(const std::vector<std::string>& trace_ids)> on_traces_written;
@@ -101,10 +109,11 @@ class OTLP_EXPORT Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Queue decoded requests for the writer thread. Never blocks on the database.
-  void AddTraces(exporter::decoded::TraceRequest request);
-  void AddLogs(exporter::decoded::LogsRequest request);
-  void AddMetrics(exporter::decoded::MetricsRequest request);
+  // Queue decoded requests for the writer thread. Never blocks on the database. False (and
+  // nothing queued) when the queue is full: see StoreOptions::max_queued_items.
+  bool AddTraces(exporter::decoded::TraceRequest request);
+  bool AddLogs(exporter::decoded::LogsRequest request);
+  bool AddMetrics(exporter::decoded::MetricsRequest request);
   // Waits until everything queued before the call is written (or failed).
   void Flush();
 

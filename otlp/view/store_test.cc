@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -277,6 +279,44 @@ TEST(StoreTest, ADatabaseOfAnotherLayoutIsRefused) {
   sqlite3_close(db);
   EXPECT_THAT(Store::Open(StoreOptions{.path = path}),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("another version")));
+}
+
+TEST(StoreTest, AFullQueueRefusesRequestsInsteadOfGrowing) {
+  // The writer is held inside its first batch's callback: what arrives meanwhile queues up to
+  // the bound, and beyond it is refused.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_callback = false, release = false;
+  auto store = OpenOrDie(StoreOptions{
+      .max_queued_items = 10,
+      .on_traces_written = [&](const std::vector<std::string>&) {
+        std::unique_lock lock(mu);
+        in_callback = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+      }});
+  auto trace = [](int n) {
+    auto spans = ThreeServiceTrace();
+    for (auto& span : spans) span.trace_id = std::string(31, '0') + std::to_string(n);
+    return Decode(spans);
+  };
+  EXPECT_TRUE(store->AddTraces(trace(1)));  // 4 spans, taken by the writer (held)
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return in_callback; });
+  }
+  EXPECT_TRUE(store->AddTraces(trace(2)));   // 8 queued or in the writer
+  EXPECT_FALSE(store->AddTraces(trace(3)));  // 12 > 10: refused, nothing queued
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  store->Flush();
+  EXPECT_EQ(store->Stats().traces, 2u);
+  EXPECT_TRUE(store->AddTraces(trace(3)));  // room again
+  store->Flush();
+  EXPECT_EQ(store->Stats().traces, 3u);
 }
 
 }  // namespace

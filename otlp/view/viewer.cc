@@ -235,10 +235,16 @@ struct Viewer::Impl {
 
   // What one OTLP signal's request came to: decoded and queued for the store, or refused.
   struct Accepted {
-    Status status;       // not OK: undecodable (kInvalidArgument) or too large
+    // Not OK: undecodable (kInvalidArgument), too large (kResourceExhausted), or the store's
+    // queue is full (kUnavailable: try again later).
+    Status status;
     uint64_t rejected = 0;
     std::string rejection;
   };
+
+  static Status Busy() {
+    return UnavailableError("otlp view is still storing earlier requests; try again shortly");
+  }
 
   // Decodes `body` as the export request of `signal` ("traces", "logs", "metrics") and hands it
   // to the store.
@@ -252,19 +258,19 @@ struct Viewer::Impl {
       if (!r.ok()) return {r.status()};
       out.rejected = r->rejected_spans;
       out.rejection = r->rejection;
-      store->AddTraces(std::move(*r));
+      if (!store->AddTraces(std::move(*r))) return {Busy()};
     } else if (signal == "logs") {
       auto r = exporter::DecodeLogsRequest(body, encoding, gzip, limits);
       if (!r.ok()) return {r.status()};
       out.rejected = r->rejected_log_records;
       out.rejection = r->rejection;
-      store->AddLogs(std::move(*r));
+      if (!store->AddLogs(std::move(*r))) return {Busy()};
     } else {
       auto r = exporter::DecodeMetricsRequest(body, encoding, gzip, limits);
       if (!r.ok()) return {r.status()};
       out.rejected = r->rejected_data_points;
       out.rejection = r->rejection;
-      store->AddMetrics(std::move(*r));
+      if (!store->AddMetrics(std::move(*r))) return {Busy()};
     }
     return out;
   }
@@ -313,10 +319,14 @@ struct Viewer::Impl {
     const std::string type = json ? "application/json" : "application/x-protobuf";
     Accepted a = Accept(signal, req.body, encoding, ce == "gzip");
     if (!a.status.ok()) {
+      // 503 with Retry-After is what OTLP exporters retry (the OTLP/HTTP specification's
+      // throttling); 413 and 400 are final.
+      const bool busy = a.status.code() == StatusCode::kUnavailable;
       const bool too_large = a.status.code() == StatusCode::kResourceExhausted;
-      res.status = too_large ? 413 : 400;
+      res.status = busy ? 503 : too_large ? 413 : 400;
       res.headers = {{"Content-Type", type}};
-      const int rpc_code = too_large ? 8 : 3;
+      if (busy) res.headers.Add("Retry-After", "1");
+      const int rpc_code = busy ? 14 : too_large ? 8 : 3;
       res.body = json ? nlohmann::json{{"code", rpc_code}, {"message", a.status.message()}}.dump()
                       : RpcStatusProto(rpc_code, a.status.message());
       return;
@@ -369,7 +379,12 @@ struct Viewer::Impl {
     const std::string_view message = std::string_view(body).substr(5);
     Accepted a = Accept(signal, message, exporter::OtlpEncoding::kProtobuf, compressed);
     if (!a.status.ok()) {
-      return fail(a.status.code() == StatusCode::kResourceExhausted ? 8 : 3, a.status.message());
+      // UNAVAILABLE (14) is retried by OTLP/gRPC exporters; the others are final.
+      const StatusCode code = a.status.code();
+      return fail(code == StatusCode::kUnavailable        ? 14
+                  : code == StatusCode::kResourceExhausted ? 8
+                                                           : 3,
+                  a.status.message());
     }
     if (signal == "traces") Forward(std::string(message), "application/x-protobuf", compressed);
     const std::string answer = ExportResponseProto(a.rejected, a.rejection);
@@ -478,6 +493,7 @@ Result<std::unique_ptr<Viewer>> Viewer::Start(ViewerOptions options) {
   StoreOptions so;
   so.path = impl->options.db_path;
   so.max_bytes = impl->options.max_db_bytes;
+  so.max_queued_items = impl->options.max_queued_items;
   so.on_error = [self](const Status& st) {
     if (self->options.on_warning) {
       self->options.on_warning("could not store a batch: " + st.message());

@@ -22,8 +22,10 @@
 //   413  the body (or its inflated size) is over max_body_bytes
 //   415  a Content-Type other than application/x-protobuf / application/json, or a
 //        Content-Encoding other than gzip / identity
+//   503  with Retry-After: the store is behind (its queue is full); exporters retry
 // The gRPC receiver answers grpc-status 0 with the response message, 3 INVALID_ARGUMENT for an
-// undecodable message, 8 RESOURCE_EXHAUSTED over the limit, 12 UNIMPLEMENTED for another method.
+// undecodable message, 8 RESOURCE_EXHAUSTED over the limit, 12 UNIMPLEMENTED for another method,
+// 14 UNAVAILABLE (retried by exporters) while the store is behind.
 // What is kept of logs and metrics: see store.h.
 //
 // Threading: callbacks run on the viewer's own threads; Stop() (also by the destructor) stops the
@@ -53,6 +55,9 @@ struct ViewerOptions {
   size_t max_db_bytes = 0;                   // 0: no cap
   size_t max_body_bytes = 20u << 20;         // larger requests are answered 413
   std::chrono::milliseconds quiet_period{1500};
+  // Spans, log records and metric points received but not yet written, at most (memory
+  // bound); beyond it requests are answered 503 / UNAVAILABLE until the store catches up.
+  size_t max_queued_items = 100000;
   // Also send every accepted trace request, unchanged, to this OTLP/HTTP collector (base URL,
   // e.g. "http://collector:4318"; /v1/traces is appended). gRPC requests go there as
   // OTLP/HTTP protobuf. At most 64 requests are in flight; beyond that, and when the collector
