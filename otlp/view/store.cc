@@ -14,6 +14,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
+#include <tuple>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -30,10 +32,11 @@ CREATE TABLE IF NOT EXISTS spans(
   trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT NOT NULL,
   service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
   start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status INTEGER NOT NULL,
-  json TEXT NOT NULL, scope_id INTEGER NOT NULL, otlp TEXT NOT NULL,
-  PRIMARY KEY(trace_id, span_id)) WITHOUT ROWID;
+  json TEXT NOT NULL, scope_id INTEGER NOT NULL, otlp TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS spans_id ON spans(trace_id, span_id);
 CREATE TABLE IF NOT EXISTS scopes(
-  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, scope TEXT NOT NULL, UNIQUE(resource, scope));
+  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, scope TEXT NOT NULL,
+  api_resource TEXT NOT NULL, api_scope TEXT NOT NULL, UNIQUE(resource, scope));
 CREATE INDEX IF NOT EXISTS spans_name ON spans(name, trace_id);
 CREATE TABLE IF NOT EXISTS traces(
   trace_id TEXT PRIMARY KEY, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
@@ -58,7 +61,7 @@ CREATE TABLE IF NOT EXISTS metrics(
   json TEXT NOT NULL) WITHOUT ROWID;
 )sql";
 
-constexpr int64_t kLayoutVersion = 1;
+constexpr int64_t kLayoutVersion = 3;
 
 const char* KindName(int kind) {
   switch (kind) {
@@ -163,6 +166,356 @@ std::string NanosText(uint64_t ns) { return std::to_string(ns); }
 
 uint64_t Duration(uint64_t start, uint64_t end) { return end > start ? end - start : 0; }
 
+// ---- JSON written by hand on the ingest path (the API's and OTLP's forms of a span); nlohmann
+// ---- is kept for the rarer logs, metrics and query answers.
+
+void AppendQuoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xF];
+          out += kHex[c & 0xF];
+        } else {
+          out += c;  // the decoder checked that strings are UTF-8
+        }
+    }
+  }
+  out += '"';
+}
+
+void AppendUint(std::string& out, uint64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+// A finite double as JSON (with ".0" when it reads as an integer); NaN and infinities as the
+// strings OTLP/JSON uses.
+void AppendDouble(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += std::isnan(d) ? "\"NaN\"" : (d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    return;
+  }
+  char buf[32];
+  char* end = std::to_chars(buf, buf + sizeof buf, d).ptr;
+  out.append(buf, end);
+  if (std::find_if(buf, end, [](char c) { return c == '.' || c == 'e'; }) == end) out += ".0";
+}
+
+// "key":"digits" — times are strings of nanoseconds in both forms.
+void AppendNanosField(std::string& out, std::string_view key, uint64_t ns) {
+  AppendQuoted(out, key);
+  out += ":\"";
+  AppendUint(out, ns);
+  out += '"';
+}
+
+void AppendHexId(std::string& out, const uint8_t* bytes, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (size_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 0xF];
+  }
+  out += '"';
+}
+
+// The API's attribute value (docs/VIEW-API.md): plain JSON.
+void AppendApiValue(std::string& out, const decoded::AnyValue& v);
+
+void AppendApiAttributes(std::string& out, const std::vector<decoded::KeyValue>& attributes) {
+  out += '[';
+  for (size_t i = 0; i < attributes.size(); ++i) {
+    if (i != 0) out += ',';
+    out += "{\"key\":";
+    AppendQuoted(out, attributes[i].key);
+    out += ",\"value\":";
+    AppendApiValue(out, attributes[i].value);
+    out += '}';
+  }
+  out += ']';
+}
+
+void AppendApiValue(std::string& out, const decoded::AnyValue& v) {
+  constexpr int64_t kExact = int64_t{1} << 53;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          out += "null";
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          AppendQuoted(out, x);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += x ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          if (x > kExact || x < -kExact) {
+            out += '"';
+            AppendInt(out, x);
+            out += '"';
+          } else {
+            AppendInt(out, x);
+          }
+        } else if constexpr (std::is_same_v<T, double>) {
+          AppendDouble(out, x);
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::Array>) {
+          out += '[';
+          for (size_t i = 0; i < x.size(); ++i) {
+            if (i != 0) out += ',';
+            AppendApiValue(out, x[i]);
+          }
+          out += ']';
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::KeyValueList>) {
+          out += '{';
+          for (size_t i = 0; i < x.size(); ++i) {
+            if (i != 0) out += ',';
+            AppendQuoted(out, x[i].key);
+            out += ':';
+            AppendApiValue(out, x[i].value);
+          }
+          out += '}';
+        } else {
+          AppendQuoted(out, Base64(x));
+        }
+      },
+      v.value);
+}
+
+// OTLP/JSON's AnyValue ({"stringValue": ...}).
+void AppendOtlpValue(std::string& out, const decoded::AnyValue& v);
+
+void AppendOtlpAttributes(std::string& out, const std::vector<decoded::KeyValue>& attributes) {
+  out += '[';
+  for (size_t i = 0; i < attributes.size(); ++i) {
+    if (i != 0) out += ',';
+    out += "{\"key\":";
+    AppendQuoted(out, attributes[i].key);
+    out += ",\"value\":";
+    AppendOtlpValue(out, attributes[i].value);
+    out += '}';
+  }
+  out += ']';
+}
+
+void AppendOtlpValue(std::string& out, const decoded::AnyValue& v) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          out += "{}";
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          out += "{\"stringValue\":";
+          AppendQuoted(out, x);
+          out += '}';
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += x ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          out += "{\"intValue\":\"";
+          AppendInt(out, x);
+          out += "\"}";
+        } else if constexpr (std::is_same_v<T, double>) {
+          out += "{\"doubleValue\":";
+          AppendDouble(out, x);
+          out += '}';
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::Array>) {
+          out += "{\"arrayValue\":{\"values\":[";
+          for (size_t i = 0; i < x.size(); ++i) {
+            if (i != 0) out += ',';
+            AppendOtlpValue(out, x[i]);
+          }
+          out += "]}}";
+        } else if constexpr (std::is_same_v<T, decoded::AnyValue::KeyValueList>) {
+          out += "{\"kvlistValue\":{\"values\":";
+          AppendOtlpAttributes(out, x);
+          out += "}}";
+        } else {
+          out += "{\"bytesValue\":";
+          AppendQuoted(out, Base64(x));
+          out += '}';
+        }
+      },
+      v.value);
+}
+
+// The API's span without "resource" and "scope" (spliced in when read: they are stored once
+// per resource and scope).
+void AppendApiSpan(std::string& out, const decoded::Span& span, const std::string& service) {
+  out += "{\"span_id\":";
+  AppendHexId(out, span.span_id.bytes().data(), trace::SpanId::kSize);
+  out += ",\"parent_span_id\":";
+  if (span.has_parent()) {
+    AppendHexId(out, span.parent_span_id.bytes().data(), trace::SpanId::kSize);
+  } else {
+    out += "\"\"";
+  }
+  out += ",\"name\":";
+  AppendQuoted(out, span.name);
+  out += ",\"kind\":\"";
+  out += KindName(span.kind);
+  out += "\",\"service\":";
+  AppendQuoted(out, service);
+  out += ',';
+  AppendNanosField(out, "start_unix_nano", span.start_time_unix_nano);
+  out += ',';
+  AppendNanosField(out, "end_unix_nano", span.end_time_unix_nano);
+  out += ",\"duration_ns\":";
+  AppendUint(out, Duration(span.start_time_unix_nano, span.end_time_unix_nano));
+  out += ",\"status\":{\"code\":\"";
+  out += StatusName(span.status.code);
+  out += "\",\"message\":";
+  AppendQuoted(out, span.status.message);
+  out += "},\"trace_state\":";
+  AppendQuoted(out, span.trace_state);
+  out += ",\"flags\":";
+  AppendUint(out, span.flags);
+  out += ",\"attributes\":";
+  AppendApiAttributes(out, span.attributes);
+  out += ",\"dropped_attributes_count\":";
+  AppendUint(out, span.dropped_attributes_count);
+  out += ",\"events\":[";
+  for (size_t i = 0; i < span.events.size(); ++i) {
+    const decoded::Event& e = span.events[i];
+    if (i != 0) out += ',';
+    out += "{\"name\":";
+    AppendQuoted(out, e.name);
+    out += ',';
+    AppendNanosField(out, "time_unix_nano", e.time_unix_nano);
+    out += ",\"attributes\":";
+    AppendApiAttributes(out, e.attributes);
+    out += ",\"dropped_attributes_count\":";
+    AppendUint(out, e.dropped_attributes_count);
+    out += '}';
+  }
+  out += "],\"dropped_events_count\":";
+  AppendUint(out, span.dropped_events_count);
+  out += ",\"links\":[";
+  for (size_t i = 0; i < span.links.size(); ++i) {
+    const decoded::Link& l = span.links[i];
+    if (i != 0) out += ',';
+    out += "{\"trace_id\":";
+    AppendHexId(out, l.trace_id.bytes().data(), trace::TraceId::kSize);
+    out += ",\"span_id\":";
+    AppendHexId(out, l.span_id.bytes().data(), trace::SpanId::kSize);
+    out += ",\"trace_state\":";
+    AppendQuoted(out, l.trace_state);
+    out += ",\"flags\":";
+    AppendUint(out, l.flags);
+    out += ",\"attributes\":";
+    AppendApiAttributes(out, l.attributes);
+    out += ",\"dropped_attributes_count\":";
+    AppendUint(out, l.dropped_attributes_count);
+    out += '}';
+  }
+  out += "],\"dropped_links_count\":";
+  AppendUint(out, span.dropped_links_count);
+  out += '}';
+}
+
+// The OTLP/JSON Span message (for --export).
+void AppendOtlpSpan(std::string& out, const decoded::Span& span) {
+  out += "{\"traceId\":";
+  AppendHexId(out, span.trace_id.bytes().data(), trace::TraceId::kSize);
+  out += ",\"spanId\":";
+  AppendHexId(out, span.span_id.bytes().data(), trace::SpanId::kSize);
+  if (!span.trace_state.empty()) {
+    out += ",\"traceState\":";
+    AppendQuoted(out, span.trace_state);
+  }
+  if (span.has_parent()) {
+    out += ",\"parentSpanId\":";
+    AppendHexId(out, span.parent_span_id.bytes().data(), trace::SpanId::kSize);
+  }
+  if (span.flags != 0) {
+    out += ",\"flags\":";
+    AppendUint(out, span.flags);
+  }
+  out += ",\"name\":";
+  AppendQuoted(out, span.name);
+  out += ",\"kind\":";
+  AppendInt(out, span.kind);
+  out += ',';
+  AppendNanosField(out, "startTimeUnixNano", span.start_time_unix_nano);
+  out += ',';
+  AppendNanosField(out, "endTimeUnixNano", span.end_time_unix_nano);
+  out += ",\"attributes\":";
+  AppendOtlpAttributes(out, span.attributes);
+  if (span.dropped_attributes_count != 0) {
+    out += ",\"droppedAttributesCount\":";
+    AppendUint(out, span.dropped_attributes_count);
+  }
+  if (!span.events.empty()) {
+    out += ",\"events\":[";
+    for (size_t i = 0; i < span.events.size(); ++i) {
+      const decoded::Event& e = span.events[i];
+      if (i != 0) out += ',';
+      out += '{';
+      AppendNanosField(out, "timeUnixNano", e.time_unix_nano);
+      out += ",\"name\":";
+      AppendQuoted(out, e.name);
+      out += ",\"attributes\":";
+      AppendOtlpAttributes(out, e.attributes);
+      if (e.dropped_attributes_count != 0) {
+        out += ",\"droppedAttributesCount\":";
+        AppendUint(out, e.dropped_attributes_count);
+      }
+      out += '}';
+    }
+    out += ']';
+  }
+  if (span.dropped_events_count != 0) {
+    out += ",\"droppedEventsCount\":";
+    AppendUint(out, span.dropped_events_count);
+  }
+  if (!span.links.empty()) {
+    out += ",\"links\":[";
+    for (size_t i = 0; i < span.links.size(); ++i) {
+      const decoded::Link& l = span.links[i];
+      if (i != 0) out += ',';
+      out += "{\"traceId\":";
+      AppendHexId(out, l.trace_id.bytes().data(), trace::TraceId::kSize);
+      out += ",\"spanId\":";
+      AppendHexId(out, l.span_id.bytes().data(), trace::SpanId::kSize);
+      if (!l.trace_state.empty()) {
+        out += ",\"traceState\":";
+        AppendQuoted(out, l.trace_state);
+      }
+      if (l.flags != 0) {
+        out += ",\"flags\":";
+        AppendUint(out, l.flags);
+      }
+      out += ",\"attributes\":";
+      AppendOtlpAttributes(out, l.attributes);
+      if (l.dropped_attributes_count != 0) {
+        out += ",\"droppedAttributesCount\":";
+        AppendUint(out, l.dropped_attributes_count);
+      }
+      out += '}';
+    }
+    out += ']';
+  }
+  if (span.dropped_links_count != 0) {
+    out += ",\"droppedLinksCount\":";
+    AppendUint(out, span.dropped_links_count);
+  }
+  out += ",\"status\":{\"code\":";
+  AppendInt(out, span.status.code);
+  out += ",\"message\":";
+  AppendQuoted(out, span.status.message);
+  out += "}}";
+}
+
 // OTLP/JSON (the OTLP specification's JSON encoding) of the decoded types, for --export: what
 // was received, written back in the form every OTLP receiver reads.
 json OtlpValue(const decoded::AnyValue& v);
@@ -201,48 +554,6 @@ json OtlpValue(const decoded::AnyValue& v) {
         }
       },
       v.value);
-}
-
-json OtlpSpan(const decoded::Span& span) {
-  json j = {{"traceId", span.trace_id.ToHex()},
-            {"spanId", span.span_id.ToHex()},
-            {"name", span.name},
-            {"kind", span.kind},
-            {"startTimeUnixNano", std::to_string(span.start_time_unix_nano)},
-            {"endTimeUnixNano", std::to_string(span.end_time_unix_nano)},
-            {"attributes", OtlpAttributes(span.attributes)},
-            {"status", {{"code", span.status.code}, {"message", span.status.message}}}};
-  if (!span.trace_state.empty()) j["traceState"] = span.trace_state;
-  if (span.has_parent()) j["parentSpanId"] = span.parent_span_id.ToHex();
-  if (span.flags != 0) j["flags"] = span.flags;
-  if (span.dropped_attributes_count != 0) j["droppedAttributesCount"] = span.dropped_attributes_count;
-  if (span.dropped_events_count != 0) j["droppedEventsCount"] = span.dropped_events_count;
-  if (span.dropped_links_count != 0) j["droppedLinksCount"] = span.dropped_links_count;
-  if (!span.events.empty()) {
-    json events = json::array();
-    for (const decoded::Event& e : span.events) {
-      json ej = {{"timeUnixNano", std::to_string(e.time_unix_nano)},
-                 {"name", e.name},
-                 {"attributes", OtlpAttributes(e.attributes)}};
-      if (e.dropped_attributes_count != 0) ej["droppedAttributesCount"] = e.dropped_attributes_count;
-      events.push_back(std::move(ej));
-    }
-    j["events"] = std::move(events);
-  }
-  if (!span.links.empty()) {
-    json links = json::array();
-    for (const decoded::Link& l : span.links) {
-      json lj = {{"traceId", l.trace_id.ToHex()},
-                 {"spanId", l.span_id.ToHex()},
-                 {"attributes", OtlpAttributes(l.attributes)}};
-      if (!l.trace_state.empty()) lj["traceState"] = l.trace_state;
-      if (l.flags != 0) lj["flags"] = l.flags;
-      if (l.dropped_attributes_count != 0) lj["droppedAttributesCount"] = l.dropped_attributes_count;
-      links.push_back(std::move(lj));
-    }
-    j["links"] = std::move(links);
-  }
-  return j;
 }
 
 // RAII for a prepared statement.
@@ -400,18 +711,41 @@ struct Store::Impl {
   Status WriteBatch(std::deque<Request>& batch, std::vector<std::string>& touched) {
     std::lock_guard lock(db_mu);
     OTLP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = WriteBatchInTransaction(batch, touched);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  // Per trace, what the batch's new spans add to its row in `traces`.
+  struct TraceUpdate {
+    uint64_t start = UINT64_MAX;
+    uint64_t end = 0;
+    int64_t spans = 0;
+    int64_t errors = 0;
+    bool has_root = false;  // the root (or, without one, the earliest span) named below
+    uint64_t root_start = UINT64_MAX;
+    std::string root_service;
+    std::string root_name;
+  };
+
+  Status WriteBatchInTransaction(std::deque<Request>& batch, std::vector<std::string>& touched) {
     Stmt insert_span(db,
                      "INSERT OR IGNORE INTO spans(trace_id, span_id, parent_span_id, service, "
                      "name, kind, start_ns, end_ns, status, json, scope_id, otlp) "
                      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-    Stmt insert_scope(db, "INSERT OR IGNORE INTO scopes(resource, scope) VALUES(?,?)");
+    Stmt insert_scope(db,
+                      "INSERT OR IGNORE INTO scopes(resource, scope, api_resource, api_scope) "
+                      "VALUES(?,?,?,?)");
     Stmt find_scope(db, "SELECT id FROM scopes WHERE resource = ? AND scope = ?");
     Stmt upsert_trace(
         db,
         "INSERT INTO traces(trace_id, start_ns, end_ns, span_count, error_count, root_service, "
-        "root_name, root_start_ns, has_root) VALUES(?1,?2,?3,1,?4,?5,?6,?2,?7) "
+        "root_name, root_start_ns, has_root) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
         "ON CONFLICT(trace_id) DO UPDATE SET start_ns = min(start_ns, excluded.start_ns), "
-        "end_ns = max(end_ns, excluded.end_ns), span_count = span_count + 1, "
+        "end_ns = max(end_ns, excluded.end_ns), span_count = span_count + excluded.span_count, "
         "error_count = error_count + excluded.error_count, "
         "root_service = CASE WHEN excluded.has_root > has_root OR (excluded.has_root = has_root "
         "AND excluded.root_start_ns < root_start_ns) THEN excluded.root_service ELSE root_service "
@@ -424,53 +758,46 @@ struct Store::Impl {
         "has_root = max(has_root, excluded.has_root)");
     Stmt upsert_service(db,
                         "INSERT INTO trace_services(trace_id, service, spans, errors) "
-                        "VALUES(?,?,1,?) ON CONFLICT(trace_id, service) DO UPDATE SET "
-                        "spans = spans + 1, errors = errors + excluded.errors");
+                        "VALUES(?,?,?,?) ON CONFLICT(trace_id, service) DO UPDATE SET "
+                        "spans = spans + excluded.spans, errors = errors + excluded.errors");
     Stmt insert_attr(db, "INSERT OR IGNORE INTO attrs(key, value, trace_id) VALUES(?,?,?)");
-    if (!insert_span.ok() || !upsert_trace.ok() || !upsert_service.ok() || !insert_attr.ok() ||
-        !insert_scope.ok() || !find_scope.ok()) {
-      Status st = InternalError(sqlite3_errmsg(db));
-      (void)Exec("ROLLBACK");
-      return st;
+    for (Stmt* s : {&insert_span, &insert_scope, &find_scope, &upsert_trace, &upsert_service,
+                    &insert_attr}) {
+      if (!s->ok()) return InternalError(sqlite3_errmsg(db));
     }
-    std::set<std::string> seen_traces;
+
+    // What the batch adds, gathered first and written once per trace, service and attribute.
+    std::map<std::string, TraceUpdate> traces;
+    std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> services;
+    std::set<std::tuple<std::string, std::string, std::string>> attrs;  // key, value, trace
+    std::string api, otlp;  // reused for every span
     for (const Request& any : batch) {
       if (const auto* logs = std::get_if<decoded::LogsRequest>(&any)) {
-        if (Status st = WriteLogs(*logs); !st.ok()) {
-          (void)Exec("ROLLBACK");
-          return st;
-        }
+        OTLP_RETURN_IF_ERROR(WriteLogs(*logs));
         continue;
       }
       if (const auto* metrics = std::get_if<decoded::MetricsRequest>(&any)) {
-        if (Status st = WriteMetrics(*metrics); !st.ok()) {
-          (void)Exec("ROLLBACK");
-          return st;
-        }
+        OTLP_RETURN_IF_ERROR(WriteMetrics(*metrics));
         continue;
       }
-      const auto& request = std::get<decoded::TraceRequest>(any);
-      for (const decoded::ResourceSpans& rs : request.resource_spans) {
+      for (const decoded::ResourceSpans& rs : std::get<decoded::TraceRequest>(any).resource_spans) {
         const std::string service = ServiceOf(rs.resource);
-        const json resource = {{"attributes", AttributesJson(rs.resource.attributes)},
-                               {"dropped_attributes_count", rs.resource.dropped_attributes_count},
-                               {"schema_url", rs.schema_url}};
         json otlp_resource = {{"resource", {{"attributes", OtlpAttributes(rs.resource.attributes)}}}};
         if (rs.resource.dropped_attributes_count != 0) {
           otlp_resource["resource"]["droppedAttributesCount"] = rs.resource.dropped_attributes_count;
         }
         if (!rs.schema_url.empty()) otlp_resource["schemaUrl"] = rs.schema_url;
         const std::string otlp_resource_text = otlp_resource.dump();
+        const std::string api_resource =
+            json{{"attributes", AttributesJson(rs.resource.attributes)},
+                 {"dropped_attributes_count", rs.resource.dropped_attributes_count},
+                 {"schema_url", rs.schema_url}}
+                .dump();
         std::vector<std::pair<std::string, std::string>> resource_attrs;
         for (const decoded::KeyValue& kv : rs.resource.attributes) {
           resource_attrs.emplace_back(kv.key, ValueText(kv.value));
         }
         for (const decoded::ScopeSpans& ss : rs.scope_spans) {
-          const json scope = {{"name", ss.scope.name},
-                              {"version", ss.scope.version},
-                              {"attributes", AttributesJson(ss.scope.attributes)},
-                              {"dropped_attributes_count", ss.scope.dropped_attributes_count},
-                              {"schema_url", ss.schema_url}};
           json otlp_scope = {{"scope",
                               {{"name", ss.scope.name},
                                {"version", ss.scope.version},
@@ -480,87 +807,86 @@ struct Store::Impl {
           }
           if (!ss.schema_url.empty()) otlp_scope["schemaUrl"] = ss.schema_url;
           const std::string otlp_scope_text = otlp_scope.dump();
+          const std::string api_scope =
+              json{{"name", ss.scope.name},
+                   {"version", ss.scope.version},
+                   {"attributes", AttributesJson(ss.scope.attributes)},
+                   {"dropped_attributes_count", ss.scope.dropped_attributes_count},
+                   {"schema_url", ss.schema_url}}
+                  .dump();
           insert_scope.Bind(1, otlp_resource_text).Bind(2, otlp_scope_text);
+          insert_scope.Bind(3, api_resource).Bind(4, api_scope);
           insert_scope.Step();
           insert_scope.Reset();
           find_scope.Bind(1, otlp_resource_text).Bind(2, otlp_scope_text);
           const int64_t scope_id = find_scope.Step() == SQLITE_ROW ? find_scope.Int(0) : 0;
           find_scope.Reset();
+
           for (const decoded::Span& span : ss.spans) {
             const std::string trace_id = span.trace_id.ToHex();
             const std::string span_id = span.span_id.ToHex();
             const std::string parent = span.has_parent() ? span.parent_span_id.ToHex() : "";
-            const bool error = span.status.code == 2;
-            json j = {{"span_id", span_id},
-                      {"parent_span_id", parent},
-                      {"name", span.name},
-                      {"kind", KindName(span.kind)},
-                      {"service", service},
-                      {"start_unix_nano", NanosText(span.start_time_unix_nano)},
-                      {"end_unix_nano", NanosText(span.end_time_unix_nano)},
-                      {"duration_ns", Duration(span.start_time_unix_nano, span.end_time_unix_nano)},
-                      {"status", {{"code", StatusName(span.status.code)},
-                                  {"message", span.status.message}}},
-                      {"trace_state", span.trace_state},
-                      {"flags", span.flags},
-                      {"attributes", AttributesJson(span.attributes)},
-                      {"dropped_attributes_count", span.dropped_attributes_count},
-                      {"events", json::array()},
-                      {"dropped_events_count", span.dropped_events_count},
-                      {"links", json::array()},
-                      {"dropped_links_count", span.dropped_links_count},
-                      {"resource", resource},
-                      {"scope", scope}};
-            for (const decoded::Event& e : span.events) {
-              j["events"].push_back({{"name", e.name},
-                                     {"time_unix_nano", NanosText(e.time_unix_nano)},
-                                     {"attributes", AttributesJson(e.attributes)},
-                                     {"dropped_attributes_count", e.dropped_attributes_count}});
-            }
-            for (const decoded::Link& l : span.links) {
-              j["links"].push_back({{"trace_id", l.trace_id.ToHex()},
-                                    {"span_id", l.span_id.ToHex()},
-                                    {"trace_state", l.trace_state},
-                                    {"flags", l.flags},
-                                    {"attributes", AttributesJson(l.attributes)},
-                                    {"dropped_attributes_count", l.dropped_attributes_count}});
-            }
+            api.clear();
+            AppendApiSpan(api, span, service);
+            otlp.clear();
+            AppendOtlpSpan(otlp, span);
             insert_span.Bind(1, trace_id).Bind(2, span_id).Bind(3, parent).Bind(4, service);
             insert_span.Bind(5, span.name).Bind(6, int64_t{span.kind});
             insert_span.BindU(7, span.start_time_unix_nano).BindU(8, span.end_time_unix_nano);
-            insert_span.Bind(9, int64_t{span.status.code}).Bind(10, j.dump());
-            insert_span.Bind(11, scope_id).Bind(12, OtlpSpan(span).dump());
+            insert_span.Bind(9, int64_t{span.status.code}).Bind(10, api);
+            insert_span.Bind(11, scope_id).Bind(12, otlp);
             const int rc = insert_span.Step();
             insert_span.Reset();
-            if (rc != SQLITE_DONE) {
-              Status st = InternalError(sqlite3_errmsg(db));
-              (void)Exec("ROLLBACK");
-              return st;
-            }
+            if (rc != SQLITE_DONE) return InternalError(sqlite3_errmsg(db));
             if (sqlite3_changes(db) == 0) continue;  // seen before: counted once
-            upsert_trace.Bind(1, trace_id).BindU(2, span.start_time_unix_nano);
-            upsert_trace.BindU(3, span.end_time_unix_nano).Bind(4, int64_t{error});
-            upsert_trace.Bind(5, service).Bind(6, span.name).Bind(7, int64_t{!span.has_parent()});
-            upsert_trace.Step();
-            upsert_trace.Reset();
-            upsert_service.Bind(1, trace_id).Bind(2, service).Bind(3, int64_t{error});
-            upsert_service.Step();
-            upsert_service.Reset();
-            auto add_attr = [&](const std::string& key, const std::string& value) {
-              insert_attr.Bind(1, key).Bind(2, value).Bind(3, trace_id);
-              insert_attr.Step();
-              insert_attr.Reset();
-            };
-            for (const decoded::KeyValue& kv : span.attributes) add_attr(kv.key, ValueText(kv.value));
-            if (seen_traces.insert(trace_id).second) {
-              for (const auto& [k, v] : resource_attrs) add_attr(k, v);
-              touched.push_back(trace_id);
+
+            const bool error = span.status.code == 2;
+            auto [it, first_of_trace] = traces.try_emplace(trace_id);
+            TraceUpdate& t = it->second;
+            t.start = std::min(t.start, span.start_time_unix_nano);
+            t.end = std::max(t.end, span.end_time_unix_nano);
+            ++t.spans;
+            t.errors += error;
+            const bool root = !span.has_parent();
+            if ((root && !t.has_root) || (root == t.has_root && span.start_time_unix_nano < t.root_start)) {
+              t.has_root = root;
+              t.root_start = span.start_time_unix_nano;
+              t.root_service = service;
+              t.root_name = span.name;
+            }
+            auto& svc = services[{trace_id, service}];
+            ++svc.first;
+            svc.second += error;
+            for (const decoded::KeyValue& kv : span.attributes) {
+              attrs.emplace(kv.key, ValueText(kv.value), trace_id);
+            }
+            if (first_of_trace) {
+              for (const auto& [k, v] : resource_attrs) attrs.emplace(k, v, trace_id);
             }
           }
         }
       }
     }
-    return Exec("COMMIT");
+    for (const auto& [trace_id, t] : traces) {
+      upsert_trace.Bind(1, trace_id).BindU(2, t.start).BindU(3, t.end).Bind(4, t.spans);
+      upsert_trace.Bind(5, t.errors).Bind(6, t.root_service).Bind(7, t.root_name);
+      upsert_trace.BindU(8, t.root_start).Bind(9, int64_t{t.has_root});
+      upsert_trace.Step();
+      upsert_trace.Reset();
+      touched.push_back(trace_id);
+    }
+    for (const auto& [key, counts] : services) {
+      upsert_service.Bind(1, key.first).Bind(2, key.second).Bind(3, counts.first);
+      upsert_service.Bind(4, counts.second);
+      upsert_service.Step();
+      upsert_service.Reset();
+    }
+    for (const auto& [key, value, trace_id] : attrs) {
+      insert_attr.Bind(1, key).Bind(2, value).Bind(3, trace_id);
+      insert_attr.Step();
+      insert_attr.Reset();
+    }
+    return Status::Ok();
   }
 
   // Under db_mu, inside the batch's transaction.
@@ -731,6 +1057,17 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
     if (Status st = impl->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st.ok()) {
       return FailedPreconditionError(where + " is not a usable SQLite database: " + st.message());
     }
+    // Span keys are random trace ids, so inserts land all over the tables: with SQLite's 2 MiB
+    // default page cache nearly every one re-reads a page from the file. A cache of a quarter of
+    // the size cap (64 MiB at most) keeps the working set in memory; checkpoints of the log into
+    // the database every ~40 MB rather than every 4 MB write each page once per many batches.
+    const size_t cache = std::min<size_t>(impl->options.max_bytes == 0
+                                              ? size_t{64} << 20
+                                              : impl->options.max_bytes / 4,
+                                          size_t{64} << 20);
+    (void)impl->Exec(("PRAGMA cache_size=-" + std::to_string(std::max<size_t>(cache >> 10, 2048)) +
+                      "; PRAGMA wal_autocheckpoint=10000;")
+                         .c_str());
   }
   if (Status st = impl->Exec(kSchema); !st.ok()) {
     return FailedPreconditionError(where + " is not a usable otlp view database: " +
@@ -871,18 +1208,26 @@ std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
   if (!t.ok() || t.Step() != SQLITE_ROW) return std::nullopt;
   const auto start = static_cast<uint64_t>(t.Int(0));
   const auto end = static_cast<uint64_t>(t.Int(1));
-  // The spans are stored as JSON already: concatenated, not parsed again.
+  // The spans are stored as JSON already: concatenated, not parsed again, with their
+  // resource and scope (stored once each) spliced in before the closing brace.
   std::string out = "{\"trace_id\":" + json(trace_id).dump() + ",\"start_unix_nano\":\"" +
                     NanosText(start) + "\",\"duration_ns\":" +
                     std::to_string(Duration(start, end)) + ",\"spans\":[";
   Stmt spans(r.db,
-             "SELECT json FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id");
+             "SELECT s.json, c.api_resource, c.api_scope FROM spans s JOIN scopes c "
+             "ON c.id = s.scope_id WHERE s.trace_id = ? ORDER BY s.start_ns, s.span_id");
   spans.Bind(1, trace_id);
   bool first = true;
   while (spans.ok() && spans.Step() == SQLITE_ROW) {
     if (!first) out += ',';
     first = false;
-    out += spans.Text(0);
+    const std::string span = spans.Text(0);
+    out.append(span, 0, span.size() - 1);
+    out += ",\"resource\":";
+    out += spans.Text(1);
+    out += ",\"scope\":";
+    out += spans.Text(2);
+    out += '}';
   }
   out += "],\"logs\":[";
   Stmt logs(r.db, "SELECT json FROM logs WHERE trace_id = ? ORDER BY time_ns");
