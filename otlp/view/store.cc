@@ -1038,6 +1038,12 @@ struct Store::Impl {
 Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
+  if (impl->options.max_bytes != 0) {
+    // A capped store keeps its waiting requests (~1 KB per item decoded) to a small part of
+    // the cap too.
+    impl->options.max_queued_items = std::min(
+        impl->options.max_queued_items, std::max<size_t>(impl->options.max_bytes / 8192, 1000));
+  }
   const std::string& path = impl->options.path;
   const std::string where = path.empty() ? std::string("the in-memory database") : "'" + path + "'";
   struct stat file{};

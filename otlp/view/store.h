@@ -60,7 +60,8 @@ struct StoreOptions {
   std::function<void(const Status&)> on_error;
   // Spans, log records and metric data points waiting for the writer, at most. A request that
   // would exceed it is refused (Add* returns false; the receivers answer "try again later"), so
-  // a writer that falls behind bounds the memory instead of growing without limit.
+  // a writer that falls behind bounds the memory instead of growing without limit. With a
+  // size cap, at most max_bytes / 8192 (and at least 1,000).
   size_t max_queued_items = 100000;
   // Called (on the writer thread) after a batch was written, with the ids of the traces that
   // received spans in it (lowercase hex).
