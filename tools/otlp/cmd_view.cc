@@ -1,5 +1,6 @@
-// otlp view — a local OTLP backend: receives traces over OTLP/HTTP and OTLP/gRPC, stores them
-// in SQLite, draws each finished trace as a waterfall on the terminal and serves a web UI.
+// otlp view — a local OTLP backend: receives traces, logs and metrics over OTLP/HTTP and
+// OTLP/gRPC, stores them in SQLite, draws each finished trace as a waterfall on the terminal and
+// serves a web UI.
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,11 +28,12 @@ const Command& ViewCommand() {
       .summary = "a local OTLP backend: trace waterfalls in the terminal and the browser",
       .usage = "otlp view [flags]",
       .description =
-          "Receives OTLP over HTTP (POST /v1/traces: protobuf or JSON, gzip) and gRPC\n"
-          "(TraceService/Export over h2c), answering as a collector does; stores the spans in\n"
-          "SQLite (in memory unless --db is given); prints each trace as a waterfall once no new\n"
-          "span arrived for --quiet seconds; and serves a web UI (trace list and search, trace\n"
-          "waterfall, span details, service map) with a JSON API (docs/VIEW-API.md).\n"
+          "Receives OTLP traces, logs and metrics over HTTP (POST /v1/traces, /v1/logs,\n"
+          "/v1/metrics: protobuf or JSON, gzip) and gRPC (h2c), answering as a collector does;\n"
+          "stores them in SQLite (in memory unless --db is given); prints each trace as a\n"
+          "waterfall once no new span arrived for --quiet seconds; and serves a web UI (trace\n"
+          "list and search, trace waterfall, span details and logs, service map, metrics) with\n"
+          "a JSON API (docs/VIEW-API.md).\n"
           "Point a program at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318.\n"
           "Ports given as 0 are chosen by the system; the addresses are printed at start.\n"
           "Stops on Ctrl-C (SIGINT) or SIGTERM. Exit status: 0, 1 when it cannot start, 2 usage.",
