@@ -99,45 +99,7 @@ std::string Base64(const std::vector<uint8_t>& bytes) {
   return out;
 }
 
-json ValueJson(const decoded::AnyValue& v);
-
-json AttributesJson(const std::vector<decoded::KeyValue>& attributes) {
-  json out = json::array();
-  for (const decoded::KeyValue& kv : attributes) {
-    out.push_back({{"key", kv.key}, {"value", ValueJson(kv.value)}});
-  }
-  return out;
-}
-
-json ValueJson(const decoded::AnyValue& v) {
-  constexpr int64_t kExact = int64_t{1} << 53;
-  return std::visit(
-      [](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return nullptr;
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          if (x > kExact || x < -kExact) return std::to_string(x);
-          return x;
-        } else if constexpr (std::is_same_v<T, decoded::AnyValue::Array>) {
-          json a = json::array();
-          for (const decoded::AnyValue& e : x) a.push_back(ValueJson(e));
-          return a;
-        } else if constexpr (std::is_same_v<T, decoded::AnyValue::KeyValueList>) {
-          json o = json::object();
-          for (const decoded::KeyValue& kv : x) o[kv.key] = ValueJson(kv.value);
-          return o;
-        } else if constexpr (std::is_same_v<T, decoded::AnyValue::Bytes>) {
-          return Base64(x);
-        } else if constexpr (std::is_same_v<T, double>) {
-          if (std::isfinite(x)) return x;
-          return std::isnan(x) ? "NaN" : (x > 0 ? "Infinity" : "-Infinity");
-        } else {
-          return x;
-        }
-      },
-      v.value);
-}
+void AppendApiValue(std::string& out, const decoded::AnyValue& v);
 
 // An attribute value as the text that search compares with ("503", "true", "GET").
 std::string ValueText(const decoded::AnyValue& v) {
@@ -150,7 +112,9 @@ std::string ValueText(const decoded::AnyValue& v) {
     return std::string(buf, r.ptr);
   }
   if (std::holds_alternative<std::monostate>(v.value)) return "";
-  return ValueJson(v).dump();
+  std::string out;
+  AppendApiValue(out, v);  // arrays and key-value lists as their JSON
+  return out;
 }
 
 std::string ServiceOf(const decoded::Resource& resource) {
@@ -349,6 +313,26 @@ void AppendOtlpValue(std::string& out, const decoded::AnyValue& v) {
       v.value);
 }
 
+// The same values as nlohmann objects, for the rarer documents built with it (resources and
+// scopes, log records, metric points).
+json ValueJson(const decoded::AnyValue& v) {
+  std::string text;
+  AppendApiValue(text, v);
+  return json::parse(text);
+}
+
+json AttributesJson(const std::vector<decoded::KeyValue>& attributes) {
+  std::string text;
+  AppendApiAttributes(text, attributes);
+  return json::parse(text);
+}
+
+json OtlpAttributes(const std::vector<decoded::KeyValue>& attributes) {
+  std::string text;
+  AppendOtlpAttributes(text, attributes);
+  return json::parse(text);
+}
+
 // The API's span without "resource" and "scope" (spliced in when read: they are stored once
 // per resource and scope).
 void AppendApiSpan(std::string& out, const decoded::Span& span, const std::string& service) {
@@ -514,46 +498,6 @@ void AppendOtlpSpan(std::string& out, const decoded::Span& span) {
   out += ",\"message\":";
   AppendQuoted(out, span.status.message);
   out += "}}";
-}
-
-// OTLP/JSON (the OTLP specification's JSON encoding) of the decoded types, for --export: what
-// was received, written back in the form every OTLP receiver reads.
-json OtlpValue(const decoded::AnyValue& v);
-
-json OtlpAttributes(const std::vector<decoded::KeyValue>& attributes) {
-  json out = json::array();
-  for (const decoded::KeyValue& kv : attributes) {
-    out.push_back({{"key", kv.key}, {"value", OtlpValue(kv.value)}});
-  }
-  return out;
-}
-
-json OtlpValue(const decoded::AnyValue& v) {
-  return std::visit(
-      [](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return json::object();
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return {{"stringValue", x}};
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return {{"boolValue", x}};
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          return {{"intValue", std::to_string(x)}};
-        } else if constexpr (std::is_same_v<T, double>) {
-          if (std::isfinite(x)) return {{"doubleValue", x}};
-          return {{"doubleValue", std::isnan(x) ? "NaN" : (x > 0 ? "Infinity" : "-Infinity")}};
-        } else if constexpr (std::is_same_v<T, decoded::AnyValue::Array>) {
-          json a = json::array();
-          for (const decoded::AnyValue& e : x) a.push_back(OtlpValue(e));
-          return {{"arrayValue", {{"values", a}}}};
-        } else if constexpr (std::is_same_v<T, decoded::AnyValue::KeyValueList>) {
-          return {{"kvlistValue", {{"values", OtlpAttributes(x)}}}};
-        } else {
-          return {{"bytesValue", Base64(x)}};
-        }
-      },
-      v.value);
 }
 
 // RAII for a prepared statement.

@@ -112,9 +112,9 @@ class OTLP_EXPORT Store {
 
   // Queue decoded requests for the writer thread. Never blocks on the database. False (and
   // nothing queued) when the queue is full: see StoreOptions::max_queued_items.
-  bool AddTraces(exporter::decoded::TraceRequest request);
-  bool AddLogs(exporter::decoded::LogsRequest request);
-  bool AddMetrics(exporter::decoded::MetricsRequest request);
+  [[nodiscard]] bool AddTraces(exporter::decoded::TraceRequest request);
+  [[nodiscard]] bool AddLogs(exporter::decoded::LogsRequest request);
+  [[nodiscard]] bool AddMetrics(exporter::decoded::MetricsRequest request);
   // Waits until everything queued before the call is written (or failed).
   void Flush();
 
