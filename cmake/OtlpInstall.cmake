@@ -14,7 +14,8 @@ foreach(_module IN LISTS _otlp_modules)
   get_property(_dirs TARGET ${_module} PROPERTY OTLP_HEADER_DIRS)
   foreach(_dir IN LISTS _dirs)
     install(DIRECTORY otlp/${_dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/otlp/${_dir}
-      FILES_MATCHING PATTERN "*.h" PATTERN "internal" EXCLUDE)
+      FILES_MATCHING PATTERN "*.h" PATTERN "internal" EXCLUDE PATTERN "ui" EXCLUDE
+      PATTERN "*_test*.h" EXCLUDE)  # test helpers beside the code are not API
   endforeach()
   get_property(_files TARGET ${_module} PROPERTY OTLP_HEADERS)
   foreach(_file IN LISTS _files)
@@ -26,7 +27,7 @@ endforeach()
 
 set(_otlp_pc_requires "")
 if(TARGET otlp_net)
-  set(_otlp_pc_requires "Requires.private: openssl zlib libbrotlidec libzstd")
+  set(_otlp_pc_requires "Requires.private: openssl zlib libbrotlidec libzstd libnghttp2 sqlite3")
 endif()
 
 install(EXPORT otlpTargets NAMESPACE otlp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/otlp)
