@@ -900,7 +900,8 @@ struct Store::Impl {
           auto number = [](const decoded::NumberDataPoint& p) -> json {
             if (const auto* i = std::get_if<int64_t>(&p.value)) return json{{"value", *i}};
             if (const auto* d = std::get_if<double>(&p.value)) {
-              return json{{"value", std::isfinite(*d) ? json(*d) : json(std::to_string(*d))}};
+              // NaN and infinities as the API writes them everywhere ("NaN", "Infinity").
+              return json{{"value", ValueJson(decoded::AnyValue{*d})}};
             }
             return json{{"value", nullptr}};
           };
