@@ -29,7 +29,7 @@ namespace {
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS spans(
-  trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT NOT NULL,
+  trace_id BLOB NOT NULL, span_id BLOB NOT NULL, parent_span_id BLOB NOT NULL,
   service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
   start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status INTEGER NOT NULL,
   json TEXT NOT NULL, scope_id INTEGER NOT NULL, otlp TEXT NOT NULL);
@@ -39,21 +39,21 @@ CREATE TABLE IF NOT EXISTS scopes(
   api_resource TEXT NOT NULL, api_scope TEXT NOT NULL, UNIQUE(resource, scope));
 CREATE INDEX IF NOT EXISTS spans_name ON spans(name, trace_id);
 CREATE TABLE IF NOT EXISTS traces(
-  trace_id TEXT PRIMARY KEY, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  trace_id BLOB PRIMARY KEY, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
   span_count INTEGER NOT NULL, error_count INTEGER NOT NULL,
   root_service TEXT NOT NULL, root_name TEXT NOT NULL, root_start_ns INTEGER NOT NULL,
   has_root INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS traces_start ON traces(start_ns);
 CREATE TABLE IF NOT EXISTS trace_services(
-  trace_id TEXT NOT NULL, service TEXT NOT NULL, spans INTEGER NOT NULL, errors INTEGER NOT NULL,
+  trace_id BLOB NOT NULL, service TEXT NOT NULL, spans INTEGER NOT NULL, errors INTEGER NOT NULL,
   PRIMARY KEY(trace_id, service)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_services_service ON trace_services(service, trace_id);
 CREATE TABLE IF NOT EXISTS attrs(
-  key TEXT NOT NULL, value TEXT NOT NULL, trace_id TEXT NOT NULL,
+  key TEXT NOT NULL, value TEXT NOT NULL, trace_id BLOB NOT NULL,
   PRIMARY KEY(key, value, trace_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS attrs_trace ON attrs(trace_id);
 CREATE TABLE IF NOT EXISTS logs(
-  trace_id TEXT NOT NULL, span_id TEXT NOT NULL, time_ns INTEGER NOT NULL,
+  trace_id BLOB NOT NULL, span_id BLOB NOT NULL, time_ns INTEGER NOT NULL,
   service TEXT NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id, time_ns);
 CREATE TABLE IF NOT EXISTS metrics(
@@ -61,7 +61,9 @@ CREATE TABLE IF NOT EXISTS metrics(
   json TEXT NOT NULL) WITHOUT ROWID;
 )sql";
 
-constexpr int64_t kLayoutVersion = 3;
+// Ids are stored as their bytes (16 and 8; an empty blob for none), half the size of hex in
+// every index.
+constexpr int64_t kLayoutVersion = 4;
 
 const char* KindName(int kind) {
   switch (kind) {
@@ -500,6 +502,28 @@ void AppendOtlpSpan(std::string& out, const decoded::Span& span) {
   out += "}}";
 }
 
+std::string IdBytes(const uint8_t* bytes, size_t n) {
+  return std::string(reinterpret_cast<const char*>(bytes), n);
+}
+
+std::string HexOf(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    out += kHex[static_cast<uint8_t>(c) >> 4];
+    out += kHex[static_cast<uint8_t>(c) & 0xF];
+  }
+  return out;
+}
+
+// A trace id given in hex (the API's form) as the stored bytes; empty when it is not 32 hex
+// digits.
+std::string TraceKey(const std::string& hex) {
+  auto id = trace::TraceId::FromHex(hex);
+  return id ? IdBytes(id->bytes().data(), trace::TraceId::kSize) : std::string();
+}
+
 // RAII for a prepared statement.
 class Stmt {
  public:
@@ -511,6 +535,14 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return stmt_ != nullptr; }
   sqlite3_stmt* get() { return stmt_; }
+  Stmt& BindBlob(int i, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  std::string Blob(int col) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+  }
   Stmt& Bind(int i, const std::string& s) {
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
     return *this;
@@ -767,14 +799,18 @@ struct Store::Impl {
           find_scope.Reset();
 
           for (const decoded::Span& span : ss.spans) {
-            const std::string trace_id = span.trace_id.ToHex();
-            const std::string span_id = span.span_id.ToHex();
-            const std::string parent = span.has_parent() ? span.parent_span_id.ToHex() : "";
+            const std::string trace_id = IdBytes(span.trace_id.bytes().data(), trace::TraceId::kSize);
+            const std::string span_id = IdBytes(span.span_id.bytes().data(), trace::SpanId::kSize);
+            const std::string parent =
+                span.has_parent()
+                    ? IdBytes(span.parent_span_id.bytes().data(), trace::SpanId::kSize)
+                    : std::string();
             api.clear();
             AppendApiSpan(api, span, service);
             otlp.clear();
             AppendOtlpSpan(otlp, span);
-            insert_span.Bind(1, trace_id).Bind(2, span_id).Bind(3, parent).Bind(4, service);
+            insert_span.BindBlob(1, trace_id).BindBlob(2, span_id).BindBlob(3, parent);
+            insert_span.Bind(4, service);
             insert_span.Bind(5, span.name).Bind(6, int64_t{span.kind});
             insert_span.BindU(7, span.start_time_unix_nano).BindU(8, span.end_time_unix_nano);
             insert_span.Bind(9, int64_t{span.status.code}).Bind(10, api);
@@ -812,21 +848,21 @@ struct Store::Impl {
       }
     }
     for (const auto& [trace_id, t] : traces) {
-      upsert_trace.Bind(1, trace_id).BindU(2, t.start).BindU(3, t.end).Bind(4, t.spans);
+      upsert_trace.BindBlob(1, trace_id).BindU(2, t.start).BindU(3, t.end).Bind(4, t.spans);
       upsert_trace.Bind(5, t.errors).Bind(6, t.root_service).Bind(7, t.root_name);
       upsert_trace.BindU(8, t.root_start).Bind(9, int64_t{t.has_root});
       upsert_trace.Step();
       upsert_trace.Reset();
-      touched.push_back(trace_id);
+      touched.push_back(HexOf(trace_id));
     }
     for (const auto& [key, counts] : services) {
-      upsert_service.Bind(1, key.first).Bind(2, key.second).Bind(3, counts.first);
+      upsert_service.BindBlob(1, key.first).Bind(2, key.second).Bind(3, counts.first);
       upsert_service.Bind(4, counts.second);
       upsert_service.Step();
       upsert_service.Reset();
     }
     for (const auto& [key, value, trace_id] : attrs) {
-      insert_attr.Bind(1, key).Bind(2, value).Bind(3, trace_id);
+      insert_attr.Bind(1, key).Bind(2, value).BindBlob(3, trace_id);
       insert_attr.Step();
       insert_attr.Reset();
     }
@@ -843,6 +879,12 @@ struct Store::Impl {
         for (const decoded::LogRecord& r : sl.log_records) {
           const std::string trace_id = r.trace_id.IsValid() ? r.trace_id.ToHex() : "";
           const std::string span_id = r.span_id.IsValid() ? r.span_id.ToHex() : "";
+          const std::string trace_key =
+              r.trace_id.IsValid() ? IdBytes(r.trace_id.bytes().data(), trace::TraceId::kSize)
+                                   : std::string();
+          const std::string span_key =
+              r.span_id.IsValid() ? IdBytes(r.span_id.bytes().data(), trace::SpanId::kSize)
+                                  : std::string();
           // A record without a time is placed at the time it was observed.
           const uint64_t time = r.time_unix_nano != 0 ? r.time_unix_nano : r.observed_time_unix_nano;
           const json j = {{"time_unix_nano", NanosText(r.time_unix_nano)},
@@ -858,7 +900,8 @@ struct Store::Impl {
                           {"flags", r.flags},
                           {"service", service},
                           {"scope", {{"name", sl.scope.name}, {"version", sl.scope.version}}}};
-          insert.Bind(1, trace_id).Bind(2, span_id).BindU(3, time).Bind(4, service).Bind(5, j.dump());
+          insert.BindBlob(1, trace_key).BindBlob(2, span_key).BindU(3, time).Bind(4, service);
+          insert.Bind(5, j.dump());
           const int rc = insert.Step();
           insert.Reset();
           if (rc != SQLITE_DONE) return InternalError(sqlite3_errmsg(db));
@@ -963,7 +1006,7 @@ struct Store::Impl {
       // A tenth of the traces (at least one) per round, oldest first.
       OTLP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
       OTLP_RETURN_IF_ERROR(Exec(
-          "CREATE TEMP TABLE IF NOT EXISTS doomed(trace_id TEXT PRIMARY KEY);"
+          "CREATE TEMP TABLE IF NOT EXISTS doomed(trace_id BLOB PRIMARY KEY);"
           "DELETE FROM doomed;"
           "INSERT INTO doomed SELECT trace_id FROM traces ORDER BY start_ns LIMIT "
           "max(1, (SELECT count(*) FROM traces) / 10);"
@@ -1131,9 +1174,10 @@ std::string Store::TracesJson(const TraceQuery& query) {
                 "SELECT service, spans FROM trace_services WHERE trace_id = ? ORDER BY service");
   json traces = json::array();
   while (q.ok() && q.Step() == SQLITE_ROW) {
-    const std::string id = q.Text(0);
+    const std::string key = q.Blob(0);
+    const std::string id = HexOf(key);
     json svc = json::array();
-    services.Bind(1, id);
+    services.BindBlob(1, key);
     while (services.Step() == SQLITE_ROW) {
       svc.push_back({{"name", services.Text(0)}, {"spans", services.Int(1)}});
     }
@@ -1154,8 +1198,9 @@ std::string Store::TracesJson(const TraceQuery& query) {
 
 std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
   auto r = impl_->Reader();
+  const std::string key = TraceKey(trace_id);
   Stmt t(r.db, "SELECT start_ns, end_ns FROM traces WHERE trace_id = ?");
-  t.Bind(1, trace_id);
+  t.BindBlob(1, key);
   if (!t.ok() || t.Step() != SQLITE_ROW) return std::nullopt;
   const auto start = static_cast<uint64_t>(t.Int(0));
   const auto end = static_cast<uint64_t>(t.Int(1));
@@ -1167,7 +1212,7 @@ std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
   Stmt spans(r.db,
              "SELECT s.json, c.api_resource, c.api_scope FROM spans s JOIN scopes c "
              "ON c.id = s.scope_id WHERE s.trace_id = ? ORDER BY s.start_ns, s.span_id");
-  spans.Bind(1, trace_id);
+  spans.BindBlob(1, key);
   bool first = true;
   while (spans.ok() && spans.Step() == SQLITE_ROW) {
     if (!first) out += ',';
@@ -1182,7 +1227,7 @@ std::optional<std::string> Store::TraceJson(const std::string& trace_id) {
   }
   out += "],\"logs\":[";
   Stmt logs(r.db, "SELECT json FROM logs WHERE trace_id = ? ORDER BY time_ns");
-  logs.Bind(1, trace_id);
+  logs.BindBlob(1, key);
   first = true;
   while (logs.ok() && logs.Step() == SQLITE_ROW) {
     if (!first) out += ',';
@@ -1259,7 +1304,7 @@ Result<uint64_t> Store::ExportJsonLines(std::ostream& out) {
   if (!traces.ok() || !spans.ok()) return InternalError(sqlite3_errmsg(r.db));
   uint64_t lines = 0;
   while (traces.Step() == SQLITE_ROW) {
-    spans.Bind(1, traces.Text(0));
+    spans.BindBlob(1, traces.Blob(0));
     // One ResourceSpans per (resource, scope) pair the trace's spans came with.
     std::string line = "{\"resourceSpans\":[";
     int64_t current = -1;
@@ -1297,7 +1342,7 @@ std::vector<StoredSpan> Store::TraceSpans(const std::string& trace_id) {
   auto r = impl_->Reader();
   Stmt q(r.db,
          "SELECT json FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id");
-  q.Bind(1, trace_id);
+  q.BindBlob(1, TraceKey(trace_id));
   std::vector<StoredSpan> spans;
   while (q.ok() && q.Step() == SQLITE_ROW) {
     const json j = json::parse(q.Text(0), nullptr, /*allow_exceptions=*/false);
