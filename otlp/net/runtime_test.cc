@@ -200,10 +200,12 @@ TEST(TimerTest, EveryRepeatsUntilCancelledFromItsOwnCallback) {
 }
 
 TEST(TimerTest, CallsOfOnePeriodicTimerNeverOverlap) {
-  auto runtime = Runtime::Create({.threads = 4});
+  // Declared before the runtime: Cancel() does not wait for a call in progress, the runtime's
+  // destructor does, so what the callback uses must outlive the runtime.
   std::atomic<int> inside{0};
   std::atomic<bool> overlapped{false};
   CallCounter counter;
+  auto runtime = Runtime::Create({.threads = 4});
   Timer timer = runtime->Every(milliseconds(1), [&] {
     if (inside.fetch_add(1) != 0) overlapped = true;
     std::this_thread::sleep_for(milliseconds(3));  // longer than the period
@@ -217,8 +219,8 @@ TEST(TimerTest, CallsOfOnePeriodicTimerNeverOverlap) {
 
 TEST(TimerTest, ExceptionInACallbackIsContainedAndThePeriodContinues) {
   SetLogLevel(LogLevel::kNone);
+  CallCounter counter;  // outlives the runtime (see above)
   auto runtime = Runtime::Create();
-  CallCounter counter;
   Timer timer = runtime->Every(milliseconds(1), [&] {
     counter.Hit();
     throw std::runtime_error("tick failed");
