@@ -447,6 +447,19 @@ async function main() {
       assert.match(message, /404/);
     });
 
+    await step('a trace page opened directly asks for its trace once, before the modules run', async () => {
+      const tab = await browser.newPage({viewport: {width: 1280, height: 800}});
+      const asked = [];
+      tab.on('request', (r) => { if (r.url().includes(`/api/traces/${TRACE_A}`)) asked.push(r.url()); });
+      tab.on('pageerror', (e) => pageErrors.push(e.message));
+      await tab.goto(`${ui}#/trace/${TRACE_A}`);
+      await until('the rows of the directly opened trace', async () => (await tab.locator(shownRows).count()) > 0);
+      assert.equal(asked.length, 1, `requests for the trace: ${asked.join(', ')}`);
+      // index.html started it (window.otlpEarlyTrace) and api.js took it (set back to null).
+      assert.strictEqual(await tab.evaluate(() => window.otlpEarlyTrace), null);
+      await tab.close();
+    });
+
     await step('no script errors on the page', async () => {
       assert.deepEqual(pageErrors, []);
     });

@@ -10,9 +10,14 @@ async function get(path, params) {
     }
   }
   const url = query.toString() ? `${path}?${query}` : path;
+  return parse(url, fetch(url, {headers: {Accept: 'application/json'}}));
+}
+
+// Waits for `pending` (a fetch of `url`) and reads its JSON body.
+async function parse(url, pending) {
   let response;
   try {
-    response = await fetch(url, {headers: {Accept: 'application/json'}});
+    response = await pending;
   } catch (e) {
     throw new Error(`${url}: cannot reach otlp view (${e.message})`);
   }
@@ -30,9 +35,25 @@ async function get(path, params) {
 }
 
 export const api = {
-  services: () => get('/api/services'),
+  services: () => {
+    // The request index.html started when the page loaded, used once.
+    const early = window.otlpEarlyServices;
+    if (early) {
+      window.otlpEarlyServices = null;
+      return parse('/api/services', early);
+    }
+    return get('/api/services');
+  },
   traces: (params) => get('/api/traces', params),
-  trace: (id) => get(`/api/traces/${encodeURIComponent(id)}`),
+  trace: (id) => {
+    // The request index.html started for the page it was opened on, used once.
+    const early = window.otlpEarlyTrace;
+    if (early && early.id === id) {
+      window.otlpEarlyTrace = null;
+      return parse(`/api/traces/${id}`, early.response);
+    }
+    return get(`/api/traces/${encodeURIComponent(id)}`);
+  },
   serviceMap: () => get('/api/service-map'),
   metrics: () => get('/api/metrics'),
   stats: () => get('/api/stats'),
