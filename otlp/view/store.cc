@@ -49,8 +49,8 @@ CREATE TABLE IF NOT EXISTS trace_services(
   PRIMARY KEY(trace_id, service)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_services_service ON trace_services(service, trace_id);
 CREATE TABLE IF NOT EXISTS attrs(
-  key TEXT NOT NULL, value TEXT NOT NULL, trace_id BLOB NOT NULL,
-  PRIMARY KEY(key, value, trace_id)) WITHOUT ROWID;
+  hash INTEGER NOT NULL, trace_id BLOB NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(hash, trace_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS attrs_trace ON attrs(trace_id);
 CREATE TABLE IF NOT EXISTS logs(
   trace_id BLOB NOT NULL, span_id BLOB NOT NULL, time_ns INTEGER NOT NULL,
@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS metrics(
 
 // Ids are stored as their bytes (16 and 8; an empty blob for none), half the size of hex in
 // every index.
-constexpr int64_t kLayoutVersion = 4;
+constexpr int64_t kLayoutVersion = 5;
 
 const char* KindName(int kind) {
   switch (kind) {
@@ -502,6 +502,24 @@ void AppendOtlpSpan(std::string& out, const decoded::Span& span) {
   out += "}}";
 }
 
+// The search key of an attribute: a 64-bit FNV-1a hash of key, NUL, value. The attribute index
+// is ordered by it (integer comparisons instead of long common prefixes like "http.request.");
+// key and value are kept beside it and compared too, so a collision can only drop a pair from
+// the index (the first one in wins), never match a wrong one.
+int64_t AttrHash(std::string_view key, std::string_view value) {
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&](std::string_view s) {
+    for (const char c : s) {
+      h ^= static_cast<uint8_t>(c);
+      h *= 1099511628211ull;
+    }
+  };
+  mix(key);
+  mix(std::string_view("\0", 1));
+  mix(value);
+  return static_cast<int64_t>(h);
+}
+
 std::string IdBytes(const uint8_t* bytes, size_t n) {
   return std::string(reinterpret_cast<const char*>(bytes), n);
 }
@@ -736,7 +754,8 @@ struct Store::Impl {
                         "INSERT INTO trace_services(trace_id, service, spans, errors) "
                         "VALUES(?,?,?,?) ON CONFLICT(trace_id, service) DO UPDATE SET "
                         "spans = spans + excluded.spans, errors = errors + excluded.errors");
-    Stmt insert_attr(db, "INSERT OR IGNORE INTO attrs(key, value, trace_id) VALUES(?,?,?)");
+    Stmt insert_attr(db,
+                     "INSERT OR IGNORE INTO attrs(hash, trace_id, key, value) VALUES(?,?,?,?)");
     for (Stmt* s : {&insert_span, &insert_scope, &find_scope, &upsert_trace, &upsert_service,
                     &insert_attr}) {
       if (!s->ok()) return InternalError(sqlite3_errmsg(db));
@@ -862,7 +881,7 @@ struct Store::Impl {
       upsert_service.Reset();
     }
     for (const auto& [key, value, trace_id] : attrs) {
-      insert_attr.Bind(1, key).Bind(2, value).BindBlob(3, trace_id);
+      insert_attr.Bind(1, AttrHash(key, value)).BindBlob(2, trace_id).Bind(3, key).Bind(4, value);
       insert_attr.Step();
       insert_attr.Reset();
     }
@@ -1144,7 +1163,8 @@ std::string Store::TracesJson(const TraceQuery& query) {
     params.push_back(query.span_name);
   }
   for (const auto& [k, v] : query.attributes) {
-    where += " AND t.trace_id IN (SELECT trace_id FROM attrs WHERE key = ? AND value = ?)";
+    where += " AND t.trace_id IN (SELECT trace_id FROM attrs WHERE hash = " +
+             std::to_string(AttrHash(k, v)) + " AND key = ? AND value = ?)";
     params.push_back(k);
     params.push_back(v);
   }
