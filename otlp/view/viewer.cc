@@ -154,7 +154,9 @@ struct Viewer::Impl {
   std::unique_ptr<net::HttpServer> otlp_grpc;
   std::unique_ptr<net::HttpServer> ui;
   std::unique_ptr<net::HttpClient> forward_client;
-  std::atomic<int> forward_in_flight{0};
+  std::mutex forward_mu;
+  std::condition_variable forward_cv;
+  int forward_in_flight = 0;  // under forward_mu
   std::atomic<uint64_t> forwarded{0};
   std::atomic<uint64_t> forward_failures{0};
 
@@ -163,11 +165,14 @@ struct Viewer::Impl {
   // Sends an accepted request on to options.forward_url (see viewer.h).
   void Forward(std::string body, std::string content_type, bool gzip) {
     if (!forward_client) return;
-    if (forward_in_flight.fetch_add(1) >= kMaxForwardsInFlight) {
-      forward_in_flight.fetch_sub(1);
-      ForwardFailed("more than " + std::to_string(kMaxForwardsInFlight) +
-                    " requests waiting for the collector");
-      return;
+    {
+      std::lock_guard lock(forward_mu);
+      if (forward_in_flight == kMaxForwardsInFlight) {
+        ForwardFailed("more than " + std::to_string(kMaxForwardsInFlight) +
+                      " requests waiting for the collector");
+        return;
+      }
+      ++forward_in_flight;
     }
     net::HttpRequest req;
     req.method = "POST";
@@ -177,13 +182,25 @@ struct Viewer::Impl {
     req.body = std::move(body);
     req.timeout = std::chrono::seconds(10);
     forward_client->SendAsync(std::move(req), [this](Result<net::HttpResponse> r) {
-      forward_in_flight.fetch_sub(1);
-      if (!r.ok()) return ForwardFailed(r.status().message());
-      if (r->status < 200 || r->status > 299) {
-        return ForwardFailed("the collector answered HTTP " + std::to_string(r->status));
+      if (!r.ok()) {
+        ForwardFailed(r.status().message());
+      } else if (r->status < 200 || r->status > 299) {
+        ForwardFailed("the collector answered HTTP " + std::to_string(r->status));
+      } else {
+        forwarded.fetch_add(1);
       }
-      forwarded.fetch_add(1);
+      // Last: Stop() may destroy *this once the count reaches zero (notified under the lock,
+      // so the waiter cannot return before this call is done with the condition variable).
+      std::lock_guard lock(forward_mu);
+      --forward_in_flight;
+      forward_cv.notify_all();
     });
+  }
+
+  // Waits until no forward is in flight, or until `deadline` (time_point::max(): no limit).
+  void WaitForForwards(Clock::time_point deadline) {
+    std::unique_lock lock(forward_mu);
+    forward_cv.wait_until(lock, deadline, [&] { return forward_in_flight == 0; });
   }
 
   void ForwardFailed(const std::string& why) {
@@ -572,15 +589,11 @@ void Viewer::Stop() {
   if (impl_->otlp_grpc) impl_->otlp_grpc->Stop();
   if (impl_->ui) impl_->ui->Stop();
   if (impl_->forward_client) {
-    // Forwards in flight get a moment to finish, then are cancelled.
-    for (int i = 0; i < 200 && impl_->forward_in_flight.load() > 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    // Forwards in flight get two seconds to finish, then are cancelled; cancelled requests
+    // still call back (on an I/O thread) and use *impl_, so those are waited for too.
+    impl_->WaitForForwards(Clock::now() + std::chrono::seconds(2));
     impl_->forward_client->Shutdown();
-    // Cancelled requests still call back (on an I/O thread): wait for them, they use *impl_.
-    for (int i = 0; i < 500 && impl_->forward_in_flight.load() > 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    impl_->WaitForForwards(Clock::time_point::max());
   }
   impl_->store->Flush();
   {

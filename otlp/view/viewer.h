@@ -86,7 +86,8 @@ class OTLP_EXPORT Viewer {
   Store& store();
   // ViewerOptions::forward_url without a trailing slash; empty when not forwarding.
   std::string forward_url() const;
-  // Requests forwarded and accepted (2xx) by forward_url, and those that were not.
+  // Requests forwarded and accepted (2xx) by forward_url, and those that were not. After Stop()
+  // (which lets forwards in flight finish, for up to two seconds) they are final.
   uint64_t forwarded() const;
   uint64_t forward_failures() const;
   void Stop();

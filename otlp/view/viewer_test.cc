@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "otlp/core/internal/gzip.h"
 #include "otlp/exporter/otlp_http_exporter.h"
@@ -37,6 +37,7 @@ class ViewerTest : public ::testing::Test {
     options.on_trace_complete = [this](const std::string& id, const std::vector<StoredSpan>& s) {
       std::lock_guard lock(mu_);
       completed_.emplace_back(id, s.size());
+      completed_cv_.notify_all();
     };
     auto v = Viewer::Start(options);
     ASSERT_OK(v);
@@ -71,6 +72,7 @@ class ViewerTest : public ::testing::Test {
   std::shared_ptr<net::Runtime> runtime_;
   std::unique_ptr<net::HttpClient> client_;
   std::mutex mu_;
+  std::condition_variable completed_cv_;
   std::vector<std::pair<std::string, size_t>> completed_;
 };
 
@@ -99,15 +101,9 @@ TEST_F(ViewerTest, JsonAndGzipProtobufAreStoredAndServedByTheApi) {
   auto page = Get("/");
   EXPECT_EQ(page.status, 200);
   EXPECT_THAT(page.body, HasSubstr("<html"));
-  // The trace was reported complete once it went quiet.
-  for (int i = 0; i < 200; ++i) {
-    {
-      std::lock_guard lock(mu_);
-      if (!completed_.empty()) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  std::lock_guard lock(mu_);
+  // The trace was reported complete once it went quiet (a generous bound: not a timing check).
+  std::unique_lock lock(mu_);
+  completed_cv_.wait_for(lock, std::chrono::seconds(30), [&] { return !completed_.empty(); });
   ASSERT_EQ(completed_.size(), 1u);
   EXPECT_EQ(completed_[0], std::make_pair(std::string(kTraceA), size_t{4}));
 }
@@ -213,9 +209,7 @@ TEST_F(ViewerTest, ForwardsEverythingReceivedToACollectorUnchanged) {
   EXPECT_EQ((*exp)->Export(batch), trace::ExportResult::kSuccess);
   ASSERT_TRUE((*exp)->ForceFlush(std::chrono::seconds(10)));
   (*exp)->Shutdown(std::chrono::seconds(1));
-  for (int i = 0; i < 500 && (*front)->forwarded() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (*front)->Stop();  // lets the forwards in flight finish
   EXPECT_EQ((*front)->forwarded(), 2u);
   EXPECT_EQ((*front)->forward_failures(), 0u);
   viewer_->store().Flush();

@@ -33,7 +33,6 @@
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "tests/conformance/conformance_support.h"
@@ -555,7 +554,10 @@ TEST(DemoViewTest, OnceWithTheBuiltInViewerDrawsTheWholeTrace) {
 // `otlp demo --once` into a separate `otlp view`: the trace read back through its JSON API has
 // every hop, each span's parent in the trace, and the calls linked across services.
 TEST(DemoViewTest, TheStoredTraceReadBackThroughTheViewApiHasEveryHop) {
-  Cli view({"view", "--http", "0", "--grpc", "0", "--ui", "0", "--no-waterfall"});
+  // The view's waterfall says when the whole trace is stored (it is drawn again when more
+  // spans arrive after a quiet period).
+  Cli view({"view", "--http", "0", "--grpc", "0", "--ui", "0", "--quiet", "0.2", "--color",
+            "never"});
   ASSERT_TRUE(view.started());
   ASSERT_TRUE(view.WaitForOut("storing in", kProcessLimit)) << view.err();
   std::smatch m;
@@ -571,13 +573,10 @@ TEST(DemoViewTest, TheStoredTraceReadBackThroughTheViewApiHasEveryHop) {
   ASSERT_TRUE(std::regex_search(demo.out(), m, std::regex("\ntrace ([0-9a-f]{32})\n")));
   const std::string trace_id = m[1];
 
-  // The services export in batches: read until all 16 spans are there (bounded).
-  json trace;
-  for (int i = 0; i < 100; ++i) {
-    trace = json::parse(HttpGet(ui, "/api/traces/" + trace_id), nullptr, false);
-    if (!trace.is_discarded() && trace.contains("spans") && trace["spans"].size() >= 16) break;
-    std::this_thread::sleep_for(100ms);
-  }
+  // The services export in batches: wait until the view has drawn the trace with every span.
+  ASSERT_TRUE(view.WaitForOut("trace " + trace_id + "  ", kProcessLimit)) << view.out();
+  ASSERT_TRUE(view.WaitForOut(" 16 spans  5 services", kProcessLimit)) << view.out();
+  const json trace = json::parse(HttpGet(ui, "/api/traces/" + trace_id), nullptr, false);
   ASSERT_FALSE(trace.is_discarded());
   ASSERT_EQ(trace["spans"].size(), 16u) << trace.dump(1);
   std::map<std::string, const json*> by_id;
