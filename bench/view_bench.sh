@@ -39,7 +39,7 @@ done
 [[ -d $repo/tests/browser/node_modules/playwright-core ]] ||
   { echo "view_bench.sh: playwright-core missing (npm ci --prefix $repo/tests/browser)" >&2; exit 2; }
 
-work=$(mktemp -d /tmp/view_bench.XXXXXX)
+work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done

@@ -49,7 +49,7 @@ function hasFilters(params) {
 
 function attrInput(value) {
   return h('input', {
-    type: 'text', name: 'attr', value, placeholder: 'key=value', 'data-testid': 'search-attr',
+    type: 'text', name: 'attr', value, 'data-testid': 'search-attr',
     title: 'A span or resource attribute, compared as text: http.response.status_code=503',
   });
 }
@@ -98,7 +98,7 @@ function searchForm(params, onSubmit, onRefresh) {
   }},
     h('label', {}, 'Service', serviceSelect),
     h('label', {}, 'Span name', h('input', {type: 'text', name: 'name', value: params.get('name') || '',
-                                             placeholder: 'exact name', 'data-testid': 'search-name'})),
+                                             title: 'The exact span name', 'data-testid': 'search-name'})),
     h('div', {class: 'field'}, h('span', {}, 'Attributes'),
       h('span', {class: 'attr-row'}, attrs,
         h('button', {type: 'button', class: 'small', title: 'Add another attribute filter (all must match)',

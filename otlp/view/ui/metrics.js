@@ -35,7 +35,7 @@ export async function render(main, ctx) {
 
   const tbody = h('tbody', {});
   const count = h('span', {class: 'muted', 'data-testid': 'metric-count'});
-  const filter = h('input', {type: 'search', placeholder: 'filter by name', value: ctx.params.get('name') || '',
+  const filter = h('input', {type: 'search', title: 'Metric names containing this text', value: ctx.params.get('name') || '',
                              'data-testid': 'metric-filter', 'aria-label': 'filter by name'});
   const draw = () => {
     const needle = filter.value.trim().toLowerCase();
