@@ -199,20 +199,27 @@ void AppendHexId(std::string& out, const uint8_t* bytes, size_t n) {
   out += '"';
 }
 
-// The API's attribute value (docs/VIEW-API.md): plain JSON.
-void AppendApiValue(std::string& out, const decoded::AnyValue& v);
-
-void AppendApiAttributes(std::string& out, const std::vector<decoded::KeyValue>& attributes) {
+// [{"key": ..., "value": ...}, ...], the attribute list of both forms; `append_value` writes
+// a value in that form.
+void AppendKeyValues(std::string& out, const std::vector<decoded::KeyValue>& attributes,
+                     void (*append_value)(std::string&, const decoded::AnyValue&)) {
   out += '[';
   for (size_t i = 0; i < attributes.size(); ++i) {
     if (i != 0) out += ',';
     out += "{\"key\":";
     AppendQuoted(out, attributes[i].key);
     out += ",\"value\":";
-    AppendApiValue(out, attributes[i].value);
+    append_value(out, attributes[i].value);
     out += '}';
   }
   out += ']';
+}
+
+// The API's attribute value (docs/VIEW-API.md): plain JSON.
+void AppendApiValue(std::string& out, const decoded::AnyValue& v);
+
+void AppendApiAttributes(std::string& out, const std::vector<decoded::KeyValue>& attributes) {
+  AppendKeyValues(out, attributes, &AppendApiValue);
 }
 
 void AppendApiValue(std::string& out, const decoded::AnyValue& v) {
@@ -263,16 +270,7 @@ void AppendApiValue(std::string& out, const decoded::AnyValue& v) {
 void AppendOtlpValue(std::string& out, const decoded::AnyValue& v);
 
 void AppendOtlpAttributes(std::string& out, const std::vector<decoded::KeyValue>& attributes) {
-  out += '[';
-  for (size_t i = 0; i < attributes.size(); ++i) {
-    if (i != 0) out += ',';
-    out += "{\"key\":";
-    AppendQuoted(out, attributes[i].key);
-    out += ",\"value\":";
-    AppendOtlpValue(out, attributes[i].value);
-    out += '}';
-  }
-  out += ']';
+  AppendKeyValues(out, attributes, &AppendOtlpValue);
 }
 
 void AppendOtlpValue(std::string& out, const decoded::AnyValue& v) {
