@@ -1262,7 +1262,7 @@ TEST(ViewTest, BadUsageAndBadDatabasesAreOneLine) {
   otlp::test::TempDir dir("otlp-view-cli-");
   for (const auto& [args, expected] :
        std::vector<std::pair<std::vector<std::string>, std::string>>{
-           {{"view", "--http", "70000"}, "otlp view: --http takes a port number"},
+           {{"view", "--http", "70000"}, "otlp view: invalid --http '70000' (expected an integer in [0, 65535])"},
            {{"view", "--quiet", "0"}, "otlp view: --quiet takes a positive number"},
            {{"view", "--color", "rainbow"}, "otlp view: --color takes auto, always or never"},
            {{"view", "--export", "x.jsonl"}, "otlp view: --export reads the database given with --db"},

@@ -124,28 +124,10 @@ const Command& SinkCommand() {
   return cmd;
 }
 
-bool ParseUnsigned(const std::string& s, uint64_t min, uint64_t max, uint64_t& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size() && out >= min && out <= max;
-}
-
 bool ParseSeconds(const std::string& s, double& out) {
   char* end = nullptr;
   out = std::strtod(s.c_str(), &end);
   return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out) && out >= 0 && out <= 1e7;
-}
-
-// Reads an unsigned flag into `out`; false (with `error`) for a bad value.
-bool UnsignedFlag(const ParsedFlags& flags, std::string_view name, uint64_t min, uint64_t max,
-                  uint64_t& out, std::string& error) {
-  auto v = flags.Get(name);
-  if (!v) return true;
-  if (!ParseUnsigned(*v, min, max, out)) {
-    error = "invalid --" + std::string(name) + " '" + *v + "' (expected an integer in [" +
-            std::to_string(min) + ", " + std::to_string(max) + "])";
-    return false;
-  }
-  return true;
 }
 
 bool SecondsFlag(const ParsedFlags& flags, std::string_view name, double& out, std::string& error) {

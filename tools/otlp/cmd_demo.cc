@@ -162,14 +162,13 @@ int RunService(std::span<const std::string> args) {
   const std::string name = flags.Get("run-service").value_or("");
   const std::string endpoint = flags.Get("endpoint").value_or("");
   if (endpoint.empty()) return UsageError(cmd, "missing --endpoint");
-  uint16_t port = 0;
-  if (auto p = flags.Get("port"); p && !ParseNumber(*p, port)) {
-    return UsageError(cmd, "invalid --port '" + *p + "'");
+  uint64_t port = 0, fd = 0;
+  std::string error;
+  if (!UnsignedFlag(flags, "port", 0, 65535, port, error) ||
+      !UnsignedFlag(flags, "ready-fd", 0, 1 << 20, fd, error)) {
+    return UsageError(cmd, error);
   }
-  int ready_fd = -1;
-  if (auto fd = flags.Get("ready-fd"); fd && (!ParseNumber(*fd, ready_fd) || ready_fd < 0)) {
-    return UsageError(cmd, "invalid --ready-fd '" + *fd + "'");
-  }
+  const int ready_fd = flags.Has("ready-fd") ? static_cast<int>(fd) : -1;
 
   // End with the demo: SIGTERM when the parent dies, however it dies. (Should it have died
   // already, writing to the ready pipe below fails.)
@@ -185,7 +184,7 @@ int RunService(std::span<const std::string> args) {
     PrintError(cmd, name + ": " + sdk.status().ToString());
     return 1;
   }
-  Result<RunningService> running = StartService(name, port, flags);
+  Result<RunningService> running = StartService(name, static_cast<uint16_t>(port), flags);
   if (!running.ok()) {
     PrintError(cmd, name + ": " + running.status().ToString());
     return 1;

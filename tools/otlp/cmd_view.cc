@@ -73,19 +73,6 @@ const Command& ViewCommand() {
   return cmd;
 }
 
-bool PortFlag(const ParsedFlags& flags, std::string_view name, uint16_t& out, std::string& error) {
-  auto v = flags.Get(name);
-  if (!v) return true;
-  unsigned n = 0;
-  auto r = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (r.ec != std::errc() || r.ptr != v->data() + v->size() || n > 65535) {
-    error = "--" + std::string(name) + " takes a port number (0-65535), not '" + *v + "'";
-    return false;
-  }
-  out = static_cast<uint16_t>(n);
-  return true;
-}
-
 bool PositiveNumberFlag(const ParsedFlags& flags, std::string_view name, double& out,
                         std::string& error) {
   auto v = flags.Get(name);
@@ -140,10 +127,11 @@ int RunView(std::span<const std::string> args) {
   if (auto exit_code = ParseOrExit(cmd, args, flags)) return *exit_code;
   std::string error;
   view::ViewerOptions options;
-  uint16_t http_port = 4318, grpc_port = 4317, ui_port = 4320;
+  uint64_t http_port = 4318, grpc_port = 4317, ui_port = 4320;
   double max_db_mb = 0, max_body_mb = 20, quiet = 1.5;
-  if (!PortFlag(flags, "http", http_port, error) || !PortFlag(flags, "grpc", grpc_port, error) ||
-      !PortFlag(flags, "ui", ui_port, error) ||
+  if (!UnsignedFlag(flags, "http", 0, 65535, http_port, error) ||
+      !UnsignedFlag(flags, "grpc", 0, 65535, grpc_port, error) ||
+      !UnsignedFlag(flags, "ui", 0, 65535, ui_port, error) ||
       !PositiveNumberFlag(flags, "max-db-mb", max_db_mb, error) ||
       !PositiveNumberFlag(flags, "max-body-mb", max_body_mb, error) ||
       !PositiveNumberFlag(flags, "quiet", quiet, error)) {
@@ -155,9 +143,11 @@ int RunView(std::span<const std::string> args) {
     return UsageError(cmd, "--color takes auto, always or never, not '" + color + "'");
   }
   options.host = flags.Get("listen").value_or("127.0.0.1");
-  options.http_port = http_port;
-  options.grpc_port = flags.Has("no-grpc") ? std::nullopt : std::optional<uint16_t>(grpc_port);
-  options.ui_port = flags.Has("no-ui") ? std::nullopt : std::optional<uint16_t>(ui_port);
+  options.http_port = static_cast<uint16_t>(http_port);
+  options.grpc_port = flags.Has("no-grpc") ? std::nullopt
+                                           : std::optional<uint16_t>(static_cast<uint16_t>(grpc_port));
+  options.ui_port = flags.Has("no-ui") ? std::nullopt
+                                       : std::optional<uint16_t>(static_cast<uint16_t>(ui_port));
   options.db_path = flags.Get("db").value_or("");
   options.max_db_bytes = static_cast<size_t>(max_db_mb * 1024 * 1024);
   options.max_body_bytes = static_cast<size_t>(max_body_mb * 1024 * 1024);

@@ -1,6 +1,7 @@
 #include "flags.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 namespace otlp::cli {
@@ -172,6 +173,21 @@ std::optional<int> ParseOrExit(const Command& command, std::span<const std::stri
     return 0;
   }
   return std::nullopt;
+}
+
+bool UnsignedFlag(const ParsedFlags& flags, std::string_view name, uint64_t min, uint64_t max,
+                  uint64_t& out, std::string& error) {
+  auto v = flags.Get(name);
+  if (!v) return true;
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size() || n < min || n > max) {
+    error = "invalid --" + std::string(name) + " '" + *v + "' (expected an integer in [" +
+            std::to_string(min) + ", " + std::to_string(max) + "])";
+    return false;
+  }
+  out = n;
+  return true;
 }
 
 }  // namespace otlp::cli

@@ -21,6 +21,7 @@
 // Threading: plain functions and values.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -74,5 +75,10 @@ int UsageError(const Command& command, std::string_view message);
 // returns 2, on --help prints the help and returns 0; returns nullopt when the command should run.
 std::optional<int> ParseOrExit(const Command& command, std::span<const std::string> args,
                                ParsedFlags& out);
+
+// Reads flag `name`, when given, as an integer in [min, max] into `out`; false with a one-line
+// `error` ("invalid --port '70000' (expected an integer in [0, 65535])") for a bad value.
+bool UnsignedFlag(const ParsedFlags& flags, std::string_view name, uint64_t min, uint64_t max,
+                  uint64_t& out, std::string& error);
 
 }  // namespace otlp::cli
