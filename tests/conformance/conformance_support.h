@@ -20,6 +20,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -50,6 +52,12 @@ std::map<std::string, std::string> ParseFlatOutput(const NodeResult& result,
 
 // `s` as decode.js prints a string value: in double quotes (the tests use no escapes here).
 std::string Q(std::string_view s);
+
+// The scripts' flat form of values read back by our decoders: JSON.stringify of a string (",
+// \ and control characters escaped), bytes as lowercase hex, a double as its shortest text.
+std::string JsonQuote(std::string_view s);
+std::string Hex(const uint8_t* bytes, size_t n);
+std::string Number(double d);
 
 // The fields a decoded request must have, path -> the JSON text the scripts print for it
 // (strings quoted, numbers and booleans bare).

@@ -30,45 +30,9 @@ using decoded::AnyValue;
 using decoded::KeyValue;
 using Flat = std::map<std::string, std::string>;
 
-// JSON.stringify of a string: ", \ and control characters escaped, the rest as it is.
-std::string JsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-std::string Hex(const uint8_t* b, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kDigits[b[i] >> 4];
-    out += kDigits[b[i] & 15];
-  }
-  return out;
-}
-
-std::string Number(double d) {
-  char buf[32];
-  return std::string(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);
-}
+using test::Hex;
+using test::JsonQuote;
+using test::Number;
 
 // The decoded data in the script's flat form: default values left out, except oneof members and
 // optional fields that are set.
