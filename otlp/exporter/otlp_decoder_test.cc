@@ -15,6 +15,7 @@
 #include "otlp/core/internal/gzip.h"
 #include "otlp/core/internal/varint.h"
 #include "tests/support/span_fixtures.h"
+#include "tests/support/proto_builders.h"
 #include "tests/support/status_matchers.h"
 
 namespace otlp::exporter {
@@ -32,31 +33,11 @@ using ::testing::SizeIs;
 
 // ---- protobuf builders
 
-std::string Key(uint32_t field, uint32_t wire) {
-  std::string s;
-  otlp::internal::AppendVarint(uint64_t{field} << 3 | wire, s);
-  return s;
-}
-std::string Len(uint32_t field, std::string_view payload) {
-  std::string s = Key(field, 2);
-  otlp::internal::AppendVarint(payload.size(), s);
-  return s.append(payload);
-}
-std::string Var(uint32_t field, uint64_t v) {
-  std::string s = Key(field, 0);
-  otlp::internal::AppendVarint(v, s);
-  return s;
-}
-std::string Fix64(uint32_t field, uint64_t v) {
-  std::string s = Key(field, 1);
-  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
-  return s;
-}
-std::string Fix32(uint32_t field, uint32_t v) {
-  std::string s = Key(field, 5);
-  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
-  return s;
-}
+using test::Fix32;
+using test::Fix64;
+using test::Key;
+using test::Len;
+using test::Var;
 
 // A span with valid ids and a name, plus `extra` fields.
 std::string SpanBody(const std::string& extra = {}) {

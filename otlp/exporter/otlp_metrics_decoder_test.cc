@@ -16,6 +16,7 @@
 
 #include "otlp/core/internal/gzip.h"
 #include "otlp/core/internal/varint.h"
+#include "tests/support/proto_builders.h"
 #include "tests/support/status_matchers.h"
 
 namespace otlp::exporter {
@@ -29,21 +30,9 @@ using ::testing::SizeIs;
 
 // ---- protobuf builders
 
-std::string Key(uint32_t field, uint32_t wire) {
-  std::string s;
-  otlp::internal::AppendVarint(uint64_t{field} << 3 | wire, s);
-  return s;
-}
-std::string Len(uint32_t field, std::string_view payload) {
-  std::string s = Key(field, 2);
-  otlp::internal::AppendVarint(payload.size(), s);
-  return s.append(payload);
-}
-std::string Var(uint32_t field, uint64_t v) {
-  std::string s = Key(field, 0);
-  otlp::internal::AppendVarint(v, s);
-  return s;
-}
+using test::Key;
+using test::Len;
+using test::Var;
 std::string Le64(uint64_t v) {
   std::string s;
   for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
