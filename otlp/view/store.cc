@@ -20,10 +20,23 @@
 #include <utility>
 #include <variant>
 
+#include "otlp/net/internal/base64.h"
+
 namespace otlp::view {
 
 namespace decoded = exporter::decoded;
 using nlohmann::json;
+
+const char* SpanKindName(int kind) noexcept {
+  switch (kind) {
+    case 1: return "internal";
+    case 2: return "server";
+    case 3: return "client";
+    case 4: return "producer";
+    case 5: return "consumer";
+    default: return "unspecified";
+  }
+}
 
 namespace {
 
@@ -65,16 +78,6 @@ CREATE TABLE IF NOT EXISTS metrics(
 // every index.
 constexpr int64_t kLayoutVersion = 5;
 
-const char* KindName(int kind) {
-  switch (kind) {
-    case 1: return "internal";
-    case 2: return "server";
-    case 3: return "client";
-    case 4: return "producer";
-    case 5: return "consumer";
-    default: return "unspecified";
-  }
-}
 
 const char* StatusName(int code) {
   switch (code) {
@@ -84,21 +87,10 @@ const char* StatusName(int code) {
   }
 }
 
+// Bytes values as base64, the form both JSON encodings use.
 std::string Base64(const std::vector<uint8_t>& bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    const uint32_t n = (uint32_t{bytes[i]} << 16) |
-                       (i + 1 < bytes.size() ? uint32_t{bytes[i + 1]} << 8 : 0) |
-                       (i + 2 < bytes.size() ? uint32_t{bytes[i + 2]} : 0);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
-  }
-  return out;
+  return net::internal::Base64Encode(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 void AppendApiValue(std::string& out, const decoded::AnyValue& v);
@@ -347,7 +339,7 @@ void AppendApiSpan(std::string& out, const decoded::Span& span, const std::strin
   out += ",\"name\":";
   AppendQuoted(out, span.name);
   out += ",\"kind\":\"";
-  out += KindName(span.kind);
+  out += SpanKindName(span.kind);
   out += "\",\"service\":";
   AppendQuoted(out, service);
   out += ',';
@@ -1372,7 +1364,7 @@ std::vector<StoredSpan> Store::TraceSpans(const std::string& trace_id) {
     s.name = j.value("name", "");
     const std::string kind = j.value("kind", "");
     for (int k = 0; k <= 5; ++k) {
-      if (kind == KindName(k)) s.kind = k;
+      if (kind == SpanKindName(k)) s.kind = k;
     }
     s.start_unix_nano = std::stoull(j.value("start_unix_nano", "0"));
     s.end_unix_nano = std::stoull(j.value("end_unix_nano", "0"));

@@ -103,6 +103,10 @@ struct StoredSpan {
   std::vector<std::pair<std::string, std::string>> attributes;
 };
 
+// The API's name of an OTLP span kind: "internal", "server", "client", "producer", "consumer";
+// "unspecified" for 0 and unknown values.
+OTLP_EXPORT const char* SpanKindName(int kind) noexcept;
+
 class OTLP_EXPORT Store {
  public:
   static Result<std::unique_ptr<Store>> Open(StoreOptions options);

@@ -11,16 +11,8 @@ namespace otlp::view {
 
 namespace {
 
-const char* KindShort(int kind) {
-  switch (kind) {
-    case 1: return "internal";
-    case 2: return "server";
-    case 3: return "client";
-    case 4: return "producer";
-    case 5: return "consumer";
-    default: return "";
-  }
-}
+// The kind column: blank for an unspecified kind.
+const char* KindShort(int kind) { return kind >= 1 && kind <= 5 ? SpanKindName(kind) : ""; }
 
 bool IsKeyAttribute(std::string_view key) {
   for (std::string_view prefix :
