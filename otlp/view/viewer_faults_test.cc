@@ -1,9 +1,6 @@
 // Hostile clients against `otlp view`'s OTLP/HTTP receiver: a 100 MB body, slow-loris
 // connections, a thousand concurrent connections. Each gets a clear answer (or is dropped), the
 // viewer keeps serving, and nothing already stored is lost.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -20,6 +17,7 @@
 
 #include "otlp/view/view_test_data.h"
 #include "otlp/view/viewer.h"
+#include "tests/support/raw_tcp_server.h"
 #include "tests/support/status_matchers.h"
 
 namespace otlp::view {
@@ -28,18 +26,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
+// A blocking loopback socket (10 s timeouts), or -1.
 int Connect(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
+  auto fd = test::RawConnect(port);
+  return fd.ok() ? *fd : -1;
 }
 
 bool SendAll(int fd, std::string_view data) {
