@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "tests/conformance/conformance_support.h"
+#include "tests/support/raw_tcp_server.h"
 
 extern char** environ;
 
@@ -504,27 +505,13 @@ TEST_F(DemoTest, CollectorRefusingSpansFailsAndStopsEveryService) {
 
 // ---- with otlp view ----
 
-// GET on 127.0.0.1 with a plain socket (the test needs no HTTP client library for this).
+// The body of GET `path` on `base` ("http://127.0.0.1:PORT"); empty when nothing answered.
 std::string HttpGet(const std::string& base, const std::string& path) {
-  const size_t colon = base.rfind(':');
-  const int port = std::stoi(base.substr(colon + 1));
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return {};
-  }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  (void)!write(fd, req.data(), req.size());
-  std::string out;
-  char buf[8192];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  const size_t body = out.find("\r\n\r\n");
-  return body == std::string::npos ? std::string() : out.substr(body + 4);
+  const auto port = static_cast<uint16_t>(std::stoi(base.substr(base.rfind(':') + 1)));
+  auto answer = otlp::test::RawExchange(
+      port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const size_t body = answer.ok() ? answer->find("\r\n\r\n") : std::string::npos;
+  return body == std::string::npos ? std::string() : answer->substr(body + 4);
 }
 
 // The demo's default: the built-in viewer draws the trace and names its page in the web UI.
