@@ -8,15 +8,11 @@
 //
 // Needs node and `npm ci` in tests/conformance; skipped with a message otherwise.
 #include <dirent.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,9 +32,9 @@
 #include <vector>
 
 #include "tests/conformance/conformance_support.h"
+#include "tests/support/child_process.h"
 #include "tests/support/raw_tcp_server.h"
 
-extern char** environ;
 
 namespace {
 
@@ -52,120 +48,10 @@ constexpr auto kProcessLimit = 120s;
 
 // ---- the otlp process ----
 
-// OTLP_CLI_PATH with `args`, stdout and stderr read through pipes. The environment is the
-// test's minus OTEL_*, plus `env`.
-class Cli {
+// OTLP_CLI_PATH with `args`, read through pipes (tests/support/child_process.h).
+class Cli : public otlp::test::ChildProcess {
  public:
-  Cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
-    std::vector<std::string> argv_s{OTLP_CLI_PATH};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (!std::string_view(*e).starts_with("OTEL_")) env_s.emplace_back(*e);
-    }
-    env_s.insert(env_s.end(), env.begin(), env.end());
-    std::vector<char*> argv, envp;
-    for (auto& s : argv_s) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    for (auto& s : env_s) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return;
-    if (pipe2(err, O_CLOEXEC) != 0) {
-      close(out[0]);
-      close(out[1]);
-      return;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
-    close(err[1]);
-    out_fd_ = out[0];
-    err_fd_ = err[0];
-  }
-  ~Cli() {
-    if (pid_ > 0 && exit_code_ < 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_fd_ >= 0) close(out_fd_);
-    if (err_fd_ >= 0) close(err_fd_);
-  }
-
-  bool started() const { return pid_ > 0; }
-  void Signal(int sig) { kill(pid_, sig); }
-
-  // Reads until stdout contains `needle`; false at EOF or after `limit`.
-  bool WaitForOut(std::string_view needle, std::chrono::milliseconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (out_.find(needle) == std::string::npos) {
-      if (out_fd_ < 0 || !Pump(deadline)) return false;
-    }
-    return true;
-  }
-
-  // Reads both pipes to EOF — which also waits for every process that inherited them, the
-  // services included — and reaps the process. False after `limit` (the process is killed).
-  bool Finish(std::chrono::milliseconds limit = kProcessLimit) {
-    const auto deadline = Clock::now() + limit;
-    bool in_time = true;
-    while (out_fd_ >= 0 || err_fd_ >= 0) {
-      if (!Pump(deadline)) {
-        in_time = false;
-        kill(pid_, SIGKILL);
-        break;
-      }
-    }
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return in_time;
-  }
-
-  int exit_code() const { return exit_code_; }
-  const std::string& out() const { return out_; }
-  const std::string& err() const { return err_; }
-
- private:
-  bool Pump(Clock::time_point deadline) {
-    pollfd fds[2];
-    int n = 0;
-    if (out_fd_ >= 0) fds[n++] = {out_fd_, POLLIN, 0};
-    if (err_fd_ >= 0) fds[n++] = {err_fd_, POLLIN, 0};
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    const int r = poll(fds, static_cast<nfds_t>(n), static_cast<int>(left.count()));
-    if (r < 0) return errno == EINTR;
-    if (r == 0) return false;
-    for (int i = 0; i < n; ++i) {
-      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      int& fd = fds[i].fd == out_fd_ ? out_fd_ : err_fd_;
-      std::string& buf = fds[i].fd == out_fd_ ? out_ : err_;
-      char chunk[4096];
-      const ssize_t got = read(fd, chunk, sizeof chunk);
-      if (got > 0) {
-        buf.append(chunk, static_cast<size_t>(got));
-      } else if (got == 0 || errno != EINTR) {
-        close(fd);
-        fd = -1;
-      }
-    }
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int err_fd_ = -1;
-  std::string out_;
-  std::string err_;
-  int exit_code_ = -1;
+  explicit Cli(const std::vector<std::string>& args) : ChildProcess(OTLP_CLI_PATH, args) {}
 };
 
 // The pids of the services the demo printed ("  orders   http://127.0.0.1:N   pid P").
