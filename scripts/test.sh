@@ -83,7 +83,7 @@ if [ "${1:-}" != "--quick" ]; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/sanitizers/tsan.supp" \
     run_ctest "tsan" build-tsan
 
-  echo "=== [4/4] libFuzzer: header extraction, OTLP request decoder"
+  echo "=== [4/4] libFuzzer: header extraction, OTLP request decoder, NATS protocol parser"
   configure_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
     -DOTLP_BUILD_FUZZERS=ON -DOTLP_WITH_NET=OFF -DOTLP_BUILD_TESTS=OFF \
     -DOTLP_BUILD_BENCHMARKS=OFF -DOTLP_BUILD_TOOLS=OFF
@@ -106,6 +106,7 @@ if [ "${1:-}" != "--quick" ]; then
   }
   run_fuzzer propagation_fuzz propagation 50000
   run_fuzzer otlp_decoder_fuzz otlp_decoder 100000
+  run_fuzzer nats_parser_fuzz nats_parser 200000
 fi
 
 echo

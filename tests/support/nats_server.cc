@@ -1,6 +1,8 @@
 #include "tests/support/nats_server.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +91,14 @@ bool NatsServer::Start() {
   }
   if (pid == 0) {
     ::setpgid(0, 0);
+    // The server dies with the test, even when the test crashes; it writes only its log file.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      ::dup2(devnull, 0);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
+    }
     std::vector<char*> argv = {const_cast<char*>(path.c_str()), const_cast<char*>("-c"),
                                const_cast<char*>(conf_path.c_str()), const_cast<char*>("-l"),
                                const_cast<char*>(log_path.c_str()), nullptr};

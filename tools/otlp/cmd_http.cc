@@ -73,32 +73,14 @@ const Command& HttpCommand() {
   return cmd;
 }
 
-// Splits curl-style arguments into flags for ParseFlags (short forms spelled long) and the
-// positional METHOD / URL, which may come before, between or after the flags.
+// Splits curl-style arguments into flags and the positional METHOD / URL, which may come
+// before, between or after the flags.
 bool SplitArgs(const Command& cmd, std::span<const std::string> args,
                std::vector<std::string>& flag_args, std::vector<std::string>& positional,
                std::string& error) {
-  static const std::vector<std::pair<std::string_view, std::string_view>> kShort = {
-      {"-H", "--header"}, {"-d", "--data"}, {"-o", "--output"}, {"-v", "--verbose"}};
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    for (const auto& [short_form, long_form] : kShort) {
-      if (arg == short_form) arg = std::string(long_form);
-    }
-    if (arg.empty() || arg[0] != '-' || arg == "-") {
-      positional.push_back(arg);
-      continue;
-    }
-    flag_args.push_back(arg);
-    if (!arg.starts_with("--") || arg.find('=') != std::string::npos) continue;
-    const std::string_view name = std::string_view(arg).substr(2);
-    for (const FlagSpec& f : cmd.flags) {
-      if (f.name == name && !f.value.empty() && i + 1 < args.size()) {
-        flag_args.push_back(args[++i]);  // its value, even when it looks like a flag
-        break;
-      }
-    }
-  }
+  SeparatePositional(cmd, args,
+                     {{"-H", "--header"}, {"-d", "--data"}, {"-o", "--output"}, {"-v", "--verbose"}},
+                     flag_args, positional);
   if (positional.empty() || positional.size() > 2) {
     error = positional.empty() ? "a URL is required"
                                : "unexpected argument '" + positional[2] + "'";

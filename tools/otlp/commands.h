@@ -15,5 +15,6 @@ int RunConfig(std::span<const std::string> args);
 int RunHttp(std::span<const std::string> args);
 int RunView(std::span<const std::string> args);
 int RunDemo(std::span<const std::string> args);
+int RunNats(std::span<const std::string> args);  // pub, sub, req, reply, bench, ...
 
 }  // namespace otlp::cli

@@ -190,4 +190,28 @@ bool UnsignedFlag(const ParsedFlags& flags, std::string_view name, uint64_t min,
   return true;
 }
 
+void SeparatePositional(const Command& command, std::span<const std::string> args,
+                        const std::vector<std::pair<std::string_view, std::string_view>>& short_forms,
+                        std::vector<std::string>& flag_args, std::vector<std::string>& positional) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    for (const auto& [short_form, long_form] : short_forms) {
+      if (arg == short_form) arg = std::string(long_form);
+    }
+    if (arg.empty() || arg[0] != '-' || arg == "-") {
+      positional.push_back(arg);
+      continue;
+    }
+    flag_args.push_back(arg);
+    if (!arg.starts_with("--") || arg.find('=') != std::string::npos) continue;
+    const std::string_view name = std::string_view(arg).substr(2);
+    for (const FlagSpec& f : command.flags) {
+      if (f.name == name && !f.value.empty() && i + 1 < args.size()) {
+        flag_args.push_back(args[++i]);  // its value, even when it looks like a flag
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace otlp::cli

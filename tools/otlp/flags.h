@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <optional>
 #include <span>
 #include <string>
@@ -75,6 +76,14 @@ int UsageError(const Command& command, std::string_view message);
 // returns 2, on --help prints the help and returns 0; returns nullopt when the command should run.
 std::optional<int> ParseOrExit(const Command& command, std::span<const std::string> args,
                                ParsedFlags& out);
+
+// For commands whose positional arguments may come before, between or after the flags (`otlp
+// http URL -v`, `otlp nats pub SUBJECT DATA --server URL`): splits `args` into the flags (short
+// forms in `short_forms` spelled long; a valued flag's next argument is its value, even when it
+// looks like a flag) and the positional arguments, in order. Pass `flag_args` to ParseFlags.
+void SeparatePositional(const Command& command, std::span<const std::string> args,
+                        const std::vector<std::pair<std::string_view, std::string_view>>& short_forms,
+                        std::vector<std::string>& flag_args, std::vector<std::string>& positional);
 
 // Reads flag `name`, when given, as an integer in [min, max] into `out`; false with a one-line
 // `error` ("invalid --port '70000' (expected an integer in [0, 65535])") for a bad value.

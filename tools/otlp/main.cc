@@ -24,6 +24,7 @@ constexpr const char* kHelp =
     "  http     send one HTTP request, traced (a curl-like client)\n"
     "  view     a local OTLP backend: trace waterfalls in the terminal and the browser\n"
     "  demo     run a traced multi-service checkout and print its trace id\n"
+    "  nats     a NATS client, traced: pub, sub, req, reply, bench\n"
     "\n"
     "Run `otlp <command> --help` for a command's flags and examples.\n"
     "Spans are exported with OTLP/HTTP as configured by OTEL_* variables (see `otlp config`);\n"
@@ -43,6 +44,7 @@ int Dispatch(const std::string& command, std::span<const std::string> args) {
   if (command == "http") return otlp::cli::RunHttp(args);
   if (command == "view") return otlp::cli::RunView(args);
   if (command == "demo") return otlp::cli::RunDemo(args);
+  if (command == "nats") return otlp::cli::RunNats(args);
   return -1;
 }
 
