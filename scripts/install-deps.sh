@@ -23,6 +23,8 @@ pkgs=(
   libcurl4-openssl-dev                  # libcurl: the in-process reference of the HTTP bench
   libsqlite3-dev                        # otlp view's store
   chromium                              # the browser test of otlp view's web UI (playwright-core)
+  golang-go golang-github-nats-io-nats-server-dev  # nats-server, built from source for the tests
+  golang-github-nats-io-go-nats-dev     # nats.go: the reference of the NATS benchmark
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -20,6 +20,7 @@ fi
 # playwright-core drives Debian's chromium in the browser test of otlp view's web UI.
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)  # JS SDK + OTLP exporters
+(cd tests/nats-interop && npm ci --no-audit --no-fund --loglevel=error)  # the NATS JS client
 
 summary=()
 total_pass=0

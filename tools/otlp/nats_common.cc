@@ -27,6 +27,8 @@ void AddNatsFlags(Command& command) {
       {.name = "tls-cert", .value = "FILE", .help = "Client certificate (mutual TLS)"},
       {.name = "tls-key", .value = "FILE", .help = "Client key (mutual TLS)"},
       {.name = "no-trace", .help = "No spans and no trace headers (plain PUB)"},
+      {.name = "traceparent", .value = "TP", .help = "Parent context (default: $TRACEPARENT)"},
+      {.name = "tracestate", .value = "TS", .help = "Parent tracestate (default: $TRACESTATE)"},
   };
   for (const FlagSpec& f : flags) command.flags.push_back(f);
   for (const FlagSpec& f : ExportFlags()) command.flags.push_back(f);
@@ -84,10 +86,11 @@ std::optional<int> NatsInvocation::Start(const Command& command) {
   SetupOptions setup;
   std::string error;
   if (!ApplyExportFlags(flags, setup, error)) return UsageError(command, error);
-  trace::SpanContext parent = ParentContext(command, flags);
-  (void)parent;
+  const trace::SpanContext parent = ParentContext(command, flags);
   sdk = SetupOrReport(command, std::move(setup));
   if (!sdk) return 2;
+  // What the command publishes, requests or receives synchronously continues the caller's trace.
+  if (parent.IsValid()) scope.emplace(trace::Context(parent));
   Result<std::shared_ptr<nats::Connection>> c = nats::Connection::Connect(options);
   if (!c.ok()) {
     PrintError(command, c.status().ToString());
@@ -104,6 +107,7 @@ void NatsInvocation::WaitForStop() {
 }
 
 int NatsInvocation::Finish(const Command& command, int exit_code) {
+  scope.reset();
   if (conn) {
     conn->Drain(std::chrono::seconds(5)).IgnoreError();
     conn.reset();

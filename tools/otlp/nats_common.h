@@ -19,12 +19,13 @@
 #include "flags.h"
 #include "otlp/nats/connection.h"
 #include "otlp/otlp.h"
+#include "otlp/trace/context.h"
 #include "stop_signals.h"
 
 namespace otlp::cli {
 
 // --server, --creds, --nkey, --user, --password, --token, --tls-ca, --tls-cert, --tls-key,
-// --no-trace, plus the export flags.
+// --no-trace, --traceparent, --tracestate, plus the export flags.
 void AddNatsFlags(Command& command);
 
 struct NatsInvocation {
@@ -34,6 +35,7 @@ struct NatsInvocation {
   std::unique_ptr<StopSignals> stop;
   std::unique_ptr<Sdk> sdk;
   std::shared_ptr<nats::Connection> conn;
+  std::optional<trace::Scope> scope;  // --traceparent / $TRACEPARENT, on the command's thread
 
   // Flags and `min`..`max` positional arguments (before, between or after the flags); the
   // connection options from the flags. A value: the exit code (help, usage error).
