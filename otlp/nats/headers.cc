@@ -20,6 +20,13 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) noexcept {
 
 bool IsKeyChar(char c) noexcept { return c > 32 && c < 127 && c != ':'; }
 
+bool HasLineBreak(std::string_view value) noexcept {
+  for (char c : value) {
+    if (c == '\r' || c == '\n') return true;
+  }
+  return false;
+}
+
 std::string_view Trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -128,7 +135,7 @@ Status Headers::Validate() const {
   if (status_ != 0 && (status_ < 100 || status_ > 999)) {
     return Invalid("status " + std::to_string(status_) + " is not three digits");
   }
-  if (description_.find_first_of("\r\n") != std::string::npos) {
+  if (HasLineBreak(description_)) {
     return Invalid("status description contains CR or LF");
   }
   for (const Field& f : fields_) {
@@ -139,7 +146,7 @@ Status Headers::Validate() const {
                        "or is ':' or a space");
       }
     }
-    if (f.second.find_first_of("\r\n") != std::string::npos) {
+    if (HasLineBreak(f.second)) {
       return Invalid("value of \"" + f.first + "\" contains CR or LF");
     }
   }

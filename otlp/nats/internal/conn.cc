@@ -51,6 +51,15 @@ std::string Lower(std::string_view s) {
 
 bool IsTemporary(std::string_view subject) { return subject.starts_with("_INBOX."); }
 
+// A header value that would break the header block (a plain loop: string_view::find_first_of
+// calls memchr once per character).
+bool HasLineBreak(std::string_view value) noexcept {
+  for (char c : value) {
+    if (c == '\r' || c == '\n') return true;
+  }
+  return false;
+}
+
 void AppendNumber(std::string& out, uint64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -65,7 +74,7 @@ class LineCarrier final : public propagation::TextMapCarrier {
   explicit LineCarrier(std::string& block) : block_(block) {}
   std::string_view Get(std::string_view) const noexcept override { return {}; }
   void Set(std::string_view key, std::string_view value) noexcept override {
-    if (value.find_first_of("\r\n") != std::string_view::npos) return;
+    if (HasLineBreak(value)) return;
     try {
       block_.append(key).append(": ").append(value).append("\r\n");
     } catch (...) {
@@ -84,7 +93,7 @@ class HeadersCarrier final : public propagation::TextMapCarrier {
     return headers_.FindIgnoringCase(key).value_or(std::string_view());
   }
   void Set(std::string_view key, std::string_view value) noexcept override {
-    if (value.find_first_of("\r\n") != std::string_view::npos) return;
+    if (HasLineBreak(value)) return;
     try {
       headers_.Set(key, std::string(value));
     } catch (...) {
@@ -865,6 +874,7 @@ void Conn::HandleInfo(std::string_view json, bool initial) {
     MutexLock lock(out_mu_);
     info_ = info;
     client_id_text_ = std::to_string(info.client_id);
+    span_constants_generation_.fetch_add(1, std::memory_order_release);
     server_urls_.clear();
     for (const ServerUrl& s : io_->pool.servers()) server_urls_.push_back(s.ToString());
   }
@@ -1001,6 +1011,7 @@ void Conn::OnConnected(uint64_t generation) {
     connected_url_ = server.ToString();
     server_host_ = server.host;
     server_port_ = server.port;
+    span_constants_generation_.fetch_add(1, std::memory_order_release);
     write_active_ = true;
   }
   out_cv_.NotifyAll();
@@ -1199,15 +1210,28 @@ Status Conn::Publish(std::string_view subject, std::string_view reply, const Hea
 trace::Span Conn::StartSpan(trace::SpanKind kind, std::string_view operation_type,
                             std::string_view operation_name, std::string_view subject,
                             size_t body_size, const trace::Context* parent) {
-  std::string client_id;
-  std::string host;
-  int64_t port = 0;
-  {
+  // The connection's attributes change only when it (re)connects: each thread keeps a copy,
+  // refreshed when the generation moves on.
+  struct Constants {
+    const Conn* conn = nullptr;
+    uint64_t generation = 0;
+    std::string client_id;
+    std::string host;
+    int64_t port = 0;
+  };
+  thread_local Constants constants;
+  const uint64_t generation = span_constants_generation_.load(std::memory_order_acquire);
+  if (constants.conn != this || constants.generation != generation) {
     MutexLock lock(out_mu_);
-    client_id = client_id_text_;
-    host = server_host_;
-    port = server_port_;
+    constants.conn = this;
+    constants.generation = generation;
+    constants.client_id = client_id_text_;
+    constants.host = server_host_;
+    constants.port = server_port_;
   }
+  const std::string& client_id = constants.client_id;
+  const std::string& host = constants.host;
+  const int64_t port = constants.port;
   const bool temporary = IsTemporary(subject);
   thread_local std::string name;
   name.assign(operation_name == "publish" ? std::string_view("send") : operation_name);

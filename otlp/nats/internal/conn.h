@@ -199,6 +199,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::atomic<ConnectionState> state_{ConnectionState::kConnecting};
   std::atomic<int64_t> max_payload_{1024 * 1024};
   std::atomic<uint64_t> in_msgs_{0}, in_bytes_{0}, reconnects_{0}, dropped_{0};
+  // Moves on whenever client_id_text_, server_host_ or server_port_ change (span attributes).
+  std::atomic<uint64_t> span_constants_generation_{1};
 
   // Write side.
   mutable otlp::internal::Mutex out_mu_;
