@@ -80,7 +80,7 @@ Status Message::Respond(const Headers& headers, std::string_view data) const {
     return MakeError(StatusCode::kFailedPrecondition, ErrorKind::kConnectionClosed,
                      "NATS: the connection the message came on is gone");
   }
-  return conn->Publish(reply(), {}, headers.empty() ? nullptr : &headers, data);
+  return conn->Publish(reply(), {}, headers.empty() ? nullptr : &headers, data, /*urgent=*/true);
 }
 
 }  // namespace otlp::nats

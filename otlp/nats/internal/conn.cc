@@ -10,6 +10,8 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sys/socket.h>
+#include <cerrno>
 
 #include "otlp/core/log.h"
 #include "otlp/core/version.h"
@@ -31,6 +33,9 @@ namespace {
 
 constexpr size_t kInitialReadBuffer = 64 * 1024;
 constexpr size_t kDeliverBatch = 64;  // messages of one subscription per turn
+// A publisher that finds this much buffered and no write in progress writes it itself (plain
+// TCP only: a TLS stream is written by the I/O thread alone).
+constexpr size_t kDirectWriteBytes = 32 * 1024;
 
 Status Error(StatusCode code, ErrorKind kind, std::string message, bool retryable = false) {
   return MakeError(code, kind, "NATS: " + std::move(message), retryable);
@@ -443,11 +448,7 @@ void Conn::CloseOnStrand(Status why) {
   if (io_->closing) return;
   io_->closing = true;
   ++io_->generation;
-  if (io_->link) {
-    io_->link->stream->Close();
-    io_->link.reset();
-  }
-  io_->phase = Io::Phase::kIdle;
+  DropLink();
   io_->ping_timer.cancel();
   io_->reconnect_timer.cancel();
   const Status reason = why.ok() ? ClosedError() : why;
@@ -512,6 +513,19 @@ void Conn::CloseOnStrand(Status why) {
 // ---------------------------------------------------------------------------------------------
 // Connecting (on the strand)
 
+void Conn::DropLink() {
+  {
+    // A publisher writing directly (DirectWrite) finishes before the socket closes.
+    MutexLock lock(direct_mu_);
+    direct_fd_ = -1;
+  }
+  if (io_->link) {
+    io_->link->stream->Close();
+    io_->link.reset();
+  }
+  io_->phase = Io::Phase::kIdle;
+}
+
 void Conn::ConnectTo(int index) {
   if (io_->closing) return;
   const uint64_t gen = ++io_->generation;
@@ -558,11 +572,7 @@ void Conn::ConnectTo(int index) {
 void Conn::OnConnectFailed(uint64_t generation, Status why) {
   if (generation != io_->generation || io_->closing) return;
   ++io_->generation;
-  if (io_->link) {
-    io_->link->stream->Close();
-    io_->link.reset();
-  }
-  io_->phase = Io::Phase::kIdle;
+  DropLink();
   ServerUrl& server = io_->pool.at(io_->current);
   ++server.failed_attempts;
   {
@@ -717,8 +727,7 @@ bool Conn::HandleOp(uint64_t generation, const ServerOp& op) {
         server.tls = true;
         const int index = io_->current;
         ++io_->generation;
-        link->stream->Close();
-        io_->link.reset();
+        DropLink();
         ConnectTo(index);
         return false;
       }
@@ -974,6 +983,10 @@ void Conn::OnConnected(uint64_t generation) {
   std::shared_ptr<Link> link = io_->link;
   link->stream->ExpiresNever();
   io_->phase = Io::Phase::kConnected;
+  if (!link->stream->is_tls()) {
+    MutexLock lock(direct_mu_);
+    direct_fd_ = link->stream->tcp().socket().native_handle();
+  }
   io_->pings_outstanding = 0;
   ServerUrl& server = io_->pool.at(io_->current);
   server.failed_attempts = 0;
@@ -1060,11 +1073,7 @@ void Conn::OnIoError(uint64_t generation, Status why) {
     return;
   }
   ++io_->generation;
-  if (io_->link) {
-    io_->link->stream->Close();
-    io_->link.reset();
-  }
-  io_->phase = Io::Phase::kIdle;
+  DropLink();
   io_->ping_timer.cancel();
   const Status lost = Error(StatusCode::kUnavailable, ErrorKind::kConnectionLost,
                             "the connection was lost: " + why.message(), true);
@@ -1146,7 +1155,8 @@ void Conn::StartWrite(uint64_t /*generation*/) {
 }
 
 Status Conn::Append(std::string_view line, std::string_view block, std::string_view data,
-                    bool control) {
+                    AppendKind kind, bool urgent, std::shared_ptr<PongWaiter> ping_waiter) {
+  const bool control = kind != AppendKind::kMessage;
   const size_t size = line.size() + block.size() + data.size() + (line.empty() ? 0 : 2);
   bool post = false;
   {
@@ -1155,8 +1165,9 @@ Status Conn::Append(std::string_view line, std::string_view block, std::string_v
       const ConnectionState st = state_.load(std::memory_order_relaxed);
       if (st == ConnectionState::kClosed) return ClosedError();
       if (st == ConnectionState::kReconnecting || st == ConnectionState::kConnecting) {
-        if (control) return Status::Ok();  // SUB/UNSUB are sent again on reconnect
-        if (out_.size() + size > options_.reconnect_buffer_bytes) {
+        // SUB/UNSUB are sent again on reconnect; a PING waits in the buffer like a message.
+        if (kind == AppendKind::kSubscription) return Status::Ok();
+        if (!control && out_.size() + size > options_.reconnect_buffer_bytes) {
           return Error(StatusCode::kResourceExhausted, ErrorKind::kBufferFull,
                        "disconnected, and the reconnect buffer (" +
                            std::to_string(options_.reconnect_buffer_bytes) +
@@ -1173,10 +1184,29 @@ Status Conn::Append(std::string_view line, std::string_view block, std::string_v
     out_.append(line);
     out_.append(block);
     out_.append(data);
+    if (kind == AppendKind::kPing) {
+      pongs_.push_back(std::move(ping_waiter));  // in the order the PINGs are written
+      ++pings_in_out_;
+    }
     if (!line.empty() && !control) {
       out_ += "\r\n";
       ++out_msgs_;
       out_bytes_ += data.size();
+    }
+    if (!write_active_ && (urgent || out_.size() >= kDirectWriteBytes) &&
+        state_.load(std::memory_order_relaxed) == ConnectionState::kConnected) {
+      // A publisher that filled the buffer writes it itself, like a buffered writer: no
+      // hand-off to the I/O thread while messages flow fast. So does a request, a reply or a
+      // flush when nothing is being written: one system call on the caller's thread instead of
+      // waking the I/O thread (a wake-up across cores costs more than the write).
+      write_active_ = true;
+      thread_local std::string batch;
+      batch.swap(out_);
+      out_.clear();
+      pings_in_out_ = 0;
+      lock.Unlock();
+      DirectWrite(batch);
+      return Status::Ok();
     }
     KickWriterLocked(&post);
   }
@@ -1184,11 +1214,45 @@ Status Conn::Append(std::string_view line, std::string_view block, std::string_v
   return Status::Ok();
 }
 
+void Conn::DirectWrite(std::string& batch) {
+  size_t written = 0;
+  bool usable = false;
+  {
+    MutexLock lock(direct_mu_);
+    usable = direct_fd_ >= 0;
+    while (usable && written < batch.size()) {
+      const ssize_t n = ::send(direct_fd_, batch.data() + written, batch.size() - written,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        written += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        break;  // the socket is full (EAGAIN) or failing: the I/O thread takes the rest
+      }
+    }
+  }
+  bool post = true;
+  {
+    MutexLock lock(out_mu_);
+    if (written == batch.size()) {
+      write_active_ = false;
+      post = false;
+      if (!out_.empty()) KickWriterLocked(&post);
+    } else {
+      // What is left goes first; the writer (still marked active) sends it, or finds the error.
+      out_.insert(0, batch, written, std::string::npos);
+    }
+  }
+  batch.clear();
+  if (post) asio::post(io_->strand, [self = shared_from_this()] { self->StartWrite(0); });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Publishing
 
 Status Conn::Publish(std::string_view subject, std::string_view reply, const Headers* headers,
-                     std::string_view data) {
+                     std::string_view data, bool urgent) {
   if (!ValidSubject(subject, false)) {
     return Error(StatusCode::kInvalidArgument, ErrorKind::kInvalidSubject,
                  "invalid subject \"" + std::string(subject) + "\"");
@@ -1202,7 +1266,7 @@ Status Conn::Publish(std::string_view subject, std::string_view reply, const Hea
     span = StartSpan(trace::SpanKind::kProducer, "send", "publish", subject, data.size(),
                      nullptr);
   }
-  Status s = PublishWithContext(subject, reply, headers, data, span);
+  Status s = PublishWithContext(subject, reply, headers, data, span, urgent);
   EndSpan(span, s);
   return s;
 }
@@ -1268,7 +1332,7 @@ void Conn::EndSpan(trace::Span& span, const Status& status) {
 
 Status Conn::PublishWithContext(std::string_view subject, std::string_view reply,
                                 const Headers* headers, std::string_view data,
-                                const trace::Span& span) {
+                                const trace::Span& span, bool urgent) {
   thread_local std::string block;
   thread_local std::string line;
   block.clear();
@@ -1321,7 +1385,7 @@ Status Conn::PublishWithContext(std::string_view subject, std::string_view reply
   }
   AppendNumber(line, block.size() + data.size());
   line += "\r\n";
-  return Append(line, block, data, false);
+  return Append(line, block, data, AppendKind::kMessage, urgent);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1388,7 +1452,7 @@ Result<std::shared_ptr<SubState>> Conn::Subscribe(std::string_view subject, std:
   line += " ";
   AppendNumber(line, sub->sid);
   line += "\r\n";
-  if (Status s = Append(line, {}, {}, true); !s.ok()) {
+  if (Status s = Append(line, {}, {}, AppendKind::kSubscription); !s.ok()) {
     subs_.erase(sub->sid);
     return s;
   }
@@ -1431,7 +1495,7 @@ Status Conn::Unsubscribe(const std::shared_ptr<SubState>& sub, uint64_t max) {
     CloseSub(*sub, Error(StatusCode::kFailedPrecondition, ErrorKind::kSubscriptionClosed,
                          "the subscription was unsubscribed"));
   }
-  return Append(line, {}, {}, true);
+  return Append(line, {}, {}, AppendKind::kSubscription);
 }
 
 Status Conn::DrainSubscription(const std::shared_ptr<SubState>& sub,
@@ -1440,7 +1504,7 @@ Status Conn::DrainSubscription(const std::shared_ptr<SubState>& sub,
   std::string line = "UNSUB ";
   AppendNumber(line, sub->sid);
   line += "\r\n";
-  if (Status s = Append(line, {}, {}, true); !s.ok()) return s;
+  if (Status s = Append(line, {}, {}, AppendKind::kSubscription); !s.ok()) return s;
   // After the PONG, everything the server sent on this subscription has been queued.
   Status flushed = Flush(std::chrono::duration_cast<std::chrono::milliseconds>(
       std::max(Clock::duration::zero(), deadline - Clock::now())));
@@ -1684,7 +1748,7 @@ Result<Message> Conn::Request(std::string_view subject, const Headers* headers,
   if (trace_spans_ && tracer_.Enabled() && !trace::IsTracingSuppressed()) {
     span = StartSpan(trace::SpanKind::kClient, "send", "request", subject, data.size(), nullptr);
   }
-  Status sent = PublishWithContext(subject, mux_prefix_ + token, headers, data, span);
+  Status sent = PublishWithContext(subject, mux_prefix_ + token, headers, data, span, true);
   Result<Message> result = Status::Ok();
   if (!sent.ok()) {
     MutexLock lock(req_mu_);
@@ -1768,7 +1832,8 @@ void Conn::RequestAsync(std::string_view subject, const Headers* headers, std::s
       }
     });
   }
-  Status sent = PublishWithContext(subject, mux_prefix_ + token, headers, data, *span_holder);
+  Status sent =
+      PublishWithContext(subject, mux_prefix_ + token, headers, data, *span_holder, true);
   if (!sent.ok()) {
     std::function<void(Result<Message>)> callback;
     {
@@ -1794,16 +1859,7 @@ Status Conn::Flush(std::chrono::milliseconds timeout) {
 Result<std::chrono::microseconds> Conn::Rtt(std::chrono::milliseconds timeout) {
   const Clock::time_point deadline = Clock::now() + timeout;
   auto w = std::make_shared<PongWaiter>();
-  bool post = false;
-  {
-    MutexLock lock(out_mu_);
-    if (state_.load() == ConnectionState::kClosed) return ClosedError();
-    out_ += "PING\r\n";
-    pongs_.push_back(w);
-    ++pings_in_out_;
-    KickWriterLocked(&post);
-  }
-  if (post) asio::post(io_->strand, [self = shared_from_this()] { self->StartWrite(0); });
+  if (Status s = Append("PING\r\n", {}, {}, AppendKind::kPing, true, w); !s.ok()) return s;
   MutexLock lock(out_mu_);
   const bool done = out_cv_.WaitUntil(lock, deadline, [&] { return w->done; });
   if (!done) {

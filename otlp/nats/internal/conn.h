@@ -4,7 +4,8 @@
 // Connection::impl().
 //
 // Locks (never held while calling user code or waiting on I/O); order: subs_mu_ → a
-// subscription's mu, subs_mu_ → out_mu_; req_mu_ is a leaf.
+// subscription's mu, subs_mu_ → out_mu_; req_mu_ and direct_mu_ are leaves (a publisher
+// writing directly holds direct_mu_ alone).
 //   out_mu_   the write buffer, connection state, PONG waiters, publish statistics
 //   subs_mu_  sid → subscription
 //   req_mu_   request token → waiter
@@ -100,8 +101,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // The first connect, on the calling thread's behalf.
   Status Start(const std::shared_ptr<Connection>& owner);
 
+  // `urgent`: written at once by the calling thread when nothing else is being written (a reply).
   Status Publish(std::string_view subject, std::string_view reply, const Headers* headers,
-                 std::string_view data);
+                 std::string_view data, bool urgent = false);
   Result<std::shared_ptr<SubState>> Subscribe(std::string_view subject, std::string_view queue,
                                               MessageHandler handler);
   Status Unsubscribe(const std::shared_ptr<SubState>& sub, uint64_t max);
@@ -144,12 +146,21 @@ class Conn : public std::enable_shared_from_this<Conn> {
   struct Io;  // the strand's state (Asio types)
 
   // Write side.
+  // kMessage: a PUB/HPUB line, its block and data (+ CRLF), counted, within the buffer limits.
+  // kSubscription: SUB/UNSUB, dropped while disconnected (they are sent again on reconnect).
+  // kPing: kept while disconnected (its waiter is queued), outside the limits. `urgent`: see
+  // Publish.
+  enum class AppendKind { kMessage, kSubscription, kPing };
   Status Append(std::string_view line, std::string_view block, std::string_view data,
-                bool control);
+                AppendKind kind, bool urgent = false,
+                std::shared_ptr<PongWaiter> ping_waiter = nullptr);
   void KickWriterLocked(bool* post) OTLP_REQUIRES(out_mu_);
+  void DirectWrite(std::string& batch);
+  void DropLink();
   void StartWrite(uint64_t generation);
   Status PublishWithContext(std::string_view subject, std::string_view reply,
-                            const Headers* headers, std::string_view data, const trace::Span& span);
+                            const Headers* headers, std::string_view data, const trace::Span& span,
+                            bool urgent = false);
   trace::Span StartSpan(trace::SpanKind kind, std::string_view operation_type,
                         std::string_view operation_name, std::string_view subject,
                         size_t body_size, const trace::Context* parent);
@@ -220,6 +231,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::string server_host_ OTLP_GUARDED_BY(out_mu_);
   int64_t server_port_ OTLP_GUARDED_BY(out_mu_) = 0;
   bool closed_event_sent_ OTLP_GUARDED_BY(out_mu_) = false;
+
+  // Direct writes by publishers (plain TCP): the socket while connected, -1 otherwise. Held
+  // while a publisher writes; the strand takes it before closing the socket.
+  otlp::internal::Mutex direct_mu_;
+  int direct_fd_ OTLP_GUARDED_BY(direct_mu_) = -1;
 
   // Subscriptions.
   otlp::internal::Mutex subs_mu_;
