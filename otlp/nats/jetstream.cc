@@ -627,7 +627,7 @@ Status JsMessage::InProgress() const {
 // Async publish state: one reply subscription per context, read by the context's own thread
 // (so a PubAck never waits for a delivery thread a caller may be blocking).
 
-struct JetStream::AsyncState {
+struct JetStream::AsyncState : std::enable_shared_from_this<JetStream::AsyncState> {
   struct Pending {
     std::function<void(Result<PubAck>)> done;
     trace::Span span;
@@ -653,7 +653,8 @@ struct JetStream::AsyncState {
     if (!s.ok()) return s.status();
     sub = *s;
     sub->traced.store(false, std::memory_order_relaxed);
-    reader = std::thread([this] { Run(); });
+    // The thread keeps the state alive: a callback may drop the last JetStream reference.
+    reader = std::thread([self = shared_from_this()] { self->Run(); });
     return Status::Ok();
   }
 
@@ -791,7 +792,13 @@ struct JetStream::AsyncState {
       stop = true;
       s = sub;
     }
-    if (reader.joinable()) reader.join();
+    if (reader.joinable()) {
+      if (reader.get_id() == std::this_thread::get_id()) {
+        reader.detach();  // destroyed from a PubAck callback: Run() sees `stop` and returns
+      } else {
+        reader.join();
+      }
+    }
     if (s) {
       if (auto c = conn.lock()) c->impl().Unsubscribe(s, 0).IgnoreError();
     }
