@@ -590,7 +590,6 @@ Status JsMessage::Settle(std::string_view body, std::string_view operation, bool
     span = c.StartSpan(trace::SpanKind::kClient, "settle", "settle", stream, 0, nullptr);
     // StartSpan named it "settle <stream>"; the operation is the kind of acknowledgement.
     span.SetAttribute("messaging.operation.name", operation);
-    span.SetAttribute("messaging.destination.name", stream);
   }
   Status s;
   {

@@ -25,16 +25,19 @@
 //   that stored it) and messaging.nats.jetstream.sequence (its stream sequence), plus
 //   messaging.nats.jetstream.duplicate = true for a de-duplicated publish. The PubAck itself is
 //   not traced (no CONSUMER span for the reply).
-// - Fetch: a CONSUMER span "receive <stream>" (operation type receive, name "fetch",
+// - Fetch: a CONSUMER span "receive <stream>" (operation type and name receive,
 //   messaging.destination.name = stream, messaging.consumer.group.name = consumer) with
-//   messaging.batch.message_count and a link to every message's sent context.
+//   messaging.batch.message_count and a link to every message's sent context; the pull request
+//   and the deliveries to the fetch's inbox have no span of their own.
 // - Ack / Nak / Term / InProgress / AckSync: a CLIENT span "settle <stream>" (operation type
 //   settle, messaging.operation.name ack|nak|term|in_progress) whose parent is the current
 //   context; acks carry no headers.
 // - API requests ($JS.API.…) are the core's CLIENT "request" spans.
 //
-// Threading: JetStream, JsMessage and OrderedConsumer are thread-safe. PublishAsync callbacks run
-// on a delivery thread of the connection; an OrderedConsumer handler runs on one too.
+// Threading: JetStream, JsMessage and OrderedConsumer are thread-safe. PubAcks are read by the
+// context's own thread (started by the first publish), which runs PublishAsync callbacks; so a
+// synchronous Publish may be called from a subscription callback without waiting on the
+// delivery thread it occupies. An OrderedConsumer handler runs on a delivery thread.
 #pragma once
 
 #include <chrono>

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -220,6 +221,27 @@ TEST(NatsJetStreamTest, AsyncPublishKeepsTheWindow) {
   Result<StreamInfo> info = env.js->GetStreamInfo("ORDERS");
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->state.messages, static_cast<uint64_t>(kCount + 50));
+}
+
+// The demo's worker: a JetStream publish (and a KV-style request) from a subscription callback,
+// with one delivery thread. The PubAck must not wait for that thread.
+TEST(NatsJetStreamTest, PublishFromASubscriptionCallback) {
+  NatsServer server({.jetstream = true});
+  ASSERT_TRUE(server.ok()) << server.error();
+  JsEnv env;
+  ASSERT_TRUE(env.Init(server));
+  ASSERT_TRUE(env.js->CreateStream(Orders()).ok());
+  std::promise<Result<PubAck>> done;
+  auto sub = env.conn->Subscribe("work", [&](Message& m) {
+    done.set_value(env.js->Publish("orders.from-callback", m.data(), {.timeout = 5s}));
+  });
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(env.conn->Publish("work", "job").ok());
+  std::future<Result<PubAck>> f = done.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  Result<PubAck> ack = f.get();
+  ASSERT_TRUE(ack.ok()) << ack.status().ToString();
+  EXPECT_EQ(ack->sequence, 1u);
 }
 
 TEST(NatsJetStreamTest, ConsumerLifecycle) {
@@ -585,6 +607,48 @@ TEST(NatsJetStreamTest, MalformedApiRepliesAreClearErrors) {
   ASSERT_TRUE(env.conn->Flush().ok());
   Result<StreamInfo> none = env.js->GetStreamInfo("S");
   EXPECT_EQ(ErrorKindOf(none.status()), ErrorKind::kNoResponders);
+}
+
+// Pull requests answered (or not) by a fake JetStream: a 409, a message then a 409, and silence
+// when idle heartbeats were asked for.
+TEST(NatsJetStreamTest, FetchEndsOn409AndMissedHeartbeats) {
+  NatsServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  JsEnv env;
+  ASSERT_TRUE(env.Init(server, false, {.timeout = 5s}));
+  std::atomic<int> mode{0};
+  auto fake = env.conn->Subscribe("$JS.API.CONSUMER.MSG.NEXT.S.C", [&](Message& m) {
+    Headers status;
+    status.SetStatus(409, "Consumer Deleted");
+    if (mode.load() == 0) {
+      m.Respond(status, "").IgnoreError();
+    } else if (mode.load() == 1) {
+      // (The server refuses $JS.ACK replies from clients: a plain reply subject here.)
+      env.conn->PublishRequest(m.reply(), "fake.ack", "payload").IgnoreError();
+      m.Respond(status, "").IgnoreError();
+    }  // mode 2: silence
+  });
+  ASSERT_TRUE(fake.ok());
+  ASSERT_TRUE(env.conn->Flush().ok());
+
+  auto r = env.js->Fetch("S", "C", {.batch = 5, .expires = 2s});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(ErrorKindOf(r.status()), ErrorKind::kJetStream);
+  EXPECT_NE(r.status().message().find("409 Consumer Deleted"), std::string::npos)
+      << r.status().ToString();
+
+  mode = 1;
+  r = env.js->Fetch("S", "C", {.batch = 5, .expires = 2s});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].data(), "payload");
+  EXPECT_EQ((*r)[0].message().reply(), "fake.ack");
+
+  mode = 2;
+  r = env.js->Fetch("S", "C", {.batch = 1, .expires = 4s, .idle_heartbeat = 200ms});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(ErrorKindOf(r.status()), ErrorKind::kTimeout);
+  EXPECT_NE(r.status().message().find("heartbeat"), std::string::npos) << r.status().ToString();
 }
 
 TEST(NatsJetStreamTest, ParsesAckSubjects) {
