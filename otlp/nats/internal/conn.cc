@@ -1631,7 +1631,8 @@ void Conn::HandleMsg(const ServerOp& op) {
 }
 
 void Conn::DeliverToCallback(SubState& sub, Message& msg) {
-  const bool spans = trace_spans_ && tracer_.Enabled();
+  const bool spans = trace_spans_ && tracer_.Enabled() &&
+                     sub.traced.load(std::memory_order_relaxed);
   if (!spans && !(trace_propagate_ && msg.has_headers())) {
     try {
       sub.handler(msg);

@@ -45,6 +45,9 @@ struct SubState {
   std::weak_ptr<Conn> conn;
   Dispatcher* dispatcher = nullptr;
   bool is_mux = false;  // the request inbox: replies go to waiters, not to a queue
+  // false: no CONSUMER span around its callbacks (JetStream's own inboxes: PubAcks, ordered
+  // consumers, which trace at their own level).
+  std::atomic<bool> traced{true};
 
   otlp::internal::Mutex mu;
   otlp::internal::CondVar cv;  // a message queued, closed, or the queue drained
@@ -140,6 +143,22 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // Delivery-thread side: the CONSUMER span and scope around a callback.
   void DeliverToCallback(SubState& sub, Message& msg);
 
+  // Tracing, shared with JetStream, KV and the Object Store: whether spans are recorded now (on
+  // this thread), the span every messaging span starts as (name "<operation name> <subject>",
+  // the messaging.* and server.* attributes), its end (error.type and status from `status`),
+  // and a publish inside `span`'s context (injected into the headers when propagating).
+  bool SpansOn() const noexcept {
+    return trace_spans_ && tracer_.Enabled() && !trace::IsTracingSuppressed();
+  }
+  trace::Tracer tracer() const noexcept { return tracer_; }
+  trace::Span StartSpan(trace::SpanKind kind, std::string_view operation_type,
+                        std::string_view operation_name, std::string_view subject,
+                        size_t body_size, const trace::Context* parent);
+  void EndSpan(trace::Span& span, const Status& status);
+  Status PublishWithContext(std::string_view subject, std::string_view reply,
+                            const Headers* headers, std::string_view data, const trace::Span& span,
+                            bool urgent = false);
+
  private:
   struct PongWaiter;
   struct RequestWaiter;
@@ -158,13 +177,6 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void DirectWrite(std::string& batch);
   void DropLink();
   void StartWrite(uint64_t generation);
-  Status PublishWithContext(std::string_view subject, std::string_view reply,
-                            const Headers* headers, std::string_view data, const trace::Span& span,
-                            bool urgent = false);
-  trace::Span StartSpan(trace::SpanKind kind, std::string_view operation_type,
-                        std::string_view operation_name, std::string_view subject,
-                        size_t body_size, const trace::Context* parent);
-  void EndSpan(trace::Span& span, const Status& status);
 
   // Strand side.
   void ConnectNext(bool first_round);
