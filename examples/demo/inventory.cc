@@ -1,5 +1,6 @@
 #include "examples/demo/inventory.h"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "otlp/trace/provider.h"
@@ -18,7 +19,38 @@ Result<std::unique_ptr<Inventory>> Inventory::Start(Options options) {
         self->Reserve(req, res);
       }));
   OTLP_RETURN_IF_ERROR(inventory->server_->Start());
+  if (!options.nats_url.empty()) {
+    OTLP_ASSIGN_OR_RETURN(inventory->nats_,
+                          nats::Connection::Connect(nats::Options{.servers = {options.nats_url},
+                                                                  .name = "inventory"}));
+    OTLP_ASSIGN_OR_RETURN(inventory->checks_,
+                          inventory->nats_->QueueSubscribe(
+                              "inventory.check", "inventory",
+                              [self](nats::Message& m) { self->Check(m); }));
+    OTLP_RETURN_IF_ERROR(inventory->nats_->Flush(std::chrono::seconds(5)));
+  }
   return inventory;
+}
+
+void Inventory::Check(nats::Message& request) {
+  // "process inventory.check" is current: this span is its child.
+  trace::Span span = trace::GetTracer("otlp-demo.inventory")
+                         .StartSpan("check stock", {{"code.function.name", "Inventory::Check"}});
+  const nlohmann::json order = nlohmann::json::parse(request.data(), nullptr, false);
+  std::string answer = "ok";
+  if (order.is_object() && order.contains("items") && order["items"].is_array()) {
+    std::lock_guard lock(mu_);
+    for (const nlohmann::json& item : order["items"]) {
+      if (!item.is_string()) continue;
+      auto it = stock_.find(item.get<std::string>());
+      if (it == stock_.end() || it->second == 0) {
+        answer = "short: " + item.get<std::string>();
+        break;
+      }
+    }
+  }
+  span.SetAttribute("app.stock.answer", answer);
+  request.Respond(answer).IgnoreError();  // "send (temporary)", the reply
 }
 
 void Inventory::Reserve(const http::ServerRequest& req, http::ServerResponse& res) {

@@ -14,8 +14,8 @@
 // out of stock" and error.type "out_of_stock", and the answer is 409. The SERVER span of a 409
 // stays Unset: by the HTTP semantic conventions a 4xx is the caller's error, not the server's —
 // the span that knows why the work failed is the one that says so. An unknown sku is 404.
-// Threading: Start and the destructor from one thread; the handler runs on the server's I/O
-// thread.
+// Threading: Start and the destructor from one thread; the HTTP handler runs on the server's
+// I/O thread, the NATS one on the connection's delivery thread.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,7 @@
 
 #include "otlp/core/status.h"
 #include "otlp/http/server.h"
+#include "otlp/nats/connection.h"
 
 namespace otlp::demo {
 
@@ -33,6 +34,9 @@ class Inventory {
  public:
   struct Options {
     uint16_t port = 0;  // 0: an ephemeral port (see port())
+    // NATS server: also answer `inventory.check` requests (queue group "inventory") with "ok"
+    // when every item of {"items":[...]} is in stock, else "short: <sku>"; empty: HTTP only.
+    std::string nats_url;
   };
 
   static Result<std::unique_ptr<Inventory>> Start(Options options);
@@ -41,9 +45,12 @@ class Inventory {
  private:
   Inventory() = default;
   void Reserve(const http::ServerRequest& req, http::ServerResponse& res);
+  void Check(nats::Message& request);
 
   std::mutex mu_;
   std::map<std::string, int, std::less<>> stock_;  // guarded by mu_
+  std::shared_ptr<nats::Connection> nats_;
+  std::shared_ptr<nats::Subscription> checks_;
   std::unique_ptr<http::Server> server_;           // last: stops before the rest goes
 };
 

@@ -12,6 +12,11 @@ namespace otlp::demo {
 Result<std::unique_ptr<Orders>> Orders::Start(Options options) {
   std::unique_ptr<Orders> orders(new Orders(std::move(options)));
   // HTTP/2 needs no option: the server answers h2c (prior knowledge) and HTTP/1.1 on one port.
+  if (!orders->options_.nats_url.empty()) {
+    OTLP_ASSIGN_OR_RETURN(orders->nats_,
+                          nats::Connection::Connect(nats::Options{
+                              .servers = {orders->options_.nats_url}, .name = "orders"}));
+  }
   orders->server_ = http::Server::Create({.port = orders->options_.port});
   Orders* self = orders.get();
   OTLP_RETURN_IF_ERROR(orders->server_->Put(
@@ -41,11 +46,20 @@ void Orders::Place(const http::ServerRequest& req, http::ServerResponse& res) {
     return;
   }
   const std::string id(req.PathParam("id").value_or(""));
+  const nlohmann::json body = nlohmann::json::parse(req.body(), nullptr, false);
+  const nlohmann::json items =
+      body.is_object() ? body.value("items", nlohmann::json::array()) : nlohmann::json::array();
   // Answer later, from the worker thread; the SERVER span ends when that answer is sent.
   std::shared_ptr<http::ServerResponder> later = res.Defer();
-  Post([this, later, id, context = req.context()] {
+  Post([this, later, id, items, context = req.context()] {
     trace::Scope scope(context);  // the request's trace, current on this thread
     const bool notified = Notify(id).ok();
+    if (nats_) {
+      // "send orders.created": the fulfillment worker continues this trace from the headers.
+      nats_->Publish("orders.created", nlohmann::json{{"order_id", id}, {"items", items}}.dump())
+          .IgnoreError();
+      nats_->Flush(std::chrono::seconds(2)).IgnoreError();
+    }
     later->Send(
         201, {{"Content-Type", "application/json"}},
         nlohmann::json{{"order_id", id}, {"status", "confirmed"}, {"notified", notified}}.dump());

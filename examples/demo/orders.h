@@ -20,7 +20,9 @@
 // context current again, so the WebSocket's upgrade span (a CLIENT span "GET", with traceparent
 // sent in the upgrade request) is a child of this request's SERVER span. A notification that
 // cannot be sent does not fail the order: the upgrade span records the failure, and the answer
-// says "notified": false.
+// says "notified": false. With a NATS server, the confirmed order is then published on
+// `orders.created` (a PRODUCER span, its context in the message headers) for the fulfillment
+// worker, still inside the request's trace.
 // Threading: Start and the destructor from one thread. The destructor stops the server, drops
 // work not yet started and waits for the job in progress (bounded by the WebSocket's 5 s
 // connect timeout).
@@ -38,6 +40,7 @@
 
 #include "otlp/core/status.h"
 #include "otlp/http/server.h"
+#include "otlp/nats/connection.h"
 
 namespace otlp::demo {
 
@@ -46,6 +49,9 @@ class Orders {
   struct Options {
     uint16_t port = 0;              // 0: an ephemeral port (see port())
     std::string notifications_url;  // ws://host:port/notifications
+    // NATS server: each confirmed order is published on `orders.created` for fulfillment
+    // (fulfillment.h); empty: no messaging.
+    std::string nats_url;
   };
 
   static Result<std::unique_ptr<Orders>> Start(Options options);
@@ -62,6 +68,7 @@ class Orders {
   void WorkerLoop();
 
   const Options options_;
+  std::shared_ptr<nats::Connection> nats_;  // when options_.nats_url is set
   std::atomic<bool> warmed_up_{false};  // set by the first request, which gets the 503
 
   std::mutex mu_;

@@ -57,7 +57,8 @@ class Cli : public otlp::test::ChildProcess {
 // The pids of the services the demo printed ("  orders   http://127.0.0.1:N   pid P").
 std::map<std::string, pid_t> ServicePids(const std::string& out) {
   std::map<std::string, pid_t> pids;
-  static const std::regex line(R"(^  (frontend|orders|inventory|notifications) +\S+ +pid (\d+)$)");
+  static const std::regex line(
+      R"(^  (frontend|orders|inventory|notifications|fulfillment|nats-server) +.+ +pid (\d+)$)");
   std::istringstream in(out);
   std::string l;
   std::smatch m;
@@ -184,12 +185,13 @@ class DemoTest : public testing::Test {
   // this test's endpoint in its arguments.
   void ExpectNoServiceLeft(const std::string& out) {
     const std::map<std::string, pid_t> pids = ServicePids(out);
-    EXPECT_EQ(pids.size(), 4u) << out;
+    EXPECT_EQ(pids.size(), 6u) << out;  // five services and the NATS server
     for (const auto& [name, pid] : pids) {
-      EXPECT_FALSE(
-          kill(pid, 0) == 0 &&
-          otlp::test::ReadAll("/proc/" + std::to_string(pid) + "/cmdline").find("--run-service") !=
-              std::string::npos)
+      const std::string cmdline =
+          kill(pid, 0) == 0 ? otlp::test::ReadAll("/proc/" + std::to_string(pid) + "/cmdline")
+                            : std::string();
+      EXPECT_FALSE(cmdline.find("--run-service") != std::string::npos ||
+                   cmdline.find("nats-server") != std::string::npos)
           << name << " (pid " << pid << ") is still running";
     }
     for (const std::string& p : LeftoverServices(endpoint_)) ADD_FAILURE() << "left running: " << p;
@@ -227,6 +229,8 @@ auto WithStatus(int status) {
 constexpr int kInternal = 1;
 constexpr int kServer = 2;
 constexpr int kClient = 3;
+constexpr int kProducer = 4;
+constexpr int kConsumer = 5;
 constexpr int kError = 2;  // Status.code STATUS_CODE_ERROR
 
 TEST_F(DemoTest, OnceSendsOneLinkedTraceFromEveryServiceAndLeavesNothingRunning) {
@@ -250,7 +254,7 @@ TEST_F(DemoTest, OnceSendsOneLinkedTraceFromEveryServiceAndLeavesNothingRunning)
   std::string all;
   for (const DecodedSpan& s : spans) all += "  " + s.Describe() + "\n";
   SCOPED_TRACE("spans:\n" + all);
-  ASSERT_EQ(spans.size(), 16u);
+  ASSERT_EQ(spans.size(), 28u);
   for (const DecodedSpan& s : spans) {
     EXPECT_EQ(s.trace_id(), trace_id) << s.Describe();
     EXPECT_EQ(s.service_namespace, "otlp-demo") << s.Describe();
@@ -286,6 +290,18 @@ TEST_F(DemoTest, OnceSendsOneLinkedTraceFromEveryServiceAndLeavesNothingRunning)
   const DecodedSpan* pear_reserve =
       Find(spans, "inventory", "reserve stock", kInternal,
            [](const DecodedSpan& s) { return s.status_code() == kError; });
+  // The messaging half (NATS): orders publishes, the fulfillment worker takes it.
+  const DecodedSpan* created = Find(spans, "orders", "send orders.created", kProducer);
+  const DecodedSpan* process = Find(spans, "fulfillment", "process orders.created", kConsumer);
+  const DecodedSpan* check_c = Find(spans, "fulfillment", "request inventory.check", kClient);
+  const DecodedSpan* check_s = Find(spans, "inventory", "process inventory.check", kConsumer);
+  const DecodedSpan* check_work = Find(spans, "inventory", "check stock", kInternal);
+  const DecodedSpan* check_reply = Find(spans, "inventory", "send (temporary)", kProducer);
+  const DecodedSpan* logged = Find(spans, "fulfillment", "send orders.log.1001", kProducer);
+  const DecodedSpan* kv_put = Find(spans, "fulfillment", "kv put orders", kClient);
+  const DecodedSpan* kv_send = Find(spans, "fulfillment", "send $KV.orders.1001", kProducer);
+  const DecodedSpan* obj_put = Find(spans, "fulfillment", "obj put receipts", kClient);
+  const DecodedSpan* fulfilled = Find(spans, "fulfillment", "send orders.fulfilled", kProducer);
   ASSERT_FALSE(HasFailure());
 
   // Every hop is linked: each span's parent.
@@ -296,15 +312,36 @@ TEST_F(DemoTest, OnceSendsOneLinkedTraceFromEveryServiceAndLeavesNothingRunning)
       {order_s1, order_c1},   {order_s2, order_c2},     {upgrade_c, order_s2},
       {upgrade_s, upgrade_c}, {deliver, upgrade_s},     {apple_s, apple_c},
       {pear_s, pear_c},       {apple_reserve, apple_s}, {pear_reserve, pear_s},
+      {created, order_s2},    {process, created},       {check_c, process},
+      {check_s, check_c},     {check_work, check_s},    {check_reply, check_s},
+      {logged, process},      {kv_put, process},        {kv_send, kv_put},
+      {obj_put, process},     {fulfilled, process},
   };
   for (const auto& [child, parent] : child_parent) {
     EXPECT_EQ(child->parent(), parent->span_id())
         << child->Describe() << " should be a child of " << parent->Describe();
   }
 
+  // Messaging conventions on the NATS spans.
+  for (const DecodedSpan* s : {created, process, check_c, check_s, check_reply, logged, kv_send,
+                               fulfilled}) {
+    EXPECT_EQ(s->Attr("messaging.system"), S("nats")) << s->Describe();
+    EXPECT_NE(s->Attr("messaging.destination.name"), "") << s->Describe();
+    EXPECT_NE(s->Attr("messaging.operation.type"), "") << s->Describe();
+    EXPECT_NE(s->Attr("server.port"), "") << s->Describe();
+  }
+  EXPECT_EQ(process->Attr("messaging.consumer.group.name"), S("fulfillment"));
+  EXPECT_EQ(check_s->Attr("messaging.consumer.group.name"), S("inventory"));
+  EXPECT_EQ(logged->Attr("messaging.nats.jetstream.stream"), S("ORDERS"));
+  EXPECT_EQ(kv_put->Attr("messaging.nats.kv.key"), S("1001"));
+  EXPECT_EQ(obj_put->Attr("messaging.nats.obj.name"), S("1001.json"));
+  EXPECT_EQ(check_work->Attr("app.stock.answer"), S("short: pear"));
+
   // HTTP semantic conventions on every CLIENT and SERVER span.
   for (const DecodedSpan& s : spans) {
-    if (s.kind() != kClient && s.kind() != kServer) continue;
+    if ((s.kind() != kClient && s.kind() != kServer) || !s.Attr("messaging.system").empty()) {
+      continue;
+    }
     EXPECT_NE(s.Attr("http.request.method"), "") << s.Describe();
     EXPECT_NE(s.Attr("http.response.status_code"), "") << s.Describe();
     EXPECT_NE(s.Attr("server.port"), "") << s.Describe();
@@ -365,7 +402,7 @@ TEST_F(DemoTest, CtrlCStopsEveryService) {
   ASSERT_TRUE(demo.started());
   ASSERT_TRUE(demo.WaitForOut("Ctrl-C stops them", kProcessLimit)) << demo.out() << demo.err();
   const std::map<std::string, pid_t> pids = ServicePids(demo.out());
-  ASSERT_EQ(pids.size(), 4u) << demo.out();
+  ASSERT_EQ(pids.size(), 6u) << demo.out();
   for (const auto& [name, pid] : pids) EXPECT_EQ(kill(pid, 0), 0) << name << " is not running";
 
   demo.Signal(SIGINT);  // the demo's process only: it stops its services itself
@@ -411,11 +448,13 @@ TEST(DemoViewTest, OnceWithTheBuiltInViewerDrawsTheWholeTrace) {
   ASSERT_TRUE(std::regex_search(out, m, std::regex("\ntrace ([0-9a-f]{32})\n"))) << out;
   const std::string trace_id = m[1];
   EXPECT_NE(out.find("trace " + trace_id + "  "), std::string::npos) << out;  // the waterfall
-  EXPECT_NE(out.find("16 spans  5 services  4 errors"), std::string::npos) << out;
+  EXPECT_NE(out.find("28 spans  6 services  4 errors"), std::string::npos) << out;
   for (const char* line : {"demo-client: place order", "frontend: POST /checkout",
                            "orders: PUT /orders/{id}", "inventory: reserve stock",
                            "notifications: GET /notifications", "http.request.resend_count=1",
-                           "ERROR pear is out of stock"}) {
+                           "ERROR pear is out of stock", "orders: send orders.created",
+                           "fulfillment: kv put orders", "messaging.nats.jetstream.stream=ORDERS",
+                           "messaging on nats://127.0.0.1:"}) {
     EXPECT_NE(out.find(line), std::string::npos) << line << "\n" << out;
   }
   EXPECT_TRUE(std::regex_search(
@@ -448,10 +487,10 @@ TEST(DemoViewTest, TheStoredTraceReadBackThroughTheViewApiHasEveryHop) {
 
   // The services export in batches: wait until the view has drawn the trace with every span.
   ASSERT_TRUE(view.WaitForOut("trace " + trace_id + "  ", kProcessLimit)) << view.out();
-  ASSERT_TRUE(view.WaitForOut(" 16 spans  5 services", kProcessLimit)) << view.out();
+  ASSERT_TRUE(view.WaitForOut(" 28 spans  6 services", kProcessLimit)) << view.out();
   const json trace = json::parse(HttpGet(ui, "/api/traces/" + trace_id), nullptr, false);
   ASSERT_FALSE(trace.is_discarded());
-  ASSERT_EQ(trace["spans"].size(), 16u) << trace.dump(1);
+  ASSERT_EQ(trace["spans"].size(), 28u) << trace.dump(1);
   std::map<std::string, const json*> by_id;
   std::set<std::string> services;
   for (const json& s : trace["spans"]) {
@@ -459,7 +498,7 @@ TEST(DemoViewTest, TheStoredTraceReadBackThroughTheViewApiHasEveryHop) {
     services.insert(s["service"].get<std::string>());
   }
   EXPECT_EQ(services, (std::set<std::string>{"demo-client", "frontend", "orders", "inventory",
-                                             "notifications"}));
+                                             "notifications", "fulfillment"}));
   size_t roots = 0;
   for (const json& s : trace["spans"]) {
     const std::string parent = s["parent_span_id"];
@@ -475,6 +514,12 @@ TEST(DemoViewTest, TheStoredTraceReadBackThroughTheViewApiHasEveryHop) {
       EXPECT_EQ(p["kind"], "client") << s["service"] << " " << s["name"];
       EXPECT_NE(p["service"], s["service"]) << s["name"];
     }
+    // Every CONSUMER span's parent is the PRODUCER (publish) or CLIENT (request) span of the
+    // service that sent the message.
+    if (s["kind"] == "consumer") {
+      EXPECT_TRUE(p["kind"] == "producer" || p["kind"] == "client") << s["name"];
+      EXPECT_NE(p["service"], s["service"]) << s["name"];
+    }
   }
   EXPECT_EQ(roots, 1u);
   // The service map the UI draws from the same store.
@@ -488,7 +533,9 @@ TEST(DemoViewTest, TheStoredTraceReadBackThroughTheViewApiHasEveryHop) {
                        {"demo-client", "frontend"},
                        {"frontend", "orders"},
                        {"frontend", "inventory"},
-                       {"orders", "notifications"}}));
+                       {"orders", "notifications"},
+                       {"orders", "fulfillment"},
+                       {"fulfillment", "inventory"}}));
   view.Signal(SIGINT);
   ASSERT_TRUE(view.Finish());
   EXPECT_EQ(view.exit_code(), 0) << view.err();

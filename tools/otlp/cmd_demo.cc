@@ -23,6 +23,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +36,7 @@
 #include "examples/demo/demo.h"
 #include "final_flush.h"
 #include "otlp/http/client.h"
+#include "otlp/nats/connection.h"
 #include "otlp/view/viewer.h"
 #include "otlp/view/waterfall.h"
 #include "stop_signals.h"
@@ -67,7 +70,11 @@ const Command& DemoCommand() {
           "(WebSocket). Then, as \"demo-client\", it places one order: the frontend calls\n"
           "orders and inventory at once; orders answers its first request 503, so the call\n"
           "is retried, and pushes a notification over WebSocket; inventory has one item out\n"
-          "of stock (an error span). Every span of every service is one trace, sent with\n"
+          "of stock (an error span). With a NATS server (started for the demo, JetStream in\n"
+          "a temporary directory), orders publishes the order on orders.created; a\n"
+          "fulfillment worker (a queue group) asks inventory over request-reply, appends it\n"
+          "to a JetStream stream, records it in a KV bucket and stores a receipt in an\n"
+          "Object Store. Every span of every service is one trace, sent with\n"
           "OTLP/HTTP to an `otlp view` running inside this process (OTLP on 4318, web UI on\n"
           "4320, or free ports when those are taken), or to --endpoint. The source is\n"
           "examples/demo/, written with the library's public API only.\n"
@@ -86,6 +93,11 @@ const Command& DemoCommand() {
                .help = "Send every service's spans to this OTLP/HTTP collector (base URL;\n"
                        "/v1/traces is appended) instead of the built-in viewer"},
               {.name = "once", .help = "Stop the services after the flow and exit"},
+              {.name = "nats-server",
+               .value = "PATH",
+               .help = "The nats-server binary for the messaging hops (default:\n"
+                       "$OTLP_NATS_SERVER, the one the build made, or nats-server on PATH)"},
+              {.name = "no-nats", .help = "Leave out the messaging hops (no NATS server)"},
           },
       .examples =
           "  otlp demo\n"
@@ -101,17 +113,20 @@ const Command& ServiceCommand() {
       .summary = "run one service of otlp demo (started by otlp demo itself)",
       .usage =
           "otlp demo --run-service NAME --endpoint URL [--port N] [--ready-fd FD] "
-          "[--orders URL] [--inventory URL] [--notifications URL]",
+          "[--orders URL] [--inventory URL] [--notifications URL] [--nats URL]",
       .flags = {
           {.name = "run-service",
            .value = "NAME",
-           .help = "frontend, orders, inventory or notifications"},
+           .help = "frontend, orders, inventory, notifications or fulfillment"},
           {.name = "endpoint", .value = "URL", .help = "OTLP/HTTP traces URL"},
           {.name = "port", .value = "N", .help = "Port to listen on (default 0: any)"},
           {.name = "ready-fd", .value = "FD", .help = "Where to write the port once listening"},
           {.name = "orders", .value = "URL", .help = "The orders service (frontend)"},
           {.name = "inventory", .value = "URL", .help = "The inventory service (frontend)"},
           {.name = "notifications", .value = "URL", .help = "The notifications endpoint (orders)"},
+          {.name = "nats",
+           .value = "URL",
+           .help = "The NATS server (orders, inventory, fulfillment)"},
       }};
   return cmd;
 }
@@ -144,11 +159,18 @@ Result<RunningService> StartService(const std::string& name, uint16_t port,
                                        .orders_url = flags.Get("orders").value_or(""),
                                        .inventory_url = flags.Get("inventory").value_or("")}));
   }
+  const std::string nats_url = flags.Get("nats").value_or("");
   if (name == demo::kOrdersService) {
-    return Keep(demo::Orders::Start(
-        {.port = port, .notifications_url = flags.Get("notifications").value_or("")}));
+    return Keep(demo::Orders::Start({.port = port,
+                                     .notifications_url = flags.Get("notifications").value_or(""),
+                                     .nats_url = nats_url}));
   }
-  if (name == demo::kInventoryService) return Keep(demo::Inventory::Start({.port = port}));
+  if (name == demo::kInventoryService) {
+    return Keep(demo::Inventory::Start({.port = port, .nats_url = nats_url}));
+  }
+  if (name == demo::kFulfillmentService) {
+    return Keep(demo::Fulfillment::Start({.nats_url = nats_url}));
+  }
   if (name == demo::kNotificationsService) {
     return Keep(demo::Notifications::Start({.port = port}));
   }
@@ -230,6 +252,9 @@ class DemoServices {
   // URL, or `ws_path` on it with the ws scheme when given. kCancelled on a stop signal.
   Result<Service> Start(const std::string& name, std::vector<std::string> extra_args,
                         const std::string& ws_path = {});
+  // Starts nats-server (`binary`) on a free loopback port with JetStream stored under `dir`,
+  // and returns its URL once it is ready. It is stopped after the services.
+  Result<std::string> StartNatsServer(const std::string& binary, const std::string& dir);
   void Stop();
 
   const std::vector<Service>& services() const noexcept { return services_; }
@@ -241,6 +266,7 @@ class DemoServices {
   }
   const std::string& traces_url() const noexcept { return traces_url_; }
   StopSignals& stop_signals() noexcept { return stop_; }
+  const Service& nats_server() const noexcept { return nats_; }
 
  private:
   // The exit status of a child that exited (reaping it), or nullopt while it runs.
@@ -249,6 +275,7 @@ class DemoServices {
   std::string traces_url_;
   StopSignals& stop_;
   std::vector<Service> services_;
+  Service nats_;  // the NATS server, when started
 };
 
 std::string DescribeExit(int status) {
@@ -320,11 +347,13 @@ Result<DemoServices::Service> DemoServices::Start(const std::string& name,
   }
   close(ready[0]);
   OTLP_RETURN_IF_ERROR(failed);
-  if (!ParseNumber(line.substr(0, line.find('\n')), s.port) || s.port == 0) {
+  const bool listens = name != demo::kFulfillmentService;  // the worker only subscribes
+  if (!ParseNumber(line.substr(0, line.find('\n')), s.port) || (listens && s.port == 0)) {
     return InternalError("the " + name + " service reported a bad port: " + line);
   }
-  s.url = ws_path.empty() ? "http://127.0.0.1:" + std::to_string(s.port)
-                          : "ws://127.0.0.1:" + std::to_string(s.port) + ws_path;
+  s.url = !listens          ? "(NATS queue group fulfillment)"
+          : ws_path.empty() ? "http://127.0.0.1:" + std::to_string(s.port)
+                            : "ws://127.0.0.1:" + std::to_string(s.port) + ws_path;
   return s;
 }
 
@@ -363,18 +392,98 @@ void DemoServices::Stop() {
       ++running;
     }
   }
+  if (nats_.pid > 0) {  // last: the services drain their NATS connections on the way out
+    kill(nats_.pid, SIGTERM);
+    const auto nats_deadline = Clock::now() + 5s;
+    while (!Reap(nats_) && Clock::now() < nats_deadline) std::this_thread::sleep_for(kTick);
+    if (nats_.pid > 0) {
+      kill(nats_.pid, SIGKILL);
+      waitpid(nats_.pid, nullptr, 0);
+      nats_.pid = -1;
+    }
+  }
 }
 
-// Starts the four services, from the back (notifications) to the front (frontend), each given
-// the URLs of those it calls.
-Status StartAll(DemoServices& services) {
+Result<std::string> DemoServices::StartNatsServer(const std::string& binary,
+                                                  const std::string& dir) {
+  const std::string conf = dir + "/nats.conf";
+  const std::string log = dir + "/nats.log";
+  {
+    std::FILE* f = std::fopen(conf.c_str(), "w");
+    if (f == nullptr) return InternalError("cannot write " + conf + ": " + strerror(errno));
+    std::fprintf(f, "listen: 127.0.0.1:-1\nhttp: 0\njetstream { store_dir: \"%s/js\" }\n",
+                 dir.c_str());
+    std::fclose(f);
+  }
+  std::vector<std::string> args = {binary, "-c", conf, "-l", log};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  const pid_t pid = fork();
+  if (pid < 0) return InternalError(std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec: the server ends with the demo however it ends,
+    // starts without the demo's blocked signals, and writes only its log file.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    const int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      dup2(devnull, STDIN_FILENO);
+      dup2(devnull, STDOUT_FILENO);
+      dup2(devnull, STDERR_FILENO);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  nats_ = {.name = "nats-server", .pid = pid};
+  // Ready when its log says where it listens.
+  const std::string needle = "Listening for client connections on ";
+  const auto deadline = Clock::now() + kStartLimit;
+  while (Clock::now() < deadline) {
+    std::string text;
+    if (std::FILE* f = std::fopen(log.c_str(), "r")) {
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+      std::fclose(f);
+    }
+    const size_t at = text.find(needle);
+    if (at != std::string::npos && text.find("Server is ready") != std::string::npos) {
+      const size_t colon = text.find(':', at + needle.size());
+      ParseNumber(text.substr(colon + 1, text.find_first_not_of("0123456789", colon + 1) -
+                                             colon - 1),
+                  nats_.port);
+      nats_.url = "nats://127.0.0.1:" + std::to_string(nats_.port);
+      return nats_.url;
+    }
+    if (Reap(nats_)) return UnavailableError("nats-server exited at start: " + text);
+    if (stop_.Wait(Clock::now() + kTick) == StopSignals::Event::kSignal) {
+      return Status(StatusCode::kCancelled, "interrupted by " + SignalName(stop_.last_signal()));
+    }
+  }
+  return DeadlineExceededError("nats-server was not ready after " +
+                               std::to_string(kStartLimit.count()) + " s");
+}
+
+// Starts the services, from the back (notifications) to the front (frontend), each given the
+// URLs of those it calls; with a NATS server (`nats_url`), inventory, orders and the
+// fulfillment worker use it too.
+Status StartAll(DemoServices& services, const std::string& nats_url) {
+  std::vector<std::string> nats;
+  if (!nats_url.empty()) nats = {"--nats", nats_url};
   OTLP_ASSIGN_OR_RETURN(DemoServices::Service notifications,
                         services.Start(demo::kNotificationsService, {}, "/notifications"));
   OTLP_ASSIGN_OR_RETURN(DemoServices::Service inventory,
-                        services.Start(demo::kInventoryService, {}));
-  OTLP_ASSIGN_OR_RETURN(
-      DemoServices::Service orders,
-      services.Start(demo::kOrdersService, {"--notifications", notifications.url}));
+                        services.Start(demo::kInventoryService, nats));
+  if (!nats_url.empty()) {
+    OTLP_RETURN_IF_ERROR(services.Start(demo::kFulfillmentService, nats).status());
+  }
+  std::vector<std::string> orders_args = {"--notifications", notifications.url};
+  orders_args.insert(orders_args.end(), nats.begin(), nats.end());
+  OTLP_ASSIGN_OR_RETURN(DemoServices::Service orders,
+                        services.Start(demo::kOrdersService, orders_args));
   return services
       .Start(demo::kFrontendService, {"--orders", orders.url, "--inventory", inventory.url})
       .status();
@@ -400,12 +509,23 @@ Status CheckCollector(const std::string& traces_url) {
 // services.Stop()), places one order as "demo-client" with its spans flushed, and returns the
 // trace id. Fails when no collector answers, a service does not start, the checkout does not
 // answer 200, the collector did not take the client's spans, or (kCancelled) on a stop signal.
-Result<std::string> RunDemoFlow(DemoServices& services) {
+Result<std::string> RunDemoFlow(DemoServices& services, const std::string& nats_url) {
   StopSignals& stop = services.stop_signals();
   OTLP_RETURN_IF_ERROR(CheckCollector(services.traces_url()));
-  OTLP_RETURN_IF_ERROR(StartAll(services));
+  OTLP_RETURN_IF_ERROR(StartAll(services, nats_url));
   auto sdk = demo::SetupTelemetry(demo::kClientService, services.traces_url());
   if (!sdk.ok()) return sdk.status();
+  // The messaging half runs after the checkout has answered: listen for its end (untraced: the
+  // demo's own bookkeeping is not part of the trace).
+  std::shared_ptr<nats::Connection> watcher;
+  std::shared_ptr<nats::Subscription> fulfilled;
+  if (!nats_url.empty()) {
+    nats::Options o{.servers = {nats_url}, .name = "otlp demo"};
+    o.tracing = {.enabled = false, .propagate = false};
+    OTLP_ASSIGN_OR_RETURN(watcher, nats::Connection::Connect(std::move(o)));
+    OTLP_ASSIGN_OR_RETURN(fulfilled, watcher->SubscribeSync("orders.fulfilled"));
+    OTLP_RETURN_IF_ERROR(watcher->Flush(5s));
+  }
 
   // The checkout blocks; run it aside so that a stop signal is seen meanwhile.
   std::optional<Result<demo::CheckoutResult>> checkout;
@@ -430,6 +550,14 @@ Result<std::string> RunDemoFlow(DemoServices& services) {
   if (result.status != 200) {
     return InternalError("checkout answered " + std::to_string(result.status) + ": " + result.body);
   }
+  if (fulfilled) {
+    Result<nats::Message> done = fulfilled->NextMsg(15s);
+    if (!done.ok()) {
+      return UnavailableError("the fulfillment worker did not report the order: " +
+                              done.status().message());
+    }
+    watcher->Close();
+  }
   if (const exporter::OtlpHttpExporter* exporter = (*sdk)->otlp_exporter()) {
     if (const uint64_t failed = exporter->stats().spans_failed; failed > 0) {
       return UnavailableError("the collector at " + services.traces_url() + " did not take " +
@@ -440,18 +568,58 @@ Result<std::string> RunDemoFlow(DemoServices& services) {
   return result.trace_id;
 }
 
-void PrintAccount(const DemoServices& services, const std::string& trace_id) {
+void PrintAccount(const DemoServices& services, const std::string& trace_id,
+                  const std::string& nats_url) {
   std::printf("otlp demo: services on 127.0.0.1, spans to %s\n", services.traces_url().c_str());
   for (const DemoServices::Service& s : services.services()) {
     std::printf("  %-14s %-40s pid %d\n", s.name.c_str(), s.url.c_str(), static_cast<int>(s.pid));
+  }
+  if (services.nats_server().pid > 0) {
+    std::printf("  %-14s %-40s pid %d\n", "nats-server", services.nats_server().url.c_str(),
+                static_cast<int>(services.nats_server().pid));
   }
   std::printf("  %-14s %-40s pid %d\n", demo::kClientService, "(this process)",
               static_cast<int>(getpid()));
   std::printf(
       "checkout of apple and pear: frontend -> orders (HTTP/2, retried after 503) -> "
       "notifications (WebSocket); frontend -> inventory (pear out of stock)\n");
+  if (!nats_url.empty()) {
+    std::printf(
+        "messaging on %s: orders -> orders.created -> fulfillment (queue group) -> "
+        "inventory.check (request-reply), stream ORDERS, KV orders, object store receipts\n",
+        nats_url.c_str());
+  }
   std::printf("trace %s\n", trace_id.c_str());
   std::fflush(stdout);
+}
+
+// The nats-server for the messaging hops: --nats-server, $OTLP_NATS_SERVER, the one
+// scripts/build-nats-server.sh put in the build tree next to this binary
+// (<build>/tools/otlp/otlp → <build>/nats-server/nats-server), or nats-server on PATH; empty
+// when there is none.
+std::string FindNatsServer(const ParsedFlags& flags) {
+  if (auto path = flags.Get("nats-server")) return *path;
+  if (const char* env = std::getenv("OTLP_NATS_SERVER"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto built = self.parent_path().parent_path().parent_path() / "nats-server" /
+                       "nats-server";
+    if (access(built.c_str(), X_OK) == 0) return built.string();
+  }
+  if (const char* path = std::getenv("PATH")) {
+    std::string dirs = path;
+    for (size_t start = 0; start <= dirs.size();) {
+      size_t colon = dirs.find(':', start);
+      if (colon == std::string::npos) colon = dirs.size();
+      const std::string candidate = dirs.substr(start, colon - start) + "/nats-server";
+      if (colon > start && access(candidate.c_str(), X_OK) == 0) return candidate;
+      start = colon + 1;
+    }
+  }
+  return {};
 }
 
 // The built-in `otlp view`: on its usual ports (OTLP/HTTP 4318, OTLP/gRPC 4317, UI 4320), or on
@@ -519,13 +687,45 @@ int RunDemo(std::span<const std::string> args) {
     traces_url = viewer->otlp_http_url() + "/v1/traces";
   }
   DemoServices services(traces_url, **stop);
-  Result<std::string> trace_id = RunDemoFlow(services);
+  std::string nats_url;
+  std::string nats_dir;
+  if (!flags.Has("no-nats")) {
+    const std::string binary = FindNatsServer(flags);
+    if (binary.empty()) {
+      std::printf("otlp demo: no nats-server found (--nats-server PATH; scripts/demo.sh builds "
+                  "one): running without the messaging hops\n");
+    } else {
+      char tmpl[] = "/tmp/otlp-demo-nats-XXXXXX";
+      if (mkdtemp(tmpl) == nullptr) {
+        PrintError(cmd, std::string("mkdtemp: ") + strerror(errno));
+        return 1;
+      }
+      nats_dir = tmpl;
+      Result<std::string> url = services.StartNatsServer(binary, nats_dir);
+      if (!url.ok()) {
+        services.Stop();
+        std::filesystem::remove_all(nats_dir);
+        PrintError(cmd, url.status().message());
+        return 1;
+      }
+      nats_url = *url;
+    }
+  }
+  // The NATS server's files go when the demo does.
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } remove_nats_dir{nats_dir};
+  Result<std::string> trace_id = RunDemoFlow(services, nats_url);
   if (!trace_id.ok()) {
     services.Stop();
     PrintError(cmd, trace_id.status().message());
     return 1;
   }
-  PrintAccount(services, *trace_id);
+  PrintAccount(services, *trace_id, nats_url);
   if (viewer) {
     if (!WaitForTrace(*viewer, *trace_id, **stop)) {
       services.Stop();
