@@ -9,6 +9,8 @@
 //          pubsubtraced  traced publish; a subscriber on another connection reads every message
 //                        (its headers parsed into the CONSUMER span's parent), until the last
 //          reqrep        N sequential traced requests to a responder on another connection
+//          jspub         traced JetStream asynchronous publish of N messages to a file stream
+//                        (window of 4,096 PubAcks, like nats_go_bench), until all are acked
 // Prints one line: "<mode> seconds=<s> msgs_per_sec=<r> [p50_us=<x> p99_us=<y>] rss_kb=<k>
 // spans=<n>" (peak RSS of the process; spans the SDK exported).
 #include <algorithm>
@@ -24,6 +26,7 @@
 
 #include "bench_spans.h"
 #include "otlp/nats/connection.h"
+#include "otlp/nats/jetstream.h"
 #include "otlp/trace/batch_processor.h"
 #include "otlp/trace/provider.h"
 
@@ -135,6 +138,28 @@ int main(int argc, char** argv) {
     std::snprintf(buf, sizeof buf, " p50_us=%.1f p99_us=%.1f", latency[latency.size() / 2],
                   latency[latency.size() * 99 / 100]);
     extra = buf;
+  } else if (mode == "jspub") {
+    auto js = nats::JetStream::Create(conn, {.max_pending_async = 4096});
+    if (!js.ok()) Die(js.status().ToString());
+    (*js)->DeleteStream("BENCHCPP").IgnoreError();
+    auto created = (*js)->CreateStream({.name = "BENCHCPP", .subjects = {"bench.cpp.js"}});
+    if (!created.ok()) Die(created.status().ToString());
+    std::atomic<uint64_t> failed{0};
+    const nats::Headers none;
+    start = Clock::now();
+    for (uint64_t i = 0; i < n; ++i) {
+      (*js)->PublishAsync("bench.cpp.js", none, body, {}, [&](otlp::Result<nats::PubAck> ack) {
+        if (!ack.ok()) failed.fetch_add(1, std::memory_order_relaxed);
+      });
+    }
+    if (otlp::Status s = (*js)->PublishAsyncComplete(std::chrono::seconds(120)); !s.ok()) {
+      Die(s.ToString());
+    }
+    if (failed.load() > 0) Die(std::to_string(failed.load()) + " publishes failed");
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    (*js)->DeleteStream("BENCHCPP").IgnoreError();
+    start = Clock::now() - std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(elapsed));
   } else {
     Die("unknown mode " + mode);
   }

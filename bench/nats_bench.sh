@@ -10,7 +10,8 @@
 # header (ours traced ÷ nats.go setting a traceparent header: ≥ 3.5, and ≥ 4 M msg/s); traced
 # pub→sub with headers written and read (ours with CONSUMER spans ÷ nats.go reading the header:
 # ≥ 4, and ≥ 1 M msg/s); request-reply p50 and p99 (ours traced ≤ nats.go); publisher peak RSS
-# (≤ 20 MB). NATS_BENCH_MSGS (default 1000000) and NATS_BENCH_REQS (default 10000) scale it.
+# (≤ 20 MB); JetStream asynchronous publish (ours traced ÷ nats.go ≥ 1). NATS_BENCH_MSGS (default
+# 1000000), NATS_BENCH_REQS (default 10000) and NATS_BENCH_JS_MSGS (default 100000) scale it.
 # Everything listens on 127.0.0.1; the server is stopped on exit.
 set -euo pipefail
 
@@ -21,6 +22,7 @@ ours=$build/bench/nats_bench
 reps=${NATS_BENCH_REPS:-5}
 msgs=${NATS_BENCH_MSGS:-1000000}
 reqs=${NATS_BENCH_REQS:-10000}
+jsmsgs=${NATS_BENCH_JS_MSGS:-100000}
 [ -x "$ours" ] || { echo "nats_bench.sh: build $ours first (ninja -C $build nats_bench)"; exit 1; }
 
 work=$(mktemp -d)
@@ -83,6 +85,7 @@ run_pair pub pub pub "$msgs" msgs_per_sec
 run_pair hdr pubtraced pubhdr "$msgs" msgs_per_sec
 run_pair pubsub pubsubtraced pubsubhdr "$msgs" msgs_per_sec
 run_pair rr reqrep reqrep "$reqs" p50_us p99_us
+run_pair js jspub jspub "$jsmsgs" msgs_per_sec
 
 printf '\n| Row | Ours (median) | nats.go (median) | Ratio (median of %s) | Target |\n' "$reps"
 printf '|---|---|---|---|---|\n'
@@ -96,6 +99,8 @@ rr_p99_ratio=$(ratio "$(med rr.ours.p99_us)" "$(med rr.theirs.p99_us)")
 printf '| request-reply p50 / p99 (µs) | %s / %s | %s / %s | %s / %s (ours ÷ theirs) | ≤ 1 |\n' \
   "$(med rr.ours.p50_us)" "$(med rr.ours.p99_us)" "$(med rr.theirs.p50_us)" \
   "$(med rr.theirs.p99_us)" "$(med rr.ratio)" "$rr_p99_ratio"
+printf '| JetStream async publish, %s x 16 B | %.0f msg/s | %.0f msg/s | %s | ≥ 1 |\n' \
+  "$jsmsgs" "$(med js.ours.msgs_per_sec)" "$(med js.theirs.msgs_per_sec)" "$(med js.ratio)"
 printf '| publisher peak RSS, 1M messages | %.1f MB untraced, %.1f MB traced | | | ≤ 20 MB |\n' \
   "$(awk -v k="$(med pub.ours.rss)" 'BEGIN {print k/1024}')" \
   "$(awk -v k="$(med hdr.ours.rss)" 'BEGIN {print k/1024}')"

@@ -638,12 +638,13 @@ struct JetStream::AsyncState : std::enable_shared_from_this<JetStream::AsyncStat
 
   std::mutex mu;
   std::condition_variable cv;  // space in the window, or everything completed
-  std::unordered_map<std::string, Pending> pending;
+  std::unordered_map<uint64_t, Pending> pending;  // by request token (internal/nuid.h)
   size_t completing = 0;  // removed from `pending`, callback not yet returned
   uint64_t next = 1;
   bool stop = false;
   std::shared_ptr<internal::SubState> sub;
   std::thread reader;
+  Clock::time_point next_expiry_scan{};  // the reader thread's own
 
   Status Start(internal::Conn& c) {
     // mu held by the caller.
@@ -657,7 +658,7 @@ struct JetStream::AsyncState : std::enable_shared_from_this<JetStream::AsyncStat
     return Status::Ok();
   }
 
-  void Complete(const std::string& token, Result<PubAck> result) {
+  void Complete(uint64_t token, Result<PubAck> result) {
     Pending p;
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -733,8 +734,10 @@ struct JetStream::AsyncState : std::enable_shared_from_this<JetStream::AsyncStat
       }();
       if (m.ok()) {
         const std::string_view subject = m->subject();
-        if (subject.size() > prefix.size()) {
-          Complete(std::string(subject.substr(prefix.size())), ParsePubAck(*m));
+        uint64_t token = 0;
+        if (subject.size() > prefix.size() &&
+            internal::TokenValue(subject.substr(prefix.size()), &token)) {
+          Complete(token, ParsePubAck(*m));
         }
       } else if (ErrorKindOf(m.status()) != ErrorKind::kTimeout &&
                  ErrorKindOf(m.status()) != ErrorKind::kSlowConsumer) {
@@ -748,9 +751,13 @@ struct JetStream::AsyncState : std::enable_shared_from_this<JetStream::AsyncStat
     }
   }
 
+  // Fails the publishes whose PubAck is overdue. A scan of the whole window, so at most every
+  // 50 ms (not after every PubAck: with thousands in flight that would cost more than the rest).
   void ExpireOld() {
-    std::vector<Pending> expired;
     const auto now = Clock::now();
+    if (now < next_expiry_scan) return;
+    next_expiry_scan = now + milliseconds(50);
+    std::vector<Pending> expired;
     {
       std::lock_guard<std::mutex> lock(mu);
       for (auto it = pending.begin(); it != pending.end();) {
@@ -773,7 +780,7 @@ struct JetStream::AsyncState : std::enable_shared_from_this<JetStream::AsyncStat
   }
 
   void FailAll(const Status& why) {
-    std::unordered_map<std::string, Pending> all;
+    std::unordered_map<uint64_t, Pending> all;
     {
       std::lock_guard<std::mutex> lock(mu);
       all.swap(pending);
@@ -993,7 +1000,7 @@ void JetStream::PublishAsync(std::string_view subject, const Headers& headers,
     h.Set("Nats-Expected-Last-Msg-Id", options.expected_last_msg_id);
   }
   AsyncState& a = *async_;
-  std::string token;
+  uint64_t token = 0;
   {
     std::unique_lock<std::mutex> lock(a.mu);
     if (Status s = a.Start(c); !s.ok()) {
@@ -1015,7 +1022,7 @@ void JetStream::PublishAsync(std::string_view subject, const Headers& headers,
                      "JetStream: the context is closing"));
       return;
     }
-    token = internal::NewToken(a.next++);
+    token = a.next++;
     AsyncState::Pending& p = a.pending[token];
     p.done = std::move(done);
     p.deadline = Clock::now() + timeout;
@@ -1031,8 +1038,8 @@ void JetStream::PublishAsync(std::string_view subject, const Headers& headers,
     auto it = a.pending.find(token);
     if (it != a.pending.end()) it->second.span = std::move(span);
   }
-  Status sent = c.PublishWithContext(subject, a.prefix + token, h.empty() ? nullptr : &h, data,
-                                     carrier);
+  Status sent = c.PublishWithContext(subject, a.prefix + internal::NewToken(token),
+                                     h.empty() ? nullptr : &h, data, carrier);
   if (sent.ok()) return;
   std::optional<AsyncState::Pending> failed;
   {

@@ -423,7 +423,7 @@ Status Conn::Start(const std::shared_ptr<Connection>& owner) {
 
   asio::post(io_->strand, [self = shared_from_this()] { self->ConnectTo(0); });
   MutexLock lock(start_mu_);
-  start_cv_.Wait(lock, [&] { return start_done_; });
+  start_cv_.Wait(lock, [&]() OTLP_REQUIRES(start_mu_) { return start_done_; });
   return start_status_;
 }
 
@@ -1514,7 +1514,7 @@ Status Conn::DrainSubscription(const std::shared_ptr<SubState>& sub,
   if (!flushed.ok()) return flushed;
   if (!sub->handler) return Status::Ok();  // NextMsg still hands out what is queued
   MutexLock lock(sub->mu);
-  const bool done = sub->cv.WaitUntil(lock, deadline, [&] {
+  const bool done = sub->cv.WaitUntil(lock, deadline, [&]() OTLP_REQUIRES(sub->mu) {
     return sub->pending.empty() && !sub->in_callback && !sub->scheduled;
   });
   if (!done && !sub->dispatcher->OnThisThread()) {
@@ -1541,7 +1541,7 @@ Result<Message> Conn::NextMsg(SubState& sub, std::chrono::milliseconds timeout) 
   {
     MutexLock lock(sub.mu);
     ++sub.waiters;
-    const bool ready = sub.cv.WaitUntil(lock, deadline, [&] {
+    const bool ready = sub.cv.WaitUntil(lock, deadline, [&]() OTLP_REQUIRES(sub.mu) {
       return !sub.pending.empty() || sub.closed || sub.slow_for_next;
     });
     --sub.waiters;

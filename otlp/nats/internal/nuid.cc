@@ -58,4 +58,25 @@ std::string NewToken(uint64_t n) {
   return out;
 }
 
+bool TokenValue(std::string_view token, uint64_t* n) {
+  if (token.empty() || token.size() > 10) return false;
+  uint64_t v = 0;
+  for (size_t i = token.size(); i-- > 0;) {  // NewToken writes the lowest digit first
+    const char c = token[i];
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'A' && c <= 'Z') {
+      d = c - 'A' + 10;
+    } else if (c >= 'a' && c <= 'z') {
+      d = c - 'a' + 36;
+    } else {
+      return false;
+    }
+    v = v * kBase + static_cast<uint64_t>(d);
+  }
+  *n = v;
+  return true;
+}
+
 }  // namespace otlp::nats::internal

@@ -5,12 +5,15 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace otlp::nats::internal {
 
 // Thread-safe (one generator per thread).
 std::string NewNuid();
-// A short base-62 token for a counter (request tokens within one connection's inbox).
+// A short base-62 token for a counter (request tokens within one connection's inbox), and the
+// counter back from a token (false when it is not one).
 std::string NewToken(uint64_t n);
+bool TokenValue(std::string_view token, uint64_t* n);
 
 }  // namespace otlp::nats::internal
