@@ -148,11 +148,11 @@ bool ValidSubject(std::string_view subject, bool wildcards) noexcept {
 // Dispatcher
 
 Dispatcher::Dispatcher(std::string name) {
-  thread_ = std::thread([this, name = std::move(name)] {
+  thread_ = std::thread([state = state_, name = std::move(name)] {
 #ifdef __linux__
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 #endif
-    Run();
+    Run(*state);
   });
 }
 
@@ -161,61 +161,62 @@ Dispatcher::~Dispatcher() {
   Join();
 }
 
-void Dispatcher::Schedule(std::shared_ptr<SubState> sub) {
+void Dispatcher::Schedule(State& state, std::shared_ptr<SubState> sub) {
   bool wake = false;
   {
-    MutexLock lock(mu_);
-    items_.push_back(Item{std::move(sub), {}});
-    wake = sleeping_;
+    MutexLock lock(state.mu);
+    state.items.push_back(Item{std::move(sub), {}});
+    wake = state.sleeping;
   }
-  if (wake) cv_.NotifyOne();
+  if (wake) state.cv.NotifyOne();
 }
 
 void Dispatcher::Post(std::function<void()> task) {
   bool wake = false;
   {
-    MutexLock lock(mu_);
-    if (stop_) return;
-    items_.push_back(Item{nullptr, std::move(task)});
-    wake = sleeping_;
+    MutexLock lock(state_->mu);
+    if (state_->stop) return;
+    state_->items.push_back(Item{nullptr, std::move(task)});
+    wake = state_->sleeping;
   }
-  if (wake) cv_.NotifyOne();
+  if (wake) state_->cv.NotifyOne();
 }
 
 void Dispatcher::Stop() {
   {
-    MutexLock lock(mu_);
-    stop_ = true;
+    MutexLock lock(state_->mu);
+    state_->stop = true;
   }
-  cv_.NotifyAll();
+  state_->cv.NotifyAll();
 }
 
 void Dispatcher::Join() {
   if (!thread_.joinable()) return;
   if (OnThisThread()) {
-    // Destroyed from one of its own callbacks: the loop ends after this item, on its own.
+    // Destroyed from one of its own callbacks: the loop ends after what is queued, on its own
+    // (it holds the State).
     thread_.detach();
     return;
   }
   thread_.join();
 }
 
-void Dispatcher::Run() {
+void Dispatcher::Run(State& state) {
   while (true) {
     Item item;
     {
-      MutexLock lock(mu_);
-      while (items_.empty() && !stop_) {
-        sleeping_ = true;
-        cv_.Wait(lock);
-        sleeping_ = false;
+      MutexLock lock(state.mu);
+      while (state.items.empty() && !state.stop) {
+        state.sleeping = true;
+        state.cv.Wait(lock);
+        state.sleeping = false;
       }
-      if (items_.empty()) return;  // stopped, nothing left
-      item = std::move(items_.front());
-      items_.pop_front();
+      if (state.items.empty()) return;  // stopped, nothing left
+      item = std::move(state.items.front());
+      state.items.pop_front();
     }
     if (item.sub) {
-      Deliver(*item.sub);
+      Deliver(state, *item.sub);
     } else if (item.task) {
       try {
         item.task();
@@ -228,7 +229,7 @@ void Dispatcher::Run() {
   }
 }
 
-void Dispatcher::Deliver(SubState& sub) {
+void Dispatcher::Deliver(State& state, SubState& sub) {
   std::shared_ptr<Conn> conn = sub.conn.lock();
   for (size_t n = 0;; ++n) {
     Message msg;
@@ -248,7 +249,7 @@ void Dispatcher::Deliver(SubState& sub) {
         std::shared_ptr<SubState> self;
         if (conn) self = conn->FindSub(sub.sid);
         if (self) {
-          Schedule(std::move(self));
+          Schedule(state, std::move(self));
           return;
         }
         lock.Lock();
@@ -1750,7 +1751,7 @@ Result<Message> Conn::Request(std::string_view subject, const Headers* headers,
     span = StartSpan(trace::SpanKind::kClient, "send", "request", subject, data.size(), nullptr);
   }
   Status sent = PublishWithContext(subject, mux_prefix_ + token, headers, data, span, true);
-  Result<Message> result = Status::Ok();
+  Result<Message> result = Message();  // replaced below
   if (!sent.ok()) {
     MutexLock lock(req_mu_);
     requests_.erase(token);

@@ -70,11 +70,13 @@ struct SubState {
 };
 
 // A delivery thread: runs subscription callbacks (each subscription's in order) and events.
+// Its queue lives in a State the thread shares, so the Dispatcher may be destroyed from one of
+// its own callbacks (the thread then finishes what is queued and ends by itself).
 class Dispatcher {
  public:
   explicit Dispatcher(std::string name);
   ~Dispatcher();  // Stop() + Join()
-  void Schedule(std::shared_ptr<SubState> sub);
+  void Schedule(std::shared_ptr<SubState> sub) { Schedule(*state_, std::move(sub)); }
   void Post(std::function<void()> task);
   void Stop();   // after what is queued
   void Join();   // or detach, when called on this thread
@@ -85,14 +87,18 @@ class Dispatcher {
     std::shared_ptr<SubState> sub;
     std::function<void()> task;
   };
-  void Run();
-  void Deliver(SubState& sub);
+  struct State {
+    otlp::internal::Mutex mu;
+    otlp::internal::CondVar cv;
+    std::deque<Item> items OTLP_GUARDED_BY(mu);
+    bool stop OTLP_GUARDED_BY(mu) = false;
+    bool sleeping OTLP_GUARDED_BY(mu) = false;
+  };
+  static void Schedule(State& state, std::shared_ptr<SubState> sub);
+  static void Run(State& state);
+  static void Deliver(State& state, SubState& sub);
 
-  otlp::internal::Mutex mu_;
-  otlp::internal::CondVar cv_;
-  std::deque<Item> items_ OTLP_GUARDED_BY(mu_);
-  bool stop_ OTLP_GUARDED_BY(mu_) = false;
-  bool sleeping_ OTLP_GUARDED_BY(mu_) = false;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
   std::thread thread_;
 };
 
