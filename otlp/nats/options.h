@@ -91,7 +91,7 @@ struct OTLP_EXPORT Options {
 
   // Bytes waiting to be written while connected; a publisher beyond it waits for the writer
   // (back-pressure, not loss).
-  size_t write_buffer_bytes = 4 * 1024 * 1024;
+  size_t write_buffer_bytes = 1024 * 1024;
 
   // Per-subscription pending limits (changeable per subscription): above either, messages are
   // dropped, counted and reported once through on_error as kSlowConsumer. 0: no limit.

@@ -32,6 +32,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kInitialReadBuffer = 64 * 1024;
+constexpr std::string_view kCrLf = "\r\n";
 constexpr size_t kDeliverBatch = 64;  // messages of one subscription per turn
 // A publisher that finds this much buffered and no write in progress writes it itself (plain
 // TCP only: a TLS stream is written by the I/O thread alone).
@@ -1190,7 +1191,7 @@ Status Conn::Append(std::string_view line, std::string_view block, std::string_v
       ++pings_in_out_;
     }
     if (!line.empty() && !control) {
-      out_ += "\r\n";
+      out_.append(kCrLf);
       ++out_msgs_;
       out_bytes_ += data.size();
     }
@@ -1373,8 +1374,8 @@ Status Conn::PublishWithContext(std::string_view subject, std::string_view reply
                      std::to_string(max) + "; not sent");
   }
   line.clear();
-  line += block.empty() ? "PUB " : "HPUB ";
-  line += subject;
+  line.append(block.empty() ? std::string_view("PUB ") : std::string_view("HPUB "));
+  line.append(subject);
   line += ' ';
   if (!reply.empty()) {
     line += reply;
@@ -1385,7 +1386,7 @@ Status Conn::PublishWithContext(std::string_view subject, std::string_view reply
     line += ' ';
   }
   AppendNumber(line, block.size() + data.size());
-  line += "\r\n";
+  line.append(kCrLf);
   return Append(line, block, data, AppendKind::kMessage, urgent);
 }
 
