@@ -34,26 +34,17 @@ KvOperation OperationOf(std::string_view value) {
   return KvOperation::kPut;
 }
 
-// Runs `f` inside a "kv <op> <bucket>" span.
+// Runs `f` inside a "kv <op> <bucket>" span; a revision returned is recorded on it.
 template <typename F>
 auto Traced(JetStream& js, std::string_view op, std::string_view bucket, std::string_view stream,
             std::string_view key, F f) -> decltype(f()) {
-  Connection& conn = *js.connection();
-  trace::Span span = internal::StartStoreSpan(conn, "kv", op, bucket, stream, key);
-  if (!span.IsRecording()) return f();
-  trace::Scope scope(trace::Context::Current().WithSpanContext(span.GetContext()));
-  auto result = f();
-  Status s;
-  if constexpr (std::is_same_v<decltype(result), Status>) {
-    s = result;
-  } else {
-    s = result.status();
-    if constexpr (std::is_same_v<decltype(result), Result<uint64_t>>) {
-      if (result.ok()) span.SetAttribute("messaging.nats.kv.revision", static_cast<int64_t>(*result));
-    }
-  }
-  internal::EndStoreSpan(conn, span, s);
-  return result;
+  return internal::TracedStoreOp(
+      *js.connection(), "kv", op, bucket, stream, key, std::move(f),
+      [](trace::Span& span, const auto& result) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(result)>, Result<uint64_t>>) {
+          span.SetAttribute("messaging.nats.kv.revision", static_cast<int64_t>(*result));
+        }
+      });
 }
 
 }  // namespace

@@ -93,29 +93,18 @@ std::string GoEscape(std::string s) {
   return out;
 }
 
-// Runs `f` inside an "obj <op> <bucket>" span.
+// Runs `f` inside an "obj <op> <bucket>" span; an object's size and chunks are recorded on it.
 template <typename F>
 auto Traced(JetStream& js, std::string_view op, std::string_view bucket, std::string_view stream,
             std::string_view name, F f) -> decltype(f()) {
-  Connection& conn = *js.connection();
-  trace::Span span = internal::StartStoreSpan(conn, "obj", op, bucket, stream, name);
-  if (!span.IsRecording()) return f();
-  trace::Scope scope(trace::Context::Current().WithSpanContext(span.GetContext()));
-  auto result = f();
-  Status s;
-  if constexpr (std::is_same_v<decltype(result), Status>) {
-    s = result;
-  } else {
-    s = result.status();
-    if constexpr (std::is_same_v<decltype(result), Result<ObjectInfo>>) {
-      if (result.ok()) {
-        span.SetAttribute("messaging.nats.obj.size", static_cast<int64_t>(result->size));
-        span.SetAttribute("messaging.nats.obj.chunks", static_cast<int64_t>(result->chunks));
-      }
-    }
-  }
-  internal::EndStoreSpan(conn, span, s);
-  return result;
+  return internal::TracedStoreOp(
+      *js.connection(), "obj", op, bucket, stream, name, std::move(f),
+      [](trace::Span& span, const auto& result) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(result)>, Result<ObjectInfo>>) {
+          span.SetAttribute("messaging.nats.obj.size", static_cast<int64_t>(result->size));
+          span.SetAttribute("messaging.nats.obj.chunks", static_cast<int64_t>(result->chunks));
+        }
+      });
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // and the spans of the layers above the core. Not installed.
 #pragma once
 
+#include <type_traits>
+
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -54,5 +56,26 @@ trace::Span StartStoreSpan(Connection& conn, std::string_view kind, std::string_
                            std::string_view item);
 // Ends it (error.type and an error status for a failure).
 void EndStoreSpan(Connection& conn, trace::Span& span, const Status& status);
+
+// Runs `f` (returning a Status or a Result) inside such a span, current while it runs; on
+// success `on_ok(span, result)` may add what the result says (a revision, a size).
+template <typename F, typename OnOk>
+auto TracedStoreOp(Connection& conn, std::string_view kind, std::string_view operation,
+                   std::string_view bucket, std::string_view stream, std::string_view item, F f,
+                   OnOk on_ok) -> decltype(f()) {
+  trace::Span span = StartStoreSpan(conn, kind, operation, bucket, stream, item);
+  if (!span.IsRecording()) return f();
+  trace::Scope scope(trace::Context::Current().WithSpanContext(span.GetContext()));
+  auto result = f();
+  Status status;
+  if constexpr (std::is_same_v<decltype(result), Status>) {
+    status = result;
+  } else {
+    status = result.status();
+    if (result.ok()) on_ok(span, result);
+  }
+  EndStoreSpan(conn, span, status);
+  return result;
+}
 
 }  // namespace otlp::nats::internal
