@@ -898,46 +898,48 @@ Result<uint64_t> JetStream::PurgeStream(std::string_view stream, std::string_vie
   });
 }
 
-Result<std::vector<std::string>> JetStream::StreamNames(std::string_view subject) {
-  std::vector<std::string> names;
+namespace {
+
+// Every page of a JetStream listing ($JS.API.<api>, {"offset": n} plus `extra`): the array
+// under `key` of each reply, each element turned into a T by `item`.
+template <typename T, typename Item>
+Result<std::vector<T>> ListAll(JetStream& js, const std::string& api, const Json& extra,
+                               const char* key, const char* what, Item item) {
+  std::vector<T> out;
   for (uint64_t offset = 0;;) {
-    Json body = {{"offset", offset}};
-    if (!subject.empty()) body["subject"] = subject;
-    Result<Json> j = internal::ApiJson(*this, "STREAM.NAMES", body.dump());
+    Json body = extra;
+    body["offset"] = offset;
+    Result<Json> j = internal::ApiJson(js, api, body.dump());
     if (!j.ok()) return j.status();
-    Result<uint64_t> page = Convert<uint64_t>(*j, "stream names", [&](const Json& r)
-                                                  -> Result<uint64_t> {
-      const Json& s = r.at("streams");
-      if (s.is_null()) return uint64_t{0};
-      for (const Json& n : s) names.push_back(n.get<std::string>());
-      return static_cast<uint64_t>(s.size());
+    Result<uint64_t> page = Convert<uint64_t>(*j, what, [&](const Json& r) -> Result<uint64_t> {
+      const Json& list = r.at(key);
+      if (list.is_null()) return uint64_t{0};
+      for (const Json& n : list) out.push_back(item(n));
+      return static_cast<uint64_t>(list.size());
     });
     if (!page.ok()) return page.status();
     offset += *page;
     if (*page == 0 || offset >= j->value("total", uint64_t{0})) break;
   }
-  return names;
+  return out;
+}
+
+Json SubjectFilter(std::string_view subject) {
+  Json extra = Json::object();
+  if (!subject.empty()) extra["subject"] = subject;
+  return extra;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> JetStream::StreamNames(std::string_view subject) {
+  return ListAll<std::string>(*this, "STREAM.NAMES", SubjectFilter(subject), "streams",
+                              "stream names", [](const Json& n) { return n.get<std::string>(); });
 }
 
 Result<std::vector<StreamInfo>> JetStream::Streams(std::string_view subject) {
-  std::vector<StreamInfo> infos;
-  for (uint64_t offset = 0;;) {
-    Json body = {{"offset", offset}};
-    if (!subject.empty()) body["subject"] = subject;
-    Result<Json> j = internal::ApiJson(*this, "STREAM.LIST", body.dump());
-    if (!j.ok()) return j.status();
-    Result<uint64_t> page = Convert<uint64_t>(*j, "stream list", [&](const Json& r)
-                                                  -> Result<uint64_t> {
-      const Json& s = r.at("streams");
-      if (s.is_null()) return uint64_t{0};
-      for (const Json& n : s) infos.push_back(internal::StreamInfoFromJson(n));
-      return static_cast<uint64_t>(s.size());
-    });
-    if (!page.ok()) return page.status();
-    offset += *page;
-    if (*page == 0 || offset >= j->value("total", uint64_t{0})) break;
-  }
-  return infos;
+  return ListAll<StreamInfo>(*this, "STREAM.LIST", SubjectFilter(subject), "streams",
+                             "stream list", internal::StreamInfoFromJson);
 }
 
 Result<std::string> JetStream::StreamNameBySubject(std::string_view subject) {
@@ -1139,46 +1141,16 @@ Status JetStream::DeleteConsumer(std::string_view stream, std::string_view consu
 
 Result<std::vector<std::string>> JetStream::ConsumerNames(std::string_view stream) {
   if (!internal::ValidJsName(stream)) return InvalidName("stream", stream);
-  std::vector<std::string> names;
-  for (uint64_t offset = 0;;) {
-    Json body = {{"offset", offset}};
-    Result<Json> j =
-        internal::ApiJson(*this, "CONSUMER.NAMES." + std::string(stream), body.dump());
-    if (!j.ok()) return j.status();
-    Result<uint64_t> page = Convert<uint64_t>(*j, "consumer names", [&](const Json& r)
-                                                  -> Result<uint64_t> {
-      const Json& s = r.at("consumers");
-      if (s.is_null()) return uint64_t{0};
-      for (const Json& n : s) names.push_back(n.get<std::string>());
-      return static_cast<uint64_t>(s.size());
-    });
-    if (!page.ok()) return page.status();
-    offset += *page;
-    if (*page == 0 || offset >= j->value("total", uint64_t{0})) break;
-  }
-  return names;
+  return ListAll<std::string>(*this, "CONSUMER.NAMES." + std::string(stream), Json::object(),
+                              "consumers", "consumer names",
+                              [](const Json& n) { return n.get<std::string>(); });
 }
 
 Result<std::vector<ConsumerInfo>> JetStream::Consumers(std::string_view stream) {
   if (!internal::ValidJsName(stream)) return InvalidName("stream", stream);
-  std::vector<ConsumerInfo> infos;
-  for (uint64_t offset = 0;;) {
-    Json body = {{"offset", offset}};
-    Result<Json> j =
-        internal::ApiJson(*this, "CONSUMER.LIST." + std::string(stream), body.dump());
-    if (!j.ok()) return j.status();
-    Result<uint64_t> page = Convert<uint64_t>(*j, "consumer list", [&](const Json& r)
-                                                  -> Result<uint64_t> {
-      const Json& s = r.at("consumers");
-      if (s.is_null()) return uint64_t{0};
-      for (const Json& n : s) infos.push_back(ConsumerInfoFromJson(n));
-      return static_cast<uint64_t>(s.size());
-    });
-    if (!page.ok()) return page.status();
-    offset += *page;
-    if (*page == 0 || offset >= j->value("total", uint64_t{0})) break;
-  }
-  return infos;
+  return ListAll<ConsumerInfo>(*this, "CONSUMER.LIST." + std::string(stream), Json::object(),
+                               "consumers", "consumer list",
+                               [](const Json& n) { return ConsumerInfoFromJson(n); });
 }
 
 // Fetch
