@@ -347,6 +347,16 @@ class OTLP_EXPORT HttpClient {
   Result<HttpResponse> Send(HttpRequest request);
   // Calls `done` on the I/O thread.
   void SendAsync(HttpRequest request, std::function<void(Result<HttpResponse>)> done);
+  // For a layer above whose caller waits for the answer (otlp::http::Client, the OTLP
+  // exporter): as SendAsync, except that on a caller-driven runtime, called outside its work, a
+  // request whose body is in memory and that streams nothing, to an origin with an HTTP/1.1
+  // keep-alive connection idle in the pool, runs right here on that connection with blocking
+  // system calls (bounded by its deadline and idle timeout; cancellation and Shutdown() wake
+  // them): `done` then runs on this thread before SendFromCaller returns. Everything else (a new
+  // connection, HTTP/2, streamed bodies, a resend after the server closed the idle connection)
+  // goes on as SendAsync does, `done` running inside the runtime's work, so the caller drives
+  // the runtime until `done` ran (Send does both).
+  void SendFromCaller(HttpRequest request, std::function<void(Result<HttpResponse>)> done);
 
   // Cancels every request in flight (each completes with kCancelled), closes pooled connections
   // and makes later requests fail with kCancelled. Idempotent; the destructor calls it.
