@@ -445,14 +445,19 @@ struct Route {
   bool h2 = false;           // HTTP/2 may be used (ALPN for https, prior knowledge for http)
 };
 
-// The HTTP/1.1 message for `request` (validated by SendAsync, User-Agent added); its body is
-// moved into the message. With `streamed` the body comes from a source, `length` bytes long
+// An HTTP/1.1 request whose body is bytes held elsewhere (the exchange's own copy, or the
+// caller's HttpRequest::body_view), never copied into the message.
+using Http1Request = http::request<http::span_body<const char>>;
+
+// The HTTP/1.1 message for `request` (validated by SendAsync, User-Agent added) with `body`,
+// which must outlive it. With `streamed` the body comes from a source, `length` bytes long
 // (sent with Content-Length) or of unknown length (chunked).
-http::request<http::string_body> BuildHttp1Message(const Route& route, HttpRequest& request,
-                                                   bool streamed, std::optional<uint64_t> length) {
+Http1Request BuildHttp1Message(const Route& route, const HttpRequest& request,
+                               std::string_view body, bool streamed,
+                               std::optional<uint64_t> length) {
   const Url& url = route.url;
   const bool absolute_form = route.proxy && !route.tunnel;
-  http::request<http::string_body> message;
+  Http1Request message;
   message.version(11);
   message.method_string(request.method);
   if (absolute_form) {
@@ -490,7 +495,7 @@ http::request<http::string_body> BuildHttp1Message(const Route& route, HttpReque
       message.chunked(true);
     }
   } else {
-    message.body() = std::move(request.body);
+    message.body() = {body.data(), body.size()};
     message.prepare_payload();
   }
   return message;
@@ -545,9 +550,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       h2_request_.method = std::move(request.method);
       h2_request_.url = std::move(request.url);
       h2_request_.headers = std::move(request.headers);
-      h2_request_.body = std::move(request.body);
+      h2_request_.body =
+          request.body_view.empty() ? std::move(request.body) : std::string(request.body_view);
     } else {
-      request_ = BuildHttp1Message(route_, request, static_cast<bool>(source_), source_length_);
+      body_ = std::move(request.body);
+      request_ = BuildHttp1Message(route_, request, body_.empty() ? request.body_view : body_,
+                                   static_cast<bool>(source_), source_length_);
       message_built_ = true;
     }
   }
@@ -760,7 +768,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void BuildMessage() {
     if (message_built_) return;
-    request_ = BuildHttp1Message(route_, h2_request_, static_cast<bool>(source_), source_length_);
+    body_ = std::move(h2_request_.body);
+    request_ = BuildHttp1Message(route_, h2_request_, body_, static_cast<bool>(source_),
+                                 source_length_);
     message_built_ = true;
   }
 
@@ -1510,7 +1520,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   const std::shared_ptr<ClientState> client_;
   const Route route_;
-  http::request<http::string_body> request_;  // kept whole so a retry can resend it
+  std::string body_;      // HTTP/1.1: the request body, unless it is the caller's body_view
+  Http1Request request_;  // kept whole so a retry can resend it
   bool message_built_ = false;                // request_ is built
   // HTTP/2-capable routes: the request as given (method, url, headers, body) until it is sent
   // as a stream or request_ is built from it.
@@ -1538,7 +1549,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const HttpRequest::ProgressCallback progress_;
   std::shared_ptr<Connection> conn_;
   std::unique_ptr<asio::steady_timer> wait_timer_;
-  std::optional<http::request_serializer<http::string_body>> serializer_;
+  std::optional<http::request_serializer<http::span_body<const char>>> serializer_;
   std::unique_ptr<char[]> upload_buffer_;
   uint64_t sent_ = 0;
   std::optional<http::response_parser<ResponseBody>> parser_;
@@ -1976,8 +1987,11 @@ void HttpClient::Impl::Submit(HttpRequest request, Callback done, bool may_block
   if (!IsToken(request.method)) {
     return fail(InvalidArgumentError("invalid HTTP method '" + request.method + "'"));
   }
-  if (request.body_source && !request.body.empty()) {
-    return fail(InvalidArgumentError("HttpRequest has both a body and a body_source"));
+  if ((request.body_source ? 1 : 0) + (request.body.empty() ? 0 : 1) +
+          (request.body_view.empty() ? 0 : 1) >
+      1) {
+    return fail(InvalidArgumentError(
+        "HttpRequest has more than one of body, body_view and body_source"));
   }
   Route route;
   route.key = url->scheme + "://" + url->Authority();

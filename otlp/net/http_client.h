@@ -225,6 +225,10 @@ struct OTLP_EXPORT HttpRequest {
   // Transfer-Encoding given here are ignored: the client computes them).
   Headers headers{};
   std::string body{};
+  // Instead of `body`: bytes the caller keeps alive and unchanged until the request is over
+  // (Send returned, SendAsync's callback ran), sent without being copied (over HTTP/2 they are
+  // copied). For large bodies a caller already holds, e.g. an exporter's encoded batch.
+  std::string_view body_view{};
   // Whole-request deadline (waiting for a connection, connect, send, receive); zero means the
   // client's default.
   std::chrono::milliseconds timeout{0};
@@ -275,6 +279,10 @@ struct OTLP_EXPORT HttpResponse {
   int status = 0;
   Headers headers{};
   std::string body{};
+  // Instead of `body`: bytes the caller keeps alive and unchanged until the request is over
+  // (Send returned, SendAsync's callback ran), sent without being copied (over HTTP/2 they are
+  // copied). For large bodies a caller already holds, e.g. an exporter's encoded batch.
+  std::string_view body_view{};
   // Only with HttpRequest::accept_truncated_body: the connection ended inside the body.
   bool body_truncated = false;
   // Trailer fields, kept apart from `headers`: those after a chunked body (HTTP/1.1); an HTTP/2

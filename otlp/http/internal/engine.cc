@@ -455,6 +455,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (tracing.enabled) {
         AttemptInfo info{.method = method_,
                          .url = &url_,
+                         .url_text = out.url,
                          .url_template = request_.url_template,
                          .resend_count = resend_count_,
                          .request_headers = &out.headers};
