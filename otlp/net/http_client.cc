@@ -1,6 +1,7 @@
 #include "otlp/net/http_client.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -499,6 +500,22 @@ Http1Request BuildHttp1Message(const Route& route, const HttpRequest& request,
     message.prepare_payload();
   }
   return message;
+}
+
+// The start line and header fields of `message` as they go on the wire, appended to `out`
+// (what Beast's serializer writes before the body).
+void AppendHead(const Http1Request& message, std::string& out) {
+  out.append(message.method_string());
+  out += ' ';
+  out.append(message.target());
+  out += " HTTP/1.1\r\n";
+  for (const auto& field : message) {
+    out.append(field.name_string());
+    out += ": ";
+    out.append(field.value());
+    out += "\r\n";
+  }
+  out += "\r\n";
 }
 
 // H2ErrorKind -> HttpErrorKind (the table in h2_common.h).
@@ -1057,8 +1074,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Write() {
     phase_ = Phase::kWrite;
     ExpiresAt(deadline_);
-    serializer_.emplace(request_);
     if (source_) {
+      serializer_.emplace(request_);
       ArmIo();
       http::async_write_header(*conn_->stream, *serializer_,
                                [self = shared_from_this()](const error_code& ec, size_t) {
@@ -1067,28 +1084,47 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                                });
       return;
     }
+    // The head as it goes on the wire, then the body, written together (gathered) in as few
+    // writes as the socket takes.
+    head_.clear();
+    AppendHead(request_, head_);
+    written_ = 0;
     WriteSome();
   }
 
+  // What is left to write of head_ and the body (an empty buffer only last: a TLS stream
+  // writes from the first buffer).
+  std::array<asio::const_buffer, 2> Unwritten() const {
+    const auto& body = request_.body();
+    if (written_ < head_.size()) {
+      return {asio::buffer(head_.data() + written_, head_.size() - written_),
+              asio::buffer(body.data(), body.size())};
+    }
+    const size_t done = written_ - head_.size();
+    return {asio::buffer(body.data() + done, body.size() - done), asio::const_buffer()};
+  }
+  bool AllWritten() const { return written_ == head_.size() + request_.body().size(); }
+
   void WriteSome() {
     if (sync_) {
-      while (!serializer_->is_done()) {
+      while (!AllWritten()) {
         ArmIo();
         error_code ec;
-        http::write_some(*conn_->stream, *serializer_, ec);
+        written_ += conn_->stream->write_some(Unwritten(), ec);
         if (ec) return Fail(SyncError(ec));
       }
       sent_ = request_.body().size();
       return Read();
     }
     ArmIo();
-    http::async_write_some(*conn_->stream, *serializer_,
-                           [self = shared_from_this()](const error_code& ec, size_t) {
-                             if (ec) return self->Fail(ec);
-                             if (!self->serializer_->is_done()) return self->WriteSome();
-                             self->sent_ = self->request_.body().size();
-                             self->Read();
-                           });
+    conn_->stream->async_write_some(
+        Unwritten(), [self = shared_from_this()](const error_code& ec, size_t n) {
+          if (ec) return self->Fail(ec);
+          self->written_ += n;
+          if (!self->AllWritten()) return self->WriteSome();
+          self->sent_ = self->request_.body().size();
+          self->Read();
+        });
   }
 
   void FailSource(std::string message, StatusCode code = StatusCode::kInvalidArgument) {
@@ -1549,7 +1585,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const HttpRequest::ProgressCallback progress_;
   std::shared_ptr<Connection> conn_;
   std::unique_ptr<asio::steady_timer> wait_timer_;
-  std::optional<http::request_serializer<http::span_body<const char>>> serializer_;
+  std::optional<http::request_serializer<http::span_body<const char>>> serializer_;  // streamed
+  std::string head_;     // the request's start line and fields, serialized (a body in memory)
+  size_t written_ = 0;   // bytes of head_ and the body written so far
   std::unique_ptr<char[]> upload_buffer_;
   uint64_t sent_ = 0;
   std::optional<http::response_parser<ResponseBody>> parser_;
