@@ -55,8 +55,11 @@
 //
 // Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
 // runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking. On a
-// caller-driven runtime (Runtime::CreateCallerDriven) Send() runs the I/O on the calling thread
-// (concurrent senders share it, one drives), and callbacks run on whichever thread drives.
+// caller-driven runtime (Runtime::CreateCallerDriven) Send() runs the I/O on the calling thread:
+// a request with its body in memory that streams nothing and finds an HTTP/1.1 keep-alive
+// connection idle in the pool is written and read there with blocking calls (SendFromCaller);
+// anything else runs on the runtime, which the calling thread drives (concurrent senders share
+// it, one drives), and callbacks run on whichever thread drives.
 // SendAsync() calls its callback exactly once, on an I/O thread (also for immediate errors).
 // The streaming callbacks (body_source, on_headers, on_body, on_progress) run on an I/O thread,
 // one at a time per request, before the completion; they should return quickly.
@@ -333,7 +336,8 @@ class OTLP_EXPORT HttpClient {
     // zero = no limit.
     std::chrono::milliseconds idle_timeout_between_bytes{0};
 
-    // Closes idle pooled connections after this long.
+    // Closes idle pooled connections after this long (on a caller-driven runtime, which runs
+    // no timers while nobody drives it: when the pool next looks at their origin).
     std::chrono::milliseconds idle_timeout{60000};
     std::string user_agent = kUserAgent;
     // Largest response body accepted; larger is an error (kResourceExhausted). 0 = no limit.
