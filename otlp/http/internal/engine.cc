@@ -404,6 +404,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     net::HttpRequest out;
     out.method = method_;
     out.url = url_.ToString();
+    // Room for what is added below (Cookie, the propagation headers) without growing again.
+    out.headers.reserve(headers_.size() + 4);
     out.headers = headers_;
     out.body = body_;
     out.timeout = remaining;
