@@ -35,10 +35,11 @@ Result<Response> Client::Send(Request request) {
   }
   net::Runtime& runtime = engine_->runtime();
   if (runtime.caller_driven()) {
-    // This thread runs the I/O until the request is over (or waits while another sending
-    // thread runs it). The callback always runs inside the runtime's work.
+    // The request runs right here over a pooled keep-alive connection when it can (see
+    // net::HttpClient::SendFromCaller); otherwise this thread runs the I/O until the request is
+    // over (or waits while another sending thread runs it).
     auto result = net::internal::DriveUntilDone<Result<Response>>(runtime, [&](auto done) {
-      engine_->Submit(std::move(request), std::move(done));
+      engine_->Submit(std::move(request), std::move(done), /*on_caller=*/true);
     });
     // A failed request may leave work behind (closing an abandoned connection): run what is
     // ready now rather than at the next Send().

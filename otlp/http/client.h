@@ -35,11 +35,14 @@
 // the free functions from threads that outlive main() is not supported.
 //
 // Threading: Client is thread-safe; many threads may Send() at once. Send() blocks the calling
-// thread, and by default does the request's I/O on it (ClientOptions::threads): when several
-// threads send at once, one of them runs the I/O of all (callbacks such as OnBody may run on
-// another sending thread than their own). Called on one of the client's own I/O threads (for
-// instance from such a callback) it fails with kFailedPrecondition rather than deadlock. Destroying the client cancels requests in flight and waits (bounded, a
-// few seconds at most) for their completion and for the runtime's threads to be done with the
+// thread, and by default does the request's I/O on it (ClientOptions::threads): a request over
+// a pooled HTTP/1.1 keep-alive connection (its body in memory, nothing streamed) runs on its
+// own sending thread with blocking calls; for the rest (new connections, HTTP/2, streamed
+// bodies), when several threads send at once, one of them runs the I/O of all (callbacks such
+// as OnBody may run on another sending thread than their own). Called on one of the client's
+// own I/O threads (for instance from such a callback) it fails with kFailedPrecondition rather
+// than deadlock. Destroying the client cancels requests in flight and waits (bounded, a few
+// seconds at most) for their completion and for the runtime's threads to be done with the
 // client's work, except when done on one of those threads.
 #pragma once
 
@@ -75,7 +78,8 @@ class Engine;
 struct OTLP_EXPORT ClientOptions {
   // I/O threads of the client's own runtime (named "otlp-http"); ignored with `runtime`.
   // Unset: none for a Client (each Send() runs its request's I/O on the calling thread, no
-  // hand-off to another thread; idle connections are looked after only while some Send() runs),
+  // hand-off to another thread; over a pooled HTTP/1.1 keep-alive connection with blocking
+  // calls; idle connections expire when the pool next looks at their origin),
   // one for an AsyncClient. 0 (Client only): none, as unset.
   std::optional<int> threads{};
   // Share an existing runtime instead (kept alive by the client).

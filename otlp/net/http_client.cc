@@ -1,6 +1,7 @@
 #include "otlp/net/http_client.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -213,7 +214,10 @@ struct ResponseBody {
 };
 
 // One TCP (or TLS) connection to one origin (or through one proxy). Everything touching it
-// runs on `strand`; the client's pool bookkeeping is under ClientState::mu_.
+// runs on `strand`, except while a request runs on it synchronously (Exchange::StartSync): then
+// that request's thread owns it from the pool's hand-out to its Release or Discard, and another
+// thread's Close() only shuts the socket down (waking a blocked call), leaving the closing to
+// the owner. The client's pool bookkeeping is under ClientState::mu_.
 struct Connection {
   Connection(asio::io_context& ioc, std::string pool_key,
              std::shared_ptr<const internal::TlsContext> tls)
@@ -223,9 +227,41 @@ struct Connection {
         key(std::move(pool_key)) {}
 
   void Close() {
+    MutexLock lock(io_mu);
+    if (sync_owner) {
+      AbortLocked();
+      return;
+    }
     closed = true;
     idle_timer.cancel();
     if (stream) stream->Close();
+  }
+
+  // The calling thread takes the connection for a synchronous request.
+  void BeginSyncUse() {
+    MutexLock lock(io_mu);
+    sync_owner = true;
+  }
+  // Another thread wants the synchronous request on it stopped (cancelled, client shut down):
+  // its socket is shut down, so a blocked call returns and later ones fail at once. False when
+  // no thread owns the connection (the caller closes it on its strand instead).
+  bool AbortSync() {
+    MutexLock lock(io_mu);
+    if (!sync_owner) return false;
+    AbortLocked();
+    return true;
+  }
+  bool sync_aborted() {
+    MutexLock lock(io_mu);
+    return aborted;
+  }
+  // The owning thread gives the connection up (to the pool or to be closed); true when it was
+  // aborted meanwhile (not reusable).
+  bool EndSyncUse() {
+    MutexLock lock(io_mu);
+    if (!sync_owner) return false;
+    sync_owner = false;
+    return aborted;
   }
 
   Strand strand;
@@ -237,7 +273,18 @@ struct Connection {
   // Guarded by ClientState::mu_ (another object's mutex, which an annotation cannot name).
   uint64_t idle_generation = 0;
   Clock::time_point idle_since{};  // when it last went back to the pool; guarded likewise
-  bool closed = false;
+  std::atomic<bool> closed{false};
+
+ private:
+  void AbortLocked() OTLP_REQUIRES(io_mu) {
+    aborted = true;
+    error_code ignored;
+    stream->tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  }
+
+  otlp::internal::Mutex io_mu;
+  bool sync_owner OTLP_GUARDED_BY(io_mu) = false;  // a thread runs a request on it synchronously
+  bool aborted OTLP_GUARDED_BY(io_mu) = false;     // shut down under that request
 };
 
 class Exchange;
@@ -280,15 +327,18 @@ struct Lease {
 // Shared by the HttpClient and every request in flight, so callbacks never outlive it.
 class ClientState : public std::enable_shared_from_this<ClientState> {
  public:
-  ClientState(asio::io_context& ioc, HttpClient::Options options,
+  ClientState(asio::io_context& ioc, bool caller_driven, HttpClient::Options options,
               std::shared_ptr<const internal::TlsContext> tls_ctx,
               std::shared_ptr<const internal::TlsContext> tls_h2_ctx)
       : ioc_(ioc),
+        caller_driven_(caller_driven),
         options_(std::move(options)),
         tls_ctx_(std::move(tls_ctx)),
         tls_h2_ctx_(std::move(tls_h2_ctx)) {}
 
   asio::io_context& ioc() { return ioc_; }
+  // The runtime has no thread of its own: its work runs only while a caller drives it.
+  bool caller_driven() const { return caller_driven_; }
   const HttpClient::Options& options() const { return options_; }
 
   // An idle pooled connection for `key` (most recently used first), or a new one while the
@@ -298,6 +348,10 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   // connection with which the request opens it.
   Lease Acquire(const std::string& key, bool tls, bool h2, bool allow_reuse,
                 const std::shared_ptr<Exchange>& waiter);
+  // An idle HTTP/1.1 keep-alive connection for `key` (most recently used first), taken for a
+  // request the calling thread runs synchronously (Connection::BeginSyncUse done); null when
+  // none is idle (or the origin speaks HTTP/2, or is not known to speak HTTP/1.1 yet when `h2`).
+  std::shared_ptr<Connection> TakeIdle(const std::string& key, bool h2);
   // The h2 probe's connection became `session` (on the connection's strand): the origin shares
   // it from now on and the requests waiting for it are handed it. False when the client shut
   // down meanwhile (the session is closed).
@@ -344,8 +398,24 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   void EraseIfUnused(std::map<std::string, Origin>::iterator it) OTLP_REQUIRES(mu_) {
     if (it->second.unused()) origins_.erase(it);
   }
+  // Caller-driven runtimes arm no idle timers (their expiries would run only when some request
+  // drives the runtime, and each re-arm is a system call per request): an idle connection
+  // older than Options::idle_timeout is dropped when the pool next looks at its origin. Moves
+  // the expired ones (least recently used, at the front) to `expired`, to be closed once mu_ is
+  // released.
+  void ExpireIdleLazily(Origin& origin, std::vector<std::shared_ptr<Connection>>& expired)
+      OTLP_REQUIRES(mu_) {
+    if (!caller_driven_ || options_.idle_timeout.count() <= 0) return;
+    const Clock::time_point now = Clock::now();
+    while (!origin.idle.empty() && now - origin.idle.front()->idle_since >= options_.idle_timeout) {
+      expired.push_back(std::move(origin.idle.front()));
+      origin.idle.pop_front();
+      idle_count_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
 
   asio::io_context& ioc_;
+  const bool caller_driven_;
   const HttpClient::Options options_;
   const std::shared_ptr<const internal::TlsContext> tls_ctx_;     // ALPN http/1.1
   const std::shared_ptr<const internal::TlsContext> tls_h2_ctx_;  // ALPN h2, http/1.1
@@ -376,14 +446,19 @@ struct Route {
   bool h2 = false;           // HTTP/2 may be used (ALPN for https, prior knowledge for http)
 };
 
-// The HTTP/1.1 message for `request` (validated by SendAsync, User-Agent added); its body is
-// moved into the message. With `streamed` the body comes from a source, `length` bytes long
+// An HTTP/1.1 request whose body is bytes held elsewhere (the exchange's own copy, or the
+// caller's HttpRequest::body_view), never copied into the message.
+using Http1Request = http::request<http::span_body<const char>>;
+
+// The HTTP/1.1 message for `request` (validated by SendAsync, User-Agent added) with `body`,
+// which must outlive it. With `streamed` the body comes from a source, `length` bytes long
 // (sent with Content-Length) or of unknown length (chunked).
-http::request<http::string_body> BuildHttp1Message(const Route& route, HttpRequest& request,
-                                                   bool streamed, std::optional<uint64_t> length) {
+Http1Request BuildHttp1Message(const Route& route, const HttpRequest& request,
+                               std::string_view body, bool streamed,
+                               std::optional<uint64_t> length) {
   const Url& url = route.url;
   const bool absolute_form = route.proxy && !route.tunnel;
-  http::request<http::string_body> message;
+  Http1Request message;
   message.version(11);
   message.method_string(request.method);
   if (absolute_form) {
@@ -421,10 +496,26 @@ http::request<http::string_body> BuildHttp1Message(const Route& route, HttpReque
       message.chunked(true);
     }
   } else {
-    message.body() = std::move(request.body);
+    message.body() = {body.data(), body.size()};
     message.prepare_payload();
   }
   return message;
+}
+
+// The start line and header fields of `message` as they go on the wire, appended to `out`
+// (what Beast's serializer writes before the body).
+void AppendHead(const Http1Request& message, std::string& out) {
+  out.append(message.method_string());
+  out += ' ';
+  out.append(message.target());
+  out += " HTTP/1.1\r\n";
+  for (const auto& field : message) {
+    out.append(field.name_string());
+    out += ": ";
+    out.append(field.value());
+    out += "\r\n";
+  }
+  out += "\r\n";
 }
 
 // H2ErrorKind -> HttpErrorKind (the table in h2_common.h).
@@ -476,9 +567,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       h2_request_.method = std::move(request.method);
       h2_request_.url = std::move(request.url);
       h2_request_.headers = std::move(request.headers);
-      h2_request_.body = std::move(request.body);
+      h2_request_.body =
+          request.body_view.empty() ? std::move(request.body) : std::string(request.body_view);
     } else {
-      request_ = BuildHttp1Message(route_, request, static_cast<bool>(source_), source_length_);
+      body_ = std::move(request.body);
+      request_ = BuildHttp1Message(route_, request, body_.empty() ? request.body_view : body_,
+                                   static_cast<bool>(source_), source_length_);
       message_built_ = true;
     }
   }
@@ -533,6 +627,21 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     asio::post(executor, [self = shared_from_this(), session = std::move(session)] {
       self->SubmitH2(session, /*reused=*/true);
     });
+  }
+
+  // Whether the request can run synchronously (StartSync): its body is in memory and nothing
+  // streams (a body source, a sink, headers or progress callbacks keep the asynchronous path).
+  bool SyncEligible() const { return !source_ && !sink_ && !on_headers_ && !progress_; }
+  const Route& route() const { return route_; }
+
+  // On the calling thread, outside the runtime's work: the request runs on `conn`, an idle
+  // keep-alive connection the pool handed to this thread (ClientState::TakeIdle), with blocking
+  // calls bounded by the request's deadline and idle timeout (no handler posted, no timer), and
+  // finishes here. Only what cannot stay on `conn` goes on asynchronously: a connection the
+  // server closed while idle is replaced by a fresh one, and the request is resent there.
+  void StartSync(const std::shared_ptr<Connection>& conn) {
+    sync_ = true;
+    Begin(conn, /*reused=*/true);
   }
 
   // The session this request waited for will not come (the origin turned out to speak
@@ -599,11 +708,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     reused_ = reused;
     if (!probing_) BuildMessage();
     if (reused) {
-      conn->idle_timer.cancel();
+      if (!client_->caller_driven()) conn->idle_timer.cancel();  // none is armed otherwise
       const bool peek = source_ || Clock::now() - conn->idle_since >= kPeekWhenIdleFor;
       if (conn->closed || !conn->stream->IsReusable(peek)) {
-        client_->Discard(conn);
-        DetachConn();
+        DiscardConn();
         Start(/*allow_reuse=*/true);
         return;
       }
@@ -646,8 +754,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       const HttpErrorKind kind = status.code() == StatusCode::kPermissionDenied
                                      ? HttpErrorKind::kCertificate
                                      : HttpErrorKind::kTlsHandshake;
-      client_->Discard(conn_);
-      DetachConn();
+      DiscardConn();
       return Finish(Kinded(std::move(status), kind));
     }
     Fail(ec);
@@ -678,7 +785,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void BuildMessage() {
     if (message_built_) return;
-    request_ = BuildHttp1Message(route_, h2_request_, static_cast<bool>(source_), source_length_);
+    body_ = std::move(h2_request_.body);
+    request_ = BuildHttp1Message(route_, h2_request_, body_, static_cast<bool>(source_),
+                                 source_length_);
     message_built_ = true;
   }
 
@@ -908,8 +1017,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     const std::string proxy = route_.proxy->Authority();
     const std::string where = " (" + route_.url.ToString() + ")";
     auto proxy_error = [&](std::string message, bool retryable) {
-      client_->Discard(conn_);
-      DetachConn();
+      DiscardConn();
       Finish(Kinded(Status(StatusCode::kUnavailable, std::move(message) + where, retryable),
                     HttpErrorKind::kProxy));
     };
@@ -940,18 +1048,34 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   // Arms the stream's timer for the next read or write: the request's deadline, or sooner the
   // idle timeout. Without an idle timeout the deadline armed once in Write() stands.
+  // Synchronously, the same bound for the next blocking call.
   void ArmIo() {
     if (idle_timeout_.count() <= 0) return;
     const Clock::time_point idle_at = Clock::now() + idle_timeout_;
     idle_limited_ = idle_at < deadline_;
-    conn_->stream->ExpiresAt(idle_limited_ ? idle_at : deadline_);
+    ExpiresAt(idle_limited_ ? idle_at : deadline_);
+  }
+
+  void ExpiresAt(Clock::time_point when) {
+    if (sync_) {
+      conn_->stream->SyncExpiresAt(when);
+    } else {
+      conn_->stream->ExpiresAt(when);
+    }
+  }
+
+  // A blocking call failed: when another thread aborted the request meanwhile (cancelled, or
+  // the client shut down) that is the cause, as closing the connection would have made it for
+  // an asynchronous operation.
+  error_code SyncError(const error_code& ec) const {
+    return conn_->sync_aborted() ? error_code(asio::error::operation_aborted) : ec;
   }
 
   void Write() {
     phase_ = Phase::kWrite;
-    conn_->stream->ExpiresAt(deadline_);
-    serializer_.emplace(request_);
+    ExpiresAt(deadline_);
     if (source_) {
+      serializer_.emplace(request_);
       ArmIo();
       http::async_write_header(*conn_->stream, *serializer_,
                                [self = shared_from_this()](const error_code& ec, size_t) {
@@ -960,23 +1084,51 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
                                });
       return;
     }
+    // The head as it goes on the wire, then the body, written together (gathered) in as few
+    // writes as the socket takes.
+    head_.clear();
+    AppendHead(request_, head_);
+    written_ = 0;
     WriteSome();
   }
 
+  // What is left to write of head_ and the body (an empty buffer only last: a TLS stream
+  // writes from the first buffer).
+  std::array<asio::const_buffer, 2> Unwritten() const {
+    const auto& body = request_.body();
+    if (written_ < head_.size()) {
+      return {asio::buffer(head_.data() + written_, head_.size() - written_),
+              asio::buffer(body.data(), body.size())};
+    }
+    const size_t done = written_ - head_.size();
+    return {asio::buffer(body.data() + done, body.size() - done), asio::const_buffer()};
+  }
+  bool AllWritten() const { return written_ == head_.size() + request_.body().size(); }
+
   void WriteSome() {
+    if (sync_) {
+      while (!AllWritten()) {
+        ArmIo();
+        error_code ec;
+        written_ += conn_->stream->write_some(Unwritten(), ec);
+        if (ec) return Fail(SyncError(ec));
+      }
+      sent_ = request_.body().size();
+      return Read();
+    }
     ArmIo();
-    http::async_write_some(*conn_->stream, *serializer_,
-                           [self = shared_from_this()](const error_code& ec, size_t) {
-                             if (ec) return self->Fail(ec);
-                             if (!self->serializer_->is_done()) return self->WriteSome();
-                             self->sent_ = self->request_.body().size();
-                             self->Read();
-                           });
+    conn_->stream->async_write_some(
+        Unwritten(), [self = shared_from_this()](const error_code& ec, size_t n) {
+          if (ec) return self->Fail(ec);
+          self->written_ += n;
+          if (!self->AllWritten()) return self->WriteSome();
+          self->sent_ = self->request_.body().size();
+          self->Read();
+        });
   }
 
   void FailSource(std::string message, StatusCode code = StatusCode::kInvalidArgument) {
-    client_->Discard(conn_);
-    DetachConn();
+    DiscardConn();
     Finish(Kinded(Status(code, std::move(message) + " (" + route_.url.ToString() + ")"),
                   HttpErrorKind::kBodySource));
   }
@@ -1075,18 +1227,33 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void ReadSome() {
+    if (sync_) {
+      error_code ec;
+      do {
+        ArmIo();
+        http::read_some(*conn_->stream, conn_->stream->buffer(), *parser_, ec);
+        if (ec) ec = SyncError(ec);
+      } while (ReadProgress(ec));
+      return;
+    }
     ArmIo();
     http::async_read_some(
         *conn_->stream, conn_->stream->buffer(), *parser_,
-        [self = shared_from_this()](const error_code& ec, size_t) { self->OnReadSome(ec); });
+        [self = shared_from_this()](const error_code& ec, size_t) {
+          if (self->ReadProgress(ec)) self->ReadSome();
+        });
   }
 
-  void OnReadSome(const error_code& ec) {
+  // After a read: true when the response needs more bytes; otherwise it is handled (OnRead).
+  bool ReadProgress(const error_code& ec) {
     if (!got_first_byte_ && parser_->got_some()) {
       got_first_byte_ = true;
       response_.timings.first_byte = Clock::now() - start_;
     }
-    if (ec) return OnRead(ec);
+    if (ec) {
+      OnRead(ec);
+      return false;
+    }
     if (on_headers_ && !headers_reported_ && parser_->is_header_done()) {
       // The parser stops after the header (it is not eager): no body byte has reached on_body.
       const int status = static_cast<int>(parser_->get().result_int());
@@ -1097,8 +1264,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       }
     }
     if (progress_ && parser_->is_header_done()) ReportProgress();
-    if (!parser_->is_done()) return ReadSome();
+    if (!parser_->is_done()) return true;
     OnRead({});
+    return false;
   }
 
   // Beast's parser adds trailer fields to the same list as the headers. Its chunk-header hook
@@ -1134,8 +1302,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         response_.body = std::move(parser_->get().body().data);
         response_.body_truncated = true;
         FillMetadata();
-        client_->Discard(conn_);
-        DetachConn();
+        DiscardConn();
         return Finish(std::move(response_));
       }
       return Fail(ec);
@@ -1148,8 +1315,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       // timer never gets to fire.
       if (++interim_responses_ > kMaxInterimResponses) {
         const std::string where = " (" + route_.url.ToString() + ")";
-        client_->Discard(conn_);
-        DetachConn();
+        DiscardConn();
         return Finish(
             Kinded(InternalError("protocol error: the server sent more than " +
                                  std::to_string(kMaxInterimResponses) +
@@ -1175,9 +1341,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     response_.body = std::move(message.body().data);
     FillMetadata();
     const bool keep_alive = parser_->keep_alive() && request_.keep_alive();
-    conn_->stream->ExpiresNever();
-    client_->Release(conn_, keep_alive);
-    DetachConn();
+    if (!sync_) conn_->stream->ExpiresNever();
+    ReleaseConn(keep_alive);
     Finish(std::move(response_));
   }
 
@@ -1194,8 +1359,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
           s.code(),
           "response body sink failed: " + s.message() + " (" + route_.url.ToString() + ")",
           s.retryable());
-      client_->Discard(conn_);
-      DetachConn();
+      DiscardConn();
       return Finish(Kinded(std::move(status), HttpErrorKind::kBodySink));
     }
     const bool before_response =
@@ -1209,10 +1373,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     const bool retry = reused_ && !retried_ && before_response && !cancelled && !source_started_ &&
                        ec != beast::error::timeout && Clock::now() < deadline_;
     Status status = retry ? Status::Ok() : ErrorStatus(ec, cancelled);
-    if (conn_) {
-      client_->Discard(conn_);
-      DetachConn();
-    }
+    if (conn_) DiscardConn();
     if (retry) {
       retried_ = true;
       reused_ = false;
@@ -1251,11 +1412,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     std::shared_ptr<Connection> conn;
     std::shared_ptr<H2Session> session;
     uint64_t call = 0;
+    bool woken = false;
     {
       MutexLock lock(cancel_mu_);
       conn = attached_conn_;
       session = attached_session_;
       call = attached_call_;
+      // Running synchronously on its own thread: woken there (the connection is still this
+      // request's while attached), where it fails and closes the connection.
+      if (conn) woken = conn->AbortSync();
     }
     if (client_->CancelWaiter(route_.key, shared_from_this())) {
       asio::post(client_->ioc(),
@@ -1263,7 +1428,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       return;
     }
     if (session) session->Cancel(call);
-    if (conn) {
+    if (conn && !woken) {
       asio::post(conn->strand, [self = shared_from_this(), conn] {
         {
           MutexLock lock(self->cancel_mu_);
@@ -1284,8 +1449,20 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // Forgets the connection (released, discarded or handed to a session by the caller).
   void DetachConn() {
     conn_.reset();
+    sync_ = false;
     MutexLock lock(cancel_mu_);
     attached_conn_.reset();
+  }
+  // Detached first, so that a cancellation never acts on a connection already handed on.
+  void ReleaseConn(bool keep_alive) {
+    std::shared_ptr<Connection> conn = conn_;
+    DetachConn();
+    client_->Release(conn, keep_alive);
+  }
+  void DiscardConn() {
+    std::shared_ptr<Connection> conn = conn_;
+    DetachConn();
+    client_->Discard(conn);
   }
 
   // The peer named in messages: the proxy while talking to it, else the origin.
@@ -1379,7 +1556,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   const std::shared_ptr<ClientState> client_;
   const Route route_;
-  http::request<http::string_body> request_;  // kept whole so a retry can resend it
+  std::string body_;      // HTTP/1.1: the request body, unless it is the caller's body_view
+  Http1Request request_;  // kept whole so a retry can resend it
   bool message_built_ = false;                // request_ is built
   // HTTP/2-capable routes: the request as given (method, url, headers, body) until it is sent
   // as a stream or request_ is built from it.
@@ -1407,7 +1585,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const HttpRequest::ProgressCallback progress_;
   std::shared_ptr<Connection> conn_;
   std::unique_ptr<asio::steady_timer> wait_timer_;
-  std::optional<http::request_serializer<http::string_body>> serializer_;
+  std::optional<http::request_serializer<http::span_body<const char>>> serializer_;  // streamed
+  std::string head_;     // the request's start line and fields, serialized (a body in memory)
+  size_t written_ = 0;   // bytes of head_ and the body written so far
   std::unique_ptr<char[]> upload_buffer_;
   uint64_t sent_ = 0;
   std::optional<http::response_parser<ResponseBody>> parser_;
@@ -1420,6 +1600,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   bool reused_ = false;
   bool retried_ = false;
   bool source_started_ = false;
+  bool sync_ = false;  // runs on the calling thread (StartSync) while on its first connection
   bool idle_limited_ = false;  // the armed timer is the idle timeout, not the deadline
   // HttpRequest::cancel, and what OnCancel acts on (set and cleared where conn_ / the stream
   // are, read by the cancelling thread).
@@ -1443,11 +1624,20 @@ Lease ClientState::Acquire(const std::string& key, bool tls, bool h2, bool allow
                            const std::shared_ptr<Exchange>& waiter) {
   Lease lease;
   std::shared_ptr<Connection> evicted;
+  std::vector<std::shared_ptr<Connection>> expired;
+  // Closed on return, outside mu_ (nothing of theirs is pending: they sat idle).
+  struct CloseExpired {
+    std::vector<std::shared_ptr<Connection>>& conns;
+    ~CloseExpired() {
+      for (auto& conn : conns) conn->Close();
+    }
+  } close_expired{expired};
   {
     MutexLock lock(mu_);
     if (shut_down_) return lease;
     Origin& origin = origins_[key];
     origin.tls = tls;
+    ExpireIdleLazily(origin, expired);
     if (h2 && origin.protocol != Origin::Protocol::kHttp1) {
       if (origin.session && origin.session->is_open() && !origin.session->IsDraining()) {
         lease.session = origin.session;
@@ -1494,6 +1684,32 @@ Lease ClientState::Acquire(const std::string& key, bool tls, bool h2, bool allow
   return lease;
 }
 
+std::shared_ptr<Connection> ClientState::TakeIdle(const std::string& key, bool h2) {
+  std::shared_ptr<Connection> conn;
+  std::vector<std::shared_ptr<Connection>> expired;
+  {
+    MutexLock lock(mu_);
+    if (shut_down_) return nullptr;
+    auto it = origins_.find(key);
+    if (it == origins_.end()) return nullptr;
+    Origin& origin = it->second;
+    if (h2 && origin.protocol != Origin::Protocol::kHttp1) return nullptr;
+    ExpireIdleLazily(origin, expired);
+    if (!origin.idle.empty()) {
+      conn = std::move(origin.idle.back());
+      origin.idle.pop_back();
+      idle_count_.fetch_sub(1, std::memory_order_relaxed);
+      ++origin.busy;
+      active_.insert(conn);
+      conn->BeginSyncUse();
+    } else {
+      EraseIfUnused(it);
+    }
+  }
+  for (auto& old : expired) old->Close();
+  return conn;
+}
+
 std::shared_ptr<Exchange> ClientState::GrantSlot(Origin& origin, const std::string& key,
                                                  std::shared_ptr<Connection>& conn) {
   if (shut_down_ || origin.waiters.empty()) return nullptr;
@@ -1506,6 +1722,7 @@ std::shared_ptr<Exchange> ClientState::GrantSlot(Origin& origin, const std::stri
 }
 
 void ClientState::Release(const std::shared_ptr<Connection>& conn, bool keep_alive) {
+  if (conn->EndSyncUse()) keep_alive = false;  // aborted under a synchronous request
   uint64_t generation = 0;
   std::shared_ptr<Exchange> waiter;
   std::shared_ptr<Connection> for_waiter;
@@ -1541,10 +1758,11 @@ void ClientState::Release(const std::shared_ptr<Connection>& conn, bool keep_ali
     conn->Close();
     return;
   }
-  if (pooled) StartIdleTimer(conn, generation);
+  if (pooled && !caller_driven_) StartIdleTimer(conn, generation);
 }
 
 void ClientState::Discard(const std::shared_ptr<Connection>& conn) {
+  conn->EndSyncUse();
   std::shared_ptr<Exchange> waiter;
   std::shared_ptr<Connection> for_waiter;
   {
@@ -1669,7 +1887,12 @@ void ClientState::Shutdown() {
     }
     sessions_.clear();
   }
-  for (auto& conn : all) asio::post(conn->strand, [conn] { conn->Close(); });
+  for (auto& conn : all) {
+    // A request running synchronously on another thread is woken now (its runtime may have
+    // nobody driving it to run the posted close).
+    conn->AbortSync();
+    asio::post(conn->strand, [conn] { conn->Close(); });
+  }
   // Close() fails every stream of a session with kCancelled, then ends its connection.
   for (auto& session : sessions) session->Close();
   for (auto& waiter : waiters) waiter->Granted(nullptr, false);
@@ -1707,6 +1930,10 @@ void ClientState::ExpireIdle(const std::shared_ptr<Connection>& conn, uint64_t g
 }  // namespace
 
 struct HttpClient::Impl {
+  // SendAsync, or with `may_block` (the calling thread may block: a caller-driven runtime,
+  // outside its work) SendFromCaller.
+  void Submit(HttpRequest request, Callback done, bool may_block);
+
   std::shared_ptr<Runtime> runtime;
   std::shared_ptr<ClientState> state;
 };
@@ -1729,7 +1956,8 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(std::shared_ptr<Runtime> 
   OTLP_ASSIGN_OR_RETURN(std::shared_ptr<const internal::TlsContext> tls_h2_ctx,
                         internal::TlsContext::Client(tls, tls_ctx.get()));
   auto impl = std::make_unique<Impl>();
-  impl->state = std::make_shared<ClientState>(internal::IoContext(*runtime), std::move(options),
+  impl->state = std::make_shared<ClientState>(internal::IoContext(*runtime),
+                                              runtime->caller_driven(), std::move(options),
                                               std::move(tls_ctx), std::move(tls_h2_ctx));
   impl->runtime = std::move(runtime);
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
@@ -1752,10 +1980,12 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
         "SendAsync()");
   }
   if (impl_->runtime->caller_driven()) {
-    // This thread runs the I/O until the response (see Runtime::CreateCallerDriven).
+    // On a pooled keep-alive connection the request runs right here; otherwise this thread
+    // runs the I/O until the response (see Runtime::CreateCallerDriven).
     auto result = internal::DriveUntilDone<Result<HttpResponse>>(
-        *impl_->runtime,
-        [&](auto done) { SendAsync(std::move(request), std::move(done)); });
+        *impl_->runtime, [&](auto done) {
+          impl_->Submit(std::move(request), std::move(done), /*may_block=*/true);
+        });
     // A failed request may leave work behind (closing its connection): run what is ready.
     if (!result.ok()) impl_->runtime->Poll();
     return result;
@@ -1769,8 +1999,17 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
 }
 
 void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpResponse>)> done) {
+  impl_->Submit(std::move(request), std::move(done), /*may_block=*/false);
+}
+
+void HttpClient::SendFromCaller(HttpRequest request,
+                                std::function<void(Result<HttpResponse>)> done) {
+  const bool may_block = impl_->runtime->caller_driven() && !impl_->runtime->InIoThread();
+  impl_->Submit(std::move(request), std::move(done), may_block);
+}
+
+void HttpClient::Impl::Submit(HttpRequest request, Callback done, bool may_block) {
   if (!done) done = [](Result<HttpResponse>) {};
-  auto& state = impl_->state;
   auto fail = [&](Status status) {
     asio::post(state->ioc(), [done = std::move(done),
                               status = Kinded(std::move(status), HttpErrorKind::kInvalidRequest)] {
@@ -1786,8 +2025,11 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   if (!IsToken(request.method)) {
     return fail(InvalidArgumentError("invalid HTTP method '" + request.method + "'"));
   }
-  if (request.body_source && !request.body.empty()) {
-    return fail(InvalidArgumentError("HttpRequest has both a body and a body_source"));
+  if ((request.body_source ? 1 : 0) + (request.body.empty() ? 0 : 1) +
+          (request.body_view.empty() ? 0 : 1) >
+      1) {
+    return fail(InvalidArgumentError(
+        "HttpRequest has more than one of body, body_view and body_source"));
   }
   Route route;
   route.key = url->scheme + "://" + url->Authority();
@@ -1841,6 +2083,12 @@ void HttpClient::SendAsync(HttpRequest request, std::function<void(Result<HttpRe
   auto exchange = std::make_shared<Exchange>(state, std::move(route), timeout, idle_timeout,
                                              request, std::move(done));
   exchange->WatchCancel(std::move(cancel));
+  if (may_block && exchange->SyncEligible()) {
+    const Route& r = exchange->route();
+    if (std::shared_ptr<Connection> conn = state->TakeIdle(r.key, r.h2)) {
+      return exchange->StartSync(conn);
+    }
+  }
   exchange->Start(/*allow_reuse=*/true);
 }
 

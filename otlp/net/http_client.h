@@ -55,8 +55,11 @@
 //
 // Threading: HttpClient is thread-safe. Send() blocks the calling thread; called on the
 // runtime's own I/O thread it fails with kFailedPrecondition instead of deadlocking. On a
-// caller-driven runtime (Runtime::CreateCallerDriven) Send() runs the I/O on the calling thread
-// (concurrent senders share it, one drives), and callbacks run on whichever thread drives.
+// caller-driven runtime (Runtime::CreateCallerDriven) Send() runs the I/O on the calling thread:
+// a request with its body in memory that streams nothing and finds an HTTP/1.1 keep-alive
+// connection idle in the pool is written and read there with blocking calls (SendFromCaller);
+// anything else runs on the runtime, which the calling thread drives (concurrent senders share
+// it, one drives), and callbacks run on whichever thread drives.
 // SendAsync() calls its callback exactly once, on an I/O thread (also for immediate errors).
 // The streaming callbacks (body_source, on_headers, on_body, on_progress) run on an I/O thread,
 // one at a time per request, before the completion; they should return quickly.
@@ -225,6 +228,10 @@ struct OTLP_EXPORT HttpRequest {
   // Transfer-Encoding given here are ignored: the client computes them).
   Headers headers{};
   std::string body{};
+  // Instead of `body`: bytes the caller keeps alive and unchanged until the request is over
+  // (Send returned, SendAsync's callback ran), sent without being copied (over HTTP/2 they are
+  // copied). For large bodies a caller already holds, e.g. an exporter's encoded batch.
+  std::string_view body_view{};
   // Whole-request deadline (waiting for a connection, connect, send, receive); zero means the
   // client's default.
   std::chrono::milliseconds timeout{0};
@@ -275,6 +282,10 @@ struct OTLP_EXPORT HttpResponse {
   int status = 0;
   Headers headers{};
   std::string body{};
+  // Instead of `body`: bytes the caller keeps alive and unchanged until the request is over
+  // (Send returned, SendAsync's callback ran), sent without being copied (over HTTP/2 they are
+  // copied). For large bodies a caller already holds, e.g. an exporter's encoded batch.
+  std::string_view body_view{};
   // Only with HttpRequest::accept_truncated_body: the connection ended inside the body.
   bool body_truncated = false;
   // Trailer fields, kept apart from `headers`: those after a chunked body (HTTP/1.1); an HTTP/2
@@ -325,7 +336,8 @@ class OTLP_EXPORT HttpClient {
     // zero = no limit.
     std::chrono::milliseconds idle_timeout_between_bytes{0};
 
-    // Closes idle pooled connections after this long.
+    // Closes idle pooled connections after this long (on a caller-driven runtime, which runs
+    // no timers while nobody drives it: when the pool next looks at their origin).
     std::chrono::milliseconds idle_timeout{60000};
     std::string user_agent = kUserAgent;
     // Largest response body accepted; larger is an error (kResourceExhausted). 0 = no limit.
@@ -347,6 +359,16 @@ class OTLP_EXPORT HttpClient {
   Result<HttpResponse> Send(HttpRequest request);
   // Calls `done` on the I/O thread.
   void SendAsync(HttpRequest request, std::function<void(Result<HttpResponse>)> done);
+  // For a layer above whose caller waits for the answer (otlp::http::Client, the OTLP
+  // exporter): as SendAsync, except that on a caller-driven runtime, called outside its work, a
+  // request whose body is in memory and that streams nothing, to an origin with an HTTP/1.1
+  // keep-alive connection idle in the pool, runs right here on that connection with blocking
+  // system calls (bounded by its deadline and idle timeout; cancellation and Shutdown() wake
+  // them): `done` then runs on this thread before SendFromCaller returns. Everything else (a new
+  // connection, HTTP/2, streamed bodies, a resend after the server closed the idle connection)
+  // goes on as SendAsync does, `done` running inside the runtime's work, so the caller drives
+  // the runtime until `done` ran (Send does both).
+  void SendFromCaller(HttpRequest request, std::function<void(Result<HttpResponse>)> done);
 
   // Cancels every request in flight (each completes with kCancelled), closes pooled connections
   // and makes later requests fail with kCancelled. Idempotent; the destructor calls it.

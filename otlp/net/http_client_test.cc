@@ -12,6 +12,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -880,6 +881,171 @@ TEST_F(HttpClientTest, IdleTimeoutFiresOnSilenceNotOnASlowSteadyBody) {
   // When the whole deadline comes first, it is a request timeout.
   auto deadline = client->Send({.url = LocalUrl(stalls->port()), .timeout = milliseconds(150)});
   EXPECT_EQ(KindOf(deadline), HttpErrorKind::kRequestTimeout);
+}
+
+// A client on a caller-driven runtime (what otlp::http::Client and the OTLP exporter use): once
+// a keep-alive connection is pooled, a request runs on the calling thread with blocking calls
+// (HttpClient::SendFromCaller). The same behaviour as the asynchronous path is expected of it.
+class CallerDrivenHttpClientTest : public HttpClientTest {
+ protected:
+  void SetUp() override {
+    HttpClientTest::SetUp();
+    client_runtime_ = Runtime::CreateCallerDriven();
+  }
+
+  // A request that pools a keep-alive connection to `url`'s server.
+  static void Prime(HttpClient& client, const std::string& url) {
+    ASSERT_OK_AND_ASSIGN(HttpResponse first, client.Send({.url = url}));
+    EXPECT_EQ(first.status, 200);
+    EXPECT_EQ(client.idle_connections(), 1u);
+  }
+};
+
+TEST_F(CallerDrivenHttpClientTest, PooledRequestsFinishBeforeSendFromCallerReturns) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  Prime(*client, server->base_url() + "/");
+  for (int i = 0; i < 5; ++i) {
+    std::optional<Result<HttpResponse>> result;
+    client->SendFromCaller(
+        {.method = "POST", .url = server->base_url() + "/x", .body = "body " + std::to_string(i)},
+        [&](Result<HttpResponse> r) { result.emplace(std::move(r)); });
+    ASSERT_TRUE(result.has_value()) << "request " << i << " did not run on the calling thread";
+    ASSERT_OK(*result);
+    EXPECT_EQ((*result)->body, "body " + std::to_string(i));
+    EXPECT_EQ((*result)->Header("X-Target"), "/x");
+    EXPECT_TRUE((*result)->connection_reused);
+    EXPECT_GT((*result)->timings.first_byte.count(), 0);
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
+  EXPECT_EQ(client->idle_connections(), 1u);
+}
+
+TEST_F(CallerDrivenHttpClientTest, DeadKeepAliveConnectionIsReplacedAndTheRequestResent) {
+  std::atomic<int> seen{0};
+  auto server = StartServer([&](const ServerRequest& req, ServerResponse& res) {
+    // The 2nd request arrives on the reused connection and is dropped unanswered.
+    if (seen.fetch_add(1) + 1 == 2) {
+      res.close_connection = true;
+      return;
+    }
+    res.body = req.body;
+  });
+  auto client = MakeClient();
+  ASSERT_TRUE(server && client);
+  Prime(*client, server->base_url() + "/");
+  ASSERT_OK_AND_ASSIGN(
+      auto resp, client->Send({.method = "POST", .url = server->base_url() + "/", .body = "B"}));
+  EXPECT_EQ(resp.body, "B");
+  EXPECT_EQ(seen.load(), 3);
+  EXPECT_EQ(client->connections_opened(), 2u);
+
+  // Closed by the server while idle: noticed (or failed before a response byte) and resent.
+  server->CloseIdleConnections();
+  ASSERT_OK_AND_ASSIGN(
+      resp, client->Send({.method = "POST", .url = server->base_url() + "/", .body = "C"}));
+  EXPECT_EQ(resp.body, "C");
+  EXPECT_EQ(client->connections_opened(), 3u);
+}
+
+TEST_F(CallerDrivenHttpClientTest, RequestTimeoutAndIdleTimeoutStayDistinct) {
+  // Each connection: one answered request, then the head and half the body of the second and
+  // silence.
+  ASSERT_OK_AND_ASSIGN(auto stalls, RawTcpServer::Start([](int fd) {
+                         ReadRequestHead(fd);
+                         SendAllTo(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                         ReadRequestHead(fd);
+                         SendAllTo(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345");
+                         WaitForClientToLeave(fd);
+                       }));
+  auto client = MakeClient({.idle_timeout_between_bytes = milliseconds(200)});
+  ASSERT_TRUE(client);
+  const std::string url = LocalUrl(stalls->port());
+  Prime(*client, url);
+  auto idle = client->Send({.url = url, .timeout = kWait});
+  EXPECT_THAT(idle, StatusIs(StatusCode::kDeadlineExceeded,
+                             AllOf(HasSubstr("200 ms (idle timeout)"),
+                                   HasSubstr("waiting for the response"))));
+  EXPECT_EQ(KindOf(idle), HttpErrorKind::kIdleTimeout);
+  EXPECT_TRUE(idle.status().retryable());
+
+  Prime(*client, url);
+  const auto start = std::chrono::steady_clock::now();
+  auto deadline = client->Send({.url = url, .timeout = milliseconds(100)});
+  EXPECT_THAT(deadline, StatusIs(StatusCode::kDeadlineExceeded,
+                                 AllOf(HasSubstr("timed out after 100 ms"),
+                                       HasSubstr("waiting for the response"))));
+  EXPECT_EQ(KindOf(deadline), HttpErrorKind::kRequestTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000));
+  EXPECT_EQ(client->idle_connections(), 0u);  // a timed-out connection is not pooled
+}
+
+TEST_F(CallerDrivenHttpClientTest, CancelAndShutdownWakeABlockedRequest) {
+  ASSERT_OK_AND_ASSIGN(auto server, ScriptedHttpServer::Start());
+  auto client = MakeClient();
+  ASSERT_TRUE(client);
+  Prime(*client, server->Url("/"));
+  server->EnqueueAll({ScriptedReply{}, ScriptedReply::Hang(), ScriptedReply{}, ScriptedReply::Hang()});
+  Prime(*client, server->Url("/"));
+
+  auto cancel = CancelSignal::Create();
+  std::thread canceller([&] {
+    if (server->WaitForRequests(3, kWait)) cancel->Cancel();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto cancelled = client->Send({.url = server->Url("/hang"), .timeout = kWait, .cancel = cancel});
+  canceller.join();
+  EXPECT_THAT(cancelled, StatusIs(StatusCode::kCancelled, HasSubstr("request cancelled")));
+  EXPECT_EQ(KindOf(cancelled), HttpErrorKind::kCancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(client->idle_connections(), 0u);
+
+  Prime(*client, server->Url("/"));
+  std::thread stopper([&] {
+    if (server->WaitForRequests(5, kWait)) client->Shutdown();
+  });
+  start = std::chrono::steady_clock::now();
+  auto shut = client->Send({.url = server->Url("/hang"), .timeout = kWait});
+  stopper.join();
+  EXPECT_THAT(shut, StatusIs(StatusCode::kCancelled));
+  EXPECT_EQ(KindOf(shut), HttpErrorKind::kCancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_THAT(client->Send({.url = server->Url("/")}), StatusIs(StatusCode::kCancelled));
+}
+
+TEST_F(CallerDrivenHttpClientTest, IdleConnectionsExpireWhenThePoolNextLooks) {
+  auto server = StartServer(Echo);
+  auto client = MakeClient({.idle_timeout = milliseconds(30)});
+  ASSERT_TRUE(server && client);
+  Prime(*client, server->base_url() + "/");
+  std::this_thread::sleep_for(milliseconds(80));
+  ASSERT_OK_AND_ASSIGN(auto resp, client->Send({.url = server->base_url() + "/"}));
+  EXPECT_FALSE(resp.connection_reused);
+  EXPECT_EQ(client->connections_opened(), 2u);
+}
+
+TEST_F(CallerDrivenHttpClientTest, TlsKeepAliveRequestsRunOnTheCallingThread) {
+  test::TempDir dir("otlp-http-client-test-");
+  ASSERT_TRUE(dir.ok()) << dir.error();
+  ASSERT_OK_AND_ASSIGN(auto pki, test::GenerateTestPki(dir.path()));
+  auto server = StartServer(Echo, {.tls = ServerTlsOptions{.certificate_file = pki.server_cert_file,
+                                                           .key_file = pki.server_key_file}});
+  auto client = MakeClient({.tls = {.ca_file = pki.ca_cert_file}});
+  ASSERT_TRUE(server && client);
+  const std::string url = "https://localhost:" + std::to_string(server->port()) + "/";
+  Prime(*client, url);
+  const std::string big(300 * 1024, 'b');  // many TLS records each way
+  for (int i = 0; i < 3; ++i) {
+    std::optional<Result<HttpResponse>> result;
+    client->SendFromCaller({.method = "POST", .url = url, .body = big},
+                           [&](Result<HttpResponse> r) { result.emplace(std::move(r)); });
+    ASSERT_TRUE(result.has_value());
+    ASSERT_OK(*result);
+    EXPECT_EQ((*result)->body, big);
+    EXPECT_TRUE((*result)->connection_reused);
+  }
+  EXPECT_EQ(client->connections_opened(), 1u);
 }
 
 class HttpClientTlsTest : public HttpClientTest {

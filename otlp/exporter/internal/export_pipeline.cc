@@ -130,18 +130,34 @@ trace::ExportResult ExportPipeline::Export(std::span<const trace::SpanData* cons
       cv_.NotifyAll();
       return delivered ? trace::ExportResult::kSuccess : trace::ExportResult::kFailure;
     }
-    // Back-pressure: wait for a free sender.
-    cv_.Wait(lock, [&]() OTLP_REQUIRES(mu_) {
-      return shutdown_ || queue_.size() + busy_ < options_.max_concurrent_requests;
-    });
-    if (shutdown_) {
-      counters_.AddFailedBatch(spans.size());
-      return trace::ExportResult::kFailure;
-    }
+    // Back-pressure: with every sender busy the batch waits in the queue, and Export returns
+    // once a sender took it. A sender that finishes a request takes the waiting batch at once
+    // instead of going to sleep and being woken for it, so while batches keep coming the one
+    // wake-up per request is this thread's.
+    const bool sender_free = queue_.size() + busy_ < options_.max_concurrent_requests;
+    const uint64_t ticket = ++queued_;
+    batch->ticket = ticket;
     queue_.push_back(std::move(*batch));
-    lock.Unlock();
-    cv_.NotifyAll();
-    return trace::ExportResult::kSuccess;
+    if (sender_free) {
+      lock.Unlock();
+      cv_.NotifyAll();
+      return trace::ExportResult::kSuccess;
+    }
+    cv_.Wait(lock, [&]() OTLP_REQUIRES(mu_) { return shutdown_ || taken_ >= ticket; });
+    if (taken_ >= ticket) return trace::ExportResult::kSuccess;
+    // Refused by Shutdown before a sender took it (or already dropped by Abort, which counted
+    // it).
+    auto it = std::find_if(queue_.begin(), queue_.end(),
+                           [&](const Batch& b) { return b.ticket == ticket; });
+    if (it != queue_.end()) {
+      std::string body = std::move(it->body);
+      queue_.erase(it);
+      lock.Unlock();
+      cv_.NotifyAll();
+      counters_.AddFailedBatch(spans.size());
+      ReturnBuffer(std::move(body));
+    }
+    return trace::ExportResult::kFailure;
   } catch (...) {
     counters_.AddFailedBatch(spans.size());
     return trace::ExportResult::kFailure;
@@ -162,8 +178,10 @@ void ExportPipeline::SenderMain() {
     if (stop_) return;  // the queue was emptied (delivered, or dropped by Abort) before stop_
     Batch b = std::move(queue_.front());
     queue_.pop_front();
+    ++taken_;
     ++busy_;
     lock.Unlock();
+    cv_.NotifyAll();  // an Export waiting for this batch to be taken returns
     Deliver(b);
     ReturnBuffer(std::move(b.body));
     lock.Lock();

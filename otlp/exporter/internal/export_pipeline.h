@@ -72,6 +72,7 @@ class ExportPipeline {
   struct Batch {
     std::string body;  // encoded, compressed when configured
     size_t spans = 0;
+    uint64_t ticket = 0;  // its place in the order of queued batches (from 1)
   };
 
   Result<Batch> Encode(std::span<const trace::SpanData* const> spans) OTLP_EXCLUDES(mu_);
@@ -110,6 +111,8 @@ class ExportPipeline {
   bool aborted_ OTLP_GUARDED_BY(mu_) = false;   // its deadline passed: no attempt starts any more
   bool stop_ OTLP_GUARDED_BY(mu_) = false;      // senders exit
   uint64_t batch_seq_ OTLP_GUARDED_BY(mu_) = 0;
+  uint64_t queued_ OTLP_GUARDED_BY(mu_) = 0;  // batches queued so far (the last ticket)
+  uint64_t taken_ OTLP_GUARDED_BY(mu_) = 0;   // of them, taken by a sender (in ticket order)
   std::vector<std::thread> senders_ OTLP_GUARDED_BY(mu_);
 };
 

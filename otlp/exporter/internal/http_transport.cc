@@ -105,7 +105,7 @@ Result<TransportResponse> HttpTransport::Send(const TransportRequest& request) {
                            request.json ? "application/json" : "application/x-protobuf");
   if (request.gzip) req.headers.emplace_back("Content-Encoding", "gzip");
   req.headers.insert(req.headers.end(), headers_.begin(), headers_.end());
-  req.body.assign(request.body);
+  req.body_view = request.body;  // valid during Send: not copied
   req.timeout = left;
   // A 2xx whose body is cut short was still delivered: resending it would store duplicates.
   req.accept_truncated_body = true;

@@ -52,7 +52,13 @@ trace::Span StartAttemptSpan(trace::Tracer& tracer, const TracingOptions& option
       name += ' ';
       name += info.url_template;
     }
-    const std::string full = RedactedUrl(*info.url);
+    // Most URLs have neither credentials nor a query: the text as sent, not copied.
+    std::string redacted;
+    std::string_view full = info.url_text;
+    if (full.empty() || info.url->has_credentials() || full.find('?') != std::string_view::npos) {
+      redacted = RedactedUrl(*info.url);
+      full = redacted;
+    }
     std::array<KeyValue, 7> attributes;
     size_t n = 0;
     attributes[n++] = {"http.request.method", known ? info.method : std::string_view("_OTHER")};

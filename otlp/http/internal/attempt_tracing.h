@@ -23,6 +23,8 @@ std::string RedactedUrl(const net::Url& url);
 struct AttemptInfo {
   std::string_view method;
   const net::Url* url;
+  // url->ToString() when the caller has it already (empty: made here).
+  std::string_view url_text{};
   std::string_view url_template;
   int resend_count = 0;
   const net::Headers* request_headers;

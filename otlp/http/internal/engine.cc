@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "otlp/core/internal/ascii.h"
@@ -251,10 +252,12 @@ struct Upload {
 // wins (done_).
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(std::shared_ptr<Engine> engine, Request request, Engine::Callback done)
+  Exchange(std::shared_ptr<Engine> engine, Request request, Engine::Callback done,
+           bool on_caller)
       : engine_(std::move(engine)),
         request_(std::move(request)),
         done_cb_(std::move(done)),
+        caller_thread_(on_caller ? std::this_thread::get_id() : std::thread::id()),
         context_(trace::Context::Current()),
         start_(Clock::now()) {
     const auto timeout = request_.timeout.count() > 0
@@ -302,7 +305,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       out = PrepareLocked();
       if (!out) out = AttemptLocked();
     }
-    if (!out) return;
+    if (!out) return SendPending();
     // Failed before anything was sent: completed from an I/O thread all the same, so that a
     // callback never runs inside the caller's Submit.
     std::shared_ptr<Exchange> self = shared_from_this();
@@ -401,6 +404,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     net::HttpRequest out;
     out.method = method_;
     out.url = url_.ToString();
+    // Room for what is added below (Cookie, the propagation headers) without growing again.
+    out.headers.reserve(headers_.size() + 4);
     out.headers = headers_;
     out.body = body_;
     out.timeout = remaining;
@@ -452,6 +457,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (tracing.enabled) {
         AttemptInfo info{.method = method_,
                          .url = &url_,
+                         .url_text = out.url,
                          .url_template = request_.url_template,
                          .resend_count = resend_count_,
                          .request_headers = &out.headers};
@@ -464,12 +470,32 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       }
     }
     attempt_start_ = now;
-    const uint64_t id = ++attempt_id_;
-    engine_->transport().SendAsync(
-        std::move(out), [self = shared_from_this(), id](Result<net::HttpResponse> result) {
-          self->OnResult(id, std::move(result));
-        });
+    ++attempt_id_;
+    pending_ = std::move(out);  // sent by SendPending once mu_ is released
     return std::nullopt;
+  }
+
+  // Hands the attempt AttemptLocked prepared to the transport, outside mu_ (its callback may
+  // run before the transport returns). On the thread that submitted a Client's request the
+  // transport may run it right here (net::HttpClient::SendFromCaller: blocking calls over a
+  // pooled keep-alive connection, no hand-off); anywhere else it goes on asynchronously.
+  void SendPending() {
+    std::optional<net::HttpRequest> request;
+    uint64_t id = 0;
+    {
+      MutexLock lock(mu_);
+      request.swap(pending_);
+      if (!request || done_) return;
+      id = attempt_id_;
+    }
+    auto on_result = [self = shared_from_this(), id](Result<net::HttpResponse> result) {
+      self->OnResult(id, std::move(result));
+    };
+    if (caller_thread_ == std::this_thread::get_id()) {
+      engine_->transport().SendFromCaller(std::move(*request), std::move(on_result));
+    } else {
+      engine_->transport().SendAsync(std::move(*request), std::move(on_result));
+    }
   }
 
   void OnResult(uint64_t id, Result<net::HttpResponse> result) {
@@ -479,7 +505,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (done_ || id != attempt_id_) return;
       out = HandleLocked(std::move(result));
     }
-    if (out) Complete(std::move(*out));
+    if (out) return Complete(std::move(*out));
+    SendPending();  // a redirect's next hop (a retry waits for its timer)
   }
 
   std::optional<Result<Response>> HandleLocked(Result<net::HttpResponse> result)
@@ -607,7 +634,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (done_) return;
       out = AttemptLocked();
     }
-    if (out) Complete(std::move(*out));
+    if (out) return Complete(std::move(*out));
+    SendPending();
   }
 
   Response MakeResponse(net::HttpResponse& r) OTLP_REQUIRES(mu_) {
@@ -693,6 +721,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const std::shared_ptr<Engine> engine_;
   Request request_;
   Engine::Callback done_cb_;
+  // The thread that submitted a Client's request (none for an AsyncClient's): only there may
+  // an attempt run synchronously (SendPending).
+  const std::thread::id caller_thread_;
   const trace::Context context_;
   const Clock::time_point start_;
   Clock::time_point deadline_;
@@ -716,6 +747,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   int resend_count_ OTLP_GUARDED_BY(mu_) = 0;  // attempts after the first
   int redirects_ OTLP_GUARDED_BY(mu_) = 0;     // of which redirect hops
   net::Timer timer_ OTLP_GUARDED_BY(mu_);
+  std::optional<net::HttpRequest> pending_ OTLP_GUARDED_BY(mu_);  // the attempt to send
   std::shared_ptr<Upload> upload_ OTLP_GUARDED_BY(mu_);
   std::shared_ptr<Download::Sink> sink_ OTLP_GUARDED_BY(mu_);
   std::shared_ptr<FileSink> file_ OTLP_GUARDED_BY(mu_);
@@ -773,9 +805,9 @@ Engine::Engine(ClientOptions options, std::shared_ptr<net::Runtime> runtime,
 
 Engine::~Engine() = default;
 
-void Engine::Submit(Request request, Callback done) {
-  auto exchange =
-      std::make_shared<Exchange>(shared_from_this(), std::move(request), std::move(done));
+void Engine::Submit(Request request, Callback done, bool on_caller) {
+  auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(request),
+                                             std::move(done), on_caller);
   bool admit = false;
   bool shut_down = false;
   {

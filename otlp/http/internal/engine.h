@@ -35,8 +35,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   ~Engine();
 
   // Starts the request; `done` runs exactly once, on an I/O thread (or, for the first attempt's
-  // synchronous failures, on this one). Never blocks.
-  void Submit(Request request, Callback done);
+  // synchronous failures, on this one). Never blocks, except with `on_caller` (a Client whose
+  // caller waits for the answer): then an attempt may run synchronously on this thread
+  // (net::HttpClient::SendFromCaller), and `done` may run here before Submit returns.
+  void Submit(Request request, Callback done, bool on_caller = false);
   // Cancels every request (kCancelled), shuts the transport down, and (unless called on an I/O
   // thread) waits until every callback has returned, at most `wait`.
   void Shutdown(std::chrono::milliseconds wait) noexcept;

@@ -190,6 +190,32 @@ class Stream {
     return plain_->async_write_some(buffers, std::forward<WriteToken>(token));
   }
 
+  // SyncReadStream / SyncWriteStream: blocking calls on the calling thread, each bounded by
+  // the deadline given to SyncExpiresAt (TimedSocket's synchronous calls; through TLS, the
+  // record layer's reads and writes are those calls). For a client that runs a request on its
+  // own thread: no other thread may use the stream meanwhile.
+  template <typename MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers, boost::system::error_code& ec) {
+    if (tls_) return tls_->read_some(buffers, ec);
+    return plain_->read_some(buffers, ec);
+  }
+  template <typename ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
+    if (tls_) return tls_->write_some(buffers, ec);
+    return plain_->write_some(buffers, ec);
+  }
+  template <typename MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers) {
+    if (tls_) return tls_->read_some(buffers);
+    return plain_->read_some(buffers);
+  }
+  template <typename ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers) {
+    if (tls_) return tls_->write_some(buffers);
+    return plain_->write_some(buffers);
+  }
+  void SyncExpiresAt(Clock::time_point when) noexcept { tcp().set_sync_deadline(when); }
+
   // What Beast calls to drop the connection on an error (found by argument-dependent lookup).
   friend void beast_close_socket(Stream& stream) { stream.Close(); }
   // WebSocket closing handshake support (found by Beast through argument-dependent lookup).

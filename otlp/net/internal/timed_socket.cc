@@ -1,6 +1,11 @@
 #include "otlp/net/internal/timed_socket.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <boost/asio/error.hpp>
+#include <algorithm>
+#include <cerrno>
 
 namespace otlp::net::internal {
 
@@ -26,6 +31,49 @@ void TimedSocket::close() noexcept {
   // The pending wait (if any) ends now rather than at its time, releasing the state.
   state_->timer.cancel();
   state_->armed_for = Clock::time_point::max();
+}
+
+size_t TimedSocket::SyncTransfer(Iovecs& iov, bool write, error_code& ec) {
+  ec = {};
+  if (iov.bytes == 0) return 0;
+  const int fd = state_->socket.native_handle();
+  if (fd < 0) {
+    ec = asio::error::bad_descriptor;
+    return 0;
+  }
+  msghdr msg{};
+  msg.msg_iov = iov.vec;
+  msg.msg_iovlen = iov.count;
+  for (;;) {
+    const ssize_t n = write ? ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL)
+                            : ::recvmsg(fd, &msg, MSG_DONTWAIT);
+    if (n > 0) return static_cast<size_t>(n);
+    if (n == 0) {  // a read at the end of the stream
+      ec = asio::error::eof;
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      ec = error_code(errno, asio::error::get_system_category());
+      return 0;
+    }
+    int timeout_ms = -1;
+    if (sync_deadline_ != Clock::time_point::max()) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(sync_deadline_ - Clock::now());
+      if (left.count() <= 0) {
+        ec = boost::beast::error::timeout;
+        return 0;
+      }
+      timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
+    }
+    pollfd p{.fd = fd, .events = static_cast<short>(write ? POLLOUT : POLLIN), .revents = 0};
+    const int ready = ::poll(&p, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+      ec = error_code(errno, asio::error::get_system_category());
+      return 0;
+    }
+    // Ready, woken by a signal, or out of time (the next round checks the deadline): try again.
+  }
 }
 
 bool TimedSocket::State::Begin() {

@@ -24,6 +24,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -31,6 +32,8 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+#include <sys/uio.h>
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -64,16 +67,39 @@ class TimedSocket {
   // Closes the socket: pending operations complete with operation_aborted. Idempotent.
   void close() noexcept;
 
-  // SyncReadStream / SyncWriteStream, without the deadline (for the synchronous TLS teardown
-  // Beast's WebSocket may run).
+  // SyncReadStream / SyncWriteStream: blocking reads and writes on the calling thread, bounded
+  // by the synchronous deadline below (not by expires_at, which is the asynchronous
+  // operations'). A call pending when it passes fails with beast::error::timeout; the socket is
+  // left open (the caller drops the connection). Used by a client that runs a request on its
+  // own thread (net::HttpClient's synchronous path, TLS through asio::ssl::stream's synchronous
+  // calls) and by the synchronous TLS teardown Beast's WebSocket may run (no deadline there).
   template <typename MutableBufferSequence>
   size_t read_some(const MutableBufferSequence& buffers, boost::system::error_code& ec) {
-    return state_->socket.read_some(buffers, ec);
+    Iovecs iov(buffers);
+    return SyncTransfer(iov, /*write=*/false, ec);
   }
   template <typename ConstBufferSequence>
   size_t write_some(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
-    return state_->socket.write_some(buffers, ec);
+    Iovecs iov(buffers);
+    return SyncTransfer(iov, /*write=*/true, ec);
   }
+  template <typename MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers) {
+    boost::system::error_code ec;
+    const size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  template <typename ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers) {
+    boost::system::error_code ec;
+    const size_t n = write_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  // The deadline of the synchronous calls that follow (Clock::time_point::max(): none, the
+  // default). Only the thread making those calls touches it.
+  void set_sync_deadline(Clock::time_point when) noexcept { sync_deadline_ = when; }
 
   // AsyncReadStream / AsyncWriteStream.
   template <typename MutableBufferSequence, typename ReadToken>
@@ -184,7 +210,32 @@ class TimedSocket {
                           }));
   }
 
+  // A buffer sequence as the iovec array of one readv / writev (at most kMaxIovecs pieces: the
+  // rest waits for the next call, as a partial transfer).
+  static constexpr size_t kMaxIovecs = 16;
+  struct Iovecs {
+    template <typename BufferSequence>
+    explicit Iovecs(const BufferSequence& buffers) {
+      for (auto it = boost::asio::buffer_sequence_begin(buffers);
+           it != boost::asio::buffer_sequence_end(buffers) && count < kMaxIovecs; ++it) {
+        const auto b = *it;
+        if (b.size() == 0) continue;
+        vec[count].iov_base = const_cast<void*>(static_cast<const void*>(b.data()));
+        vec[count].iov_len = b.size();
+        bytes += b.size();
+        ++count;
+      }
+    }
+    iovec vec[kMaxIovecs];
+    size_t count = 0;
+    size_t bytes = 0;
+  };
+  // One non-blocking transfer, waiting (poll) for the socket until sync_deadline_ when it has
+  // nothing to give or no room yet.
+  size_t SyncTransfer(Iovecs& iov, bool write, boost::system::error_code& ec);
+
   std::shared_ptr<State> state_;
+  Clock::time_point sync_deadline_ = Clock::time_point::max();
 };
 
 }  // namespace otlp::net::internal
