@@ -5,14 +5,24 @@
 //     our PRODUCER span's context reaches JS in the traceparent header;
 //   - request-reply both ways (JS responder ← our request; our responder ← JS request);
 //   - queue groups mixed: a JS member and one of ours share 200 messages, each gets some, none is
-//     lost or doubled.
+//     lost or doubled;
+//   - Key/Value (@nats-io/kv): a value put by one read by the other, `otlp nats kv watch` seeing
+//     a JS put and a JS watch seeing ours;
+//   - Object Store (@nats-io/obj): an object put by our CLI fetched by JS (content and digest
+//     compared with a SHA-256 computed here), one put by JS fetched by our CLI (bytes compared,
+//     our digest check passing);
+//   - JetStream (@nats-io/jetstream): a JS publish to a stream read by `otlp nats consumer next`.
 // Environment: OTLP_BIN (the otlp binary), NATS_SERVER (the nats-server binary).
 // Exit status 0 when every check passed; each failure is printed.
 import {spawn} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {createHash, randomBytes} from 'node:crypto';
 import {connect, headers as natsHeaders} from '@nats-io/transport-node';
+import {jetstream} from '@nats-io/jetstream';
+import {Kvm} from '@nats-io/kv';
+import {Objm} from '@nats-io/obj';
 
 const OTLP_BIN = process.env.OTLP_BIN;
 const NATS_SERVER = process.env.NATS_SERVER;
@@ -229,6 +239,148 @@ try {
     const done = await ours.done;
     check('queue: our member stops on SIGINT', done.code === 0, `${done.code} ${done.sig}`);
     q.unsubscribe();
+  }
+
+  // ---- Key/Value both ways -----------------------------------------------------------------
+  {
+    const add = otlp(['kv', 'add', 'INTEROP', '--history', '5']);
+    check('kv: our bucket add', (await add.done).code === 0, add.err);
+    const kv = await new Kvm(nc).open('INTEROP');
+
+    // Ours → JS.
+    const put = otlp(['kv', 'put', 'INTEROP', 'cpp.key', 'from cpp']);
+    check('kv cpp→js: our put', (await put.done).code === 0, put.err);
+    const rev = Number((put.out.match(/at revision (\d+)/) ?? [])[1]);
+    const e = await kv.get('cpp.key');
+    check('kv cpp→js: JS get reads our value', e?.string() === 'from cpp', e?.string());
+    check('kv cpp→js: same revision', e?.revision === rev, `${e?.revision} vs ${put.out}`);
+
+    // JS → ours.
+    const jsRev = await kv.put('js.key', 'from js');
+    const get = otlp(['kv', 'get', 'INTEROP', 'js.key']);
+    check('kv js→cpp: our get', (await get.done).code === 0, get.err);
+    check('kv js→cpp: our get reads the JS value', get.out === 'from js\n', get.out);
+    check('kv js→cpp: same revision', get.err.includes(`revision ${jsRev} `), get.err);
+    await kv.delete('js.key');
+    const gone = otlp(['kv', 'get', 'INTEROP', 'js.key']);
+    const goneDone = await gone.done;
+    check('kv js→cpp: a JS delete is a missing key for us',
+          goneDone.code === 1 && gone.err.includes('not found'), gone.err);
+
+    // Our watch sees a JS put.
+    const watch = otlp(['kv', 'watch', 'INTEROP', 'js.watched', '--no-initial', '--count', '1']);
+    await until('our watch', () => watch.err.includes('Watching js.watched'));
+    const watchedRev = await kv.put('js.watched', 'hello watch');
+    const watchDone = await watch.done;
+    check('kv watch cpp sees js: exit', watchDone.code === 0, watch.err);
+    check('kv watch cpp sees js: the entry',
+          watch.out === `PUT js.watched ${watchedRev} hello watch\n`, watch.out);
+
+    // A JS watch sees our put.
+    const seen = [];
+    const iter = await kv.watch({key: 'cpp.watched'});
+    (async () => { for await (const w of iter) seen.push(w); })();
+    const put2 = otlp(['kv', 'put', 'INTEROP', 'cpp.watched', 'hello from cpp']);
+    check('kv watch js sees cpp: our put', (await put2.done).code === 0, put2.err);
+    await until('the JS watcher', () => seen.length > 0);
+    check('kv watch js sees cpp: the entry',
+          seen[0].key === 'cpp.watched' && seen[0].string() === 'hello from cpp' &&
+          seen[0].operation === 'PUT',
+          `${seen[0].key} ${seen[0].operation} ${seen[0].string()}`);
+    iter.stop();
+  }
+
+  // ---- Object Store both ways ----------------------------------------------------------------
+  {
+    const sha = (bytes) => 'SHA-256=' + createHash('sha256').update(bytes).digest('base64')
+        .replace(/\+/g, '-').replace(/\//g, '_');
+    const readAll = async (rs) => {
+      const parts = [];
+      const reader = rs.getReader();
+      for (;;) {
+        const {done, value} = await reader.read();
+        if (done) break;
+        parts.push(value);
+      }
+      return Buffer.concat(parts);
+    };
+    const add = otlp(['obj', 'add', 'INTEROPOBJ']);
+    check('obj: our bucket add', (await add.done).code === 0, add.err);
+    const os = await new Objm(nc).open('INTEROPOBJ');
+
+    // Ours → JS: 3 chunks of 128 KiB (the last one short).
+    const ours = randomBytes(300 * 1024 + 5);
+    writeFileSync(join(dir, 'ours.bin'), ours);
+    const put = otlp(['obj', 'put', 'INTEROPOBJ', join(dir, 'ours.bin'), '--name', 'from/cpp.bin']);
+    check('obj cpp→js: our put', (await put.done).code === 0, put.err);
+    check('obj cpp→js: our put prints the digest', put.out.includes(sha(ours)), put.out);
+    check('obj cpp→js: in 3 chunks', put.out.includes(' 3 chunks'), put.out);
+    const r = await os.get('from/cpp.bin');
+    check('obj cpp→js: JS finds it', r !== null, 'null');
+    if (r) {
+      const data = await readAll(r.data);
+      const err = await r.error;
+      check('obj cpp→js: JS read it without error', err == null, String(err));
+      check('obj cpp→js: same bytes', Buffer.compare(data, ours) === 0,
+            `${data.length} vs ${ours.length} bytes`);
+      check('obj cpp→js: digest in the info is the SHA-256', r.info.digest === sha(ours),
+            `${r.info.digest} vs ${sha(ours)}`);
+      check('obj cpp→js: size and chunks', r.info.size === ours.length && r.info.chunks === 3,
+            JSON.stringify(r.info));
+    }
+
+    // JS → ours.
+    const theirs = randomBytes(200 * 1024 + 3);
+    const info = await os.putBlob({name: 'from-js.bin'}, theirs);
+    const out = join(dir, 'from-js.bin');
+    const get = otlp(['obj', 'get', 'INTEROPOBJ', 'from-js.bin', '-o', out]);
+    const getDone = await get.done;
+    check('obj js→cpp: our get', getDone.code === 0, get.err);
+    check('obj js→cpp: our digest check passed',
+          get.err.includes(`digest ${info.digest} (checked)`) && info.digest === sha(theirs),
+          `${get.err} / ${info.digest}`);
+    let got = Buffer.alloc(0);
+    try { got = readFileSync(out); } catch {}
+    check('obj js→cpp: same bytes', Buffer.compare(got, theirs) === 0,
+          `${got.length} vs ${theirs.length} bytes`);
+    const ls = otlp(['obj', 'ls', 'INTEROPOBJ', '--names']);
+    await ls.done;
+    check('obj: our ls lists both', ls.out === 'from/cpp.bin\nfrom-js.bin\n', ls.out);
+  }
+
+  // ---- JetStream: a JS publish read by our pull consumer -----------------------------------
+  {
+    const add = otlp(['stream', 'add', 'INTEROPSTREAM', '--subjects', 'jsinterop.>']);
+    check('stream: our add', (await add.done).code === 0, add.err);
+    const cons = otlp(['consumer', 'add', 'INTEROPSTREAM', 'reader']);
+    check('consumer: our add', (await cons.done).code === 0, cons.err);
+    const js = jetstream(nc);
+    const h = natsHeaders();
+    h.append('X-From', 'js');
+    const ack = await js.publish('jsinterop.order', 'order from js', {headers: h, msgID: 'o-1'});
+    check('stream: JS PubAck from our stream', ack.stream === 'INTEROPSTREAM', JSON.stringify(ack));
+    const next = otlp(['consumer', 'next', 'INTEROPSTREAM', 'reader', '--expires', '5']);
+    const nextDone = await next.done;
+    check('stream js→cpp: our consumer next', nextDone.code === 0, next.err);
+    check('stream js→cpp: the message, its sequence',
+          next.out.includes(`stream INTEROPSTREAM sequence ${ack.seq}`) &&
+          next.out.includes('order from js'), next.out);
+    check('stream js→cpp: its header', next.out.includes('X-From: js'), next.out);
+    // Acknowledged: nothing is pending any more.
+    const info = otlp(['consumer', 'info', 'INTEROPSTREAM', 'reader']);
+    await info.done;
+    check('stream js→cpp: acknowledged', /Ack pending: +0\n/.test(info.out) &&
+          /Pending: +0\n/.test(info.out), info.out);
+    // Ours → JS: our stream publish is read by a JS consumer.
+    const pub = otlp(['stream', 'pub', 'jsinterop.refund', 'refund from cpp']);
+    check('stream cpp→js: our publish', (await pub.done).code === 0, pub.err);
+    const c = await js.consumers.get('INTEROPSTREAM', 'reader');
+    const m = await c.next({expires: 5000});
+    check('stream cpp→js: JS consumer reads it', m?.string() === 'refund from cpp', m?.string());
+    check('stream cpp→js: carries our trace context',
+          /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/.test(m?.headers?.get('traceparent') ?? ''),
+          m?.headers?.get('traceparent'));
+    m?.ack();
   }
 } catch (e) {
   failures.push(`exception: ${e.stack ?? e}`);

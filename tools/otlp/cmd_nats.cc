@@ -1,5 +1,5 @@
 // otlp nats — the everyday commands of the official `nats` tool on otlp::nats, traced:
-// pub, sub, req, reply, bench.
+// pub, sub, req, reply, bench; stream, consumer, kv and obj are in cmd_nats_js.cc.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -35,6 +35,14 @@ constexpr const char* kNatsHelp =
     "  req SUBJECT [DATA]     send a request and print the reply\n"
     "  reply SUBJECT [DATA]   answer requests with DATA (or echo them with --echo)\n"
     "  bench SUBJECT          publish (and subscribe) N messages, print the rates\n"
+    "  stream add|info|ls|rm|purge|pub|get\n"
+    "                         JetStream streams (pub: publish, print the stream sequence)\n"
+    "  consumer add|info|ls|rm|next\n"
+    "                         pull consumers (next: fetch, print and acknowledge messages)\n"
+    "  kv add|info|ls|put|get|create|update|del|purge|keys|history|watch|rm\n"
+    "                         Key/Value buckets\n"
+    "  obj add|put|get|info|ls|rm|rm-bucket\n"
+    "                         Object Store buckets (get checks the digest)\n"
     "\n"
     "Every command takes --server URL (default $NATS_URL, else nats://127.0.0.1:4222) and the\n"
     "credentials flags; spans go where OTEL_* says (see `otlp config`). Run\n"
@@ -400,6 +408,10 @@ int RunNats(std::span<const std::string> args) {
   if (sub == "req" || sub == "request") return RunReq(rest);
   if (sub == "reply") return RunReply(rest);
   if (sub == "bench") return RunNatsBench(rest);
+  if (sub == "stream") return RunNatsStream(rest);
+  if (sub == "consumer") return RunNatsConsumer(rest);
+  if (sub == "kv") return RunNatsKv(rest);
+  if (sub == "obj") return RunNatsObj(rest);
   std::fprintf(stderr, "otlp nats: unknown command '%s' (see otlp nats --help)\n", sub.c_str());
   return 2;
 }

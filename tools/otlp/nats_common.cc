@@ -38,8 +38,12 @@ std::optional<int> NatsInvocation::Parse(const Command& command,
                                          std::span<const std::string> args, size_t min,
                                          size_t max) {
   std::vector<std::string> flag_args;
-  SeparatePositional(command, args, {{"-H", "--header"}, {"-s", "--server"}}, flag_args,
-                     positional);
+  std::vector<std::pair<std::string_view, std::string_view>> short_forms = {
+      {"-H", "--header"}, {"-s", "--server"}};
+  for (const FlagSpec& f : command.flags) {
+    if (f.name == "output") short_forms.emplace_back("-o", "--output");
+  }
+  SeparatePositional(command, args, short_forms, flag_args, positional);
   if (auto exit_code = ParseOrExit(command, flag_args, flags)) return exit_code;
   if (positional.size() < min) return UsageError(command, "missing arguments (see the usage)");
   if (positional.size() > max) {

@@ -38,7 +38,8 @@ struct NatsInvocation {
   std::optional<trace::Scope> scope;  // --traceparent / $TRACEPARENT, on the command's thread
 
   // Flags and `min`..`max` positional arguments (before, between or after the flags); the
-  // connection options from the flags. A value: the exit code (help, usage error).
+  // connection options from the flags. Short forms: -H, -s, and -o for a command with --output.
+  // A value: the exit code (help, usage error).
   std::optional<int> Parse(const Command& command, std::span<const std::string> args,
                            size_t min, size_t max);
   // Stop signals, tracing (otlp::Setup), the connection. A value: the exit code of a failure.
@@ -50,6 +51,13 @@ struct NatsInvocation {
   // Drains the connection, flushes the spans; returns `exit_code`.
   int Finish(const Command& command, int exit_code);
 };
+
+// The JetStream commands (cmd_nats_js.cc): `otlp nats stream|consumer|kv|obj <command>`, with
+// the arguments after the group's name.
+int RunNatsStream(std::span<const std::string> args);
+int RunNatsConsumer(std::span<const std::string> args);
+int RunNatsKv(std::span<const std::string> args);
+int RunNatsObj(std::span<const std::string> args);
 
 // -H 'K: V' flags into headers.
 bool ParseHeaderFlags(const ParsedFlags& flags, nats::Headers& out, std::string& error);
