@@ -104,7 +104,13 @@ std::optional<int> NatsInvocation::Start(const Command& command) {
   return std::nullopt;
 }
 
-bool NatsInvocation::Stopped() const { return stop && stop->count() > 0; }
+bool NatsInvocation::Stopped() {
+  if (!stop) return false;
+  // The stop signals are blocked outside Wait(): a look without waiting takes one that is
+  // pending.
+  return stop->count() > 0 ||
+         stop->Wait(StopSignals::Clock::now()) == StopSignals::Event::kSignal;
+}
 
 void NatsInvocation::WaitForStop() {
   if (stop) stop->Wait(StopSignals::Clock::time_point::max());

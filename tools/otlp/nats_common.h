@@ -44,8 +44,9 @@ struct NatsInvocation {
                            size_t min, size_t max);
   // Stop signals, tracing (otlp::Setup), the connection. A value: the exit code of a failure.
   std::optional<int> Start(const Command& command);
-  // True once Ctrl-C (or SIGTERM) arrived.
-  bool Stopped() const;
+  // True once Ctrl-C (or SIGTERM) arrived. On the thread that ran Start() (a system call: call
+  // it now and then in a loop, not per message).
+  bool Stopped();
   // Waits for Ctrl-C or Notify().
   void WaitForStop();
   // Drains the connection, flushes the spans; returns `exit_code`.
