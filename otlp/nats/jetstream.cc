@@ -1,5 +1,7 @@
 #include "otlp/nats/jetstream.h"
 
+#include <cstdint>
+
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
@@ -332,6 +334,10 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   const int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   const int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset;
+  // Beyond what int64 nanoseconds hold (years before 1678 or after 2262): Go's zero time
+  // "0001-01-01T00:00:00Z", which the server sends for "never". Read as 0, unset.
+  constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000 - 1;
+  if (secs > kMaxSeconds || secs < -kMaxSeconds) return 0;
   return secs * 1000000000 + frac;
 }
 

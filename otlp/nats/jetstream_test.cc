@@ -3,6 +3,7 @@
 // acknowledgements and redelivery, the ordered consumer across consumer loss and a server
 // restart, spans, and malformed API replies.
 #include "otlp/nats/jetstream.h"
+#include "otlp/nats/internal/js_util.h"
 
 #include <gtest/gtest.h>
 
@@ -669,6 +670,24 @@ TEST(NatsJetStreamTest, ParsesAckSubjects) {
   EXPECT_FALSE(ParseJsAckSubject("$JS.ACK.ORDERS.worker.x.3.3.1.0").ok());
   EXPECT_FALSE(ParseJsAckSubject("_INBOX.abc").ok());
   EXPECT_FALSE(ParseJsAckSubject("$JS.ACK.a.b.1.2.3.4.5.6").ok());
+}
+
+}  // namespace
+}  // namespace otlp::nats
+
+namespace otlp::nats {
+namespace {
+
+// The times in JetStream's JSON (RFC 3339), including Go's zero time for "never", which is
+// beyond int64 nanoseconds and reads as 0 (the server sends it in every new stream's info).
+TEST(NatsJetStreamTest, ParsesRfc3339TimesIncludingGosZeroTime) {
+  EXPECT_EQ(internal::ParseRfc3339("1970-01-01T00:00:01Z"), 1000000000);
+  EXPECT_EQ(internal::ParseRfc3339("2023-11-14T22:13:20.5Z"), 1700000000500000000);
+  EXPECT_EQ(internal::ParseRfc3339("2023-11-14T23:13:20+01:00"), 1700000000000000000);
+  EXPECT_EQ(internal::ParseRfc3339("0001-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(internal::ParseRfc3339("9999-12-31T23:59:59Z"), 0);
+  EXPECT_EQ(internal::ParseRfc3339("not a time"), std::nullopt);
+  EXPECT_EQ(internal::FormatRfc3339(1700000000500000000).substr(0, 19), "2023-11-14T22:13:20");
 }
 
 }  // namespace
