@@ -171,8 +171,19 @@ TEST(NatsConnectionTest, QueueGroupsShareTheWork) {
   ASSERT_TRUE(server.ok()) << server.error();
   auto conn = MustConnect(server);
   Inbox a, b, plain;
-  auto qa = conn->QueueSubscribe("work", "workers", a.Handler());
-  auto qb = conn->QueueSubscribe("work", "workers", b.Handler());
+  std::mutex mu;
+  std::condition_variable cv;
+  int members_got = 0;
+  auto member = [&](Inbox& inbox) {
+    return [&, handler = inbox.Handler()](Message& m) mutable {
+      handler(m);
+      std::lock_guard<std::mutex> lock(mu);
+      ++members_got;
+      cv.notify_all();
+    };
+  };
+  auto qa = conn->QueueSubscribe("work", "workers", member(a));
+  auto qb = conn->QueueSubscribe("work", "workers", member(b));
   auto p = conn->Subscribe("work", plain.Handler());
   ASSERT_TRUE(qa.ok() && qb.ok() && p.ok());
   ASSERT_TRUE(conn->Flush().ok());
@@ -180,8 +191,11 @@ TEST(NatsConnectionTest, QueueGroupsShareTheWork) {
   ASSERT_TRUE(plain.WaitFor(200));
   ASSERT_TRUE(conn->Flush().ok());
   // Each message went to exactly one member of the group.
-  std::this_thread::yield();
-  for (int i = 0; i < 1000 && a.size() + b.size() < 200; ++i) std::this_thread::sleep_for(5ms);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return members_got >= 200; }));
+  }
+  ASSERT_TRUE(conn->Flush().ok());  // a duplicate would have arrived by now
   EXPECT_EQ(a.size() + b.size(), 200u);
   EXPECT_GT(a.size(), 0u);
   EXPECT_GT(b.size(), 0u);
@@ -331,6 +345,8 @@ TEST(NatsConnectionTest, SlowConsumerDropsCountsAndReports) {
   std::atomic<int> seen{0};
   auto sub = conn->Subscribe("flood", [&](Message&) {
     if (seen++ == 0) released.wait();  // the first callback blocks: the queue fills up
+    std::lock_guard<std::mutex> lock(mu);
+    cv.notify_all();
   });
   ASSERT_TRUE(sub.ok());
   (*sub)->SetPendingLimits(10, 1024 * 1024);
@@ -346,10 +362,12 @@ TEST(NatsConnectionTest, SlowConsumerDropsCountsAndReports) {
   // 10 pending were kept, plus the one in the callback when it had left the queue already.
   EXPECT_GE((*sub)->dropped(), 89u);
   EXPECT_LE((*sub)->dropped(), 90u);
-  for (int i = 0; i < 2000 && (*sub)->delivered() + (*sub)->dropped() < 100; ++i) {
-    std::this_thread::sleep_for(5ms);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, 10s, [&] {
+      return static_cast<uint64_t>(seen.load()) + (*sub)->dropped() == 100;
+    })) << "every message kept was delivered";
   }
-  EXPECT_EQ((*sub)->delivered() + (*sub)->dropped(), 100u) << "every message kept was delivered";
   EXPECT_EQ(conn->stats().dropped, (*sub)->dropped());
 
   // A synchronous subscription is told once, then gets what was kept.
@@ -374,21 +392,22 @@ TEST(NatsConnectionTest, DrainDeliversWhatWasSentThenCloses) {
   auto conn = MustConnect(server);
   auto publisher = MustConnect(server);
   std::atomic<int> got{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
   auto sub = conn->Subscribe("d", [&](Message&) {
-    std::this_thread::sleep_for(1ms);  // slower than the publisher
-    ++got;
+    if (got++ == 0) released.wait();  // held until the drain starts: the rest stays queued
   });
   ASSERT_TRUE(sub.ok());
   ASSERT_TRUE(conn->Flush().ok());
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(publisher->Publish("d", "x").ok());
   ASSERT_TRUE(publisher->Flush().ok());
   ASSERT_TRUE(conn->Flush().ok());  // all 200 are queued on our side now
-  std::atomic<bool> closed{false};
+  EXPECT_LT(got.load(), 200);
+  release.set_value();
   Status drained = conn->Drain(30s);
   EXPECT_TRUE(drained.ok()) << drained.ToString();
   EXPECT_EQ(got.load(), 200);
   EXPECT_TRUE(conn->IsClosed());
-  (void)closed;
 
   // Subscription drain: the subscription ends, the connection stays.
   auto conn2 = MustConnect(server);
@@ -571,11 +590,11 @@ TEST(NatsConnectionTest, ReconnectBufferIsBoundedWithAClearError) {
   o.servers = {server.url()};
   o.reconnect_wait = 10s;
   o.reconnect_buffer_bytes = 1000;
+  std::promise<void> disconnected;
+  o.on_disconnected = [&](Connection&, const Status&) { disconnected.set_value(); };
   auto conn = MustConnect(o);
   server.Stop(true);
-  for (int i = 0; i < 1000 && conn->state() != ConnectionState::kReconnecting; ++i) {
-    std::this_thread::sleep_for(5ms);
-  }
+  ASSERT_EQ(disconnected.get_future().wait_for(10s), std::future_status::ready);
   ASSERT_EQ(conn->state(), ConnectionState::kReconnecting);
   Status s;
   int accepted = 0;

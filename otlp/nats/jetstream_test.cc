@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+
 #include <atomic>
 #include <future>
 #include <set>
@@ -460,33 +462,28 @@ TEST(NatsJetStreamTest, OrderedConsumerAndAckedMessagesSurviveAServerRestart) {
   OrderedConsumerConfig oc;
   oc.heartbeat = 250ms;
   std::mutex mu;
+  std::condition_variable arrived;
   std::vector<uint64_t> seen;
   auto consumer = env.js->OrderedSubscribe("ORDERS", oc, [&](JsMessage& m) {
     std::lock_guard<std::mutex> lock(mu);
     seen.push_back(m.metadata()->stream_seq);
+    arrived.notify_all();
   });
   ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
   auto wait_for = [&](size_t n) {
-    for (int i = 0; i < 300; ++i) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (seen.size() >= n) return true;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
+    std::unique_lock<std::mutex> lock(mu);
+    return arrived.wait_for(lock, 15s, [&] { return seen.size() >= n; });
   };
   ASSERT_TRUE(wait_for(5));
 
   server.Stop();
   ASSERT_TRUE(server.Start());
   // Publishes acknowledged after the restart; the stream (file storage) kept the first five.
-  bool published = false;
-  for (int attempt = 0; attempt < 100 && !published; ++attempt) {
-    published = env.js->Publish("orders.x", "6", {.msg_id = "six"}).ok();
-    if (!published) std::this_thread::sleep_for(100ms);
-  }
-  ASSERT_TRUE(published);
+  // The flush's PING waits in the buffer until the connection is back (the server reports
+  // ready once JetStream has recovered its streams).
+  ASSERT_TRUE(env.conn->Flush(30s).ok());
+  Result<PubAck> six = env.js->Publish("orders.x", "6", {.msg_id = "six"});
+  ASSERT_TRUE(six.ok()) << six.status().ToString();
   for (int i = 7; i <= 8; ++i) ASSERT_TRUE(env.js->Publish("orders.x", std::to_string(i)).ok());
   ASSERT_TRUE(wait_for(8));
   std::lock_guard<std::mutex> lock(mu);

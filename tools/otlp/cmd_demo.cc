@@ -695,12 +695,16 @@ int RunDemo(std::span<const std::string> args) {
       std::printf("otlp demo: no nats-server found (--nats-server PATH; scripts/demo.sh builds "
                   "one): running without the messaging hops\n");
     } else {
-      char tmpl[] = "/tmp/otlp-demo-nats-XXXXXX";
-      if (mkdtemp(tmpl) == nullptr) {
-        PrintError(cmd, std::string("mkdtemp: ") + strerror(errno));
+      // A directory of this run's own for the server's config, log and JetStream store.
+      std::error_code ec;
+      nats_dir = (std::filesystem::temp_directory_path(ec) /
+                  ("otlp-demo-nats-" + std::to_string(getpid())))
+                     .string();
+      std::filesystem::remove_all(nats_dir, ec);  // left by an earlier run with this pid
+      if (!std::filesystem::create_directory(nats_dir, ec) || ec) {
+        PrintError(cmd, "cannot create " + nats_dir + ": " + ec.message());
         return 1;
       }
-      nats_dir = tmpl;
       Result<std::string> url = services.StartNatsServer(binary, nats_dir);
       if (!url.ok()) {
         services.Stop();
