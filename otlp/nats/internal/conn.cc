@@ -1936,10 +1936,6 @@ void Conn::ReportError(SubState* sub, Status status) {
   });
 }
 
-Status Conn::CheckOpen() const {
-  return state() == ConnectionState::kClosed ? ClosedError() : Status::Ok();
-}
-
 ServerInfo Conn::server_info() const {
   MutexLock lock(out_mu_);
   return info_;

@@ -185,7 +185,6 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void StartWrite(uint64_t generation);
 
   // Strand side.
-  void ConnectNext(bool first_round);
   void ConnectTo(int index);
   void OnConnectFailed(uint64_t generation, Status why);
   void StartRead(uint64_t generation);
@@ -205,7 +204,6 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void ReportError(SubState* sub, Status status);
 
   // Helpers.
-  Status CheckOpen() const;
  public:
   std::shared_ptr<SubState> FindSub(uint64_t sid);
  private:
